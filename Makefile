@@ -1,0 +1,37 @@
+# supportbot: `make run` sets up and serves the embedded stack; `make test` runs every check.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# A CPU build of torch: a local wheel folder if present, else PyTorch's CPU index (never CUDA).
+TORCH_WHEELS ?= /opt/wheels
+TORCH_VERSION ?= 2.13.0
+
+.PHONY: install run test lint typecheck pytest clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --no-index --find-links $(TORCH_WHEELS) torch==$(TORCH_VERSION) \
+	  || $(BIN)/python -m pip install --quiet torch==$(TORCH_VERSION) --index-url https://download.pytorch.org/whl/cpu
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: install
+	$(BIN)/supportbot ingest
+	$(BIN)/supportbot serve
+
+lint: install
+	$(BIN)/ruff check bot retrieval escalation evals tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/python -m pytest
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

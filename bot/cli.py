@@ -1,0 +1,180 @@
+"""The `supportbot` command line (also `python -m bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.settings import Settings
+from evals.errors import EvalError
+from retrieval.errors import RetrievalError
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    """Write one line to stdout (or stderr)."""
+    (sys.stderr if err else sys.stdout).write(text + "\n")
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from bot.wiring import build_knowledge_base
+
+    root = Path(args.path) if args.path else settings.kb_dir
+    kb = build_knowledge_base(settings)
+    bar = tqdm(total=0, unit="chunk", desc="Embedding", disable=args.quiet, leave=False)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        report = kb.ingest_path(root, rebuild=args.rebuild, progress=progress)
+    finally:
+        bar.close()
+        kb.close()
+    for problem in report.problems:
+        echo(f"error: {problem.path}: {problem.reason}", err=True)
+    echo(
+        f"Ingested {root}: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.deleted)} deleted, {report.unchanged} unchanged; "
+        f"{report.chunks} chunks ({report.embedded} embedded) in {report.seconds:.1f} s"
+    )
+    if report.problems:
+        echo(f"{len(report.problems)} file(s) could not be ingested (see above).", err=True)
+        return 1
+    return 0
+
+
+def _search(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.wiring import build_knowledge_base
+
+    kb = build_knowledge_base(settings)
+    try:
+        results = kb.search(
+            args.text, args.k, locale=args.locale, category=args.category, mode=args.mode
+        )
+    finally:
+        kb.close()
+    rows = [
+        {
+            "rank": rank,
+            "article_id": r.article_id,
+            "title": r.title,
+            "section": r.best.section,
+            "url": r.url,
+            "score": round(r.relevance, 3),
+            "snippet": r.best.text[:160],
+        }
+        for rank, r in enumerate(results, start=1)
+    ]
+    if args.json:
+        echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif not rows:
+        echo("No matching articles. Has the KB been ingested? Try: supportbot ingest")
+    else:
+        for row in rows:
+            section = f" › {row['section']}" if row["section"] else ""
+            head = f"{row['rank']:>2}. [{row['score']:.3f}] {row['title']}{section}"
+            echo(f"{head}  ({row['article_id']})")
+    return 0
+
+
+def _eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
+    from evals.retrieval_eval import METRIC_NAMES, evaluate_retrieval
+    from retrieval.factory import build_embedder
+    from retrieval.retriever import MODES
+
+    modes = list(MODES) if args.mode == "all" else [args.mode]
+    results = evaluate_retrieval(
+        Path(args.docs),
+        Path(args.questions),
+        build_embedder(settings.embedding),
+        modes=modes,
+        k=args.k,
+        chunking=settings.chunking,
+        search=settings.search,
+    )
+    if args.json:
+        echo(json.dumps(results))
+        return 0
+    echo(f"{'mode':<8} " + " ".join(f"{name:>9}" for name in METRIC_NAMES))
+    for mode, metrics in results.items():
+        echo(f"{mode:<8} " + " ".join(f"{metrics[name]:>9g}" for name in METRIC_NAMES))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="supportbot",
+        description="Self-hostable support chatbot: cited answers from your help center.",
+        epilog="Settings come from SUPPORTBOT_* environment variables or a .env file.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = sub.add_parser(
+        "ingest",
+        help="index help-center articles (incremental)",
+        description="Sync the search indexes with a folder of articles: only new or changed "
+        "articles are embedded, deleted ones are removed. Exits 1 if a file could not be read.",
+    )
+    ingest.add_argument("path", nargs="?", help="KB folder or file (default: settings kb_dir)")
+    ingest.add_argument("--rebuild", action="store_true", help="drop the indexes and re-embed all")
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.set_defaults(handler=_ingest)
+
+    search = sub.add_parser("search", help="search the indexed KB", description="Hybrid search.")
+    search.add_argument("text", help="what to search for")
+    search.add_argument("-k", type=int, default=5, help="number of articles (default 5)")
+    search.add_argument("--locale", help="only articles in this locale, e.g. en or es")
+    search.add_argument("--category", help="only articles in this category")
+    search.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
+    search.add_argument("--json", action="store_true", help="print JSON")
+    search.set_defaults(handler=_search)
+
+    evaluate = sub.add_parser("eval", help="measure retrieval on labelled data")
+    eval_sub = evaluate.add_subparsers(dest="eval_command", required=True, metavar="WHAT")
+    retrieval = eval_sub.add_parser(
+        "retrieval",
+        help="recall/MRR/nDCG of document ranking",
+        description="Index DOCS in a throwaway folder and rank them for each question.",
+    )
+    retrieval.add_argument("--docs", required=True, help='JSONL rows {"id","title","text","url"?}')
+    retrieval.add_argument(
+        "--questions", required=True, help='JSONL rows {"id","question","gold_doc_ids",...}'
+    )
+    retrieval.add_argument(
+        "--mode", choices=["hybrid", "dense", "lexical", "all"], default="hybrid"
+    )
+    retrieval.add_argument("--k", type=int, default=10, help="articles ranked per question")
+    retrieval.add_argument("--json", action="store_true", help="print one JSON object by mode")
+    retrieval.set_defaults(handler=_eval_retrieval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        echo(f"error: invalid settings:\n{exc}", err=True)
+        return 2
+    handler: Handler = args.handler
+    try:
+        return handler(args, settings)
+    except (RetrievalError, EvalError) as exc:
+        echo(f"error: {exc}", err=True)
+        return 2
+    except KeyboardInterrupt:
+        echo("interrupted", err=True)
+        return 130

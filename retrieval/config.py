@@ -1,0 +1,57 @@
+"""Configuration sections of the retrieval package (plain models; they never read env)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class EmbeddingConfig(BaseModel):
+    """Which sentence embedder to use."""
+
+    backend: Literal["local"] = "local"
+    model_path: str = Field(
+        default="",
+        description="Folder of a sentence-transformers model; empty: bundled all-MiniLM-L6-v2.",
+    )
+    batch_size: int = Field(default=64, ge=1)
+
+
+class ChunkingConfig(BaseModel):
+    """How articles are split (sizes in tiktoken cl100k tokens)."""
+
+    chunk_tokens: int = Field(default=200, ge=32)
+    overlap_tokens: int = Field(default=40, ge=0)
+    max_file_bytes: int = Field(default=2_000_000, ge=1_000)
+
+
+class VectorConfig(BaseModel):
+    """Where vectors live: a local Chroma folder or a Chroma server."""
+
+    backend: Literal["chroma-persistent", "chroma-http"] = "chroma-persistent"
+    collection: str = "kb"
+    host: str = ""
+    port: int = 8000
+
+
+class KeywordConfig(BaseModel):
+    """The lexical (BM25) index."""
+
+    backend: Literal["sqlite-fts5"] = "sqlite-fts5"
+
+
+class SearchConfig(BaseModel):
+    """Hybrid search and fusion parameters (tuned on the public dev splits)."""
+
+    candidates: int = Field(default=40, ge=1, description="Chunks fetched from each index.")
+    rrf_k: int = Field(default=60, ge=1)
+    dense_weight: float = Field(default=1.0, ge=0)
+    lexical_weight: float = Field(default=0.5, ge=0)
+    chunks_per_article: int = Field(default=3, ge=1)
+    relevance_floor: float = Field(
+        default=0.15, description="Cosine similarity that maps to relevance 0."
+    )
+    relevance_ceiling: float = Field(
+        default=0.65, description="Cosine similarity that maps to relevance 1."
+    )

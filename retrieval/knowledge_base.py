@@ -1,0 +1,79 @@
+"""The knowledge base: ingestion and search over one vector store and one keyword index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from retrieval.chunking import Chunker
+from retrieval.config import ChunkingConfig, SearchConfig
+from retrieval.indexer import Progress, sync
+from retrieval.interfaces import Embedder, KeywordIndex, VectorStore
+from retrieval.loader import load_kb
+from retrieval.retriever import Mode, Retriever
+from retrieval.types import Article, IngestReport, Problem, SearchResult
+
+
+class KnowledgeBase:
+    """Owns the indexes of one help center; the embedder may be shared between several."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        vectors: VectorStore,
+        keywords: KeywordIndex,
+        chunking: ChunkingConfig,
+        search: SearchConfig,
+    ) -> None:
+        self.embedder = embedder
+        self.vectors = vectors
+        self.keywords = keywords
+        self._chunking = chunking
+        self._chunker = Chunker(chunking)
+        self.retriever = Retriever(embedder, vectors, keywords, search)
+
+    def ingest_path(
+        self, root: Path, *, rebuild: bool = False, progress: Progress | None = None
+    ) -> IngestReport:
+        """Sync the indexes with the sources under `root` (the whole KB)."""
+        articles, problems = load_kb(root, self._chunking.max_file_bytes)
+        return self.ingest(articles, problems=problems, rebuild=rebuild, progress=progress)
+
+    def ingest(
+        self,
+        articles: Sequence[Article],
+        *,
+        problems: Sequence[Problem] = (),
+        rebuild: bool = False,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Sync the indexes with exactly `articles` (bad sources in `problems` keep theirs)."""
+        if rebuild:
+            self.vectors.reset()
+            self.keywords.reset()
+        return sync(
+            articles,
+            self._chunker,
+            self.embedder,
+            self.vectors,
+            self.keywords,
+            problems=problems,
+            progress=progress,
+        )
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        locale: str | None = None,
+        category: str | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[SearchResult]:
+        """The k best articles for `query`."""
+        return self.retriever.search(query, k, locale=locale, category=category, mode=mode)
+
+    def close(self) -> None:
+        """Close both indexes (the embedder needs no closing)."""
+        self.vectors.close()
+        self.keywords.close()

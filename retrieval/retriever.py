@@ -1,0 +1,99 @@
+"""Hybrid search: dense and BM25 candidates fused per article, with a relevance in [0, 1]."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from retrieval.config import SearchConfig
+from retrieval.fusion import weighted_rrf
+from retrieval.interfaces import Embedder, KeywordIndex, VectorStore
+from retrieval.types import ScoredChunk, SearchResult
+
+Mode = Literal["hybrid", "dense", "lexical"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
+
+
+def _best_per_article(hits: Sequence[ScoredChunk]) -> dict[str, list[ScoredChunk]]:
+    """Hits grouped by article, articles in order of their best hit (hits are sorted)."""
+    grouped: dict[str, list[ScoredChunk]] = {}
+    for hit in hits:
+        grouped.setdefault(hit.chunk.article_id, []).append(hit)
+    return grouped
+
+
+class Retriever:
+    """Finds the articles that answer a query."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        vectors: VectorStore,
+        keywords: KeywordIndex,
+        config: SearchConfig,
+    ) -> None:
+        self._embedder = embedder
+        self._vectors = vectors
+        self._keywords = keywords
+        self._config = config
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        locale: str | None = None,
+        category: str | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[SearchResult]:
+        """The k best articles for `query`, best first, optionally within a locale/category."""
+        cfg = self._config
+        filters = {key: v for key, v in (("locale", locale), ("category", category)) if v}
+        dense: list[ScoredChunk] = []
+        lexical: list[ScoredChunk] = []
+        if mode != "lexical":
+            vector = self._embedder.embed_query(query)
+            dense = self._vectors.query(vector, cfg.candidates, filters)
+        if mode != "dense":
+            lexical = self._keywords.search(query, cfg.candidates, filters)
+        by_dense = _best_per_article(dense)
+        by_lexical = _best_per_article(lexical)
+        fused = weighted_rrf(
+            [(list(by_dense), cfg.dense_weight), (list(by_lexical), cfg.lexical_weight)],
+            cfg.rrf_k,
+        )
+        ranked = sorted(fused, key=lambda a: fused[a], reverse=True)[:k]
+        # An article absent from the dense candidates is at most as similar as the last one.
+        dense_floor = dense[-1].score if dense else 0.0
+        top_lexical = lexical[0].score if lexical else 1.0
+        results = []
+        for article_id in ranked:
+            chunk_hits = _merge_chunks(by_dense.get(article_id, []), by_lexical.get(article_id, []))
+            if mode == "lexical":
+                relevance = by_lexical[article_id][0].score / top_lexical
+            else:
+                cosine = by_dense[article_id][0].score if article_id in by_dense else dense_floor
+                relevance = self._calibrate(cosine)
+            first = chunk_hits[0].chunk
+            results.append(
+                SearchResult(
+                    article_id=article_id,
+                    title=first.title,
+                    url=first.url,
+                    locale=first.locale,
+                    category=first.category,
+                    relevance=relevance,
+                    chunks=tuple(chunk_hits[: cfg.chunks_per_article]),
+                )
+            )
+        return results
+
+    def _calibrate(self, cosine: float) -> float:
+        low, high = self._config.relevance_floor, self._config.relevance_ceiling
+        return min(1.0, max(0.0, (cosine - low) / (high - low)))
+
+
+def _merge_chunks(dense: list[ScoredChunk], lexical: list[ScoredChunk]) -> list[ScoredChunk]:
+    """An article's chunks, dense hits first (by similarity), then lexical-only ones."""
+    seen = {hit.chunk.id for hit in dense}
+    return dense + [hit for hit in lexical if hit.chunk.id not in seen]

@@ -1,0 +1,104 @@
+"""Plain data types of the retrieval package (no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One help-center article as loaded from a source file or import row."""
+
+    id: str
+    title: str
+    body: str
+    url: str = ""
+    category: str = ""
+    locale: str = "en"
+    tags: tuple[str, ...] = ()
+    updated: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A retrievable slice of an article; `id` is stable (`<article id>#<n>`)."""
+
+    id: str
+    article_id: str
+    title: str
+    section: str
+    text: str
+    url: str
+    locale: str
+    category: str
+    tokens: int
+    content_hash: str
+    source: str = ""
+
+    @property
+    def embed_text(self) -> str:
+        """The text that is embedded and keyword-indexed: title, section path, then body."""
+        head = f"{self.title} > {self.section}" if self.section else self.title
+        return f"{head}\n{self.text}" if head else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """What an index remembers of a stored chunk to decide whether it changed."""
+
+    content_hash: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredChunk:
+    """A chunk returned by one index with that index's raw score (higher is better)."""
+
+    chunk: Chunk
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One article found for a query: its best chunks and a relevance score in [0, 1]."""
+
+    article_id: str
+    title: str
+    url: str
+    locale: str
+    category: str
+    relevance: float
+    chunks: tuple[ScoredChunk, ...]
+
+    @property
+    def best(self) -> Chunk:
+        """The best-matching chunk of the article."""
+        return self.chunks[0].chunk
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A source that could not be ingested, with the reason a person can act on."""
+
+    path: str
+    reason: str
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What one ingestion run changed."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every source was ingested."""
+        return not self.problems

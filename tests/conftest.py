@@ -1,0 +1,90 @@
+"""Shared fixtures: the real embedder (loaded once), real Chroma and SQLite in tmp dirs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from retrieval.config import (
+    ChunkingConfig,
+    EmbeddingConfig,
+    KeywordConfig,
+    SearchConfig,
+    VectorConfig,
+)
+from retrieval.factory import build_embedder, build_keyword_index, build_vector_store
+from retrieval.interfaces import Embedder
+from retrieval.knowledge_base import KnowledgeBase
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+KB_FIXTURE = FIXTURES / "kb"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests build Settings explicitly: no SUPPORTBOT_* variable leaks in."""
+    for key in list(os.environ):
+        if key.startswith("SUPPORTBOT_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The bundled all-MiniLM-L6-v2, loaded once per test session."""
+    return build_embedder(EmbeddingConfig())
+
+
+KBFactory = Callable[[Path], KnowledgeBase]
+
+
+@pytest.fixture
+def make_kb(embedder: Embedder) -> Iterator[KBFactory]:
+    """Builds knowledge bases in given folders (real Chroma + SQLite FTS5), closed after."""
+    opened: list[KnowledgeBase] = []
+
+    def make(index_dir: Path) -> KnowledgeBase:
+        kb = KnowledgeBase(
+            embedder,
+            build_vector_store(VectorConfig(), index_dir),
+            build_keyword_index(KeywordConfig(), index_dir),
+            ChunkingConfig(),
+            SearchConfig(),
+        )
+        opened.append(kb)
+        return kb
+
+    yield make
+    for kb in opened:
+        kb.close()
+
+
+@pytest.fixture
+def kb_copy(tmp_path: Path) -> Path:
+    """A writable copy of the tiny fixture KB."""
+    target = tmp_path / "kb"
+    shutil.copytree(KB_FIXTURE, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def sample_kb(
+    embedder: Embedder, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[KnowledgeBase]:
+    """The shipped sample help center (kb_content/), ingested once per session."""
+    index_dir = tmp_path_factory.mktemp("sample-index")
+    kb = KnowledgeBase(
+        embedder,
+        build_vector_store(VectorConfig(), index_dir),
+        build_keyword_index(KeywordConfig(), index_dir),
+        ChunkingConfig(),
+        SearchConfig(),
+    )
+    report = kb.ingest_path(ROOT / "kb_content")
+    assert report.ok, report.problems
+    yield kb
+    kb.close()

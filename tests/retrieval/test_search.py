@@ -1,0 +1,73 @@
+"""Hybrid search on the shipped sample KB: paraphrases, filters, relevance, LangChain adapter."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.backends.langchain_retriever import SupportbotRetriever
+from retrieval.knowledge_base import KnowledgeBase
+
+
+@pytest.mark.parametrize(
+    ("question", "article_id"),
+    [
+        ("i clicked the link to change my pasword but it says its expired", "reset-password"),
+        (
+            "the tracking says my parcel was delivered but theres nothing at my door",
+            "package-marked-delivered-not-received",
+        ),
+        ("how many days do i have to send something back", "return-policy"),
+        ("my card keeps getting rejected when i try to pay", "payment-declined-at-checkout"),
+        ("can i stop paying for the membership thing", "cancel-plus-refunds"),
+        ("lost my phone and can't get the 6 digit code to log in", "two-step-verification"),
+        ("i want all the data you have about me", "download-my-data"),
+    ],
+)
+def test_paraphrased_questions_find_the_right_article(
+    sample_kb: KnowledgeBase, question: str, article_id: str
+) -> None:
+    assert article_id in [r.article_id for r in sample_kb.search(question, 3)]
+
+
+def test_results_are_articles_with_bounded_relevance(sample_kb: KnowledgeBase) -> None:
+    results = sample_kb.search("how long does a refund take", 5)
+    assert len({r.article_id for r in results}) == len(results) == 5
+    assert all(0.0 <= r.relevance <= 1.0 for r in results)
+    assert results[0].relevance > 0.5
+    assert all(c.chunk.article_id == results[0].article_id for c in results[0].chunks)
+
+
+def test_unrelated_question_gets_low_relevance(sample_kb: KnowledgeBase) -> None:
+    best = sample_kb.search("what is the boiling point of tungsten", 1)[0]
+    good = sample_kb.search("how do i reset my password", 1)[0]
+    assert best.relevance < 0.4 < good.relevance
+
+
+def test_locale_filter(sample_kb: KnowledgeBase) -> None:
+    spanish = sample_kb.search("¿cómo devuelvo un producto?", 5, locale="es")
+    assert spanish and all(r.locale == "es" for r in spanish)
+    assert spanish[0].article_id == "politica-devoluciones-es"
+    english = sample_kb.search("how do I return an item", 5, locale="en")
+    assert all(r.locale == "en" for r in english)
+    assert sample_kb.search("return", 5, locale="fr") == []
+
+
+def test_category_filter(sample_kb: KnowledgeBase) -> None:
+    results = sample_kb.search("password", 5, category="privacy-security")
+    assert results and all(r.category == "privacy-security" for r in results)
+    combined = sample_kb.search("refund", 3, locale="en", category="returns-refunds")
+    assert combined and all((r.locale, r.category) == ("en", "returns-refunds") for r in combined)
+
+
+def test_modes_each_rank_the_obvious_article_first(sample_kb: KnowledgeBase) -> None:
+    for mode in ("hybrid", "dense", "lexical"):
+        top = sample_kb.search("reset password link expired", 1, mode=mode)
+        assert top[0].article_id == "reset-password", mode
+
+
+def test_langchain_retriever_adapter(sample_kb: KnowledgeBase) -> None:
+    retriever = SupportbotRetriever(knowledge_base=sample_kb, k=2, locale="en")
+    docs = retriever.invoke("where is my package")
+    assert len(docs) == 2
+    assert docs[0].metadata["url"].startswith("https://help.brightcart.example/")
+    assert 0 <= docs[0].metadata["relevance"] <= 1 and docs[0].page_content
