@@ -1,0 +1,126 @@
+"""SQL tables of the bot (SQLAlchemy Core), portable across SQLite and PostgreSQL.
+
+`metadata` is the target of the alembic migrations in `bot/migrations`; a test checks that
+the migrated schema matches it. Later tables (tickets, agents, articles) join this metadata
+with a new migration each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+# Named constraints keep migrations deterministic and let SQLite batch mode alter them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcDateTime(sa.TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive, in UTC)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        """Convert to UTC; naive values are refused so no local time slips in."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: use a timezone-aware UTC value")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        """Attach UTC to values read back naive (SQLite)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)  # type: ignore[no-any-return]
+        return value.astimezone(dt.UTC)  # type: ignore[no-any-return]
+
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("external_id", sa.String(255), nullable=False, server_default="", index=True),
+    sa.Column("name", sa.String(255), nullable=False, server_default=""),
+    # Stored lower-cased so the plain index serves case-insensitive lookups.
+    sa.Column("email", sa.String(320), nullable=False, server_default="", index=True),
+    sa.Column("locale", sa.String(35), nullable=False, server_default=""),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "customer_id",
+        sa.String(64),
+        sa.ForeignKey("customers.id"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("mode", sa.String(32), nullable=False),
+    sa.Column("locale", sa.String(35), nullable=False, server_default=""),
+    sa.Column("page_url", sa.Text, nullable=False, server_default=""),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("last_seq", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("csat", sa.Integer, nullable=True),
+    sa.Column("csat_comment", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+turns = sa.Table(
+    "turns",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "conversation_id",
+        sa.String(64),
+        sa.ForeignKey("conversations.id"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("citations", sa.JSON, nullable=False),
+    sa.Column("confidence", sa.Float, nullable=True),
+    sa.Column("kind", sa.String(32), nullable=False, server_default=""),
+    sa.Column("meta", sa.JSON, nullable=False),
+    sa.Column("client_id", sa.String(128), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("conversation_id", "seq"),
+    sa.UniqueConstraint("conversation_id", "client_id"),
+)
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("turn_id", sa.Integer, sa.ForeignKey("turns.id"), primary_key=True),
+    sa.Column(
+        "conversation_id",
+        sa.String(64),
+        sa.ForeignKey("conversations.id"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("rating", sa.Integer, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,170 @@
+"""Schema migrations on SQLite and PostgreSQL, URL handling and database error messages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+from bot.backends.sql_conversations import SqlConversationStore
+from bot.backends.sql_database import (
+    MIGRATIONS_DIR,
+    create_engine_for,
+    migrate,
+    normalize_url,
+)
+from bot.backends.sql_schema import metadata
+from bot.conversation import Channel, Customer, Role
+from bot.errors import ConfigError, StorageError
+from tests.conftest import ROOT
+from tests.contracts.conftest import fresh_database, require_postgres
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The test PostgreSQL server's URL (skips, or fails under CI, when it is unreachable)."""
+    return require_postgres()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a new, empty database of each backend."""
+    if request.param == "sqlite":
+        created = create_engine_for(f"sqlite:///{tmp_path / 'fresh.db'}")
+        yield created
+        created.dispose()
+        return
+    with fresh_database(request.getfixturevalue("postgres_server")) as url:
+        created = create_engine_for(url)
+        yield created
+        created.dispose()
+
+
+def alembic_config() -> Config:
+    """A programmatic alembic configuration for the bot's migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision recorded in the database."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    """The newest revision shipped."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_migrate_is_idempotent(engine: Engine) -> None:
+    migrate(engine)
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+    tables = set(sa.inspect(engine).get_table_names())
+    assert tables == {"alembic_version", "customers", "conversations", "turns", "feedback"}
+
+
+MIGRATE_SCRIPT = """
+import sys
+from bot.backends.sql_database import create_engine_for, migrate
+migrate(create_engine_for(sys.argv[1]))
+"""
+
+
+def test_processes_migrating_at_once_all_succeed(engine: Engine) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    command = [sys.executable, "-c", MIGRATE_SCRIPT, url]
+    processes = [subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE) for _ in range(3)]
+    errors = [process.communicate(timeout=60)[1] for process in processes]
+    assert [process.returncode for process in processes] == [0] * 3, errors
+    assert current_revision(engine) == head_revision()
+
+
+def test_migrated_schema_matches_the_metadata(engine: Engine) -> None:
+    migrate(engine)
+    with engine.connect() as conn:
+        # Alembic misreads SQLite's reflected '' defaults, so only PostgreSQL compares them.
+        compare_defaults = conn.dialect.name == "postgresql"
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": compare_defaults}
+        )
+        assert compare_metadata(context, metadata) == []
+
+
+def test_data_at_revision_0001_survives_migrate(engine: Engine) -> None:
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+    assert current_revision(engine) == "0001"
+
+    async def write() -> tuple[str, str]:
+        store = SqlConversationStore(engine)
+        conversation, token = await store.create_conversation(
+            Customer(id="", email="old@example.com"), channel=Channel.EMAIL, locale="en"
+        )
+        await store.append(conversation.id, Role.CUSTOMER, "written at 0001")
+        return conversation.id, token
+
+    conversation_id, token = anyio.run(write)
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+
+    async def read() -> list[str]:
+        store = SqlConversationStore(engine)
+        await store.check_token(conversation_id, token)
+        return [turn.text for turn in await store.turns(conversation_id)]
+
+    assert anyio.run(read) == ["written at 0001"]
+
+
+def test_normalize_url(tmp_path: Path) -> None:
+    psycopg_url = "postgresql+psycopg://u:p@db:5432/bot"
+    assert normalize_url("postgresql://u:p@db:5432/bot") == psycopg_url
+    assert normalize_url("postgres://u:p@db:5432/bot") == psycopg_url
+    assert normalize_url(psycopg_url) == psycopg_url
+    sqlite_url = f"sqlite:///{tmp_path / 'a' / 'b' / 'bot.db'}"
+    assert normalize_url(sqlite_url) == sqlite_url
+    assert (tmp_path / "a" / "b").is_dir()
+    for bad in ("mysql://db/bot", "sqlite://", "sqlite:///:memory:", "not a url"):
+        with pytest.raises(ConfigError):
+            normalize_url(bad)
+
+
+def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path: Path) -> None:
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'pragmas.db'}")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+    finally:
+        engine.dispose()
+
+
+def test_unreachable_server_is_a_readable_storage_error() -> None:
+    engine = create_engine_for("postgresql://bot:s3cret@127.0.0.1:1/supportbot")
+    try:
+        with pytest.raises(StorageError) as caught:
+            migrate(engine)
+    finally:
+        engine.dispose()
+    message = str(caught.value)
+    assert message.startswith(
+        "cannot reach the database at postgresql://bot@127.0.0.1:1/supportbot: "
+    )
+    assert message.endswith("; is it running?")
+    assert "s3cret" not in message
