@@ -5,16 +5,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from bot.conversation import Turn
+from bot.errors import BotError
 from bot.settings import Settings
 from evals.errors import EvalError
 from retrieval.errors import RetrievalError
 
 Handler = Callable[[argparse.Namespace, Settings], int]
+
+if TYPE_CHECKING:
+    from bot.wiring import Services
 
 
 def echo(text: str = "", *, err: bool = False) -> None:
@@ -112,6 +118,99 @@ def _eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    host = args.host or settings.api.host
+    port = args.port or settings.api.port
+    echo(f"supportbot on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "bot.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=True,
+    )
+    return 0
+
+
+async def _conversation(settings: Settings, questions: AsyncIterator[str], as_json: bool) -> None:
+    from bot.conversation import Channel, Customer
+    from bot.wiring import build_services
+
+    services = build_services(settings)
+    try:
+        conversation, _ = await services.store.create_conversation(
+            Customer(id=""), channel=Channel.CLI, locale=""
+        )
+        async for question in questions:
+            await _ask_one(services, conversation.id, question, as_json)
+    finally:
+        await services.aclose()
+
+
+async def _ask_one(services: Services, conversation_id: str, question: str, as_json: bool) -> None:
+    turn = None
+    async for event in services.responder.reply(conversation_id, question):
+        if event.type == "token" and not as_json:
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        elif event.type == "done":
+            turn = event.turn
+    if turn is None:
+        return
+    if as_json:
+        echo(json.dumps(_turn_json(turn), ensure_ascii=False, indent=2))
+        return
+    echo()
+    for citation in turn.citations:
+        echo(f"  [{citation.n}] {citation.title} — {citation.url}")
+    echo(f"  (confidence {turn.confidence or 0:.2f}, {turn.kind})")
+
+
+def _turn_json(turn: Turn) -> dict[str, object]:
+    return {
+        "answer": turn.text,
+        "kind": turn.kind,
+        "confidence": turn.confidence,
+        "citations": [
+            {"n": c.n, "article_id": c.article_id, "title": c.title, "url": c.url}
+            for c in turn.citations
+        ],
+    }
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    import anyio
+
+    async def one() -> AsyncIterator[str]:
+        yield args.question
+
+    anyio.run(_conversation, settings, one(), args.json)
+    return 0
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    import anyio
+
+    async def typed() -> AsyncIterator[str]:
+        echo("Chat with supportbot; follow-up questions are understood. Empty line quits.")
+        while True:
+            try:
+                line = (await anyio.to_thread.run_sync(input, "you> ")).strip()
+            except EOFError:
+                return
+            if not line:
+                return
+            sys.stdout.write("bot> ")
+            yield line
+
+    anyio.run(_conversation, settings, typed(), False)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -158,6 +257,26 @@ def build_parser() -> argparse.ArgumentParser:
     retrieval.add_argument("--k", type=int, default=10, help="articles ranked per question")
     retrieval.add_argument("--json", action="store_true", help="print one JSON object by mode")
     retrieval.set_defaults(handler=_eval_retrieval)
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the HTTP API (and widget, docs at /docs)",
+        description="Serve the chat API with uvicorn. Run `supportbot ingest` first.",
+    )
+    serve.add_argument("--host", help="bind address (default: settings api.host, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: settings api.port, 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.set_defaults(handler=_serve)
+
+    ask = sub.add_parser("ask", help="ask one question", description="Answer one question.")
+    ask.add_argument("question", help="the customer's question")
+    ask.add_argument("--json", action="store_true", help="print answer, citations, confidence")
+    ask.set_defaults(handler=_ask)
+
+    chat = sub.add_parser(
+        "chat", help="interactive chat in the terminal", description="Chat with follow-ups."
+    )
+    chat.set_defaults(handler=_chat)
     return parser
 
 
@@ -172,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args, settings)
-    except (RetrievalError, EvalError) as exc:
+    except (RetrievalError, EvalError, BotError) as exc:
         echo(f"error: {exc}", err=True)
         return 2
     except KeyboardInterrupt:

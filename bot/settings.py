@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from retrieval.config import (
@@ -15,6 +15,72 @@ from retrieval.config import (
     SearchConfig,
     VectorConfig,
 )
+
+
+class StorageConfig(BaseModel):
+    """The SQL database of conversations, tickets and agents."""
+
+    url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty = sqlite:///<data_dir>/supportbot.db. "
+        "postgresql://user@host/db scales out.",
+    )
+    pool_size: int = Field(default=10, ge=1)
+
+
+class LLMConfig(BaseModel):
+    """The answer generator: extractive (no model), an OpenAI-compatible server, or local GGUF."""
+
+    backend: Literal["extractive", "openai-compatible", "local"] = "extractive"
+    base_url: str = Field(default="", description="e.g. http://localhost:8080/v1 (llama.cpp)")
+    api_key: SecretStr = Field(default=SecretStr(""), description="Sent as the bearer token.")
+    model: str = Field(default="", description="Model name sent to the server.")
+    gguf_path: str = Field(default="", description="local backend: GGUF file; empty = SmolLM2.")
+    timeout_s: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=2, ge=0)
+    temperature: float = Field(default=0.1, ge=0, le=2)
+    max_answer_tokens: int = Field(default=350, ge=16)
+    context_tokens: int = Field(default=4096, ge=512, description="Prompt + answer budget.")
+
+
+class AnswerConfig(BaseModel):
+    """How answers are composed and when the bot refuses."""
+
+    company_name: str = "Brightcart"
+    passages: int = Field(default=4, ge=1, description="Articles given to the answerer.")
+    history_turns: int = Field(default=6, ge=0, description="Earlier turns kept in the prompt.")
+    refusal_relevance: float = Field(
+        default=0.35, ge=0, le=1, description="Top relevance under which the bot refuses."
+    )
+    max_message_chars: int = Field(default=4000, ge=1)
+    extractive_max_words: int = Field(default=90, ge=20)
+
+
+class GroundingConfig(BaseModel):
+    """Thresholds of the grounding check (each answer sentence against the cited passages)."""
+
+    min_similarity: float = Field(default=0.72, ge=0, le=1)
+    min_similarity_with_overlap: float = Field(default=0.5, ge=0, le=1)
+    min_overlap: float = Field(default=0.6, ge=0, le=1)
+    min_kept_ratio: float = Field(
+        default=0.5, ge=0, le=1, description="Share of sentences that must survive, else fallback."
+    )
+
+
+class ApiConfig(BaseModel):
+    """The HTTP service."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Widget origins allowed, JSON list: ["https://shop.example"]',
+    )
+    max_body_bytes: int = Field(default=65_536, ge=1_024)
+    rate_limit_per_ip: int = Field(default=120, ge=1, description="Requests per minute per IP.")
+    rate_limit_per_conversation: int = Field(
+        default=30, ge=1, description="Messages per minute per conversation."
+    )
 
 
 class Settings(BaseSettings):
@@ -36,11 +102,32 @@ class Settings(BaseSettings):
     vector: VectorConfig = VectorConfig()
     keyword: KeywordConfig = KeywordConfig()
     search: SearchConfig = SearchConfig()
+    storage: StorageConfig = StorageConfig()
+    llm: LLMConfig = LLMConfig()
+    answer: AnswerConfig = AnswerConfig()
+    grounding: GroundingConfig = GroundingConfig()
+    api: ApiConfig = ApiConfig()
+
+    @model_validator(mode="after")
+    def _check_backends(self) -> Settings:
+        if self.llm.backend == "openai-compatible" and not (self.llm.base_url or self.llm.model):
+            raise ValueError(
+                "llm.backend openai-compatible needs llm.model (and llm.base_url unless OpenAI): "
+                "set SUPPORTBOT_LLM__BASE_URL and SUPPORTBOT_LLM__MODEL"
+            )
+        if self.vector.backend == "chroma-http" and not self.vector.host:
+            raise ValueError("vector.backend chroma-http needs SUPPORTBOT_VECTOR__HOST")
+        return self
 
     @property
     def index_dir(self) -> Path:
         """Folder of the local vector and keyword indexes."""
         return self.data_dir / "index"
+
+    @property
+    def database_url(self) -> str:
+        """The configured database URL, or the SQLite file in the data dir."""
+        return self.storage.url or f"sqlite:///{self.data_dir / 'supportbot.db'}"
 
 
 def env_names(model: type[BaseModel] = Settings, prefix: str = "SUPPORTBOT_") -> list[str]:

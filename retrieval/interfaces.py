@@ -101,6 +101,10 @@ class KeywordIndex(Protocol):
         """The k best chunks for free text (any punctuation is safe), best first."""
         ...
 
+    def locales(self) -> frozenset[str]:
+        """Locales of the indexed chunks."""
+        ...
+
     def reset(self) -> None:
         """Drop every chunk."""
         ...

@@ -119,6 +119,12 @@ class SqliteKeywordIndex:
             for row in rows
         ]
 
+    def locales(self) -> frozenset[str]:
+        """Locales of the indexed chunks."""
+        with self._lock:
+            rows = self._con.execute("SELECT DISTINCT locale FROM chunk_rows").fetchall()
+        return frozenset(str(r[0]) for r in rows)
+
     def reset(self) -> None:
         """Drop every chunk."""
         with self._lock, self._con:

@@ -1,0 +1,70 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+
+from bot.api import errors
+from bot.api.metrics import Metrics
+from bot.api.routes import chat, health
+from bot.settings import Settings
+from bot.wiring import Services, build_services
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """The app; builds (and later closes) its services unless they are given."""
+    settings = settings or (services.settings if services else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or build_services(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.services.aclose()
+
+    app = FastAPI(
+        title="supportbot",
+        version="0.1.0",
+        description="Customer-support chatbot API: cited answers from the help center.",
+        lifespan=lifespan,
+    )
+    app.state.metrics = Metrics()
+    errors.install(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.api.cors_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
+    limit = settings.api.max_body_bytes
+
+    @app.middleware("http")
+    async def guard_and_time(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > limit:
+            return errors.error_body(
+                "payload_too_large", f"the request body is over {limit:,} bytes", 413
+            )
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        app.state.metrics.latency.labels(request.method, path, response.status_code).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+    app.include_router(chat.router)
+    app.include_router(chat.ws_router)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,250 @@
+"""Customer chat endpoints: conversations, messages (JSON, SSE, WebSocket), feedback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response, WebSocket, WebSocketDisconnect, status
+from fastapi.responses import StreamingResponse
+
+from bot.api.deps import ConversationDep, MetricsDep, ServicesDep, limit_ip
+from bot.api.errors import describe
+from bot.api.metrics import Metrics
+from bot.api.schemas import (
+    ConversationCreated,
+    ConversationOut,
+    CustomerIn,
+    FeedbackIn,
+    MessageIn,
+    ReplyOut,
+    TurnOut,
+)
+from bot.conversation import Channel, Customer, Turn
+from bot.errors import BotError, InvalidInput
+from bot.realtime import Event
+from bot.wiring import Services
+
+router = APIRouter(prefix="/api", tags=["chat"], dependencies=[Depends(limit_ip)])
+ws_router = APIRouter(tags=["chat"])
+_running: set[asyncio.Task[None]] = set()
+
+
+def channel_of(conversation_id: str) -> str:
+    """The live-event channel of a conversation."""
+    return f"conversation:{conversation_id}"
+
+
+def _record(metrics: Metrics, turn: Turn) -> None:
+    metrics.answers.labels(turn.kind or "none").inc()
+    if turn.confidence is not None:
+        metrics.confidence.observe(turn.confidence)
+    reason = turn.meta.get("fallback") or ("llm_error" if "error" in turn.meta else None)
+    if reason:
+        metrics.fallbacks.labels(str(reason)).inc()
+
+
+Outcome = Event | BotError | None
+
+
+def start_reply(
+    services: Services, metrics: Metrics, conversation_id: str, message: MessageIn
+) -> asyncio.Queue[Outcome]:
+    """Run the responder in a task that outlives the request; events go to a queue and to
+    the conversation's live channel. The reply is stored even if the client disconnects."""
+    queue: asyncio.Queue[Outcome] = asyncio.Queue()
+    channel = channel_of(conversation_id)
+
+    async def run() -> None:
+        try:
+            async for event in services.responder.reply(
+                conversation_id, message.text, client_id=message.client_id
+            ):
+                if event.type == "token":
+                    payload: Event = {"type": "token", "text": event.text}
+                else:
+                    assert event.turn is not None
+                    kind = "message" if event.type == "customer_turn" else "reply"
+                    payload = {"type": kind, "turn": TurnOut.of(event.turn).model_dump(mode="json")}
+                    if event.type == "done":
+                        _record(metrics, event.turn)
+                await queue.put(payload)
+                await services.broadcaster.publish(channel, payload)
+        except BotError as exc:
+            await queue.put(exc)
+        finally:
+            await queue.put(None)
+
+    task = asyncio.create_task(run())
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+    return queue
+
+
+async def _drain(queue: asyncio.Queue[Outcome]) -> AsyncIterator[Event | BotError]:
+    while (event := await queue.get()) is not None:
+        yield event
+
+
+def error_event(exc: BotError) -> Event:
+    """An error as a live event."""
+    return {"type": "error", "error_code": describe(exc)[1], "detail": str(exc)}
+
+
+@router.post(
+    "/conversations", status_code=status.HTTP_201_CREATED, response_model=ConversationCreated
+)
+async def create_conversation(
+    services: ServicesDep, customer: CustomerIn | None = None
+) -> ConversationCreated:
+    """Start a conversation; keep the returned token, every later call needs it."""
+    customer = customer or CustomerIn()
+    conversation, token = await services.store.create_conversation(
+        Customer(id="", name=customer.name, email=customer.email, locale=customer.locale),
+        channel=Channel.WIDGET,
+        locale=customer.locale.split("-")[0].lower(),
+        page_url=customer.page_url,
+        metadata=customer.metadata,
+    )
+    return ConversationCreated(
+        id=conversation.id,
+        token=token,
+        locale=conversation.locale,
+        mode=conversation.mode.value,
+        created_at=conversation.created_at,
+    )
+
+
+@router.get("/conversations/{conversation_id}", response_model=ConversationOut)
+async def get_conversation(conversation: ConversationDep, services: ServicesDep) -> ConversationOut:
+    """The conversation and its whole history."""
+    return ConversationOut.of(conversation, await services.store.turns(conversation.id))
+
+
+def _accept(services: Services, conversation_id: str, message: MessageIn) -> None:
+    services.responder.validate(message.text)
+    services.conversation_limiter.hit(conversation_id, "messages in this conversation")
+
+
+@router.post("/conversations/{conversation_id}/messages", response_model=ReplyOut)
+async def post_message(
+    conversation: ConversationDep, message: MessageIn, services: ServicesDep, metrics: MetricsDep
+) -> ReplyOut:
+    """Send a message; the answer comes back when complete (see /messages/stream)."""
+    _accept(services, conversation.id, message)
+    stored: TurnOut | None = None
+    reply: TurnOut | None = None
+    async for event in _drain(start_reply(services, metrics, conversation.id, message)):
+        if isinstance(event, BotError):
+            raise event
+        if event["type"] == "message":
+            stored = TurnOut.model_validate(event["turn"])
+        elif event["type"] == "reply":
+            reply = TurnOut.model_validate(event["turn"])
+    assert stored is not None
+    current = await services.store.get(conversation.id)
+    return ReplyOut(message=stored, reply=reply, mode=current.mode.value)
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def stream_message(
+    conversation: ConversationDep, message: MessageIn, services: ServicesDep, metrics: MetricsDep
+) -> StreamingResponse:
+    """Send a message; the answer streams as Server-Sent Events.
+
+    Events: `message` (the stored customer turn), `token` (text as it is approved), `reply`
+    (the stored bot turn with citations and confidence), or `error`.
+    """
+    _accept(services, conversation.id, message)
+    queue = start_reply(services, metrics, conversation.id, message)
+
+    async def body() -> AsyncIterator[str]:
+        async for outcome in _drain(queue):
+            event = error_event(outcome) if isinstance(outcome, BotError) else outcome
+            data = {k: v for k, v in event.items() if k != "type"}
+            yield f"event: {event['type']}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+    return StreamingResponse(
+        body(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.post("/conversations/{conversation_id}/feedback", status_code=204)
+async def feedback(
+    conversation: ConversationDep, body: FeedbackIn, services: ServicesDep
+) -> Response:
+    """Thumbs up/down on a bot turn (`turn_id` + `rating`), or CSAT 1-5 (`csat`)."""
+    if body.csat is not None:
+        await services.store.set_csat(conversation.id, body.csat, body.comment)
+    else:
+        assert body.turn_id is not None and body.rating is not None
+        rating = 1 if body.rating == "up" else -1
+        await services.store.add_feedback(conversation.id, body.turn_id, rating, body.comment)
+    return Response(status_code=204)
+
+
+@ws_router.websocket("/ws/conversations/{conversation_id}")
+async def live_events(
+    websocket: WebSocket,
+    conversation_id: str,
+    token: Annotated[str, Query(description="the conversation token")],
+) -> None:
+    """Live events of a conversation; the client may also send `{"type":"message","text"}`."""
+    services: Services = websocket.app.state.services
+    metrics: Metrics = websocket.app.state.metrics
+    try:
+        await services.store.check_token(conversation_id, token)
+    except BotError as exc:
+        await websocket.close(code=4403 if describe(exc)[0] == 403 else 4404, reason=str(exc))
+        return
+    await websocket.accept()
+    async with services.broadcaster.subscribe(channel_of(conversation_id)) as events:
+        sender = asyncio.create_task(_forward(websocket, events))
+        try:
+            while True:
+                incoming = await websocket.receive_json()
+                await _handle_client(websocket, services, metrics, conversation_id, incoming)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            sender.cancel()
+
+
+async def _forward(websocket: WebSocket, events: AsyncIterator[Event]) -> None:
+    async for event in events:
+        await websocket.send_json(event)
+
+
+async def _handle_client(
+    websocket: WebSocket, services: Services, metrics: Metrics, conversation_id: str, data: Any
+) -> None:
+    if not isinstance(data, dict) or data.get("type") != "message":
+        if isinstance(data, dict) and data.get("type") == "ping":
+            await websocket.send_json({"type": "pong"})
+            return
+        await websocket.send_json(
+            {
+                "type": "error",
+                "error_code": "invalid_request",
+                "detail": "send {type: message, text}",
+            }
+        )
+        return
+    try:
+        message = MessageIn(text=str(data.get("text", "")), client_id=data.get("client_id"))
+        _accept(services, conversation_id, message)
+    except BotError as exc:
+        await websocket.send_json(error_event(exc))
+        return
+    except ValueError as exc:
+        await websocket.send_json(error_event(InvalidInput(str(exc), "invalid_request")))
+        return
+    start_reply(services, metrics, conversation_id, message)

@@ -1,0 +1,39 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import anyio
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from bot.api.deps import MetricsDep, ServicesDep
+from bot.api.errors import error_body
+from bot.errors import BotError
+from retrieval.errors import RetrievalError
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=None)
+async def readyz(services: ServicesDep) -> dict[str, object] | Response:
+    """Database reachable and the knowledge base indexed."""
+    try:
+        await services.store.ping()
+        chunks = await anyio.to_thread.run_sync(services.kb.vectors.count)
+    except (BotError, RetrievalError) as exc:
+        return error_body("not_ready", str(exc), 503)
+    if chunks == 0:
+        return error_body("not_ready", "the knowledge base is empty; run: supportbot ingest", 503)
+    return {"status": "ready", "chunks": chunks}
+
+
+@router.get("/metrics")
+async def metrics(metrics: MetricsDep) -> Response:
+    """Prometheus text format."""
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

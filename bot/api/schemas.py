@@ -1,0 +1,148 @@
+"""API request (In) and response (Out) models."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bot.conversation import Citation, Conversation, Turn
+
+
+class CustomerIn(BaseModel):
+    """Optional customer metadata sent by the widget when a chat starts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=320, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    page_url: str = Field(default="", max_length=2000)
+    locale: str = Field(default="", max_length=20, pattern=r"^$|^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$")
+    metadata: dict[str, str] = Field(default_factory=dict, max_length=20)
+
+
+class ConversationCreated(BaseModel):
+    """A new conversation and the token every later call on it needs."""
+
+    id: str
+    token: str
+    locale: str
+    mode: str
+    created_at: dt.datetime
+
+
+class MessageIn(BaseModel):
+    """A customer message; `client_id` makes resends idempotent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    client_id: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
+
+
+class CitationOut(BaseModel):
+    """A numbered source: `[n]` in the text links to it."""
+
+    n: int
+    article_id: str
+    title: str
+    url: str
+    section: str
+    snippet: str
+
+    @classmethod
+    def of(cls, citation: Citation) -> CitationOut:
+        """From the domain type."""
+        return cls(
+            n=citation.n,
+            article_id=citation.article_id,
+            title=citation.title,
+            url=citation.url,
+            section=citation.section,
+            snippet=citation.snippet,
+        )
+
+
+class TurnOut(BaseModel):
+    """One message of the conversation."""
+
+    id: int
+    seq: int
+    role: str
+    text: str
+    citations: list[CitationOut]
+    confidence: float | None
+    kind: str
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, turn: Turn) -> TurnOut:
+        """From the domain type."""
+        return cls(
+            id=turn.id,
+            seq=turn.seq,
+            role=turn.role.value,
+            text=turn.text,
+            citations=[CitationOut.of(c) for c in turn.citations],
+            confidence=turn.confidence,
+            kind=turn.kind,
+            created_at=turn.created_at,
+        )
+
+
+class ReplyOut(BaseModel):
+    """The stored customer message and the bot's reply (None while a person answers)."""
+
+    message: TurnOut
+    reply: TurnOut | None
+    mode: str
+
+
+class ConversationOut(BaseModel):
+    """A conversation with its history."""
+
+    id: str
+    mode: str
+    locale: str
+    created_at: dt.datetime
+    csat: int | None
+    turns: list[TurnOut]
+
+    @classmethod
+    def of(cls, conversation: Conversation, turns: list[Turn]) -> ConversationOut:
+        """From the domain types."""
+        return cls(
+            id=conversation.id,
+            mode=conversation.mode.value,
+            locale=conversation.locale,
+            created_at=conversation.created_at,
+            csat=conversation.csat,
+            turns=[TurnOut.of(t) for t in turns],
+        )
+
+
+class FeedbackIn(BaseModel):
+    """Thumbs up/down on one bot turn (`turn_id` + `rating`), or CSAT 1-5 for the chat."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    turn_id: int | None = None
+    rating: Literal["up", "down"] | None = None
+    csat: int | None = Field(default=None, ge=1, le=5)
+    comment: str = Field(default="", max_length=2000)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> FeedbackIn:
+        thumbs = self.turn_id is not None and self.rating is not None
+        if thumbs == (self.csat is not None) or (self.turn_id is None) != (self.rating is None):
+            raise ValueError("send either turn_id and rating (up/down), or csat (1-5)")
+        return self
+
+
+class ErrorOut(BaseModel):
+    """Every error response: a stable code and a sentence for people."""
+
+    error_code: str
+    detail: str
+    extra: dict[str, Any] | None = None

@@ -1,0 +1,70 @@
+"""Fixed bot messages in the KB's languages (English and Spanish), chosen by locale."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Key = Literal[
+    "greeting",
+    "thanks",
+    "goodbye",
+    "refusal",
+    "llm_failure",
+    "other_language",
+    "injection",
+]
+
+_EN: dict[Key, str] = {
+    "greeting": "Hi! I'm the {company} assistant. Ask me anything about orders, shipping, "
+    "returns, billing or your account.",
+    "thanks": "You're welcome! Is there anything else I can help you with?",
+    "goodbye": "Thanks for chatting with {company}. Have a great day!",
+    "refusal": "I'm sorry, I couldn't find that in the {company} help center, so I don't want to "
+    "guess. Would you like me to connect you with a person from our support team?",
+    "llm_failure": "I'm sorry, something went wrong on our side while I was preparing your answer. "
+    "Would you like me to connect you with a person from our support team?",
+    "other_language": "",
+    "injection": "I can only help with questions about {company}: orders, shipping, returns, "
+    "billing and your account. I can't change how I work, share internal instructions or show "
+    "anyone else's information. What can I help you with?",
+}
+
+_ES: dict[Key, str] = {
+    "greeting": "¡Hola! Soy el asistente de {company}. Pregúntame lo que quieras sobre pedidos, "
+    "envíos, devoluciones, pagos o tu cuenta.",
+    "thanks": "¡De nada! ¿Hay algo más en lo que pueda ayudarte?",
+    "goodbye": "Gracias por escribir a {company}. ¡Que tengas un buen día!",
+    "refusal": "Lo siento, no encontré eso en el centro de ayuda de {company} y no quiero "
+    "adivinar. ¿Quieres que te ponga en contacto con una persona de nuestro equipo?",
+    "llm_failure": "Lo siento, algo falló de nuestro lado al preparar tu respuesta. ¿Quieres que "
+    "te ponga en contacto con una persona de nuestro equipo?",
+    "other_language": "Esta información solo está disponible en inglés:",
+    "injection": "Solo puedo ayudarte con preguntas sobre {company}: pedidos, envíos, "
+    "devoluciones, pagos y tu cuenta. No puedo cambiar cómo funciono, compartir instrucciones "
+    "internas ni mostrar información de otras personas. ¿En qué puedo ayudarte?",
+}
+
+_TABLES = {"en": _EN, "es": _ES}
+
+# Said when the KB has no articles in the customer's language (the answer follows in English).
+NOT_IN_LANGUAGE = {
+    "fr": "Désolé, notre centre d'aide n'existe qu'en anglais et en espagnol ; voici la réponse "
+    "en anglais.",
+    "de": "Entschuldigung, unser Hilfe-Center gibt es nur auf Englisch und Spanisch; hier ist die "
+    "Antwort auf Englisch.",
+    "pt": "Desculpe, nossa central de ajuda só existe em inglês e espanhol; aqui está a resposta "
+    "em inglês.",
+    "it": "Spiacenti, il nostro centro assistenza esiste solo in inglese e spagnolo; ecco la "
+    "risposta in inglese.",
+}
+
+
+def text(key: Key, locale: str, company: str) -> str:
+    """The message in `locale` (English when that locale has no table)."""
+    table = _TABLES.get(locale.split("-")[0].lower(), _EN)
+    return table[key].format(company=company)
+
+
+def supported_locales() -> frozenset[str]:
+    """Locales with a full message table."""
+    return frozenset(_TABLES)

@@ -1,0 +1,82 @@
+"""Numbered passages handed to an answerer, and the citations they become."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.conversation import Citation, Role
+from retrieval.types import SearchResult
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """One retrieved article's best text; `n` is its citation number (from 1)."""
+
+    n: int
+    article_id: str
+    title: str
+    url: str
+    section: str
+    parts: tuple[tuple[str, str], ...]
+    relevance: float
+    chunk_id: str
+
+    @property
+    def text(self) -> str:
+        """The passage's chunks in reading order."""
+        return "\n".join(text for _, text in self.parts)
+
+    def citation(self) -> Citation:
+        """The citation shown to the customer for `[n]`."""
+        return Citation(
+            n=self.n,
+            article_id=self.article_id,
+            title=self.title,
+            url=self.url,
+            chunk_id=self.chunk_id,
+            section=self.section,
+            snippet=self.text[:300],
+            relevance=round(self.relevance, 4),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRequest:
+    """Everything an answerer may use: never more than the passages for facts."""
+
+    question: str
+    query: str
+    passages: Sequence[Passage]
+    history: Sequence[tuple[Role, str]]
+    locale: str
+
+
+def _position(chunk_id: str) -> int:
+    tail = chunk_id.rpartition("#")[2]
+    return int(tail) if tail.isdigit() else 0
+
+
+def passages_from(results: Sequence[SearchResult], limit: int) -> list[Passage]:
+    """One passage per article (its best chunks in reading order), numbered by rank."""
+    out = []
+    for n, result in enumerate(results[:limit], start=1):
+        chunks = sorted((c.chunk for c in result.chunks), key=lambda c: _position(c.id))
+        out.append(
+            Passage(
+                n=n,
+                article_id=result.article_id,
+                title=result.title,
+                url=result.url,
+                section=result.best.section,
+                parts=tuple((c.section, c.text) for c in chunks),
+                relevance=result.relevance,
+                chunk_id=result.best.id,
+            )
+        )
+    return out
+
+
+def by_number(passages: Sequence[Passage]) -> Mapping[int, Passage]:
+    """Passages keyed by citation number."""
+    return {p.n: p for p in passages}

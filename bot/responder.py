@@ -1,0 +1,236 @@
+"""The responder: one customer message in, one stored, grounded, cited bot turn out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import anyio
+
+from bot import messages
+from bot.composer import Composer
+from bot.confidence import confidence
+from bot.conversation import AnswerKind, Citation, Conversation, Mode, Role, Turn
+from bot.errors import InvalidInput, LLMError
+from bot.followup import needs_context, standalone_query
+from bot.grounding import GroundingChecker
+from bot.injection import looks_like_injection, without_injection
+from bot.interfaces import Answerer, ChatModel, ConversationStore
+from bot.language import detect_language
+from bot.passages import AnswerRequest, passages_from
+from bot.prompting import PromptBuilder
+from bot.settings import AnswerConfig, GroundingConfig
+from bot.smalltalk import classify
+from retrieval.knowledge_base import KnowledgeBase
+from retrieval.stopwords import content_terms
+from retrieval.types import SearchResult
+
+DEFAULT_LOCALE = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyEvent:
+    """One step of a reply: the stored customer turn, a piece of text, or the stored bot turn."""
+
+    type: Literal["customer_turn", "token", "done"]
+    text: str = ""
+    turn: Turn | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A finished bot answer before it is stored."""
+
+    text: str
+    kind: AnswerKind
+    citations: tuple[Citation, ...]
+    confidence: float
+    meta: dict[str, Any]
+
+
+class Responder:
+    """Orchestrates follow-up rewriting, retrieval, generation, grounding and storage."""
+
+    def __init__(
+        self,
+        *,
+        kb: KnowledgeBase,
+        store: ConversationStore,
+        answerer: Answerer,
+        fallback: Answerer,
+        checker: GroundingChecker,
+        prompts: PromptBuilder,
+        config: AnswerConfig,
+        grounding: GroundingConfig,
+        rewriter: ChatModel | None = None,
+    ) -> None:
+        self._kb = kb
+        self._store = store
+        self._answerer = answerer
+        self._fallback = fallback
+        self._checker = checker
+        self._prompts = prompts
+        self._config = config
+        self._grounding = grounding
+        self._rewriter = rewriter
+        self._kb_locales: frozenset[str] | None = None
+
+    def validate(self, text: str) -> str:
+        """The message stripped; raises InvalidInput when empty or too long."""
+        cleaned = text.strip()
+        if not cleaned:
+            raise InvalidInput("the message is empty", "empty_message")
+        if len(cleaned) > self._config.max_message_chars:
+            raise InvalidInput(
+                f"the message is {len(cleaned):,} characters; the limit is "
+                f"{self._config.max_message_chars:,}",
+                "message_too_long",
+            )
+        return cleaned
+
+    async def reply(
+        self, conversation_id: str, text: str, *, client_id: str | None = None
+    ) -> AsyncIterator[ReplyEvent]:
+        """Store the customer's message, then stream and store the bot's answer."""
+        cleaned = self.validate(text)
+        conversation = await self._store.get(conversation_id)
+        turn = await self._store.append(
+            conversation_id, Role.CUSTOMER, cleaned, client_id=client_id
+        )
+        yield ReplyEvent("customer_turn", turn=turn)
+        history = await self._store.turns(conversation_id)
+        answered = next((t for t in history if t.seq > turn.seq and t.role is Role.BOT), None)
+        if answered is not None:  # a resent message that was already answered
+            yield ReplyEvent("token", text=answered.text)
+            yield ReplyEvent("done", turn=answered)
+            return
+        if conversation.mode is not Mode.BOT:
+            return
+        earlier = [t for t in history if t.seq < turn.seq]
+        parts: list[str] = []
+        draft: Draft | None = None
+        async for item in self._answer(conversation, turn.text, earlier):
+            if isinstance(item, Draft):
+                draft = item
+            else:
+                parts.append(item)
+                yield ReplyEvent("token", text=item)
+        assert draft is not None
+        stored = await self._store.append(
+            conversation_id,
+            Role.BOT,
+            draft.text,
+            citations=draft.citations,
+            confidence=draft.confidence,
+            kind=draft.kind.value,
+            meta=draft.meta,
+        )
+        yield ReplyEvent("done", turn=stored)
+
+    async def _answer(
+        self, conversation: Conversation, question: str, earlier: Sequence[Turn]
+    ) -> AsyncIterator[str | Draft]:
+        locale = await self._locale(conversation, question)
+        company = self._config.company_name
+        small = classify(question)
+        if small is not None:
+            reply = messages.text(small, locale, company)
+            yield reply
+            yield Draft(reply, AnswerKind.SMALLTALK, (), 1.0, {"locale": locale})
+            return
+        meta: dict[str, Any] = {"locale": locale}
+        if looks_like_injection(question):
+            meta["injection"] = True
+            question = without_injection(question)
+            if len(content_terms(question)) < 3:
+                reply = messages.text("injection", locale, company)
+                yield reply
+                yield Draft(reply, AnswerKind.REFUSAL, (), 0.0, meta)
+                return
+        query = await self._standalone(question, earlier)
+        results, note = await self._search(query, locale)
+        top = results[0].relevance if results else 0.0
+        meta |= {"query": query, "top_relevance": round(top, 4)}
+        if top < self._config.refusal_relevance:
+            reply = messages.text("refusal", locale, company)
+            yield reply
+            yield Draft(reply, AnswerKind.REFUSAL, (), confidence(AnswerKind.REFUSAL, top, 0), meta)
+            return
+        request = AnswerRequest(
+            question=question,
+            query=query,
+            passages=passages_from(results, self._config.passages),
+            history=[(t.role, t.text) for t in earlier[-self._config.history_turns :]],
+            locale=locale,
+        )
+        composer = Composer(request.passages, self._checker, verbatim=self._answerer.verbatim)
+        if note:
+            yield composer.add_plain(note)
+        kind = AnswerKind.ANSWER
+        meta["backend"] = self._answerer.name
+        try:
+            async for shown in composer.feed(self._answerer.stream(request)):
+                yield shown
+        except LLMError as exc:
+            meta["error"] = str(exc)
+            kind = AnswerKind.FALLBACK
+            yield composer.add_plain(messages.text("llm_failure", locale, company))
+        result = composer.result
+        meta["grounded_ratio"] = round(result.grounded_ratio, 4)
+        if kind is AnswerKind.ANSWER and (
+            result.supported == 0 or result.grounded_ratio < self._grounding.min_kept_ratio
+        ):
+            meta["fallback"] = "grounding"
+            composer.verbatim = True
+            async for shown in composer.feed(self._fallback.stream(request)):
+                yield shown
+        meta["dropped"] = result.dropped
+        if not result.text:
+            reply = messages.text("refusal", locale, company)
+            yield reply
+            yield Draft(reply, AnswerKind.REFUSAL, (), confidence(AnswerKind.REFUSAL, top, 0), meta)
+            return
+        citations = tuple(result.citations[n] for n in sorted(result.citations))
+        score = confidence(kind, top, meta["grounded_ratio"] if kind is AnswerKind.ANSWER else 0)
+        yield Draft(result.text, kind, citations, score, meta)
+
+    async def _locale(self, conversation: Conversation, question: str) -> str:
+        if self._kb_locales is None:
+            self._kb_locales = await anyio.to_thread.run_sync(self._kb.keywords.locales)
+        chosen = detect_language(question) or conversation.locale or DEFAULT_LOCALE
+        return chosen.split("-")[0].lower()
+
+    async def _standalone(self, question: str, earlier: Sequence[Turn]) -> str:
+        said = [t.text for t in earlier if t.role is Role.CUSTOMER]
+        if not said:
+            return question
+        if self._rewriter is not None and needs_context(question):
+            try:
+                rewritten = await self._rewriter.complete(
+                    self._prompts.rewrite_messages(question, said[-3:]), max_tokens=64
+                )
+                line = rewritten.strip().splitlines()[0].strip() if rewritten.strip() else ""
+                if line:
+                    return line
+            except LLMError:
+                pass  # the heuristic below is the documented fallback
+        return standalone_query(question, said)
+
+    async def _search(self, query: str, locale: str) -> tuple[list[SearchResult], str]:
+        """Results in the customer's locale; other locales' articles (with a note) if weak."""
+        k = self._config.passages
+        locales = self._kb_locales or frozenset()
+        if locale in locales:
+            results = await anyio.to_thread.run_sync(
+                lambda: self._kb.search(query, k, locale=locale)
+            )
+            if results and results[0].relevance >= self._config.refusal_relevance:
+                return results, ""
+        results = await anyio.to_thread.run_sync(lambda: self._kb.search(query, k))
+        if results and results[0].locale != locale:
+            note = messages.NOT_IN_LANGUAGE.get(locale) or messages.text(
+                "other_language", locale, self._config.company_name
+            )
+            return results, note
+        return results, ""

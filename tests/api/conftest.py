@@ -1,0 +1,69 @@
+"""A live API server on the tiny fixture KB (real embedder, Chroma, SQLite, uvicorn)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+
+from bot.api.app import create_app
+from bot.settings import Settings
+from bot.wiring import Services, build_services
+from retrieval.interfaces import Embedder
+from tests.conftest import KB_FIXTURE
+from tests.live_server import LiveServer
+
+
+def api_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for a test server: everything in `data_dir`, embedded defaults."""
+    return Settings(data_dir=data_dir, **overrides)  # type: ignore[arg-type]
+
+
+def start(settings: Settings, embedder: Embedder) -> tuple[Services, LiveServer]:
+    """Services with the shared embedder, the fixture KB ingested, and a server for them."""
+    services = build_services(settings, embedder=embedder)
+    services.kb.ingest_path(KB_FIXTURE)
+    return services, LiveServer(create_app(settings, services))
+
+
+@pytest.fixture(scope="module")
+def server(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    services, live = start(api_settings(tmp_path_factory.mktemp("api")), embedder)
+    with live:
+        yield live
+    anyio.run(services.aclose)
+
+
+@pytest.fixture
+def client(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        yield http
+
+
+class Chat:
+    """A customer's conversation through the HTTP API."""
+
+    def __init__(self, client: httpx.Client, **customer: str) -> None:
+        response = client.post("/api/conversations", json=customer or None)
+        assert response.status_code == 201, response.text
+        body = response.json()
+        self.client = client
+        self.id: str = body["id"]
+        self.token: str = body["token"]
+        self.headers = {"Authorization": f"Bearer {self.token}"}
+
+    def send(self, text: str, **extra: object) -> httpx.Response:
+        return self.client.post(
+            f"/api/conversations/{self.id}/messages",
+            json={"text": text, **extra},
+            headers=self.headers,
+        )
+
+    def ask(self, text: str) -> dict[str, object]:
+        response = self.send(text)
+        assert response.status_code == 200, response.text
+        reply: dict[str, object] = response.json()["reply"]
+        return reply

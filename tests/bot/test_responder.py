@@ -1,0 +1,131 @@
+"""The responder with a scripted model: what reaches the customer is always grounded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+
+from bot.conversation import Channel, Customer, Role, Turn
+from bot.errors import InvalidInput, LLMTimeout
+from bot.settings import Settings
+from bot.wiring import Services, build_services
+from retrieval.interfaces import Embedder
+from tests.conftest import KB_FIXTURE
+from tests.fakes import ScriptedLLM
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("responder")
+
+
+def services_with(model: ScriptedLLM | None, data_dir: Path, embedder: Embedder) -> Services:
+    services = build_services(Settings(data_dir=data_dir), embedder=embedder, chat_model=model)
+    services.kb.ingest_path(KB_FIXTURE)
+    return services
+
+
+def ask(services: Services, *questions: str) -> list[Turn]:
+    async def run() -> list[Turn]:
+        conversation, _ = await services.store.create_conversation(
+            Customer(id=""), channel=Channel.API, locale="en"
+        )
+        out = []
+        for question in questions:
+            async for event in services.responder.reply(conversation.id, question):
+                if event.type == "done" and event.turn is not None:
+                    out.append(event.turn)
+        return out
+
+    return anyio.run(run)
+
+
+@pytest.fixture
+def scripted(index_dir: Path, embedder: Embedder) -> Iterator[tuple[ScriptedLLM, Services]]:
+    model = ScriptedLLM()
+    services = services_with(model, index_dir, embedder)
+    yield model, services
+    anyio.run(services.aclose)
+
+
+def test_invented_sentences_never_reach_the_customer(
+    scripted: tuple[ScriptedLLM, Services],
+) -> None:
+    model, services = scripted
+    model._replies.append(
+        "You can request a new link from the sign-in page [1]. The reset link is valid for "
+        "30 minutes [1]. The link also works for 30 days on the mobile app [1]. Premium members "
+        "get a free personal security advisor [2]."
+    )
+    (turn,) = ask(services, "how long is the password reset link valid?")
+    assert "30 minutes" in turn.text
+    assert "30 days" not in turn.text and "advisor" not in turn.text
+    assert len(turn.meta["dropped"]) == 2
+    assert [c.article_id for c in turn.citations] == ["reset-password"]
+    assert "[1]" in turn.text and "[2]" not in turn.text
+    prompt = model.calls[-1][1]["content"]
+    assert "<customer_message>" in prompt and "reset" in prompt
+
+
+def test_an_answer_that_loses_its_substance_is_replaced_by_the_extractive_one(
+    scripted: tuple[ScriptedLLM, Services],
+) -> None:
+    model, services = scripted
+    model._replies.append("Refunds take 45 days. We also refund shipping on all orders twice.")
+    (turn,) = ask(services, "when will my refund reach my card?")
+    assert turn.meta["fallback"] == "grounding"
+    assert "45 days" not in turn.text
+    assert "5-10 business days" in turn.text
+    assert turn.citations[0].article_id == "refund-timing"
+    assert turn.kind == "answer"
+
+
+def test_llm_failure_gives_an_apology_and_a_human_offer(
+    scripted: tuple[ScriptedLLM, Services],
+) -> None:
+    model, services = scripted
+    model._replies.append(LLMTimeout("the LLM did not answer in time"))
+    (turn,) = ask(services, "when will my refund reach my card?")
+    assert turn.kind == "fallback" and turn.confidence == 0
+    assert "something went wrong" in turn.text and "person" in turn.text
+    assert "did not answer in time" in turn.meta["error"]
+
+
+def test_follow_up_is_rewritten_by_the_model_when_there_is_one(
+    scripted: tuple[ScriptedLLM, Services],
+) -> None:
+    model, services = scripted
+    model._replies.extend(
+        [
+            "Delivery to Canada takes 5-10 business days [1].",
+            "shipping cost to Canada",
+            "Shipping to Canada costs CA$14.99 [1].",
+        ]
+    )
+    first, second = ask(services, "how long does delivery to canada take?", "and the price?")
+    assert second.meta["query"] == "shipping cost to Canada"
+    assert "CA$14.99" in second.text
+
+
+def test_extractive_default_and_customer_message_stored_first(
+    index_dir: Path, embedder: Embedder
+) -> None:
+    services = services_with(None, index_dir, embedder)
+    try:
+        (turn,) = ask(services, "what can't I return?")
+        assert turn.citations[0].article_id == "return-policy"
+        assert "gift cards" in turn.text.lower()
+        assert turn.meta["grounded_ratio"] == 1.0
+
+        async def history() -> list[Turn]:
+            return await services.store.turns(turn.conversation_id)
+
+        turns = anyio.run(history)
+        assert [t.role for t in turns] == [Role.CUSTOMER, Role.BOT]
+        with pytest.raises(InvalidInput, match="limit is 4,000"):
+            services.responder.validate("x" * 4001)
+    finally:
+        anyio.run(services.aclose)
