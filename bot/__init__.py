@@ -1,0 +1,38 @@
+"""The responder, its LLM backends, the chat API and the `supportbot` CLI."""
+
+from __future__ import annotations
+
+from bot.conversation import (
+    AnswerKind,
+    Channel,
+    Citation,
+    Conversation,
+    Customer,
+    Mode,
+    Role,
+    Turn,
+)
+from bot.errors import BotError, ConfigError, Forbidden, InvalidInput, LLMError, NotFound
+from bot.interfaces import Answerer, ChatModel, ConversationStore
+from bot.settings import Settings
+
+__all__ = [
+    "AnswerKind",
+    "Answerer",
+    "BotError",
+    "Channel",
+    "ChatModel",
+    "Citation",
+    "ConfigError",
+    "Conversation",
+    "ConversationStore",
+    "Customer",
+    "Forbidden",
+    "InvalidInput",
+    "LLMError",
+    "Mode",
+    "NotFound",
+    "Role",
+    "Settings",
+    "Turn",
+]

@@ -211,6 +211,12 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _check_config(args: argparse.Namespace, settings: Settings) -> int:
+    echo(json.dumps(settings.model_dump(mode="json"), indent=2))
+    echo(f"database: {settings.database_url.split('@')[-1]}  (secrets are masked)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -277,6 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
         "chat", help="interactive chat in the terminal", description="Chat with follow-ups."
     )
     chat.set_defaults(handler=_chat)
+
+    check = sub.add_parser(
+        "check-config",
+        help="print the effective settings (secrets masked)",
+        description="Validate SUPPORTBOT_* settings and print them; exits 2 when invalid.",
+    )
+    check.set_defaults(handler=_check_config)
     return parser
 
 
