@@ -13,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from escalation.backends.sql_tables import EscalationTables, define_tables
+
 # Named constraints keep migrations deterministic and let SQLite batch mode alter them.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -124,3 +126,7 @@ feedback = sa.Table(
     sa.Column("comment", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", UtcDateTime, nullable=False),
 )
+
+# The escalation package owns its tables' shape; defining them on this metadata keeps one
+# schema for alembic (migration 0002 creates them).
+escalation_tables: EscalationTables = define_tables(metadata)

@@ -74,7 +74,10 @@ def test_migrate_is_idempotent(engine: Engine) -> None:
     migrate(engine)
     assert current_revision(engine) == head_revision()
     tables = set(sa.inspect(engine).get_table_names())
-    assert tables == {"alembic_version", "customers", "conversations", "turns", "feedback"}
+    assert tables == {
+        "alembic_version", "customers", "conversations", "turns", "feedback",
+        "tickets", "ticket_notes", "agents", "agent_sessions", "webhook_deliveries",
+    }
 
 
 MIGRATE_SCRIPT = """

@@ -1,0 +1,45 @@
+"""Configuration of the escalation package (plain models; they never read env)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, SecretStr
+
+
+class EscalationConfig(BaseModel):
+    """Detector thresholds, availability and webhooks."""
+
+    enabled: bool = True
+    low_confidence: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Answer confidence under which the chat goes to a person.",
+    )
+    weak_confidence: float = Field(
+        default=0.55, ge=0, le=1, description="An answer under this is weak."
+    )
+    weak_streak: int = Field(default=2, ge=1, description="Weak answers in a row that escalate.")
+    emotion_threshold: float = Field(
+        default=0.0, ge=0, le=1, description="0 = the trained model's threshold."
+    )
+    human_request_similarity: float = Field(default=0.6, ge=0, le=1)
+    sensitive_similarity: float = Field(default=0.62, ge=0, le=1)
+    rephrase_similarity: float = Field(default=0.8, ge=0, le=1)
+    rules_path: str = Field(
+        default="", description="Sensitive-topic rules (YAML); empty = the shipped file."
+    )
+    business_hours: str = Field(
+        default="mon-fri 08:00-20:00; sat 09:00-17:00",
+        description="When agents work: 'mon-fri 08:00-20:00; sat 09:00-17:00'; empty = always.",
+    )
+    timezone: str = "America/New_York"
+    agent_online_s: int = Field(
+        default=120, ge=10, description="An agent seen this recently is online."
+    )
+    typical_wait_minutes: int = Field(default=5, ge=1)
+    webhook_urls: list[str] = Field(default_factory=list, description="JSON list of URLs.")
+    webhook_secret: SecretStr = Field(
+        default=SecretStr("dev-webhook-secret"), description="HMAC-SHA256 key."
+    )
+    webhook_attempts: int = Field(default=4, ge=1)
+    webhook_backoff_s: float = Field(default=0.5, gt=0)

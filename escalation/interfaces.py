@@ -1,0 +1,132 @@
+"""Protocols at the seams of the escalation package."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from escalation.types import Agent, AgentRole, Note, Priority, Ticket, TicketStatus, WebhookDelivery
+
+
+class HandoffQueue(Protocol):
+    """Persisted tickets. Claims are atomic across processes: exactly one claimer wins.
+
+    Raises `TicketNotFound`, `AlreadyClaimed`, `InvalidTransition`.
+    """
+
+    async def enqueue(
+        self,
+        conversation_id: str,
+        *,
+        priority: Priority,
+        reasons: Sequence[str],
+        summary: str,
+        context: Mapping[str, Any],
+        customer_email: str = "",
+        offline: bool = False,
+    ) -> Ticket:
+        """Open a ticket, or return the conversation's ticket that is already open/claimed."""
+        ...
+
+    async def get(self, ticket_id: str) -> Ticket:
+        """One ticket."""
+        ...
+
+    async def active_for(self, conversation_id: str) -> Ticket | None:
+        """The conversation's open or claimed ticket, if any."""
+        ...
+
+    async def list(
+        self,
+        *,
+        statuses: Sequence[TicketStatus] = (TicketStatus.OPEN,),
+        agent_id: str | None = None,
+    ) -> builtins.list[Ticket]:
+        """Tickets by priority (urgent first), then oldest first."""
+        ...
+
+    async def claim(self, ticket_id: str, agent_id: str) -> Ticket:
+        """Give an open ticket to the agent; AlreadyClaimed if someone else won."""
+        ...
+
+    async def transfer(self, ticket_id: str, agent_id: str, to_agent_id: str | None) -> Ticket:
+        """Hand a claimed ticket to another agent, or back to the open queue (None)."""
+        ...
+
+    async def resolve(self, ticket_id: str, agent_id: str) -> Ticket:
+        """Close a claimed ticket as resolved."""
+        ...
+
+    async def return_to_bot(self, ticket_id: str, agent_id: str) -> Ticket:
+        """Close a claimed ticket and let the bot answer again."""
+        ...
+
+    async def update(
+        self, ticket_id: str, *, customer_email: str | None = None, offline: bool | None = None
+    ) -> Ticket:
+        """Record the customer's email or the offline flag."""
+        ...
+
+    async def add_note(self, ticket_id: str, agent_id: str, text: str) -> Note:
+        """An internal note."""
+        ...
+
+    async def notes(self, ticket_id: str) -> builtins.list[Note]:
+        """Notes, oldest first."""
+        ...
+
+
+class AgentStore(Protocol):
+    """Agent accounts, password check (a memory-hard KDF) and session tokens.
+
+    Raises `AuthError`, `DuplicateAgent`.
+    """
+
+    async def add(self, name: str, password: str, role: AgentRole, display_name: str = "") -> Agent:
+        """Create an account."""
+        ...
+
+    async def authenticate(self, name: str, password: str) -> Agent:
+        """The agent if the password is right (constant-time); AuthError otherwise."""
+        ...
+
+    async def open_session(self, agent_id: str, ttl_s: int) -> str:
+        """A new session token (only its hash is stored)."""
+        ...
+
+    async def agent_for_session(self, token: str) -> Agent:
+        """The agent of a live session (refreshes last_seen); AuthError if unknown/expired."""
+        ...
+
+    async def close_session(self, token: str) -> None:
+        """Log out."""
+        ...
+
+    async def online(self, within_s: int) -> builtins.list[Agent]:
+        """Agents seen in the last `within_s` seconds."""
+        ...
+
+    async def get(self, agent_id: str) -> Agent:
+        """One agent (AuthError if unknown)."""
+        ...
+
+    async def list(self) -> builtins.list[Agent]:
+        """Every agent."""
+        ...
+
+
+class WebhookLog(Protocol):
+    """Persisted webhook deliveries, so failures are visible."""
+
+    async def record(self, event: str, url: str, payload: Mapping[str, Any]) -> WebhookDelivery:
+        """A pending delivery."""
+        ...
+
+    async def mark(self, delivery_id: int, *, status: str, attempts: int, error: str) -> None:
+        """Update after an attempt (`delivered` or `failed`, or `retrying`)."""
+        ...
+
+    async def recent(self, limit: int = 100) -> builtins.list[WebhookDelivery]:
+        """Newest first."""
+        ...

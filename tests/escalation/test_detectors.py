@@ -1,0 +1,185 @@
+"""Escalation detectors, rules file, policy, business hours, summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.handoff import embed_examples
+from escalation.availability import parse_hours
+from escalation.config import EscalationConfig
+from escalation.detectors import (
+    HUMAN_REQUEST_EXAMPLES,
+    MeaningDetectors,
+    low_confidence,
+    repeated_failure,
+    system_error,
+    weak_streak,
+)
+from escalation.errors import EscalationError, RulesError
+from escalation.policy import assess
+from escalation.rules import load_rules
+from escalation.summary import extractive_summary
+from escalation.types import Finding, Priority, Reason, Signals
+from retrieval.interfaces import Embedder
+
+CONFIG = EscalationConfig()
+
+
+@pytest.fixture(scope="module")
+def detectors(embedder: Embedder) -> MeaningDetectors:
+    topics = load_rules()
+    human, *topic_vectors = embed_examples(
+        embedder, [HUMAN_REQUEST_EXAMPLES, *(t.examples for t in topics)]
+    )
+    return MeaningDetectors(CONFIG, human, topics, topic_vectors, None)
+
+
+def signals(embedder: Embedder, text: str, **extra: object) -> Signals:
+    return Signals(text=text, vector=embedder.embed_query(text), **extra)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to talk to a real human",
+        "agent please",
+        "stop, I want to talk to someone",
+        "can I speak with a representative?",
+        "is there an actual person I could chat with about this",
+        "quiero hablar con una persona",
+        "pásame con un agente humano por favor",
+        "je veux parler à un conseiller",
+    ],
+)
+def test_explicit_request_in_several_languages(
+    detectors: MeaningDetectors, embedder: Embedder, text: str
+) -> None:
+    finding = detectors.explicit_request(signals(embedder, text))
+    assert finding is not None and finding.reason is Reason.EXPLICIT_REQUEST
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can a person other than me pick up the parcel?",
+        "how do I become a delivery agent?",
+        "how long does shipping to canada take?",
+        "what is a household member on Plus?",
+    ],
+)
+def test_no_explicit_request(detectors: MeaningDetectors, embedder: Embedder, text: str) -> None:
+    assert detectors.explicit_request(signals(embedder, text)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "priority"),
+    [
+        ("someone hacked my account and ordered a TV", "account_compromise", Priority.URGENT),
+        ("there are orders on my account I never placed", "account_compromise", Priority.URGENT),
+        ("I'm filing a chargeback with my bank", "chargeback", Priority.HIGH),
+        ("the kettle caught fire on my counter", "product_safety", Priority.URGENT),
+        ("I don't want to live anymore", "self_harm", Priority.URGENT),
+        ("please close my account and delete everything", "close_account", Priority.NORMAL),
+        ("me hackearon la cuenta", "account_compromise", Priority.URGENT),
+    ],
+)
+def test_sensitive_topics(
+    detectors: MeaningDetectors, embedder: Embedder, text: str, topic: str, priority: Priority
+) -> None:
+    finding = detectors.sensitive(signals(embedder, text))
+    assert finding is not None and topic in finding.detail
+    assert finding.priority is priority
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do I cancel an order I placed 10 minutes ago?",
+        "where is my refund?",
+        "is there a life hack for finding my order number",
+    ],
+)
+def test_not_sensitive(detectors: MeaningDetectors, embedder: Embedder, text: str) -> None:
+    assert detectors.sensitive(signals(embedder, text)) is None
+
+
+def test_confidence_detectors() -> None:
+    assert low_confidence(Signals("q", confidence=0.1), CONFIG) is not None
+    assert low_confidence(Signals("q", confidence=0.9), CONFIG) is None
+    assert weak_streak(Signals("q", confidence=0.5, earlier_confidences=(0.4,)), CONFIG)
+    assert weak_streak(Signals("q", confidence=0.5, earlier_confidences=(0.9,)), CONFIG) is None
+    assert weak_streak(Signals("q", confidence=0.5), CONFIG) is None
+    error = system_error(Signals("q", system_error=True))
+    assert error is not None and error.priority is Priority.HIGH
+
+
+def test_repeated_failure(embedder: Embedder) -> None:
+    first = "where is my refund for order 1234"
+    again = signals(
+        embedder,
+        "where's the refund for my order 1234??",
+        previous_vectors=embedder.embed_documents([first]),
+    )
+    assert repeated_failure(again, CONFIG) is not None
+    other = signals(
+        embedder, "how do I change my email?", previous_vectors=embedder.embed_documents([first])
+    )
+    assert repeated_failure(other, CONFIG) is None
+    assert repeated_failure(Signals("x", thumbs_down=True), CONFIG) is not None
+    insisting = Signals("but I really need to know the warranty", last_bot_kind="refusal")
+    assert repeated_failure(insisting, CONFIG) is not None
+
+
+def test_policy_priority() -> None:
+    assert not assess([None, None]).escalate
+    decision = assess(
+        [
+            Finding(Reason.EXPLICIT_REQUEST, 1.0, "asked"),
+            Finding(Reason.EMOTION, 0.9, "angry", Priority.HIGH),
+        ]
+    )
+    assert decision.escalate and decision.priority is Priority.HIGH
+    urgent = assess(
+        [
+            Finding(Reason.SENSITIVE_TOPIC, 1, "x", Priority.URGENT),
+            Finding(Reason.LOW_CONFIDENCE, 0.9, "y"),
+        ]
+    )
+    assert urgent.priority is Priority.URGENT and urgent.reasons[0] is Reason.SENSITIVE_TOPIC
+
+
+def test_rules_file_errors_name_the_entry(tmp_path: Path) -> None:
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("topics:\n  - id: x\n    priority: whenever\n    patterns: ['a']\n")
+    with pytest.raises(RulesError, match="topic 1 \\(x\\): priority"):
+        load_rules(bad)
+    bad.write_text("topics:\n  - id: y\n    patterns: ['(unclosed']\n")
+    with pytest.raises(RulesError, match="bad pattern"):
+        load_rules(bad)
+
+
+def test_business_hours() -> None:
+    hours = parse_hours("mon-fri 08:00-20:00; sat 09:00-17:00", "America/New_York")
+    tuesday_noon = dt.datetime(2026, 11, 24, 17, 0, tzinfo=dt.UTC)  # 12:00 in New York
+    sunday = dt.datetime(2026, 11, 29, 17, 0, tzinfo=dt.UTC)
+    tuesday_night = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)  # 22:00 Tuesday in NY
+    assert hours.is_open(tuesday_noon)
+    assert not hours.is_open(sunday) and not hours.is_open(tuesday_night)
+    assert parse_hours("", "UTC").is_open(sunday)
+    with pytest.raises(EscalationError, match="mon-fri"):
+        parse_hours("weekdays 9-5", "UTC")
+
+
+def test_extractive_summary() -> None:
+    summary = extractive_summary(
+        ["my refund never arrived", "it has been 3 weeks", "I want a person"],
+        ["When will I get my refund?"],
+        ["explicit_request"],
+    )
+    lines = summary.splitlines()
+    assert 3 <= len(lines) <= 5
+    assert lines[0] == "Issue: my refund never arrived"
+    assert "When will I get my refund?" in summary and "explicit_request" in summary
