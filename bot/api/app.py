@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from bot.api import errors
 from bot.api.metrics import Metrics
-from bot.api.routes import chat, health
+from bot.api.routes import agent, analytics, chat, console, health, widget
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 
@@ -66,5 +66,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.include_router(chat.router)
     app.include_router(chat.ws_router)
+    app.include_router(agent.router)
+    app.include_router(agent.ws_router)
     app.include_router(health.router)
+    app.include_router(widget.router)
+    app.include_router(console.router)
+    app.include_router(analytics.router)
     return app

@@ -125,7 +125,11 @@ class Live:
 def live(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     data_dir = tmp_path_factory.mktemp("browser")
     with PageServer() as pages:
-        settings = api_settings(data_dir, api={"cors_origins": [pages.origin]})
+        settings = api_settings(
+            data_dir,
+            api={"cors_origins": [pages.origin]},
+            escalation={"business_hours": ""},  # people answer at any hour in these tests
+        )
         services, server = start(settings, embedder)
         with server:
             yield Live(server.url, services, data_dir / "supportbot.db", pages)

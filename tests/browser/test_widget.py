@@ -1,16 +1,20 @@
 """The chat widget in a real browser against a live server on the fixture KB.
 
-Screenshots of the main states go to test-artifacts/. Events the escalation work sends (handoff,
-agent_joined, agent_message, returned_to_bot, closed) are injected into the widget's WebSocket
-with `AgentDesk`; when escalation runs end to end, drive the same states through its API instead.
+Screenshots of the main states go to test-artifacts/. The takeover states (handoff,
+agent_joined, agent_message, returned_to_bot, closed) are driven through the real agent API in
+`test_a_real_agent_takes_over_through_the_agent_api`; `AgentDesk` injects them into the widget's
+WebSocket to cover the rarer states (survey, offline form, handoff errors) quickly.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Request, Route, WebSocketRoute, expect
@@ -568,3 +572,56 @@ def test_customer_ends_the_chat_and_rates_it(tab: Tab, live: Live) -> None:
     widget.page.get_by_role("button", name="Start a new chat").click()
     expect(widget.answers).to_have_count(0)
     assert widget.page.evaluate("localStorage.getItem('supportbot:session')") is None
+
+
+def _add_agent(live: Live, name: str, display_name: str) -> str:
+    """Create an agent account and log it in (which makes it online); returns the token."""
+    from escalation.types import AgentRole
+
+    add = live.services.escalator.agents.add
+    worker = threading.Thread(
+        target=anyio.run, args=(add, name, "correct horse battery", AgentRole.AGENT, display_name)
+    )
+    worker.start()
+    worker.join()
+    login = httpx.post(
+        f"{live.url}/api/agent/login", json={"name": name, "password": "correct horse battery"}
+    )
+    login.raise_for_status()
+    token: str = login.json()["token"]
+    return token
+
+
+def test_a_real_agent_takes_over_through_the_agent_api(tab: Tab, live: Live) -> None:
+    agent = {"Authorization": f"Bearer {_add_agent(live, 'marta', 'Marta')}"}
+    widget = demo(tab, live)
+    widget.open()
+    widget.ask(RESET_QUESTION)
+    widget.page.get_by_role("button", name="Talk to a person").click()
+    expect(widget.status).to_have_text("Waiting for a person…")
+    conversation_id, _ = widget.conversation()
+    tickets = httpx.get(f"{live.url}/api/agent/tickets", headers=agent).json()
+    ticket = next(t for t in tickets if t["conversation_id"] == conversation_id)
+    assert ticket["reasons"] == ["explicit_request"]
+    claimed = httpx.post(f"{live.url}/api/agent/tickets/{ticket['id']}/claim", headers=agent)
+    assert claimed.status_code == 200
+    expect(widget.status).to_have_text("Chatting with Marta")
+    reply = httpx.post(
+        f"{live.url}/api/agent/tickets/{ticket['id']}/messages",
+        json={"text": "Hi, I'm Marta. I can resend the link for you."},
+        headers=agent,
+    )
+    assert reply.status_code == 200
+    message = widget.page.locator("support-bot .message.agent").last
+    expect(message).to_contain_text("I can resend the link for you.")
+    widget.screenshot("real-agent")
+    widget.send("thanks, please do")
+    detail = httpx.get(f"{live.url}/api/agent/tickets/{ticket['id']}", headers=agent).json()
+    deadline = time.monotonic() + 20
+    while detail["turns"][-1]["text"] != "thanks, please do" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        detail = httpx.get(f"{live.url}/api/agent/tickets/{ticket['id']}", headers=agent).json()
+    assert detail["turns"][-1]["role"] == "customer"
+    back = httpx.post(f"{live.url}/api/agent/tickets/{ticket['id']}/return", headers=agent)
+    assert back.status_code == 200
+    expect(widget.status).to_have_text("Virtual assistant")
