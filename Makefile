@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_WHEELS ?= /opt/wheels
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: install run test lint typecheck pytest clean
+.PHONY: install run test lint typecheck node-test pytest browser-deps clean
 
 install: $(VENV)/.installed
 
@@ -28,10 +28,19 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+# Debian's Chromium drives the browser tests (never a downloaded browser).
+browser-deps:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
+
+# The widget's pure modules, with Node's own test runner.
+node-test:
+	node --test web_widget/test/
+
+pytest: install browser-deps
 	$(BIN)/python -m pytest
 
-test: lint typecheck pytest
+test: lint typecheck node-test pytest
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

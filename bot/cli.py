@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from bot.conversation import Turn
 from bot.errors import BotError
 from bot.settings import Settings
+from escalation.errors import EscalationError
 from evals.errors import EvalError
 from retrieval.errors import RetrievalError
 
@@ -211,7 +212,137 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _eval_escalation(args: argparse.Namespace, settings: Settings) -> int:
+    from evals.escalation_eval import evaluate_escalation
+    from retrieval.factory import build_embedder
+
+    metrics, cases = evaluate_escalation(
+        Path(args.messages), build_embedder(settings.embedding), settings.escalation
+    )
+    if args.json:
+        echo(json.dumps({k: metrics[k] for k in ("precision", "recall", "f1", "accuracy", "n")}))
+        return 0
+    for key in ("precision", "recall", "f1", "accuracy", "n"):
+        echo(f"{key:<10} {metrics[key]:g}")
+    echo(f"confusion  tp={metrics['tp']:g} fp={metrics['fp']:g} fn={metrics['fn']:g} "
+         f"tn={metrics['tn']:g}")
+    if args.show_errors:
+        for case, reasons in cases:
+            if case.escalate != bool(reasons):
+                label = "missed" if case.escalate else "false alarm"
+                echo(f"- {label}: {case.text[:100]!r} {'; '.join(reasons)}")
+    return 0
+
+
+def _eval_answers(args: argparse.Namespace, settings: Settings) -> int:
+    from evals.answers_eval import evaluate_answers
+    from evals.report import failure_line
+    from retrieval.factory import build_embedder
+
+    judge = args.judge and settings.llm.backend == "openai-compatible"
+    if args.judge and not judge:
+        echo("note: --judge needs llm.backend openai-compatible; judge metrics skipped", err=True)
+    report = evaluate_answers(
+        settings,
+        build_embedder(settings.embedding),
+        [Path(q) for q in args.questions],
+        docs=Path(args.docs) if args.docs else None,
+        kb_dir=Path(args.kb) if args.kb else None,
+        judge=judge,
+    )
+    if args.json:
+        echo(json.dumps(report.summary))
+        return 0
+    for key, value in report.summary.items():
+        echo(f"{key:<20} {value:g}")
+    if args.show_failures:
+        for outcome in report.outcomes:
+            if not outcome.correct:
+                echo(f"- {outcome.case.id}: {failure_line(outcome)}; "
+                     f"cited {', '.join(outcome.cited) or '-'}; "
+                     f"retrieved {', '.join(outcome.retrieved) or '-'}")
+    return 0
+
+
+def _eval_all(args: argparse.Namespace, settings: Settings) -> int:
+    from evals.report import recommendation
+    from evals.run_all import default_out_dir, run_golden, write_all
+    from retrieval.factory import build_embedder
+
+    judge = args.judge and settings.llm.backend == "openai-compatible"
+    results = run_golden(settings, build_embedder(settings.embedding), judge=judge)
+    out = Path(args.out) if args.out else default_out_dir()
+    for path in write_all(results, out):
+        echo(f"wrote {path}")
+    hybrid = results.retrieval["hybrid"]
+    echo(f"retrieval hybrid recall@5 {hybrid['recall@5']:g}  mrr@10 {hybrid['mrr@10']:g}")
+    for key in ("citation_accuracy", "answer_similarity", "grounded_ratio", "refusal_precision",
+                "refusal_recall", "escalation_rate", "p50_ms", "p95_ms"):
+        echo(f"answers {key:<18} {results.answers.get(key, float('nan')):g}")
+    echo(f"escalation detectors f1 {results.escalation['f1']:g}")
+    echo(f"recommended: {recommendation(results)}")
+    return 0
+
+
+def _eval_gate(args: argparse.Namespace, settings: Settings) -> int:
+    from evals.gate import DEFAULT_THRESHOLDS, check, load_thresholds
+    from evals.report import recommendation
+    from evals.run_all import run_golden
+    from retrieval.factory import build_embedder
+
+    thresholds = load_thresholds(Path(args.thresholds) if args.thresholds else DEFAULT_THRESHOLDS)
+    # The gate measures the embedded stack, whatever LLM or embedding service is configured.
+    embedded = settings.model_copy(
+        update={"llm": type(settings.llm)(), "embedding": type(settings.embedding)()}
+    )
+    results = run_golden(embedded, build_embedder(embedded.embedding), explain=False)
+    metrics = results.metrics()
+    violations = check(metrics, thresholds)
+    for name in [*thresholds.floors, *thresholds.ceilings]:
+        if name in metrics:
+            echo(f"{name:<45} {metrics[name]:g}")
+    echo(f"({results.seconds:g} s; {recommendation(results)})")
+    if violations:
+        echo(f"quality gate FAILED: {len(violations)} metric(s) out of bounds", err=True)
+        for violation in violations:
+            echo(f"  - {violation}", err=True)
+        return 1
+    echo("quality gate passed")
+    return 0
+
+
+def _agents(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass
+
+    import anyio
+
+    from bot.storage import open_database
+    from escalation.types import AgentRole
+
+    agents = open_database(settings.database_url).agents
+    if args.agents_command == "list":
+        for agent in anyio.run(agents.list):
+            seen = agent.last_seen.isoformat(timespec="seconds") if agent.last_seen else "never"
+            echo(f"{agent.name:<20} {agent.role.value:<7} last seen {seen}")
+        return 0
+    password = sys.stdin.readline().strip() if args.password_stdin else getpass.getpass(
+        f"Password for {args.name}: "
+    )
+    try:
+        agent = anyio.run(agents.add, args.name, password, AgentRole(args.role), args.display_name)
+    except ValueError as exc:  # the password rules
+        echo(f"error: {exc}", err=True)
+        return 2
+    echo(f"Added {agent.role.value} {agent.name} ({agent.id})")
+    return 0
+
+
 def _check_config(args: argparse.Namespace, settings: Settings) -> int:
+    if args.env_example:
+        from bot.settings import env_example
+
+        sys.stdout.write(env_example())
+        return 0
     echo(json.dumps(settings.model_dump(mode="json"), indent=2))
     echo(f"database: {settings.database_url.split('@')[-1]}  (secrets are masked)")
     return 0
@@ -263,6 +394,65 @@ def build_parser() -> argparse.ArgumentParser:
     retrieval.add_argument("--k", type=int, default=10, help="articles ranked per question")
     retrieval.add_argument("--json", action="store_true", help="print one JSON object by mode")
     retrieval.set_defaults(handler=_eval_retrieval)
+    escalation = eval_sub.add_parser(
+        "escalation",
+        help="precision/recall of the escalation detectors",
+        description="Run the message-level detectors (emotion, explicit request, sensitive "
+        "topic) on each text as the first message of a conversation.",
+    )
+    escalation.add_argument("--messages", required=True, help='JSONL rows {"text","escalate"}')
+    escalation.add_argument("--json", action="store_true", help="print one JSON object")
+    escalation.add_argument("--show-errors", action="store_true", help="list misclassified texts")
+    escalation.set_defaults(handler=_eval_escalation)
+    answers = eval_sub.add_parser(
+        "answers",
+        help="citations, similarity, grounding, refusals, escalations of the full responder",
+        description="Index DOCS (or a KB folder) in a throwaway folder and run each question "
+        "through the configured responder in a fresh conversation.",
+    )
+    source = answers.add_mutually_exclusive_group(required=True)
+    source.add_argument("--docs", help='JSONL rows {"id","title","text","url"?}')
+    source.add_argument("--kb", help="a KB folder instead of --docs, e.g. kb_content")
+    answers.add_argument(
+        "--questions",
+        required=True,
+        action="append",
+        help='JSONL rows {"id","question","gold_doc_ids"?,"answer"?,"answerable"?,"history"?}; '
+        "repeat for several files",
+    )
+    answers.add_argument("--judge", action="store_true", help="LLM judge (openai-compatible)")
+    answers.add_argument("--json", action="store_true", help="print one JSON object")
+    answers.add_argument("--show-failures", action="store_true", help="list failing cases")
+    answers.set_defaults(handler=_eval_answers)
+    everything = eval_sub.add_parser(
+        "all",
+        help="every golden-set eval, with a Markdown/HTML report",
+        description="Retrieval, answers and escalation on kb_content and evals/datasets; "
+        "writes report.md, report.html and results.json.",
+    )
+    everything.add_argument("--out", help="report folder (default reports/<timestamp>)")
+    everything.add_argument("--judge", action="store_true", help="LLM judge (openai-compatible)")
+    everything.set_defaults(handler=_eval_all)
+    gate = eval_sub.add_parser(
+        "gate",
+        help="fail (exit 1) when a golden-set metric is below its committed floor",
+        description="Run the golden-set evals on the embedded stack and compare them with "
+        "the thresholds file.",
+    )
+    gate.add_argument(
+        "--thresholds", help="TOML file of [floors]/[ceilings] (default evals/thresholds.toml)"
+    )
+    gate.set_defaults(handler=_eval_gate)
+
+    agents = sub.add_parser("agents", help="manage agent accounts")
+    agents_sub = agents.add_subparsers(dest="agents_command", required=True, metavar="ACTION")
+    add = agents_sub.add_parser("add", help="create an account (asks for the password)")
+    add.add_argument("name", help="login name")
+    add.add_argument("--role", choices=["agent", "editor", "admin"], default="agent")
+    add.add_argument("--display-name", default="", help="name shown to customers")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.set_defaults(handler=_agents)
+    agents_sub.add_parser("list", help="every account").set_defaults(handler=_agents)
 
     serve = sub.add_parser(
         "serve",
@@ -289,6 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the effective settings (secrets masked)",
         description="Validate SUPPORTBOT_* settings and print them; exits 2 when invalid.",
     )
+    check.add_argument("--env-example", action="store_true", help="print .env.example")
     check.set_defaults(handler=_check_config)
     return parser
 
@@ -304,7 +495,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args, settings)
-    except (RetrievalError, EvalError, BotError) as exc:
+    except (RetrievalError, EvalError, BotError, EscalationError) as exc:
         echo(f"error: {exc}", err=True)
         return 2
     except KeyboardInterrupt:

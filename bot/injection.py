@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.grounding import split_sentences
+from retrieval.stopwords import content_terms
 
 _PATTERNS = re.compile(
     r"(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+|your\s+|previous\s+|prior\s+|"
@@ -23,6 +24,11 @@ _PATTERNS = re.compile(
 def looks_like_injection(text: str) -> bool:
     """True when the message tries to change the bot's rules or extract hidden data."""
     return bool(_PATTERNS.search(text))
+
+
+def instructions_only(text: str) -> bool:
+    """True when nothing but instruction-like sentences is left to answer."""
+    return looks_like_injection(text) and len(content_terms(without_injection(text))) < 3
 
 
 def without_injection(text: str) -> str:

@@ -12,6 +12,9 @@ Key = Literal[
     "llm_failure",
     "other_language",
     "injection",
+    "handoff",
+    "handoff_offline",
+    "email_saved",
 ]
 
 _EN: dict[Key, str] = {
@@ -24,6 +27,11 @@ _EN: dict[Key, str] = {
     "llm_failure": "I'm sorry, something went wrong on our side while I was preparing your answer. "
     "Would you like me to connect you with a person from our support team?",
     "other_language": "",
+    "handoff": "I'm connecting you with a person from our support team. The typical wait is "
+    "about {minutes} minutes. You can keep writing here: they will see this whole conversation.",
+    "handoff_offline": "Our support team is offline right now ({hours}). Leave your email "
+    "address and we'll reply as soon as we're back; this conversation is saved.",
+    "email_saved": "Thanks! We'll reply to {email} as soon as the team is back.",
     "injection": "I can only help with questions about {company}: orders, shipping, returns, "
     "billing and your account. I can't change how I work, share internal instructions or show "
     "anyone else's information. What can I help you with?",
@@ -39,6 +47,11 @@ _ES: dict[Key, str] = {
     "llm_failure": "Lo siento, algo falló de nuestro lado al preparar tu respuesta. ¿Quieres que "
     "te ponga en contacto con una persona de nuestro equipo?",
     "other_language": "Esta información solo está disponible en inglés:",
+    "handoff": "Te estoy pasando con una persona de nuestro equipo. La espera habitual es de "
+    "unos {minutes} minutos. Puedes seguir escribiendo: verán toda la conversación.",
+    "handoff_offline": "Nuestro equipo no está disponible ahora ({hours}). Déjanos tu correo y "
+    "te responderemos en cuanto volvamos; la conversación queda guardada.",
+    "email_saved": "¡Gracias! Te responderemos a {email} en cuanto el equipo vuelva.",
     "injection": "Solo puedo ayudarte con preguntas sobre {company}: pedidos, envíos, "
     "devoluciones, pagos y tu cuenta. No puedo cambiar cómo funciono, compartir instrucciones "
     "internas ni mostrar información de otras personas. ¿En qué puedo ayudarte?",
@@ -59,10 +72,10 @@ NOT_IN_LANGUAGE = {
 }
 
 
-def text(key: Key, locale: str, company: str) -> str:
+def text(key: Key, locale: str, company: str, **values: object) -> str:
     """The message in `locale` (English when that locale has no table)."""
     table = _TABLES.get(locale.split("-")[0].lower(), _EN)
-    return table[key].format(company=company)
+    return table[key].format(company=company, **values)
 
 
 def supported_locales() -> frozenset[str]:

@@ -15,7 +15,8 @@ from bot.conversation import AnswerKind, Citation, Conversation, Mode, Role, Tur
 from bot.errors import InvalidInput, LLMError
 from bot.followup import needs_context, standalone_query
 from bot.grounding import GroundingChecker
-from bot.injection import looks_like_injection, without_injection
+from bot.handoff import Escalator
+from bot.injection import instructions_only, looks_like_injection, without_injection
 from bot.interfaces import Answerer, ChatModel, ConversationStore
 from bot.language import detect_language
 from bot.passages import AnswerRequest, passages_from
@@ -23,7 +24,6 @@ from bot.prompting import PromptBuilder
 from bot.settings import AnswerConfig, GroundingConfig
 from bot.smalltalk import classify
 from retrieval.knowledge_base import KnowledgeBase
-from retrieval.stopwords import content_terms
 from retrieval.types import SearchResult
 
 DEFAULT_LOCALE = "en"
@@ -31,9 +31,10 @@ DEFAULT_LOCALE = "en"
 
 @dataclass(frozen=True, slots=True)
 class ReplyEvent:
-    """One step of a reply: the stored customer turn, a piece of text, or the stored bot turn."""
+    """One step of a reply: the stored customer turn, a piece of text, the stored bot turn, or
+    the handoff notice when a person takes over."""
 
-    type: Literal["customer_turn", "token", "done"]
+    type: Literal["customer_turn", "token", "done", "handoff"]
     text: str = ""
     turn: Turn | None = None
 
@@ -64,6 +65,7 @@ class Responder:
         config: AnswerConfig,
         grounding: GroundingConfig,
         rewriter: ChatModel | None = None,
+        escalator: Escalator | None = None,
     ) -> None:
         self._kb = kb
         self._store = store
@@ -74,6 +76,7 @@ class Responder:
         self._config = config
         self._grounding = grounding
         self._rewriter = rewriter
+        self._escalator = escalator
         self._kb_locales: frozenset[str] | None = None
 
     def validate(self, text: str) -> str:
@@ -107,6 +110,12 @@ class Responder:
             return
         if conversation.mode is not Mode.BOT:
             return
+        if self._escalator is not None and not instructions_only(turn.text):
+            decision = await self._escalator.check_message(turn, history)
+            if decision.escalate:
+                handed = await self._escalator.escalate(conversation, decision)
+                yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
+                return
         earlier = [t for t in history if t.seq < turn.seq]
         parts: list[str] = []
         draft: Draft | None = None
@@ -127,6 +136,11 @@ class Responder:
             meta=draft.meta,
         )
         yield ReplyEvent("done", turn=stored)
+        if self._escalator is not None and not draft.meta.get("injection"):
+            decision = await self._escalator.check_answer(turn, stored, history)
+            if decision.escalate:
+                handed = await self._escalator.escalate(conversation, decision)
+                yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
 
     async def _answer(
         self, conversation: Conversation, question: str, earlier: Sequence[Turn]
@@ -142,12 +156,12 @@ class Responder:
         meta: dict[str, Any] = {"locale": locale}
         if looks_like_injection(question):
             meta["injection"] = True
-            question = without_injection(question)
-            if len(content_terms(question)) < 3:
+            if instructions_only(question):
                 reply = messages.text("injection", locale, company)
                 yield reply
                 yield Draft(reply, AnswerKind.REFUSAL, (), 0.0, meta)
                 return
+            question = without_injection(question)
         query = await self._standalone(question, earlier)
         results, note = await self._search(query, locale)
         top = results[0].relevance if results else 0.0

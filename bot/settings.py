@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from escalation.config import EscalationConfig
 from retrieval.config import (
     ChunkingConfig,
     EmbeddingConfig,
@@ -94,7 +95,9 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    mode: Literal["dev", "prod"] = Field(default="dev", description="prod refuses dev secrets.")
+    mode: Literal["dev", "prod"] = Field(
+        default="dev", description="dev or prod; prod refuses placeholder secrets."
+    )
     data_dir: Path = Field(default=Path("data"), description="Indexes and the SQLite database.")
     kb_dir: Path = Field(default=Path("kb_content"), description="Help-center sources to ingest.")
     embedding: EmbeddingConfig = EmbeddingConfig()
@@ -107,6 +110,7 @@ class Settings(BaseSettings):
     answer: AnswerConfig = AnswerConfig()
     grounding: GroundingConfig = GroundingConfig()
     api: ApiConfig = ApiConfig()
+    escalation: EscalationConfig = EscalationConfig()
 
     @model_validator(mode="after")
     def _check_backends(self) -> Settings:
@@ -114,6 +118,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "llm.backend openai-compatible needs llm.model (and llm.base_url unless OpenAI): "
                 "set SUPPORTBOT_LLM__BASE_URL and SUPPORTBOT_LLM__MODEL"
+            )
+        secret = self.escalation.webhook_secret.get_secret_value()
+        if self.mode == "prod" and self.escalation.webhook_urls and secret == "dev-webhook-secret":
+            raise ValueError(
+                "set SUPPORTBOT_ESCALATION__WEBHOOK_SECRET: prod refuses the dev secret"
             )
         if self.vector.backend == "chroma-http" and not self.vector.host:
             raise ValueError("vector.backend chroma-http needs SUPPORTBOT_VECTOR__HOST")
@@ -140,3 +149,31 @@ def env_names(model: type[BaseModel] = Settings, prefix: str = "SUPPORTBOT_") ->
         else:
             names.append(f"{prefix}{name.upper()}")
     return names
+
+
+def env_example() -> str:
+    """The `.env.example` text: every variable, its description and its default."""
+    lines = [
+        "# supportbot settings: every variable with its default (prefix SUPPORTBOT_, nested __).",
+        "# Copy to .env and change what you need; the embedded defaults need no server.",
+        "# Regenerate with: supportbot check-config --env-example > .env.example",
+    ]
+    defaults = Settings.model_construct()
+    section = ""
+    for name in env_names():
+        path = name.removeprefix("SUPPORTBOT_").lower().split("__")
+        owner: BaseModel = defaults
+        for part in path[:-1]:
+            owner = getattr(owner, part)
+        field = type(owner).model_fields[path[-1]]
+        value = getattr(owner, path[-1])
+        shown = "" if isinstance(value, SecretStr) else value
+        if isinstance(value, list):
+            shown = "[]"
+        if len(path) > 1 and path[0] != section:
+            section = path[0]
+            lines += ["", f"# --- {section} ---"]
+        if field.description:
+            lines.append(f"# {field.description}")
+        lines.append(f"# {name}={shown}")
+    return "\n".join(lines) + "\n"

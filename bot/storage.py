@@ -1,17 +1,43 @@
-"""Opens the conversation database named by a URL (the one entry for the app and the CLI)."""
+"""Opens the SQL database named by a URL (the one entry for the app and the CLI)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.backends.sql_conversations import SqlConversationStore
 from bot.backends.sql_database import create_engine_for, migrate
+from bot.backends.sql_schema import escalation_tables
+from escalation.backends.sql_agents import SqlAgentStore
+from escalation.backends.sql_queue import SqlHandoffQueue
+from escalation.backends.sql_webhooks import SqlWebhookLog
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """Every store on one migrated database."""
+
+    conversations: SqlConversationStore
+    queue: SqlHandoffQueue
+    agents: SqlAgentStore
+    webhooks: SqlWebhookLog
 
 
 def open_store(url: str, pool_size: int = 10) -> SqlConversationStore:
-    """A store on `url` (SQLite file or PostgreSQL) with its schema migrated to the latest."""
+    """The conversation store on `url` (SQLite file or PostgreSQL), schema migrated."""
+    return open_database(url, pool_size).conversations
+
+
+def open_database(url: str, pool_size: int = 10) -> Database:
+    """All stores on `url` (SQLite file or PostgreSQL), schema migrated to the latest."""
     engine = create_engine_for(url, pool_size)
     try:
         migrate(engine)
     except BaseException:
         engine.dispose()
         raise
-    return SqlConversationStore(engine)
+    return Database(
+        conversations=SqlConversationStore(engine),
+        queue=SqlHandoffQueue(engine, escalation_tables),
+        agents=SqlAgentStore(engine, escalation_tables),
+        webhooks=SqlWebhookLog(engine, escalation_tables),
+    )

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.backends.extractive_llm import ExtractiveAnswerer
 from bot.generative import GenerativeAnswerer
 from bot.grounding import GroundingChecker
+from bot.handoff import Escalator, embed_examples
 from bot.interfaces import Answerer, ChatModel, ConversationStore
 from bot.prompting import PromptBuilder
 from bot.ratelimit import RateLimiter
 from bot.realtime import Broadcaster, MemoryBroadcaster
 from bot.responder import Responder
 from bot.settings import LLMConfig, Settings
-from bot.storage import open_store
+from bot.storage import open_database
+from bot.webhooks import WebhookSender
+from escalation.availability import parse_hours
+from escalation.config import EscalationConfig
+from escalation.detectors import HUMAN_REQUEST_EXAMPLES, MeaningDetectors
+from escalation.emotion import EmotionModel
+from escalation.interfaces import WebhookLog
+from escalation.rules import load_rules
 from retrieval.factory import build_embedder, build_keyword_index, build_vector_store
 from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
@@ -62,11 +71,14 @@ class Services:
     chat_model: ChatModel | None
     responder: Responder
     broadcaster: Broadcaster
+    escalator: Escalator
+    webhook_log: WebhookLog
     ip_limiter: RateLimiter
     conversation_limiter: RateLimiter
 
     async def aclose(self) -> None:
         """Close every backend."""
+        await self.escalator.webhooks.drain()
         await self.broadcaster.aclose()
         if self.chat_model is not None:
             await self.chat_model.aclose()
@@ -82,7 +94,8 @@ def build_services(
 ) -> Services:
     """Wire the configured backends; `embedder`/`chat_model` override them (tests, evals)."""
     kb = build_knowledge_base(settings, embedder)
-    store = open_store(settings.database_url, settings.storage.pool_size)
+    database = open_database(settings.database_url, settings.storage.pool_size)
+    store = database.conversations
     model = chat_model or build_chat_model(settings.llm)
     prompts = PromptBuilder(
         settings.answer.company_name, settings.llm.context_tokens - settings.llm.max_answer_tokens
@@ -92,6 +105,27 @@ def build_services(
         extractive
         if model is None
         else GenerativeAnswerer(model, prompts, settings.llm.max_answer_tokens)
+    )
+    broadcaster = MemoryBroadcaster()
+    escalator = Escalator(
+        config=settings.escalation,
+        detectors=build_detectors(settings.escalation, kb.embedder),
+        embedder=kb.embedder,
+        store=store,
+        queue=database.queue,
+        agents=database.agents,
+        broadcaster=broadcaster,
+        webhooks=WebhookSender(
+            settings.escalation.webhook_urls,
+            settings.escalation.webhook_secret.get_secret_value(),
+            database.webhooks,
+            attempts=settings.escalation.webhook_attempts,
+            backoff_s=settings.escalation.webhook_backoff_s,
+        ),
+        hours=parse_hours(settings.escalation.business_hours, settings.escalation.timezone),
+        prompts=prompts,
+        company=settings.answer.company_name,
+        summarizer=model,
     )
     responder = Responder(
         kb=kb,
@@ -103,6 +137,7 @@ def build_services(
         config=settings.answer,
         grounding=settings.grounding,
         rewriter=model,
+        escalator=escalator,
     )
     return Services(
         settings=settings,
@@ -110,7 +145,24 @@ def build_services(
         store=store,
         chat_model=model,
         responder=responder,
-        broadcaster=MemoryBroadcaster(),
+        broadcaster=broadcaster,
+        escalator=escalator,
+        webhook_log=database.webhooks,
         ip_limiter=RateLimiter(settings.api.rate_limit_per_ip),
         conversation_limiter=RateLimiter(settings.api.rate_limit_per_conversation),
+    )
+
+
+def build_detectors(config: EscalationConfig, embedder: Embedder) -> MeaningDetectors:
+    """Message-level detectors with their example sentences embedded once."""
+    topics = load_rules(Path(config.rules_path) if config.rules_path else None)
+    human, *topic_vectors = embed_examples(
+        embedder, [HUMAN_REQUEST_EXAMPLES, *(t.examples for t in topics)]
+    )
+    return MeaningDetectors(
+        config=config,
+        human_vectors=human,
+        topics=topics,
+        topic_vectors=topic_vectors,
+        emotion_model=EmotionModel.load(model_id=embedder.model_id),
     )

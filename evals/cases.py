@@ -21,7 +21,8 @@ class RetrievalCase:
     history: tuple[str, ...] = ()
 
 
-def _rows(path: Path) -> list[tuple[str, dict[str, object]]]:
+def rows_of(path: Path) -> list[tuple[str, dict[str, object]]]:
+    """(location, object) for each line of a JSONL dataset; DatasetError names bad lines."""
     if not path.is_file():
         raise DatasetError(f"{path}: no such file")
     try:
@@ -42,7 +43,7 @@ def load_docs(path: Path) -> list[Article]:
     A row repeated verbatim is read once; two different rows with one id are an error.
     """
     articles: dict[str, Article] = {}
-    for where, row in _rows(path):
+    for where, row in rows_of(path):
         try:
             article = article_from_row(row, where)
         except ArticleFormatError as exc:
@@ -59,7 +60,7 @@ def load_docs(path: Path) -> list[Article]:
 def load_retrieval_cases(path: Path) -> list[RetrievalCase]:
     """Questions `{"id","question","gold_doc_ids":[...],"history"?:[...]}`."""
     cases = []
-    for where, row in _rows(path):
+    for where, row in rows_of(path):
         question, gold = row.get("question"), row.get("gold_doc_ids")
         if not isinstance(question, str) or not question.strip():
             raise DatasetError(f"{where}: 'question' must be non-empty text")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bot.settings import Settings, env_names
+from bot.settings import Settings, env_example, env_names
 from tests.conftest import ROOT
 
 
@@ -13,6 +13,7 @@ def test_every_setting_is_documented() -> None:
     documented = (ROOT / ".env.example").read_text()
     missing = [name for name in env_names() if f"{name}=" not in documented]
     assert missing == []
+    assert documented == env_example(), "run: supportbot check-config --env-example > .env.example"
 
 
 def test_env_nested_values(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,14 @@ from bot.errors import (
     RateLimited,
     StorageError,
 )
+from escalation.errors import (
+    AlreadyClaimed,
+    AuthError,
+    DuplicateAgent,
+    EscalationError,
+    InvalidTransition,
+    TicketNotFound,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +35,13 @@ _STATUS: list[tuple[type[BotError], int, str]] = [
     (RateLimited, 429, "rate_limited"),
     (StorageError, 503, "storage_unavailable"),
     (LLMError, 503, "llm_unavailable"),
+]
+_ESCALATION_STATUS: list[tuple[type[EscalationError], int, str]] = [
+    (AuthError, 401, "unauthorized"),
+    (AlreadyClaimed, 409, "already_claimed"),
+    (InvalidTransition, 409, "invalid_transition"),
+    (DuplicateAgent, 409, "duplicate_agent"),
+    (TicketNotFound, 404, "not_found"),
 ]
 _INPUT_STATUS = {"message_too_long": 413}
 
@@ -38,8 +53,13 @@ def error_body(
     return JSONResponse({"error_code": code, "detail": detail}, status_code=status, headers=headers)
 
 
-def describe(exc: BotError) -> tuple[int, str]:
+def describe(exc: BotError | EscalationError) -> tuple[int, str]:
     """HTTP status and error code of one of our errors."""
+    if isinstance(exc, EscalationError):
+        for escalation_kind, status, code in _ESCALATION_STATUS:
+            if isinstance(exc, escalation_kind):
+                return status, code
+        return 503, "escalation_unavailable"
     if isinstance(exc, InvalidInput):
         return _INPUT_STATUS.get(exc.code, 422), exc.code
     for kind, status, code in _STATUS:
@@ -69,6 +89,13 @@ def install(app: FastAPI) -> None:
         if status >= 500:
             log.error("request failed: %s", exc)
         return error_body(code, str(exc), status, headers)
+
+    @app.exception_handler(EscalationError)
+    async def escalation_error(request: Request, exc: EscalationError) -> JSONResponse:
+        status, code = describe(exc)
+        if status >= 500:
+            log.error("request failed: %s", exc)
+        return error_body(code, str(exc), status)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

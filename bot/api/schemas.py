@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.conversation import Citation, Conversation, Turn
 
+EMAIL_PATTERN = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
 
 class CustomerIn(BaseModel):
     """Optional customer metadata sent by the widget when a chat starts."""
@@ -16,7 +18,7 @@ class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(default="", max_length=200)
-    email: str = Field(default="", max_length=320, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: str = Field(default="", max_length=320, pattern=EMAIL_PATTERN)
     page_url: str = Field(default="", max_length=2000)
     locale: str = Field(default="", max_length=20, pattern=r"^$|^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$")
     metadata: dict[str, str] = Field(default_factory=dict, max_length=20)
@@ -146,3 +148,19 @@ class ErrorOut(BaseModel):
     error_code: str
     detail: str
     extra: dict[str, Any] | None = None
+
+
+class HandoffIn(BaseModel):
+    """A customer's request for a person; `email` when nobody is available."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(default="", max_length=320, pattern=EMAIL_PATTERN)
+
+
+class HandoffOut(BaseModel):
+    """What happens now: waiting for a person, or offline (leave an email)."""
+
+    mode: Literal["waiting", "offline"]
+    wait_message: str
+    ticket_id: str

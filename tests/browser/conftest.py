@@ -47,9 +47,13 @@ def missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the session."""
+    """One headless Chromium per test module.
+
+    Playwright's sync API runs an event loop in this thread while it is open; closing it after
+    each module keeps that loop from leaking into the async tests that run later.
+    """
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:

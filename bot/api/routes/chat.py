@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import StreamingResponse
 
+from bot import messages
 from bot.api.deps import ConversationDep, MetricsDep, ServicesDep, limit_ip
 from bot.api.errors import describe
 from bot.api.metrics import Metrics
@@ -18,11 +19,13 @@ from bot.api.schemas import (
     ConversationOut,
     CustomerIn,
     FeedbackIn,
+    HandoffIn,
+    HandoffOut,
     MessageIn,
     ReplyOut,
     TurnOut,
 )
-from bot.conversation import Channel, Customer, Turn
+from bot.conversation import Channel, Customer, Mode, Role, Turn
 from bot.errors import BotError, InvalidInput
 from bot.realtime import Event
 from bot.wiring import Services
@@ -64,6 +67,18 @@ def start_reply(
             ):
                 if event.type == "token":
                     payload: Event = {"type": "token", "text": event.text}
+                elif event.type == "handoff":
+                    assert event.turn is not None
+                    mode = "offline" if event.turn.meta.get("offline") else "waiting"
+                    await queue.put(
+                        {
+                            "type": "handoff",
+                            "mode": mode,
+                            "wait_message": event.text,
+                            "turn": TurnOut.of(event.turn).model_dump(mode="json"),
+                        }
+                    )
+                    continue  # the escalator already told the live channel
                 else:
                     assert event.turn is not None
                     kind = "message" if event.type == "customer_turn" else "reply"
@@ -181,14 +196,54 @@ async def stream_message(
 async def feedback(
     conversation: ConversationDep, body: FeedbackIn, services: ServicesDep
 ) -> Response:
-    """Thumbs up/down on a bot turn (`turn_id` + `rating`), or CSAT 1-5 (`csat`)."""
+    """Thumbs up/down on a bot turn (`turn_id` + `rating`), or CSAT 1-5 (`csat`).
+
+    A thumbs-down while the bot answers hands the chat to a person.
+    """
     if body.csat is not None:
         await services.store.set_csat(conversation.id, body.csat, body.comment)
-    else:
-        assert body.turn_id is not None and body.rating is not None
-        rating = 1 if body.rating == "up" else -1
-        await services.store.add_feedback(conversation.id, body.turn_id, rating, body.comment)
+        return Response(status_code=204)
+    assert body.turn_id is not None and body.rating is not None
+    rating = 1 if body.rating == "up" else -1
+    await services.store.add_feedback(conversation.id, body.turn_id, rating, body.comment)
+    if rating < 0 and conversation.mode is Mode.BOT and services.escalator.config.enabled:
+        await services.escalator.escalate(conversation, services.escalator.thumbs_down())
     return Response(status_code=204)
+
+
+@router.post("/conversations/{conversation_id}/handoff", status_code=202, response_model=HandoffOut)
+async def request_person(
+    conversation: ConversationDep, body: HandoffIn, services: ServicesDep
+) -> HandoffOut:
+    """The customer asks for a person ("talk to a person"), or leaves an email when offline."""
+    escalator = services.escalator
+    ticket = await escalator.queue.active_for(conversation.id)
+    if ticket is None:
+        handed = await escalator.escalate(
+            conversation, escalator.explicit_request(), email=body.email
+        )
+        return HandoffOut(
+            mode="offline" if handed.offline else "waiting",
+            wait_message=handed.notice.text,
+            ticket_id=handed.ticket.id,
+        )
+    if body.email:
+        ticket = await escalator.queue.update(ticket.id, customer_email=body.email)
+        thanks = messages.text(
+            "email_saved",
+            conversation.locale or "en",
+            services.settings.answer.company_name,
+            email=body.email,
+        )
+        await services.store.append(conversation.id, Role.SYSTEM, thanks, kind="email_saved")
+        return HandoffOut(
+            mode="offline" if ticket.offline else "waiting",
+            wait_message=thanks,
+            ticket_id=ticket.id,
+        )
+    return HandoffOut(
+        mode="offline" if ticket.offline else "waiting", wait_message="", ticket_id=ticket.id
+    )
 
 
 @ws_router.websocket("/ws/conversations/{conversation_id}")

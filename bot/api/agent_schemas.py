@@ -1,0 +1,133 @@
+"""Agent API request and response models."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.api.schemas import TurnOut
+from escalation.types import Agent, Note, Ticket
+
+
+class LoginIn(BaseModel):
+    """Agent credentials."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class AgentOut(BaseModel):
+    """An agent account (never the password hash)."""
+
+    id: str
+    name: str
+    display_name: str
+    role: str
+    online: bool = False
+
+    @classmethod
+    def of(cls, agent: Agent, online: bool = False) -> AgentOut:
+        """From the domain type."""
+        return cls(
+            id=agent.id,
+            name=agent.name,
+            display_name=agent.display_name or agent.name,
+            role=agent.role.value,
+            online=online,
+        )
+
+
+class LoginOut(BaseModel):
+    """A session token for `Authorization: Bearer <token>`."""
+
+    token: str
+    agent: AgentOut
+
+
+class TicketOut(BaseModel):
+    """A ticket in the queue."""
+
+    id: str
+    conversation_id: str
+    status: str
+    priority: str
+    reasons: list[str]
+    summary: str
+    customer_email: str
+    offline: bool
+    agent_id: str | None
+    created_at: dt.datetime
+    waiting_s: float
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketOut:
+        """From the domain type."""
+        waited = (dt.datetime.now(dt.UTC) - ticket.created_at).total_seconds()
+        return cls(
+            id=ticket.id,
+            conversation_id=ticket.conversation_id,
+            status=ticket.status.value,
+            priority=ticket.priority.value,
+            reasons=list(ticket.reasons),
+            summary=ticket.summary,
+            customer_email=ticket.customer_email,
+            offline=ticket.offline,
+            agent_id=ticket.agent_id,
+            created_at=ticket.created_at,
+            waiting_s=round(waited, 1),
+        )
+
+
+class NoteOut(BaseModel):
+    """An internal note."""
+
+    id: int
+    agent_id: str
+    text: str
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, note: Note) -> NoteOut:
+        """From the domain type."""
+        return cls(id=note.id, agent_id=note.agent_id, text=note.text, created_at=note.created_at)
+
+
+class SuggestionOut(BaseModel):
+    """A KB article that may help the agent's reply."""
+
+    article_id: str
+    title: str
+    url: str
+    snippet: str
+    relevance: float
+
+
+class TicketDetailOut(BaseModel):
+    """Everything an agent needs: the ticket, its context, the live transcript, notes."""
+
+    ticket: TicketOut
+    context: dict[str, Any]
+    turns: list[TurnOut]
+    notes: list[NoteOut]
+    suggestions: list[SuggestionOut]
+    mode: str
+
+
+class TextIn(BaseModel):
+    """A reply or a note."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class TransferIn(BaseModel):
+    """Give the ticket to another agent, or back to the queue (null)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent_id: str | None = None

@@ -1,0 +1,292 @@
+"""Agent endpoints: login, queue, ticket context, claim, reply, notes, transfer, resolve."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Depends, Header, Query, Response, WebSocket, WebSocketDisconnect
+
+from bot.api.agent_schemas import (
+    AgentOut,
+    LoginIn,
+    LoginOut,
+    NoteOut,
+    SuggestionOut,
+    TextIn,
+    TicketDetailOut,
+    TicketOut,
+    TransferIn,
+)
+from bot.api.deps import ServicesDep, limit_ip
+from bot.api.schemas import TurnOut
+from bot.conversation import Mode, Role
+from bot.errors import Forbidden
+from bot.handoff import QUEUE_CHANNEL, conversation_channel, ticket_payload
+from bot.wiring import Services
+from escalation.errors import AuthError
+from escalation.types import Agent, AgentRole, Ticket, TicketStatus
+
+router = APIRouter(prefix="/api/agent", tags=["agents"], dependencies=[Depends(limit_ip)])
+ws_router = APIRouter(tags=["agents"])
+SESSION_TTL_S = 12 * 3600
+
+
+async def current_agent(
+    services: ServicesDep, authorization: Annotated[str | None, Header()] = None
+) -> Agent:
+    """The logged-in agent (session token as `Authorization: Bearer <token>`)."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise AuthError("log in first: send 'Authorization: Bearer <session token>'")
+    return await services.escalator.agents.agent_for_session(authorization[7:].strip())
+
+
+AgentDep = Annotated[Agent, Depends(current_agent)]
+
+
+def require_role(*roles: AgentRole) -> Any:
+    """A dependency that admits only agents with one of `roles`."""
+
+    async def check(agent: AgentDep) -> Agent:
+        if agent.role not in roles:
+            raise Forbidden(f"this needs the {' or '.join(r.value for r in roles)} role")
+        return agent
+
+    return Depends(check)
+
+
+async def _broadcast(services: Services, ticket: Ticket, event: dict[str, Any]) -> None:
+    await services.broadcaster.publish(conversation_channel(ticket.conversation_id), event)
+    await services.broadcaster.publish(
+        QUEUE_CHANNEL, {"type": "ticket", "ticket_id": ticket.id, "status": ticket.status.value}
+    )
+
+
+@router.post("/login", response_model=LoginOut)
+async def login(body: LoginIn, services: ServicesDep) -> LoginOut:
+    """Exchange a name and password for a session token."""
+    agents = services.escalator.agents
+    agent = await agents.authenticate(body.name, body.password)
+    token = await agents.open_session(agent.id, SESSION_TTL_S)
+    return LoginOut(token=token, agent=AgentOut.of(agent, online=True))
+
+
+@router.post("/logout", status_code=204)
+async def logout(
+    services: ServicesDep, agent: AgentDep, authorization: Annotated[str, Header()]
+) -> Response:
+    """End this session."""
+    await services.escalator.agents.close_session(authorization[7:].strip())
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=AgentOut)
+async def me(agent: AgentDep) -> AgentOut:
+    """The logged-in agent."""
+    return AgentOut.of(agent, online=True)
+
+
+@router.get("/agents", response_model=list[AgentOut])
+async def agents(services: ServicesDep, agent: AgentDep) -> list[AgentOut]:
+    """Every agent, with who is online (for transfers)."""
+    online = {
+        a.id
+        for a in await services.escalator.agents.online(services.escalator.config.agent_online_s)
+    }
+    return [AgentOut.of(a, a.id in online) for a in await services.escalator.agents.list()]
+
+
+@router.get("/tickets", response_model=list[TicketOut])
+async def tickets(
+    services: ServicesDep,
+    agent: AgentDep,
+    status: Annotated[
+        str, Query(pattern="^(open|claimed|mine|resolved|returned|active)$")
+    ] = "active",
+    priority: Annotated[str | None, Query(pattern="^(urgent|high|normal)$")] = None,
+) -> list[TicketOut]:
+    """The queue: urgent first, then longest waiting. `mine` = claimed by me."""
+    statuses = {
+        "active": [TicketStatus.OPEN, TicketStatus.CLAIMED],
+        "mine": [TicketStatus.CLAIMED],
+    }.get(status, [TicketStatus(status)] if status in TicketStatus._value2member_map_ else [])
+    found = await services.escalator.queue.list(
+        statuses=statuses, agent_id=agent.id if status == "mine" else None
+    )
+    return [TicketOut.of(t) for t in found if priority is None or t.priority.value == priority]
+
+
+@router.get("/tickets/{ticket_id}", response_model=TicketDetailOut)
+async def ticket_detail(ticket_id: str, services: ServicesDep, agent: AgentDep) -> TicketDetailOut:
+    """The ticket with its context, the live transcript, notes and suggested articles."""
+    queue = services.escalator.queue
+    ticket = await queue.get(ticket_id)
+    conversation = await services.store.get(ticket.conversation_id)
+    turns = await services.store.turns(ticket.conversation_id)
+    said = " ".join(t.text for t in turns if t.role is Role.CUSTOMER)[-500:]
+    results = await anyio.to_thread.run_sync(lambda: services.kb.search(said or ticket.summary, 3))
+    return TicketDetailOut(
+        ticket=TicketOut.of(ticket),
+        context=dict(ticket.context),
+        turns=[TurnOut.of(t) for t in turns],
+        notes=[NoteOut.of(n) for n in await queue.notes(ticket_id)],
+        suggestions=[
+            SuggestionOut(
+                article_id=r.article_id,
+                title=r.title,
+                url=r.url,
+                snippet=r.best.text[:240],
+                relevance=round(r.relevance, 3),
+            )
+            for r in results
+        ],
+        mode=conversation.mode.value,
+    )
+
+
+@router.post("/tickets/{ticket_id}/claim", response_model=TicketOut)
+async def claim(ticket_id: str, services: ServicesDep, agent: AgentDep) -> TicketOut:
+    """Take the chat; exactly one of several agents claiming at once wins (others get 409)."""
+    ticket = await services.escalator.queue.claim(ticket_id, agent.id)
+    await services.store.set_mode(ticket.conversation_id, Mode.AGENT)
+    await _broadcast(
+        services,
+        ticket,
+        {"type": "agent_joined", "agent": {"name": agent.display_name or agent.name}},
+    )
+    services.escalator.webhooks.fire("claim", ticket_payload(ticket))
+    return TicketOut.of(ticket)
+
+
+async def _held(services: Services, ticket_id: str, agent: Agent) -> Ticket:
+    ticket = await services.escalator.queue.get(ticket_id)
+    if ticket.status is not TicketStatus.CLAIMED or ticket.agent_id != agent.id:
+        raise Forbidden("claim the ticket before replying, transferring or resolving it")
+    return ticket
+
+
+@router.post("/tickets/{ticket_id}/messages", response_model=TurnOut)
+async def reply(ticket_id: str, body: TextIn, services: ServicesDep, agent: AgentDep) -> TurnOut:
+    """Reply to the customer; delivered live to their widget."""
+    ticket = await _held(services, ticket_id, agent)
+    turn = await services.store.append(
+        ticket.conversation_id,
+        Role.AGENT,
+        body.text.strip(),
+        meta={"agent_id": agent.id, "agent_name": agent.display_name or agent.name},
+    )
+    out = TurnOut.of(turn)
+    await services.broadcaster.publish(
+        conversation_channel(ticket.conversation_id),
+        {
+            "type": "agent_message",
+            "turn": out.model_dump(mode="json"),
+            "agent": {"name": agent.display_name or agent.name},
+        },
+    )
+    return out
+
+
+@router.post("/tickets/{ticket_id}/notes", response_model=NoteOut)
+async def add_note(ticket_id: str, body: TextIn, services: ServicesDep, agent: AgentDep) -> NoteOut:
+    """An internal note (never shown to the customer)."""
+    return NoteOut.of(await services.escalator.queue.add_note(ticket_id, agent.id, body.text))
+
+
+@router.post("/tickets/{ticket_id}/transfer", response_model=TicketOut)
+async def transfer(
+    ticket_id: str, body: TransferIn, services: ServicesDep, agent: AgentDep
+) -> TicketOut:
+    """Give the chat to another agent, or put it back in the queue."""
+    if body.agent_id is not None:
+        await services.escalator.agents.get(body.agent_id)
+    ticket = await services.escalator.queue.transfer(ticket_id, agent.id, body.agent_id)
+    if body.agent_id is None:
+        await services.store.set_mode(ticket.conversation_id, Mode.WAITING)
+    await _broadcast(services, ticket, {"type": "transferred"})
+    return TicketOut.of(ticket)
+
+
+@router.post("/tickets/{ticket_id}/resolve", response_model=TicketOut)
+async def resolve(ticket_id: str, services: ServicesDep, agent: AgentDep) -> TicketOut:
+    """Close the chat as resolved (the widget asks for CSAT)."""
+    ticket = await services.escalator.queue.resolve(ticket_id, agent.id)
+    await services.store.set_mode(ticket.conversation_id, Mode.CLOSED)
+    await _broadcast(services, ticket, {"type": "closed"})
+    services.escalator.webhooks.fire("resolve", ticket_payload(ticket))
+    return TicketOut.of(ticket)
+
+
+@router.post("/tickets/{ticket_id}/return", response_model=TicketOut)
+async def hand_back(ticket_id: str, services: ServicesDep, agent: AgentDep) -> TicketOut:
+    """Hand the chat back to the bot."""
+    ticket = await services.escalator.queue.return_to_bot(ticket_id, agent.id)
+    await services.store.set_mode(ticket.conversation_id, Mode.BOT)
+    await _broadcast(services, ticket, {"type": "returned_to_bot"})
+    return TicketOut.of(ticket)
+
+
+@router.get("/webhooks", dependencies=[require_role(AgentRole.ADMIN)])
+async def webhook_deliveries(services: ServicesDep) -> list[dict[str, Any]]:
+    """Recent webhook deliveries with status and last error (admins)."""
+    return [
+        {
+            "id": d.id,
+            "event": d.event,
+            "url": d.url,
+            "status": d.status,
+            "attempts": d.attempts,
+            "last_error": d.last_error,
+            "created_at": d.created_at.isoformat(),
+        }
+        for d in await services.webhook_log.recent()
+    ]
+
+
+@ws_router.websocket("/ws/agent")
+async def agent_events(websocket: WebSocket, token: Annotated[str, Query()]) -> None:
+    """Queue changes, plus every event of the conversations the agent watches.
+
+    Send `{"type": "watch", "conversation_id": "..."}` to follow a conversation.
+    """
+    services: Services = websocket.app.state.services
+    try:
+        await services.escalator.agents.agent_for_session(token)
+    except AuthError as exc:
+        await websocket.close(code=4401, reason=str(exc))
+        return
+    await websocket.accept()
+    tasks = [asyncio.create_task(_follow(websocket, services, QUEUE_CHANNEL, None))]
+    try:
+        while True:
+            data = await websocket.receive_json()
+            if isinstance(data, dict) and data.get("type") == "watch":
+                conversation_id = str(data.get("conversation_id", ""))
+                tasks.append(
+                    asyncio.create_task(
+                        _follow(
+                            websocket,
+                            services,
+                            conversation_channel(conversation_id),
+                            conversation_id,
+                        )
+                    )
+                )
+            elif isinstance(data, dict) and data.get("type") == "ping":
+                await websocket.send_json({"type": "pong"})
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+async def _follow(
+    websocket: WebSocket, services: Services, channel: str, conversation_id: str | None
+) -> None:
+    async with services.broadcaster.subscribe(channel) as events:
+        async for event in events:
+            await websocket.send_json(
+                {**event, "conversation_id": conversation_id} if conversation_id else event
+            )

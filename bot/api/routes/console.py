@@ -1,0 +1,83 @@
+"""The agent console: the page at /agent and the static files under /static.
+
+The page is a jinja2 template with plain JS and CSS (no build step). It talks to the agent
+API (`/api/agent/...`) and the agent WebSocket (`/ws/agent`); everything a customer, the
+bot or an agent wrote is rendered as text by the script, never as HTML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+BOT_DIR = Path(__file__).resolve().parents[2]
+TEMPLATES_DIR = BOT_DIR / "templates"
+STATIC_DIR = BOT_DIR / "static"
+STATIC_PATH = "/static"
+
+# The page loads only its own script and style sheet; no inline code, no third parties.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+router = APIRouter(tags=["console"], include_in_schema=False)
+_templates = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(["html"]),
+    auto_reload=False,
+)
+
+
+@lru_cache(maxsize=32)
+def _fingerprint(name: str, mtime_ns: int) -> str:
+    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
+
+
+def asset_url(name: str) -> str:
+    """`/static/<name>?v=<content hash>`, so a new release is never served from a stale cache."""
+    path = STATIC_DIR / name
+    return f"{STATIC_PATH}/{name}?v={_fingerprint(name, path.stat().st_mtime_ns)}"
+
+
+@router.get("/agent", response_class=HTMLResponse)
+async def agent_console(request: Request) -> HTMLResponse:
+    """The agent console (log in, live queue, ticket context, reply, notes)."""
+    services = getattr(request.app.state, "services", None)
+    company = services.settings.answer.company_name if services is not None else "supportbot"
+    page = _templates.get_template("agent.html").render(
+        company=company,
+        script_url=asset_url("agent.js"),
+        style_url=asset_url("agent.css"),
+    )
+    return HTMLResponse(page, headers=PAGE_HEADERS)
+
+
+def mount_static(app: FastAPI) -> None:
+    """Serve `bot/static` at /static (the router includes it already; for apps without it)."""
+    if not any(getattr(route, "path", None) == STATIC_PATH for route in app.router.routes):
+        app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
+
+
+router.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,0 +1,293 @@
+"""Escalation in the chat: runs the detectors and hands conversations to people with context."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import numpy as np
+
+from bot import messages
+from bot.conversation import Conversation, Mode, Role, Turn
+from bot.errors import LLMError
+from bot.interfaces import ChatModel, ConversationStore
+from bot.prompting import PromptBuilder
+from bot.realtime import Broadcaster
+from bot.webhooks import WebhookSender
+from escalation.availability import BusinessHours
+from escalation.config import EscalationConfig
+from escalation.detectors import (
+    MeaningDetectors,
+    low_confidence,
+    repeated_failure,
+    system_error,
+    weak_streak,
+)
+from escalation.interfaces import AgentStore, HandoffQueue
+from escalation.policy import assess
+from escalation.summary import extractive_summary
+from escalation.types import EscalationDecision, Finding, Reason, Signals, Ticket
+from retrieval.interfaces import Embedder
+
+QUEUE_CHANNEL = "queue"
+_ROLE_NAMES = {
+    Role.CUSTOMER: "Customer",
+    Role.BOT: "Bot",
+    Role.AGENT: "Agent",
+    Role.SYSTEM: "System",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffResult:
+    """The ticket, whether nobody is available, and the notice shown to the customer."""
+
+    ticket: Ticket
+    offline: bool
+    notice: Turn
+
+
+def conversation_channel(conversation_id: str) -> str:
+    """The live-event channel of a conversation."""
+    return f"conversation:{conversation_id}"
+
+
+class Escalator:
+    """Decides when a person must take over, and performs the handoff."""
+
+    def __init__(
+        self,
+        *,
+        config: EscalationConfig,
+        detectors: MeaningDetectors,
+        embedder: Embedder,
+        store: ConversationStore,
+        queue: HandoffQueue,
+        agents: AgentStore,
+        broadcaster: Broadcaster,
+        webhooks: WebhookSender,
+        hours: BusinessHours,
+        prompts: PromptBuilder,
+        company: str,
+        summarizer: ChatModel | None = None,
+    ) -> None:
+        self.config = config
+        self.detectors = detectors
+        self._embedder = embedder
+        self._store = store
+        self.queue = queue
+        self.agents = agents
+        self._broadcaster = broadcaster
+        self.webhooks = webhooks
+        self._hours = hours
+        self._prompts = prompts
+        self._company = company
+        self._summarizer = summarizer
+
+    async def _signals(self, turn: Turn, history: Sequence[Turn], **extra: Any) -> Signals:
+        earlier = [t for t in history if t.role is Role.CUSTOMER and t.seq < turn.seq][-3:]
+        texts = [turn.text, *(t.text for t in earlier)]
+        vectors = await anyio.to_thread.run_sync(self._embedder.embed_documents, texts)
+        bots = [t for t in history if t.role is Role.BOT and t.seq < turn.seq]
+        return Signals(
+            text=turn.text,
+            vector=vectors[0],
+            previous_customer_texts=tuple(texts[1:]),
+            previous_vectors=vectors[1:] if len(texts) > 1 else None,
+            earlier_confidences=tuple(t.confidence or 0.0 for t in bots if t.kind == "answer"),
+            last_bot_kind=bots[-1].kind if bots else "",
+            **extra,
+        )
+
+    async def check_message(self, turn: Turn, history: Sequence[Turn]) -> EscalationDecision:
+        """Before answering: explicit request, sensitive topic, emotion, repeated failure."""
+        if not self.config.enabled:
+            return EscalationDecision(False)
+        signals = await self._signals(turn, history)
+        findings: list[Finding | None] = list(self.detectors.message_findings(signals))
+        findings.append(repeated_failure(signals, self.config))
+        return assess(findings, self._scores(signals))
+
+    async def check_answer(
+        self, customer_turn: Turn, answer: Turn, history: Sequence[Turn]
+    ) -> EscalationDecision:
+        """After answering: low confidence, weak answers in a row, system error."""
+        if not self.config.enabled:
+            return EscalationDecision(False)
+        earlier = tuple(
+            t.confidence or 0.0
+            for t in history
+            if t.role is Role.BOT and t.kind == "answer" and t.seq < answer.seq
+        )
+        signals = Signals(
+            text=customer_turn.text,
+            confidence=answer.confidence if answer.kind in {"answer", "refusal"} else None,
+            earlier_confidences=earlier,
+            system_error=answer.kind == "fallback",
+        )
+        findings = [
+            low_confidence(signals, self.config),
+            weak_streak(signals, self.config) if answer.kind == "answer" else None,
+            system_error(signals),
+        ]
+        return assess(findings, {"answer_confidence": answer.confidence or 0.0})
+
+    def _scores(self, signals: Signals) -> dict[str, float]:
+        model = self.detectors.emotion_model
+        if model is None or signals.vector is None:
+            return {}
+        return {"emotion": round(model.emotion_score(signals.text, signals.vector), 4)}
+
+    def explicit_request(self) -> EscalationDecision:
+        """The decision when the customer presses "talk to a person"."""
+        return assess(
+            [Finding(Reason.EXPLICIT_REQUEST, 1.0, "the customer pressed 'talk to a person'")]
+        )
+
+    def thumbs_down(self) -> EscalationDecision:
+        """The decision after a thumbs-down on a bot answer."""
+        return assess([repeated_failure(Signals(text="", thumbs_down=True), self.config)])
+
+    async def escalate(
+        self, conversation: Conversation, decision: EscalationDecision, *, email: str = ""
+    ) -> HandoffResult:
+        """Open (or reuse) the ticket with the full context and tell the customer honestly."""
+        now = dt.datetime.now(dt.UTC)
+        online = await self.agents.online(self.config.agent_online_s)
+        offline = not online or not self._hours.is_open(now)
+        turns = await self._store.turns(conversation.id)
+        customer = await self._store.get_customer(conversation.customer_id)
+        reasons = [f.reason.value for f in decision.findings]
+        summary = await self._summary(turns, reasons)
+        context = {
+            "transcript": [
+                {
+                    "seq": t.seq,
+                    "role": t.role.value,
+                    "text": t.text,
+                    "at": t.created_at.isoformat(),
+                    "confidence": t.confidence,
+                    "kind": t.kind,
+                }
+                for t in turns
+            ],
+            "sources": [
+                {
+                    "turn": t.seq,
+                    "n": c.n,
+                    "article_id": c.article_id,
+                    "title": c.title,
+                    "url": c.url,
+                    "section": c.section,
+                    "snippet": c.snippet,
+                    "relevance": c.relevance,
+                }
+                for t in turns
+                for c in t.citations
+            ],
+            "findings": [
+                {
+                    "reason": f.reason.value,
+                    "score": round(f.score, 4),
+                    "detail": f.detail,
+                    "priority": f.priority.value,
+                }
+                for f in decision.findings
+            ],
+            "scores": {
+                **decision.scores,
+                "answer_confidences": [t.confidence for t in turns if t.role is Role.BOT],
+            },
+            "customer": {
+                "name": customer.name,
+                "email": email or customer.email,
+                "locale": conversation.locale,
+                "page_url": conversation.page_url,
+                "metadata": dict(conversation.metadata),
+            },
+        }
+        ticket = await self.queue.enqueue(
+            conversation.id,
+            priority=decision.priority,
+            reasons=reasons,
+            summary=summary,
+            context=context,
+            customer_email=email or customer.email,
+            offline=offline,
+        )
+        await self._store.set_mode(conversation.id, Mode.WAITING)
+        key: messages.Key = "handoff_offline" if offline else "handoff"
+        notice_text = messages.text(
+            key,
+            conversation.locale or "en",
+            self._company,
+            minutes=self.config.typical_wait_minutes,
+            hours=self.config.business_hours,
+        )
+        notice = await self._store.append(
+            conversation.id,
+            Role.SYSTEM,
+            notice_text,
+            kind="handoff",
+            meta={"ticket_id": ticket.id, "offline": offline, "reasons": reasons},
+        )
+        await self._broadcaster.publish(
+            conversation_channel(conversation.id),
+            {
+                "type": "handoff",
+                "mode": "offline" if offline else "waiting",
+                "wait_message": notice_text,
+                "ticket_id": ticket.id,
+            },
+        )
+        await self._broadcaster.publish(
+            QUEUE_CHANNEL, {"type": "ticket", "ticket_id": ticket.id, "status": ticket.status.value}
+        )
+        self.webhooks.fire("escalation", ticket_payload(ticket))
+        return HandoffResult(ticket, offline, notice)
+
+    async def _summary(self, turns: Sequence[Turn], reasons: Sequence[str]) -> str:
+        said = [t.text for t in turns if t.role is Role.CUSTOMER]
+        tried = [c.title for t in turns if t.role is Role.BOT for c in t.citations]
+        fallback = extractive_summary(said, tried, reasons)
+        if self._summarizer is None:
+            return fallback
+        transcript = [(_ROLE_NAMES[t.role], t.text) for t in turns[-12:]]
+        prompt = self._prompts.render("summary.j2", transcript=transcript, reasons=reasons)
+        try:
+            text = await self._summarizer.complete(
+                [{"role": "user", "content": prompt}], max_tokens=160
+            )
+        except LLMError:
+            return fallback
+        lines = [line.strip() for line in text.strip().splitlines() if line.strip()][:5]
+        return "\n".join(lines) if len(lines) >= 2 else fallback
+
+
+def ticket_payload(ticket: Ticket) -> dict[str, Any]:
+    """The JSON body of webhook events about a ticket."""
+    return {
+        "ticket_id": ticket.id,
+        "conversation_id": ticket.conversation_id,
+        "status": ticket.status.value,
+        "priority": ticket.priority.value,
+        "reasons": list(ticket.reasons),
+        "summary": ticket.summary,
+        "customer_email": ticket.customer_email,
+        "offline": ticket.offline,
+        "agent_id": ticket.agent_id,
+    }
+
+
+def embed_examples(embedder: Embedder, groups: Sequence[Sequence[str]]) -> list[Any]:
+    """Example sentences embedded once at start-up (one matrix per group)."""
+    flat = [text for group in groups for text in group]
+    vectors = embedder.embed_documents(flat) if flat else np.zeros((0, embedder.dimension))
+    out, start = [], 0
+    for group in groups:
+        out.append(vectors[start : start + len(group)])
+        start += len(group)
+    return out

@@ -1,0 +1,922 @@
+/**
+ * supportbot agent console: plain JS, no build step.
+ *
+ * Safety rule for this file: text that comes from the server (customer, bot and agent
+ * messages, notes, summaries, context) is only ever put in the page with textContent or
+ * createTextNode, through el(). innerHTML is never used. Links are made only for http(s)
+ * URLs (safeUrl).
+ */
+
+const TOKEN_KEY = 'supportbot.agent.token';
+const AGENT_KEY = 'supportbot.agent.profile';
+const PING_MS = 25000;
+const CLOCK_MS = 15000;
+
+const REASONS = {
+  explicit_request: 'Asked for a person',
+  low_confidence: 'Low answer confidence',
+  weak_streak: 'Weak answers in a row',
+  emotion: 'Upset customer',
+  repeated_failure: 'Repeated failure',
+  sensitive_topic: 'Sensitive topic',
+  system_error: 'System error',
+};
+const ROLES = { customer: 'Customer', bot: 'Bot', agent: 'Agent', system: 'System' };
+const STATUSES = { open: 'Waiting', claimed: 'Claimed', resolved: 'Resolved', returned: 'Back with the bot' };
+
+const state = {
+  token: null,
+  agent: null,
+  scope: 'active',
+  priority: '',
+  tickets: [],
+  agents: new Map(),
+  selectedId: null,
+  detail: null,
+  unread: new Set(),
+  ws: null,
+  watched: new Set(),
+  reconnectDelay: 1000,
+  reconnectTimer: null,
+  pingTimer: null,
+  refreshTimer: null,
+  detailTimer: null,
+  clockTimer: null,
+  stickToBottom: true,
+  loadingDetail: 0,
+  busy: false,
+};
+
+const $ = (id) => document.getElementById(id);
+
+/* ---------- DOM helpers (text only) ---------- */
+
+/**
+ * Create an element. `props` may hold className, text, attrs (plain attributes), dataset,
+ * on (event listeners); children are nodes or strings (strings become text nodes).
+ */
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  if (props.className) node.className = props.className;
+  if (props.text !== undefined && props.text !== null) node.textContent = String(props.text);
+  for (const [name, value] of Object.entries(props.attrs || {})) {
+    if (value !== undefined && value !== null && value !== false) node.setAttribute(name, String(value));
+  }
+  for (const [name, value] of Object.entries(props.dataset || {})) node.dataset[name] = String(value);
+  for (const [name, handler] of Object.entries(props.on || {})) node.addEventListener(name, handler);
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+  return node;
+}
+
+/** The URL if it is absolute http(s), else null (no javascript:, data:, relative tricks). */
+export function safeUrl(value) {
+  if (typeof value !== 'string' || !value) return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A link for http(s) URLs, plain text otherwise. */
+function link(url, label) {
+  const href = safeUrl(url);
+  const text = label || url || '';
+  if (!href) return el('span', { text });
+  return el('a', { text, attrs: { href, target: '_blank', rel: 'noopener noreferrer nofollow' } });
+}
+
+function show(node, visible) {
+  node.hidden = !visible;
+}
+
+function setMessage(node, text) {
+  node.textContent = text || '';
+  show(node, Boolean(text));
+}
+
+/* ---------- formatting ---------- */
+
+function waited(createdAt) {
+  const seconds = Math.max(0, (Date.now() - Date.parse(createdAt)) / 1000);
+  if (seconds < 60) return `${Math.floor(seconds)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${minutes % 60} min`;
+  return `${Math.floor(hours / 24)} d`;
+}
+
+function clock(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+function percent(value) {
+  return typeof value === 'number' && Number.isFinite(value) ? `${Math.round(value * 100)}%` : '–';
+}
+
+function reasonLabel(reason) {
+  return REASONS[reason] || String(reason).replace(/_/g, ' ');
+}
+
+function agentName(id) {
+  if (!id) return '';
+  if (state.agent && id === state.agent.id) return 'you';
+  const agent = state.agents.get(id);
+  return agent ? agent.display_name || agent.name : 'another agent';
+}
+
+/* ---------- API ---------- */
+
+class ApiError extends Error {
+  constructor(status, code, detail) {
+    super(detail || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function api(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (state.token) headers.Authorization = `Bearer ${state.token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
+  }
+  if (response.status === 204) return null;
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const error = new ApiError(response.status, data && data.error_code, data && data.detail);
+    if (response.status === 401 && state.token && !path.endsWith('/login')) {
+      endSession('Your session has ended. Please sign in again.');
+    }
+    throw error;
+  }
+  return data;
+}
+
+function explain(error) {
+  if (error.code === 'already_claimed') return 'Another agent took this chat.';
+  if (error.code === 'rate_limited') return 'Too many requests. Wait a moment and try again.';
+  if (error.code === 'invalid_transition') return `This chat can no longer do that: ${error.message}`;
+  return error.message || 'Something went wrong.';
+}
+
+/* ---------- session ---------- */
+
+function loadSession() {
+  try {
+    state.token = sessionStorage.getItem(TOKEN_KEY);
+    state.agent = JSON.parse(sessionStorage.getItem(AGENT_KEY) || 'null');
+  } catch {
+    state.token = null;
+    state.agent = null;
+  }
+  return Boolean(state.token && state.agent);
+}
+
+function saveSession(token, agent) {
+  state.token = token;
+  state.agent = agent;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  sessionStorage.setItem(AGENT_KEY, JSON.stringify(agent));
+}
+
+function endSession(message) {
+  state.token = null;
+  state.agent = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(AGENT_KEY);
+  closeSocket();
+  clearInterval(state.clockTimer);
+  state.tickets = [];
+  state.detail = null;
+  state.selectedId = null;
+  state.unread.clear();
+  $('ticket-list').replaceChildren();
+  $('transcript').replaceChildren();
+  $('note-list').replaceChildren();
+  show($('ticket-body'), false);
+  show($('ticket-placeholder'), true);
+  showLogin(message);
+}
+
+function showLogin(message) {
+  show($('console-view'), false);
+  show($('session'), false);
+  show($('login-view'), true);
+  setMessage($('login-error'), message || '');
+  $('login-password').value = '';
+  document.title = 'Agent console';
+  $('login-name').focus();
+}
+
+async function onLogin(event) {
+  event.preventDefault();
+  const name = $('login-name').value.trim();
+  const password = $('login-password').value;
+  if (!name || !password) {
+    setMessage($('login-error'), 'Enter your name and password.');
+    (name ? $('login-password') : $('login-name')).focus();
+    return;
+  }
+  const button = $('login-submit');
+  button.disabled = true;
+  setMessage($('login-error'), '');
+  try {
+    const data = await api('POST', '/api/agent/login', { name, password });
+    saveSession(data.token, data.agent);
+    await startConsole();
+  } catch (error) {
+    const text = error.status === 401 ? 'Wrong name or password.' : explain(error);
+    setMessage($('login-error'), text);
+    $('login-password').select();
+    $('login-password').focus();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function onLogout() {
+  try {
+    await api('POST', '/api/agent/logout');
+  } catch {
+    /* the session may already be gone; log out locally anyway */
+  }
+  endSession('You are signed out.');
+}
+
+async function startConsole() {
+  show($('login-view'), false);
+  show($('console-view'), true);
+  show($('session'), true);
+  $('whoami').textContent = state.agent.display_name || state.agent.name;
+  connect();
+  clearInterval(state.clockTimer);
+  state.clockTimer = setInterval(tickClock, CLOCK_MS);
+  await Promise.all([loadAgents(), loadQueue()]);
+  if (state.selectedId) await openTicket(state.selectedId, { focus: false });
+  const first = document.querySelector('.ticket-item');
+  (first || $('main')).focus();
+}
+
+/* ---------- live events ---------- */
+
+function setConnection(stateName, label) {
+  const node = $('connection');
+  node.dataset.state = stateName;
+  node.textContent = label;
+}
+
+function connect() {
+  closeSocket();
+  if (!state.token) return;
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const url = `${scheme}//${location.host}/ws/agent?token=${encodeURIComponent(state.token)}`;
+  setConnection('connecting', 'Connecting…');
+  const ws = new WebSocket(url);
+  state.ws = ws;
+  state.watched = new Set();
+  ws.addEventListener('open', () => {
+    if (state.ws !== ws) return;
+    state.reconnectDelay = 1000;
+    setConnection('online', 'Live');
+    watchRelevant();
+    state.pingTimer = setInterval(() => send({ type: 'ping' }), PING_MS);
+    // Catch up on whatever happened while we were away.
+    scheduleQueueRefresh(0);
+    if (state.selectedId) scheduleDetailRefresh(0);
+  });
+  ws.addEventListener('message', (event) => {
+    if (state.ws !== ws) return;
+    let data;
+    try {
+      data = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    if (data && typeof data === 'object') onEvent(data);
+  });
+  ws.addEventListener('close', (event) => {
+    if (state.ws !== ws) return;
+    clearInterval(state.pingTimer);
+    state.ws = null;
+    if (!state.token) return;
+    if (event.code === 4401 || event.code === 1008 || event.code === 4403) {
+      endSession('Your session has ended. Please sign in again.');
+      return;
+    }
+    const delay = state.reconnectDelay;
+    state.reconnectDelay = Math.min(delay * 2, 30000);
+    setConnection('offline', `Reconnecting in ${Math.round(delay / 1000)} s…`);
+    state.reconnectTimer = setTimeout(connect, delay);
+  });
+}
+
+function closeSocket() {
+  clearTimeout(state.reconnectTimer);
+  clearInterval(state.pingTimer);
+  const ws = state.ws;
+  state.ws = null;
+  if (ws) ws.close(1000, 'bye');
+  setConnection('offline', 'Offline');
+}
+
+function send(message) {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(message));
+}
+
+/** Follow the open ticket's conversation and the chats I hold (for new-message badges). */
+function watchRelevant() {
+  const ids = new Set();
+  if (state.detail) ids.add(state.detail.ticket.conversation_id);
+  for (const ticket of state.tickets) {
+    if (ticket.status === 'claimed' && state.agent && ticket.agent_id === state.agent.id) {
+      ids.add(ticket.conversation_id);
+    }
+  }
+  for (const id of ids) watch(id);
+}
+
+function watch(conversationId) {
+  if (!conversationId || state.watched.has(conversationId)) return;
+  if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return;
+  state.watched.add(conversationId);
+  send({ type: 'watch', conversation_id: conversationId });
+}
+
+function onEvent(event) {
+  if (event.type === 'pong') return;
+  if (event.type === 'ticket') {
+    scheduleQueueRefresh(150);
+    if (event.ticket_id && event.ticket_id === state.selectedId) scheduleDetailRefresh(150);
+    return;
+  }
+  const conversationId = event.conversation_id;
+  if (!conversationId) return;
+  const current = state.detail && state.detail.ticket.conversation_id === conversationId;
+  if (!current) {
+    if (event.type === 'message' || event.type === 'agent_message') markUnread(conversationId);
+    return;
+  }
+  switch (event.type) {
+    case 'message':
+    case 'reply':
+    case 'agent_message':
+      if (event.turn) addTurn(event.turn);
+      break;
+    case 'token':
+      showTyping(true);
+      break;
+    case 'handoff':
+    case 'agent_joined':
+    case 'transferred':
+    case 'closed':
+    case 'returned_to_bot':
+      scheduleDetailRefresh(100);
+      break;
+    default:
+      break;
+  }
+}
+
+function markUnread(conversationId) {
+  const ticket = state.tickets.find((t) => t.conversation_id === conversationId);
+  if (!ticket) return;
+  state.unread.add(ticket.id);
+  renderQueue();
+}
+
+function scheduleQueueRefresh(delay) {
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = setTimeout(() => loadQueue().catch(() => {}), delay);
+}
+
+function scheduleDetailRefresh(delay) {
+  clearTimeout(state.detailTimer);
+  state.detailTimer = setTimeout(() => {
+    if (state.selectedId) openTicket(state.selectedId, { focus: false, quiet: true }).catch(() => {});
+  }, delay);
+}
+
+/* ---------- queue ---------- */
+
+async function loadAgents() {
+  try {
+    const agents = await api('GET', '/api/agent/agents');
+    state.agents = new Map(agents.map((a) => [a.id, a]));
+  } catch {
+    /* transfers then only offer "back to the queue" */
+  }
+  renderTransferOptions();
+}
+
+async function loadQueue() {
+  if (!state.token) return;
+  const params = new URLSearchParams({ status: state.scope });
+  if (state.priority) params.set('priority', state.priority);
+  try {
+    state.tickets = await api('GET', `/api/agent/tickets?${params}`);
+    setMessage($('queue-error'), '');
+  } catch (error) {
+    if (state.token) setMessage($('queue-error'), `Could not load the queue: ${explain(error)}`);
+    return;
+  }
+  const known = new Set(state.tickets.map((t) => t.id));
+  for (const id of state.unread) if (!known.has(id)) state.unread.delete(id);
+  renderQueue();
+  watchRelevant();
+}
+
+function renderQueue() {
+  const list = $('ticket-list');
+  const hadFocus = list.contains(document.activeElement) ? document.activeElement.dataset.ticketId : null;
+  const items = state.tickets.map(renderTicketItem);
+  list.replaceChildren(...items);
+  $('queue-count').textContent = String(state.tickets.length);
+  show($('queue-empty'), state.tickets.length === 0);
+  if (hadFocus) {
+    const again = list.querySelector(`[data-ticket-id="${CSS.escape(hadFocus)}"]`);
+    if (again) again.focus();
+  }
+  const waiting = state.tickets.filter((t) => t.status === 'open').length;
+  document.title = waiting ? `(${waiting}) Agent console` : 'Agent console';
+}
+
+function renderTicketItem(ticket) {
+  const selected = ticket.id === state.selectedId;
+  const mine = state.agent && ticket.agent_id === state.agent.id;
+  const unread = state.unread.has(ticket.id);
+  const summaryLine = (ticket.summary || '').split('\n').find((line) => line.trim()) || 'No summary';
+  const who = ticket.customer_email || 'Anonymous customer';
+  let statusText = STATUSES[ticket.status] || ticket.status;
+  if (ticket.status === 'claimed') statusText = mine ? 'Yours' : `With ${agentName(ticket.agent_id)}`;
+
+  const button = el(
+    'button',
+    {
+      className: 'ticket-item',
+      attrs: { type: 'button', 'aria-current': selected ? 'true' : null },
+      dataset: { ticketId: ticket.id },
+      on: { click: () => openTicket(ticket.id) },
+    },
+    el(
+      'span',
+      { className: 'ticket-line' },
+      el('span', {
+        className: `badge prio prio-${ticket.priority}`,
+        text: ticket.priority,
+        attrs: { 'aria-label': `Priority ${ticket.priority}` },
+      }),
+      el('span', { className: 'ticket-who', text: who }),
+      el('span', {
+        className: 'ticket-wait',
+        text: waited(ticket.created_at),
+        dataset: { since: ticket.created_at },
+        attrs: { title: `Waiting since ${new Date(ticket.created_at).toLocaleString()}` },
+      }),
+    ),
+    el('span', { className: 'ticket-summary', text: summaryLine }),
+    el(
+      'span',
+      { className: 'ticket-line ticket-tags' },
+      ...ticket.reasons.map((r) => el('span', { className: 'chip', text: reasonLabel(r) })),
+      el('span', { className: `status status-${ticket.status}${mine ? ' status-mine' : ''}`, text: statusText }),
+      ticket.offline ? el('span', { className: 'chip chip-offline', text: 'Offline – email' }) : null,
+      unread ? el('span', { className: 'dot', text: 'New message' }) : null,
+    ),
+  );
+  return el('li', { className: selected ? 'selected' : '' }, button);
+}
+
+function tickClock() {
+  for (const node of document.querySelectorAll('.ticket-wait[data-since]')) {
+    node.textContent = waited(node.dataset.since);
+  }
+}
+
+/* ---------- ticket ---------- */
+
+async function openTicket(id, { focus = true, quiet = false } = {}) {
+  const switching = id !== state.selectedId;
+  state.selectedId = id;
+  state.unread.delete(id);
+  const load = ++state.loadingDetail;
+  if (switching) {
+    setMessage($('ticket-error'), '');
+    setMessage($('ticket-info'), '');
+    renderQueue();
+    loadAgents(); // who is online now, for the transfer list
+  }
+  let detail;
+  try {
+    detail = await api('GET', `/api/agent/tickets/${encodeURIComponent(id)}`);
+  } catch (error) {
+    if (load !== state.loadingDetail) return;
+    if (!quiet || error.status === 404) setMessage($('ticket-error'), `Could not open the ticket: ${explain(error)}`);
+    return;
+  }
+  if (load !== state.loadingDetail) return; // a newer click won
+  const keepDrafts = !switching && state.detail && state.detail.ticket.id === detail.ticket.id;
+  state.detail = detail;
+  renderDetail(keepDrafts);
+  watch(detail.ticket.conversation_id);
+  if (focus) $('ticket-title').focus();
+}
+
+function renderDetail(keepDrafts) {
+  const { ticket, context, turns, notes, suggestions, mode } = state.detail;
+  const customer = (context && context.customer) || {};
+  show($('ticket-placeholder'), false);
+  show($('ticket-body'), true);
+
+  $('ticket-title').textContent = customer.name || customer.email || ticket.customer_email || 'Anonymous customer';
+  const meta = $('ticket-meta');
+  const status =
+    ticket.status === 'claimed'
+      ? `Claimed by ${agentName(ticket.agent_id)}`
+      : STATUSES[ticket.status] || ticket.status;
+  const metaItems = [
+    el('span', { className: `badge prio prio-${ticket.priority}`, text: ticket.priority }),
+    el('span', { className: `status status-${ticket.status}`, text: status }),
+    el('span', { text: `Opened ${waited(ticket.created_at)} ago` }),
+    el('span', { text: `Chat mode: ${mode}` }),
+  ];
+  if (ticket.offline) metaItems.push(el('span', { className: 'chip chip-offline', text: 'Came in while offline' }));
+  meta.replaceChildren(...metaItems);
+
+  const list = $('transcript');
+  list.replaceChildren(...turns.map(renderTurn));
+  showTyping(false);
+  scrollTranscript(true);
+
+  $('note-list').replaceChildren(
+    ...(notes.length
+      ? notes.map(renderNote)
+      : [el('li', { className: 'muted', text: 'No notes yet.' })]),
+  );
+
+  renderContext(ticket, context || {}, suggestions || []);
+  renderActions();
+  if (!keepDrafts) {
+    $('reply-text').value = '';
+    $('note-text').value = '';
+  }
+  renderQueue();
+}
+
+function renderTurn(turn) {
+  const role = ROLES[turn.role] ? turn.role : 'system';
+  const item = el('li', {
+    className: `turn turn-${role}${turn.kind ? ` kind-${turn.kind.replace(/[^a-z_]/g, '')}` : ''}`,
+    dataset: { turnId: turn.id },
+  });
+  const head = el(
+    'div',
+    { className: 'turn-head' },
+    el('span', { className: 'turn-role', text: ROLES[role] }),
+    el('time', { text: clock(turn.created_at), attrs: { datetime: turn.created_at } }),
+  );
+  if (turn.role === 'bot' && typeof turn.confidence === 'number') {
+    head.append(el('span', { className: 'turn-conf', text: `confidence ${percent(turn.confidence)}` }));
+  }
+  item.append(head, el('p', { className: 'turn-text', text: turn.text }));
+  if (Array.isArray(turn.citations) && turn.citations.length) {
+    item.append(
+      el(
+        'ol',
+        { className: 'citations', attrs: { 'aria-label': 'Sources cited' } },
+        ...turn.citations.map((c) =>
+          el('li', { attrs: { value: c.n } }, link(c.url, c.section ? `${c.title} – ${c.section}` : c.title)),
+        ),
+      ),
+    );
+  }
+  return item;
+}
+
+function addTurn(turn) {
+  if (!state.detail) return;
+  const turns = state.detail.turns;
+  if (turns.some((t) => t.id === turn.id)) return;
+  turns.push(turn);
+  turns.sort((a, b) => a.seq - b.seq);
+  const list = $('transcript');
+  const nearBottom = state.stickToBottom || list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  const node = renderTurn(turn);
+  const next = [...list.children].find((li) => {
+    const other = turns.find((t) => String(t.id) === li.dataset.turnId);
+    return other && other.seq > turn.seq;
+  });
+  list.insertBefore(node, next || null);
+  if (turn.role !== 'customer') showTyping(false);
+  scrollTranscript(nearBottom);
+}
+
+function showTyping(on) {
+  const list = $('transcript');
+  const existing = list.querySelector('.typing');
+  if (on && !existing) {
+    list.append(el('li', { className: 'typing', text: 'The bot is writing…', attrs: { 'aria-hidden': 'true' } }));
+  } else if (!on && existing) {
+    existing.remove();
+  }
+}
+
+function scrollTranscript(force) {
+  const list = $('transcript');
+  if (force) {
+    list.scrollTop = list.scrollHeight;
+    state.stickToBottom = true;
+  }
+}
+
+/** Keep the newest message in view when the transcript is resized, if it was in view. */
+function followTranscript() {
+  const list = $('transcript');
+  list.addEventListener('scroll', () => {
+    state.stickToBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 24;
+  });
+  if (typeof ResizeObserver === 'function') {
+    new ResizeObserver(() => {
+      if (state.stickToBottom) list.scrollTop = list.scrollHeight;
+    }).observe(list);
+  }
+}
+
+function renderNote(note) {
+  return el(
+    'li',
+    { className: 'note' },
+    el(
+      'div',
+      { className: 'note-head' },
+      el('strong', { text: note.agent_id === (state.agent && state.agent.id) ? 'You' : agentName(note.agent_id) || 'Agent' }),
+      el('time', { text: clock(note.created_at), attrs: { datetime: note.created_at } }),
+    ),
+    el('p', { className: 'note-text', text: note.text }),
+  );
+}
+
+function renderContext(ticket, context, suggestions) {
+  $('ctx-summary').textContent = ticket.summary || 'No summary.';
+
+  const findings = Array.isArray(context.findings) ? context.findings : [];
+  $('ctx-findings').replaceChildren(
+    ...(findings.length
+      ? findings.map((f) =>
+          el(
+            'li',
+            { className: 'finding' },
+            el(
+              'div',
+              { className: 'finding-head' },
+              el('span', { className: 'chip', text: reasonLabel(f.reason) }),
+              el('span', { className: 'score', text: `score ${percent(f.score)}` }),
+              f.priority ? el('span', { className: `badge prio prio-${f.priority}`, text: f.priority }) : null,
+            ),
+            f.detail ? el('p', { className: 'finding-detail', text: f.detail }) : null,
+          ),
+        )
+      : ticket.reasons.map((r) => el('li', { className: 'finding' }, el('span', { className: 'chip', text: reasonLabel(r) })))),
+  );
+
+  const scores = context.scores && typeof context.scores === 'object' ? context.scores : {};
+  const scoreRows = [];
+  for (const [name, value] of Object.entries(scores)) {
+    if (name === 'answer_confidences') continue;
+    if (typeof value === 'number') scoreRows.push([name.replace(/_/g, ' '), percent(value)]);
+  }
+  const confidences = Array.isArray(scores.answer_confidences) ? scores.answer_confidences : [];
+  scoreRows.push([
+    'answer confidences',
+    confidences.length ? confidences.map((c) => (typeof c === 'number' ? percent(c) : '–')).join(', ') : 'no bot answers',
+  ]);
+  $('ctx-scores').replaceChildren(...scoreRows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+
+  const customer = context.customer && typeof context.customer === 'object' ? context.customer : {};
+  const rows = [
+    ['Name', customer.name || '–'],
+    ['Email', ticket.customer_email || customer.email || '–'],
+    ['Page', customer.page_url ? link(customer.page_url) : '–'],
+    ['Locale', customer.locale || '–'],
+  ];
+  const metadata = customer.metadata && typeof customer.metadata === 'object' ? customer.metadata : {};
+  for (const [key, value] of Object.entries(metadata)) rows.push([key, String(value)]);
+  $('ctx-customer').replaceChildren(
+    ...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)]),
+  );
+
+  const sources = Array.isArray(context.sources) ? context.sources : [];
+  $('ctx-sources').replaceChildren(
+    ...(sources.length
+      ? sources.map((s) =>
+          el(
+            'li',
+            { className: 'source' },
+            el('div', { className: 'source-title' }, link(s.url, s.title || s.article_id), s.section ? el('span', { className: 'muted', text: ` · ${s.section}` }) : null),
+            s.snippet ? el('p', { className: 'snippet', text: s.snippet }) : null,
+            el('span', { className: 'muted small', text: `answer #${s.turn} · relevance ${percent(s.relevance)}` }),
+          ),
+        )
+      : [el('li', { className: 'muted', text: 'The bot cited no articles.' })]),
+  );
+
+  $('ctx-suggestions').replaceChildren(
+    ...(suggestions.length
+      ? suggestions.map((s) =>
+          el(
+            'li',
+            { className: 'source' },
+            el('div', { className: 'source-title' }, link(s.url, s.title || s.article_id)),
+            s.snippet ? el('p', { className: 'snippet', text: s.snippet }) : null,
+            el('span', { className: 'muted small', text: `relevance ${percent(s.relevance)}` }),
+          ),
+        )
+      : [el('li', { className: 'muted', text: 'No matching articles.' })]),
+  );
+}
+
+function renderTransferOptions() {
+  const select = $('transfer-to');
+  const current = select.value;
+  const options = [el('option', { text: 'Back to the queue', attrs: { value: '' } })];
+  for (const agent of state.agents.values()) {
+    if (state.agent && agent.id === state.agent.id) continue;
+    const label = `${agent.display_name || agent.name}${agent.online ? ' (online)' : ''}`;
+    options.push(el('option', { text: label, attrs: { value: agent.id } }));
+  }
+  select.replaceChildren(...options);
+  select.value = [...select.options].some((o) => o.value === current) ? current : '';
+}
+
+function renderActions() {
+  const detail = state.detail;
+  const ticket = detail && detail.ticket;
+  const open = ticket && ticket.status === 'open';
+  const mine = ticket && ticket.status === 'claimed' && state.agent && ticket.agent_id === state.agent.id;
+  const active = ticket && (ticket.status === 'open' || ticket.status === 'claimed');
+  const busy = state.busy;
+
+  $('claim').disabled = busy || !open;
+  $('claim').textContent = mine ? 'Claimed' : 'Claim';
+  for (const id of ['transfer', 'transfer-to', 'resolve', 'return']) $(id).disabled = busy || !mine;
+  $('reply-text').disabled = !mine;
+  $('reply-send').disabled = busy || !mine;
+  $('note-text').disabled = !ticket;
+  $('note-add').disabled = busy || !ticket;
+
+  let hint = 'Enter sends · Shift+Enter adds a line';
+  if (!active) hint = 'This chat is closed.';
+  else if (open) hint = 'Claim the chat to reply.';
+  else if (!mine) hint = `${agentName(ticket.agent_id)} is handling this chat.`;
+  $('reply-hint').textContent = hint;
+  $('reply-text').placeholder = mine ? 'Write your reply…' : '';
+}
+
+async function act(action, { body, success } = {}) {
+  const ticket = state.detail && state.detail.ticket;
+  if (!ticket || state.busy) return;
+  state.busy = true;
+  renderActions();
+  setMessage($('ticket-error'), '');
+  setMessage($('ticket-info'), '');
+  try {
+    await api('POST', `/api/agent/tickets/${encodeURIComponent(ticket.id)}/${action}`, body);
+    if (success) setMessage($('ticket-info'), success);
+  } catch (error) {
+    setMessage($('ticket-error'), explain(error));
+  } finally {
+    state.busy = false;
+  }
+  await openTicket(ticket.id, { focus: false, quiet: true });
+  scheduleQueueRefresh(0);
+  renderActions();
+}
+
+async function onReply(event) {
+  event.preventDefault();
+  const box = $('reply-text');
+  const text = box.value.trim();
+  const ticket = state.detail && state.detail.ticket;
+  if (!text || !ticket || state.busy) return;
+  state.busy = true;
+  renderActions();
+  setMessage($('ticket-error'), '');
+  try {
+    const turn = await api('POST', `/api/agent/tickets/${encodeURIComponent(ticket.id)}/messages`, { text });
+    box.value = '';
+    addTurn(turn);
+    scrollTranscript(true);
+  } catch (error) {
+    setMessage($('ticket-error'), `Not sent: ${explain(error)}`);
+  } finally {
+    state.busy = false;
+    renderActions();
+    box.focus();
+  }
+}
+
+async function onNote(event) {
+  event.preventDefault();
+  const box = $('note-text');
+  const text = box.value.trim();
+  const ticket = state.detail && state.detail.ticket;
+  if (!text || !ticket || state.busy) return;
+  state.busy = true;
+  renderActions();
+  try {
+    const note = await api('POST', `/api/agent/tickets/${encodeURIComponent(ticket.id)}/notes`, { text });
+    box.value = '';
+    state.detail.notes.push(note);
+    $('note-list').replaceChildren(...state.detail.notes.map(renderNote));
+  } catch (error) {
+    setMessage($('ticket-error'), `Note not saved: ${explain(error)}`);
+  } finally {
+    state.busy = false;
+    renderActions();
+    box.focus();
+  }
+}
+
+/* ---------- wiring ---------- */
+
+function init() {
+  followTranscript();
+  $('login-form').addEventListener('submit', onLogin);
+  $('logout').addEventListener('click', onLogout);
+  $('reply-form').addEventListener('submit', onReply);
+  $('note-form').addEventListener('submit', onNote);
+  $('reply-text').addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $('reply-form').requestSubmit();
+    }
+  });
+  $('note-text').addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      $('note-form').requestSubmit();
+    }
+  });
+  $('claim').addEventListener('click', () => act('claim', { success: 'You have this chat now. The customer was told you joined.' }));
+  $('resolve').addEventListener('click', () => act('resolve', { success: 'Resolved. The customer is asked to rate the chat.' }));
+  $('return').addEventListener('click', () => act('return', { success: 'Handed back: the bot answers again.' }));
+  $('transfer').addEventListener('click', () => {
+    const to = $('transfer-to').value || null;
+    const name = to ? agentName(to) : null;
+    act('transfer', {
+      body: { agent_id: to },
+      success: to ? `Transferred to ${name}.` : 'Put back in the queue.',
+    });
+  });
+  for (const radio of document.querySelectorAll('input[name="scope"]')) {
+    radio.addEventListener('change', () => {
+      state.scope = radio.value;
+      loadQueue();
+    });
+  }
+  $('priority-filter').addEventListener('change', (event) => {
+    state.priority = event.target.value;
+    loadQueue();
+  });
+  // Arrow keys move between tickets in the queue.
+  $('ticket-list').addEventListener('keydown', (event) => {
+    if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
+    const buttons = [...document.querySelectorAll('.ticket-item')];
+    const index = buttons.indexOf(document.activeElement);
+    if (index === -1) return;
+    event.preventDefault();
+    const next = buttons[index + (event.key === 'ArrowDown' ? 1 : -1)];
+    if (next) next.focus();
+  });
+
+  if (loadSession()) {
+    startConsole().catch(() => showLogin(''));
+  } else {
+    showLogin('');
+  }
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+else init();

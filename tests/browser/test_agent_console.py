@@ -1,0 +1,301 @@
+"""The agent console in Debian's Chromium (Playwright): live queue, strict escaping, claim,
+reply, notes, the 409 message when another agent wins the claim, and axe-core checks.
+
+The pages run with the Content-Security-Policy bypassed: the console's escaping alone must keep
+hostile text inert (the CSP is a second layer, checked separately). Screenshots go to
+test-artifacts/agent-console-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from bot.wiring import Services
+from escalation.types import AgentRole
+from retrieval.interfaces import Embedder
+from tests.api.conftest import Chat, api_settings, start
+from tests.browser.conftest import ARTIFACTS, AXE
+from tests.live_server import LiveServer
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "correct horse battery"
+PAYLOAD = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
+TIMEOUT_MS = 20_000
+
+
+@dataclass
+class Site:
+    services: Services
+    live: LiveServer
+
+    @property
+    def url(self) -> str:
+        return self.live.url
+
+
+def run_async(function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    """`anyio.run` in a worker thread: Playwright's sync API keeps an event loop running in
+    this one, where `anyio.run` refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(anyio.run, function, *args).result()
+
+
+@pytest.fixture(scope="module")
+def site(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    settings = api_settings(
+        tmp_path_factory.mktemp("console"),
+        escalation={"business_hours": ""},
+        api={"rate_limit_per_ip": 100_000, "rate_limit_per_conversation": 1000},
+    )
+    services, live = start(settings, embedder)
+    for name, display in [("alice", "Alice Agent"), ("bob", "Bob Agent")]:
+        run_async(services.escalator.agents.add, name, PASSWORD, AgentRole.AGENT, display)
+    with live:
+        yield Site(services, live)
+    run_async(services.aclose)
+
+
+@pytest.fixture
+def client(site: Site) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=site.url, timeout=60) as http:
+        yield http
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"agent-console-{name}.png"), full_page=True)
+
+
+def log_in(page: Any, site: Site, name: str) -> None:
+    page.goto(f"{site.url}/agent")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("#console-view").wait_for(state="visible")
+    page.locator("#connection[data-state='online']").wait_for()
+
+
+def agent_api(client: httpx.Client, name: str) -> dict[str, str]:
+    login = client.post("/api/agent/login", json={"name": name, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['token']}"}
+
+
+def ticket_item(page: Any, email: str) -> Any:
+    return page.locator(".ticket-item", has_text=email)
+
+
+def test_console_shows_hostile_text_as_text_and_replies(
+    browser: Any, site: Site, client: httpx.Client
+) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def on_dialog(dialog: Any) -> None:
+        errors.append(f"dialog: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    try:
+        response = page.goto(f"{site.url}/agent")
+        assert response is not None and response.ok
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        shot(page, "1-login")
+        log_in(page, site, "alice")  # online before the customer escalates
+        assert page.locator("#whoami").inner_text() == "Alice Agent"
+
+        # A customer sends hostile markup, then asks for a person.
+        chat = Chat(client, name="Mallory", email="mallory@example.com", locale="en",
+                    page_url="https://shop.example/cart")
+        assert chat.send(PAYLOAD).status_code == 200
+        assert chat.send("I want to talk to a real person").status_code == 200
+        assert client.get(f"/api/conversations/{chat.id}",
+                          headers=chat.headers).json()["mode"] == "waiting"
+
+        # The ticket appears in the live queue without a reload.
+        item = ticket_item(page, "mallory@example.com")
+        item.wait_for()
+        assert item.locator(".prio").count() == 1
+        assert item.locator(".chip").count() >= 1
+        shot(page, "2-queue")
+
+        item.click()
+        payload_turn = page.locator(".turn-customer .turn-text", has_text="window.__pwned=1")
+        payload_turn.wait_for()
+        assert payload_turn.inner_text() == PAYLOAD  # shown literally
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        hostile = page.evaluate(
+            """() => ({
+                images: document.querySelectorAll('img').length,
+                inlineScripts: [...document.scripts].filter(s => !s.src).length,
+                pwnedScripts: [...document.scripts].filter(s => s.textContent.includes('__pwned'))
+                    .length,
+                onerror: document.querySelectorAll('[onerror]').length,
+            })"""
+        )
+        assert hostile == {"images": 0, "inlineScripts": 0, "pwnedScripts": 0, "onerror": 0}
+        summary = page.locator("#ctx-summary").inner_text()
+        assert summary.strip()
+        assert page.locator("#ctx-customer").inner_text().count("mallory@example.com") == 1
+        assert page.locator("#ctx-customer a[href='https://shop.example/cart']").count() == 1
+        shot(page, "3-ticket")
+
+        # Reply disabled until claimed; claim, then reply with Enter.
+        reply_box = page.get_by_label("Reply to the customer")
+        assert reply_box.is_disabled()
+        page.get_by_role("button", name="Claim").click()
+        page.locator("#reply-text:not([disabled])").wait_for()
+        assert page.get_by_role("button", name="Resolve").is_enabled()
+        reply_box.fill("Hi Mallory, I'm Alice.")
+        reply_box.press("Shift+Enter")
+        reply_box.type("How can I help?")
+        reply_box.press("Enter")
+        page.locator(".turn-agent .turn-text", has_text="How can I help?").wait_for()
+        assert reply_box.input_value() == ""
+
+        turns = client.get(f"/api/conversations/{chat.id}", headers=chat.headers).json()["turns"]
+        agent_turns = [t for t in turns if t["role"] == "agent"]
+        assert [t["text"] for t in agent_turns] == ["Hi Mallory, I'm Alice.\nHow can I help?"]
+
+        # New customer messages appear live while the agent is on the ticket.
+        chat.send("my cart shows <b>0 items</b>")
+        live = page.locator(".turn-customer .turn-text", has_text="my cart shows <b>0 items</b>")
+        live.wait_for()
+
+        # An internal note is shown to agents only.
+        page.get_by_label("Add an internal note").fill("check <i>cart</i> service logs")
+        page.get_by_role("button", name="Add note").click()
+        page.locator(".note-text", has_text="check <i>cart</i> service logs").wait_for()
+        customer_view = client.get(f"/api/conversations/{chat.id}", headers=chat.headers).text
+        assert "service logs" not in customer_view
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert page.locator("i, b").count() == 0
+        shot(page, "4-claimed")
+
+        # A reload keeps the session (sessionStorage); logging out ends it.
+        page.reload()
+        page.locator("#console-view").wait_for(state="visible")
+        ticket_item(page, "mallory@example.com").wait_for()
+        page.get_by_role("button", name="Log out").click()
+        page.locator("#login-view").wait_for(state="visible")
+        assert page.evaluate("sessionStorage.length") == 0
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_losing_a_claim_race_says_another_agent_took_the_chat(
+    browser: Any, site: Site, client: httpx.Client
+) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    forward = {"on": True}
+
+    # Sit between the console and /ws/agent, so the test decides when live updates arrive.
+    def relay(ws: Any) -> None:
+        server = ws.connect_to_server()
+        server.on_message(lambda message: ws.send(message) if forward["on"] else None)
+
+    page.route_web_socket("**/ws/agent*", relay)
+    try:
+        log_in(page, site, "alice")
+        bob = agent_api(client, "bob")
+        chat = Chat(client, name="Raced", email="race@example.com", locale="en")
+        assert client.post(f"/api/conversations/{chat.id}/handoff", json={},
+                           headers=chat.headers).status_code == 202
+        item = ticket_item(page, "race@example.com")
+        item.wait_for()
+        item.click()
+        claim = page.get_by_role("button", name="Claim")
+        page.locator("#claim:not([disabled])").wait_for()
+
+        forward["on"] = False  # the console misses the live update of Bob's claim
+        ticket_id = next(
+            t["id"] for t in client.get("/api/agent/tickets", params={"status": "open"},
+                                        headers=bob).json()
+            if t["conversation_id"] == chat.id
+        )
+        won = client.post(f"/api/agent/tickets/{ticket_id}/claim", headers=bob)
+        assert won.status_code == 200, won.text
+        claim.click()
+        error = page.locator("#ticket-error")
+        error.wait_for(state="visible")
+        assert error.inner_text() == "Another agent took this chat."
+        page.locator("#ticket-meta", has_text="Claimed by Bob Agent").wait_for()
+        assert claim.is_disabled() and page.get_by_label("Reply to the customer").is_disabled()
+        assert page.get_by_role("button", name="Resolve").is_disabled()
+        shot(page, "5-claim-lost")
+        forward["on"] = True
+        assert json.loads(won.text)["status"] == "claimed"
+    finally:
+        context.close()
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Serious and critical axe-core violations on the page."""
+    page.add_script_tag(path=str(AXE))
+    result: list[dict[str, Any]] = page.evaluate(
+        """async () => {
+            const report = await axe.run(document, {
+                runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'],
+            });
+            return report.violations
+                .filter((v) => ['serious', 'critical'].includes(v.impact))
+                .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+                               nodes: v.nodes.map((n) => n.target.join(' ')) }));
+        }"""
+    )
+    return result
+
+
+def test_console_is_accessible_and_keyboard_operable(
+    browser: Any, site: Site, client: httpx.Client
+) -> None:
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: npm ci --prefix tests/browser")
+    # axe is injected as an inline script, which the console's CSP rightly refuses.
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(f"{site.url}/agent")
+        assert page.evaluate("document.activeElement.id") == "login-name"
+        assert (violations := axe_violations(page)) == [], json.dumps(violations, indent=1)
+
+        # Keyboard only: type, Tab to the password, Enter submits.
+        page.keyboard.type("alice")
+        page.keyboard.press("Tab")
+        page.keyboard.type("wrong password!")
+        page.keyboard.press("Enter")
+        alert = page.get_by_role("alert").filter(has_text="Wrong name or password")
+        alert.wait_for()
+        page.keyboard.type(PASSWORD)  # the password field is focused and selected again
+        page.keyboard.press("Enter")
+        page.locator("#console-view").wait_for(state="visible")
+
+        chat = Chat(client, name="Kim", email="kim@example.com", locale="en")
+        assert client.post(f"/api/conversations/{chat.id}/handoff", json={},
+                           headers=chat.headers).status_code == 202
+        item = ticket_item(page, "kim@example.com")
+        item.wait_for()
+        item.focus()
+        page.keyboard.press("Enter")
+        page.locator("#transcript .turn").first.wait_for()
+        assert page.evaluate("document.activeElement.id") == "ticket-title"
+        assert (violations := axe_violations(page)) == [], json.dumps(violations, indent=1)
+        shot(page, "6-keyboard")
+    finally:
+        context.close()
