@@ -1,0 +1,570 @@
+"""Emotion detector: a small numpy head over sentence vectors, plus lexical cues.
+
+The caller embeds the customer message (all-MiniLM-L6-v2, L2-normalised, 384 floats) and passes
+the vector in; this module never loads an encoder, so it stays a leaf and runs in well under a
+millisecond per message.
+
+Scoring, in three steps (see `escalation/data/README.md` for how the weights were trained):
+
+1. `probability(vector)`: a feed-forward head (dense layers, ReLU between, sigmoid at the end)
+   trained on GoEmotions to tell negatively charged messages (anger, annoyance,
+   disappointment, disgust, fear, grief, nervousness, sadness) from the rest.
+2. `cues(text)`: what the text itself shows: shouting in capitals, runs of "!!!"/"???",
+   stretched or repeated words, profanity, threats to leave, legal threats, distress, and the
+   softeners (laughter, thanks, hedges such as "a bit", a plain question).
+3. `emotion_score(text, vector)`:
+   ``sigmoid(bias + a * logit(p) + w . cue_features + intensity_boost * intensity)``, then a
+   floor. ``a``, ``w`` and ``bias`` are a logistic regression fitted on out-of-fold GoEmotions
+   predictions, so they only encode what Reddit comments show. Two support-chat priors are
+   set by hand, because Reddit cannot teach them:
+   - ``intensity`` (shouting, or runs of "!!!"/"???", in [0, 1]) adds ``intensity_boost``
+     logits (stored with the weights; 1.0 = odds x2.7). On Reddit "!!!" mostly means
+     excitement; in a support chat it mostly means an upset customer.
+   - a threat to leave, a legal threat or a distress phrase lifts the score to at least
+     halfway between `threshold` and 1: Reddit comments almost never threaten a lawyer or a
+     cancellation, and a support bot must hand such a message to a person whatever the tone.
+
+A message counts as emotionally charged when `emotion_score(...) >= threshold`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from escalation.errors import EscalationError
+
+__all__ = [
+    "CUE_FEATURES",
+    "DEFAULT_WEIGHTS",
+    "EMBEDDING_MODEL_ID",
+    "FORMAT_VERSION",
+    "Cues",
+    "EmotionModel",
+    "EmotionModelError",
+    "EmotionModelMismatch",
+    "cues",
+]
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "data" / "emotion.npz"
+EMBEDDING_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+FORMAT_VERSION = 1
+RETRAIN_HINT = "retrain with: python -m evals.train_emotion --out escalation/data/emotion.npz"
+
+# Order of the cue features fed to the fitted combiner (stored with the weights and checked).
+CUE_FEATURES: tuple[str, ...] = (
+    "caps",
+    "punctuation",
+    "elongation",
+    "profanity",
+    "leave_threat",
+    "legal_threat",
+    "distress",
+    "laughter",
+    "gratitude",
+    "hedge",
+    "plain_question",
+)
+
+FloatArray = npt.NDArray[np.float32]
+
+
+class EmotionModelError(EscalationError):
+    """The emotion weights are missing, corrupt, or do not fit the vectors given."""
+
+
+class EmotionModelMismatch(EmotionModelError):
+    """The weights were trained on vectors of another embedding model."""
+
+
+# --------------------------------------------------------------------------------------------
+# Lexical cues
+# --------------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+_PUNCT_RUN = re.compile(r"[!?¡¿]{2,}")
+_STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
+
+
+def _phrases(*patterns: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", re.IGNORECASE)
+
+
+_PROFANITY = _phrases(
+    r"f+u+c+k+\w*",
+    r"f[*#@]+(?:k|ck|ing)?",
+    r"wtf",
+    r"stfu",
+    r"(?:bull)?shit\w*",
+    r"sh[*#]t",
+    r"crap(?:py)?",
+    r"damn(?:ed|it)?",
+    r"goddamn\w*",
+    r"bitch\w*",
+    r"ass(?:hole)?s?",
+    r"bastards?",
+    r"pissed(?: off)?",
+    r"what the hell",
+    r"screw (?:you|this|that)",
+    # Spanish
+    r"mierda",
+    r"carajo",
+    r"joder",
+    r"jodid[oa]s?",
+    r"put[oa]s?",
+    r"pinche",
+    r"pendej[oa]s?",
+    r"cabr[oó]n(?:es)?",
+    r"chingad[oa]s?",
+    r"chingue\w*",
+    r"coño",
+    r"verga",
+    r"maldit[oa]s?",
+)
+
+_LEAVE_THREAT = _phrases(
+    r"cancel(?:l?ing)? (?:everything|it all|all (?:of )?my (?:orders|stuff)"
+    r"|every(?: single)? order)",
+    r"delete everything",
+    r"never again",
+    r"never (?:going to |gonna |will )?(?:shop|order|buy|use|deal|come back)\w*"
+    r"(?: \w+){0,4} again",
+    r"(?:switch|switching|moving|going|go|leaving|taking my (?:business|money))(?: over)? to "
+    r"(?:amazon|walmart|target|ebay|aliexpress|temu|shein|costco|a competitor|your competitors?"
+    r"|the competition)",
+    r"(?:take|taking) my (?:business|money) (?:elsewhere|somewhere else)",
+    r"(?:i'?m|i am) (?:done|finished) with (?:you|your|this)\w*",
+    r"(?:one|1)[- ]star reviews?",
+    r"(?:tell|telling) everyone",
+    r"or (?:else )?(?:i'?ll|i will|i'?m|i am) (?:going to |gonna )?"
+    r"(?:cancel|close|leave|switch|report|dispute|post|take|stop)\w*",
+    # Spanish
+    r"nunca más",
+    r"no (?:vuelvo|volveré|vuelvo a) (?:a )?comprar",
+    r"cancel(?:en|o|aré|ar) todo",
+    r"me (?:voy|cambio|paso) (?:a|con) "
+    r"(?:amazon|mercado ?libre|walmart|la competencia|otra tienda)",
+)
+
+_LEGAL_THREAT = _phrases(
+    r"lawyers?",
+    r"attorneys?(?: general)?",
+    r"sue",
+    r"suing",
+    r"lawsuit",
+    r"legal action",
+    r"small claims",
+    r"bbb",
+    r"better business bureau",
+    r"consumer protection",
+    r"trading standards",
+    r"ftc",
+    r"(?:going|go) to the press",
+    r"report(?:ing)? you(?: people)? to",
+    # Spanish
+    r"abogad[oa]s?",
+    r"demanda(?:r|ré|rles?|remos)?",
+    r"denuncia(?:r|ré)?",
+    r"profeco",
+    r"acci[oó]n legal",
+    r"acciones legales",
+)
+
+_DISTRESS = _phrases(
+    r"desperate(?:ly)?",
+    r"in tears",
+    r"crying",
+    r"cried",
+    r"(?:could|gonna|going to) cry",
+    r"shaking",
+    r"panic(?:king|ked)?",
+    r"(?:so |really |very )?stressed(?: out)?",
+    r"anxious",
+    r"heartbroken",
+    r"devastated",
+    r"wits'? end",
+    r"can'?t take (?:it|this) anymore",
+    r"(?:i'?m|i am) (?:so|just|absolutely|totally|completely) done",
+    r"fed up",
+    r"sick (?:and tired|of this)",
+    r"ruin(?:ed|ing|s)?",
+    r"nightmare",
+    r"begging",
+    r"(?:i )?can'?t afford",
+    # Spanish
+    r"desesperad[oa]s?",
+    r"llorando",
+    r"hart[oa]s?",
+    r"no puedo más",
+    r"angustiad[oa]s?",
+)
+
+
+# Softeners: signs that a message mentioning anger or annoyance is not itself charged.
+_LAUGHTER = re.compile(
+    r"(?<!\w)(?:lol|lmao|rofl|ha(?:ha)+|he(?:he)+|jaja(?:ja)*|xd)(?!\w)|[:;]-?[)dp](?!\w)|[😂🤣😄😅🙂😊😀😁]",
+    re.IGNORECASE,
+)
+_GRATITUDE = _phrases(
+    r"thanks?",
+    r"thank you",
+    r"thx",
+    r"ty",
+    r"appreciate(?:d| it)?",
+    r"gracias",
+    r"te lo agradezco",
+)
+_HEDGE = _phrases(
+    r"a (?:bit|little)",
+    r"kind of",
+    r"kinda",
+    r"sort of",
+    r"slightly",
+    r"not (?:angry|mad|upset|annoyed|complaining)",
+    r"just (?:curious|wondering|asking)",
+    r"no big deal",
+    r"un poco",
+)
+_INTERROGATIVES = frozenset(
+    "how what when where which who why can could do does did is are will would should may "
+    "cómo como qué que cuándo cuando dónde donde cuál cual puedo pueden puede hay".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cues:
+    """What the text itself shows, independent of the sentence vector."""
+
+    caps_ratio: float
+    caps_words: int
+    repeated_punctuation: int
+    elongated: int
+    profanity: tuple[str, ...] = ()
+    leave_threats: tuple[str, ...] = ()
+    legal_threats: tuple[str, ...] = ()
+    distress: tuple[str, ...] = ()
+    laughter: tuple[str, ...] = ()
+    gratitude: tuple[str, ...] = ()
+    hedges: tuple[str, ...] = ()
+    plain_question: bool = False
+
+    @property
+    def shouting(self) -> bool:
+        """Most longer words are in capitals (at least three of them)."""
+        return self.caps_words >= 3 and self.caps_ratio >= 0.5
+
+    @property
+    def intensity(self) -> float:
+        """How loud the message is, in [0, 1]: shouting, or runs of "!!!"/"???"."""
+        return max(
+            self.caps_ratio if self.shouting else 0.0, min(self.repeated_punctuation, 2) / 2.0
+        )
+
+    @property
+    def strong(self) -> bool:
+        """A threat to leave, a legal threat or a distress phrase: always worth a person."""
+        return bool(self.leave_threats or self.legal_threats or self.distress)
+
+    def features(self) -> tuple[float, ...]:
+        """Cue features in `CUE_FEATURES` order, each in [0, 1]."""
+        return (
+            self.caps_ratio if self.caps_words >= 2 else 0.0,
+            min(self.repeated_punctuation, 3) / 3.0,
+            min(self.elongated, 2) / 2.0,
+            1.0 if self.profanity else 0.0,
+            1.0 if self.leave_threats else 0.0,
+            1.0 if self.legal_threats else 0.0,
+            1.0 if self.distress else 0.0,
+            1.0 if self.laughter else 0.0,
+            1.0 if self.gratitude else 0.0,
+            1.0 if self.hedges else 0.0,
+            1.0 if self.plain_question else 0.0,
+        )
+
+    def describe(self) -> str:
+        """The charged cues found, for ticket details and logs ("" when there are none)."""
+        parts: list[str] = []
+        if self.shouting:
+            parts.append(f"shouting ({self.caps_ratio:.0%} capitals)")
+        if self.repeated_punctuation:
+            parts.append(f"{self.repeated_punctuation}x repeated !/?")
+        if self.elongated:
+            parts.append(f"{self.elongated}x stretched or repeated words")
+        for label, found in (
+            ("profanity", self.profanity),
+            ("threat to leave", self.leave_threats),
+            ("legal threat", self.legal_threats),
+            ("distress", self.distress),
+        ):
+            if found:
+                parts.append(f"{label}: {', '.join(found)}")
+        return "; ".join(parts)
+
+
+def _matches(pattern: re.Pattern[str], text: str) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for match in pattern.finditer(text):
+        seen.setdefault(match.group(0).lower(), None)
+    return tuple(seen)
+
+
+def cues(text: str) -> Cues:
+    """Lexical cues of one message (pure, deterministic)."""
+    text = text.replace("\u2019", "'")
+    words = _WORD.findall(text)
+    long_words = [w for w in words if len(w) >= 3]
+    caps_words = sum(1 for w in long_words if w.isupper())
+    caps_ratio = caps_words / len(long_words) if long_words else 0.0
+    lowered = [w.lower() for w in words]
+    repeated_words = sum(
+        1 for prev, cur in zip(lowered, lowered[1:], strict=False) if prev == cur and len(cur) >= 2
+    )
+    stretched = sum(1 for w in words if _STRETCHED.search(w))
+    punctuation_runs = len(_PUNCT_RUN.findall(text))
+    shouting = caps_words >= 3 and caps_ratio >= 0.5
+    plain_question = (
+        "?" in text
+        and bool(lowered)
+        and lowered[0].lstrip("¿") in _INTERROGATIVES
+        and punctuation_runs == 0
+        and not shouting
+    )
+    return Cues(
+        caps_ratio=caps_ratio,
+        caps_words=caps_words,
+        repeated_punctuation=punctuation_runs,
+        elongated=repeated_words + stretched,
+        profanity=_matches(_PROFANITY, text),
+        leave_threats=_matches(_LEAVE_THREAT, text),
+        legal_threats=_matches(_LEGAL_THREAT, text),
+        distress=_matches(_DISTRESS, text),
+        laughter=_matches(_LAUGHTER, text),
+        gratitude=_matches(_GRATITUDE, text),
+        hedges=_matches(_HEDGE, text),
+        plain_question=plain_question,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The model
+# --------------------------------------------------------------------------------------------
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    return math.log(p / (1.0 - p))
+
+
+def _text(data: Any, key: str) -> str:
+    return str(np.asarray(data[key]).item())
+
+
+def _number(data: Any, key: str) -> float:
+    return float(np.asarray(data[key], dtype=np.float64).item())
+
+
+class EmotionModel:
+    """Scores how emotionally charged a customer message is, from its vector and its text."""
+
+    def __init__(
+        self,
+        layers: list[tuple[FloatArray, FloatArray]],
+        *,
+        model_id: str,
+        threshold: float,
+        model_threshold: float,
+        combiner_weights: FloatArray,
+        combiner_bias: float,
+        intensity_boost: float = 0.0,
+        metadata: dict[str, str] | None = None,
+    ) -> None:
+        """Use `load`; direct construction is for tests and the training script."""
+        if not layers:
+            raise EmotionModelError("an emotion model needs at least one layer")
+        width = layers[0][0].shape[0]
+        for i, (weight, bias) in enumerate(layers):
+            if weight.ndim != 2 or bias.shape != (weight.shape[1],) or weight.shape[0] != width:
+                raise EmotionModelError(
+                    f"layer {i}: weight {weight.shape} and bias {bias.shape} do not chain"
+                )
+            width = weight.shape[1]
+        if width != 1:
+            raise EmotionModelError(f"the last layer must have one output, not {width}")
+        if combiner_weights.shape != (1 + len(CUE_FEATURES),):
+            raise EmotionModelError(
+                f"combiner weights: expected {1 + len(CUE_FEATURES)} values, "
+                f"got {combiner_weights.shape}"
+            )
+        for name, value in (("threshold", threshold), ("model_threshold", model_threshold)):
+            if not 0.0 < value < 1.0:
+                raise EmotionModelError(f"{name} must lie strictly between 0 and 1, not {value}")
+        self._layers = [
+            (np.ascontiguousarray(w, dtype=np.float32), np.ascontiguousarray(b, dtype=np.float32))
+            for w, b in layers
+        ]
+        self._model_id = model_id
+        self._threshold = float(threshold)
+        self._model_threshold = float(model_threshold)
+        self._combiner = [float(x) for x in combiner_weights]
+        self._combiner_bias = float(combiner_bias)
+        self._intensity_boost = float(intensity_boost)
+        self._metadata = dict(metadata or {})
+
+    # -- loading ---------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Path | None = None, *, model_id: str | None = None) -> EmotionModel:
+        """Load weights (default: the shipped file); `model_id` is the caller's embedder id.
+
+        Raises `EmotionModelError` when the file is missing or corrupt, and
+        `EmotionModelMismatch` when it was trained for another embedding model.
+        """
+        target = path if path is not None else DEFAULT_WEIGHTS
+        if not target.is_file():
+            raise EmotionModelError(f"emotion weights not found at {target}; {RETRAIN_HINT}")
+        try:
+            with np.load(target, allow_pickle=False) as data:
+                version = int(_number(data, "format_version"))
+                if version != FORMAT_VERSION:
+                    raise EmotionModelError(
+                        f"{target}: weights format {version}, this code reads {FORMAT_VERSION}; "
+                        f"{RETRAIN_HINT}"
+                    )
+                stored_id = _text(data, "model_id")
+                n_layers = int(_number(data, "n_layers"))
+                layers = [
+                    (
+                        np.asarray(data[f"W{i}"], dtype=np.float32),
+                        np.asarray(data[f"b{i}"], dtype=np.float32),
+                    )
+                    for i in range(n_layers)
+                ]
+                features = tuple(str(x) for x in np.asarray(data["cue_features"]).tolist())
+                combiner = np.asarray(data["combiner_weights"], dtype=np.float32)
+                combiner_bias = _number(data, "combiner_bias")
+                intensity_boost = _number(data, "intensity_boost")
+                threshold = _number(data, "threshold")
+                model_threshold = _number(data, "model_threshold")
+                metadata = {
+                    key: _text(data, key)
+                    for key in data.files
+                    if key.startswith("meta_") and np.asarray(data[key]).ndim == 0
+                }
+        except EmotionModelError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
+            raise EmotionModelError(
+                f"emotion weights at {target} are corrupt or incomplete ({exc}); {RETRAIN_HINT}"
+            ) from exc
+        if model_id is not None and model_id != stored_id:
+            raise EmotionModelMismatch(
+                f"{target} was trained on vectors of {stored_id!r}, but the embedder is "
+                f"{model_id!r}; {RETRAIN_HINT} using that embedder"
+            )
+        if features != CUE_FEATURES:
+            raise EmotionModelError(
+                f"{target}: cue features {features} differ from this code's {CUE_FEATURES}; "
+                f"{RETRAIN_HINT}"
+            )
+        model = cls(
+            layers,
+            model_id=stored_id,
+            threshold=threshold,
+            model_threshold=model_threshold,
+            combiner_weights=combiner,
+            combiner_bias=combiner_bias,
+            intensity_boost=intensity_boost,
+            metadata={key.removeprefix("meta_"): value for key, value in metadata.items()},
+        )
+        return model
+
+    # -- properties ------------------------------------------------------------------------
+
+    @property
+    def model_id(self) -> str:
+        """The embedding model whose vectors these weights expect."""
+        return self._model_id
+
+    @property
+    def dimension(self) -> int:
+        """Expected vector length."""
+        return int(self._layers[0][0].shape[0])
+
+    @property
+    def threshold(self) -> float:
+        """`emotion_score` at or above this means emotionally charged (chosen by train CV)."""
+        return self._threshold
+
+    @property
+    def model_threshold(self) -> float:
+        """The same cut for `probability` alone (vector only, no cues)."""
+        return self._model_threshold
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """Training facts stored with the weights (date, data sizes, figures)."""
+        return dict(self._metadata)
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    def _vector(self, vector: Any) -> FloatArray:
+        array = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if array.shape != (self.dimension,):
+            raise EmotionModelError(
+                f"expected a vector of {self.dimension} floats from {self._model_id}, "
+                f"got shape {np.shape(vector)}"
+            )
+        if not np.all(np.isfinite(array)):
+            raise EmotionModelError("the vector holds NaN or infinite values")
+        return array
+
+    def logit(self, vector: Any) -> float:
+        """The head's raw output (before the sigmoid)."""
+        hidden = self._vector(vector)
+        last = len(self._layers) - 1
+        for i, (weight, bias) in enumerate(self._layers):
+            hidden = hidden @ weight + bias
+            if i < last:
+                hidden = np.maximum(hidden, 0.0)
+        return float(hidden[0])
+
+    def probability(self, vector: Any) -> float:
+        """Probability, from the vector alone, that the message is negatively charged."""
+        return _sigmoid(self.logit(vector))
+
+    def cues(self, text: str) -> Cues:
+        """Lexical cues of `text` (same as the module-level `cues`)."""
+        return cues(text)
+
+    def combine(self, probability: float, found: Cues) -> float:
+        """The combined score in [0, 1] from a head probability and the text's cues."""
+        z = self._combiner_bias + self._combiner[0] * _logit(probability)
+        for weight, value in zip(self._combiner[1:], found.features(), strict=True):
+            z += weight * value
+        z += self._intensity_boost * found.intensity
+        score = _sigmoid(z)
+        if found.strong:
+            score = max(score, self._threshold + (1.0 - self._threshold) / 2.0)
+        return score
+
+    def emotion_score(self, text: str, vector: Any) -> float:
+        """How emotionally charged the message is, in [0, 1]; compare with `threshold`."""
+        return self.combine(self.probability(vector), cues(text))
+
+    def is_emotional(self, text: str, vector: Any) -> bool:
+        """`emotion_score(text, vector) >= threshold`."""
+        return self.emotion_score(text, vector) >= self._threshold
