@@ -19,6 +19,7 @@ from bot.passages import Passage
 
 # Sentence ends, but never between a sentence and its citation marker ("... once. [1]").
 _BOUNDARY = re.compile(r"(?<=[.!?])(?<!\b\d\.)(?<!\b\d\d\.)\s+(?=\S)(?!\[\d)|\n+")
+_FINISHED = re.compile(r"[.!?:)\]*]\s*$")
 _LIST_ITEM = re.compile(r"^\s*(\d+[.)]|[-*])\s+")
 
 
@@ -73,6 +74,9 @@ class Composer:
                 if shown:
                     yield shown
         if buffer.strip():
+            if not self.verbatim and not _FINISHED.search(buffer):
+                self.result.dropped.append(f"{buffer.strip()} (cut off)")
+                return
             shown = await self._accept(buffer)
             if shown:
                 yield shown

@@ -18,6 +18,7 @@ from retrieval.interfaces import Embedder, Vectors
 from retrieval.stopwords import content_terms
 
 MARKER = re.compile(r"\s*\[(\d{1,2})\]")
+_LIST_NUMBER = re.compile(r"^\s*\d{1,2}[.)]\s+")
 # A sentence ends at . ! ? before a capital, but not after a list number ("1. Open ...").
 _SENTENCE_END = re.compile(
     r"(?:(?<=[.!?])|(?<=[.!?][\"'”)]))(?<!\b\d\.)(?<!\b\d\d\.)\s+(?=[\"'(¿¡*]?[A-Z0-9ÁÉÍÓÚÑ])"
@@ -118,6 +119,7 @@ class GroundingChecker:
     def check(self, sentence: str, evidence: Evidence) -> Verdict:
         """Whether `sentence` (markers allowed) is supported, and by which passage."""
         plain, _ = strip_markers(sentence)
+        plain = _LIST_NUMBER.sub("", plain)  # "6. Check spam" states no number
         terms = {_stem(t) for t in content_terms(plain)}
         invented = _numbers(plain) - evidence.numbers
         if invented:

@@ -197,6 +197,8 @@ class Responder:
         ):
             meta["fallback"] = "grounding"
             composer.verbatim = True
+            if result.parts:
+                composer.result.parts.append("\n\n")
             async for shown in composer.feed(self._fallback.stream(request)):
                 yield shown
         meta["dropped"] = result.dropped

@@ -63,3 +63,9 @@ def test_sentence_splitting_keeps_list_numbers() -> None:
         "- Done now.",
     ]
     assert strip_markers("It works once [1] [3].") == ("It works once.", [1, 3])
+
+
+def test_list_numbers_are_not_claims(checker: GroundingChecker) -> None:
+    verdict = checker.check("1. Select Forgot password on the sign-in page.",
+                            checker.prepare(PASSAGES))
+    assert verdict.supported, verdict

@@ -129,3 +129,15 @@ def test_extractive_default_and_customer_message_stored_first(
             services.responder.validate("x" * 4001)
     finally:
         anyio.run(services.aclose)
+
+
+def test_a_cut_off_fragment_is_dropped_and_the_fallback_starts_a_paragraph(
+    scripted: tuple[ScriptedLLM, Services],
+) -> None:
+    model, services = scripted
+    model._replies.append("We sell used cars on weekends. Cars are great. This is a")
+    (turn,) = ask(services, "How long is the password reset link valid?")
+    assert turn.meta["fallback"] == "grounding"
+    assert "This is a" not in turn.text and "used cars" not in turn.text
+    assert "30 minutes" in turn.text
+    assert any("(cut off)" in d for d in turn.meta["dropped"])
