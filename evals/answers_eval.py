@@ -12,7 +12,8 @@ measured, per case and in summary:
 - grounded ratio: the share of answer sentences the grounding check kept (`answer` turns);
 - refusal precision/recall: unanswerable questions (`"answerable": false`) are the positive
   class, and a bot turn of kind `refusal` or `fallback` is a predicted refusal;
-- escalation rate: questions that produced a handoff / questions;
+- escalation rate: questions that went to a person (a handoff at the question, or during
+  its history) / questions;
 - latency p50/p95 of the final question, end to end through the responder.
 """
 
@@ -98,6 +99,11 @@ class AnswerOutcome:
     def wrong_answer(self) -> bool:
         """An answer was written that would mislead the customer if sent."""
         return self.kind == "answer" and not self.correct
+
+    @property
+    def escalated(self) -> bool:
+        """The question went to a person (at it, or already during its history)."""
+        return self.handoff or self.history_handoff
 
     @property
     def gradable_confidence(self) -> float | None:
@@ -366,7 +372,7 @@ def summarise_answers(outcomes: Sequence[AnswerOutcome]) -> dict[str, float]:
     if grounded:
         summary["grounded_ratio"] = _r(mean([g for g in grounded if g is not None]))
     summary |= {
-        "escalation_rate": _r(mean([1.0 if o.handoff else 0.0 for o in outcomes])),
+        "escalation_rate": _r(mean([1.0 if o.escalated else 0.0 for o in outcomes])),
         "wrong_answer_rate": _r(
             mean([1.0 if o.wrong_answer and not o.handoff else 0.0 for o in outcomes])
         ),

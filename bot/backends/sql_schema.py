@@ -7,13 +7,9 @@ with a new migration each.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
 
-from escalation.backends.sql_tables import EscalationTables, define_tables
+from escalation.backends.sql_tables import EscalationTables, UtcDateTime, define_tables
 
 # Named constraints keep migrations deterministic and let SQLite batch mode alter them.
 NAMING_CONVENTION = {
@@ -25,29 +21,6 @@ NAMING_CONVENTION = {
 }
 
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class UtcDateTime(sa.TypeDecorator[dt.datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive, in UTC)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
-        """Convert to UTC; naive values are refused so no local time slips in."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: use a timezone-aware UTC value")
-        return value.astimezone(dt.UTC)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
-        """Attach UTC to values read back naive (SQLite)."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)  # type: ignore[no-any-return]
-        return value.astimezone(dt.UTC)  # type: ignore[no-any-return]
 
 
 customers = sa.Table(

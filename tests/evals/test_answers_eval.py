@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.cli import main
@@ -15,6 +16,7 @@ from bot.settings import Settings
 from evals.answers_eval import (
     AnswerCase,
     AnswerOutcome,
+    CachingEmbedder,
     evaluate_answers,
     load_answer_cases,
     summarise_answers,
@@ -31,7 +33,7 @@ from evals.metrics import (
     precision_recall,
     recommend_threshold,
 )
-from retrieval.interfaces import Embedder
+from retrieval.interfaces import Embedder, Vectors
 from tests.conftest import FIXTURES, KB_FIXTURE
 from tests.fakes import ScriptedLLM
 
@@ -193,6 +195,41 @@ def test_summary_of_hand_made_outcomes() -> None:
     assert outcomes[2].escalated_anyway is False  # low confidence only: threshold-driven
     assert outcomes[3].escalated_anyway is True  # emotion: whatever the threshold
     assert "judge_faithfulness" not in summary
+    assert summary["citation_accuracy_answered"] == pytest.approx(0.5)  # cases 1 and 2
+    only_unanswerable = summarise_answers(outcomes[3:])
+    assert "refusal_precision" not in only_unanswerable  # nothing that should be answered
+    assert "citation_accuracy" not in only_unanswerable and "answer_rate" not in only_unanswerable
+    assert only_unanswerable["refusal_recall"] == 0.5
+
+
+def test_caching_embedder_returns_the_models_vectors_once(embedder: Embedder) -> None:
+    calls: list[int] = []
+
+    class Counting:
+        model_id = embedder.model_id
+        dimension = embedder.dimension
+
+        def embed_documents(self, texts: Sequence[str]) -> Vectors:
+            calls.append(len(texts))
+            return embedder.embed_documents(texts)
+
+        def embed_query(self, text: str) -> Vectors:
+            calls.append(1)
+            return embedder.embed_query(text)
+
+    cached = CachingEmbedder(Counting())
+    first = cached.embed_documents(["refund", "shipping", "refund"])
+    again = cached.embed_documents(["shipping", "returns"])
+    assert calls == [2, 1]  # distinct texts only, each once
+    direct = embedder.embed_documents(["refund", "shipping", "returns"])
+    assert np.allclose(first, direct[[0, 1, 0]], atol=1e-5)
+    assert np.allclose(again, direct[[1, 2]], atol=1e-5)
+    assert cached.embed_documents([]).shape == (0, embedder.dimension)
+    query = cached.embed_query("where is my parcel")
+    query[0] = 99.0  # callers cannot spoil the cache
+    assert cached.embed_query("where is my parcel")[0] != 99.0
+    assert calls == [2, 1, 1]
+    assert cached.model_id == embedder.model_id
 
 
 def test_load_answer_cases(tmp_path: Path, questions: Path) -> None:
