@@ -13,8 +13,11 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --no-index --find-links $(TORCH_WHEELS) torch==$(TORCH_VERSION) \
-	  || $(BIN)/python -m pip install --quiet torch==$(TORCH_VERSION) --index-url https://download.pytorch.org/whl/cpu
+	if ls $(TORCH_WHEELS)/torch-$(TORCH_VERSION)+cpu-*.whl >/dev/null 2>&1; then \
+	  $(BIN)/python -m pip install --quiet $(TORCH_WHEELS)/torch-$(TORCH_VERSION)+cpu-*.whl; \
+	else \
+	  $(BIN)/python -m pip install --quiet torch==$(TORCH_VERSION) --extra-index-url https://download.pytorch.org/whl/cpu; \
+	fi
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
