@@ -45,7 +45,7 @@ pytest: install browser-deps
 
 # The quality gate: golden-set evals on the embedded stack against evals/thresholds.toml.
 gate: install
-	$(BIN)/supportbot eval gate
+	OMP_NUM_THREADS=1 $(BIN)/supportbot eval gate
 
 test: lint typecheck node-test pytest gate
 
