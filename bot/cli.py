@@ -379,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="print JSON")
     search.set_defaults(handler=_search)
 
-    evaluate = sub.add_parser("eval", help="measure retrieval on labelled data")
+    evaluate = sub.add_parser("eval", help="measure retrieval, answers, escalation; the gate")
     eval_sub = evaluate.add_subparsers(dest="eval_command", required=True, metavar="WHAT")
     retrieval = eval_sub.add_parser(
         "retrieval",
