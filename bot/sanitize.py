@@ -13,7 +13,7 @@ from functools import lru_cache
 import nh3
 from markdown_it import MarkdownIt
 
-__all__ = ["ALLOWED_TAGS", "clean_html", "render_markdown"]
+__all__ = ["ALLOWED_TAGS", "clean_html", "clean_markdown", "render_markdown"]
 
 ALLOWED_TAGS: frozenset[str] = frozenset(
     {
@@ -36,6 +36,9 @@ _ATTRIBUTES: dict[str, set[str]] = {
 }
 
 _LANGUAGE_CLASS = re.compile(r"language-[A-Za-z0-9_+-]{1,40}")
+_OPEN_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)")
+_CLOSE_TAG = re.compile(r"</([A-Za-z][A-Za-z0-9-]*)\s*>")
+_MAX_PASSES = 3
 
 # Removed together with their content (the text of a script is not article text).
 _DROPPED_WITH_CONTENT: frozenset[str] = frozenset(
@@ -75,3 +78,66 @@ def _markdown() -> MarkdownIt:
 def render_markdown(md: str) -> str:
     """Render markdown (raw HTML allowed in the source) to sanitised HTML."""
     return clean_html(_markdown().render(md))
+
+
+def _clean_tag(tag: str) -> str:
+    """One inline HTML tag of markdown (open, close, comment...) in its clean form, or ''."""
+    closing = _CLOSE_TAG.fullmatch(tag)
+    if closing:
+        name = closing.group(1).lower()
+        return f"</{name}>" if name in ALLOWED_TAGS else ""
+    opening = _OPEN_TAG.match(tag)
+    if not opening or opening.group(1).lower() not in ALLOWED_TAGS:
+        return ""  # comments, declarations, processing instructions, disallowed tags
+    # nh3 closes the lone open tag it is given; the markdown keeps its own closing tag.
+    return clean_html(tag).removesuffix(f"</{opening.group(1).lower()}>")
+
+
+def _block_lines(lines: list[str], start: int, cleaned: str, first: str) -> list[str]:
+    # Keep the container prefix ("> ", list indent) that markdown-it stripped from the block.
+    at = lines[start].find(first.lstrip()) if first.strip() else -1
+    prefix = lines[start][:at] if at > 0 else ""
+    rest = re.sub(r"[^>\s]", " ", prefix)
+    out = [(prefix if i == 0 else rest) + line for i, line in enumerate(cleaned.splitlines())]
+    return [line + "\n" for line in out] or [prefix.rstrip() + "\n"]
+
+
+def _html_edits(md: str) -> dict[tuple[int, int], list[str]]:
+    """New source lines for each line range whose raw HTML is not clean yet."""
+    lines = md.splitlines(keepends=True)
+    edits: dict[tuple[int, int], list[str]] = {}
+    for token in _markdown().parse(md):
+        if token.map is None:
+            continue
+        start, end = token.map
+        if token.type == "html_block":
+            cleaned = clean_html(token.content.strip())
+            if cleaned != token.content.strip():
+                first = token.content.splitlines()[0]
+                edits[(start, end)] = _block_lines(lines, start, cleaned, first)
+        elif token.type == "inline":
+            region = edits.get((start, end)) or lines[start:end]
+            text = "".join(region)
+            for child in token.children or []:
+                if child.type == "html_inline" and _clean_tag(child.content) != child.content:
+                    # Every copy in this paragraph (or table row) is replaced: the same raw
+                    # tag inside a code span there is cleaned too, never left executable.
+                    text = text.replace(child.content, _clean_tag(child.content))
+            if text != "".join(lines[start:end]):
+                edits[(start, end)] = text.splitlines(keepends=True)
+    return edits
+
+
+def clean_markdown(md: str) -> str:
+    """Markdown whose raw HTML fragments are replaced by their clean_html form; all else kept."""
+    for _ in range(_MAX_PASSES):
+        edits = _html_edits(md)
+        if not edits:
+            return md
+        lines = md.splitlines(keepends=True)
+        for (start, end), new in sorted(edits.items(), reverse=True):
+            lines[start:end] = new
+        md = "".join(lines)
+    # Cleaning exposed new markup (a removed comment joined two halves of a tag): keep the
+    # rendered, cleaned HTML, which markdown passes through unchanged.
+    return render_markdown(md) if _html_edits(md) else md

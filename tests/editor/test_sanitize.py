@@ -1,13 +1,15 @@
-"""clean_html and render_markdown against real XSS payloads (issue #6)."""
+"""clean_html, clean_markdown and render_markdown against real XSS payloads (issue #6)."""
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 
-from bot.sanitize import ALLOWED_TAGS, clean_html, render_markdown
+from bot.sanitize import ALLOWED_TAGS, clean_html, clean_markdown, render_markdown
 
 # Payloads from the OWASP XSS filter evasion cheat sheet and common scanner lists.
 PAYLOADS = [
@@ -157,3 +159,31 @@ def test_render_markdown_refuses_javascript_links() -> None:
 
 def test_render_markdown_escapes_plain_text() -> None:
     assert render_markdown("1 < 2 & 3 > 2") == "<p>1 &lt; 2 &amp; 3 &gt; 2</p>\n"
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_clean_markdown_leaves_no_raw_html_to_render(payload: str) -> None:
+    source = f"# Title\n\nText {payload} more.\n\n{payload}\n\n> {payload}\n\n- {payload}\n"
+    stored = clean_markdown(source)
+    # Even a renderer that trusts raw HTML (no second clean) produces safe markup.
+    assert_safe(MarkdownIt("commonmark", {"html": True}).render(stored))
+    assert clean_markdown(stored) == stored
+    assert stored.startswith("# Title\n\nText ")
+
+
+def test_clean_markdown_keeps_clean_sources_byte_for_byte() -> None:
+    for path in sorted((Path(__file__).parents[2] / "kb_content").rglob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        assert clean_markdown(text) == text, path
+
+
+def test_clean_markdown_cleans_only_the_html() -> None:
+    source = (
+        "## Steps\n\nPress <kbd>Ctrl</kbd> then <b onclick='x()'>Save</b>.\n\n"
+        "<script>\nsteal()\n</script>\n\n> <div onclick=1>quoted</div>\n\n"
+        "| a | b |\n|---|---|\n| <i onmouseover=1>x</i> | `code` |\n"
+    )
+    assert clean_markdown(source) == (
+        "## Steps\n\nPress <kbd>Ctrl</kbd> then <b>Save</b>.\n\n\n\n> <div>quoted</div>\n\n"
+        "| a | b |\n|---|---|\n| <i>x</i> | `code` |\n"
+    )
