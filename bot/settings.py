@@ -82,6 +82,25 @@ class ApiConfig(BaseModel):
     rate_limit_per_conversation: int = Field(
         default=30, ge=1, description="Messages per minute per conversation."
     )
+    rate_limit_backend: Literal["memory", "redis"] = Field(
+        default="memory",
+        description="memory counts per worker; redis shares the counts (needs redis.url).",
+    )
+
+
+class RedisConfig(BaseModel):
+    """The Redis server that API workers share (live events, rate limits)."""
+
+    url: str = Field(default="", description="e.g. redis://localhost:6379/0; empty = no Redis.")
+
+
+class RealtimeConfig(BaseModel):
+    """Live events to WebSocket listeners (customers, agents)."""
+
+    backend: Literal["memory", "redis"] = Field(
+        default="memory",
+        description="memory: one worker only; redis: pub/sub across workers (needs redis.url).",
+    )
 
 
 class Settings(BaseSettings):
@@ -111,6 +130,8 @@ class Settings(BaseSettings):
     grounding: GroundingConfig = GroundingConfig()
     api: ApiConfig = ApiConfig()
     escalation: EscalationConfig = EscalationConfig()
+    redis: RedisConfig = RedisConfig()
+    realtime: RealtimeConfig = RealtimeConfig()
 
     @model_validator(mode="after")
     def _check_backends(self) -> Settings:
@@ -126,7 +147,25 @@ class Settings(BaseSettings):
             )
         if self.vector.backend == "chroma-http" and not self.vector.host:
             raise ValueError("vector.backend chroma-http needs SUPPORTBOT_VECTOR__HOST")
+        self._check_redis()
         return self
+
+    def _check_redis(self) -> None:
+        users = [
+            f"{name}=redis"
+            for name, backend in (
+                ("realtime.backend", self.realtime.backend),
+                ("api.rate_limit_backend", self.api.rate_limit_backend),
+            )
+            if backend == "redis"
+        ]
+        if users and not self.redis.url:
+            raise ValueError(
+                f"{' and '.join(users)} {'needs' if len(users) == 1 else 'need'} a Redis server: "
+                "set SUPPORTBOT_REDIS__URL (e.g. redis://localhost:6379/0)"
+            )
+        if self.redis.url and not self.redis.url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("SUPPORTBOT_REDIS__URL must start with redis://, rediss:// or unix://")
 
     @property
     def index_dir(self) -> Path:

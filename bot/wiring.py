@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.backends.extractive_llm import ExtractiveAnswerer
+from bot.errors import ConfigError
 from bot.generative import GenerativeAnswerer
 from bot.grounding import GroundingChecker
 from bot.handoff import Escalator, embed_examples
 from bot.interfaces import Answerer, ChatModel, ConversationStore
 from bot.prompting import PromptBuilder
-from bot.ratelimit import RateLimiter
-from bot.realtime import Broadcaster, MemoryBroadcaster
+from bot.ratelimit import MemoryRateLimiter, RateLimiter
+from bot.realtime import Broadcaster
 from bot.responder import Responder
 from bot.settings import LLMConfig, Settings
 from bot.storage import open_database
@@ -28,12 +29,17 @@ from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
 
 
-def build_knowledge_base(settings: Settings, embedder: Embedder | None = None) -> KnowledgeBase:
-    """The configured knowledge base (loads the embedder unless one is given)."""
+def build_knowledge_base(
+    settings: Settings, embedder: Embedder | None = None, variant: str = ""
+) -> KnowledgeBase:
+    """The configured knowledge base (loads the embedder unless one is given); a `variant`
+    ("preview") is a separate one beside it."""
     return KnowledgeBase(
         embedder or build_embedder(settings.embedding),
-        build_vector_store(settings.vector, settings.index_dir),
-        build_keyword_index(settings.keyword, settings.index_dir),
+        build_vector_store(settings.vector, settings.index_dir, variant),
+        build_keyword_index(
+            settings.keyword, settings.index_dir, variant, url=settings.database_url
+        ),
         settings.chunking,
         settings.search,
     )
@@ -61,6 +67,34 @@ def build_chat_model(config: LLMConfig) -> ChatModel | None:
     return None
 
 
+def build_broadcaster(settings: Settings) -> Broadcaster:
+    """The configured live-event broadcaster (Redis pub/sub to share it across workers)."""
+    if settings.realtime.backend == "redis":
+        try:
+            from bot.backends.redis_broadcaster import RedisBroadcaster
+        except ImportError as exc:
+            raise _missing_redis("realtime.backend") from exc
+        return RedisBroadcaster(settings.redis.url)
+    from bot.backends.memory_broadcaster import MemoryBroadcaster
+
+    return MemoryBroadcaster()
+
+
+def build_rate_limiter(settings: Settings, name: str, per_minute: int) -> RateLimiter:
+    """The configured rate limiter `name` allowing `per_minute` hits per key."""
+    if settings.api.rate_limit_backend == "redis":
+        try:
+            from bot.backends.redis_ratelimit import RedisRateLimiter
+        except ImportError as exc:
+            raise _missing_redis("api.rate_limit_backend") from exc
+        return RedisRateLimiter(settings.redis.url, name=name, limit=per_minute)
+    return MemoryRateLimiter(per_minute)
+
+
+def _missing_redis(setting: str) -> ConfigError:
+    return ConfigError(f"{setting} redis needs the redis client: pip install 'supportbot[redis]'")
+
+
 @dataclass(slots=True)
 class Services:
     """Every long-lived component of a running supportbot."""
@@ -80,6 +114,8 @@ class Services:
         """Close every backend."""
         await self.escalator.webhooks.drain()
         await self.broadcaster.aclose()
+        await self.ip_limiter.aclose()
+        await self.conversation_limiter.aclose()
         if self.chat_model is not None:
             await self.chat_model.aclose()
         await self.store.aclose()
@@ -106,7 +142,7 @@ def build_services(
         if model is None
         else GenerativeAnswerer(model, prompts, settings.llm.max_answer_tokens)
     )
-    broadcaster = MemoryBroadcaster()
+    broadcaster = build_broadcaster(settings)
     escalator = Escalator(
         config=settings.escalation,
         detectors=build_detectors(settings.escalation, kb.embedder),
@@ -148,8 +184,10 @@ def build_services(
         broadcaster=broadcaster,
         escalator=escalator,
         webhook_log=database.webhooks,
-        ip_limiter=RateLimiter(settings.api.rate_limit_per_ip),
-        conversation_limiter=RateLimiter(settings.api.rate_limit_per_conversation),
+        ip_limiter=build_rate_limiter(settings, "ip", settings.api.rate_limit_per_ip),
+        conversation_limiter=build_rate_limiter(
+            settings, "conversation", settings.api.rate_limit_per_conversation
+        ),
     )
 
 

@@ -29,26 +29,34 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:128] or "article"
 
 
-def _read_text(path: Path, max_bytes: int) -> str:
-    size = path.stat().st_size
+def _check_size(size: int, where: str, max_bytes: int) -> None:
     if size == 0:
-        raise ArticleFormatError(str(path), "file is empty")
+        raise ArticleFormatError(where, "file is empty")
     if size > max_bytes:
         raise ArticleFormatError(
-            str(path), f"file is {size:,} bytes, over the {max_bytes:,}-byte limit; split it"
+            where, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit; split it"
         )
-    raw = path.read_bytes()
+
+
+def decode_source(raw: bytes, where: str, max_bytes: int) -> str:
+    """The UTF-8 text of one source file's bytes; empty, oversize or binary input raises."""
+    _check_size(len(raw), where, max_bytes)
     if b"\x00" in raw:
-        raise ArticleFormatError(str(path), "binary file (contains NUL bytes); not an article")
+        raise ArticleFormatError(where, "binary file (contains NUL bytes); not an article")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ArticleFormatError(
-            str(path), f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8"
+            where, f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8"
         ) from exc
     if not text.strip():
-        raise ArticleFormatError(str(path), "file has only whitespace")
+        raise ArticleFormatError(where, "file has only whitespace")
     return text
+
+
+def _read_text(path: Path, max_bytes: int) -> str:
+    _check_size(path.stat().st_size, str(path), max_bytes)
+    return decode_source(path.read_bytes(), str(path), max_bytes)
 
 
 def _meta_str(meta: dict[str, Any], key: str, path: Path) -> str:
@@ -151,12 +159,15 @@ def parse_html(text: str, path: Path) -> Article:
 
 
 def article_from_row(row: Any, where: str) -> Article:
-    """An Article from one JSONL import row `{"id","title","text","url"?,...}`."""
+    """An Article from one JSONL import row `{"id","title","text","url"?,"tags"?,...}`."""
     if not isinstance(row, dict):
         raise ArticleFormatError(where, "row is not a JSON object")
     missing = [key for key in ("id", "text") if not str(row.get(key) or "").strip()]
     if missing:
         raise ArticleFormatError(where, f"row lacks {', '.join(missing)}")
+    tags = row.get("tags") or []
+    if not isinstance(tags, list):
+        raise ArticleFormatError(where, "'tags' must be a list of strings")
     article_id = str(row["id"]).strip()
     return Article(
         id=article_id,
@@ -165,28 +176,41 @@ def article_from_row(row: Any, where: str) -> Article:
         url=str(row.get("url") or ""),
         category=str(row.get("category") or ""),
         locale=str(row.get("locale") or "en"),
+        tags=tuple(str(t) for t in tags if str(t).strip()),
+        updated=str(row.get("updated") or ""),
         source=where,
     )
+
+
+def _jsonl_rows(lines: Iterable[str], where: str) -> Iterator[tuple[int, Any]]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ArticleFormatError(f"{where}:{number}", f"invalid JSON ({exc.msg})") from exc
 
 
 def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
     """(line number, parsed value) for each non-blank line; malformed JSON raises with its line."""
     with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ArticleFormatError(f"{path}:{number}", f"invalid JSON ({exc.msg})") from exc
+        yield from _jsonl_rows(handle, str(path))
 
 
 def load_file(path: Path, max_bytes: int) -> list[Article]:
     """Articles from one source file (a JSONL file may hold many)."""
+    if path.suffix.lower() == ".jsonl":
+        return [article_from_row(row, f"{path}:{n}") for n, row in iter_jsonl(path)]
+    return parse_source(_read_text(path, max_bytes), path)
+
+
+def parse_source(text: str, path: Path) -> list[Article]:
+    """Articles from the decoded text of a source named `path` (its suffix picks the parser)."""
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
-        return [article_from_row(row, f"{path}:{n}") for n, row in iter_jsonl(path)]
-    text = _read_text(path, max_bytes)
+        rows = _jsonl_rows(text.splitlines(), str(path))
+        return [article_from_row(row, f"{path}:{n}") for n, row in rows]
     if suffix in MARKDOWN_SUFFIXES:
         return [parse_markdown(text, path)]
     if suffix in HTML_SUFFIXES:
