@@ -39,6 +39,10 @@ class StorageError(BotError):
     """The conversation database failed or cannot be reached."""
 
 
+class BackendUnavailable(BotError):
+    """A shared service (Redis) cannot be reached; the message names it and what to check."""
+
+
 class LLMError(BotError):
     """The language model failed (connection, HTTP error, bad output)."""
 

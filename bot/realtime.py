@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 Event = dict[str, Any]
 
 
 class Broadcaster(Protocol):
-    """Fan-out of events on named channels; delivery is in publish order per channel."""
+    """Fan-out of JSON-serialisable events on named channels, in publish order per channel.
+
+    Delivery is at most once: a subscriber sees the events published after its `subscribe`
+    context was entered and before it exits. Backends raise `BackendUnavailable` when their
+    server cannot be reached.
+    """
 
     async def publish(self, channel: str, event: Event) -> None:
-        """Send `event` to every current subscriber of `channel`."""
+        """Send `event` to every current subscriber of `channel` (in every worker)."""
         ...
 
     def subscribe(self, channel: str) -> Any:
         """Async context manager yielding an async iterator of the channel's events."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise `BackendUnavailable` when events cannot be delivered (readiness)."""
         ...
 
     async def aclose(self) -> None:
@@ -26,38 +35,56 @@ class Broadcaster(Protocol):
         ...
 
 
-class MemoryBroadcaster:
-    """In-process broadcaster (one worker); Redis pub/sub replaces it to scale out."""
+def encode(event: Event) -> str:
+    """The wire form of an event (JSON); raises TypeError for what JSON cannot hold."""
+    return json.dumps(event, separators=(",", ":"))
+
+
+def decode(data: str | bytes) -> Event:
+    """An event from its wire form."""
+    event: Event = json.loads(data)
+    return event
+
+
+class LocalFanout:
+    """This worker's subscriber queues per channel; a full queue drops its oldest event."""
 
     def __init__(self, queue_size: int = 1000) -> None:
-        self._subscribers: dict[str, set[asyncio.Queue[Event]]] = {}
+        self._queues: dict[str, set[asyncio.Queue[Event]]] = {}
         self._queue_size = queue_size
 
-    async def publish(self, channel: str, event: Event) -> None:
-        """Queue the event for each subscriber (a full queue drops its oldest event)."""
-        for queue in list(self._subscribers.get(channel, ())):
+    def add(self, channel: str) -> asyncio.Queue[Event]:
+        """A new subscriber queue on `channel`."""
+        queue: asyncio.Queue[Event] = asyncio.Queue(self._queue_size)
+        self._queues.setdefault(channel, set()).add(queue)
+        return queue
+
+    def remove(self, channel: str, queue: asyncio.Queue[Event]) -> bool:
+        """Drop a subscriber queue; True when it was the channel's last one."""
+        queues = self._queues.get(channel, set())
+        queues.discard(queue)
+        if queues:
+            return False
+        self._queues.pop(channel, None)
+        return True
+
+    def deliver(self, channel: str, event: Event) -> None:
+        """Queue the event for each local subscriber of `channel`."""
+        for queue in list(self._queues.get(channel, ())):
             if queue.full():
                 queue.get_nowait()
             queue.put_nowait(event)
 
-    @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[Event]]:
-        """Listen to a channel until the context exits."""
-        queue: asyncio.Queue[Event] = asyncio.Queue(self._queue_size)
-        self._subscribers.setdefault(channel, set()).add(queue)
+    def channels(self) -> list[str]:
+        """Channels with at least one local subscriber."""
+        return list(self._queues)
 
-        async def events() -> AsyncIterator[Event]:
-            while True:
-                yield await queue.get()
-
-        try:
-            yield events()
-        finally:
-            subscribers = self._subscribers.get(channel, set())
-            subscribers.discard(queue)
-            if not subscribers:
-                self._subscribers.pop(channel, None)
-
-    async def aclose(self) -> None:
+    def clear(self) -> None:
         """Forget every subscriber."""
-        self._subscribers.clear()
+        self._queues.clear()
+
+
+async def drain(queue: asyncio.Queue[Event]) -> AsyncIterator[Event]:
+    """The events of a subscriber queue, forever."""
+    while True:
+        yield await queue.get()

@@ -33,9 +33,9 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def limit_ip(request: Request, services: ServicesDep) -> None:
+async def limit_ip(request: Request, services: ServicesDep) -> None:
     """Per-IP rate limit on every API call."""
-    services.ip_limiter.hit(client_ip(request), "requests from your address")
+    await services.ip_limiter.hit(client_ip(request), "requests from your address")
 
 
 def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.errors import (
+    BackendUnavailable,
     BotError,
     Forbidden,
     InvalidInput,
@@ -34,6 +35,7 @@ _STATUS: list[tuple[type[BotError], int, str]] = [
     (Forbidden, 403, "forbidden"),
     (RateLimited, 429, "rate_limited"),
     (StorageError, 503, "storage_unavailable"),
+    (BackendUnavailable, 503, "backend_unavailable"),
     (LLMError, 503, "llm_unavailable"),
 ]
 _ESCALATION_STATUS: list[tuple[type[EscalationError], int, str]] = [

@@ -138,9 +138,9 @@ async def get_conversation(conversation: ConversationDep, services: ServicesDep)
     return ConversationOut.of(conversation, await services.store.turns(conversation.id))
 
 
-def _accept(services: Services, conversation_id: str, message: MessageIn) -> None:
+async def _accept(services: Services, conversation_id: str, message: MessageIn) -> None:
     services.responder.validate(message.text)
-    services.conversation_limiter.hit(conversation_id, "messages in this conversation")
+    await services.conversation_limiter.hit(conversation_id, "messages in this conversation")
 
 
 @router.post("/conversations/{conversation_id}/messages", response_model=ReplyOut)
@@ -148,7 +148,7 @@ async def post_message(
     conversation: ConversationDep, message: MessageIn, services: ServicesDep, metrics: MetricsDep
 ) -> ReplyOut:
     """Send a message; the answer comes back when complete (see /messages/stream)."""
-    _accept(services, conversation.id, message)
+    await _accept(services, conversation.id, message)
     stored: TurnOut | None = None
     reply: TurnOut | None = None
     async for event in _drain(start_reply(services, metrics, conversation.id, message)):
@@ -176,7 +176,7 @@ async def stream_message(
     Events: `message` (the stored customer turn), `token` (text as it is approved), `reply`
     (the stored bot turn with citations and confidence), or `error`.
     """
-    _accept(services, conversation.id, message)
+    await _accept(services, conversation.id, message)
     queue = start_reply(services, metrics, conversation.id, message)
 
     async def body() -> AsyncIterator[str]:
@@ -295,7 +295,7 @@ async def _handle_client(
         return
     try:
         message = MessageIn(text=str(data.get("text", "")), client_id=data.get("client_id"))
-        _accept(services, conversation_id, message)
+        await _accept(services, conversation_id, message)
     except BotError as exc:
         await websocket.send_json(error_event(exc))
         return

@@ -22,15 +22,21 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", response_model=None)
 async def readyz(services: ServicesDep) -> dict[str, object] | Response:
-    """Database reachable and the knowledge base indexed."""
+    """Database (and Redis, when configured) reachable and the knowledge base indexed."""
     try:
         await services.store.ping()
+        await services.broadcaster.ping()
+        await services.ip_limiter.ping()
         chunks = await anyio.to_thread.run_sync(services.kb.vectors.count)
     except (BotError, RetrievalError) as exc:
         return error_body("not_ready", str(exc), 503)
     if chunks == 0:
         return error_body("not_ready", "the knowledge base is empty; run: supportbot ingest", 503)
-    return {"status": "ready", "chunks": chunks}
+    ready: dict[str, object] = {"status": "ready", "chunks": chunks}
+    settings = services.settings
+    if "redis" in (settings.realtime.backend, settings.api.rate_limit_backend):
+        ready["redis"] = "ok"
+    return ready
 
 
 @router.get("/metrics")
