@@ -103,6 +103,40 @@ class RealtimeConfig(BaseModel):
     )
 
 
+class EditorConfig(BaseModel):
+    """The content editors' tools: article limits, content gaps and stale articles."""
+
+    max_article_chars: int = Field(
+        default=100_000, ge=1_000, description="Longest article body an editor may save."
+    )
+    gap_distance: float = Field(
+        default=0.55,
+        gt=0,
+        le=2,
+        description="Content gaps: questions join a group while their average cosine distance "
+        "to it is at most this (0 = same meaning, 1 = unrelated).",
+    )
+    gap_min_questions: int = Field(
+        default=2, ge=1, description="Content gaps: smaller groups are left out as noise."
+    )
+    gap_cover_similarity: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="A group stays covered by an article while its centroid's cosine to the "
+        "covered group's centroid is at least this.",
+    )
+    stale_days: int = Field(
+        default=180, ge=1, description="Stale content: an article not updated for this many days..."
+    )
+    stale_min_citations: int = Field(
+        default=3, ge=1, description="Stale content: ...and cited at least this many times..."
+    )
+    stale_window_days: int = Field(
+        default=30, ge=1, description="Stale content: ...in these last days (today included)."
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of supportbot; created only in entry points (CLI, app factory, evals)."""
 
@@ -132,6 +166,7 @@ class Settings(BaseSettings):
     escalation: EscalationConfig = EscalationConfig()
     redis: RedisConfig = RedisConfig()
     realtime: RealtimeConfig = RealtimeConfig()
+    editor: EditorConfig = EditorConfig()
 
     @model_validator(mode="after")
     def _check_backends(self) -> Settings:
@@ -148,6 +183,12 @@ class Settings(BaseSettings):
         if self.vector.backend == "chroma-http" and not self.vector.host:
             raise ValueError("vector.backend chroma-http needs SUPPORTBOT_VECTOR__HOST")
         self._check_redis()
+        keyword_url = self.keyword.url or self.database_url
+        if self.keyword.backend == "postgres" and not keyword_url.startswith("postgres"):
+            raise ValueError(
+                "keyword.backend postgres needs a PostgreSQL database: set "
+                "SUPPORTBOT_STORAGE__URL (or SUPPORTBOT_KEYWORD__URL) to postgresql://user@host/db"
+            )
         return self
 
     def _check_redis(self) -> None:

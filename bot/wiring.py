@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.backends.extractive_llm import ExtractiveAnswerer
+from bot.editor import EditorService
 from bot.errors import ConfigError
 from bot.generative import GenerativeAnswerer
 from bot.grounding import GroundingChecker
@@ -109,9 +110,11 @@ class Services:
     webhook_log: WebhookLog
     ip_limiter: RateLimiter
     conversation_limiter: RateLimiter
+    editor: EditorService
 
     async def aclose(self) -> None:
         """Close every backend."""
+        await self.editor.aclose()
         await self.escalator.webhooks.drain()
         await self.broadcaster.aclose()
         await self.ip_limiter.aclose()
@@ -188,6 +191,7 @@ def build_services(
         conversation_limiter=build_rate_limiter(
             settings, "conversation", settings.api.rate_limit_per_conversation
         ),
+        editor=EditorService(database.articles, kb, settings.editor),
     )
 
 

@@ -36,9 +36,13 @@ class VectorConfig(BaseModel):
 
 
 class KeywordConfig(BaseModel):
-    """The lexical (BM25) index."""
+    """The lexical index: a local SQLite FTS5 file, or PostgreSQL shared by every worker."""
 
-    backend: Literal["sqlite-fts5"] = "sqlite-fts5"
+    backend: Literal["sqlite-fts5", "postgres"] = "sqlite-fts5"
+    url: str = Field(
+        default="",
+        description="postgres backend: postgresql://user@host/db; empty = the storage URL.",
+    )
 
 
 class SearchConfig(BaseModel):

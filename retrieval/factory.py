@@ -16,19 +16,38 @@ def build_embedder(config: EmbeddingConfig) -> Embedder:
     return SentenceTransformerEmbedder(config.model_path, config.batch_size)
 
 
-def build_vector_store(config: VectorConfig, index_dir: Path) -> VectorStore:
-    """A Chroma store in `index_dir/chroma`, or on the configured Chroma server."""
+def build_vector_store(config: VectorConfig, index_dir: Path, variant: str = "") -> VectorStore:
+    """A Chroma store in `index_dir/chroma`, or on the configured Chroma server.
+
+    A `variant` (e.g. "preview") is a separate index: collection `<collection>_<variant>`.
+    """
     from retrieval.backends.chroma_store import ChromaVectorStore, http_client, persistent_client
 
+    collection = f"{config.collection}_{variant}" if variant else config.collection
     if config.backend == "chroma-http":
         if not config.host:
             raise RetrievalError("vector.backend chroma-http needs vector.host")
-        return ChromaVectorStore(http_client(config.host, config.port), config.collection)
-    return ChromaVectorStore(persistent_client(index_dir / "chroma"), config.collection)
+        return ChromaVectorStore(http_client(config.host, config.port), collection)
+    return ChromaVectorStore(persistent_client(index_dir / "chroma"), collection)
 
 
-def build_keyword_index(config: KeywordConfig, index_dir: Path) -> KeywordIndex:
-    """The BM25 index in `index_dir/keywords.sqlite3`."""
+def build_keyword_index(
+    config: KeywordConfig, index_dir: Path, variant: str = "", url: str = ""
+) -> KeywordIndex:
+    """The BM25 index in `index_dir/keywords.sqlite3`, or PostgreSQL's table `kb_chunks`.
+
+    A `variant` is a separate index (`keywords_<variant>.sqlite3`, table `kb_chunks_<variant>`).
+    The postgres backend connects to `config.url`, else to `url` (the storage database).
+    """
+    if config.backend == "postgres":
+        try:
+            from retrieval.backends.postgres_fts import PostgresKeywordIndex
+        except ImportError as exc:
+            raise RetrievalError(
+                "keyword.backend postgres needs psycopg: pip install 'supportbot[postgres]'"
+            ) from exc
+        return PostgresKeywordIndex(config.url or url, variant)
     from retrieval.backends.sqlite_fts import SqliteKeywordIndex
 
-    return SqliteKeywordIndex(index_dir / "keywords.sqlite3")
+    name = f"keywords_{variant}.sqlite3" if variant else "keywords.sqlite3"
+    return SqliteKeywordIndex(index_dir / name)

@@ -1,0 +1,273 @@
+"""Keyword index on PostgreSQL full-text search, shared by every worker of a deployment.
+
+The table (`kb_chunks`, or `kb_chunks_<variant>`) is created on first use, not by the alembic
+migrations: like the Chroma collections it is a derived index that `supportbot ingest`
+rebuilds from the articles at any time, not application data.
+
+Each chunk is stemmed with the text-search configuration of its locale (`english` for en,
+`spanish` for es, ... `simple` for a language PostgreSQL has no stemmer for), so "refunds"
+finds "refund" as SQLite's porter tokenizer does, and Spanish gets a Spanish stemmer instead
+of an English one. A query with a locale filter is stemmed with that locale's configuration
+only; without one it is the OR of its stemmings by every configuration in use.
+
+Scores are `ts_rank_cd` (cover density, normalised by document length): positive, higher is
+better, like the BM25 of the SQLite backend; only the order matters to rank fusion.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import sql
+
+from retrieval.errors import BackendUnavailable, RetrievalError
+from retrieval.stopwords import content_terms
+from retrieval.types import Chunk, ScoredChunk, Stamp
+
+T = TypeVar("T")
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+_COLUMNS = ("id", "article_id", "title", "section", "text", "url", "locale", "category", "source")
+# ISO 639-1 code -> PostgreSQL's built-in text-search configuration of that language.
+_LANGUAGES = {
+    "ar": "arabic",
+    "ca": "catalan",
+    "da": "danish",
+    "de": "german",
+    "el": "greek",
+    "en": "english",
+    "es": "spanish",
+    "eu": "basque",
+    "fi": "finnish",
+    "fr": "french",
+    "ga": "irish",
+    "hi": "hindi",
+    "hu": "hungarian",
+    "hy": "armenian",
+    "id": "indonesian",
+    "it": "italian",
+    "lt": "lithuanian",
+    "nb": "norwegian",
+    "ne": "nepali",
+    "nl": "dutch",
+    "no": "norwegian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sr": "serbian",
+    "sv": "swedish",
+    "ta": "tamil",
+    "tr": "turkish",
+    "yi": "yiddish",
+}
+# Any constant: only the processes creating the table at the same moment must agree on it.
+_SCHEMA_LOCK_ID = 0x5B07F7
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS {table} (
+    id TEXT PRIMARY KEY, article_id TEXT NOT NULL, title TEXT NOT NULL, section TEXT NOT NULL,
+    text TEXT NOT NULL, url TEXT NOT NULL, locale TEXT NOT NULL, category TEXT NOT NULL,
+    source TEXT NOT NULL, tokens INTEGER NOT NULL, content_hash TEXT NOT NULL,
+    document TSVECTOR NOT NULL
+);
+CREATE INDEX IF NOT EXISTS {document_index} ON {table} USING GIN (document);
+CREATE INDEX IF NOT EXISTS {locale_index} ON {table} (locale, category);
+"""
+
+# Okapi BM25 (k1 1.2, b 0.75, as FTS5's bm25()) over the rows the GIN index matched. A term's
+# document frequency is counted among those rows: every row containing it is one of them.
+# Length is the chunk's token count; term frequency is the lexeme's number of positions.
+_BM25 = """
+WITH hits AS (
+    SELECT * FROM {table} WHERE document @@ ({tsquery}){where}
+), lexemes AS (
+    SELECT DISTINCT v.lexeme
+    FROM unnest(%(configs)s::regconfig[]) AS c(cfg), unnest(to_tsvector(c.cfg, %(words)s)) AS v
+), tf AS (
+    SELECT h.id, v.lexeme, cardinality(v.positions) AS tf
+    FROM hits h, unnest(h.document) AS v
+    WHERE v.lexeme IN (SELECT lexeme FROM lexemes)
+), df AS (
+    SELECT lexeme, count(*) AS df FROM tf GROUP BY lexeme
+), corpus AS (
+    SELECT count(*) AS n, greatest(avg(tokens), 1) AS avg_tokens FROM {table} WHERE true{where}
+)
+SELECT {columns}, h.tokens, h.content_hash, sum(
+    ln(1 + (corpus.n - df.df + 0.5) / (df.df + 0.5))
+    * tf.tf * 2.2 / (tf.tf + 1.2 * (0.25 + 0.75 * h.tokens / corpus.avg_tokens))
+) AS score
+FROM hits h JOIN tf USING (id) JOIN df USING (lexeme) CROSS JOIN corpus
+GROUP BY h.id, {columns}, h.tokens, h.content_hash
+ORDER BY score DESC, h.id LIMIT %(k)s
+"""
+
+
+def table_name(variant: str = "") -> str:
+    """`kb_chunks`, or `kb_chunks_<variant>` for a separate index such as the editor's preview."""
+    if variant and not re.fullmatch(r"[a-z0-9_]+", variant):
+        raise RetrievalError(f"invalid index variant {variant!r}: use lowercase letters and _")
+    return f"kb_chunks_{variant}" if variant else "kb_chunks"
+
+
+def libpq_url(url: str) -> str:
+    """`url` as psycopg reads it: SQLAlchemy's `postgresql+psycopg://` becomes `postgresql://`."""
+    plain, count = re.subn(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", url)
+    if not count:
+        raise RetrievalError(
+            "keyword.backend postgres needs a postgresql:// URL (SUPPORTBOT_KEYWORD__URL "
+            "or SUPPORTBOT_STORAGE__URL)"
+        )
+    return plain
+
+
+class PostgresKeywordIndex:
+    """KeywordIndex in one PostgreSQL table; one connection shared by threads under a lock."""
+
+    def __init__(self, url: str, variant: str = "") -> None:
+        self._url = libpq_url(url)
+        name = table_name(variant)
+        self._table = sql.Identifier(name)
+        self._lock = threading.Lock()
+        self._conn: Connection | None = None
+        self._configs: dict[str, str] = {}
+        self._run(lambda conn: self._create(conn, name))
+
+    def _create(self, conn: Connection, name: str) -> None:
+        with conn.transaction():
+            # CREATE ... IF NOT EXISTS still races between workers starting together.
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_ID,))
+            conn.execute(
+                sql.SQL(_SCHEMA).format(
+                    table=self._table,
+                    document_index=sql.Identifier(f"{name}_document"),
+                    locale_index=sql.Identifier(f"{name}_locale"),
+                )
+            )
+        rows = conn.execute("SELECT cfgname::text FROM pg_ts_config").fetchall()
+        installed = {str(row[0]) for row in rows}
+        self._configs = {code: cfg for code, cfg in _LANGUAGES.items() if cfg in installed}
+
+    def _run(self, work: Callable[[Connection], T]) -> T:
+        """`work` on the connection (reopened after a failure); errors become ours."""
+        with self._lock:
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._conn = psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+                return work(self._conn)
+            except psycopg.OperationalError as exc:
+                if self._conn is not None:
+                    self._conn.close()
+                raise BackendUnavailable(f"the keyword index's PostgreSQL failed: {exc}") from exc
+            except psycopg.Error as exc:
+                raise BackendUnavailable(f"keyword index query failed: {exc}") from exc
+
+    def config(self, locale: str) -> str:
+        """The text-search configuration that stems text of `locale` (`simple`: no stemming)."""
+        return self._configs.get(locale.lower().replace("_", "-").split("-")[0], "simple")
+
+    def upsert(self, chunks: Sequence[Chunk]) -> None:
+        """Insert or replace chunks by id, in one transaction."""
+        if not chunks:
+            return
+        query = sql.SQL(
+            "INSERT INTO {table} ({columns}, tokens, content_hash, document) "
+            "VALUES ({values}, %s, %s, to_tsvector(%s::regconfig, %s)) "
+            "ON CONFLICT (id) DO UPDATE SET {updates}"
+        ).format(
+            table=self._table,
+            columns=sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)),
+            values=sql.SQL(", ").join(sql.Placeholder() * len(_COLUMNS)),
+            updates=sql.SQL(", ").join(
+                sql.SQL("{0} = excluded.{0}").format(sql.Identifier(col))
+                for col in (*_COLUMNS[1:], "tokens", "content_hash", "document")
+            ),
+        )
+        rows = [
+            (
+                *(getattr(c, col) for col in _COLUMNS),
+                c.tokens,
+                c.content_hash,
+                self.config(c.locale),
+                c.embed_text,
+            )
+            for c in chunks
+        ]
+
+        def write(conn: Connection) -> None:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.executemany(query, rows)
+
+        self._run(write)
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove chunks by id."""
+        query = sql.SQL("DELETE FROM {} WHERE id = ANY(%s)").format(self._table)
+        self._run(lambda conn: conn.execute(query, (list(ids),)))
+
+    def manifest(self) -> dict[str, Stamp]:
+        """Every indexed chunk id with its content hash and source."""
+        query = sql.SQL("SELECT id, content_hash, source FROM {}").format(self._table)
+        rows = self._run(lambda conn: conn.execute(query).fetchall())
+        return {chunk_id: Stamp(content_hash, source) for chunk_id, content_hash, source in rows}
+
+    def search(
+        self, text: str, k: int, filters: Mapping[str, str] | None = None
+    ) -> list[ScoredChunk]:
+        """Chunks matching any word of `text` (stemmed), best BM25 first; scores are positive."""
+        terms = content_terms(text)
+        if not terms:
+            return []
+        filters = filters or {}
+        if "locale" in filters:
+            configs = [self.config(filters["locale"])]
+        else:
+            configs = sorted({*self._configs.values(), "simple"})
+        # websearch_to_tsquery never raises on user text; the terms are bare words, and "or"
+        # (its OR operator) is a stop word that content_terms already dropped.
+        tsquery = sql.SQL(" || ").join(
+            sql.SQL("websearch_to_tsquery({}::regconfig, %(words)s)").format(sql.Literal(cfg))
+            for cfg in configs
+        )
+        where = sql.SQL("").join(
+            sql.SQL(" AND {} = {}").format(sql.Identifier(key), sql.Placeholder(key))
+            for key in ("locale", "category")
+            if key in filters
+        )
+        query = sql.SQL(_BM25).format(
+            columns=sql.SQL(", ").join(sql.SQL("h.{}").format(sql.Identifier(c)) for c in _COLUMNS),
+            table=self._table,
+            tsquery=tsquery,
+            where=where,
+        )
+        params = {"words": " or ".join(terms), "configs": configs, "k": k, **filters}
+        rows = self._run(lambda conn: conn.execute(query, params).fetchall())
+        return [
+            ScoredChunk(
+                Chunk(
+                    **dict(zip(_COLUMNS, row[: len(_COLUMNS)], strict=True)),
+                    tokens=row[-3],
+                    content_hash=row[-2],
+                ),
+                float(row[-1]),
+            )
+            for row in rows
+        ]
+
+    def locales(self) -> frozenset[str]:
+        """Locales of the indexed chunks."""
+        query = sql.SQL("SELECT DISTINCT locale FROM {}").format(self._table)
+        rows = self._run(lambda conn: conn.execute(query).fetchall())
+        return frozenset(row[0] for row in rows)
+
+    def reset(self) -> None:
+        """Drop every chunk."""
+        self._run(lambda conn: conn.execute(sql.SQL("TRUNCATE {}").format(self._table)))
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
