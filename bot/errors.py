@@ -27,6 +27,14 @@ class InvalidInput(BotError):
         self.code = code
 
 
+class Conflict(BotError):
+    """A change that collides with stored state (a newer version, a taken id); `code` names it."""
+
+    def __init__(self, message: str, code: str = "conflict") -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class RateLimited(BotError):
     """Too many requests from one client or on one conversation."""
 

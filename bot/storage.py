@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.backends.sql_articles import SqlArticleStore
 from bot.backends.sql_conversations import SqlConversationStore
 from bot.backends.sql_database import create_engine_for, migrate
+from bot.backends.sql_gaps import SqlGapStore
 from bot.backends.sql_schema import escalation_tables
 from escalation.backends.sql_agents import SqlAgentStore
 from escalation.backends.sql_queue import SqlHandoffQueue
@@ -20,6 +22,8 @@ class Database:
     queue: SqlHandoffQueue
     agents: SqlAgentStore
     webhooks: SqlWebhookLog
+    articles: SqlArticleStore
+    gaps: SqlGapStore
 
 
 def open_store(url: str, pool_size: int = 10) -> SqlConversationStore:
@@ -40,4 +44,6 @@ def open_database(url: str, pool_size: int = 10) -> Database:
         queue=SqlHandoffQueue(engine, escalation_tables),
         agents=SqlAgentStore(engine, escalation_tables),
         webhooks=SqlWebhookLog(engine, escalation_tables),
+        articles=SqlArticleStore(engine),
+        gaps=SqlGapStore(engine),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from retrieval.chunking import Chunker
 from retrieval.interfaces import Embedder, KeywordIndex, VectorStore
@@ -30,6 +30,13 @@ def _plan(
     return write, drop
 
 
+def _within(stamps: dict[str, Stamp], scope: Collection[str] | None) -> dict[str, Stamp]:
+    """The stamps of chunks whose article is in `scope` (all of them when scope is None)."""
+    if scope is None:
+        return stamps
+    return {i: s for i, s in stamps.items() if article_of(i) in scope}
+
+
 def sync(
     articles: Sequence[Article],
     chunker: Chunker,
@@ -39,11 +46,14 @@ def sync(
     *,
     problems: Iterable[Problem] = (),
     progress: Progress | None = None,
+    scope: Collection[str] | None = None,
 ) -> IngestReport:
     """Make both indexes hold exactly the chunks of `articles`; embed only what changed.
 
     Chunks from a source listed in `problems` (a file that failed to load this time) are kept
-    as they were, so a typo in one article never removes it from the index.
+    as they were, so a typo in one article never removes it from the index. With a `scope`
+    (article ids), only the chunks of those articles are compared, written or deleted: the
+    rest of the index is left as it is.
     """
     started = time.perf_counter()
     report = IngestReport(problems=list(problems))
@@ -51,11 +61,11 @@ def sync(
     vectors.bind_model(embedder.model_id, embedder.dimension)
     wanted: dict[str, Chunk] = {c.id: c for a in articles for c in chunker.split(a)}
 
-    stored = vectors.manifest()
+    stored = _within(vectors.manifest(), scope)
     to_embed, stale = _plan(wanted, stored, keep_sources)
     _embed_and_store(to_embed, embedder, vectors, progress)
     vectors.delete(stale)
-    to_index, stale_keywords = _plan(wanted, keywords.manifest(), keep_sources)
+    to_index, stale_keywords = _plan(wanted, _within(keywords.manifest(), scope), keep_sources)
     keywords.upsert(to_index)
     keywords.delete(stale_keywords)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from retrieval.chunking import Chunker
@@ -61,6 +61,24 @@ class KnowledgeBase:
             progress=progress,
         )
 
+    def index_articles(
+        self, articles: Sequence[Article], *, progress: Progress | None = None
+    ) -> IngestReport:
+        """Bring just these articles up to date in the indexes (only changed chunks embedded)."""
+        return sync(
+            articles,
+            self._chunker,
+            self.embedder,
+            self.vectors,
+            self.keywords,
+            progress=progress,
+            scope={a.id for a in articles},
+        )
+
+    def remove_articles(self, ids: Collection[str]) -> IngestReport:
+        """Remove every chunk of these articles from both indexes (unknown ids are ignored)."""
+        return sync([], self._chunker, self.embedder, self.vectors, self.keywords, scope=set(ids))
+
     def search(
         self,
         query: str,
@@ -72,6 +90,10 @@ class KnowledgeBase:
     ) -> list[SearchResult]:
         """The k best articles for `query`."""
         return self.retriever.search(query, k, locale=locale, category=category, mode=mode)
+
+    def locales(self) -> frozenset[str]:
+        """Locales that have at least one indexed chunk."""
+        return self.keywords.locales()
 
     def close(self) -> None:
         """Close both indexes (the embedder needs no closing)."""

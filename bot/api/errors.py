@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bot.errors import (
     BackendUnavailable,
     BotError,
+    Conflict,
     Forbidden,
     InvalidInput,
     LLMError,
@@ -64,6 +65,8 @@ def describe(exc: BotError | EscalationError) -> tuple[int, str]:
         return 503, "escalation_unavailable"
     if isinstance(exc, InvalidInput):
         return _INPUT_STATUS.get(exc.code, 422), exc.code
+    if isinstance(exc, Conflict):
+        return 409, exc.code
     for kind, status, code in _STATUS:
         if isinstance(exc, kind):
             return status, code

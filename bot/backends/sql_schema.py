@@ -103,3 +103,56 @@ feedback = sa.Table(
 # The escalation package owns its tables' shape; defining them on this metadata keeps one
 # schema for alembic (migration 0002 creates them).
 escalation_tables: EscalationTables = define_tables(metadata)
+
+# Help-center articles edited in the app (migration 0003). `current_version` is the optimistic
+# lock: a save is one conditional UPDATE on it, so two editors never overwrite each other.
+articles = sa.Table(
+    "articles",
+    metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("current_version", sa.Integer, nullable=False),
+    sa.Column("published_version", sa.Integer, nullable=True),
+    sa.Column("source", sa.String(1024), nullable=False, server_default="app"),
+    sa.Column("source_hash", sa.String(64), nullable=False, server_default=""),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("updated_by", sa.String(255), nullable=False),
+    sa.Column("index_state", sa.String(16), nullable=False),
+    sa.Column("index_error", sa.Text, nullable=False, server_default=""),
+)
+
+article_versions = sa.Table(
+    "article_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "article_id", sa.String(128), sa.ForeignKey("articles.id"), nullable=False, index=True
+    ),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("category", sa.String(255), nullable=False, server_default=""),
+    sa.Column("locale", sa.String(35), nullable=False, server_default="en"),
+    sa.Column("tags", sa.JSON, nullable=False),
+    sa.Column("url", sa.Text, nullable=False, server_default=""),
+    sa.Column("author", sa.String(255), nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("article_id", "version"),
+)
+
+# Content gaps marked "covered by article X" (migration 0004). `centroid` is the group's unit
+# mean embedding (JSON list of floats): later groups match the link by cosine, so the link
+# survives new questions joining the group (issue #6).
+gap_links = sa.Table(
+    "gap_links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(64), nullable=False, unique=True),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("centroid", sa.JSON, nullable=False),
+    sa.Column("article_id", sa.String(255), nullable=False, index=True),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)

@@ -17,6 +17,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from bot.articles import ArticleContent
+from bot.backends.sql_articles import SqlArticleStore
 from bot.backends.sql_conversations import SqlConversationStore
 from bot.backends.sql_database import (
     MIGRATIONS_DIR,
@@ -77,6 +79,7 @@ def test_migrate_is_idempotent(engine: Engine) -> None:
     assert tables == {
         "alembic_version", "customers", "conversations", "turns", "feedback",
         "tickets", "ticket_notes", "agents", "agent_sessions", "webhook_deliveries",
+        "articles", "article_versions", "gap_links",
     }
 
 
@@ -132,6 +135,37 @@ def test_data_at_revision_0001_survives_migrate(engine: Engine) -> None:
         return [turn.text for turn in await store.turns(conversation_id)]
 
     assert anyio.run(read) == ["written at 0001"]
+
+
+def test_data_at_revision_0002_survives_the_articles_migration(engine: Engine) -> None:
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002")
+    assert current_revision(engine) == "0002"
+
+    async def write() -> tuple[str, str]:
+        store = SqlConversationStore(engine)
+        conversation, token = await store.create_conversation(
+            Customer(id="", email="kept@example.com"), channel=Channel.WIDGET, locale="en"
+        )
+        await store.append(conversation.id, Role.CUSTOMER, "written at 0002")
+        return conversation.id, token
+
+    conversation_id, token = anyio.run(write)
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+
+    async def use() -> list[str]:
+        store = SqlConversationStore(engine)
+        await store.check_token(conversation_id, token)
+        articles = SqlArticleStore(engine)
+        await articles.create("after-upgrade", ArticleContent("Title", "Body"), author="ana")
+        await articles.publish("after-upgrade", 1, author="ana")
+        assert [v.article_id for v in await articles.published_versions()] == ["after-upgrade"]
+        return [turn.text for turn in await store.turns(conversation_id)]
+
+    assert anyio.run(use) == ["written at 0002"]
 
 
 def test_normalize_url(tmp_path: Path) -> None:

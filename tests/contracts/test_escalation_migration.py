@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from bot.backends.sql_conversations import SqlConversationStore
@@ -27,6 +28,7 @@ from tests.contracts.conftest import fresh_database
 
 ESCALATION_TABLES = {"tickets", "ticket_notes", "agents", "agent_sessions", "webhook_deliveries"}
 BOT_TABLES = {"alembic_version", "customers", "conversations", "turns", "feedback"}
+HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -71,8 +73,8 @@ def test_0001_data_survives_0002_and_back(engine: Engine) -> None:
 
     conversation_id, token = anyio.run(write)
     migrate(engine)
-    assert revision_of(engine) == "0002"
-    assert set(sa.inspect(engine).get_table_names()) == BOT_TABLES | ESCALATION_TABLES
+    assert revision_of(engine) == HEAD
+    assert set(sa.inspect(engine).get_table_names()) >= BOT_TABLES | ESCALATION_TABLES
 
     async def use_both() -> list[str]:
         conversations = SqlConversationStore(engine)
@@ -104,7 +106,7 @@ def test_0001_data_survives_0002_and_back(engine: Engine) -> None:
 
     assert anyio.run(read) == ["written at 0001"]
     migrate(engine)
-    assert revision_of(engine) == "0002"
+    assert revision_of(engine) == HEAD
 
 
 def test_one_active_ticket_per_conversation_is_a_database_rule(engine: Engine) -> None:

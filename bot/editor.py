@@ -1,0 +1,399 @@
+"""Content editing: validated drafts, versions, publishing into the indexes, file sync."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import contextlib
+import difflib
+import hashlib
+import json
+import logging
+import re
+import threading
+from collections.abc import AsyncIterator, Sequence
+
+import anyio
+import anyio.to_thread
+
+from bot.articles import ArticleContent, ArticleStatus, ArticleVersion, IndexState, StoredArticle
+from bot.errors import BotError, Conflict, InvalidInput
+from bot.interfaces import ArticleStore
+from bot.settings import EditorConfig
+from retrieval.indexer import Progress
+from retrieval.knowledge_base import KnowledgeBase
+from retrieval.types import Article, IngestReport, Problem
+
+log = logging.getLogger(__name__)
+
+ARTICLE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+FILE_AUTHOR = "kb_content"
+FILE_SOURCE = "file:"
+MAX_TITLE_CHARS = 200
+MAX_CATEGORY_CHARS = 100
+MAX_TAGS = 20
+MAX_TAG_CHARS = 50
+_POLL_S = 0.05
+
+
+def check_id(article_id: str) -> str:
+    """The id if it is a valid article slug; `InvalidInput` saying how to fix it otherwise."""
+    if not ARTICLE_ID.match(article_id):
+        raise InvalidInput(
+            f"article id {article_id!r} is not valid: use 1-100 lowercase letters, digits and "
+            "'-', starting with a letter or digit (e.g. 'reset-password')",
+            "invalid_article_id",
+        )
+    return article_id
+
+
+def check_content(content: ArticleContent, max_body_chars: int) -> ArticleContent:
+    """The content with whitespace trimmed, or `InvalidInput` naming the field to fix."""
+    title = content.title.strip()
+    if not title:
+        raise InvalidInput("the title is required", "invalid_article")
+    if len(title) > MAX_TITLE_CHARS:
+        raise InvalidInput(
+            f"the title is {len(title)} characters; keep it to {MAX_TITLE_CHARS}",
+            "invalid_article",
+        )
+    body = content.body.strip()
+    if len(body) > max_body_chars:
+        raise InvalidInput(
+            f"the body is {len(body):,} characters, over the {max_body_chars:,} limit; "
+            "split it into several articles",
+            "article_too_long",
+        )
+    locale = content.locale.strip() or "en"
+    if not LOCALE.match(locale):
+        raise InvalidInput(
+            f"locale {locale!r} is not a language tag: use e.g. 'en', 'es' or 'pt-BR'",
+            "invalid_article",
+        )
+    category = content.category.strip()
+    if len(category) > MAX_CATEGORY_CHARS:
+        raise InvalidInput(
+            f"the category is longer than {MAX_CATEGORY_CHARS} characters", "invalid_article"
+        )
+    tags = tuple(dict.fromkeys(t.strip() for t in content.tags if t.strip()))
+    if len(tags) > MAX_TAGS or any(len(t) > MAX_TAG_CHARS for t in tags):
+        raise InvalidInput(
+            f"use at most {MAX_TAGS} tags of at most {MAX_TAG_CHARS} characters each",
+            "invalid_article",
+        )
+    url = content.url.strip()
+    if url and not url.startswith(("http://", "https://", "/")):
+        raise InvalidInput(f"url {url!r} must start with http://, https:// or /", "invalid_article")
+    return ArticleContent(title, body, category, locale, tags, url)
+
+
+def content_hash(content: ArticleContent) -> str:
+    """A stable hash of everything an editor can change in a version."""
+    fields = [content.title, content.body, content.category, content.locale, content.tags]
+    encoded = json.dumps([*fields, content.url], ensure_ascii=False)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def as_text(content: ArticleContent) -> str:
+    """A version as plain text for diffs: its fields, a blank line, then the body."""
+    head = [
+        f"title: {content.title}",
+        f"category: {content.category}",
+        f"locale: {content.locale}",
+        f"tags: {', '.join(content.tags)}",
+        f"url: {content.url}",
+    ]
+    return "\n".join(head) + "\n\n" + content.body + "\n"
+
+
+def retrieval_article(version: ArticleVersion, source: str = "") -> Article:
+    """The indexable form of a published version."""
+    content = version.content
+    return Article(
+        id=version.article_id,
+        title=content.title,
+        body=content.body,
+        url=content.url,
+        category=content.category,
+        locale=content.locale,
+        tags=content.tags,
+        updated=version.created_at.date().isoformat(),
+        source=source,
+    )
+
+
+def _file_of(path: str) -> str:
+    """The file of a source path; JSONL rows are `<file>:<line>`."""
+    return re.sub(r":\d+$", "", path)
+
+
+class EditorService:
+    """What content editors do to articles; keeps the indexes equal to the published versions.
+
+    Index writes are serialized (one at a time per process) so that a publish running in the
+    background and an unpublish never interleave.
+    """
+
+    def __init__(self, store: ArticleStore, kb: KnowledgeBase, config: EditorConfig) -> None:
+        self.store = store
+        self._kb = kb
+        self._config = config
+        # A thread lock, not an asyncio one: the service is shared by event loops (server,
+        # CLI, tests) and the index work itself runs in worker threads.
+        self._index_lock = threading.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def list(
+        self,
+        query: str = "",
+        status: ArticleStatus | None = None,
+        category: str = "",
+        locale: str = "",
+    ) -> builtins.list[StoredArticle]:
+        """Articles matching every filter, newest update first (deleted only when asked)."""
+        return await self.store.list(query=query, status=status, category=category, locale=locale)
+
+    async def get(self, article_id: str) -> StoredArticle:
+        """The article (`NotFound` when unknown)."""
+        return await self.store.get(article_id)
+
+    async def create(
+        self, article_id: str, content: ArticleContent, *, author: str
+    ) -> StoredArticle:
+        """A new draft at version 1 (`Conflict` "article_exists" when the id is taken)."""
+        clean = check_content(content, self._config.max_article_chars)
+        return await self.store.create(check_id(article_id), clean, author=author)
+
+    async def save(
+        self, article_id: str, content: ArticleContent, *, author: str, base_version: int
+    ) -> StoredArticle:
+        """A new version on top of `base_version` (`Conflict` "stale_version" when outdated).
+
+        Saving the current content again writes nothing.
+        """
+        clean = check_content(content, self._config.max_article_chars)
+        current = await self.store.get(article_id)
+        if current.current_version == base_version and current.content == clean:
+            return current
+        return await self.store.save(article_id, clean, author=author, base_version=base_version)
+
+    async def publish(
+        self, article_id: str, *, author: str, version: int | None = None
+    ) -> StoredArticle:
+        """Make a version (default: the current one) live; indexing runs in the background.
+
+        Returns at once with index state pending; `wait_indexed` follows it to the end.
+        """
+        article = await self.store.get(article_id)
+        if article.status is ArticleStatus.DELETED:
+            raise Conflict(
+                f"article {article_id!r} is deleted; restore a version before publishing",
+                "article_deleted",
+            )
+        chosen = await self.store.version(article_id, version or article.current_version)
+        if not chosen.content.body.strip():
+            raise InvalidInput(
+                f"version {chosen.version} has no body; write the article before publishing",
+                "invalid_article",
+            )
+        published = await self.store.publish(article_id, chosen.version, author=author)
+        task = asyncio.get_running_loop().create_task(self._index_published(article_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return published
+
+    async def unpublish(self, article_id: str, *, author: str) -> StoredArticle:
+        """Take the article off the help center; out of the indexes before this returns."""
+        return await self._withdraw(article_id, ArticleStatus.UNPUBLISHED, author)
+
+    async def delete(self, article_id: str, *, author: str) -> StoredArticle:
+        """Delete the article (versions are kept, the id is never reused); out of the indexes
+        before this returns."""
+        return await self._withdraw(article_id, ArticleStatus.DELETED, author)
+
+    async def versions(self, article_id: str) -> builtins.list[ArticleVersion]:
+        """Every version, oldest first."""
+        return await self.store.versions(article_id)
+
+    async def version(self, article_id: str, version: int) -> ArticleVersion:
+        """One version (`NotFound` when it does not exist)."""
+        return await self.store.version(article_id, version)
+
+    async def diff(self, article_id: str, a: int, b: int) -> str:
+        """A unified diff from version `a` to version `b` (fields, then the body)."""
+        old, new = await self.store.version(article_id, a), await self.store.version(article_id, b)
+        lines = difflib.unified_diff(
+            as_text(old.content).splitlines(keepends=True),
+            as_text(new.content).splitlines(keepends=True),
+            fromfile=f"{article_id} v{a}",
+            tofile=f"{article_id} v{b}",
+        )
+        return "".join(lines)
+
+    async def restore(
+        self, article_id: str, version: int, *, author: str, base_version: int
+    ) -> StoredArticle:
+        """A new version copying `version`; it is a draft until published."""
+        old = await self.store.version(article_id, version)
+        return await self.store.save(
+            article_id,
+            old.content,
+            author=author,
+            base_version=base_version,
+            note=f"restored version {version}",
+        )
+
+    async def wait_indexed(self, article_id: str, timeout_s: float) -> StoredArticle:
+        """The article once its index state is final (indexed or failed), or at the timeout."""
+        with anyio.move_on_after(timeout_s):
+            while True:
+                article = await self.store.get(article_id)
+                if article.index_state not in (IndexState.PENDING, IndexState.INDEXING):
+                    return article
+                await anyio.sleep(_POLL_S)
+        return await self.store.get(article_id)
+
+    async def sync_files(
+        self,
+        articles: Sequence[Article],
+        problems: Sequence[Problem],
+        *,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Sync articles loaded from files, then make the indexes hold exactly what is published.
+
+        A file whose content changed since the last sync becomes a new published version
+        (author "kb_content"); a file-sourced article whose file vanished is unpublished; an
+        article whose file failed to load (`problems`) is left as it is.
+        """
+        found = list(problems)
+        async with self._exclusive():
+            known = await self.store.sources()
+            for article in articles:
+                problem = await self._sync_file(article, known.get(article.id))
+                if problem is not None:
+                    found.append(problem)
+            broken = {_file_of(p.path) for p in problems}
+            loaded = {a.id for a in articles}
+            for article_id, (source, _) in known.items():
+                path = source.removeprefix(FILE_SOURCE)
+                if (
+                    source.startswith(FILE_SOURCE)
+                    and article_id not in loaded
+                    and _file_of(path) not in broken
+                ):
+                    await self._unpublish_vanished(article_id)
+            published = await self.store.published_versions()
+            report = await anyio.to_thread.run_sync(
+                lambda: self._kb.ingest(
+                    [retrieval_article(v) for v in published],
+                    problems=found,
+                    rebuild=rebuild,
+                    progress=progress,
+                )
+            )
+            for version in published:
+                await self.store.set_index_state(
+                    version.article_id, version.version, IndexState.INDEXED
+                )
+        return report
+
+    async def aclose(self) -> None:
+        """Let background indexing finish."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _sync_file(self, article: Article, known: tuple[str, str] | None) -> Problem | None:
+        content = ArticleContent(
+            article.title, article.body, article.category, article.locale, article.tags, article.url
+        )
+        digest = content_hash(content)
+        source = FILE_SOURCE + article.source
+        note = f"synced from {article.source}"
+        try:
+            if known is None:
+                stored = await self.store.create(
+                    article.id,
+                    content,
+                    author=FILE_AUTHOR,
+                    source=source,
+                    source_hash=digest,
+                    note=note,
+                )
+            elif not known[0].startswith(FILE_SOURCE):
+                return Problem(
+                    article.source,
+                    f"id {article.id!r} belongs to an article made in the app "
+                    f"({known[0]}); give the file another id",
+                )
+            elif known[1] == digest:
+                return None
+            else:
+                current = await self.store.get(article.id)
+                stored = await self.store.save(
+                    article.id,
+                    content,
+                    author=FILE_AUTHOR,
+                    base_version=current.current_version,
+                    note=note,
+                    source=source,
+                    source_hash=digest,
+                )
+            await self.store.publish(article.id, stored.current_version, author=FILE_AUTHOR)
+        except Conflict as exc:
+            return Problem(article.source, f"{exc}; run the ingest again")
+        return None
+
+    async def _unpublish_vanished(self, article_id: str) -> None:
+        article = await self.store.get(article_id)
+        if article.status is ArticleStatus.PUBLISHED:
+            # A cleared hash makes the file, should it come back, publish again.
+            await self.store.withdraw(
+                article_id, ArticleStatus.UNPUBLISHED, author=FILE_AUTHOR, source_hash=""
+            )
+
+    async def _withdraw(self, article_id: str, status: ArticleStatus, author: str) -> StoredArticle:
+        async with self._exclusive():
+            article = await self.store.get(article_id)
+            if article.status is status or (
+                status is ArticleStatus.UNPUBLISHED
+                and article.status is not ArticleStatus.PUBLISHED
+            ):
+                return article
+            await anyio.to_thread.run_sync(self._kb.remove_articles, [article_id])
+            return await self.store.withdraw(article_id, status, author=author)
+
+    async def _index_published(self, article_id: str) -> None:
+        try:
+            async with self._exclusive():
+                article = await self.store.get(article_id)
+                number = article.published_version
+                if article.status is not ArticleStatus.PUBLISHED or number is None:
+                    return
+                await self.store.set_index_state(article_id, number, IndexState.INDEXING)
+                try:
+                    live = await self.store.version(article_id, number)
+                    await anyio.to_thread.run_sync(
+                        self._kb.index_articles, [retrieval_article(live)]
+                    )
+                except Exception as exc:  # any backend failure is shown to the editor
+                    log.error("indexing article %r failed: %s", article_id, exc)
+                    await self.store.set_index_state(
+                        article_id, number, IndexState.FAILED, f"indexing failed: {exc}"
+                    )
+                    return
+                await self.store.set_index_state(article_id, number, IndexState.INDEXED)
+        except BotError as exc:
+            log.error("could not record the index state of article %r: %s", article_id, exc)
+
+    @contextlib.asynccontextmanager
+    async def _exclusive(self) -> AsyncIterator[None]:
+        # Shielded: a cancellation while waiting must not leave the lock taken.
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(self._index_lock.acquire)
+        try:
+            yield
+        finally:
+            self._index_lock.release()
