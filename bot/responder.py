@@ -11,19 +11,18 @@ import anyio
 from bot import messages
 from bot.composer import Composer
 from bot.confidence import confidence
-from bot.conversation import AnswerKind, Citation, Conversation, Mode, Role, Turn
+from bot.conversation import AnswerKind, Citation, Mode, Role, Turn
 from bot.errors import InvalidInput, LLMError
 from bot.followup import needs_context, standalone_query
 from bot.grounding import GroundingChecker
 from bot.handoff import Escalator
 from bot.injection import instructions_only, looks_like_injection, without_injection
-from bot.interfaces import Answerer, ChatModel, ConversationStore
+from bot.interfaces import Answerer, ArticleSearch, ChatModel, ConversationStore
 from bot.language import detect_language
 from bot.passages import AnswerRequest, passages_from
 from bot.prompting import PromptBuilder
 from bot.settings import AnswerConfig, GroundingConfig
 from bot.smalltalk import classify
-from retrieval.knowledge_base import KnowledgeBase
 from retrieval.types import SearchResult
 
 DEFAULT_LOCALE = "en"
@@ -56,7 +55,7 @@ class Responder:
     def __init__(
         self,
         *,
-        kb: KnowledgeBase,
+        kb: ArticleSearch,
         store: ConversationStore,
         answerer: Answerer,
         fallback: Answerer,
@@ -119,7 +118,7 @@ class Responder:
         earlier = [t for t in history if t.seq < turn.seq]
         parts: list[str] = []
         draft: Draft | None = None
-        async for item in self._answer(conversation, turn.text, earlier):
+        async for item in self._answer(turn.text, earlier, conversation.locale, self._kb):
             if isinstance(item, Draft):
                 draft = item
             else:
@@ -142,10 +141,20 @@ class Responder:
                 handed = await self._escalator.escalate(conversation, decision)
                 yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
 
+    async def preview(
+        self, question: str, *, locale: str | None = None, kb: ArticleSearch | None = None
+    ) -> Draft:
+        """The answer a customer's first message would get, from `kb` (default: the live
+        articles); nothing is stored and nobody is escalated to."""
+        cleaned = self.validate(question)
+        answer = self._answer(cleaned, (), locale, kb or self._kb)
+        return [item async for item in answer if isinstance(item, Draft)][-1]
+
     async def _answer(
-        self, conversation: Conversation, question: str, earlier: Sequence[Turn]
+        self, question: str, earlier: Sequence[Turn], locale_hint: str | None, kb: ArticleSearch
     ) -> AsyncIterator[str | Draft]:
-        locale = await self._locale(conversation, question)
+        """The answer's text as it is approved, then the finished Draft (always last)."""
+        locale = self._locale(question, locale_hint)
         company = self._config.company_name
         small = classify(question)
         if small is not None:
@@ -163,7 +172,7 @@ class Responder:
                 return
             question = without_injection(question)
         query = await self._standalone(question, earlier)
-        results, note = await self._search(query, locale)
+        results, note = await self._search(query, locale, kb)
         top = results[0].relevance if results else 0.0
         meta |= {"query": query, "top_relevance": round(top, 4)}
         if top < self._config.refusal_relevance:
@@ -211,11 +220,17 @@ class Responder:
         score = confidence(kind, top, meta["grounded_ratio"] if kind is AnswerKind.ANSWER else 0)
         yield Draft(result.text, kind, citations, score, meta)
 
-    async def _locale(self, conversation: Conversation, question: str) -> str:
-        if self._kb_locales is None:
-            self._kb_locales = await anyio.to_thread.run_sync(self._kb.keywords.locales)
-        chosen = detect_language(question) or conversation.locale or DEFAULT_LOCALE
+    def _locale(self, question: str, hint: str | None) -> str:
+        chosen = detect_language(question) or hint or DEFAULT_LOCALE
         return chosen.split("-")[0].lower()
+
+    async def _locales(self, kb: ArticleSearch) -> frozenset[str]:
+        """The locales of `kb`; the live ones are read once."""
+        if kb is not self._kb:
+            return await anyio.to_thread.run_sync(kb.locales)
+        if self._kb_locales is None:
+            self._kb_locales = await anyio.to_thread.run_sync(kb.locales)
+        return self._kb_locales
 
     async def _standalone(self, question: str, earlier: Sequence[Turn]) -> str:
         said = [t.text for t in earlier if t.role is Role.CUSTOMER]
@@ -233,17 +248,16 @@ class Responder:
                 pass  # the heuristic below is the documented fallback
         return standalone_query(question, said)
 
-    async def _search(self, query: str, locale: str) -> tuple[list[SearchResult], str]:
+    async def _search(
+        self, query: str, locale: str, kb: ArticleSearch
+    ) -> tuple[list[SearchResult], str]:
         """Results in the customer's locale; other locales' articles (with a note) if weak."""
         k = self._config.passages
-        locales = self._kb_locales or frozenset()
-        if locale in locales:
-            results = await anyio.to_thread.run_sync(
-                lambda: self._kb.search(query, k, locale=locale)
-            )
+        if locale in await self._locales(kb):
+            results = await anyio.to_thread.run_sync(lambda: kb.search(query, k, locale=locale))
             if results and results[0].relevance >= self._config.refusal_relevance:
                 return results, ""
-        results = await anyio.to_thread.run_sync(lambda: self._kb.search(query, k))
+        results = await anyio.to_thread.run_sync(lambda: kb.search(query, k))
         if results and results[0].locale != locale:
             note = messages.NOT_IN_LANGUAGE.get(locale) or messages.text(
                 "other_language", locale, self._config.company_name

@@ -12,6 +12,7 @@ from bot.generative import GenerativeAnswerer
 from bot.grounding import GroundingChecker
 from bot.handoff import Escalator, embed_examples
 from bot.interfaces import Answerer, ChatModel, ConversationStore
+from bot.preview import TryIt
 from bot.prompting import PromptBuilder
 from bot.ratelimit import MemoryRateLimiter, RateLimiter
 from bot.realtime import Broadcaster
@@ -111,10 +112,12 @@ class Services:
     ip_limiter: RateLimiter
     conversation_limiter: RateLimiter
     editor: EditorService
+    try_it: TryIt
 
     async def aclose(self) -> None:
         """Close every backend."""
         await self.editor.aclose()
+        self.try_it.close()
         await self.escalator.webhooks.drain()
         await self.broadcaster.aclose()
         await self.ip_limiter.aclose()
@@ -178,6 +181,7 @@ def build_services(
         rewriter=model,
         escalator=escalator,
     )
+    editor = EditorService(database.articles, kb, settings.editor)
     return Services(
         settings=settings,
         kb=kb,
@@ -191,7 +195,13 @@ def build_services(
         conversation_limiter=build_rate_limiter(
             settings, "conversation", settings.api.rate_limit_per_conversation
         ),
-        editor=EditorService(database.articles, kb, settings.editor),
+        editor=editor,
+        try_it=TryIt(
+            responder=responder,
+            editor=editor,
+            live=kb,
+            preview=build_knowledge_base(settings, kb.embedder, "preview"),
+        ),
     )
 
 

@@ -11,7 +11,16 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from bot.api import errors
 from bot.api.metrics import Metrics
-from bot.api.routes import agent, analytics, chat, console, health, widget
+from bot.api.routes import (
+    agent,
+    analytics,
+    chat,
+    console,
+    editor_page,
+    editor_try,
+    health,
+    widget,
+)
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 
@@ -72,4 +81,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(widget.router)
     app.include_router(console.router)
     app.include_router(analytics.router)
+    app.include_router(editor_try.router)
+    app.include_router(editor_page.router)
     return app

@@ -1,0 +1,60 @@
+"""The editor's "try it": ask a question against a draft and against the live help center."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from bot.api.deps import ServicesDep, limit_ip
+from bot.api.routes.agent import require_role
+from bot.api.schemas import CitationOut
+from bot.responder import Draft
+from escalation.types import AgentRole
+
+router = APIRouter(
+    prefix="/api/editor",
+    tags=["editor"],
+    dependencies=[Depends(limit_ip), require_role(AgentRole.EDITOR, AgentRole.ADMIN)],
+)
+
+
+class TryIn(BaseModel):
+    """A question a customer might ask (checked like a customer's message)."""
+
+    question: str
+
+
+class AnswerOut(BaseModel):
+    """The answer a customer would get: text, kind, confidence (0-1) and numbered sources."""
+
+    text: str
+    kind: str
+    confidence: float
+    citations: list[CitationOut]
+
+    @classmethod
+    def of(cls, draft: Draft) -> AnswerOut:
+        """From the responder's unstored answer."""
+        return cls(
+            text=draft.text,
+            kind=draft.kind.value,
+            confidence=round(draft.confidence, 4),
+            citations=[CitationOut.of(c) for c in draft.citations],
+        )
+
+
+class TryOut(BaseModel):
+    """The answer with the article's current draft beside the one customers get today."""
+
+    draft: AnswerOut
+    live: AnswerOut
+
+
+@router.post("/articles/{article_id}/try", response_model=TryOut)
+async def try_article(article_id: str, body: TryIn, services: ServicesDep) -> TryOut:
+    """Answer `question` with this article's current version, and with the live articles.
+
+    Nothing is stored and nobody is escalated to; the live indexes are not changed.
+    """
+    draft, live = await services.try_it.ask(article_id, body.question)
+    return TryOut(draft=AnswerOut.of(draft), live=AnswerOut.of(live))
