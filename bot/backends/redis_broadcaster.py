@@ -102,7 +102,7 @@ class RedisBroadcaster:
         try:
             await self._redis.ping()
         except RedisError as exc:
-            raise self._unavailable("reach Redis", exc) from exc
+            raise self._unavailable("deliver live events", exc) from exc
 
     async def aclose(self) -> None:
         """Stop the reader and release the subscriber connection and the pool."""
