@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from bot.conversation import Citation, Role
 from retrieval.types import SearchResult
+
+
+def help_url(article_id: str) -> str:
+    """The help-center page of an article, relative to the API (`GET /help/{id}`)."""
+    return f"/help/{quote(article_id, safe='')}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +34,12 @@ class Passage:
         return "\n".join(text for _, text in self.parts)
 
     def citation(self) -> Citation:
-        """The citation shown to the customer for `[n]`."""
+        """The citation shown to the customer for `[n]`: it links to the help-center page."""
         return Citation(
             n=self.n,
             article_id=self.article_id,
             title=self.title,
-            url=self.url,
+            url=help_url(self.article_id),
             chunk_id=self.chunk_id,
             section=self.section,
             snippet=self.text[:300],

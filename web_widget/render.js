@@ -9,10 +9,14 @@ const BULLET = /^\s*[-*]\s+(.*)$/;
 const NUMBERED = /^\s*(\d{1,4})[.)]\s+(.*)$/;
 const TRAILING_PUNCTUATION = /[.,;:!?'"]+$/;
 
-/** The URL if it is absolute http(s), normalised; null for anything else (javascript:, data:). */
-export function safeUrl(raw) {
+/**
+ * The URL if it is http(s), normalised; null for anything else (javascript:, data:). A relative
+ * URL (a citation's `/help/<id>`) resolves against `base`, the supportbot server; without a base
+ * only absolute URLs pass.
+ */
+export function safeUrl(raw, base = undefined) {
   try {
-    const url = new URL(raw);
+    const url = new URL(raw, base);
     return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
   } catch {
     return null;
@@ -58,18 +62,18 @@ export function parseInline(text, sources = new Map(), allowBold = true) {
 }
 
 /** Citations with a safe URL, by number. */
-function citationMap(citations = []) {
+function citationMap(citations = [], base = undefined) {
   const sources = new Map();
   for (const citation of citations) {
-    const href = safeUrl(citation.url);
+    const href = safeUrl(citation.url, base);
     if (href) sources.set(citation.n, { href, title: citation.title || '' });
   }
   return sources;
 }
 
 /** Blocks of a message: paragraphs (lines kept) and lists, with inline nodes parsed. */
-export function parseMessage(text, citations = []) {
-  const sources = citationMap(citations);
+export function parseMessage(text, citations = [], base = undefined) {
+  const sources = citationMap(citations, base);
   const blocks = [];
   let current = null;
   for (const line of String(text).replace(/\r\n?/g, '\n').split('\n')) {

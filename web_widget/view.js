@@ -49,7 +49,7 @@ const show = (node, visible) => {
  * send(text), toggle(), close(), human(), email(address), rate(turnId, rating), rateChat(n),
  * newChat(), endChat().
  */
-export function createView(root, { t, title, greeting, launcherText, handlers }) {
+export function createView(root, { t, title, greeting, launcherText, handlers, baseUrl }) {
   const byTurn = new Map();
   const byClient = new Map();
   const notices = new Map();
@@ -265,12 +265,12 @@ export function createView(root, { t, title, greeting, launcherText, handlers })
   }
 
   function richText(text, citations) {
-    return toNodes(document, parseMessage(text, citations), (n, source) => t('source', { n, title: source }));
+    return toNodes(document, parseMessage(text, citations, baseUrl), (n, source) => t('source', { n, title: source }));
   }
 
   function sources(citations) {
     const items = citations.map((c) => {
-      const href = safeUrl(c.url);
+      const href = safeUrl(c.url, baseUrl);
       const label = c.title || c.url;
       return h(
         'li',

@@ -93,6 +93,7 @@ export function mountWidget(host, config) {
     title: config.title,
     greeting: config.greeting,
     launcherText: config.launcherText,
+    baseUrl: config.url,
     handlers: {
       send: (text) => session.send(text),
       toggle: () => (view.isOpen ? close() : open()),

@@ -16,9 +16,13 @@ from bot.api.routes import (
     analytics,
     chat,
     console,
+    editor,
+    editor_io,
     editor_page,
     editor_try,
+    gaps,
     health,
+    help_center,
     widget,
 )
 from bot.settings import Settings
@@ -53,13 +57,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         allow_methods=["GET", "POST"],
         allow_headers=["Authorization", "Content-Type"],
     )
-    limit = settings.api.max_body_bytes
+    # An article body may hold max_article_chars characters, each up to 6 bytes as JSON.
+    editor_limit = max(settings.api.max_body_bytes, 6 * settings.editor.max_article_chars + 65_536)
 
     @app.middleware("http")
     async def guard_and_time(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         length = request.headers.get("content-length")
+        editing = request.url.path.startswith("/api/editor/")
+        limit = editor_limit if editing else settings.api.max_body_bytes
+        if request.url.path == editor_io.IMPORT_PATH:  # multipart: the file plus form overhead
+            limit = settings.editor.max_import_bytes + 65_536
         if length and length.isdigit() and int(length) > limit:
             return errors.error_body(
                 "payload_too_large", f"the request body is over {limit:,} bytes", 413
@@ -81,6 +90,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(widget.router)
     app.include_router(console.router)
     app.include_router(analytics.router)
+    app.include_router(gaps.router)
+    app.include_router(editor.router)
     app.include_router(editor_try.router)
+    app.include_router(editor_io.router)
     app.include_router(editor_page.router)
+    app.include_router(help_center.router)
     return app

@@ -20,7 +20,7 @@ def test_answer_with_citation_and_confidence(client: httpx.Client) -> None:
     assert "30 minutes" in str(reply["text"]) and "[1]" in str(reply["text"])
     citations: list[dict[str, Any]] = reply["citations"]  # type: ignore[assignment]
     assert citations[0]["n"] == 1 and citations[0]["article_id"] == "reset-password"
-    assert citations[0]["url"] == "https://help.example/articles/reset-password"
+    assert citations[0]["url"] == "/help/reset-password"
     assert 0.5 < float(reply["confidence"]) <= 1  # type: ignore[arg-type]
 
 

@@ -74,3 +74,13 @@ test('safeUrl accepts absolute http(s) only', () => {
     assert.equal(safeUrl(bad), null, bad);
   }
 });
+
+test('relative citation URLs resolve against the supportbot server', () => {
+  const base = 'https://bot.example:8443';
+  assert.equal(safeUrl('/help/reset-password', base), 'https://bot.example:8443/help/reset-password');
+  assert.equal(safeUrl('/help/reset-password'), null);
+  assert.equal(safeUrl('javascript:alert(1)', base), null);
+  const [paragraph] = parseMessage('See [1].', [{ n: 1, title: 'Reset', url: '/help/reset' }], base);
+  const cite = paragraph.lines[0].find((node) => node.type === 'cite');
+  assert.equal(cite.href, 'https://bot.example:8443/help/reset');
+});

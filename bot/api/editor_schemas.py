@@ -1,0 +1,161 @@
+"""Editor API request and response models (articles, versions, diffs)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.articles import ArticleContent, ArticleStatus, ArticleVersion, IndexState, StoredArticle
+
+
+class ContentIn(BaseModel):
+    """The editable fields of an article (checked again by the editor service)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(max_length=1_000)
+    body: str = ""
+    category: str = Field(default="", max_length=1_000)
+    locale: str = Field(default="en", max_length=35)
+    tags: list[str] = Field(default_factory=list, max_length=100)
+    url: str = Field(default="", max_length=2_000)
+
+    def content(self) -> ArticleContent:
+        """As the domain type."""
+        return ArticleContent(
+            title=self.title,
+            body=self.body,
+            category=self.category,
+            locale=self.locale,
+            tags=tuple(self.tags),
+            url=self.url,
+        )
+
+
+class ArticleIn(ContentIn):
+    """A new article: its id (a slug, never reused) and its first version."""
+
+    id: str = Field(max_length=200)
+
+
+class ArticleUpdate(ContentIn):
+    """A new version, saved on top of the version the editor loaded."""
+
+    base_version: int = Field(ge=1, description="current_version when the editor loaded it")
+
+
+class PublishIn(BaseModel):
+    """Which version to publish (default: the current one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(default=None, ge=1)
+
+
+class RestoreIn(BaseModel):
+    """Copy an old version into a new (unpublished) one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1)
+    base_version: int = Field(ge=1)
+
+
+class ArticleOut(BaseModel):
+    """An article with its current version's content."""
+
+    id: str
+    title: str
+    body: str
+    category: str
+    locale: str
+    tags: list[str]
+    url: str
+    status: ArticleStatus
+    current_version: int
+    published_version: int | None
+    has_unpublished_changes: bool
+    source: str
+    updated_at: dt.datetime
+    updated_by: str
+    index_state: IndexState
+    index_error: str
+
+    @classmethod
+    def of(cls, article: StoredArticle) -> ArticleOut:
+        """From the domain type."""
+        content = article.content
+        return cls(
+            id=article.id,
+            title=content.title,
+            body=content.body,
+            category=content.category,
+            locale=content.locale,
+            tags=list(content.tags),
+            url=content.url,
+            status=article.status,
+            current_version=article.current_version,
+            published_version=article.published_version,
+            has_unpublished_changes=article.has_unpublished_changes,
+            source=article.source,
+            updated_at=article.updated_at,
+            updated_by=article.updated_by,
+            index_state=article.index_state,
+            index_error=article.index_error,
+        )
+
+
+class ArticleListOut(BaseModel):
+    """Articles matching the filters, newest update first."""
+
+    articles: list[ArticleOut]
+
+
+class VersionOut(BaseModel):
+    """One saved version."""
+
+    article_id: str
+    version: int
+    title: str
+    body: str
+    category: str
+    locale: str
+    tags: list[str]
+    url: str
+    author: str
+    note: str
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, version: ArticleVersion) -> VersionOut:
+        """From the domain type."""
+        content = version.content
+        return cls(
+            article_id=version.article_id,
+            version=version.version,
+            title=content.title,
+            body=content.body,
+            category=content.category,
+            locale=content.locale,
+            tags=list(content.tags),
+            url=content.url,
+            author=version.author,
+            note=version.note,
+            created_at=version.created_at,
+        )
+
+
+class VersionsOut(BaseModel):
+    """Every version of an article, oldest first."""
+
+    versions: list[VersionOut]
+
+
+class DiffOut(BaseModel):
+    """A unified diff between two versions."""
+
+    article_id: str
+    from_version: int = Field(serialization_alias="from")
+    to_version: int = Field(serialization_alias="to")
+    diff: str
