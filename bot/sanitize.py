@@ -7,13 +7,14 @@ writes or uploads, only formatting survives; scripts, styles, frames, event hand
 
 from __future__ import annotations
 
+import html
 import re
 from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
 
-__all__ = ["ALLOWED_TAGS", "clean_html", "clean_markdown", "render_markdown"]
+__all__ = ["ALLOWED_TAGS", "clean_html", "clean_markdown", "clean_text", "render_markdown"]
 
 ALLOWED_TAGS: frozenset[str] = frozenset(
     {
@@ -61,6 +62,18 @@ def clean_html(html: str) -> str:
         strip_comments=True,
         link_rel="noopener noreferrer nofollow",
     )
+
+
+def clean_text(text: str) -> str:
+    """Plain text (a title) with any markup removed and whitespace collapsed."""
+    while True:
+        stripped = nh3.clean(text, tags=set(), clean_content_tags=set(_DROPPED_WITH_CONTENT))
+        # nh3 escapes what it keeps; plain text is escaped again wherever it is shown. An
+        # unescaped "&lt;b&gt;" is markup again, so repeat until nothing changes (idempotent).
+        cleaned = " ".join(html.unescape(stripped).split())
+        if cleaned == text:
+            return cleaned
+        text = cleaned
 
 
 def _filter_attribute(tag: str, name: str, value: str) -> str | None:

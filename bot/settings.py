@@ -109,6 +109,14 @@ class EditorConfig(BaseModel):
     max_article_chars: int = Field(
         default=100_000, ge=1_000, description="Longest article body an editor may save."
     )
+    max_import_bytes: int = Field(
+        default=20_000_000,
+        ge=1_000,
+        description="Largest upload to the article import (a zip may unpack to 5x this).",
+    )
+    max_import_files: int = Field(
+        default=2_000, ge=1, description="Most files one article import may hold."
+    )
     gap_distance: float = Field(
         default=0.55,
         gt=0,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from bot.sanitize import ALLOWED_TAGS, clean_html, clean_markdown, render_markdown
+from bot.sanitize import ALLOWED_TAGS, clean_html, clean_markdown, clean_text, render_markdown
 
 # Payloads from the OWASP XSS filter evasion cheat sheet and common scanner lists.
 PAYLOADS = [
@@ -187,3 +187,18 @@ def test_clean_markdown_cleans_only_the_html() -> None:
         "## Steps\n\nPress <kbd>Ctrl</kbd> then <b>Save</b>.\n\n\n\n> <div>quoted</div>\n\n"
         "| a | b |\n|---|---|\n| <i>x</i> | `code` |\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Evil <script>alert(1)</script> title", "Evil title"),
+        ("Returns &amp; refunds", "Returns & refunds"),
+        ("Returns & refunds", "Returns & refunds"),
+        ("a &lt;img src=x onerror=alert(1)&gt; b", "a b"),
+        ("¿Cómo  devolver un pedido?", "¿Cómo devolver un pedido?"),
+    ],
+)
+def test_clean_text_strips_markup_from_titles(title: str, expected: str) -> None:
+    assert clean_text(title) == expected
+    assert clean_text(expected) == expected
