@@ -8,10 +8,13 @@ Each chunk is stemmed with the text-search configuration of its locale (`english
 `spanish` for es, ... `simple` for a language PostgreSQL has no stemmer for), so "refunds"
 finds "refund" as SQLite's porter tokenizer does, and Spanish gets a Spanish stemmer instead
 of an English one. A query with a locale filter is stemmed with that locale's configuration
-only; without one it is the OR of its stemmings by every configuration in use.
+only; without one it is the OR of its stemmings by every configuration PostgreSQL has.
 
-Scores are `ts_rank_cd` (cover density, normalised by document length): positive, higher is
-better, like the BM25 of the SQLite backend; only the order matters to rank fusion.
+The GIN index finds the matching rows; they are scored with Okapi BM25 computed in SQL
+(positive, higher is better), not `ts_rank_cd`: ts_rank has no inverse document frequency,
+so a common word counted as much as a rare one. Measured on the sample KB's 160 golden
+questions (lexical search only, recall@1 / recall@5): SQLite FTS5 0.631 / 0.869, this BM25
+0.625 / 0.856, ts_rank_cd 0.556 / 0.856 (with the locale filter).
 """
 
 from __future__ import annotations
