@@ -429,8 +429,8 @@ function showArticle(article) {
   show($('edit-placeholder'), false);
   show($('article-form'), true);
   $('edit-title').textContent = article ? article.title || article.id : 'New article';
-  renderState();
   for (const id of ['publish', 'unpublish', 'delete']) $(id).disabled = !article;
+  renderState();
   $('try-ask').disabled = false;
   for (const item of document.querySelectorAll('.article-item')) {
     if (article && item.dataset.id === article.id) item.setAttribute('aria-current', 'true');
@@ -676,10 +676,15 @@ async function latest() {
   return api('GET', articlePath(state.current.id));
 }
 
+/** My text: the form's, or the kept copy once their version was loaded into the form. */
+function myText() {
+  return $('kept-wrap').hidden ? $('f-body').value : $('kept-text').value;
+}
+
 async function onConflictDiff() {
   try {
     const theirs = await latest();
-    renderDiff($('conflict-diff-view'), lineDiff(theirs.body.split('\n'), $('f-body').value.split('\n'), 'theirs', 'yours'));
+    renderDiff($('conflict-diff-view'), lineDiff(theirs.body.split('\n'), myText().split('\n'), 'theirs', 'yours'));
     show($('conflict-diff-view'), true);
     $('conflict-diff-view').focus();
   } catch (error) {
@@ -690,7 +695,7 @@ async function onConflictDiff() {
 async function onConflictReload() {
   try {
     const theirs = await latest();
-    $('kept-text').value = $('f-body').value;
+    $('kept-text').value = myText();
     show($('kept-wrap'), true);
     fillForm(theirs);
     showArticle(theirs);
@@ -707,8 +712,11 @@ async function onConflictOverwrite() {
   await withBusy($('conflict-overwrite'), async () => {
     try {
       const theirs = await latest();
+      $('f-body').value = myText();
+      show($('kept-wrap'), false);
       state.current = { ...state.current, current_version: theirs.current_version };
       const article = await save();
+      schedulePreview(0);
       show($('conflict'), false);
       setMessage($('edit-info'), `Saved your text as version ${article.current_version}.`);
       loadVersions();
@@ -745,7 +753,7 @@ export function lineDiff(a, b, nameA = 'a', nameB = 'b') {
       out.push(` ${a[i]}`);
       i += 1;
       j += 1;
-    } else if (j < b.length && (i === a.length || table[i * cols + j + 1] >= table[(i + 1) * cols + j])) {
+    } else if (j < b.length && (i === a.length || table[i * cols + j + 1] > table[(i + 1) * cols + j])) {
       out.push(`+${b[j]}`);
       j += 1;
     } else {
