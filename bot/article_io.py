@@ -39,6 +39,7 @@ __all__ = [
     "ImportBatch",
     "ImportLimits",
     "export_jsonl",
+    "export_path",
     "export_zip",
     "parse_path",
     "parse_upload",
@@ -128,13 +129,18 @@ def to_markdown(article: Article) -> str:
     return f"---\n{head}---\n{article.body.strip()}\n"
 
 
+def export_path(article: Article) -> str:
+    """`<category>/<id>.md`, the category made a safe folder name (never `..` or absolute)."""
+    folder = slugify(article.category) if article.category else "uncategorized"
+    return f"{folder}/{article.id}.md"
+
+
 def export_zip(articles: Sequence[Article]) -> bytes:
     """A zip of `<category>/<id>.md` files that `parse_upload` reads back unchanged."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for article in sorted(articles, key=lambda a: a.id):
-            folder = slugify(article.category) if article.category else "uncategorized"
-            info = zipfile.ZipInfo(f"{folder}/{article.id}.md", date_time=_ZIP_DATE)
+            info = zipfile.ZipInfo(export_path(article), date_time=_ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, to_markdown(article).encode("utf-8"))
     return buffer.getvalue()

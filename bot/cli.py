@@ -448,7 +448,13 @@ def _gaps(args: argparse.Namespace, settings: Settings) -> int:
 def _articles(args: argparse.Namespace, settings: Settings) -> int:
     import anyio
 
-    from bot.article_io import ImportLimits, export_jsonl, parse_path, to_markdown
+    from bot.article_io import (
+        ImportLimits,
+        export_jsonl,
+        export_path,
+        parse_path,
+        to_markdown,
+    )
     from bot.importing import export_articles, import_batch
     from bot.storage import open_database
     from bot.wiring import build_services
@@ -461,9 +467,9 @@ def _articles(args: argparse.Namespace, settings: Settings) -> int:
             echo(f"Exported {len(articles)} article(s) to {args.jsonl}")
             return 0
         for article in articles:
-            folder = Path(args.dir) / (article.category or "uncategorized")
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{article.id}.md").write_text(to_markdown(article), encoding="utf-8")
+            target = Path(args.dir) / export_path(article)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(to_markdown(article), encoding="utf-8")
         echo(f"Exported {len(articles)} article(s) to {args.dir}")
         return 0
 

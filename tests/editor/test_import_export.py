@@ -7,7 +7,7 @@ import json
 import stat
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,14 @@ import anyio
 import httpx
 import pytest
 
-from bot.article_io import ImportLimits, export_jsonl, export_zip, parse_path, parse_upload
+from bot.article_io import (
+    ImportLimits,
+    export_jsonl,
+    export_path,
+    export_zip,
+    parse_path,
+    parse_upload,
+)
 from bot.cli import main
 from bot.settings import Settings
 from bot.wiring import Services
@@ -87,6 +94,8 @@ def test_zip_and_jsonl_round_trip_the_fixture_kb() -> None:
     assert sorted(map(content, from_jsonl.articles)) == expected
     # Exporting again gives the same bytes: nothing drifts on a second round trip.
     assert export_zip(from_zip.articles) == export_zip(loaded.articles)
+    hostile = replace(loaded.articles[0], id="x", category="../../etc/Cron Jobs")
+    assert export_path(hostile) == "etc-cron-jobs/x.md"
 
 
 def test_single_markdown_html_and_text_files() -> None:
