@@ -190,6 +190,70 @@ def window(days: int, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.d
     return start, until
 
 
+@dataclass(frozen=True, slots=True)
+class WindowRows:
+    """The rows of the conversations started in a window, read in one transaction."""
+
+    # SQLAlchemy rows, read by column name.
+    conversations: Sequence[Any]
+    turns: Sequence[Any]  # ordered by conversation, then seq
+    feedback: Sequence[Any]
+    tickets: Sequence[Any]
+
+
+def read_window(engine: Engine, since: dt.datetime, until: dt.datetime) -> WindowRows:
+    """Conversations started in [since, until] with their turns, feedback and tickets."""
+    tickets = escalation_tables.tickets
+    in_window = sa.and_(conversations.c.created_at >= since, conversations.c.created_at <= until)
+    chosen = sa.select(conversations.c.id).where(in_window)
+    with engine.connect() as conn, conn.begin():
+        return WindowRows(
+            conversations=conn.execute(
+                sa.select(
+                    conversations.c.id,
+                    conversations.c.customer_id,
+                    conversations.c.created_at,
+                    conversations.c.csat,
+                ).where(in_window)
+            ).all(),
+            turns=conn.execute(
+                sa.select(
+                    turns.c.id,
+                    turns.c.conversation_id,
+                    turns.c.seq,
+                    turns.c.role,
+                    turns.c.text,
+                    turns.c.kind,
+                    turns.c.confidence,
+                    turns.c.citations,
+                    turns.c.meta,
+                    turns.c.created_at,
+                )
+                .where(turns.c.conversation_id.in_(chosen))
+                .order_by(turns.c.conversation_id, turns.c.seq)
+            ).all(),
+            feedback=conn.execute(
+                sa.select(feedback.c.conversation_id, feedback.c.turn_id, feedback.c.rating).where(
+                    feedback.c.conversation_id.in_(chosen)
+                )
+            ).all(),
+            tickets=conn.execute(
+                sa.select(tickets.c.conversation_id, tickets.c.created_at, tickets.c.reasons).where(
+                    tickets.c.conversation_id.in_(chosen)
+                )
+            ).all(),
+        )
+
+
+def cited_articles(citations: Any) -> dict[str, str]:
+    """The article ids of a turn's stored citations (each once), with their titles."""
+    cited: dict[str, str] = {}
+    for item in citations or []:
+        if isinstance(item, Mapping) and item.get("article_id"):
+            cited.setdefault(str(item["article_id"]), str(item.get("title") or ""))
+    return cited
+
+
 def compute(
     engine: Engine,
     *,
@@ -200,41 +264,9 @@ def compute(
 ) -> Analytics:
     """The analytics of the last `days` UTC days (today included), read in one transaction."""
     since, until = window(days, now)
-    tickets = escalation_tables.tickets
-    in_window = sa.and_(conversations.c.created_at >= since, conversations.c.created_at <= until)
-    chosen = sa.select(conversations.c.id).where(in_window)
-    with engine.connect() as conn:
-        conv_rows = conn.execute(
-            sa.select(
-                conversations.c.id,
-                conversations.c.customer_id,
-                conversations.c.created_at,
-                conversations.c.csat,
-            ).where(in_window)
-        ).all()
-        turn_rows = conn.execute(
-            sa.select(
-                turns.c.conversation_id,
-                turns.c.seq,
-                turns.c.role,
-                turns.c.text,
-                turns.c.kind,
-                turns.c.citations,
-                turns.c.created_at,
-            )
-            .where(turns.c.conversation_id.in_(chosen))
-            .order_by(turns.c.conversation_id, turns.c.seq)
-        ).all()
-        feedback_rows = conn.execute(
-            sa.select(feedback.c.conversation_id, feedback.c.rating).where(
-                feedback.c.conversation_id.in_(chosen)
-            )
-        ).all()
-        ticket_rows = conn.execute(
-            sa.select(tickets.c.conversation_id, tickets.c.created_at, tickets.c.reasons).where(
-                tickets.c.conversation_id.in_(chosen)
-            )
-        ).all()
+    data = read_window(engine, since, until)
+    conv_rows, turn_rows = data.conversations, data.turns
+    feedback_rows, ticket_rows = data.feedback, data.tickets
     convs = {
         r.id: _Conv(r.id, r.customer_id, r.created_at, r.csat, r.created_at) for r in conv_rows
     }
@@ -259,11 +291,7 @@ def compute(
             elif row.role == "bot":
                 if row.kind == "refusal" and last_customer:
                     unanswered[question_key(last_customer)] += 1
-                cited = {}
-                for item in row.citations or []:
-                    if isinstance(item, Mapping) and item.get("article_id"):
-                        cited[str(item["article_id"])] = str(item.get("title") or "")
-                for article_id, title in cited.items():
+                for article_id, title in cited_articles(row.citations).items():
                     articles[article_id] += 1
                     titles.setdefault(article_id, title)
         if conv.first_question:

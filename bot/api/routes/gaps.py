@@ -1,0 +1,95 @@
+"""Content gaps and stale articles for editors (issue #6); editor or admin session token.
+
+`GET /api/editor/gaps?days=30`, `POST /api/editor/gaps/{key}/cover` and
+`GET /api/editor/stale`; see `bot.gaps` and `bot.stale` for the definitions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import anyio
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from bot.api.deps import ServicesDep, limit_ip
+from bot.api.routes.agent import require_role
+from bot.articles import ArticleStatus
+from bot.backends.sql_database import create_engine_for
+from bot.backends.sql_gaps import SqlGapStore
+from bot.gaps import ContentGaps
+from bot.stale import find_stale
+from bot.wiring import Services
+from escalation.types import Agent, AgentRole
+
+EDITORS = require_role(AgentRole.EDITOR, AgentRole.ADMIN)
+router = APIRouter(prefix="/api/editor", tags=["editor"], dependencies=[Depends(limit_ip), EDITORS])
+DEFAULT_DAYS = 30
+Days = Annotated[int, Query(ge=1, le=366, description="UTC days back, today included")]
+T = TypeVar("T")
+
+
+class CoverIn(BaseModel):
+    """The article that now answers the group's questions."""
+
+    article_id: str = Field(min_length=1)
+    days: int = Field(
+        default=DEFAULT_DAYS, ge=1, le=366, description="The window the group was listed in."
+    )
+
+
+async def _with_store(services: Services, work: Callable[[SqlGapStore], T]) -> T:
+    def run() -> T:
+        # A short-lived engine, as for analytics: the stores keep theirs private, and these
+        # endpoints are rare. The work embeds questions too, so it runs in a worker thread.
+        engine = create_engine_for(services.settings.database_url, 1)
+        try:
+            return work(SqlGapStore(engine))
+        finally:
+            engine.dispose()
+
+    return await anyio.to_thread.run_sync(run)
+
+
+def _gaps(services: Services, store: SqlGapStore) -> ContentGaps:
+    settings = services.settings
+    return ContentGaps(
+        store, services.kb.embedder, settings.editor, settings.escalation.low_confidence
+    )
+
+
+@router.get("/gaps")
+async def gaps(services: ServicesDep, days: Days = DEFAULT_DAYS) -> dict[str, Any]:
+    """Questions answered badly, refused, disliked or escalated, grouped by meaning."""
+    groups = await _with_store(services, lambda store: _gaps(services, store).groups(days))
+    return {"groups": [group.as_json() for group in groups]}
+
+
+@router.post("/gaps/{key}/cover")
+async def cover(
+    key: str,
+    body: CoverIn,
+    services: ServicesDep,
+    editor: Annotated[Agent, EDITORS],
+) -> dict[str, Any]:
+    """Mark the group as covered by an article; later similar questions stay covered.
+
+    404 for an unknown (or deleted) article or a key not among the window's groups.
+    """
+    article = await services.editor.get(body.article_id)
+    link = await _with_store(
+        services,
+        lambda store: _gaps(services, store).cover(key, article, editor.name, days=body.days),
+    )
+    return link.as_json()
+
+
+@router.get("/stale")
+async def stale(services: ServicesDep) -> dict[str, Any]:
+    """Published articles not updated for long that answers still cite often, most cited first."""
+    published = await services.editor.list(status=ArticleStatus.PUBLISHED)
+    found = await _with_store(
+        services, lambda store: find_stale(store, published, services.settings.editor)
+    )
+    return {"articles": [article.as_json() for article in found]}
