@@ -995,7 +995,7 @@ function trendBars(trend) {
   const max = Math.max(1, ...(trend || []).map((t) => t.count));
   return el('span', { className: 'trend', attrs: { role: 'img', 'aria-label': `Per day: ${trendText(trend) || 'none'}` } },
     ...(trend || []).map((t) => {
-      const bar = el('span', { className: 'trend-bar', attrs: { title: `${t.day}: ${t.count}` } });
+      const bar = el('span', { className: t.count ? 'trend-bar' : 'trend-bar zero', attrs: { title: `${t.day}: ${t.count}` } });
       bar.style.height = `${Math.max(8, (100 * t.count) / max)}%`;
       return bar;
     }));

@@ -15,10 +15,12 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from escalation.types import AgentRole
-from tests.browser.conftest import ARTIFACTS, Live, Tab, Widget
+from tests.api.conftest import Chat
+from tests.browser.conftest import ARTIFACTS, AXE, Live, Tab, Widget
+from tests.browser.test_agent_console import axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -240,3 +242,64 @@ def test_tabs_gaps_and_stale_by_keyboard(tab: Tab, accounts: Live) -> None:
     page.keyboard.press("Home")
     expect(page.locator("#panel-articles")).to_be_visible()
     expect(page).to_have_title(re.compile("Help center editor"))
+
+
+def test_content_gaps_can_be_covered(tab: Tab, accounts: Live, api: Any) -> None:
+    with httpx.Client(base_url=accounts.url, timeout=60) as http:
+        for question in ["do you price match amazon?", "do you price match amazon prices?"]:
+            Chat(http).ask(question)
+    created = api.post(
+        "/api/editor/articles",
+        json={"id": "price-match", "title": "Price matching", "body": "We do not price match."},
+    )
+    assert created.status_code == 201, created.text
+    page = tab.page
+    log_in(page, accounts, "erin")
+    page.get_by_role("tab", name="Content gaps").click()
+    gap = page.locator(".gap", has_text="do you price match amazon?")
+    expect(gap).to_contain_text("2 questions")
+    expect(gap.locator(".examples li")).to_have_count(2)
+    expect(gap.locator(".gap-reasons")).to_contain_text("Refused 2")
+    gap.get_by_label("Covered by article id").fill("price-match")
+    gap.get_by_role("button", name="Mark covered").click()
+    expect(page.locator(".gap", has_text="do you price match amazon?")).to_contain_text(
+        "Covered by price-match"
+    )
+    shot(page, "gaps")
+
+
+def test_import_and_export(tab: Tab, accounts: Live) -> None:
+    page = tab.page
+    log_in(page, accounts, "erin")
+    page.get_by_text("Import and export").click()
+    markdown = b"---\nid: loyalty-points\ntitle: Loyalty points\n---\nEvery euro earns a point.\n"
+    upload = FilePayload(name="loyalty-points.md", mimeType="text/markdown", buffer=markdown)
+    page.get_by_label("Import a file").set_input_files(files=[upload])
+    page.get_by_label("Publish what is imported").check()
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.locator("#import-result")).to_contain_text("Imported 1 new, updated 0.")
+    expect(page.locator(".article-item", has_text="Loyalty points")).to_contain_text("Published")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="JSONL").click()
+    exported = download.value.path().read_text()
+    assert '"loyalty-points"' in exported
+
+
+def test_the_editor_is_accessible(browser: Browser, accounts: Live) -> None:
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: npm ci --prefix tests/browser")
+    # axe is injected as an inline script, which the page's CSP rightly refuses.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{accounts.url}/editor")
+        assert page.evaluate("document.activeElement.id") == "login-name"
+        assert axe_violations(page) == []
+        log_in(page, accounts, "erin")
+        page.get_by_role("button", name="New article").click()
+        expect(page.locator("#f-id")).to_be_focused()
+        assert axe_violations(page) == []
+        page.get_by_role("tab", name="Content gaps").click()
+        assert axe_violations(page) == []
+    finally:
+        context.close()
