@@ -31,15 +31,15 @@ class DraftOverlay:
         preview_size: int,
     ) -> None:
         self._live = live
-        self._preview = preview
+        self.preview = preview  # holds a draft only while a question is answered against it
         self._drafted = drafted
-        self._preview_size = preview_size
+        self.preview_size = preview_size
 
     def search(self, query: str, k: int = 5, *, locale: str | None = None) -> list[SearchResult]:
         """Live results without the drafted articles, merged by relevance with their drafts."""
         live = self._live.search(query, k + len(self._drafted), locale=locale)
         # Other editors' drafts may share the preview index: ask for enough to see all of it.
-        drafts = self._preview.search(query, max(k, self._preview_size), locale=locale)
+        drafts = self.preview.search(query, max(k, self.preview_size), locale=locale)
         merged = [r for r in live if r.article_id not in self._drafted] + [
             r for r in drafts if r.article_id in self._drafted
         ]
@@ -47,7 +47,7 @@ class DraftOverlay:
 
     def locales(self) -> frozenset[str]:
         """Locales of the live articles and of the drafts."""
-        return self._live.locales() | self._preview.locales()
+        return self._live.locales() | self.preview.locales()
 
 
 class TryIt:
@@ -64,7 +64,7 @@ class TryIt:
         self._responder = responder
         self._editor = editor
         self._live = live
-        self._preview = preview
+        self.preview = preview  # holds a draft only while a question is answered against it
         self._users: Counter[str] = Counter()
         self._lock = anyio.Lock()
 
@@ -76,7 +76,7 @@ class TryIt:
         locale = article.content.locale
         async with self._indexed(retrieval_article(current, article.source)):
             overlay = DraftOverlay(
-                self._live, self._preview, frozenset({article_id}), len(self._users)
+                self._live, self.preview, frozenset({article_id}), len(self._users)
             )
             draft = await self._responder.preview(question, locale=locale, kb=overlay)
         live = await self._responder.preview(question, locale=locale)
@@ -88,7 +88,7 @@ class TryIt:
         async with self._lock:
             self._users[article.id] += 1
             try:
-                await anyio.to_thread.run_sync(self._preview.index_articles, [article])
+                await anyio.to_thread.run_sync(self.preview.index_articles, [article])
             except BaseException:
                 await self._release(article.id)
                 raise
@@ -103,8 +103,8 @@ class TryIt:
         self._users[article_id] -= 1
         if self._users[article_id] <= 0:
             del self._users[article_id]
-            await anyio.to_thread.run_sync(self._preview.remove_articles, [article_id])
+            await anyio.to_thread.run_sync(self.preview.remove_articles, [article_id])
 
     def close(self) -> None:
         """Close the preview indexes."""
-        self._preview.close()
+        self.preview.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,6 +134,18 @@ def test_a_draft_replaces_the_live_version_of_its_article(client: httpx.Client) 
     assert "30 days" in live["text"]
     assert "60 days" not in live["text"]
     assert "return-policy" in cited(live)
+
+
+def test_concurrent_tries_of_one_draft_share_the_preview_index(
+    site: Site, client: httpx.Client
+) -> None:
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda _: try_it(client, "gift-wrapping", GIFT_QUESTION), range(3)))
+
+    for result in results:
+        assert "4 euros" in result["draft"]["text"]
+        assert cited(result["draft"])[0] == "gift-wrapping"
+    assert site.services.try_it.preview.locales() == frozenset()  # emptied by the last one
 
 
 def test_only_editors_and_admins_may_try(site: Site) -> None:
