@@ -169,10 +169,15 @@ def flag_questions(rows: WindowRows, low_confidence: float) -> list[FlaggedQuest
             text=row.text,
             asked_at=row.created_at,
             reasons=frozenset(reasons[turn_id]),
-            articles=cited_articles(answers[turn_id].citations) if turn_id in answers else {},
+            articles=_articles_tried(answers[turn_id]) if turn_id in answers else {},
         )
         for turn_id, row in sorted(questions.items())
     ]
+
+
+def _articles_tried(answer: Any) -> dict[str, str]:
+    """The articles an answer cited, else those it retrieved (a refusal cites none)."""
+    return cited_articles(answer.citations) or cited_articles((answer.meta or {}).get("retrieved"))
 
 
 def _answer_reasons(row: Any, low_confidence: float, thumbs_down: set[int]) -> set[Reason]:

@@ -174,7 +174,12 @@ class Responder:
         query = await self._standalone(question, earlier)
         results, note = await self._search(query, locale, kb)
         top = results[0].relevance if results else 0.0
-        meta |= {"query": query, "top_relevance": round(top, 4)}
+        meta |= {
+            "query": query,
+            "top_relevance": round(top, 4),
+            # What the bot looked at, even when it refuses: content gaps list these.
+            "retrieved": [{"article_id": r.article_id, "title": r.title} for r in results],
+        }
         if top < self._config.refusal_relevance:
             reply = messages.text("refusal", locale, company)
             yield reply

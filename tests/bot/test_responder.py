@@ -119,6 +119,7 @@ def test_extractive_default_and_customer_message_stored_first(
         assert turn.citations[0].article_id == "return-policy"
         assert "gift cards" in turn.text.lower()
         assert turn.meta["grounded_ratio"] == 1.0
+        assert turn.meta["retrieved"][0]["article_id"] == "return-policy"
 
         async def history() -> list[Turn]:
             return await services.store.turns(turn.conversation_id)

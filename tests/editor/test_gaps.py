@@ -75,7 +75,13 @@ ADDRESS = [
         confidence=0.1,
         cites=("delivery-address",),
     ),
-    Q("Can I send my order to a different address?", "refusal", 0.1),
+    # A refusal cites nothing; what the bot retrieved still counts as tried.
+    Q(
+        "Can I send my order to a different address?",
+        "refusal",
+        0.1,
+        meta={"retrieved": [{"article_id": "delivery-address", "title": "Delivery address"}]},
+    ),
     Q("wrong address on my parcel, how to fix it", "", escalate=True),
 ]
 ACCOUNT = [
@@ -284,7 +290,7 @@ def test_three_themes_make_three_groups_with_their_reasons_and_articles(
         ("gift-cards", "Gift cards", 3),
         ("returns-policy", "Returns policy", 1),
     ]
-    assert [(a.article_id, a.count) for a in address.articles_tried] == [("delivery-address", 1)]
+    assert [(a.article_id, a.count) for a in address.articles_tried] == [("delivery-address", 2)]
     assert [(a.article_id, a.count) for a in account.articles_tried] == [("account-basics", 1)]
     # Examples: every distinct question once, the label (most central) first.
     assert gift.examples[0] == gift.label and len(gift.examples) == 5
