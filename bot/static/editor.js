@@ -1063,7 +1063,10 @@ async function coverGap(group, input) {
     return;
   }
   try {
-    await api('POST', `/api/editor/gaps/${encodeURIComponent(group.key)}/cover`, { article_id: articleId });
+    await api('POST', `/api/editor/gaps/${encodeURIComponent(group.key)}/cover`, {
+      article_id: articleId,
+      days: Number($('gaps-days').value), // the key is only known in the window it was listed in
+    });
     await loadGaps();
   } catch (error) {
     setMessage($('gaps-error'), explain(error));
