@@ -23,37 +23,36 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
-import json
-import os
 import resource
-import secrets
-import signal
-import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-import psycopg
-import redis
-from _common import REPO, emit, latency_summary, machine, ratio, table
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import WebSocketException
+from _common import emit, latency_summary, machine, ratio, table
+from _load_client import (
+    MESSAGE_TIMEOUT_S,
+    NETWORK_ERRORS,
+    Budget,
+    Session,
+    Tally,
+    open_session,
+    questions,
+    widget,
+)
+from _load_stack import (
+    group_usage,
+    ingest,
+    logged_errors,
+    scratch_database,
+    scratch_redis,
+    server,
+    stack_env,
+)
+from websockets.asyncio.client import ClientConnection
 
-QUESTIONS = Path(REPO) / "evals" / "datasets" / "kb_questions.jsonl"
-SUPPORTBOT = str(Path(sys.executable).with_name("supportbot"))
 WORKER_COUNTS = (1, 4)
-MESSAGE_TIMEOUT_S = 120.0
-STARTUP_TIMEOUT_S = 600.0
-NETWORK_ERRORS = (httpx.HTTPError, WebSocketException, OSError, TimeoutError)
 
 
 def parse_args() -> argparse.Namespace:
@@ -103,307 +102,6 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--port", type=int, default=8765, help="API port (default 8765)")
     return parser.parse_args()
-
-
-# --- scratch services ---------------------------------------------------------------------
-
-
-def _with_path(url: str, path: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=path))
-
-
-@contextlib.contextmanager
-def scratch_database(admin_url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database (its URL), dropped on exit."""
-    name = f"supportbot_load_{os.getpid()}_{secrets.token_hex(3)}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _with_path(admin_url, f"/{name}")
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextlib.contextmanager
-def scratch_redis(url: str, db: int) -> Iterator[str]:
-    """The URL of an empty Redis database, flushed on exit."""
-    scratch = _with_path(url, f"/{db}")
-    client = redis.Redis.from_url(scratch)
-    try:
-        if client.dbsize():
-            raise SystemExit(
-                f"Redis database {db} at {url} is not empty: pass --redis-db with an empty one"
-            )
-        yield scratch
-    finally:
-        client.flushdb()
-        client.close()
-
-
-def stack_env(
-    database_url: str, redis_url: str, data_dir: Path, args: argparse.Namespace
-) -> dict[str, str]:
-    """The environment of `supportbot ingest` and `supportbot serve`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORTBOT_")}
-    env.update(
-        {
-            "SUPPORTBOT_DATA_DIR": str(data_dir),
-            "SUPPORTBOT_KB_DIR": str(Path(REPO) / "kb_content"),
-            "SUPPORTBOT_STORAGE__URL": database_url,
-            # 4 workers x (5 + 10 overflow) stays under PostgreSQL's default 100 connections.
-            "SUPPORTBOT_STORAGE__POOL_SIZE": "5",
-            "SUPPORTBOT_KEYWORD__BACKEND": args.keyword,
-            "SUPPORTBOT_REDIS__URL": redis_url,
-            "SUPPORTBOT_REALTIME__BACKEND": args.backend,
-            "SUPPORTBOT_API__RATE_LIMIT_BACKEND": args.backend,
-            "SUPPORTBOT_API__RATE_LIMIT_PER_IP": "100000000",
-            "SUPPORTBOT_API__RATE_LIMIT_PER_CONVERSATION": "100000000",
-            "SUPPORTBOT_LLM__BACKEND": "extractive",
-            "OMP_NUM_THREADS": "1",
-            "TOKENIZERS_PARALLELISM": "false",
-        }
-    )
-    return env
-
-
-def ingest(env: dict[str, str], log: Path) -> float:
-    """Run `supportbot ingest` (the sample KB); its wall time in seconds."""
-    started = time.perf_counter()
-    with log.open("ab") as out:
-        done = subprocess.run(
-            [SUPPORTBOT, "ingest", "--quiet"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            timeout=STARTUP_TIMEOUT_S,
-            check=False,
-        )
-    if done.returncode != 0:
-        raise SystemExit(f"supportbot ingest failed:\n{_tail(log)}")
-    return time.perf_counter() - started
-
-
-def _tail(log: Path, lines: int = 30) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-
-
-# --- the server ----------------------------------------------------------------------------
-
-
-def group_usage(pgid: int) -> tuple[float, float]:
-    """CPU seconds and resident MB of every live process in the group (server + workers)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    page = os.sysconf("SC_PAGE_SIZE")
-    cpu = rss = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[2]) != pgid:  # fields[2] is the 5th stat field: the process group
-            continue
-        cpu += (int(fields[11]) + int(fields[12])) / tick
-        rss += int(fields[21]) * page / 2**20
-    return cpu, rss
-
-
-@contextlib.asynccontextmanager
-async def server(
-    env: dict[str, str], workers: int, port: int, log: Path
-) -> AsyncIterator[subprocess.Popen[bytes]]:
-    """`supportbot serve --workers N` on 127.0.0.1, ready (/readyz) until the block exits."""
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [SUPPORTBOT, "serve", "--host", "127.0.0.1", "--port", str(port)]
-            + ["--workers", str(workers)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the workers are stopped with it
-        )
-    try:
-        await _wait_ready(f"http://127.0.0.1:{port}", process, log)
-        yield process
-    finally:
-        _stop(process)
-
-
-async def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    async with httpx.AsyncClient(base_url=base, timeout=5) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise SystemExit(
-                    f"supportbot serve exited with {process.returncode}:\n{_tail(log)}"
-                )
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.5)
-    raise SystemExit(f"supportbot serve not ready after {STARTUP_TIMEOUT_S:.0f} s:\n{_tail(log)}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-# --- simulated widget sessions -------------------------------------------------------------
-
-
-@dataclass
-class Tally:
-    """What the sessions of one run saw."""
-
-    sse_ms: list[float] = field(default_factory=list)
-    ws_ms: list[float] = field(default_factory=list)
-    errors: Counter[str] = field(default_factory=Counter)
-    handoffs: int = 0
-    conversations: int = 0
-
-
-@dataclass
-class Budget:
-    """Messages left and a deadline, shared by the sessions of one run."""
-
-    left: int
-    deadline: float
-
-    def take(self) -> bool:
-        """Claim one message, if any is left and there is time."""
-        if self.left <= 0 or time.monotonic() >= self.deadline:
-            return False
-        self.left -= 1
-        return True
-
-
-class Session:
-    """One widget: a conversation, its WebSocket (read in the background), its token."""
-
-    def __init__(self, client: httpx.AsyncClient, socket: ClientConnection, created: Any) -> None:
-        self.client = client
-        self.socket = socket
-        self.id: str = created["id"]
-        self.token: str = created["token"]
-        self.known_seq = 0
-        self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        with contextlib.suppress(*NETWORK_ERRORS):
-            async for raw in self.socket:
-                self.events.put_nowait(json.loads(raw))
-
-    def close(self) -> None:
-        """Stop reading (the socket is closed by its context)."""
-        self._reader.cancel()
-
-    def _seen(self, data: dict[str, Any]) -> int:
-        seq = int((data.get("turn") or {}).get("seq") or 0)
-        self.known_seq = max(self.known_seq, seq)
-        return seq
-
-    async def ask_sse(self, text: str) -> tuple[str, float]:
-        """POST .../messages/stream; the outcome (reply, handoff or an error) and its ms."""
-        started = time.perf_counter()
-        outcome, at = "no_reply", 0.0
-        async with self.client.stream(
-            "POST",
-            f"/api/conversations/{self.id}/messages/stream",
-            json={"text": text, "client_id": str(uuid.uuid4())},
-            headers={"Authorization": f"Bearer {self.token}", "Accept": "text/event-stream"},
-        ) as response:
-            if response.status_code != 200:
-                body = json.loads(await response.aread() or b"{}")
-                return f"http_{response.status_code}_{body.get('error_code', '')}", 0.0
-            event = ""
-            async for line in response.aiter_lines():
-                if line.startswith("event: "):
-                    event = line[7:]
-                elif line.startswith("data: "):
-                    data = json.loads(line[6:])
-                    self._seen(data)
-                    if event in ("reply", "handoff", "error") and not at:
-                        at = time.perf_counter()
-                        outcome = event if event != "error" else f"error_{data.get('error_code')}"
-        return outcome, (at - started) * 1000
-
-    async def ask_ws(self, text: str) -> tuple[str, float]:
-        """{type: message} on the WebSocket; waits for this message's reply event."""
-        floor = self.known_seq
-        started = time.perf_counter()
-        await self.socket.send(json.dumps({"type": "message", "text": text}))
-        mine = 0
-        while True:
-            event = await self.events.get()
-            kind = event.get("type")
-            seq = self._seen(event)
-            if kind == "error":
-                return f"error_{event.get('error_code')}", 0.0
-            if kind == "message" and seq > floor and event["turn"]["role"] == "customer":
-                mine = seq
-            elif mine and (kind == "handoff" or (kind == "reply" and seq > mine)):
-                return str(kind), (time.perf_counter() - started) * 1000
-
-
-@contextlib.asynccontextmanager
-async def open_session(client: httpx.AsyncClient, ws_base: str) -> AsyncIterator[Session]:
-    """A new conversation with its WebSocket open."""
-    response = await client.post("/api/conversations", json={})
-    response.raise_for_status()
-    created = response.json()
-    url = f"{ws_base}/ws/conversations/{created['id']}?token={created['token']}"
-    async with connect(url, open_timeout=MESSAGE_TIMEOUT_S) as socket:
-        session = Session(client, socket, created)
-        try:
-            yield session
-        finally:
-            session.close()
-
-
-async def widget(
-    client: httpx.AsyncClient,
-    ws_base: str,
-    questions: Iterator[str],
-    budget: Budget,
-    tally: Tally,
-) -> None:
-    """One simulated visitor after another: ask until a handoff, then start a new chat."""
-    while budget.left > 0 and time.monotonic() < budget.deadline:
-        try:
-            async with open_session(client, ws_base) as session:
-                tally.conversations += 1
-                for over_ws in itertools.cycle((False, True)):
-                    if not budget.take():
-                        return
-                    ask = session.ask_ws if over_ws else session.ask_sse
-                    async with asyncio.timeout(MESSAGE_TIMEOUT_S):
-                        outcome, ms = await ask(next(questions))
-                    if outcome not in ("reply", "handoff"):
-                        tally.errors[outcome] += 1
-                        continue
-                    (tally.ws_ms if over_ws else tally.sse_ms).append(ms)
-                    if outcome == "handoff":
-                        tally.handoffs += 1
-                        break
-        except NETWORK_ERRORS as exc:
-            tally.errors[type(exc).__name__] += 1
-
-
-def questions() -> Iterator[str]:
-    """The golden questions, round and round."""
-    rows = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
-    return itertools.cycle([str(row["question"]) for row in rows])
 
 
 async def load_run(
@@ -550,6 +248,8 @@ async def run(args: argparse.Namespace, env: dict[str, str], logs: Path) -> None
         async with server(env, workers, args.port, logs / f"serve-{workers}.log") as process:
             emit(f"  ready; {args.sessions} sessions, at most {args.messages} messages ...")
             results[workers] = await load_run(base, process.pid, workers, args)
+        for line in logged_errors(logs / f"serve-{workers}.log"):
+            emit(f"  server log: {line}")
     idle_lines: list[str] = []
     if args.idle:
         emit(f"serve --workers 1: {args.idle:,} idle WebSockets ...")
@@ -590,7 +290,9 @@ def main() -> None:
         scratch_redis(args.redis_url, args.redis_db) as redis_url,
     ):
         logs = Path(tmp)
-        env = stack_env(database_url, redis_url, logs / "data", args)
+        env = stack_env(
+            database_url, redis_url, logs / "data", keyword=args.keyword, backend=args.backend
+        )
         emit("ingesting the sample KB (supportbot ingest) ...")
         emit(f"  {ingest(env, logs / 'ingest.log'):.1f}s")
         asyncio.run(run(args, env, logs))
