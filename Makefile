@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 # A CPU build of torch: a local wheel folder if present, else PyTorch's CPU index (never CUDA).
 TORCH_WHEELS ?= /opt/wheels
 TORCH_VERSION ?= 2.13.0
+# llama-cpp-python (tests' OpenAI-compatible server) builds from source. On x86-64: a portable
+# AVX2 build, not -march=native, whose AMX kernels segfault on q4_1 weights
+# (ggml_backend_amx_mul_mat) on CPUs that have AMX.
+LLAMA_CMAKE_ARGS ?= $(if $(filter x86_64,$(shell uname -m)),-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON)
 
 .PHONY: install run test lint typecheck node-test pytest browser-deps gate clean
 
@@ -18,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	else \
 	  $(BIN)/python -m pip install --quiet torch==$(TORCH_VERSION) --extra-index-url https://download.pytorch.org/whl/cpu; \
 	fi
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
 run: install
