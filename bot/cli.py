@@ -164,6 +164,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host = args.host or settings.api.host
     port = args.port or settings.api.port
+    if args.workers > 1:
+        broken, weaker = settings.per_process_backends()
+        for reason in weaker:
+            echo(f"warning: with --workers {args.workers}, {reason}", err=True)
+        if broken:
+            for reason in broken:
+                echo(f"error: with --workers {args.workers}, {reason}", err=True)
+            echo("Run one worker, or configure the shared backends (README: Scale-out).", err=True)
+            return 2
     echo(f"supportbot on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
         "bot.api.app:create_app",

@@ -198,10 +198,27 @@ class EditorService:
                 "invalid_article",
             )
         published = await self.store.publish(article_id, chosen.version, author=author)
+        self._schedule_indexing(article_id)
+        return published
+
+    async def resume_indexing(self) -> int:
+        """Index again what a stopped process left pending or indexing; returns how many.
+
+        Run at start by every worker: indexing is incremental, so a duplicate costs nothing.
+        """
+        stuck = [
+            a.id
+            for a in await self.store.list(status=ArticleStatus.PUBLISHED)
+            if a.index_state in (IndexState.PENDING, IndexState.INDEXING)
+        ]
+        for article_id in stuck:
+            self._schedule_indexing(article_id)
+        return len(stuck)
+
+    def _schedule_indexing(self, article_id: str) -> None:
         task = asyncio.get_running_loop().create_task(self._index_published(article_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return published
 
     async def unpublish(self, article_id: str, *, author: str) -> StoredArticle:
         """Take the article off the help center; out of the indexes before this returns."""

@@ -216,6 +216,28 @@ class Settings(BaseSettings):
         if self.redis.url and not self.redis.url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("SUPPORTBOT_REDIS__URL must start with redis://, rediss:// or unix://")
 
+    def per_process_backends(self) -> tuple[list[str], list[str]]:
+        """What several worker processes would not share: (wrong answers, weaker guarantees)."""
+        broken = []
+        if self.realtime.backend == "memory":
+            broken.append(
+                "live events stay in one worker (an agent on one would not reach a customer on "
+                "another): set SUPPORTBOT_REALTIME__BACKEND=redis and SUPPORTBOT_REDIS__URL"
+            )
+        weaker = []
+        if self.api.rate_limit_backend == "memory":
+            weaker.append(
+                "rate limits count per worker (N workers allow N times the limit); "
+                "SUPPORTBOT_API__RATE_LIMIT_BACKEND=redis shares them"
+            )
+        if self.vector.backend == "chroma-persistent":
+            weaker.append(
+                "each worker opens the Chroma folder itself, so articles published through one "
+                "may reach the others only after a restart; "
+                "SUPPORTBOT_VECTOR__BACKEND=chroma-http shares one Chroma server"
+            )
+        return broken, weaker
+
     @property
     def index_dir(self) -> Path:
         """Folder of the local vector and keyword indexes."""

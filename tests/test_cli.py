@@ -53,3 +53,13 @@ def test_invalid_setting_is_reported(
     monkeypatch.setenv("SUPPORTBOT_CHUNKING__CHUNK_TOKENS", "lots")
     assert main(["search", "x"]) == 2
     assert "chunk_tokens" in capsys.readouterr().err
+
+
+def test_several_workers_need_shared_live_events(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--workers", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "error: with --workers 2, live events stay in one worker" in err
+    assert "SUPPORTBOT_REALTIME__BACKEND=redis" in err
+    assert "warning: with --workers 2, rate limits count per worker" in err

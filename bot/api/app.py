@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or build_services(settings)
+        await app.state.services.editor.resume_indexing()
         try:
             yield
         finally:

@@ -11,7 +11,7 @@ import anyio
 import httpx
 import pytest
 
-from bot.articles import IndexState
+from bot.articles import ArticleContent, IndexState, StoredArticle
 from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder
@@ -293,3 +293,33 @@ def test_publishing_a_deleted_or_empty_article_is_refused(client: httpx.Client) 
     client.delete("/api/editor/articles/empty-body")
     deleted = client.post("/api/editor/articles/empty-body/publish")
     assert deleted.status_code == 409 and deleted.json()["error_code"] == "article_deleted"
+
+
+def test_indexing_left_pending_by_a_stopped_worker_resumes_at_start(
+    site: Site, client: httpx.Client
+) -> None:
+    """A worker that stops between "published" and "indexed" leaves the state pending; the
+    next start (every app's lifespan runs `resume_indexing`) finishes the job."""
+    question = "what does the lantern mode of the camping lamp do?"
+    store = site.services.editor.store
+
+    async def published_but_never_indexed() -> tuple[int, StoredArticle]:
+        await store.create(
+            "camping-lamp-lantern",
+            ArticleContent(
+                "Camping lamp: lantern mode",
+                "Lantern mode of the Brightcart camping lamp gives a soft 360 degree glow for "
+                "up to 40 hours on one charge.",
+                "devices",
+            ),
+            author="erin",
+        )
+        await store.publish("camping-lamp-lantern", 1, author="erin")
+        resumed = await site.services.editor.resume_indexing()
+        return resumed, await site.services.editor.wait_indexed("camping-lamp-lantern", 120)
+
+    assert "/help/camping-lamp-lantern" not in cited(client, question)
+    resumed, article = anyio.run(published_but_never_indexed)
+    assert resumed == 1
+    assert article.index_state is IndexState.INDEXED, article.index_error
+    assert cited(client, question)[0] == "/help/camping-lamp-lantern"
