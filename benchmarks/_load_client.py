@@ -33,6 +33,7 @@ class Tally:
     errors: Counter[str] = field(default_factory=Counter)
     handoffs: int = 0
     conversations: int = 0
+    last_answer_at: float = 0.0  # perf_counter of the last reply or handoff
 
 
 @dataclass
@@ -180,6 +181,7 @@ async def widget(
                         tally.errors[outcome] += 1
                         break  # the conversation's state is unknown: start a new one
                     (tally.ws_ms if over_ws else tally.sse_ms).append(ms)
+                    tally.last_answer_at = time.perf_counter()
                     if outcome == "handoff":
                         tally.handoffs += 1
                         break

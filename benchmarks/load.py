@@ -131,12 +131,16 @@ async def load_run(
         cpu_after, rss = group_usage(pgid)
     done = len(tally.sse_ms) + len(tally.ws_ms)
     both = latency_summary(tally.sse_ms + tally.ws_ms)
+    # Throughput up to the last answer: a message that never gets one would otherwise add
+    # its whole timeout to the run.
+    answering = max(tally.last_answer_at - started, 0.0)
     emit(
-        f"  {workers} worker(s): {done:,} answers in {elapsed:.1f}s, "
-        f"errors {dict(tally.errors) or 0}, warm-up errors {dict(warm.errors) or 0}"
+        f"  {workers} worker(s): {done:,} answers in {answering:.1f}s (run ended after "
+        f"{elapsed:.1f}s), errors {dict(tally.errors) or 0}, warm-up errors "
+        f"{dict(warm.errors) or 0}"
     )
     return {
-        "messages/s": done / elapsed if elapsed else 0.0,
+        "messages/s": done / answering if answering else 0.0,
         "answers": done,
         "reply p50 ms": both["p50_ms"],
         "reply p95 ms": both["p95_ms"],
