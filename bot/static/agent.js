@@ -3,7 +3,7 @@
  *
  * Safety rule for this file: text that comes from the server (customer, bot and agent
  * messages, notes, summaries, context) is only ever put in the page with textContent or
- * createTextNode, through el(). innerHTML is never used. Links are made only for http(s)
+ * createTextNode, through el() (console.js). innerHTML is never used. Links are made only for http(s)
  * URLs (safeUrl).
  */
 
@@ -47,57 +47,8 @@ const state = {
   busy: false,
 };
 
-const $ = (id) => document.getElementById(id);
-
-/* ---------- DOM helpers (text only) ---------- */
-
-/**
- * Create an element. `props` may hold className, text, attrs (plain attributes), dataset,
- * on (event listeners); children are nodes or strings (strings become text nodes).
- */
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  if (props.className) node.className = props.className;
-  if (props.text !== undefined && props.text !== null) node.textContent = String(props.text);
-  for (const [name, value] of Object.entries(props.attrs || {})) {
-    if (value !== undefined && value !== null && value !== false) node.setAttribute(name, String(value));
-  }
-  for (const [name, value] of Object.entries(props.dataset || {})) node.dataset[name] = String(value);
-  for (const [name, handler] of Object.entries(props.on || {})) node.addEventListener(name, handler);
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(typeof child === 'string' ? document.createTextNode(child) : child);
-  }
-  return node;
-}
-
-/** The URL if it is absolute http(s), else null (no javascript:, data:, relative tricks). */
-export function safeUrl(value) {
-  if (typeof value !== 'string' || !value) return null;
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
-  } catch {
-    return null;
-  }
-}
-
-/** A link for http(s) URLs, plain text otherwise. */
-function link(url, label) {
-  const href = safeUrl(url);
-  const text = label || url || '';
-  if (!href) return el('span', { text });
-  return el('a', { text, attrs: { href, target: '_blank', rel: 'noopener noreferrer nofollow' } });
-}
-
-function show(node, visible) {
-  node.hidden = !visible;
-}
-
-function setMessage(node, text) {
-  node.textContent = text || '';
-  show(node, Boolean(text));
-}
+const shared = globalThis.supportConsole; // bot/static/console.js
+const { $, el, link, show, setMessage, percent } = shared;
 
 /* ---------- formatting ---------- */
 
@@ -117,10 +68,6 @@ function clock(iso) {
   return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }
 
-function percent(value) {
-  return typeof value === 'number' && Number.isFinite(value) ? `${Math.round(value * 100)}%` : '–';
-}
-
 function reasonLabel(reason) {
   return REASONS[reason] || String(reason).replace(/_/g, ' ');
 }
@@ -132,48 +79,13 @@ function agentName(id) {
   return agent ? agent.display_name || agent.name : 'another agent';
 }
 
-/* ---------- API ---------- */
+/* ---------- API and session ---------- */
 
-class ApiError extends Error {
-  constructor(status, code, detail) {
-    super(detail || code || `HTTP ${status}`);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-async function api(method, path, body) {
-  const headers = { Accept: 'application/json' };
-  if (state.token) headers.Authorization = `Bearer ${state.token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  let response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: 'same-origin',
-      cache: 'no-store',
-    });
-  } catch {
-    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
-  }
-  if (response.status === 204) return null;
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  if (!response.ok) {
-    const error = new ApiError(response.status, data && data.error_code, data && data.detail);
-    if (response.status === 401 && state.token && !path.endsWith('/login')) {
-      endSession('Your session has ended. Please sign in again.');
-    }
-    throw error;
-  }
-  return data;
-}
+const { api, load: loadSession, save: saveSession, forget } = shared.session(state, {
+  tokenKey: TOKEN_KEY,
+  agentKey: AGENT_KEY,
+  onExpired: endSession,
+});
 
 function explain(error) {
   if (error.code === 'already_claimed') return 'Another agent took this chat.';
@@ -184,29 +96,8 @@ function explain(error) {
 
 /* ---------- session ---------- */
 
-function loadSession() {
-  try {
-    state.token = sessionStorage.getItem(TOKEN_KEY);
-    state.agent = JSON.parse(sessionStorage.getItem(AGENT_KEY) || 'null');
-  } catch {
-    state.token = null;
-    state.agent = null;
-  }
-  return Boolean(state.token && state.agent);
-}
-
-function saveSession(token, agent) {
-  state.token = token;
-  state.agent = agent;
-  sessionStorage.setItem(TOKEN_KEY, token);
-  sessionStorage.setItem(AGENT_KEY, JSON.stringify(agent));
-}
-
 function endSession(message) {
-  state.token = null;
-  state.agent = null;
-  sessionStorage.removeItem(TOKEN_KEY);
-  sessionStorage.removeItem(AGENT_KEY);
+  forget();
   closeSocket();
   clearInterval(state.clockTimer);
   state.tickets = [];
@@ -222,55 +113,19 @@ function endSession(message) {
 }
 
 function showLogin(message) {
-  show($('console-view'), false);
-  show($('session'), false);
-  show($('login-view'), true);
-  setMessage($('login-error'), message || '');
-  $('login-password').value = '';
-  document.title = 'Agent console';
-  $('login-name').focus();
+  shared.showLogin('console-view', 'Agent console', message);
 }
 
-async function onLogin(event) {
-  event.preventDefault();
-  const name = $('login-name').value.trim();
-  const password = $('login-password').value;
-  if (!name || !password) {
-    setMessage($('login-error'), 'Enter your name and password.');
-    (name ? $('login-password') : $('login-name')).focus();
-    return;
-  }
-  const button = $('login-submit');
-  button.disabled = true;
-  setMessage($('login-error'), '');
-  try {
-    const data = await api('POST', '/api/agent/login', { name, password });
-    saveSession(data.token, data.agent);
-    await startConsole();
-  } catch (error) {
-    const text = error.status === 401 ? 'Wrong name or password.' : explain(error);
-    setMessage($('login-error'), text);
-    $('login-password').select();
-    $('login-password').focus();
-  } finally {
-    button.disabled = false;
-  }
+function onLogin(event) {
+  return shared.logIn(event, { api, save: saveSession, explain, start: startConsole });
 }
 
-async function onLogout() {
-  try {
-    await api('POST', '/api/agent/logout');
-  } catch {
-    /* the session may already be gone; log out locally anyway */
-  }
-  endSession('You are signed out.');
+function onLogout() {
+  return shared.logOut(api, endSession);
 }
 
 async function startConsole() {
-  show($('login-view'), false);
-  show($('console-view'), true);
-  show($('session'), true);
-  $('whoami').textContent = state.agent.display_name || state.agent.name;
+  shared.showSignedIn('console-view', state.agent);
   connect();
   clearInterval(state.clockTimer);
   state.clockTimer = setInterval(tickClock, CLOCK_MS);

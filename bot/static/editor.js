@@ -2,8 +2,8 @@
  * supportbot help-center editor: plain JS, no build step.
  *
  * Safety rule for this file: text from the server (titles, bodies, questions, answers, diffs)
- * goes into the page only with textContent or createTextNode, through el(). The one exception
- * is the article preview, whose HTML comes from POST /api/editor/render, sanitised on the
+ * goes into the page only with textContent or createTextNode, through el() (console.js).
+ * The one exception is the article preview, whose HTML comes from POST /api/editor/render, sanitised on the
  * server (bot/sanitize.py: no scripts, no event attributes, no javascript: URLs). Links are
  * made only for http(s) URLs (safeUrl).
  */
@@ -46,56 +46,11 @@ const state = {
   busy: false,
 };
 
-const $ = (id) => document.getElementById(id);
+const shared = globalThis.supportConsole; // bot/static/console.js
+const { $, el, show, setMessage, percent, ApiError } = shared;
 
-/* ---------- DOM helpers (text only) ---------- */
-
-/**
- * Create an element. `props` may hold className, text, attrs (plain attributes), dataset,
- * on (event listeners); children are nodes or strings (strings become text nodes).
- */
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  if (props.className) node.className = props.className;
-  if (props.text !== undefined && props.text !== null) node.textContent = String(props.text);
-  for (const [name, value] of Object.entries(props.attrs || {})) {
-    if (value !== undefined && value !== null && value !== false) node.setAttribute(name, String(value));
-  }
-  for (const [name, value] of Object.entries(props.dataset || {})) node.dataset[name] = String(value);
-  for (const [name, handler] of Object.entries(props.on || {})) node.addEventListener(name, handler);
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(typeof child === 'string' ? document.createTextNode(child) : child);
-  }
-  return node;
-}
-
-/** The URL (relative ones resolved against this page) if it is http(s), else null. */
-export function safeUrl(value) {
-  if (typeof value !== 'string' || !value) return null;
-  try {
-    const url = new URL(value, window.location.origin);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
-  } catch {
-    return null;
-  }
-}
-
-function link(url, label) {
-  const href = safeUrl(url);
-  const text = label || url || '';
-  if (!href) return el('span', { text });
-  return el('a', { text, attrs: { href, target: '_blank', rel: 'noopener noreferrer nofollow' } });
-}
-
-function show(node, visible) {
-  node.hidden = !visible;
-}
-
-function setMessage(node, text) {
-  node.textContent = text || '';
-  show(node, Boolean(text));
-}
+/** A link for http(s) URLs, relative ones resolved against this page. */
+const link = (url, label) => shared.link(url, label, window.location.origin);
 
 function when(iso) {
   const date = new Date(iso);
@@ -103,62 +58,13 @@ function when(iso) {
   return date.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-function percent(value) {
-  return typeof value === 'number' && Number.isFinite(value) ? `${Math.round(value * 100)}%` : '–';
-}
+/* ---------- API and session ---------- */
 
-/* ---------- API ---------- */
-
-class ApiError extends Error {
-  constructor(status, code, detail) {
-    super(detail || code || `HTTP ${status}`);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-async function request(method, path, { json, form } = {}) {
-  const headers = { Accept: 'application/json' };
-  if (state.token) headers.Authorization = `Bearer ${state.token}`;
-  let body;
-  if (json !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    body = JSON.stringify(json);
-  } else if (form !== undefined) {
-    body = form;
-  }
-  let response;
-  try {
-    response = await fetch(path, { method, headers, body, credentials: 'same-origin', cache: 'no-store' });
-  } catch {
-    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
-  }
-  if (!response.ok) {
-    let data = null;
-    try {
-      data = await response.json();
-    } catch {
-      data = null;
-    }
-    const detail = data && typeof data.detail === 'string' ? data.detail : '';
-    const error = new ApiError(response.status, data && data.error_code, detail);
-    if (response.status === 401 && state.token && !path.endsWith('/login')) {
-      endSession('Your session has ended. Please sign in again.');
-    }
-    throw error;
-  }
-  return response;
-}
-
-async function api(method, path, json) {
-  const response = await request(method, path, { json });
-  if (response.status === 204) return null;
-  try {
-    return await response.json();
-  } catch {
-    return null;
-  }
-}
+const { request, api, load: loadSession, save: saveSession, forget } = shared.session(state, {
+  tokenKey: TOKEN_KEY,
+  agentKey: AGENT_KEY,
+  onExpired: endSession,
+});
 
 function explain(error) {
   if (error.code === 'rate_limited') return 'Too many requests. Wait a moment and try again.';
@@ -170,31 +76,10 @@ const articlePath = (id) => `/api/editor/articles/${encodeURIComponent(id)}`;
 
 /* ---------- session ---------- */
 
-function loadSession() {
-  try {
-    state.token = sessionStorage.getItem(TOKEN_KEY);
-    state.agent = JSON.parse(sessionStorage.getItem(AGENT_KEY) || 'null');
-  } catch {
-    state.token = null;
-    state.agent = null;
-  }
-  return Boolean(state.token && state.agent);
-}
-
-function saveSession(token, agent) {
-  state.token = token;
-  state.agent = agent;
-  sessionStorage.setItem(TOKEN_KEY, token);
-  sessionStorage.setItem(AGENT_KEY, JSON.stringify(agent));
-}
-
 function endSession(message) {
-  state.token = null;
-  state.agent = null;
+  forget();
   state.current = null;
   state.indexWatch += 1;
-  sessionStorage.removeItem(TOKEN_KEY);
-  sessionStorage.removeItem(AGENT_KEY);
   $('article-list').replaceChildren();
   show($('article-form'), false);
   show($('edit-placeholder'), true);
@@ -202,13 +87,7 @@ function endSession(message) {
 }
 
 function showLogin(message) {
-  show($('editor-view'), false);
-  show($('session'), false);
-  show($('login-view'), true);
-  setMessage($('login-error'), message || '');
-  $('login-password').value = '';
-  document.title = 'Help center editor';
-  $('login-name').focus();
+  shared.showLogin('editor-view', 'Help center editor', message);
 }
 
 function refusal(agent) {
@@ -217,56 +96,29 @@ function refusal(agent) {
     'Ask an admin to give you the editor role.';
 }
 
-async function onLogin(event) {
-  event.preventDefault();
-  const name = $('login-name').value.trim();
-  const password = $('login-password').value;
-  if (!name || !password) {
-    setMessage($('login-error'), 'Enter your name and password.');
-    (name ? $('login-password') : $('login-name')).focus();
-    return;
-  }
-  const button = $('login-submit');
-  button.disabled = true;
-  setMessage($('login-error'), '');
-  try {
-    const data = await api('POST', '/api/agent/login', { name, password });
-    if (!EDITOR_ROLES.has(data.agent.role)) {
-      state.token = data.token;
-      await api('POST', '/api/agent/logout').catch(() => null);
-      state.token = null;
-      setMessage($('login-error'), refusal(data.agent));
-      $('login-password').value = '';
-      $('login-name').focus();
-      return;
-    }
-    saveSession(data.token, data.agent);
-    await startEditor();
-  } catch (error) {
-    const text = error.status === 401 ? 'Wrong name or password.' : explain(error);
-    setMessage($('login-error'), text);
-    $('login-password').select();
-    $('login-password').focus();
-  } finally {
-    button.disabled = false;
-  }
+/** Let editors and admins in; log anyone else out again and say why. */
+async function admit(data) {
+  if (EDITOR_ROLES.has(data.agent.role)) return true;
+  state.token = data.token;
+  await api('POST', '/api/agent/logout').catch(() => null);
+  state.token = null;
+  setMessage($('login-error'), refusal(data.agent));
+  $('login-password').value = '';
+  $('login-name').focus();
+  return false;
+}
+
+function onLogin(event) {
+  return shared.logIn(event, { api, save: saveSession, explain, start: startEditor, admit });
 }
 
 async function onLogout() {
   if (!confirmDiscard()) return;
-  try {
-    await api('POST', '/api/agent/logout');
-  } catch {
-    /* the session may already be gone; log out locally anyway */
-  }
-  endSession('You are signed out.');
+  await shared.logOut(api, endSession);
 }
 
 async function startEditor() {
-  show($('login-view'), false);
-  show($('editor-view'), true);
-  show($('session'), true);
-  $('whoami').textContent = state.agent.display_name || state.agent.name;
+  shared.showSignedIn('editor-view', state.agent);
   document.title = 'Help center editor';
   await loadArticles();
   $('filter-q').focus();

@@ -11,21 +11,17 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.analytics import Analytics, compute
 from bot.api.deps import ServicesDep, limit_ip
 from bot.api.routes.agent import require_role
-from bot.api.routes.console import PAGE_HEADERS, TEMPLATES_DIR, asset_url
+from bot.api.routes.console import staff_page
 from bot.backends.sql_database import create_engine_for
 from bot.wiring import Services
 from escalation.types import AgentRole
 
 router = APIRouter(tags=["analytics"])
 ADMIN_ONLY = [Depends(limit_ip), require_role(AgentRole.ADMIN)]
-_templates = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"])
-)
 Days = Annotated[int, Query(ge=1, le=366, description="UTC days back, today included")]
 
 
@@ -66,9 +62,4 @@ async def analytics_csv(services: ServicesDep, days: Days = 30) -> Response:
 @router.get("/admin", response_class=HTMLResponse, include_in_schema=False)
 async def admin_page(request: Request) -> HTMLResponse:
     """The admin dashboard (log in as an admin; charts drawn in the browser as SVG)."""
-    services = getattr(request.app.state, "services", None)
-    company = services.settings.answer.company_name if services is not None else "supportbot"
-    page = _templates.get_template("admin.html").render(
-        company=company, script_url=asset_url("admin.js"), style_url=asset_url("admin.css")
-    )
-    return HTMLResponse(page, headers=PAGE_HEADERS)
+    return staff_page(request, "admin.html", "admin.js", "admin.css")

@@ -21,7 +21,7 @@ TEMPLATES_DIR = BOT_DIR / "templates"
 STATIC_DIR = BOT_DIR / "static"
 STATIC_PATH = "/static"
 
-# The page loads only its own script and style sheet; no inline code, no third parties.
+# The page loads only its own scripts and style sheet; no inline code, no third parties.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'none'",
@@ -61,17 +61,23 @@ def asset_url(name: str) -> str:
     return f"{STATIC_PATH}/{name}?v={_fingerprint(name, path.stat().st_mtime_ns)}"
 
 
+_templates.globals["asset_url"] = asset_url
+
+
+def staff_page(request: Request, template: str, script: str, style: str) -> HTMLResponse:
+    """A staff page (`template` extends staff.html) with its fingerprinted script and style."""
+    services = getattr(request.app.state, "services", None)
+    company = services.settings.answer.company_name if services is not None else "supportbot"
+    page = _templates.get_template(template).render(
+        company=company, script_url=asset_url(script), style_url=asset_url(style)
+    )
+    return HTMLResponse(page, headers=PAGE_HEADERS)
+
+
 @router.get("/agent", response_class=HTMLResponse)
 async def agent_console(request: Request) -> HTMLResponse:
     """The agent console (log in, live queue, ticket context, reply, notes)."""
-    services = getattr(request.app.state, "services", None)
-    company = services.settings.answer.company_name if services is not None else "supportbot"
-    page = _templates.get_template("agent.html").render(
-        company=company,
-        script_url=asset_url("agent.js"),
-        style_url=asset_url("agent.css"),
-    )
-    return HTMLResponse(page, headers=PAGE_HEADERS)
+    return staff_page(request, "agent.html", "agent.js", "agent.css")
 
 
 def mount_static(app: FastAPI) -> None:

@@ -9,22 +9,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bot.api.routes.console import PAGE_HEADERS, TEMPLATES_DIR, asset_url
+from bot.api.routes.console import staff_page
 
 router = APIRouter(tags=["editor"], include_in_schema=False)
-_templates = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"])
-)
 
 
 @router.get("/editor", response_class=HTMLResponse)
 async def editor_page(request: Request) -> HTMLResponse:
     """The editor: articles, live preview, try it, versions, import/export, gaps, stale."""
-    services = getattr(request.app.state, "services", None)
-    company = services.settings.answer.company_name if services is not None else "supportbot"
-    page = _templates.get_template("editor.html").render(
-        company=company, script_url=asset_url("editor.js"), style_url=asset_url("editor.css")
-    )
-    return HTMLResponse(page, headers=PAGE_HEADERS)
+    return staff_page(request, "editor.html", "editor.js", "editor.css")
