@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import datetime as dt
 import difflib
 import hashlib
 import json
@@ -107,20 +108,26 @@ def as_text(content: ArticleContent) -> str:
     return "\n".join(head) + "\n\n" + content.body + "\n"
 
 
-def retrieval_article(version: ArticleVersion, source: str = "") -> Article:
-    """The indexable form of a published version."""
-    content = version.content
+def as_article(
+    article_id: str, content: ArticleContent, updated: dt.datetime, source: str = ""
+) -> Article:
+    """The retrieval (and export) form of an article's content, last changed at `updated`."""
     return Article(
-        id=version.article_id,
+        id=article_id,
         title=content.title,
         body=content.body,
         url=content.url,
         category=content.category,
         locale=content.locale,
         tags=content.tags,
-        updated=version.created_at.date().isoformat(),
+        updated=updated.date().isoformat(),
         source=source,
     )
+
+
+def retrieval_article(version: ArticleVersion, source: str = "") -> Article:
+    """The indexable form of a published version."""
+    return as_article(version.article_id, version.content, version.created_at, source)
 
 
 def _file_of(path: str) -> str:

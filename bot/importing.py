@@ -7,7 +7,7 @@ from typing import Literal
 
 from bot.article_io import ImportBatch
 from bot.articles import ArticleContent, ArticleStatus, StoredArticle
-from bot.editor import EditorService
+from bot.editor import EditorService, as_article
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.interfaces import ArticleStore
 from retrieval.types import Article, Problem
@@ -108,17 +108,5 @@ async def export_articles(store: ArticleStore, status: ExportStatus) -> list[Art
         content = item.content
         if published and item.published_version is not None:
             content = (await store.version(item.id, item.published_version)).content
-        articles.append(
-            Article(
-                id=item.id,
-                title=content.title,
-                body=content.body,
-                url=content.url,
-                category=content.category,
-                locale=content.locale,
-                tags=content.tags,
-                updated=item.updated_at.date().isoformat(),
-                source=item.source,
-            )
-        )
+        articles.append(as_article(item.id, content, item.updated_at, item.source))
     return articles

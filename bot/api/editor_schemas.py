@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -62,16 +63,33 @@ class RestoreIn(BaseModel):
     base_version: int = Field(ge=1)
 
 
-class ArticleOut(BaseModel):
-    """An article with its current version's content."""
+class ContentOut(BaseModel):
+    """The content of one version of an article."""
 
-    id: str
     title: str
     body: str
     category: str
     locale: str
     tags: list[str]
     url: str
+
+    @staticmethod
+    def fields_of(content: ArticleContent) -> dict[str, Any]:
+        """The content fields, from the domain type."""
+        return {
+            "title": content.title,
+            "body": content.body,
+            "category": content.category,
+            "locale": content.locale,
+            "tags": list(content.tags),
+            "url": content.url,
+        }
+
+
+class ArticleOut(ContentOut):
+    """An article with its current version's content."""
+
+    id: str
     status: ArticleStatus
     current_version: int
     published_version: int | None
@@ -85,15 +103,9 @@ class ArticleOut(BaseModel):
     @classmethod
     def of(cls, article: StoredArticle) -> ArticleOut:
         """From the domain type."""
-        content = article.content
         return cls(
+            **cls.fields_of(article.content),
             id=article.id,
-            title=content.title,
-            body=content.body,
-            category=content.category,
-            locale=content.locale,
-            tags=list(content.tags),
-            url=content.url,
             status=article.status,
             current_version=article.current_version,
             published_version=article.published_version,
@@ -112,17 +124,11 @@ class ArticleListOut(BaseModel):
     articles: list[ArticleOut]
 
 
-class VersionOut(BaseModel):
+class VersionOut(ContentOut):
     """One saved version."""
 
     article_id: str
     version: int
-    title: str
-    body: str
-    category: str
-    locale: str
-    tags: list[str]
-    url: str
     author: str
     note: str
     created_at: dt.datetime
@@ -130,16 +136,10 @@ class VersionOut(BaseModel):
     @classmethod
     def of(cls, version: ArticleVersion) -> VersionOut:
         """From the domain type."""
-        content = version.content
         return cls(
+            **cls.fields_of(version.content),
             article_id=version.article_id,
             version=version.version,
-            title=content.title,
-            body=content.body,
-            category=content.category,
-            locale=content.locale,
-            tags=list(content.tags),
-            url=content.url,
             author=version.author,
             note=version.note,
             created_at=version.created_at,
