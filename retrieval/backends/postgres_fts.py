@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
+from retrieval.backends.keyword_rows import CHUNK_COLUMNS, chunk_values, scored_chunk
 from retrieval.errors import BackendUnavailable, RetrievalError
 from retrieval.stopwords import content_terms
 from retrieval.types import Chunk, ScoredChunk, Stamp
@@ -34,7 +35,6 @@ from retrieval.types import Chunk, ScoredChunk, Stamp
 T = TypeVar("T")
 Connection = psycopg.Connection[tuple[Any, ...]]
 
-_COLUMNS = ("id", "article_id", "title", "section", "text", "url", "locale", "category", "source")
 # ISO 639-1 code -> PostgreSQL's built-in text-search configuration of that language.
 _LANGUAGES = {
     "ar": "arabic",
@@ -181,23 +181,14 @@ class PostgresKeywordIndex:
             "ON CONFLICT (id) DO UPDATE SET {updates}"
         ).format(
             table=self._table,
-            columns=sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)),
-            values=sql.SQL(", ").join(sql.Placeholder() * len(_COLUMNS)),
+            columns=sql.SQL(", ").join(map(sql.Identifier, CHUNK_COLUMNS)),
+            values=sql.SQL(", ").join(sql.Placeholder() * len(CHUNK_COLUMNS)),
             updates=sql.SQL(", ").join(
                 sql.SQL("{0} = excluded.{0}").format(sql.Identifier(col))
-                for col in (*_COLUMNS[1:], "tokens", "content_hash", "document")
+                for col in (*CHUNK_COLUMNS[1:], "tokens", "content_hash", "document")
             ),
         )
-        rows = [
-            (
-                *(getattr(c, col) for col in _COLUMNS),
-                c.tokens,
-                c.content_hash,
-                self.config(c.locale),
-                c.embed_text,
-            )
-            for c in chunks
-        ]
+        rows = [(*chunk_values(c), self.config(c.locale), c.embed_text) for c in chunks]
 
         def write(conn: Connection) -> None:
             with conn.transaction(), conn.cursor() as cur:
@@ -240,24 +231,16 @@ class PostgresKeywordIndex:
             if key in filters
         )
         query = sql.SQL(_BM25).format(
-            columns=sql.SQL(", ").join(sql.SQL("h.{}").format(sql.Identifier(c)) for c in _COLUMNS),
+            columns=sql.SQL(", ").join(
+                sql.SQL("h.{}").format(sql.Identifier(c)) for c in CHUNK_COLUMNS
+            ),
             table=self._table,
             tsquery=tsquery,
             where=where,
         )
         params = {"words": " or ".join(terms), "configs": configs, "k": k, **filters}
         rows = self._run(lambda conn: conn.execute(query, params).fetchall())
-        return [
-            ScoredChunk(
-                Chunk(
-                    **dict(zip(_COLUMNS, row[: len(_COLUMNS)], strict=True)),
-                    tokens=row[-3],
-                    content_hash=row[-2],
-                ),
-                float(row[-1]),
-            )
-            for row in rows
-        ]
+        return [scored_chunk(row) for row in rows]
 
     def locales(self) -> frozenset[str]:
         """Locales of the indexed chunks."""

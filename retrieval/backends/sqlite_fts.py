@@ -7,11 +7,11 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from retrieval.backends.keyword_rows import CHUNK_COLUMNS, chunk_values, scored_chunk
 from retrieval.errors import BackendUnavailable
 from retrieval.stopwords import content_terms
 from retrieval.types import Chunk, ScoredChunk, Stamp
 
-_COLUMNS = ("id", "article_id", "title", "section", "text", "url", "locale", "category", "source")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunk_rows (
     rowid INTEGER PRIMARY KEY,
@@ -63,15 +63,13 @@ class SqliteKeywordIndex:
 
     def upsert(self, chunks: Sequence[Chunk]) -> None:
         """Insert or replace chunks by id, in one transaction."""
-        rows = [
-            (*(getattr(c, col) for col in _COLUMNS), c.tokens, c.content_hash, c.embed_text)
-            for c in chunks
-        ]
+        rows = [(*chunk_values(c), c.embed_text) for c in chunks]
         with self._lock, self._con:
             self._con.executemany("DELETE FROM chunk_rows WHERE id = ?", [(c.id,) for c in chunks])
             self._con.executemany(
-                f"INSERT INTO chunk_rows ({', '.join(_COLUMNS)}, tokens, content_hash, indexed) "
-                f"VALUES ({', '.join('?' * (len(_COLUMNS) + 3))})",
+                f"INSERT INTO chunk_rows ({', '.join(CHUNK_COLUMNS)}, tokens, content_hash, "
+                "indexed) "
+                f"VALUES ({', '.join('?' * (len(CHUNK_COLUMNS) + 3))})",
                 rows,
             )
 
@@ -100,24 +98,14 @@ class SqliteKeywordIndex:
                 where += f" AND r.{key} = ?"
                 params.append(filters[key])
         sql = (
-            f"SELECT {', '.join('r.' + c for c in _COLUMNS)}, r.tokens, r.content_hash, "
+            f"SELECT {', '.join('r.' + c for c in CHUNK_COLUMNS)}, r.tokens, r.content_hash, "
             "-bm25(chunk_fts) AS score FROM chunk_fts JOIN chunk_rows r "
             f"ON r.rowid = chunk_fts.rowid WHERE chunk_fts MATCH ?{where} "
             "ORDER BY bm25(chunk_fts) LIMIT ?"
         )
         with self._lock:
             rows = self._con.execute(sql, [match, *params, k]).fetchall()
-        return [
-            ScoredChunk(
-                Chunk(
-                    **dict(zip(_COLUMNS, row[: len(_COLUMNS)], strict=True)),
-                    tokens=row[-3],
-                    content_hash=row[-2],
-                ),
-                float(row[-1]),
-            )
-            for row in rows
-        ]
+        return [scored_chunk(row) for row in rows]
 
     def locales(self) -> frozenset[str]:
         """Locales of the indexed chunks."""
