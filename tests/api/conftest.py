@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from bot.api.app import create_app
+from bot.backends.sql_schema import conversations, turns
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from retrieval.interfaces import Embedder
 from tests.conftest import KB_FIXTURE
 from tests.live_server import LiveServer
+
+PASSWORD = "correct horse battery"
+"""The password of every agent account the tests create."""
 
 
 def api_settings(data_dir: Path, **overrides: object) -> Settings:
@@ -27,6 +33,30 @@ def start(settings: Settings, embedder: Embedder) -> tuple[Services, LiveServer]
     services = build_services(settings, embedder=embedder)
     services.kb.ingest_path(KB_FIXTURE)
     return services, LiveServer(create_app(settings, services))
+
+
+def log_in(url: str, name: str) -> dict[str, str]:
+    """Log the agent `name` in on the server at `url`; its Authorization header."""
+    response = httpx.post(f"{url}/api/agent/login", json={"name": name, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def backdate_conversation(
+    conn: sa.Connection, conversation_id: str, start: dt.datetime, turn_gap: dt.timedelta
+) -> None:
+    """Move a conversation to `start`, its turns `turn_gap` apart by sequence number."""
+    conn.execute(
+        conversations.update()
+        .where(conversations.c.id == conversation_id)
+        .values(created_at=start, updated_at=start)
+    )
+    for row in conn.execute(
+        sa.select(turns.c.id, turns.c.seq).where(turns.c.conversation_id == conversation_id)
+    ):
+        conn.execute(
+            turns.update().where(turns.c.id == row.id).values(created_at=start + turn_gap * row.seq)
+        )
 
 
 @pytest.fixture(scope="module")

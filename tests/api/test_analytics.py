@@ -17,14 +17,14 @@ from fastapi.testclient import TestClient
 from bot.analytics import compute, question_key, window
 from bot.api.app import create_app
 from bot.backends.sql_database import create_engine_for
-from bot.backends.sql_schema import conversations, escalation_tables, turns
+from bot.backends.sql_schema import escalation_tables, turns
 from bot.conversation import Channel, Citation, Customer, Role
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from escalation.types import AgentRole, Priority
 from retrieval.interfaces import Embedder
+from tests.api.conftest import PASSWORD, backdate_conversation
 
-PASSWORD = "correct horse battery"
 RESET = Citation(1, "reset-password", "Reset your password", "https://help.example/reset")
 REFUND = Citation(1, "refund-timing", "When will I get my refund?", "https://help.example/refund")
 
@@ -120,19 +120,7 @@ def backdate(engine: sa.Engine, ids: dict[str, str], now: dt.datetime) -> None:
     with engine.begin() as conn:
         for key, start in starts.items():
             cid = ids[key]
-            conn.execute(
-                conversations.update()
-                .where(conversations.c.id == cid)
-                .values(created_at=start, updated_at=start)
-            )
-            for row in conn.execute(
-                sa.select(turns.c.id, turns.c.seq).where(turns.c.conversation_id == cid)
-            ):
-                conn.execute(
-                    turns.update()
-                    .where(turns.c.id == row.id)
-                    .values(created_at=start + dt.timedelta(seconds=10 * row.seq))
-                )
+            backdate_conversation(conn, cid, start, dt.timedelta(seconds=10))
         for ticket, cid, wait in (("t4", "c4", 120), ("t5", "c5", 300)):
             created = starts[cid] + dt.timedelta(minutes=1)
             conn.execute(

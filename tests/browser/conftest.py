@@ -47,6 +47,26 @@ def missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+def axe_violations(page: Any, context: object = None) -> list[dict[str, Any]]:
+    """Serious and critical axe-core violations on the page (or in `context`, an axe context)."""
+    if not AXE.exists():
+        missing("axe-core is not installed: npm ci --prefix tests/browser")
+    page.add_script_tag(path=str(AXE))
+    result: list[dict[str, Any]] = page.evaluate(
+        """async (context) => {
+            const report = await axe.run(context || document, {
+                runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'],
+            });
+            return report.violations
+                .filter((v) => ['serious', 'critical'].includes(v.impact))
+                .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+                               nodes: v.nodes.map((n) => n.target.join(' ')) }));
+        }""",
+        context,
+    )
+    return result
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """One headless Chromium per test module.
@@ -232,18 +252,4 @@ class Widget:
 
     def axe_violations(self) -> list[dict[str, Any]]:
         """Serious and critical axe-core violations inside the widget."""
-        if not AXE.exists():
-            missing("axe-core is not installed: npm ci --prefix tests/browser")
-        self.page.add_script_tag(path=str(AXE))
-        result: list[dict[str, Any]] = self.page.evaluate(
-            """async () => {
-                const report = await axe.run({ include: [['support-bot']] }, {
-                    runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'],
-                });
-                return report.violations
-                    .filter((v) => ['serious', 'critical'].includes(v.impact))
-                    .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-                                   nodes: v.nodes.map((n) => n.target.join(' ')) }));
-            }"""
-        )
-        return result
+        return axe_violations(self.page, {"include": [["support-bot"]]})

@@ -22,7 +22,7 @@ from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder
 from tests.api.conftest import Chat, api_settings, start
-from tests.browser.conftest import ARTIFACTS, AXE
+from tests.browser.conftest import ARTIFACTS, AXE, axe_violations
 from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -242,23 +242,6 @@ def test_losing_a_claim_race_says_another_agent_took_the_chat(
         assert json.loads(won.text)["status"] == "claimed"
     finally:
         context.close()
-
-
-def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """Serious and critical axe-core violations on the page."""
-    page.add_script_tag(path=str(AXE))
-    result: list[dict[str, Any]] = page.evaluate(
-        """async () => {
-            const report = await axe.run(document, {
-                runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'],
-            });
-            return report.violations
-                .filter((v) => ['serious', 'critical'].includes(v.impact))
-                .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-                               nodes: v.nodes.map((n) => n.target.join(' ')) }));
-        }"""
-    )
-    return result
 
 
 def test_console_is_accessible_and_keyboard_operable(

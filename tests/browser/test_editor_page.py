@@ -19,8 +19,7 @@ from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from escalation.types import AgentRole
 from tests.api.conftest import Chat
-from tests.browser.conftest import ARTIFACTS, AXE, Live, Tab, Widget
-from tests.browser.test_agent_console import axe_violations
+from tests.browser.conftest import ARTIFACTS, AXE, Live, Tab, Widget, axe_violations
 
 pytestmark = pytest.mark.browser
 

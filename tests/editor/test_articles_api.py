@@ -15,9 +15,8 @@ from bot.articles import ArticleContent, IndexState, StoredArticle
 from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder
-from tests.api.conftest import Chat, api_settings, start
+from tests.api.conftest import PASSWORD, Chat, api_settings, log_in, start
 
-PASSWORD = "correct horse battery"
 SCALE_ID = "pair-smart-scale"
 SCALE_TITLE = "Pair the Brightcart smart scale with the app"
 SCALE_BODY = (
@@ -36,12 +35,6 @@ class Site:
     erin: dict[str, str]
     eddie: dict[str, str]
     alan: dict[str, str]
-
-
-def log_in(url: str, name: str) -> dict[str, str]:
-    response = httpx.post(f"{url}/api/agent/login", json={"name": name, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 @pytest.fixture(scope="module")

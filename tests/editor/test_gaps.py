@@ -18,7 +18,7 @@ from bot.analytics import window
 from bot.api.app import create_app
 from bot.articles import ArticleContent
 from bot.backends.sql_database import create_engine_for
-from bot.backends.sql_schema import articles, conversations, escalation_tables, turns
+from bot.backends.sql_schema import articles, escalation_tables
 from bot.cli import main, sparkline
 from bot.conversation import Channel, Citation, Customer, Role
 from bot.errors import NotFound
@@ -28,9 +28,9 @@ from bot.storage import open_database
 from bot.wiring import Services, build_services
 from escalation.types import AgentRole, Priority
 from retrieval.interfaces import Embedder
+from tests.api.conftest import PASSWORD, backdate_conversation
 from tests.contracts.conftest import fresh_database, require_postgres
 
-PASSWORD = "correct horse battery"
 TITLES = {
     "gift-cards": "Gift cards",
     "returns-policy": "Returns policy",
@@ -198,19 +198,7 @@ def _backdate(engine: sa.Engine, conversation_of: dict[str, str], now: dt.dateti
         for index, q in enumerate(ALL):
             cid = conversation_of[q.text]
             start = now - dt.timedelta(days=q.days_ago, hours=1) + dt.timedelta(milliseconds=index)
-            conn.execute(
-                conversations.update()
-                .where(conversations.c.id == cid)
-                .values(created_at=start, updated_at=start)
-            )
-            for row in conn.execute(
-                sa.select(turns.c.id, turns.c.seq).where(turns.c.conversation_id == cid)
-            ):
-                conn.execute(
-                    turns.update()
-                    .where(turns.c.id == row.id)
-                    .values(created_at=start + dt.timedelta(seconds=0.1 * row.seq))
-                )
+            backdate_conversation(conn, cid, start, dt.timedelta(seconds=0.1))
             conn.execute(
                 tickets.update()
                 .where(tickets.c.conversation_id == cid)

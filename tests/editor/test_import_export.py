@@ -29,11 +29,10 @@ from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder
 from retrieval.types import Article
-from tests.api.conftest import api_settings, start
+from tests.api.conftest import PASSWORD, api_settings, start
 from tests.conftest import KB_FIXTURE
 from tests.live_server import LiveServer
 
-PASSWORD = "correct horse battery"
 LIMITS = ImportLimits(
     max_upload_bytes=200_000,
     max_unpacked_bytes=400_000,

@@ -18,9 +18,8 @@ from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder
 from retrieval.types import Chunk, ScoredChunk, SearchResult
-from tests.api.conftest import api_settings, start
+from tests.api.conftest import PASSWORD, api_settings, log_in, start
 
-PASSWORD = "correct horse battery"
 GIFT_BODY = (
     "We gift wrap any order for 4 euros.\n\n"
     "## How to ask for it\n"
@@ -42,12 +41,6 @@ class Site:
             conversations = db.execute("SELECT count(*) FROM conversations").fetchone()[0]
             turns = db.execute("SELECT count(*) FROM turns").fetchone()[0]
         return conversations, turns
-
-
-def log_in(url: str, name: str) -> dict[str, str]:
-    response = httpx.post(f"{url}/api/agent/login", json={"name": name, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 @pytest.fixture(scope="module")
