@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 
-from bot.errors import LLMError
-
 
 class ScriptedLLM:
     """A ChatModel that plays queued replies (or raises queued errors) and records prompts."""
 
-    def __init__(self, *replies: str | LLMError) -> None:
+    def __init__(self, *replies: str | Exception) -> None:
         self._replies = list(replies)
         self.calls: list[list[dict[str, str]]] = []
 
@@ -22,7 +20,7 @@ class ScriptedLLM:
     def _next(self, messages: Sequence[Mapping[str, str]]) -> str:
         self.calls.append([dict(m) for m in messages])
         reply = self._replies.pop(0) if self._replies else ""
-        if isinstance(reply, LLMError):
+        if isinstance(reply, Exception):
             raise reply
         return reply
 

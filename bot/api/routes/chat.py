@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -29,10 +31,12 @@ from bot.conversation import Channel, Customer, Mode, Role, Turn
 from bot.errors import BotError, InvalidInput
 from bot.realtime import Event
 from bot.wiring import Services
+from escalation.errors import EscalationError
 
 router = APIRouter(prefix="/api", tags=["chat"], dependencies=[Depends(limit_ip)])
 ws_router = APIRouter(tags=["chat"])
 _running: set[asyncio.Task[None]] = set()
+log = logging.getLogger(__name__)
 
 
 def channel_of(conversation_id: str) -> str:
@@ -49,7 +53,8 @@ def _record(metrics: Metrics, turn: Turn) -> None:
         metrics.fallbacks.labels(str(reason)).inc()
 
 
-Outcome = Event | BotError | None
+Failure = BotError | EscalationError
+Outcome = Event | Failure | None
 
 
 def start_reply(
@@ -86,9 +91,12 @@ def start_reply(
                     if event.type == "done":
                         _record(metrics, event.turn)
                 await queue.put(payload)
-                await services.broadcaster.publish(channel, payload)
-        except BotError as exc:
+                await _publish(services, channel, payload)
+        except (BotError, EscalationError) as exc:
             await queue.put(exc)
+        except Exception:  # never a silent hang: the client gets an error event
+            log.exception("the reply in conversation %s failed", conversation_id)
+            await queue.put(BotError("the reply failed on our side; please send it again"))
         finally:
             await queue.put(None)
 
@@ -98,12 +106,29 @@ def start_reply(
     return queue
 
 
-async def _drain(queue: asyncio.Queue[Outcome]) -> AsyncIterator[Event | BotError]:
+async def _publish(services: Services, channel: str, payload: Event) -> None:
+    """Tell live listeners; when that fails the reply still goes on and is stored (listeners
+    re-read the history when their socket reconnects)."""
+    try:
+        await services.broadcaster.publish(channel, payload)
+    except BotError as exc:
+        log.warning("live event on %s not delivered: %s", channel, exc)
+
+
+async def _drain(queue: asyncio.Queue[Outcome]) -> AsyncIterator[Event | Failure]:
     while (event := await queue.get()) is not None:
         yield event
 
 
-def error_event(exc: BotError) -> Event:
+async def _report_failures(websocket: WebSocket, queue: asyncio.Queue[Outcome]) -> None:
+    """Send a WebSocket-started reply's failure to that socket (its events come live)."""
+    async for outcome in _drain(queue):
+        if not isinstance(outcome, dict):
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                await websocket.send_json(error_event(outcome))
+
+
+def error_event(exc: Failure) -> Event:
     """An error as a live event."""
     return {"type": "error", "error_code": describe(exc)[1], "detail": str(exc)}
 
@@ -152,7 +177,7 @@ async def post_message(
     stored: TurnOut | None = None
     reply: TurnOut | None = None
     async for event in _drain(start_reply(services, metrics, conversation.id, message)):
-        if isinstance(event, BotError):
+        if not isinstance(event, dict):
             raise event
         if event["type"] == "message":
             stored = TurnOut.model_validate(event["turn"])
@@ -181,7 +206,7 @@ async def stream_message(
 
     async def body() -> AsyncIterator[str]:
         async for outcome in _drain(queue):
-            event = error_event(outcome) if isinstance(outcome, BotError) else outcome
+            event = outcome if isinstance(outcome, dict) else error_event(outcome)
             data = {k: v for k, v in event.items() if k != "type"}
             yield f"event: {event['type']}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
@@ -302,4 +327,8 @@ async def _handle_client(
     except ValueError as exc:
         await websocket.send_json(error_event(InvalidInput(str(exc), "invalid_request")))
         return
-    start_reply(services, metrics, conversation_id, message)
+    task = asyncio.create_task(
+        _report_failures(websocket, start_reply(services, metrics, conversation_id, message))
+    )
+    _running.add(task)
+    task.add_done_callback(_running.discard)
