@@ -19,7 +19,8 @@ from bot.api.app import create_app
 from bot.articles import ArticleContent
 from bot.backends.sql_database import create_engine_for
 from bot.backends.sql_schema import articles, escalation_tables
-from bot.cli import main, sparkline
+from bot.cli import main
+from bot.cli_content import sparkline
 from bot.conversation import Channel, Citation, Customer, Role
 from bot.errors import NotFound
 from bot.gaps import ContentGaps, GapGroup, Reason, cluster, group_key
