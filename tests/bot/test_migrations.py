@@ -205,3 +205,30 @@ def test_unreachable_server_is_a_readable_storage_error() -> None:
     )
     assert message.endswith("; is it running?")
     assert "s3cret" not in message
+
+
+def test_articles_at_revision_0003_survive_the_content_gaps_migration(engine: Engine) -> None:
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0003")
+    assert current_revision(engine) == "0003"
+
+    async def write() -> None:
+        articles = SqlArticleStore(engine)
+        await articles.create("kept", ArticleContent("Kept", "Version one."), author="ana")
+        await articles.save(
+            "kept", ArticleContent("Kept", "Version two."), author="bo", base_version=1
+        )
+        await articles.publish("kept", 2, author="bo")
+
+    anyio.run(write)
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+
+    async def read() -> list[tuple[int, str, str]]:
+        articles = SqlArticleStore(engine)
+        assert (await articles.get("kept")).published_version == 2
+        return [(v.version, v.author, v.content.body) for v in await articles.versions("kept")]
+
+    assert anyio.run(read) == [(1, "ana", "Version one."), (2, "bo", "Version two.")]
