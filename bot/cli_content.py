@@ -79,8 +79,17 @@ def _watch_files(editor: EditorService, root: Path, settings: Settings, *, quiet
     """Sync again after each burst of changes under `root`, until Ctrl-C."""
     from watchfiles import watch
 
-    echo(f"Watching {root} for changes; press Ctrl-C to stop.")
-    for _changes in watch(root, debounce=800, raise_interrupt=False):
+    watching = False
+    # yield_on_timeout: an empty first batch says the watcher runs; announce it only then, so
+    # a change made right after the announcement is never missed.
+    for changes in watch(
+        root, debounce=800, raise_interrupt=False, yield_on_timeout=True, rust_timeout=500
+    ):
+        if not watching:
+            echo(f"Watching {root} for changes; press Ctrl-C to stop.")
+            watching = True
+        if not changes:
+            continue
         try:
             _sync_files(editor, root, settings, quiet=quiet)
         except (BotError, RetrievalError) as exc:

@@ -1,0 +1,88 @@
+"""`supportbot ingest --watch` as a real process: a changed folder is synced again."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from queue import Empty, Queue
+
+from tests.conftest import KB_FIXTURE
+
+NEW_ARTICLE = """---
+id: kayak-rental
+title: Renting a kayak
+category: services
+---
+Brightcart rents inflatable kayaks by the week; the deposit is 80 euros.
+"""
+
+
+def _lines(stream: object, into: Queue[str]) -> None:
+    for line in stream:  # type: ignore[attr-defined]
+        into.put(line.rstrip("\n"))
+
+
+def _wait_for(lines: Queue[str], text: str, seen: list[str], timeout_s: float = 120) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1)
+        except Empty:
+            continue
+        seen.append(line)
+        if text in line:
+            return line
+    raise AssertionError(f"no line with {text!r} in {timeout_s} s; got: {seen}")
+
+
+def test_watch_resyncs_on_change_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    shutil.copytree(KB_FIXTURE, kb)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SUPPORTBOT_")},
+        "SUPPORTBOT_DATA_DIR": str(tmp_path / "data"),
+        "PYTHONUNBUFFERED": "1",
+        "OMP_NUM_THREADS": "1",
+    }
+    command = [sys.executable, "-m", "bot", "ingest", str(kb), "--watch", "--quiet"]
+    process = subprocess.Popen(
+        command, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    lines: Queue[str] = Queue()
+    threading.Thread(target=_lines, args=(process.stdout, lines), daemon=True).start()
+    seen: list[str] = []
+    try:
+        _wait_for(lines, "Watching", seen)
+        (kb / "kayak-rental.md").write_text(NEW_ARTICLE)
+        assert "1 added" in _wait_for(lines, "Ingested", seen)
+        assert "kayak-rental" in found(env, "kayak deposit")
+        (kb / "kayak-rental.md").unlink()
+        assert "1 deleted" in _wait_for(lines, "Ingested", seen)
+        process.send_signal(signal.SIGINT)
+        _wait_for(lines, "Stopped watching.", seen)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    assert "kayak-rental" not in found(env, "kayak deposit")
+
+
+def found(env: dict[str, str], query: str) -> list[str]:
+    """Article ids `supportbot search` finds, from a separate process."""
+    search = subprocess.run(
+        [sys.executable, "-m", "bot", "search", query, "--json", "-k", "3"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [row["article_id"] for row in json.loads(search.stdout)]
