@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.engine import Engine
+
 from bot.backends.sql_articles import SqlArticleStore
 from bot.backends.sql_conversations import SqlConversationStore
 from bot.backends.sql_database import create_engine_for, migrate
@@ -16,8 +18,9 @@ from escalation.backends.sql_webhooks import SqlWebhookLog
 
 @dataclass(frozen=True, slots=True)
 class Database:
-    """Every store on one migrated database."""
+    """Every store on one migrated database (and its engine, for reports that read across)."""
 
+    engine: Engine
     conversations: SqlConversationStore
     queue: SqlHandoffQueue
     agents: SqlAgentStore
@@ -40,6 +43,7 @@ def open_database(url: str, pool_size: int = 10) -> Database:
         engine.dispose()
         raise
     return Database(
+        engine=engine,
         conversations=SqlConversationStore(engine),
         queue=SqlHandoffQueue(engine, escalation_tables),
         agents=SqlAgentStore(engine, escalation_tables),

@@ -18,7 +18,7 @@ from bot.ratelimit import MemoryRateLimiter, RateLimiter
 from bot.realtime import Broadcaster
 from bot.responder import Responder
 from bot.settings import LLMConfig, Settings
-from bot.storage import open_database
+from bot.storage import Database, open_database
 from bot.webhooks import WebhookSender
 from escalation.availability import parse_hours
 from escalation.config import EscalationConfig
@@ -104,6 +104,7 @@ class Services:
     settings: Settings
     kb: KnowledgeBase
     store: ConversationStore
+    database: Database
     chat_model: ChatModel | None
     responder: Responder
     broadcaster: Broadcaster
@@ -186,6 +187,7 @@ def build_services(
         settings=settings,
         kb=kb,
         store=store,
+        database=database,
         chat_model=model,
         responder=responder,
         broadcaster=broadcaster,

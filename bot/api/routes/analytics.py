@@ -16,7 +16,6 @@ from bot.analytics import Analytics, compute
 from bot.api.deps import ServicesDep, limit_ip
 from bot.api.routes.agent import require_role
 from bot.api.routes.console import staff_page
-from bot.backends.sql_database import create_engine_for
 from bot.wiring import Services
 from escalation.types import AgentRole
 
@@ -26,15 +25,9 @@ Days = Annotated[int, Query(ge=1, le=366, description="UTC days back, today incl
 
 
 async def _analytics(services: Services, days: int) -> Analytics:
-    def run() -> Analytics:
-        # A short-lived engine: the stores keep theirs private, and this endpoint is rare.
-        engine = create_engine_for(services.settings.database_url, 1)
-        try:
-            return compute(engine, days=days, embedder=services.kb.embedder)
-        finally:
-            engine.dispose()
-
-    return await anyio.to_thread.run_sync(run)
+    return await anyio.to_thread.run_sync(
+        lambda: compute(services.database.engine, days=days, embedder=services.kb.embedder)
+    )
 
 
 @router.get("/api/analytics", dependencies=ADMIN_ONLY)

@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field
 from bot.api.deps import ServicesDep, limit_ip
 from bot.api.routes.agent import require_role
 from bot.articles import ArticleStatus
-from bot.backends.sql_database import create_engine_for
 from bot.backends.sql_gaps import SqlGapStore
 from bot.gaps import ContentGaps
 from bot.stale import find_stale
@@ -40,16 +39,8 @@ class CoverIn(BaseModel):
 
 
 async def _with_store(services: Services, work: Callable[[SqlGapStore], T]) -> T:
-    def run() -> T:
-        # A short-lived engine, as for analytics: the stores keep theirs private, and these
-        # endpoints are rare. The work embeds questions too, so it runs in a worker thread.
-        engine = create_engine_for(services.settings.database_url, 1)
-        try:
-            return work(SqlGapStore(engine))
-        finally:
-            engine.dispose()
-
-    return await anyio.to_thread.run_sync(run)
+    # The work embeds questions too, so it runs in a worker thread.
+    return await anyio.to_thread.run_sync(work, services.database.gaps)
 
 
 def _gaps(services: Services, store: SqlGapStore) -> ContentGaps:
