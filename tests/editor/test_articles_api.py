@@ -15,6 +15,7 @@ from bot.articles import ArticleContent, IndexState, StoredArticle
 from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder
+from retrieval.types import Chunk
 from tests.api.conftest import PASSWORD, Chat, api_settings, log_in, start
 
 SCALE_ID = "pair-smart-scale"
@@ -316,3 +317,30 @@ def test_indexing_left_pending_by_a_stopped_worker_resumes_at_start(
     assert resumed == 1
     assert article.index_state is IndexState.INDEXED, article.index_error
     assert cited(client, question)[0] == "/help/camping-lamp-lantern"
+
+
+def test_a_failed_indexing_is_shown_with_its_reason(
+    embedder: Embedder, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """An index built with another embedding model refuses new vectors: the editor sees
+    index state failed and the reason (re-ingest with --rebuild), not a silent pending."""
+    services, live = start(api_settings(tmp_path_factory.mktemp("failing")), embedder)
+    vectors = services.kb.vectors
+    vectors.reset()
+    vectors.bind_model("an-older-model", embedder.dimension)
+    old = Chunk("old#0", "old", "Old", "", "old text", "", "en", "", 2, "h")
+    vectors.upsert([old], embedder.embed_documents(["old text"]))
+
+    async def account() -> None:
+        await services.escalator.agents.add("erin", PASSWORD, AgentRole.EDITOR, "Erin Editor")
+
+    anyio.run(account)
+    with live, httpx.Client(base_url=live.url, timeout=60, headers=log_in(live.url, "erin")) as c:
+        create(c, "lamp-care", title="Caring for the lamp", body="Wipe it with a dry cloth.")
+        assert c.post("/api/editor/articles/lamp-care/publish").status_code == 202
+        article = anyio.run(services.editor.wait_indexed, "lamp-care", 120)
+        shown = c.get("/api/editor/articles/lamp-care").json()
+    anyio.run(services.aclose)
+    assert article.index_state is IndexState.FAILED
+    assert shown["index_state"] == "failed"
+    assert "an-older-model" in shown["index_error"] and "--rebuild" in shown["index_error"]
