@@ -8,6 +8,8 @@ from pathlib import Path
 
 import anyio
 import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from bot.api.app import create_app
@@ -75,6 +77,13 @@ def test_replies_are_answered_and_stored_while_the_live_channel_is_down(
             body = "".join(response.iter_text())
         assert "event: reply" in body and "event: error" not in body
         assert client.get("/readyz").status_code == 503
+        url = live.url.replace("http", "ws") + f"/ws/conversations/{chat.id}?token={chat.token}"
+        with connect(url, open_timeout=10) as ws:
+            said = json.loads(ws.recv(timeout=30))
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=30)
+        assert said["type"] == "error" and said["error_code"] == "backend_unavailable"
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
 
     async def stored() -> list[Role]:
         return [t.role for t in await services.store.turns(chat.id)]

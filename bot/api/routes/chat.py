@@ -286,16 +286,21 @@ async def live_events(
         await websocket.close(code=4403 if describe(exc)[0] == 403 else 4404, reason=str(exc))
         return
     await websocket.accept()
-    async with services.broadcaster.subscribe(channel_of(conversation_id)) as events:
-        sender = asyncio.create_task(_forward(websocket, events))
-        try:
-            while True:
-                incoming = await websocket.receive_json()
-                await _handle_client(websocket, services, metrics, conversation_id, incoming)
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            sender.cancel()
+    try:
+        async with services.broadcaster.subscribe(channel_of(conversation_id)) as events:
+            sender = asyncio.create_task(_forward(websocket, events))
+            try:
+                while True:
+                    incoming = await websocket.receive_json()
+                    await _handle_client(websocket, services, metrics, conversation_id, incoming)
+            except (WebSocketDisconnect, RuntimeError):
+                pass
+            finally:
+                sender.cancel()
+    except BotError as exc:  # the live channel is down: say so; 1013 = try again later
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await websocket.send_json(error_event(exc))
+            await websocket.close(code=1013, reason="live updates unavailable; reconnect later")
 
 
 async def _forward(websocket: WebSocket, events: AsyncIterator[Event]) -> None:
