@@ -191,14 +191,15 @@ def result(article_id: str, relevance: float, locale: str = "en") -> SearchResul
     return SearchResult(article_id, article_id, "", locale, "", relevance, (ScoredChunk(chunk, 1),))
 
 
-def test_overlay_drops_live_copies_of_drafts_and_merges_by_relevance() -> None:
+def test_overlay_drops_the_live_copy_of_the_draft_and_merges_by_relevance() -> None:
     live = Listed(result("a", 0.9), result("b", 0.8), result("c", 0.4))
-    preview = Listed(result("other-draft", 0.95), result("b", 0.5, "es"))
-    overlay = DraftOverlay(live, preview, frozenset({"b"}), preview_size=2)
+    preview = Listed(result("other~1", 0.95), result("b~2", 0.5, "es"))
+    overlay = DraftOverlay(live, preview, "b", "b~2")
 
     found = overlay.search("q", 3)
 
     assert [(r.article_id, r.relevance) for r in found] == [("a", 0.9), ("b", 0.5), ("c", 0.4)]
     assert found[1].locale == "es"  # the draft's copy, not the live one
+    assert found[1].best.id == "b#0" and found[1].best.article_id == "b"  # its real id
     assert live.asked == [4]  # one more than k: the live copy of the draft is dropped
     assert overlay.locales() == {"en", "es"}
