@@ -381,13 +381,19 @@ class EditorService:
     async def _withdraw(self, article_id: str, status: ArticleStatus, author: str) -> StoredArticle:
         async with self._exclusive():
             article = await self.store.get(article_id)
-            if article.status is status or (
-                status is ArticleStatus.UNPUBLISHED
-                and article.status is not ArticleStatus.PUBLISHED
+            if not (
+                article.status is status
+                or (
+                    status is ArticleStatus.UNPUBLISHED
+                    and article.status is not ArticleStatus.PUBLISHED
+                )
             ):
-                return article
+                # Status first, then the index: a worker indexing this article right now
+                # checks the status after writing and removes what it wrote.
+                article = await self.store.withdraw(article_id, status, author=author)
+            # Always (it is idempotent): a retry finishes a removal that failed before.
             await anyio.to_thread.run_sync(self._kb.remove_articles, [article_id])
-            return await self.store.withdraw(article_id, status, author=author)
+            return article
 
     async def _index_published(self, article_id: str) -> None:
         try:
@@ -407,6 +413,10 @@ class EditorService:
                     await self.store.set_index_state(
                         article_id, number, IndexState.FAILED, f"indexing failed: {exc}"
                     )
+                    return
+                if (await self.store.get(article_id)).status is not ArticleStatus.PUBLISHED:
+                    # Withdrawn (on another worker) while this one was writing: undo it.
+                    await anyio.to_thread.run_sync(self._kb.remove_articles, [article_id])
                     return
                 await self.store.set_index_state(article_id, number, IndexState.INDEXED)
         except BotError as exc:

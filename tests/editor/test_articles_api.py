@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from bot.articles import ArticleContent, IndexState, StoredArticle
+from bot.editor import retrieval_article
 from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder
@@ -344,3 +345,33 @@ def test_a_failed_indexing_is_shown_with_its_reason(
     assert article.index_state is IndexState.FAILED
     assert shown["index_state"] == "failed"
     assert "an-older-model" in shown["index_error"] and "--rebuild" in shown["index_error"]
+
+
+def test_unpublishing_again_removes_what_a_late_indexer_wrote(
+    site: Site, client: httpx.Client
+) -> None:
+    """Two workers: one indexes the article while another unpublishes it; chunks written
+    after the removal would be cited. Unpublishing again (it is idempotent) clears them."""
+    question = "how long does the solar charger take to charge a phone?"
+    create(
+        client,
+        "solar-charger",
+        title="Charging a phone with the solar charger",
+        body="In full sun the Brightcart solar charger fills a phone battery in about 3 hours.",
+        category="devices",
+    )
+    publish_and_wait(site, client, "solar-charger")
+    assert client.post("/api/editor/articles/solar-charger/unpublish").status_code == 200
+    assert "/help/solar-charger" not in cited(client, question)
+
+    async def late_write() -> None:
+        version = await site.services.editor.version("solar-charger", 1)
+        await anyio.to_thread.run_sync(
+            site.services.kb.index_articles, [retrieval_article(version)]
+        )
+
+    anyio.run(late_write)
+    assert cited(client, question)[0] == "/help/solar-charger"  # the hazard, reproduced
+    again = client.post("/api/editor/articles/solar-charger/unpublish")
+    assert again.status_code == 200 and again.json()["status"] == "unpublished"
+    assert "/help/solar-charger" not in cited(client, question)
