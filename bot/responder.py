@@ -133,6 +133,8 @@ class Responder:
             confidence=draft.confidence,
             kind=draft.kind.value,
             meta=draft.meta,
+            # One stored answer per message, whichever worker or resend finishes first.
+            client_id=f"reply-to:{turn.id}",
         )
         yield ReplyEvent("done", turn=stored)
         if self._escalator is not None and not draft.meta.get("injection"):

@@ -142,3 +142,36 @@ def test_a_cut_off_fragment_is_dropped_and_the_fallback_starts_a_paragraph(
     assert "This is a" not in turn.text and "used cars" not in turn.text
     assert "30 minutes" in turn.text
     assert any("(cut off)" in d for d in turn.meta["dropped"])
+
+
+def test_a_message_resent_while_it_is_answered_gets_one_stored_answer(
+    index_dir: Path, embedder: Embedder
+) -> None:
+    """The widget resends an unacknowledged message; both deliveries may be answered at
+    once (on one worker or two), but only one answer is stored and both get that one."""
+    services = services_with(None, index_dir, embedder)
+
+    async def run() -> tuple[list[Turn], list[Turn]]:
+        conversation, _ = await services.store.create_conversation(
+            Customer(id=""), channel=Channel.WIDGET, locale="en"
+        )
+        done: list[Turn] = []
+
+        async def deliver() -> None:
+            async for event in services.responder.reply(
+                conversation.id, "how long do refunds take?", client_id="msg-1"
+            ):
+                if event.type == "done" and event.turn is not None:
+                    done.append(event.turn)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(deliver)
+            group.start_soon(deliver)
+        return done, await services.store.turns(conversation.id)
+
+    try:
+        done, stored = anyio.run(run)
+    finally:
+        anyio.run(services.aclose)
+    assert [t.role for t in stored] == [Role.CUSTOMER, Role.BOT]
+    assert [t.id for t in done] == [stored[1].id, stored[1].id]
