@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -26,6 +27,7 @@ from bot.smalltalk import classify
 from retrieval.types import SearchResult
 
 DEFAULT_LOCALE = "en"
+LOCALES_TTL_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,7 @@ class Responder:
         self._grounding = grounding
         self._rewriter = rewriter
         self._escalator = escalator
-        self._kb_locales: frozenset[str] | None = None
+        self._kb_locales: tuple[float, frozenset[str]] | None = None
 
     def validate(self, text: str) -> str:
         """The message stripped; raises InvalidInput when empty or too long."""
@@ -232,12 +234,13 @@ class Responder:
         return chosen.split("-")[0].lower()
 
     async def _locales(self, kb: ArticleSearch) -> frozenset[str]:
-        """The locales of `kb`; the live ones are read once."""
+        """The locales of `kb`; the live ones are cached a minute (publishing adds some)."""
         if kb is not self._kb:
             return await anyio.to_thread.run_sync(kb.locales)
-        if self._kb_locales is None:
-            self._kb_locales = await anyio.to_thread.run_sync(kb.locales)
-        return self._kb_locales
+        now = time.monotonic()
+        if self._kb_locales is None or now - self._kb_locales[0] > LOCALES_TTL_S:
+            self._kb_locales = (now, await anyio.to_thread.run_sync(kb.locales))
+        return self._kb_locales[1]
 
     async def _standalone(self, question: str, earlier: Sequence[Turn]) -> str:
         said = [t.text for t in earlier if t.role is Role.CUSTOMER]
