@@ -24,7 +24,6 @@ from escalation.availability import parse_hours
 from escalation.config import EscalationConfig
 from escalation.detectors import HUMAN_REQUEST_EXAMPLES, MeaningDetectors
 from escalation.emotion import EmotionModel
-from escalation.interfaces import WebhookLog
 from escalation.rules import load_rules
 from retrieval.factory import build_embedder, build_keyword_index, build_vector_store
 from retrieval.interfaces import Embedder
@@ -109,7 +108,6 @@ class Services:
     responder: Responder
     broadcaster: Broadcaster
     escalator: Escalator
-    webhook_log: WebhookLog
     ip_limiter: RateLimiter
     conversation_limiter: RateLimiter
     editor: EditorService
@@ -192,7 +190,6 @@ def build_services(
         responder=responder,
         broadcaster=broadcaster,
         escalator=escalator,
-        webhook_log=database.webhooks,
         ip_limiter=build_rate_limiter(settings, "ip", settings.api.rate_limit_per_ip),
         conversation_limiter=build_rate_limiter(
             settings, "conversation", settings.api.rate_limit_per_conversation

@@ -240,7 +240,7 @@ async def webhook_deliveries(services: ServicesDep) -> list[dict[str, Any]]:
             "last_error": d.last_error,
             "created_at": d.created_at.isoformat(),
         }
-        for d in await services.webhook_log.recent()
+        for d in await services.database.webhooks.recent()
     ]
 
 
