@@ -6,13 +6,16 @@ import contextlib
 import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 from psycopg import sql
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
-from bot.backends.sql_database import display_url
+from bot.backends.sql_database import create_engine_for, display_url, migrate
+from bot.backends.sql_schema import escalation_tables
 
 POSTGRES_URL_ENV = "SUPPORTBOT_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -67,6 +70,36 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh database for this test session."""
     with fresh_database(postgres_server) as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The database URL of one backend (every contract suite runs on both)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db' / 'supportbot.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[Engine]:
+    """A migrated database of one backend with empty escalation tables."""
+    created = create_engine_for(store_url)
+    try:
+        migrate(created)
+        clear_escalation_tables(created)
+        yield created
+    finally:
+        created.dispose()
+
+
+def clear_escalation_tables(engine: Engine) -> None:
+    """Empty the escalation tables (the PostgreSQL database lives for the whole session)."""
+    t = escalation_tables
+    children_first = [t.webhook_deliveries, t.agent_sessions, t.agents, t.ticket_notes, t.tickets]
+    with engine.begin() as conn:
+        for table in children_first:
+            conn.execute(sa.delete(table))
 
 
 def _libpq_url(url: str, database: str) -> str:

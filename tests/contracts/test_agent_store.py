@@ -6,21 +6,17 @@ import asyncio
 import base64
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.backends.sql_database import create_engine_for, migrate
 from bot.backends.sql_schema import escalation_tables
 from escalation.backends.sql_agents import SqlAgentStore
 from escalation.errors import AuthError, DuplicateAgent
 from escalation.interfaces import AgentStore
 from escalation.passwords import hash_password, verify_password
 from escalation.types import AgentRole
-from tests.contracts.test_handoff_queue import clear_escalation_tables
 
 PASSWORD = "correct horse battery"
 START = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)
@@ -38,22 +34,6 @@ class Clock:
     def advance(self, seconds: float) -> None:
         """Move time forward."""
         self.now += dt.timedelta(seconds=seconds)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A migrated database of one backend with empty escalation tables."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'db' / 'supportbot.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    created = create_engine_for(url)
-    try:
-        migrate(created)
-        clear_escalation_tables(created)
-        yield created
-    finally:
-        created.dispose()
 
 
 @pytest.fixture

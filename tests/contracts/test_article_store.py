@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -24,15 +23,6 @@ CONTENT = ArticleContent(
     tags=("login", "password"),
     url="https://help.example/reset",
 )
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The database URL of one backend."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'db' / 'supportbot.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import queue as queue_module
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -26,25 +24,6 @@ from escalation.types import Priority, TicketStatus
 
 PROCESSES = 8
 CLAIMERS = 20
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A migrated database (SQLite file or PostgreSQL) with empty escalation tables."""
-    from bot.backends.sql_database import create_engine_for, migrate
-    from tests.contracts.test_handoff_queue import clear_escalation_tables
-
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'db' / 'supportbot.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    created = create_engine_for(url)
-    try:
-        migrate(created)
-        clear_escalation_tables(created)
-        yield created
-    finally:
-        created.dispose()
 
 
 @pytest.fixture

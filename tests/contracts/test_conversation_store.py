@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,15 +20,6 @@ from bot.storage import open_store
 pytestmark = pytest.mark.anyio
 
 UNKNOWN = "0" * 32
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The database URL of one backend."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'db' / 'supportbot.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 @pytest.fixture

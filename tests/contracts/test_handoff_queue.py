@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.backends.sql_database import create_engine_for, migrate
 from bot.backends.sql_schema import escalation_tables
 from escalation.backends.sql_agents import SqlAgentStore
 from escalation.backends.sql_queue import SqlHandoffQueue
@@ -29,35 +27,6 @@ CONTEXT = {
     "sources": ["refund-timing#2"],
     "confidence": 0.25,
 }
-
-
-def clear_escalation_tables(engine: Engine) -> None:
-    """Empty the escalation tables (the PostgreSQL database lives for the whole session)."""
-    with engine.begin() as conn:
-        for table in reversed(escalation_tables_in_order()):
-            conn.execute(sa.delete(table))
-
-
-def escalation_tables_in_order() -> list[sa.Table]:
-    """Parents before children."""
-    t = escalation_tables
-    return [t.tickets, t.ticket_notes, t.agents, t.agent_sessions, t.webhook_deliveries]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A migrated database of one backend with empty escalation tables."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'db' / 'supportbot.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    created = create_engine_for(url)
-    try:
-        migrate(created)
-        clear_escalation_tables(created)
-        yield created
-    finally:
-        created.dispose()
 
 
 @pytest.fixture
