@@ -13,16 +13,12 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import (
-    ArgumentError,
-    DBAPIError,
-    IntegrityError,
-    SQLAlchemyError,
-    StatementError,
-)
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError, StorageError
+from escalation.backends import sql_tables as tables
+from escalation.backends.sql_tables import display_url as display_url  # shown in messages
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Any constant works: it only has to be the same in every process that migrates.
@@ -58,19 +54,6 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def display_url(url: str | URL) -> str:
-    """The URL without password or driver, safe to show in messages and logs."""
-    parsed = make_url(url) if isinstance(url, str) else url
-    shown = URL.create(
-        parsed.get_backend_name(),
-        username=parsed.username,
-        host=parsed.host,
-        port=parsed.port,
-        database=parsed.database,
-    )
-    return shown.render_as_string()
-
-
 def create_engine_for(url: str, pool_size: int = 10) -> Engine:
     """An engine for `url` (normalized first); SQLite gets WAL, foreign keys, busy timeout."""
     normalized = normalize_url(url)
@@ -99,19 +82,10 @@ def transaction(engine: Engine) -> Iterator[Connection]:
 
     A broken constraint raises `ConstraintViolation` so that callers can resolve races.
     """
-    try:
-        connection = engine.connect()
-    except DBAPIError as exc:
-        raise StorageError(_unreachable_message(engine, exc)) from exc
-    except SQLAlchemyError as exc:
-        raise StorageError(_error_message(engine, exc)) from exc
-    try:
-        with connection, connection.begin():
-            yield connection
-    except IntegrityError as exc:
-        raise ConstraintViolation(_error_message(engine, exc)) from exc
-    except SQLAlchemyError as exc:
-        raise StorageError(_error_message(engine, exc)) from exc
+    with tables.transaction(
+        engine, subject="database", failure=StorageError, violation=ConstraintViolation
+    ) as connection:
+        yield connection
 
 
 def migrate(engine: Engine) -> None:
@@ -132,21 +106,3 @@ def _lock_database(connection: Connection) -> None:
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_ID)))
     else:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _unreachable_message(engine: Engine, exc: DBAPIError) -> str:
-    where = display_url(engine.url)
-    if engine.dialect.name == "sqlite":
-        return f"cannot open the database at {where}: {_reason(exc)}"
-    return f"cannot reach the database at {where}: {_reason(exc)}; is it running?"
-
-
-def _error_message(engine: Engine, exc: SQLAlchemyError) -> str:
-    return f"database error at {display_url(engine.url)}: {_reason(exc)}"
-
-
-def _reason(exc: SQLAlchemyError) -> str:
-    # The driver's own message, without SQLAlchemy's SQL and parameters (customer data).
-    original = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
-    lines = str(original).strip().splitlines()
-    return lines[0] if lines else type(original).__name__

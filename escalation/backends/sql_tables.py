@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Connection, Dialect, Engine
+from sqlalchemy.engine import URL, Connection, Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError, StatementError
 
 from escalation.errors import EscalationError
@@ -164,26 +164,33 @@ class ConstraintViolation(EscalationError):
 
 
 @contextlib.contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
+def transaction(
+    engine: Engine,
+    *,
+    subject: str = "escalation database",
+    failure: type[Exception] = EscalationError,
+    violation: type[Exception] = ConstraintViolation,
+) -> Iterator[Connection]:
     """A connection in a transaction, committed on success.
 
-    Database failures raise a plain `EscalationError` with a readable message (no SQL, no
-    parameters); a broken constraint raises `ConstraintViolation` so callers can resolve races.
-    Errors raised by the caller's own code pass through and roll the transaction back.
+    Database failures raise `failure` with a readable message naming `subject` (no SQL, no
+    parameters); a broken constraint raises `violation` so callers can resolve races. Errors
+    raised by the caller's own code pass through and roll the transaction back. The
+    application passes its own error types and reuses this for its stores.
     """
     try:
         connection = engine.connect()
     except DBAPIError as exc:
-        raise EscalationError(_unreachable_message(engine, exc)) from exc
+        raise failure(_unreachable_message(engine, subject, exc)) from exc
     except SQLAlchemyError as exc:
-        raise EscalationError(_error_message(engine, exc)) from exc
+        raise failure(_error_message(engine, subject, exc)) from exc
     try:
         with connection, connection.begin():
             yield connection
     except IntegrityError as exc:
-        raise ConstraintViolation(_error_message(engine, exc)) from exc
+        raise violation(_error_message(engine, subject, exc)) from exc
     except SQLAlchemyError as exc:
-        raise EscalationError(_error_message(engine, exc)) from exc
+        raise failure(_error_message(engine, subject, exc)) from exc
 
 
 def now() -> dt.datetime:
@@ -191,29 +198,28 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _where(engine: Engine) -> str:
-    # Without password or driver: safe in messages and logs.
-    url = engine.url
+def display_url(url: str | URL) -> str:
+    """The URL without password or driver, safe to show in messages and logs."""
+    parsed = make_url(url) if isinstance(url, str) else url
     shown = URL.create(
-        url.get_backend_name(),
-        username=url.username,
-        host=url.host,
-        port=url.port,
-        database=url.database,
+        parsed.get_backend_name(),
+        username=parsed.username,
+        host=parsed.host,
+        port=parsed.port,
+        database=parsed.database,
     )
     return shown.render_as_string()
 
 
-def _unreachable_message(engine: Engine, exc: DBAPIError) -> str:
+def _unreachable_message(engine: Engine, subject: str, exc: DBAPIError) -> str:
+    where = display_url(engine.url)
     if engine.dialect.name == "sqlite":
-        return f"cannot open the escalation database at {_where(engine)}: {_reason(exc)}"
-    return (
-        f"cannot reach the escalation database at {_where(engine)}: {_reason(exc)}; is it running?"
-    )
+        return f"cannot open the {subject} at {where}: {_reason(exc)}"
+    return f"cannot reach the {subject} at {where}: {_reason(exc)}; is it running?"
 
 
-def _error_message(engine: Engine, exc: SQLAlchemyError) -> str:
-    return f"escalation database error at {_where(engine)}: {_reason(exc)}"
+def _error_message(engine: Engine, subject: str, exc: SQLAlchemyError) -> str:
+    return f"{subject} error at {display_url(engine.url)}: {_reason(exc)}"
 
 
 def _reason(exc: SQLAlchemyError) -> str:
