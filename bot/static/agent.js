@@ -393,6 +393,12 @@ async function openTicket(id, { focus = true, quiet = false } = {}) {
   }
   if (load !== state.loadingDetail) return; // a newer click won
   const keepDrafts = !switching && state.detail && state.detail.ticket.id === detail.ticket.id;
+  if (keepDrafts) {
+    // A load that started before a reply was sent must not hide it: turns are never deleted.
+    const loaded = new Set(detail.turns.map((t) => t.id));
+    detail.turns.push(...state.detail.turns.filter((t) => !loaded.has(t.id)));
+    detail.turns.sort((a, b) => a.seq - b.seq);
+  }
   state.detail = detail;
   renderDetail(keepDrafts);
   watch(detail.ticket.conversation_id);
