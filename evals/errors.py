@@ -13,3 +13,15 @@ class DatasetError(EvalError):
 
 class GateFailure(EvalError):
     """A measured metric fell below its committed threshold."""
+
+
+class MissingExtra(EvalError):
+    """An optional dependency is not installed; the message names the extra that brings it."""
+
+
+def require_extra(module: str, extra: str, feature: str) -> None:
+    """Raise `MissingExtra` naming `extra` when `module` cannot be imported."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingExtra(f"{feature} needs {module}: pip install 'supportbot[{extra}]'")

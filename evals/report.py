@@ -12,6 +12,7 @@ import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from evals.errors import require_extra
 from evals.metrics import calibration_bins
 
 if TYPE_CHECKING:
@@ -180,6 +181,7 @@ def _png(figure: Figure) -> str:
 
 
 def _figure(width: float = 6.4, height: float = 4.0) -> Figure:
+    require_extra("matplotlib", "report", "the report's charts")
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height))

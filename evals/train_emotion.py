@@ -38,6 +38,7 @@ from escalation.emotion import (
     EmotionModel,
     cues,
 )
+from evals.errors import MissingExtra, require_extra
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TRAIN = Path("/work/shared/evaldata/goemotions/train.jsonl")
@@ -430,6 +431,10 @@ def report(
 def main(argv: Sequence[str] | None = None) -> int:
     """Train, pick, save, report."""
     args = parse_args(argv)
+    try:
+        require_extra("sklearn", "train", "training the emotion model")
+    except MissingExtra as exc:
+        raise SystemExit(f"error: {exc}") from None
     names = (
         list(CANDIDATES)
         if args.candidates == "all"

@@ -113,7 +113,7 @@ class RedisBroadcaster:
         self._fail_waiting(BackendUnavailable("the broadcaster was closed"))
         self._fanout.clear()
         self._ready.clear()
-        await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+        await self._pubsub.aclose()
         await self._redis.aclose()
 
     async def _leave(self, channel: str, queue: asyncio.Queue[Event]) -> None:
