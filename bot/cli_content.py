@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from bot.cli_output import echo
@@ -76,7 +80,11 @@ def _sync_files(
 
 
 def _watch_files(editor: EditorService, root: Path, settings: Settings, *, quiet: bool) -> None:
-    """Sync again after each burst of changes under `root`, until Ctrl-C."""
+    """Sync again after each burst of changes under `root`, until Ctrl-C.
+
+    Ctrl-C during a sync lets that sync finish (its writes are never left half done), then
+    stops; a second Ctrl-C abandons it.
+    """
     from watchfiles import watch
 
     watching = False
@@ -90,11 +98,32 @@ def _watch_files(editor: EditorService, root: Path, settings: Settings, *, quiet
             watching = True
         if not changes:
             continue
-        try:
-            _sync_files(editor, root, settings, quiet=quiet)
-        except (BotError, RetrievalError) as exc:
-            echo(f"error: {exc}", err=True)
+        echo(f"Syncing after {len(changes)} change(s)...")
+        with _ctrl_c_deferred() as stop:
+            try:
+                _sync_files(editor, root, settings, quiet=quiet)
+            except (BotError, RetrievalError) as exc:
+                echo(f"error: {exc}", err=True)
+        if stop.is_set():
+            break
     echo("Stopped watching.")
+
+
+@contextlib.contextmanager
+def _ctrl_c_deferred() -> Iterator[threading.Event]:
+    """Within the block, a first Ctrl-C is recorded (and announced) instead of raised."""
+    requested = threading.Event()
+
+    def record(signum: int, frame: FrameType | None) -> None:
+        requested.set()
+        echo("Stopping after the current sync (Ctrl-C again to abandon it)...", err=True)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, record)
+    try:
+        yield requested
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 SPARK = " ▁▂▃▄▅▆▇█"
