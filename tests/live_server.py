@@ -11,6 +11,8 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from tests.waiting import WAIT_S
+
 
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
@@ -32,14 +34,14 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self._thread.start()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + WAIT_S
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return self
             except httpx.TransportError:
                 time.sleep(0.1)
-        raise RuntimeError("the test server did not start within 60 s")
+        raise RuntimeError(f"the test server did not start within {WAIT_S:.0f} s")
 
     def __exit__(
         self,
@@ -48,4 +50,4 @@ class LiveServer:
         tb: TracebackType | None,
     ) -> None:
         self._server.should_exit = True
-        self._thread.join(timeout=30)
+        self._thread.join(timeout=WAIT_S)

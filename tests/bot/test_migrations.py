@@ -31,6 +31,7 @@ from bot.conversation import Channel, Customer, Role
 from bot.errors import ConfigError, StorageError
 from tests.conftest import ROOT
 from tests.contracts.conftest import fresh_database, require_postgres
+from tests.waiting import WAIT_S
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +95,7 @@ def test_processes_migrating_at_once_all_succeed(engine: Engine) -> None:
     url = engine.url.render_as_string(hide_password=False)
     command = [sys.executable, "-c", MIGRATE_SCRIPT, url]
     processes = [subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE) for _ in range(3)]
-    errors = [process.communicate(timeout=60)[1] for process in processes]
+    errors = [process.communicate(timeout=WAIT_S)[1] for process in processes]
     assert [process.returncode for process in processes] == [0] * 3, errors
     assert current_revision(engine) == head_revision()
 

@@ -20,9 +20,9 @@ import pytest
 
 from bot.errors import ConfigError
 from tests.live_server import free_port
+from tests.waiting import WAIT_S
 
 MODEL = "smollm2"
-STARTUP_TIMEOUT_S = 120.0
 # The server packages of the [server] extra, besides llama_cpp itself.
 _SERVER_MODULES = ("llama_cpp", "sse_starlette", "starlette_context")
 
@@ -54,7 +54,7 @@ def _tail(log: Path, lines: int = 30) -> str:
 
 
 def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(
@@ -68,7 +68,7 @@ def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log: Path
             pass
         time.sleep(0.25)
     pytest.fail(
-        f"llama_cpp.server did not answer within {STARTUP_TIMEOUT_S:.0f} s:\n{_tail(log)}",
+        f"llama_cpp.server did not answer within {WAIT_S:.0f} s:\n{_tail(log)}",
         pytrace=False,
     )
 
@@ -116,7 +116,7 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=WAIT_S)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait(timeout=15)
+            process.wait(timeout=WAIT_S)

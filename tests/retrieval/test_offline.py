@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import KB_FIXTURE
+from tests.waiting import WAIT_S
 
 
 def test_ingest_and_search_without_network(tmp_path: Path) -> None:
@@ -34,7 +35,7 @@ def test_ingest_and_search_without_network(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=WAIT_S,
     )
     assert ingest.returncode == 0, ingest.stderr
     assert "8 added" in ingest.stdout
@@ -43,7 +44,7 @@ def test_ingest_and_search_without_network(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=WAIT_S,
     )
     assert search.returncode == 0, search.stderr
     assert json.loads(search.stdout)[0]["article_id"] == "reset-password"

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from tests.live_server import free_port
+from tests.waiting import WAIT_S
 
 BIN = Path(sys.executable).parent
-STARTUP_S = 90
 
 
 def fail_or_skip(reason: str) -> None:
@@ -60,7 +60,7 @@ def launch(command: Sequence[str], log: Path, env: Mapping[str, str], port: int)
 
 def wait_ready(server: Server, path: str) -> None:
     """Poll `path` until it answers 200; RuntimeError if the process dies or takes too long."""
-    deadline = time.monotonic() + STARTUP_S
+    deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(
@@ -74,7 +74,7 @@ def wait_ready(server: Server, path: str) -> None:
             pass
         time.sleep(0.2)
     raise RuntimeError(
-        f"{server.process.args!r} not ready within {STARTUP_S} s:\n" + server.log_tail()
+        f"{server.process.args!r} not ready within {WAIT_S} s:\n" + server.log_tail()
     )
 
 
@@ -84,7 +84,7 @@ def stop(server: Server) -> None:
     if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=WAIT_S)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -116,7 +116,7 @@ def supportbot(args: Sequence[str], env: Mapping[str, str], stdin: str = "") -> 
         input=stdin.encode(),
         capture_output=True,
         env=dict(env),
-        timeout=300,
+        timeout=WAIT_S,
         check=False,
     )
     output = (done.stdout + done.stderr).decode(errors="replace")

@@ -19,6 +19,7 @@ from tests.conftest import KB_FIXTURE
 from tests.contracts.conftest import fresh_database, require_postgres
 from tests.escalation.test_handoff_e2e import HUMAN, PASSWORD, AgentSession, next_event
 from tests.scaleout.servers import Server, api_workers, child_env, chroma_server, supportbot
+from tests.waiting import WAIT_S
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -68,7 +69,7 @@ def wait_subscribers(redis_url: str, conversation_id: str, count: int) -> None:
     The agent socket's `watch` subscribes in the background; a message published before the
     subscription is confirmed would not reach it (pub/sub is at most once).
     """
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + WAIT_S
     with redis.Redis.from_url(redis_url) as client:
         while time.monotonic() < deadline:
             channels = client.pubsub_channels(f"*{conversation_id}*")
@@ -83,8 +84,8 @@ def test_customer_on_one_worker_is_served_by_an_agent_on_another(
 ) -> None:
     a, b, redis_url = workers
     with (
-        httpx.Client(base_url=a.url, timeout=60) as on_a,
-        httpx.Client(base_url=b.url, timeout=60) as on_b,
+        httpx.Client(base_url=a.url, timeout=WAIT_S) as on_a,
+        httpx.Client(base_url=b.url, timeout=WAIT_S) as on_b,
     ):
         agent = AgentSession(on_b, "alice")  # logged in on B: online for the handoff on A
         chat = Chat(on_a, name="Ann", locale="en")
