@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -97,16 +96,14 @@ def test_the_vector_alone_ranks_anger_above_a_question(
     assert model.probability(angry) > model.model_threshold > model.probability(calm)
 
 
-def test_scores_are_deterministic_bounded_and_fast(model: EmotionModel, embedder: Embedder) -> None:
+def test_scores_are_deterministic_and_bounded(model: EmotionModel, embedder: Embedder) -> None:
+    # Speed is measured in benchmarks/, never asserted here (a busy machine would fail it).
     texts = CHARGED + NEUTRAL
     vectors = embedder.embed_documents(texts)
     first = [model.emotion_score(t, v) for t, v in zip(texts, vectors, strict=True)]
-    started = time.perf_counter()
     second = [model.emotion_score(t, v) for t, v in zip(texts, vectors, strict=True)]
-    per_message = (time.perf_counter() - started) / len(texts)
     assert first == second
     assert all(0.0 <= s <= 1.0 for s in first)
-    assert per_message < 1e-3
 
 
 @pytest.mark.parametrize(
