@@ -88,6 +88,24 @@ class ApiConfig(BaseModel):
     )
 
 
+class LoginConfig(BaseModel):
+    """Staff login: lockouts after wrong passwords, doubling each time (api.rate_limit_backend)."""
+
+    max_failures_per_account: int = Field(
+        default=5, ge=1, description="Wrong passwords for one account before it is locked out."
+    )
+    max_failures_per_ip: int = Field(
+        default=20, ge=1, description="Wrong passwords from one address before it is locked out."
+    )
+    lockout_s: float = Field(
+        default=30.0, gt=0, description="First lockout; each further failure doubles it."
+    )
+    max_lockout_s: float = Field(default=900.0, gt=0, description="Longest lockout.")
+    forget_after_s: float = Field(
+        default=900.0, gt=0, description="Failures are forgotten this long after the last one."
+    )
+
+
 class RedisConfig(BaseModel):
     """The Redis server that API workers share (live events, rate limits)."""
 
@@ -171,6 +189,7 @@ class Settings(BaseSettings):
     answer: AnswerConfig = AnswerConfig()
     grounding: GroundingConfig = GroundingConfig()
     api: ApiConfig = ApiConfig()
+    login: LoginConfig = LoginConfig()
     escalation: EscalationConfig = EscalationConfig()
     redis: RedisConfig = RedisConfig()
     realtime: RealtimeConfig = RealtimeConfig()

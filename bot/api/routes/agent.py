@@ -6,7 +6,16 @@ import asyncio
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, Header, Query, Response, WebSocket, WebSocketDisconnect
+from fastapi import (
+    APIRouter,
+    Depends,
+    Header,
+    Query,
+    Request,
+    Response,
+    WebSocket,
+    WebSocketDisconnect,
+)
 
 from bot.api.agent_schemas import (
     AgentOut,
@@ -19,7 +28,7 @@ from bot.api.agent_schemas import (
     TicketOut,
     TransferIn,
 )
-from bot.api.deps import ServicesDep, limit_ip
+from bot.api.deps import ServicesDep, client_ip, limit_ip
 from bot.api.schemas import TurnOut
 from bot.conversation import Mode, Role
 from bot.errors import Forbidden
@@ -64,11 +73,10 @@ async def _broadcast(services: Services, ticket: Ticket, event: dict[str, Any]) 
 
 
 @router.post("/login", response_model=LoginOut)
-async def login(body: LoginIn, services: ServicesDep) -> LoginOut:
-    """Exchange a name and password for a session token."""
-    agents = services.escalator.agents
-    agent = await agents.authenticate(body.name, body.password)
-    token = await agents.open_session(agent.id, SESSION_TTL_S)
+async def login(body: LoginIn, request: Request, services: ServicesDep) -> LoginOut:
+    """Exchange a name and password for a session token; 429 after too many wrong passwords."""
+    agent = await services.staff_login.authenticate(body.name, body.password, client_ip(request))
+    token = await services.escalator.agents.open_session(agent.id, SESSION_TTL_S)
     return LoginOut(token=token, agent=AgentOut.of(agent, online=True))
 
 
