@@ -78,6 +78,9 @@ class ApiConfig(BaseModel):
         description='Widget origins allowed, JSON list: ["https://shop.example"]',
     )
     max_body_bytes: int = Field(default=65_536, ge=1_024)
+    ws_auth_timeout_s: float = Field(
+        default=10.0, gt=0, description="A WebSocket must send its auth message within this."
+    )
     rate_limit_per_ip: int = Field(default=120, ge=1, description="Requests per minute per IP.")
     rate_limit_per_conversation: int = Field(
         default=30, ge=1, description="Messages per minute per conversation."

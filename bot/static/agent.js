@@ -147,13 +147,14 @@ function connect() {
   closeSocket();
   if (!state.token) return;
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const url = `${scheme}//${location.host}/ws/agent?token=${encodeURIComponent(state.token)}`;
   setConnection('connecting', 'Connecting…');
-  const ws = new WebSocket(url);
+  const ws = new WebSocket(`${scheme}//${location.host}/ws/agent`);
   state.ws = ws;
   state.watched = new Set();
   ws.addEventListener('open', () => {
     if (state.ws !== ws) return;
+    // The session token goes in the first message, never in the URL (URLs reach access logs).
+    ws.send(JSON.stringify({ type: 'auth', token: state.token }));
     state.reconnectDelay = 1000;
     setConnection('online', 'Live');
     watchRelevant();

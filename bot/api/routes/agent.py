@@ -30,6 +30,7 @@ from bot.api.agent_schemas import (
 )
 from bot.api.deps import ServicesDep, client_ip, limit_ip
 from bot.api.schemas import TurnOut
+from bot.api.socket_auth import UNAUTHENTICATED, reject, socket_token
 from bot.conversation import Mode, Role
 from bot.errors import Forbidden
 from bot.handoff import QUEUE_CHANNEL, conversation_channel, ticket_payload
@@ -253,18 +254,21 @@ async def webhook_deliveries(services: ServicesDep) -> list[dict[str, Any]]:
 
 
 @ws_router.websocket("/ws/agent")
-async def agent_events(websocket: WebSocket, token: Annotated[str, Query()]) -> None:
+async def agent_events(websocket: WebSocket) -> None:
     """Queue changes, plus every event of the conversations the agent watches.
 
-    Send `{"type": "watch", "conversation_id": "..."}` to follow a conversation.
+    Send `{"type": "auth", "token": "<session token>"}` first (closes with 4401 without a
+    valid session), then `{"type": "watch", "conversation_id": "..."}` to follow a conversation.
     """
     services: Services = websocket.app.state.services
+    token = await socket_token(websocket, services.settings.api.ws_auth_timeout_s)
+    if token is None:
+        return
     try:
         await services.escalator.agents.agent_for_session(token)
     except AuthError as exc:
-        await websocket.close(code=4401, reason=str(exc))
+        await reject(websocket, UNAUTHENTICATED, str(exc))
         return
-    await websocket.accept()
     tasks = [asyncio.create_task(_follow(websocket, services, QUEUE_CHANNEL, None))]
     try:
         while True:
