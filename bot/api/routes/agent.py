@@ -19,6 +19,7 @@ from fastapi import (
 
 from bot.api.agent_schemas import (
     AgentOut,
+    CustomerOut,
     LoginIn,
     LoginOut,
     NoteOut,
@@ -137,7 +138,8 @@ async def ticket_detail(ticket_id: str, services: ServicesDep, agent: AgentDep) 
     results = await anyio.to_thread.run_sync(lambda: services.kb.search(said or ticket.summary, 3))
     return TicketDetailOut(
         ticket=TicketOut.of(ticket),
-        context=dict(ticket.context),
+        customer=CustomerOut.of(ticket),
+        context={k: v for k, v in ticket.context.items() if k != "customer"},
         turns=[TurnOut.of(t) for t in turns],
         notes=[NoteOut.of(n) for n in await queue.notes(ticket_id)],
         suggestions=[
