@@ -144,8 +144,9 @@ async def open_session(client: httpx.AsyncClient, ws_base: str) -> AsyncIterator
     response = await client.post("/api/conversations", json={})
     response.raise_for_status()
     created = response.json()
-    url = f"{ws_base}/ws/conversations/{created['id']}?token={created['token']}"
+    url = f"{ws_base}/ws/conversations/{created['id']}"
     async with connect(url, open_timeout=MESSAGE_TIMEOUT_S) as socket:
+        await socket.send(json.dumps({"type": "auth", "token": created["token"]}))
         session = Session(client, socket, created)
         try:
             yield session

@@ -1,10 +1,11 @@
-"""Sliding-window rate limits per key (client IP, conversation): the protocol and memory backend."""
+"""Rate limits per key: sliding windows (IP, conversation), lockouts after failures (login)."""
 
 from __future__ import annotations
 
 import math
 import time
 from collections import deque
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.errors import RateLimited
@@ -68,3 +69,94 @@ class MemoryRateLimiter:
     def _evict(self, now: float) -> None:
         for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self._window]:
             del self._hits[key]
+
+
+class FailureLimiter(Protocol):
+    """Locks a key out after `limit` failures, longer for each failure after that (backoff).
+
+    Failures are forgotten `forget_s` after the last one; every worker sharing the backend sees
+    the same lockouts. The n-th failure (n >= limit) locks the key for
+    `min(max_lockout_s, lockout_s * 2 ** (n - limit))` seconds.
+    """
+
+    async def check(self, key: str, what: str) -> None:
+        """Raise RateLimited ("too many <what>; try again in N s") while `key` is locked out.
+
+        Counts nothing. Shared backends raise BackendUnavailable when their server cannot be
+        reached.
+        """
+        ...
+
+    async def fail(self, key: str) -> float:
+        """Count one failure on `key`; the lockout it starts in seconds (0.0: none)."""
+        ...
+
+    async def clear(self, key: str) -> None:
+        """Forget the failures of `key` (after a success)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """When failures lock a key out, and for how long (see FailureLimiter)."""
+
+    limit: int
+    lockout_s: float
+    max_lockout_s: float
+    forget_s: float
+
+    def lockout(self, failures: int) -> float:
+        """Seconds the `failures`-th failure locks the key for (0.0 under the limit)."""
+        if failures < self.limit:
+            return 0.0
+        return min(self.max_lockout_s, self.lockout_s * 2.0 ** min(failures - self.limit, 60))
+
+
+@dataclass(slots=True)
+class _Failures:
+    count: int
+    locked_until: float
+    forget_at: float
+
+
+class MemoryFailureLimiter:
+    """Lockouts in this process only; RedisFailureLimiter shares them across workers."""
+
+    def __init__(self, backoff: Backoff, max_keys: int = 100_000) -> None:
+        self._backoff = backoff
+        self._max_keys = max_keys
+        self._keys: dict[str, _Failures] = {}
+
+    async def check(self, key: str, what: str) -> None:
+        """Raise RateLimited (with the wait) while `key` is locked out."""
+        now = time.monotonic()
+        state = self._keys.get(key)
+        if state is not None and state.locked_until > now:
+            raise refusal(what, state.locked_until - now)
+
+    async def fail(self, key: str) -> float:
+        """Count a failure; the lockout it starts (0.0: none)."""
+        now = time.monotonic()
+        state = self._keys.get(key)
+        if state is None or state.forget_at <= now:
+            state = self._keys[key] = _Failures(0, 0.0, 0.0)
+        state.count += 1
+        lockout = self._backoff.lockout(state.count)
+        state.locked_until = now + lockout
+        state.forget_at = now + max(self._backoff.forget_s, lockout)
+        if len(self._keys) > self._max_keys:
+            for stale in [k for k, v in self._keys.items() if v.forget_at <= now]:
+                del self._keys[stale]
+        return lockout
+
+    async def clear(self, key: str) -> None:
+        """Forget `key`'s failures."""
+        self._keys.pop(key, None)
+
+    async def aclose(self) -> None:
+        """Forget every failure."""
+        self._keys.clear()

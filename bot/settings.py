@@ -78,6 +78,9 @@ class ApiConfig(BaseModel):
         description='Widget origins allowed, JSON list: ["https://shop.example"]',
     )
     max_body_bytes: int = Field(default=65_536, ge=1_024)
+    ws_auth_timeout_s: float = Field(
+        default=10.0, gt=0, description="A WebSocket must send its auth message within this."
+    )
     rate_limit_per_ip: int = Field(default=120, ge=1, description="Requests per minute per IP.")
     rate_limit_per_conversation: int = Field(
         default=30, ge=1, description="Messages per minute per conversation."
@@ -85,6 +88,24 @@ class ApiConfig(BaseModel):
     rate_limit_backend: Literal["memory", "redis"] = Field(
         default="memory",
         description="memory counts per worker; redis shares the counts (needs redis.url).",
+    )
+
+
+class LoginConfig(BaseModel):
+    """Staff login: lockouts after wrong passwords, doubling each time (api.rate_limit_backend)."""
+
+    max_failures_per_account: int = Field(
+        default=5, ge=1, description="Wrong passwords for one account before it is locked out."
+    )
+    max_failures_per_ip: int = Field(
+        default=20, ge=1, description="Wrong passwords from one address before it is locked out."
+    )
+    lockout_s: float = Field(
+        default=30.0, gt=0, description="First lockout; each further failure doubles it."
+    )
+    max_lockout_s: float = Field(default=900.0, gt=0, description="Longest lockout.")
+    forget_after_s: float = Field(
+        default=900.0, gt=0, description="Failures are forgotten this long after the last one."
     )
 
 
@@ -171,6 +192,7 @@ class Settings(BaseSettings):
     answer: AnswerConfig = AnswerConfig()
     grounding: GroundingConfig = GroundingConfig()
     api: ApiConfig = ApiConfig()
+    login: LoginConfig = LoginConfig()
     escalation: EscalationConfig = EscalationConfig()
     redis: RedisConfig = RedisConfig()
     realtime: RealtimeConfig = RealtimeConfig()

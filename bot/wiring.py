@@ -12,9 +12,16 @@ from bot.generative import GenerativeAnswerer
 from bot.grounding import GroundingChecker
 from bot.handoff import Escalator, embed_examples
 from bot.interfaces import Answerer, ChatModel, ConversationStore
+from bot.login import StaffLogin
 from bot.preview import TryIt
 from bot.prompting import PromptBuilder
-from bot.ratelimit import MemoryRateLimiter, RateLimiter
+from bot.ratelimit import (
+    Backoff,
+    FailureLimiter,
+    MemoryFailureLimiter,
+    MemoryRateLimiter,
+    RateLimiter,
+)
 from bot.realtime import Broadcaster
 from bot.responder import Responder
 from bot.settings import LLMConfig, Settings
@@ -24,6 +31,7 @@ from escalation.availability import parse_hours
 from escalation.config import EscalationConfig
 from escalation.detectors import HUMAN_REQUEST_EXAMPLES, MeaningDetectors
 from escalation.emotion import EmotionModel
+from escalation.interfaces import AgentStore
 from escalation.rules import load_rules
 from retrieval.factory import build_embedder, build_keyword_index, build_vector_store
 from retrieval.interfaces import Embedder
@@ -92,6 +100,33 @@ def build_rate_limiter(settings: Settings, name: str, per_minute: int) -> RateLi
     return MemoryRateLimiter(per_minute)
 
 
+def build_failure_limiter(settings: Settings, name: str, backoff: Backoff) -> FailureLimiter:
+    """The configured lockout counter `name` (shared in Redis like the rate limits)."""
+    if settings.api.rate_limit_backend == "redis":
+        try:
+            from bot.backends.redis_ratelimit import RedisFailureLimiter
+        except ImportError as exc:
+            raise _missing_redis("api.rate_limit_backend") from exc
+        return RedisFailureLimiter(settings.redis.url, name=name, backoff=backoff)
+    return MemoryFailureLimiter(backoff)
+
+
+def build_staff_login(settings: Settings, agents: AgentStore) -> StaffLogin:
+    """Staff login with the configured per-account and per-IP lockouts."""
+    config = settings.login
+
+    def backoff(limit: int) -> Backoff:
+        return Backoff(limit, config.lockout_s, config.max_lockout_s, config.forget_after_s)
+
+    return StaffLogin(
+        agents,
+        accounts=build_failure_limiter(
+            settings, "login-account", backoff(config.max_failures_per_account)
+        ),
+        addresses=build_failure_limiter(settings, "login-ip", backoff(config.max_failures_per_ip)),
+    )
+
+
 def _missing_redis(setting: str) -> ConfigError:
     return ConfigError(f"{setting} redis needs the redis client: pip install 'supportbot[redis]'")
 
@@ -110,6 +145,7 @@ class Services:
     escalator: Escalator
     ip_limiter: RateLimiter
     conversation_limiter: RateLimiter
+    staff_login: StaffLogin
     editor: EditorService
     try_it: TryIt
 
@@ -121,6 +157,7 @@ class Services:
         await self.broadcaster.aclose()
         await self.ip_limiter.aclose()
         await self.conversation_limiter.aclose()
+        await self.staff_login.aclose()
         if self.chat_model is not None:
             await self.chat_model.aclose()
         await self.store.aclose()
@@ -194,6 +231,7 @@ def build_services(
         conversation_limiter=build_rate_limiter(
             settings, "conversation", settings.api.rate_limit_per_conversation
         ),
+        staff_login=build_staff_login(settings, database.agents),
         editor=editor,
         try_it=TryIt(
             responder=responder,

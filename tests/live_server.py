@@ -23,12 +23,13 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """Runs `app` on 127.0.0.1:<free port> until the context exits."""
+    """Runs `app` on 127.0.0.1:<free port> until the context exits; `log_level` "info" writes
+    the access log."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, log_level: str = "warning") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level=log_level)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 

@@ -168,8 +168,9 @@ export function createSession({
 
   function connectLive() {
     const { id, token } = conversation;
-    const url = `${baseUrl.replace(/^http/, 'ws')}/ws/conversations/${encodeURIComponent(id)}?token=${encodeURIComponent(token)}`;
+    const url = `${baseUrl.replace(/^http/, 'ws')}/ws/conversations/${encodeURIComponent(id)}`;
     socket = openSocket(url, {
+      token,
       onEvent: (event) => handle(event),
       onOpen: (reconnected) => {
         setDown('live', false);

@@ -3,8 +3,8 @@
  * and pings so that proxies do not close an idle connection.
  */
 
-/** Close codes the server uses when the token is wrong or the conversation is gone. */
-const REJECTED = new Set([4403, 4404]);
+/** Close codes the server uses when the token is missing or wrong, or the conversation is gone. */
+const REJECTED = new Set([4401, 4403, 4404]);
 
 /** Milliseconds to wait before reconnect attempt `attempt` (0-based): "equal jitter" backoff. */
 export function backoffDelay(attempt, { baseMs = 1000, maxMs = 30000, random = Math.random } = {}) {
@@ -13,13 +13,15 @@ export function backoffDelay(attempt, { baseMs = 1000, maxMs = 30000, random = M
 }
 
 /**
- * Open and keep open a WebSocket. Callbacks: onEvent(object) per JSON message, onOpen(reconnected)
- * after each (re)connection, onDown() when a connection is lost or cannot be made, onRejected()
- * when the server refuses the token (no more retries).
+ * Open and keep open a WebSocket. `token` is sent as the first message of every connection,
+ * `{type: 'auth', token}`, never in the URL (URLs end up in access logs). Callbacks:
+ * onEvent(object) per JSON message, onOpen(reconnected) after each (re)connection, onDown() when
+ * a connection is lost or cannot be made, onRejected() when the server refuses the token (no
+ * more retries).
  */
 export function createLiveSocket(
   url,
-  { onEvent, onOpen, onDown, onRejected, WebSocketImpl = globalThis.WebSocket, timers = globalThis, pingMs = 25000, random },
+  { token, onEvent, onOpen, onDown, onRejected, WebSocketImpl = globalThis.WebSocket, timers = globalThis, pingMs = 25000, random },
 ) {
   let socket = null;
   let attempt = 0;
@@ -38,6 +40,7 @@ export function createLiveSocket(
       return;
     }
     socket.onopen = () => {
+      socket.send(JSON.stringify({ type: 'auth', token }));
       attempt = 0;
       pingTimer = timers.setInterval(() => socket.send('{"type":"ping"}'), pingMs);
       onOpen(opened);

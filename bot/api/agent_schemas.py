@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -106,11 +107,57 @@ class SuggestionOut(BaseModel):
     relevance: float
 
 
+class CustomerSuppliedOut(BaseModel):
+    """What the customer, or the page that embeds the widget, said about them: never checked."""
+
+    name: str = ""
+    email: str = ""
+    locale: str = ""
+    page_url: str = ""
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+
+class CustomerOut(BaseModel):
+    """Who the customer is: facts the server verified, apart from claims nobody checked."""
+
+    verified: dict[str, str] = Field(
+        default_factory=dict,
+        description="Facts the server verified (e.g. a signed identity); empty until identity "
+        "verification exists. Only these may be shown to agents as facts.",
+    )
+    customer_supplied: CustomerSuppliedOut = Field(
+        description="Sent by the customer or the widget's page, unverified: show it as such."
+    )
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> CustomerOut:
+        """From a ticket, whose customer details all came from the customer (issue 15, item 10)."""
+        given = ticket.context.get("customer")
+        given = given if isinstance(given, Mapping) else {}
+        metadata = given.get("metadata")
+        return cls(
+            customer_supplied=CustomerSuppliedOut(
+                name=str(given.get("name") or ""),
+                email=ticket.customer_email or str(given.get("email") or ""),
+                locale=str(given.get("locale") or ""),
+                page_url=str(given.get("page_url") or ""),
+                metadata={
+                    str(k): str(v)
+                    for k, v in (metadata.items() if isinstance(metadata, Mapping) else ())
+                },
+            )
+        )
+
+
 class TicketDetailOut(BaseModel):
     """Everything an agent needs: the ticket, its context, the live transcript, notes."""
 
     ticket: TicketOut
-    context: dict[str, Any]
+    customer: CustomerOut
+    context: dict[str, Any] = Field(
+        description="Why and how it was escalated: transcript, findings, scores, sources "
+        "(the customer's details are in `customer`)."
+    )
     turns: list[TurnOut]
     notes: list[NoteOut]
     suggestions: list[SuggestionOut]

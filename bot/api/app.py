@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
 from bot.api import errors
+from bot.api.log_redaction import install_log_redaction
 from bot.api.metrics import Metrics
 from bot.api.routes import (
     agent,
@@ -32,6 +33,7 @@ from bot.wiring import Services, build_services
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """The app; builds (and later closes) its services unless they are given."""
     settings = settings or (services.settings if services else Settings())
+    install_log_redaction()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

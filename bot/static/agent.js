@@ -147,13 +147,14 @@ function connect() {
   closeSocket();
   if (!state.token) return;
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const url = `${scheme}//${location.host}/ws/agent?token=${encodeURIComponent(state.token)}`;
   setConnection('connecting', 'Connecting…');
-  const ws = new WebSocket(url);
+  const ws = new WebSocket(`${scheme}//${location.host}/ws/agent`);
   state.ws = ws;
   state.watched = new Set();
   ws.addEventListener('open', () => {
     if (state.ws !== ws) return;
+    // The session token goes in the first message, never in the URL (URLs reach access logs).
+    ws.send(JSON.stringify({ type: 'auth', token: state.token }));
     state.reconnectDelay = 1000;
     setConnection('online', 'Live');
     watchRelevant();
@@ -405,13 +406,19 @@ async function openTicket(id, { focus = true, quiet = false } = {}) {
   if (focus) $('ticket-title').focus();
 }
 
+/** The customer's own claims (name, email, metadata...): never shown as verified facts. */
+function suppliedBy(customer) {
+  const supplied = customer && typeof customer.customer_supplied === 'object' ? customer.customer_supplied : null;
+  return supplied || {};
+}
+
 function renderDetail(keepDrafts) {
-  const { ticket, context, turns, notes, suggestions, mode } = state.detail;
-  const customer = (context && context.customer) || {};
+  const { ticket, context, turns, notes, suggestions, mode, customer } = state.detail;
+  const supplied = suppliedBy(customer);
   show($('ticket-placeholder'), false);
   show($('ticket-body'), true);
 
-  $('ticket-title').textContent = customer.name || customer.email || ticket.customer_email || 'Anonymous customer';
+  $('ticket-title').textContent = supplied.name || supplied.email || ticket.customer_email || 'Anonymous customer';
   const meta = $('ticket-meta');
   const status =
     ticket.status === 'claimed'
@@ -423,6 +430,9 @@ function renderDetail(keepDrafts) {
     el('span', { text: `Opened ${waited(ticket.created_at)} ago` }),
     el('span', { text: `Chat mode: ${mode}` }),
   ];
+  if (supplied.name || supplied.email) {
+    metaItems.push(el('span', { className: 'chip chip-unverified', text: 'Name and email not verified' }));
+  }
   if (ticket.offline) metaItems.push(el('span', { className: 'chip chip-offline', text: 'Came in while offline' }));
   meta.replaceChildren(...metaItems);
 
@@ -437,6 +447,7 @@ function renderDetail(keepDrafts) {
       : [el('li', { className: 'muted', text: 'No notes yet.' })]),
   );
 
+  renderCustomer(ticket, customer || {});
   renderContext(ticket, context || {}, suggestions || []);
   renderActions();
   if (!keepDrafts) {
@@ -539,6 +550,35 @@ function renderNote(note) {
   );
 }
 
+/**
+ * Who the customer is. Only `customer.verified` (checked by the server) is shown as fact;
+ * everything the customer or their page sent, metadata included, goes under "Provided by the
+ * customer (unverified)", as text, so a metadata key like "verified" or "Identity check"
+ * cannot pass for a server field (issue 15, item 10).
+ */
+function renderCustomer(ticket, customer) {
+  const verified = customer.verified && typeof customer.verified === 'object' ? Object.entries(customer.verified) : [];
+  $('ctx-verified').replaceChildren(
+    verified.length
+      ? el(
+          'dl',
+          { className: 'kv verified', attrs: { 'aria-label': 'Verified by the server' } },
+          ...verified.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: String(v) })]),
+        )
+      : el('p', { className: 'muted small', text: 'Nothing about this customer has been verified.' }),
+  );
+  const supplied = suppliedBy(customer);
+  const rows = [
+    ['Name', supplied.name || '–'],
+    ['Email', supplied.email || ticket.customer_email || '–'],
+    ['Page', supplied.page_url ? link(supplied.page_url) : '–'],
+    ['Locale', supplied.locale || '–'],
+  ];
+  const metadata = supplied.metadata && typeof supplied.metadata === 'object' ? supplied.metadata : {};
+  for (const [key, value] of Object.entries(metadata)) rows.push([`“${key}”`, String(value)]);
+  $('ctx-customer').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)]));
+}
+
 function renderContext(ticket, context, suggestions) {
   $('ctx-summary').textContent = ticket.summary || 'No summary.';
 
@@ -574,19 +614,6 @@ function renderContext(ticket, context, suggestions) {
     confidences.length ? confidences.map((c) => (typeof c === 'number' ? percent(c) : '–')).join(', ') : 'no bot answers',
   ]);
   $('ctx-scores').replaceChildren(...scoreRows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
-
-  const customer = context.customer && typeof context.customer === 'object' ? context.customer : {};
-  const rows = [
-    ['Name', customer.name || '–'],
-    ['Email', ticket.customer_email || customer.email || '–'],
-    ['Page', customer.page_url ? link(customer.page_url) : '–'],
-    ['Locale', customer.locale || '–'],
-  ];
-  const metadata = customer.metadata && typeof customer.metadata === 'object' ? customer.metadata : {};
-  for (const [key, value] of Object.entries(metadata)) rows.push([key, String(value)]);
-  $('ctx-customer').replaceChildren(
-    ...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)]),
-  );
 
   const sources = Array.isArray(context.sources) ? context.sources : [];
   $('ctx-sources').replaceChildren(

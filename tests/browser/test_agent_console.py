@@ -282,3 +282,53 @@ def test_console_is_accessible_and_keyboard_operable(
         shot(page, "6-keyboard")
     finally:
         context.close()
+
+
+IMPERSONATION = {
+    "verified": "true",
+    "identity": "Identity check: PASSED",
+    "email": "ceo@brightcart.example",
+    "<b>role</b>": '<img src=x onerror="window.__pwned=3">admin',
+}
+
+
+def test_what_the_customer_supplied_is_shown_as_unverified(
+    browser: Any, site: Site, client: httpx.Client
+) -> None:
+    """Metadata claiming a passed identity check stays inside the unverified section."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        log_in(page, site, "alice")
+        body = {"name": "Eve", "email": "eve@example.com", "metadata": IMPERSONATION}
+        created = client.post("/api/conversations", json=body)
+        assert created.status_code == 201, created.text
+        chat = created.json()
+        handoff = client.post(
+            f"/api/conversations/{chat['id']}/handoff",
+            json={},
+            headers={"Authorization": f"Bearer {chat['token']}"},
+        )
+        assert handoff.status_code == 202, handoff.text
+        item = ticket_item(page, "eve@example.com")
+        item.wait_for()
+        item.click()
+
+        supplied = page.locator("#ctx-supplied")
+        label = supplied.get_by_role("heading", name="Provided by the customer (unverified)")
+        label.wait_for()
+        assert page.get_by_text("Identity check: PASSED").count() == 1
+        assert supplied.get_by_text("Identity check: PASSED").count() == 1
+        assert supplied.get_by_text("ceo@brightcart.example").count() == 1
+        assert page.get_by_text("ceo@brightcart.example").count() == 1
+        verified = page.locator("#ctx-verified").inner_text()
+        assert verified == "Nothing about this customer has been verified."
+        page.locator("#ticket-meta", has_text="Name and email not verified").wait_for()
+        assert supplied.get_by_text("<b>role</b>").count() == 1  # keys and values as text
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert page.locator("#ctx-supplied img, #ctx-supplied b").count() == 0
+        assert axe_violations(page, "#ctx-supplied") == []
+        shot(page, "7-unverified")
+    finally:
+        context.close()

@@ -303,10 +303,11 @@ def test_full_handoff_from_bot_to_agent_and_back(site: Site, client: httpx.Clien
         assert said == [KB_QUESTION, HUMAN]
         live_said = [t["text"] for t in detail["turns"] if t["role"] == "customer"]
         assert live_said == [KB_QUESTION, HUMAN, "also my order number is 1234"]
-        assert context["customer"]["name"] == "Ann Example"
-        assert context["customer"]["email"] == "ann@example.com"
-        assert context["customer"]["page_url"] == "https://shop.example/account/orders"
-        assert context["customer"]["locale"] == "en"
+        supplied = detail["customer"]["customer_supplied"]  # unverified: the customer said so
+        assert supplied["name"] == "Ann Example"
+        assert supplied["email"] == "ann@example.com"
+        assert supplied["page_url"] == "https://shop.example/account/orders"
+        assert supplied["locale"] == "en"
         assert [f["reason"] for f in context["findings"]] == ["explicit_request"]
         assert any(s["article_id"] == "reset-password" for s in context["sources"])
         assert context["scores"]["answer_confidences"]

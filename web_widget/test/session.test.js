@@ -103,7 +103,8 @@ test('first message: creates the conversation, streams, and ignores the socket e
     { name: 'Ann', email: '', page_url: 'https://shop.example/cart', locale: 'en-US', metadata: { plan: 'pro' } },
   ]);
   assert.deepEqual(calls[1], ['stream', { text: 'how long is the reset link valid?', client_id: clientId }]);
-  assert.equal(sockets[0].url, 'wss://bot.example/ws/conversations/c1?token=t1');
+  assert.equal(sockets[0].url, 'wss://bot.example/ws/conversations/c1'); // no token in the URL
+  assert.equal(sockets[0].handlers.token, 't1');
   assert.deepEqual(
     types(events, ['pending', 'sent', 'draft', 'turn', 'typing']).map(([type, p]) => [type, p?.turn?.id ?? p]),
     [

@@ -47,7 +47,8 @@ function harness() {
     }
   }
   const log = [];
-  const socket = createLiveSocket('ws://bot.example/ws/conversations/c1?token=t', {
+  const socket = createLiveSocket('ws://bot.example/ws/conversations/c1', {
+    token: 't',
     onEvent: (event) => log.push(['event', event.type]),
     onOpen: (reconnected) => log.push(['open', reconnected]),
     onDown: () => log.push(['down']),
@@ -81,11 +82,25 @@ test('reconnects with growing delays and reports reconnection', () => {
   ]);
 });
 
+test('every connection sends the token as its first message, never in the URL', () => {
+  const { timers, sockets } = harness();
+  sockets[0].onopen();
+  sockets[0].onclose({ code: 1006 });
+  timers.runNext();
+  sockets[1].onopen();
+  for (const socket of sockets) {
+    assert.equal(socket.url, 'ws://bot.example/ws/conversations/c1');
+    assert.deepEqual(JSON.parse(socket.sent[0]), { type: 'auth', token: 't' });
+  }
+});
+
 test('a rejected token stops reconnecting; close() stops for good', () => {
-  const first = harness();
-  first.sockets[0].onclose({ code: 4403 });
-  assert.deepEqual(first.log, [['rejected']]);
-  assert.equal(first.timers.queue.length, 0);
+  for (const code of [4401, 4403, 4404]) {
+    const first = harness();
+    first.sockets[0].onclose({ code });
+    assert.deepEqual(first.log, [['rejected']]);
+    assert.equal(first.timers.queue.length, 0);
+  }
 
   const second = harness();
   second.sockets[0].onopen();

@@ -6,10 +6,20 @@ import asyncio
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, Header, Query, Response, WebSocket, WebSocketDisconnect
+from fastapi import (
+    APIRouter,
+    Depends,
+    Header,
+    Query,
+    Request,
+    Response,
+    WebSocket,
+    WebSocketDisconnect,
+)
 
 from bot.api.agent_schemas import (
     AgentOut,
+    CustomerOut,
     LoginIn,
     LoginOut,
     NoteOut,
@@ -19,8 +29,9 @@ from bot.api.agent_schemas import (
     TicketOut,
     TransferIn,
 )
-from bot.api.deps import ServicesDep, limit_ip
+from bot.api.deps import ServicesDep, client_ip, limit_ip
 from bot.api.schemas import TurnOut
+from bot.api.socket_auth import UNAUTHENTICATED, reject, socket_token
 from bot.conversation import Mode, Role
 from bot.errors import Forbidden
 from bot.handoff import QUEUE_CHANNEL, conversation_channel, ticket_payload
@@ -64,11 +75,10 @@ async def _broadcast(services: Services, ticket: Ticket, event: dict[str, Any]) 
 
 
 @router.post("/login", response_model=LoginOut)
-async def login(body: LoginIn, services: ServicesDep) -> LoginOut:
-    """Exchange a name and password for a session token."""
-    agents = services.escalator.agents
-    agent = await agents.authenticate(body.name, body.password)
-    token = await agents.open_session(agent.id, SESSION_TTL_S)
+async def login(body: LoginIn, request: Request, services: ServicesDep) -> LoginOut:
+    """Exchange a name and password for a session token; 429 after too many wrong passwords."""
+    agent = await services.staff_login.authenticate(body.name, body.password, client_ip(request))
+    token = await services.escalator.agents.open_session(agent.id, SESSION_TTL_S)
     return LoginOut(token=token, agent=AgentOut.of(agent, online=True))
 
 
@@ -128,7 +138,8 @@ async def ticket_detail(ticket_id: str, services: ServicesDep, agent: AgentDep) 
     results = await anyio.to_thread.run_sync(lambda: services.kb.search(said or ticket.summary, 3))
     return TicketDetailOut(
         ticket=TicketOut.of(ticket),
-        context=dict(ticket.context),
+        customer=CustomerOut.of(ticket),
+        context={k: v for k, v in ticket.context.items() if k != "customer"},
         turns=[TurnOut.of(t) for t in turns],
         notes=[NoteOut.of(n) for n in await queue.notes(ticket_id)],
         suggestions=[
@@ -245,18 +256,21 @@ async def webhook_deliveries(services: ServicesDep) -> list[dict[str, Any]]:
 
 
 @ws_router.websocket("/ws/agent")
-async def agent_events(websocket: WebSocket, token: Annotated[str, Query()]) -> None:
+async def agent_events(websocket: WebSocket) -> None:
     """Queue changes, plus every event of the conversations the agent watches.
 
-    Send `{"type": "watch", "conversation_id": "..."}` to follow a conversation.
+    Send `{"type": "auth", "token": "<session token>"}` first (closes with 4401 without a
+    valid session), then `{"type": "watch", "conversation_id": "..."}` to follow a conversation.
     """
     services: Services = websocket.app.state.services
+    token = await socket_token(websocket, services.settings.api.ws_auth_timeout_s)
+    if token is None:
+        return
     try:
         await services.escalator.agents.agent_for_session(token)
     except AuthError as exc:
-        await websocket.close(code=4401, reason=str(exc))
+        await reject(websocket, UNAUTHENTICATED, str(exc))
         return
-    await websocket.accept()
     tasks = [asyncio.create_task(_follow(websocket, services, QUEUE_CHANNEL, None))]
     try:
         while True:

@@ -7,9 +7,9 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response, WebSocket, WebSocketDisconnect, status
+from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import StreamingResponse
 
 from bot import messages
@@ -27,6 +27,7 @@ from bot.api.schemas import (
     ReplyOut,
     TurnOut,
 )
+from bot.api.socket_auth import FORBIDDEN, NOT_FOUND, reject, socket_token
 from bot.conversation import Channel, Customer, Mode, Role, Turn
 from bot.errors import BotError, InvalidInput
 from bot.realtime import Event
@@ -272,20 +273,22 @@ async def request_person(
 
 
 @ws_router.websocket("/ws/conversations/{conversation_id}")
-async def live_events(
-    websocket: WebSocket,
-    conversation_id: str,
-    token: Annotated[str, Query(description="the conversation token")],
-) -> None:
-    """Live events of a conversation; the client may also send `{"type":"message","text"}`."""
+async def live_events(websocket: WebSocket, conversation_id: str) -> None:
+    """Live events of a conversation, after `{"type":"auth","token"}` as the first message.
+
+    The client may also send `{"type":"message","text"}`. Closes with 4401 without a token,
+    4403 with a wrong one, 4404 for an unknown conversation.
+    """
     services: Services = websocket.app.state.services
     metrics: Metrics = websocket.app.state.metrics
+    token = await socket_token(websocket, services.settings.api.ws_auth_timeout_s)
+    if token is None:
+        return
     try:
         await services.store.check_token(conversation_id, token)
     except BotError as exc:
-        await websocket.close(code=4403 if describe(exc)[0] == 403 else 4404, reason=str(exc))
+        await reject(websocket, FORBIDDEN if describe(exc)[0] == 403 else NOT_FOUND, str(exc))
         return
-    await websocket.accept()
     try:
         async with services.broadcaster.subscribe(channel_of(conversation_id)) as events:
             sender = asyncio.create_task(_forward(websocket, events))
