@@ -37,7 +37,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or build_services(settings)
+        # Work a stopped worker left unfinished, in the background: the server answers now.
         await app.state.services.editor.resume_indexing()
+        await app.state.services.escalator.webhooks.resume()
         try:
             yield
         finally:
