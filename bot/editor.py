@@ -36,6 +36,8 @@ MAX_CATEGORY_CHARS = 100
 MAX_TAGS = 20
 MAX_TAG_CHARS = 50
 _POLL_S = 0.05
+# Articles indexed together in one worker-thread call (one embedding batch).
+INDEX_BATCH = 16
 
 
 def check_id(article_id: str) -> str:
@@ -139,7 +141,9 @@ class EditorService:
     """What content editors do to articles; keeps the indexes equal to the published versions.
 
     Index writes are serialized (one at a time per process) so that a publish running in the
-    background and an unpublish never interleave.
+    background and an unpublish never interleave. Published articles wait in one queue (a set
+    of ids, so at most one entry per article) drained by one consumer task per process: a
+    burst of publishes costs one worker thread, never one per article (issue 15).
     """
 
     def __init__(self, store: ArticleStore, kb: KnowledgeBase, config: EditorConfig) -> None:
@@ -147,9 +151,11 @@ class EditorService:
         self._kb = kb
         self._config = config
         # A thread lock, not an asyncio one: the service is shared by event loops (server,
-        # CLI, tests) and the index work itself runs in worker threads.
+        # CLI, tests). It is only ever tried, never waited on in a thread (see `_exclusive`).
         self._index_lock = threading.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._queue_lock = threading.Lock()  # guards the queue and its consumer
+        self._queued: dict[str, None] = {}  # article ids to index, in publish order
+        self._consumer: asyncio.Task[None] | None = None
 
     async def list(
         self,
@@ -223,9 +229,31 @@ class EditorService:
         return len(stuck)
 
     def _schedule_indexing(self, article_id: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._index_published(article_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Queue the article; start the consumer on this event loop unless one runs."""
+        with self._queue_lock:
+            self._queued[article_id] = None
+            if self._consumer is None or self._consumer.done():
+                self._consumer = asyncio.get_running_loop().create_task(self._consume())
+
+    async def _consume(self) -> None:
+        """Index queued articles, a batch at a time, until the queue is empty."""
+        try:
+            while True:
+                with self._queue_lock:
+                    batch = list(self._queued)[:INDEX_BATCH]
+                    for article_id in batch:
+                        del self._queued[article_id]
+                    if not batch:
+                        self._consumer = None
+                        return
+                try:
+                    await self._index_published(batch)
+                except Exception:  # the next batch still runs; these stay pending until a start
+                    log.exception("indexing articles %s failed", ", ".join(batch))
+        finally:
+            with self._queue_lock:
+                if self._consumer is asyncio.current_task():
+                    self._consumer = None
 
     async def unpublish(self, article_id: str, *, author: str) -> StoredArticle:
         """Take the article off the help center; out of the indexes before this returns."""
@@ -326,8 +354,10 @@ class EditorService:
 
     async def aclose(self) -> None:
         """Let background indexing finish."""
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        with self._queue_lock:
+            consumer = self._consumer
+        if consumer is not None:
+            await asyncio.gather(consumer, return_exceptions=True)
 
     async def _sync_file(self, article: Article, known: tuple[str, str] | None) -> Problem | None:
         content = ArticleContent(
@@ -395,16 +425,38 @@ class EditorService:
             await anyio.to_thread.run_sync(self._kb.remove_articles, [article_id])
             return article
 
-    async def _index_published(self, article_id: str) -> None:
-        try:
-            async with self._exclusive():
-                article = await self.store.get(article_id)
-                number = article.published_version
-                if article.status is not ArticleStatus.PUBLISHED or number is None:
-                    return
-                await self.store.set_index_state(article_id, number, IndexState.INDEXING)
+    async def _index_published(self, article_ids: Sequence[str]) -> None:
+        """Index the live versions of these articles in one go; when that fails, one at a
+        time, so that only the article at fault is marked failed."""
+        async with self._exclusive():
+            live: builtins.list[ArticleVersion] = []
+            for article_id in article_ids:
                 try:
-                    live = await self.store.version(article_id, number)
+                    article = await self.store.get(article_id)
+                    number = article.published_version
+                    if article.status is ArticleStatus.PUBLISHED and number is not None:
+                        await self.store.set_index_state(article_id, number, IndexState.INDEXING)
+                        live.append(await self.store.version(article_id, number))
+                except BotError as exc:
+                    log.error("could not start indexing article %r: %s", article_id, exc)
+            if not live:
+                return
+            try:
+                await anyio.to_thread.run_sync(
+                    self._kb.index_articles, [retrieval_article(v) for v in live]
+                )
+                indexed = True
+            except Exception:  # any backend failure: find the article at fault
+                indexed = False
+            for version in live:
+                await self._index_one(version, done=indexed)
+
+    async def _index_one(self, live: ArticleVersion, *, done: bool) -> None:
+        """Index one version (unless `done`), then record the outcome or undo a withdrawn one."""
+        article_id, number = live.article_id, live.version
+        try:
+            if not done:
+                try:
                     await anyio.to_thread.run_sync(
                         self._kb.index_articles, [retrieval_article(live)]
                     )
@@ -414,19 +466,20 @@ class EditorService:
                         article_id, number, IndexState.FAILED, f"indexing failed: {exc}"
                     )
                     return
-                if (await self.store.get(article_id)).status is not ArticleStatus.PUBLISHED:
-                    # Withdrawn (on another worker) while this one was writing: undo it.
-                    await anyio.to_thread.run_sync(self._kb.remove_articles, [article_id])
-                    return
-                await self.store.set_index_state(article_id, number, IndexState.INDEXED)
+            if (await self.store.get(article_id)).status is not ArticleStatus.PUBLISHED:
+                # Withdrawn (on another worker) while this one was writing: undo it.
+                await anyio.to_thread.run_sync(self._kb.remove_articles, [article_id])
+                return
+            await self.store.set_index_state(article_id, number, IndexState.INDEXED)
         except BotError as exc:
             log.error("could not record the index state of article %r: %s", article_id, exc)
 
     @contextlib.asynccontextmanager
     async def _exclusive(self) -> AsyncIterator[None]:
-        # Shielded: a cancellation while waiting must not leave the lock taken.
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(self._index_lock.acquire)
+        # Polled, never waited on in a worker thread: parked threads once took every token of
+        # the thread limiter, and the holder could not get one to finish (issue 15).
+        while not self._index_lock.acquire(blocking=False):
+            await anyio.sleep(_POLL_S)
         try:
             yield
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import datetime as dt
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -75,6 +76,20 @@ class ConversationStore(Protocol):
 
     async def set_mode(self, conversation_id: str, mode: Mode) -> Conversation:
         """Change who answers the conversation."""
+        ...
+
+    async def unanswered(self, since: dt.datetime, limit: int) -> builtins.list[Turn]:
+        """Customer turns stored at or after `since` that end a conversation in bot mode left
+        untouched since (its `updated_at` is the turn's `created_at`): nothing answered them,
+        claimed them or changed the mode (a reply lost in a crash). Oldest first, at most
+        `limit`."""
+        ...
+
+    async def claim(self, conversation_id: str, updated_at: dt.datetime) -> bool:
+        """Mark the conversation as changed now if it still has this `updated_at`.
+
+        True for exactly one of several callers (workers claim a conversation's work this way).
+        """
         ...
 
     async def add_feedback(

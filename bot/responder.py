@@ -12,7 +12,7 @@ import anyio
 from bot import messages
 from bot.composer import Composer
 from bot.confidence import confidence
-from bot.conversation import AnswerKind, Citation, Mode, Role, Turn
+from bot.conversation import AnswerKind, Citation, Conversation, Mode, Role, Turn
 from bot.errors import InvalidInput, LLMError
 from bot.followup import needs_context, standalone_query
 from bot.grounding import GroundingChecker
@@ -28,6 +28,12 @@ from retrieval.types import SearchResult
 
 DEFAULT_LOCALE = "en"
 LOCALES_TTL_S = 60.0
+
+
+def answer_key(turn: Turn) -> str:
+    """The client id of the bot turn answering this customer turn: one answer per message,
+    whichever worker, resend or recovery stores it first."""
+    return f"reply-to:{turn.id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +109,21 @@ class Responder:
             conversation_id, Role.CUSTOMER, cleaned, client_id=client_id
         )
         yield ReplyEvent("customer_turn", turn=turn)
+        async for event in self._respond(conversation, turn):
+            yield event
+
+    async def resume(self, turn: Turn) -> AsyncIterator[ReplyEvent]:
+        """Answer a stored customer turn that has no answer yet (one left by a crash)."""
+        conversation = await self._store.get(turn.conversation_id)
+        async for event in self._respond(conversation, turn):
+            yield event
+
+    async def _respond(self, conversation: Conversation, turn: Turn) -> AsyncIterator[ReplyEvent]:
+        """The answer to `turn`: the stored one when it has one, else a new one (or a handoff)."""
+        conversation_id = conversation.id
         history = await self._store.turns(conversation_id)
-        answered = next((t for t in history if t.seq > turn.seq and t.role is Role.BOT), None)
+        key = answer_key(turn)
+        answered = next((t for t in history if t.client_id == key), None)
         if answered is not None:  # a resent message that was already answered
             yield ReplyEvent("token", text=answered.text)
             yield ReplyEvent("done", turn=answered)
@@ -135,8 +154,7 @@ class Responder:
             confidence=draft.confidence,
             kind=draft.kind.value,
             meta=draft.meta,
-            # One stored answer per message, whichever worker or resend finishes first.
-            client_id=f"reply-to:{turn.id}",
+            client_id=key,
         )
         yield ReplyEvent("done", turn=stored)
         if self._escalator is not None and not draft.meta.get("injection"):

@@ -55,6 +55,13 @@ class AnswerConfig(BaseModel):
     )
     max_message_chars: int = Field(default=4000, ge=1)
     extractive_max_words: int = Field(default=90, ge=20)
+    recovery_window_s: int = Field(
+        default=600,
+        ge=0,
+        le=7 * 86_400,
+        description="At start, answer customer messages that a crash left without a reply "
+        "this many seconds back (0 = off).",
+    )
 
 
 class GroundingConfig(BaseModel):

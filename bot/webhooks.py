@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any
 
 import httpx
 
+from escalation.errors import EscalationError
 from escalation.interfaces import WebhookLog
+from escalation.types import WebhookDelivery
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Supportbot-Signature"
@@ -47,24 +50,74 @@ class WebhookSender:
     def fire(self, event: str, payload: Mapping[str, Any]) -> None:
         """Schedule delivery of `event` to every URL; returns at once."""
         for url in self._urls:
-            task = asyncio.create_task(self._deliver(event, url, dict(payload)))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._deliver(event, url, dict(payload)))
+
+    async def resume(self) -> int:
+        """Resume in the background the deliveries that a stopped worker left pending or
+        retrying (run at start by every worker); returns how many there are."""
+        left = await self._log.unfinished()
+        if left:
+            self._spawn(self._resume(left))
+        return len(left)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _deliver(self, event: str, url: str, payload: dict[str, Any]) -> None:
-        delivery = await self._log.record(event, url, payload)
+        await self._attempts_from(await self._log.record(event, url, payload), 1)
+
+    def _quiet_s(self, attempts: int) -> float:
+        """The longest a live sender leaves a delivery with `attempts` unwritten: the backoff
+        before its next attempt plus that attempt (each httpx phase may take the timeout)."""
+        backoff = self._backoff * 2 ** (attempts - 1) if attempts else 0.0
+        return backoff + 4 * self._timeout + 1.0
+
+    async def _resume(self, left: Sequence[WebhookDelivery]) -> None:
+        """Take over each delivery once it has been quiet longer than a live sender can be;
+        the claim makes one worker of several the one that sends it."""
+        waiting = {d.id: d for d in left}
+        try:
+            while waiting:
+                now = dt.datetime.now(dt.UTC)
+                for delivery in list(waiting.values()):
+                    quiet = dt.timedelta(seconds=self._quiet_s(delivery.attempts))
+                    if now >= delivery.updated_at + quiet and await self._log.claim(
+                        delivery.id, delivery.updated_at
+                    ):
+                        del waiting[delivery.id]
+                        self._spawn(self._attempts_from(delivery, delivery.attempts + 1))
+                if not waiting:
+                    return
+                await asyncio.sleep(1.0)
+                # Refreshed: finished ones drop out, ones a live sender wrote wait again.
+                current = {d.id: d for d in await self._log.unfinished()}
+                waiting = {i: current[i] for i in waiting if i in current}
+        except EscalationError as exc:
+            log.error("resuming webhook deliveries stopped: %s", exc)
+
+    async def _attempts_from(self, delivery: WebhookDelivery, first: int) -> None:
+        """Send `delivery`, as attempt `first` onwards; the log records each outcome."""
+        url = delivery.url
+        if url not in self._urls:
+            error = "the URL is no longer in escalation.webhook_urls"
+            await self._log.mark(delivery.id, status="failed", attempts=first - 1, error=error)
+            return
         body = json.dumps(
-            {"event": event, "delivery": delivery.id, "data": payload}, ensure_ascii=False
+            {"event": delivery.event, "delivery": delivery.id, "data": dict(delivery.payload)},
+            ensure_ascii=False,
         ).encode()
         headers = {
             "Content-Type": "application/json",
-            "X-Supportbot-Event": event,
+            "X-Supportbot-Event": delivery.event,
             "X-Supportbot-Delivery": str(delivery.id),
             SIGNATURE_HEADER: sign(self._secret, body),
         }
         error = ""
+        last = max(self._attempts, first)
         async with httpx.AsyncClient(timeout=self._timeout) as client:
-            for attempt in range(1, self._attempts + 1):
+            for attempt in range(first, last + 1):
                 try:
                     response = await client.post(url, content=body, headers=headers)
                     if response.status_code < 300:
@@ -75,7 +128,7 @@ class WebhookSender:
                     error = f"HTTP {response.status_code}"
                 except httpx.HTTPError as exc:
                     error = f"{type(exc).__name__}: {exc}"
-                final = attempt == self._attempts
+                final = attempt == last
                 await self._log.mark(
                     delivery.id,
                     status="failed" if final else "retrying",
@@ -85,7 +138,7 @@ class WebhookSender:
                 if not final:
                     await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
         log.warning(
-            "webhook %s to %s failed after %d attempts: %s", event, url, self._attempts, error
+            "webhook %s to %s failed after %d attempts: %s", delivery.event, url, last, error
         )
 
     async def drain(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -129,4 +130,15 @@ class WebhookLog(Protocol):
 
     async def recent(self, limit: int = 100) -> builtins.list[WebhookDelivery]:
         """Newest first."""
+        ...
+
+    async def unfinished(self, limit: int = 1000) -> builtins.list[WebhookDelivery]:
+        """Deliveries still `pending` or `retrying`, oldest first."""
+        ...
+
+    async def claim(self, delivery_id: int, updated_at: dt.datetime) -> bool:
+        """Mark an unfinished delivery as updated now if it still has this `updated_at`.
+
+        True for exactly one of several callers: the worker that resumes the delivery.
+        """
         ...

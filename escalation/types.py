@@ -145,4 +145,5 @@ class WebhookDelivery:
     attempts: int
     last_error: str
     created_at: dt.datetime
+    updated_at: dt.datetime
     payload: Mapping[str, Any] = field(default_factory=dict)

@@ -50,6 +50,7 @@ const STRINGS = {
     tooLong: 'the message is too long',
     empty: 'the message is empty',
     tooFast: 'You’re sending messages quickly; we’ll send this in {s} s.',
+    replyFailed: 'We couldn’t answer your last message. Please send it again, or ask for a person.',
     failed: 'something went wrong',
   },
   es: {
@@ -102,6 +103,7 @@ const STRINGS = {
     tooLong: 'el mensaje es demasiado largo',
     empty: 'el mensaje está vacío',
     tooFast: 'Estás enviando mensajes muy rápido; enviaremos este en {s} s.',
+    replyFailed: 'No pudimos responder a tu último mensaje. Envíalo de nuevo o pide hablar con una persona.',
     failed: 'algo salió mal',
   },
 };

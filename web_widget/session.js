@@ -2,7 +2,9 @@
  * One customer's chat with the server, without any DOM: the conversation (created on first use,
  * restored from storage, forgotten when it expires), the outbox (messages sent in order; one
  * that was not acknowledged is resent with the same client_id, which the server dedupes), live
- * events (the SSE reply stream, and the WebSocket for everything else) and the mode.
+ * events (the SSE reply stream, and the WebSocket for everything else) and the mode. A message
+ * whose reply stream ended without its answer (the connection broke, the server stopped) is resent
+ * too, a few times with backoff: the server answers it then, or replays the answer it stored.
  *
  * It reports through emit(type, payload):
  *   turn {turn, fresh}       a stored turn to show (fresh: arrived live, not from history)
@@ -21,6 +23,14 @@ import { backoffDelay, createLiveSocket } from './socket.js';
 
 const SESSION_KEY = 'session';
 const LIVE_MODES = new Set(['waiting', 'agent']);
+const ANSWER_RETRIES = 5; // resends of a delivered message whose answer did not arrive
+
+/** The reply stream of a delivered message ended without the answer. */
+class NoAnswer extends ApiError {
+  constructor() {
+    super(0, 'no_answer', 'the answer did not arrive');
+  }
+}
 
 /** A session; `customer` is {name?, email?, plan?}, `page` the host page URL. */
 export function createSession({
@@ -45,7 +55,7 @@ export function createSession({
   let syncTimer = null;
   let streaming = null; // AbortController of the reply stream in flight
   let draft = null;
-  const outbox = []; // {clientId, text, turn?, renewed?}
+  const outbox = []; // {clientId, text, turn?, renewed?, answerRetries?}
   const seen = new Set();
   const down = { send: false, live: false, sync: false };
 
@@ -159,8 +169,7 @@ export function createSession({
         announceMode();
         break;
       case 'error':
-        if (item) emit('notice', { key: 'replyFailed' });
-        break;
+        break; // a reply stream's error: its message is resent (see pump); a socket's: nothing to do
       default:
         break; // pong, and event types newer than this widget
     }
@@ -274,16 +283,17 @@ export function createSession({
       emit('typing', false);
       if (!replied) setDraft(null);
     }
-    // No reply: a handoff or an error; the history says what happened.
-    if (!replied) scheduleSync();
+    if (replied) return;
+    if (mode === 'bot') throw new NoAnswer();
+    scheduleSync(); // handed to a person: the history says what happened
   }
 
   function retryLater(item, error) {
     const delay =
       error.status === 429 && error.retryAfterS ? error.retryAfterS * 1000 : backoffDelay(attempt++);
     if (error.status === 429) emit('notice', { key: 'tooFast', vars: { s: Math.ceil(delay / 1000) } });
-    else setDown('send', true);
-    emit('retrying', { clientId: item.clientId });
+    else if (!(error instanceof NoAnswer)) setDown('send', true);
+    if (!item.turn) emit('retrying', { clientId: item.clientId });
     retryTimer = timers.setTimeout(() => {
       retryTimer = null;
       pump();
@@ -307,9 +317,15 @@ export function createSession({
           if (!(error instanceof ApiError)) throw error;
           if (outbox[0] !== item) return; // reset() dropped it meanwhile
           if (item.turn) {
-            // Delivered; the connection broke during the answer, which the server still stores.
+            // Delivered, but its answer did not arrive: resend it (same client_id), a few times.
+            item.answerRetries = (item.answerRetries ?? 0) + 1;
+            if (error.transient && mode === 'bot' && item.answerRetries <= ANSWER_RETRIES) {
+              retryLater(item, error);
+              return;
+            }
             outbox.shift();
             setDown('send', false);
+            if (mode === 'bot') emit('notice', { key: 'replyFailed' });
             scheduleSync();
           } else if ((error.status === 403 || error.status === 404) && !item.renewed) {
             item.renewed = true; // the conversation expired on the server: start a new one

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from bot.api import errors
 from bot.api.log_redaction import install_log_redaction
 from bot.api.metrics import Metrics
+from bot.api.recovery import answer_unanswered
 from bot.api.routes import (
     agent,
     analytics,
@@ -39,10 +41,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or build_services(settings)
+        # Work a stopped worker left unfinished, in the background: the server answers now.
         await app.state.services.editor.resume_indexing()
+        await app.state.services.escalator.webhooks.resume()
+        recovery = asyncio.create_task(answer_unanswered(app.state.services, app.state.metrics))
         try:
             yield
         finally:
+            recovery.cancel()
+            await asyncio.gather(recovery, return_exceptions=True)
             if owned:
                 await app.state.services.aclose()
 

@@ -91,6 +91,15 @@ class SqlConversationStore:
         """Change who answers the conversation."""
         return await anyio.to_thread.run_sync(self._set_mode, conversation_id, mode)
 
+    async def unanswered(self, since: dt.datetime, limit: int) -> list[Turn]:
+        """Customer turns since `since` that end a conversation in bot mode left untouched
+        since, oldest first."""
+        return await anyio.to_thread.run_sync(self._unanswered, since, limit)
+
+    async def claim(self, conversation_id: str, updated_at: dt.datetime) -> bool:
+        """Mark the conversation changed now if it still has `updated_at`; True for one caller."""
+        return await anyio.to_thread.run_sync(self._claim, conversation_id, updated_at)
+
     async def add_feedback(
         self, conversation_id: str, turn_id: int, rating: int, comment: str
     ) -> None:
@@ -256,6 +265,45 @@ class SqlConversationStore:
         if row is None:
             raise NotFound(f"no conversation {conversation_id!r}")
         return _conversation(row)
+
+    def _unanswered(self, since: dt.datetime, limit: int) -> list[Turn]:
+        with transaction(self._engine) as conn:
+            rows = (
+                conn.execute(
+                    sa.select(turns)
+                    .join(
+                        conversations,
+                        sa.and_(
+                            conversations.c.id == turns.c.conversation_id,
+                            conversations.c.last_seq == turns.c.seq,
+                        ),
+                    )
+                    .where(
+                        conversations.c.mode == Mode.BOT.value,
+                        # Untouched since the message: not claimed, no mode change in between.
+                        conversations.c.updated_at == turns.c.created_at,
+                        turns.c.role == Role.CUSTOMER.value,
+                        turns.c.created_at >= since,
+                    )
+                    .order_by(turns.c.created_at, turns.c.id)
+                    .limit(max(limit, 0))
+                )
+                .mappings()
+                .all()
+            )
+        return [_turn(row) for row in rows]
+
+    def _claim(self, conversation_id: str, updated_at: dt.datetime) -> bool:
+        with transaction(self._engine) as conn:
+            claimed = conn.execute(
+                sa.update(conversations)
+                .where(
+                    conversations.c.id == conversation_id,
+                    conversations.c.updated_at == updated_at,
+                )
+                .values(updated_at=_now())
+            ).rowcount
+        return bool(claimed == 1)
 
     def _add_feedback(self, conversation_id: str, turn_id: int, rating: int, comment: str) -> None:
         with transaction(self._engine) as conn:

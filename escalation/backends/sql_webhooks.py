@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +15,8 @@ from escalation.errors import EscalationError
 from escalation.types import WebhookDelivery
 
 PENDING = "pending"
-STATUSES = frozenset({PENDING, "retrying", "delivered", "failed"})
+UNFINISHED = (PENDING, "retrying")
+STATUSES = frozenset({*UNFINISHED, "delivered", "failed"})
 
 
 class SqlWebhookLog:
@@ -42,6 +44,14 @@ class SqlWebhookLog:
     async def recent(self, limit: int = 100) -> list[WebhookDelivery]:
         """The latest `limit` deliveries, newest first."""
         return await anyio.to_thread.run_sync(self._recent, limit)
+
+    async def unfinished(self, limit: int = 1000) -> list[WebhookDelivery]:
+        """Deliveries still pending or retrying, oldest first."""
+        return await anyio.to_thread.run_sync(self._unfinished, limit)
+
+    async def claim(self, delivery_id: int, updated_at: dt.datetime) -> bool:
+        """Mark an unfinished delivery updated now if it still has `updated_at`; True for one."""
+        return await anyio.to_thread.run_sync(self._claim, delivery_id, updated_at)
 
     async def aclose(self) -> None:
         """Release connections."""
@@ -96,6 +106,35 @@ class SqlWebhookLog:
             )
         return [_delivery(row) for row in rows]
 
+    def _unfinished(self, limit: int) -> list[WebhookDelivery]:
+        deliveries = self._deliveries
+        with transaction(self._engine) as conn:
+            rows = (
+                conn.execute(
+                    sa.select(deliveries)
+                    .where(deliveries.c.status.in_(UNFINISHED))
+                    .order_by(deliveries.c.created_at, deliveries.c.id)
+                    .limit(max(limit, 0))
+                )
+                .mappings()
+                .all()
+            )
+        return [_delivery(row) for row in rows]
+
+    def _claim(self, delivery_id: int, updated_at: dt.datetime) -> bool:
+        deliveries = self._deliveries
+        with transaction(self._engine) as conn:
+            claimed = conn.execute(
+                sa.update(deliveries)
+                .where(
+                    deliveries.c.id == delivery_id,
+                    deliveries.c.status.in_(UNFINISHED),
+                    deliveries.c.updated_at == updated_at,
+                )
+                .values(updated_at=now())
+            ).rowcount
+        return bool(claimed == 1)
+
 
 def _delivery(row: RowMapping) -> WebhookDelivery:
     return WebhookDelivery(
@@ -106,5 +145,6 @@ def _delivery(row: RowMapping) -> WebhookDelivery:
         attempts=row["attempts"],
         last_error=row["last_error"],
         created_at=row["created_at"],
+        updated_at=row["updated_at"],
         payload=row["payload"],
     )

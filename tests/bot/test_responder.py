@@ -175,3 +175,40 @@ def test_a_message_resent_while_it_is_answered_gets_one_stored_answer(
         anyio.run(services.aclose)
     assert [t.role for t in stored] == [Role.CUSTOMER, Role.BOT]
     assert [t.id for t in done] == [stored[1].id, stored[1].id]
+
+
+def test_a_message_resent_after_a_newer_one_gets_its_own_answer(
+    index_dir: Path, embedder: Embedder
+) -> None:
+    """A crash stored "refunds" without its answer; "reset link" was then answered. The widget
+    resends "refunds": it gets an answer about refunds, not the later answer about the link."""
+    services = services_with(None, index_dir, embedder)
+
+    async def run() -> tuple[list[Turn], list[Turn]]:
+        conversation, _ = await services.store.create_conversation(
+            Customer(id=""), channel=Channel.WIDGET, locale="en"
+        )
+        await services.store.append(
+            conversation.id, Role.CUSTOMER, "how long do refunds take?", client_id="m1"
+        )
+        done: list[Turn] = []
+        for text, client_id in (
+            ("how long is the password reset link valid?", "m2"),
+            ("how long do refunds take?", "m1"),
+            ("how long do refunds take?", "m1"),  # once more: now it replays that answer
+        ):
+            async for event in services.responder.reply(conversation.id, text, client_id=client_id):
+                if event.type == "done" and event.turn is not None:
+                    done.append(event.turn)
+        return done, await services.store.turns(conversation.id)
+
+    try:
+        done, stored = anyio.run(run)
+    finally:
+        anyio.run(services.aclose)
+    refunds, link = stored[0], stored[1]
+    assert [t.role for t in stored] == [Role.CUSTOMER, Role.CUSTOMER, Role.BOT, Role.BOT]
+    assert done[0].client_id == f"reply-to:{link.id}" and "30 minutes" in done[0].text
+    assert done[1].client_id == f"reply-to:{refunds.id}"
+    assert [c.article_id for c in done[1].citations] == ["refund-timing"]
+    assert done[2] == done[1] == stored[3]

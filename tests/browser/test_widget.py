@@ -8,6 +8,7 @@ WebSocket to cover the rarer states (survey, offline form, handoff errors) quick
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -19,6 +20,8 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Request, Route, WebSocketRoute, expect
 
+from bot.api.schemas import TurnOut
+from bot.conversation import Role, Turn
 from tests.browser.conftest import Live, Tab, Widget, embed_tag
 
 pytestmark = pytest.mark.browser
@@ -320,6 +323,49 @@ def test_lost_response_is_resent_with_the_same_client_id(tab: Tab, live: Live) -
     assert len(sent) == 2 and sent[0] == sent[1]
     assert [t["role"] for t in history(live, widget)["turns"]] == ["customer", "bot"]
     expect(widget.customer_messages).to_have_count(1)
+
+
+def test_a_message_left_unanswered_by_a_crash_is_resent_and_answered(tab: Tab, live: Live) -> None:
+    """The server stored and acknowledged the message, then stopped before answering: the
+    stream ends with no answer. The widget resends it (same client_id) and gets its answer."""
+    sent: list[str] = []
+    page = tab.page
+
+    def crash_after_acknowledging(route: Route, request: Request) -> None:
+        message = json.loads(request.post_data or "{}")
+        sent.append(message["client_id"])
+        if len(sent) > 1:
+            route.continue_()
+            return
+        conversation_id = request.url.split("/conversations/")[1].split("/")[0]
+        stored: list[Turn] = []
+        append = functools.partial(
+            live.services.store.append,
+            conversation_id,
+            Role.CUSTOMER,
+            message["text"],
+            client_id=message["client_id"],
+        )
+        # Playwright's sync API runs an event loop in this thread: store from another.
+        worker = threading.Thread(target=lambda: stored.append(anyio.run(append)))
+        worker.start()
+        worker.join()
+        turn = TurnOut.of(stored[0]).model_dump_json()
+        route.fulfill(
+            status=200,
+            headers={"Content-Type": "text/event-stream"},
+            body=f'event: message\ndata: {{"turn": {turn}}}\n\n',
+        )
+
+    page.route("**/messages/stream", crash_after_acknowledging)
+    page.route_web_socket("**/ws/conversations/**", lambda socket: None)
+    widget = demo(tab, live).open()
+    answer = widget.ask(RESET_QUESTION)
+    expect(answer).to_contain_text("30 minutes")
+    assert len(sent) == 2 and sent[0] == sent[1]
+    assert [t["role"] for t in history(live, widget)["turns"]] == ["customer", "bot"]
+    expect(widget.customer_messages).to_have_count(1)
+    expect(widget.customer_messages.last).not_to_have_attribute("data-state", "retrying")
 
 
 class AgentDesk:

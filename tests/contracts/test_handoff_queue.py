@@ -317,3 +317,26 @@ async def test_webhook_log(engine: Engine) -> None:
         await log.mark(first.id, status="done", attempts=1, error="")
     with pytest.raises(EscalationError, match="no webhook delivery 999999"):
         await log.mark(999_999, status="failed", attempts=1, error="")
+
+
+async def test_unfinished_deliveries_are_claimed_by_one_worker(engine: Engine) -> None:
+    log = SqlWebhookLog(engine, escalation_tables)
+    pending = await log.record("escalation", "https://hooks.example/a", {"n": 1})
+    retrying = await log.record("escalation", "https://hooks.example/a", {"n": 2})
+    await log.mark(retrying.id, status="retrying", attempts=1, error="HTTP 503")
+    done = await log.record("escalation", "https://hooks.example/a", {"n": 3})
+    await log.mark(done.id, status="delivered", attempts=1, error="")
+    unfinished = await log.unfinished()
+    assert [(d.id, d.status, d.attempts) for d in unfinished] == [
+        (pending.id, "pending", 0),
+        (retrying.id, "retrying", 1),
+    ]
+    assert unfinished[0].updated_at == pending.updated_at
+    assert unfinished[1].updated_at > retrying.updated_at
+
+    seen = unfinished[1]
+    won = await asyncio.gather(*(log.claim(seen.id, seen.updated_at) for _ in range(5)))
+    assert sorted(won) == [False] * 4 + [True]
+    assert not await log.claim(seen.id, seen.updated_at)
+    finished = (await log.recent())[0]
+    assert not await log.claim(finished.id, finished.updated_at)  # delivered: nothing to resume

@@ -58,9 +58,9 @@ def launch(command: Sequence[str], log: Path, env: Mapping[str, str], port: int)
     return Server(process, port, log)
 
 
-def wait_ready(server: Server, path: str) -> None:
+def wait_ready(server: Server, path: str, within_s: float = WAIT_S) -> None:
     """Poll `path` until it answers 200; RuntimeError if the process dies or takes too long."""
-    deadline = time.monotonic() + WAIT_S
+    deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(
@@ -74,7 +74,7 @@ def wait_ready(server: Server, path: str) -> None:
             pass
         time.sleep(0.2)
     raise RuntimeError(
-        f"{server.process.args!r} not ready within {WAIT_S} s:\n" + server.log_tail()
+        f"{server.process.args!r} not ready within {within_s:.0f} s:\n" + server.log_tail()
     )
 
 

@@ -193,3 +193,64 @@ test('restore shows the saved conversation history as not fresh', async () => {
   assert.deepEqual(types(events, ['turn']).map(([, p]) => [p.turn.id, p.fresh]), [[1, false], [2, false]]);
   assert.equal(session.conversationId, 'c1');
 });
+
+test('a delivered message whose answer did not arrive is resent with the same client_id', async () => {
+  fakeStorage.items.clear();
+  let broken = 1;
+  const { session, calls, events, timers } = harness({
+    async stream(message, onEvent) {
+      onEvent({ type: 'message', turn: turn(1, 'customer', message.text) }); // stored each time
+      if (broken-- > 0) throw new ApiError(0, 'network', 'network error'); // the server stopped
+      onEvent({ type: 'reply', turn: turn(2, 'bot', 'Refunds take 5-10 days.') });
+    },
+  });
+  const clientId = session.send('how long do refunds take?');
+  await flush();
+  await timers.runAll();
+  const sent = calls.filter(([name]) => name === 'stream').map(([, message]) => message.client_id);
+  assert.deepEqual(sent, [clientId, clientId]);
+  assert.deepEqual(
+    types(events, ['sent', 'turn', 'retrying', 'failed', 'notice']).map(([type, p]) => [type, p.turn?.id ?? p]),
+    [
+      ['sent', 1],
+      ['turn', 2],
+    ],
+  );
+});
+
+test('a stream that ends without an answer is resent a few times, then the customer is told', async () => {
+  fakeStorage.items.clear();
+  const { session, calls, events, timers } = harness({
+    async stream(message, onEvent) {
+      onEvent({ type: 'message', turn: turn(1, 'customer', message.text) });
+      if (message.text === 'next') onEvent({ type: 'reply', turn: turn(3, 'bot', 'ok') });
+      else onEvent({ type: 'error', error_code: 'internal', detail: 'the reply failed on our side' });
+    },
+  });
+  const clientId = session.send('hello?');
+  session.send('next');
+  await flush();
+  await timers.runAll();
+  const sent = calls.filter(([name]) => name === 'stream').map(([, message]) => message.text);
+  assert.deepEqual(sent, [...Array(6).fill('hello?'), 'next']); // the first try and 5 resends
+  const delays = timers.queue.map((timer) => timer.ms).filter((ms) => ms !== 1500);
+  assert.equal(delays.length, 5);
+  assert.ok(delays.every((ms, n) => ms > 0 && ms <= 30000 && (n === 0 || ms >= delays[n - 1] / 2)));
+  assert.deepEqual(types(events, ['notice']), [['notice', { key: 'replyFailed' }]]);
+  assert.deepEqual(types(events, ['sent']).map(([, p]) => p.clientId)[0], clientId);
+  assert.equal(types(events, ['retrying', 'failed']).length, 0);
+});
+
+test('a stream that ends in a handoff is not resent', async () => {
+  fakeStorage.items.clear();
+  const { session, calls, timers } = harness({
+    async stream(message, onEvent) {
+      onEvent({ type: 'message', turn: turn(1, 'customer', message.text) });
+      onEvent({ type: 'handoff', mode: 'waiting', wait_message: 'A person will join soon.' });
+    },
+  });
+  session.send('I want a person');
+  await flush();
+  await timers.runAll();
+  assert.equal(calls.filter(([name]) => name === 'stream').length, 1);
+});

@@ -31,6 +31,7 @@ from bot.api.socket_auth import FORBIDDEN, NOT_FOUND, reject, socket_token
 from bot.conversation import Channel, Customer, Mode, Role, Turn
 from bot.errors import BotError, InvalidInput
 from bot.realtime import Event
+from bot.responder import ReplyEvent
 from bot.wiring import Services
 from escalation.errors import EscalationError
 
@@ -63,14 +64,24 @@ def start_reply(
 ) -> asyncio.Queue[Outcome]:
     """Run the responder in a task that outlives the request; events go to a queue and to
     the conversation's live channel. The reply is stored even if the client disconnects."""
+    replies = services.responder.reply(conversation_id, message.text, client_id=message.client_id)
+    return relay(services, metrics, conversation_id, replies)
+
+
+def relay(
+    services: Services,
+    metrics: Metrics,
+    conversation_id: str,
+    replies: AsyncIterator[ReplyEvent],
+) -> asyncio.Queue[Outcome]:
+    """Run `replies` in a task that outlives the request; events go to a queue and to the
+    conversation's live channel."""
     queue: asyncio.Queue[Outcome] = asyncio.Queue()
     channel = channel_of(conversation_id)
 
     async def run() -> None:
         try:
-            async for event in services.responder.reply(
-                conversation_id, message.text, client_id=message.client_id
-            ):
+            async for event in replies:
                 if event.type == "token":
                     payload: Event = {"type": "token", "text": event.text}
                 elif event.type == "handoff":

@@ -1,0 +1,44 @@
+"""At start: answer the customer messages that a crash left without a reply (issue 15)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from bot.api.metrics import Metrics
+from bot.api.routes.chat import relay
+from bot.errors import BotError
+from bot.wiring import Services
+
+log = logging.getLogger(__name__)
+MAX_RECOVERED = 1_000  # per start; older ones wait for the next start or the customer's resend
+
+
+async def answer_unanswered(services: Services, metrics: Metrics) -> int:
+    """Answer (or hand to a person) each recent customer message that ends its conversation
+    with no reply; returns how many this worker answered.
+
+    Several workers may start at once: each message is claimed by one of them, and a resend
+    racing with the recovery stores one answer (the answer's key is the message's).
+    """
+    window = services.settings.answer.recovery_window_s
+    if not window:
+        return 0
+    store = services.store
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=window)
+    answered = 0
+    try:
+        for turn in await store.unanswered(since, MAX_RECOVERED):
+            # Unchanged since the message was stored: this worker is the one to answer it.
+            if not await store.claim(turn.conversation_id, turn.created_at):
+                continue  # another worker took it, or the conversation moved on
+            queue = relay(services, metrics, turn.conversation_id, services.responder.resume(turn))
+            while (outcome := await queue.get()) is not None:
+                if isinstance(outcome, Exception):
+                    log.warning("could not answer message %d after a restart: %s", turn.id, outcome)
+            answered += 1
+    except BotError as exc:
+        log.error("answering the messages left without a reply stopped: %s", exc)
+    if answered:
+        log.warning("answered %d customer message(s) left without a reply by a stop", answered)
+    return answered

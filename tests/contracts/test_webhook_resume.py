@@ -1,0 +1,105 @@
+"""Webhook deliveries a stopped worker left pending or retrying are resumed at start, once,
+by one of the workers starting together (issue 15); SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import anyio
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bot.backends.sql_schema import escalation_tables
+from bot.webhooks import SIGNATURE_HEADER, WebhookSender, sign
+from escalation.backends.sql_webhooks import SqlWebhookLog
+
+pytestmark = pytest.mark.anyio
+
+SECRET = "whsec-test"
+
+
+class Receiver:
+    """Records each POST's delivery id and body; answers 200."""
+
+    def __init__(self) -> None:
+        self.got: list[tuple[str, bytes, str]] = []
+        received = self.got
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                delivery = self.headers.get("X-Supportbot-Delivery", "")
+                received.append((delivery, body, self.headers.get(SIGNATURE_HEADER, "")))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
+    thread.start()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+def worker(log: SqlWebhookLog, urls: list[str]) -> WebhookSender:
+    # A 0.5 s timeout: a live sender is silent at most ~3 s, so the test waits that long.
+    return WebhookSender(urls, SECRET, log, attempts=3, backoff_s=0.05, timeout_s=0.5)
+
+
+async def test_two_workers_resume_each_unfinished_delivery_once(
+    engine: Engine, receiver: Receiver
+) -> None:
+    log = SqlWebhookLog(engine, escalation_tables)
+    abandoned = await log.record("escalation", receiver.url, {"ticket": "t1"})
+    retrying = await log.record("escalation", receiver.url, {"ticket": "t2"})
+    await log.mark(retrying.id, status="retrying", attempts=1, error="HTTP 503")
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    table = escalation_tables.webhook_deliveries
+    with engine.begin() as conn:  # the worker that wrote these stopped an hour ago
+        conn.execute(
+            sa.update(table)
+            .where(table.c.id.in_([abandoned.id, retrying.id]))
+            .values(updated_at=long_ago)
+        )
+    # Written just now by a worker that stopped at once: resumed once it is quiet too long.
+    recent = await log.record("escalation", receiver.url, {"ticket": "t3"})
+    gone = await log.record("escalation", "https://removed.example/hook", {"ticket": "t4"})
+    delivered = await log.record("escalation", receiver.url, {"ticket": "t5"})
+    await log.mark(delivered.id, status="delivered", attempts=1, error="")
+
+    workers = [worker(log, [receiver.url]), worker(log, [receiver.url])]
+    counts = [await w.resume() for w in workers]
+    assert counts == [4, 4]
+    deadline = time.monotonic() + 60
+    while any(d.status in ("pending", "retrying") for d in await log.recent()):
+        assert time.monotonic() < deadline, await log.recent()
+        await anyio.sleep(0.2)
+    for w in workers:
+        await w.drain()
+
+    got = sorted(int(delivery) for delivery, _, _ in receiver.got)
+    assert got == sorted([abandoned.id, retrying.id, recent.id])
+    for _, body, signature in receiver.got:
+        assert signature == sign(SECRET, body)
+    final = {d.id: (d.status, d.attempts) for d in await log.recent()}
+    assert final[abandoned.id] == ("delivered", 1)
+    assert final[retrying.id] == ("delivered", 2)
+    assert final[recent.id] == ("delivered", 1)
+    assert final[gone.id] == ("failed", 0)
+    assert final[delivered.id] == ("delivered", 1)
