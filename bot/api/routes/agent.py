@@ -19,41 +19,26 @@ from bot.api.agent_schemas import (
     TicketOut,
     TransferIn,
 )
-from bot.api.deps import ServicesDep, limit_ip
+from bot.api.deps import (
+    AGENT_ROLES,
+    AdminDep,
+    AgentDep,
+    ServicesDep,
+    StaffDep,
+    limit_ip,
+    staff_for_token,
+)
 from bot.api.schemas import TurnOut
 from bot.conversation import Mode, Role
 from bot.errors import Forbidden
 from bot.handoff import QUEUE_CHANNEL, conversation_channel, ticket_payload
 from bot.wiring import Services
 from escalation.errors import AuthError
-from escalation.types import Agent, AgentRole, Ticket, TicketStatus
+from escalation.types import Agent, Ticket, TicketStatus
 
 router = APIRouter(prefix="/api/agent", tags=["agents"], dependencies=[Depends(limit_ip)])
 ws_router = APIRouter(tags=["agents"])
 SESSION_TTL_S = 12 * 3600
-
-
-async def current_agent(
-    services: ServicesDep, authorization: Annotated[str | None, Header()] = None
-) -> Agent:
-    """The logged-in agent (session token as `Authorization: Bearer <token>`)."""
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise AuthError("log in first: send 'Authorization: Bearer <session token>'")
-    return await services.escalator.agents.agent_for_session(authorization[7:].strip())
-
-
-AgentDep = Annotated[Agent, Depends(current_agent)]
-
-
-def require_role(*roles: AgentRole) -> Any:
-    """A dependency that admits only agents with one of `roles`."""
-
-    async def check(agent: AgentDep) -> Agent:
-        if agent.role not in roles:
-            raise Forbidden(f"this needs the {' or '.join(r.value for r in roles)} role")
-        return agent
-
-    return Depends(check)
 
 
 async def _broadcast(services: Services, ticket: Ticket, event: dict[str, Any]) -> None:
@@ -74,7 +59,7 @@ async def login(body: LoginIn, services: ServicesDep) -> LoginOut:
 
 @router.post("/logout", status_code=204)
 async def logout(
-    services: ServicesDep, agent: AgentDep, authorization: Annotated[str, Header()]
+    services: ServicesDep, agent: StaffDep, authorization: Annotated[str, Header()]
 ) -> Response:
     """End this session."""
     await services.escalator.agents.close_session(authorization[7:].strip())
@@ -82,7 +67,7 @@ async def logout(
 
 
 @router.get("/me", response_model=AgentOut)
-async def me(agent: AgentDep) -> AgentOut:
+async def me(agent: StaffDep) -> AgentOut:
     """The logged-in agent."""
     return AgentOut.of(agent, online=True)
 
@@ -227,8 +212,8 @@ async def hand_back(ticket_id: str, services: ServicesDep, agent: AgentDep) -> T
     return TicketOut.of(ticket)
 
 
-@router.get("/webhooks", dependencies=[require_role(AgentRole.ADMIN)])
-async def webhook_deliveries(services: ServicesDep) -> list[dict[str, Any]]:
+@router.get("/webhooks")
+async def webhook_deliveries(services: ServicesDep, admin: AdminDep) -> list[dict[str, Any]]:
     """Recent webhook deliveries with status and last error (admins)."""
     return [
         {
@@ -252,9 +237,9 @@ async def agent_events(websocket: WebSocket, token: Annotated[str, Query()]) -> 
     """
     services: Services = websocket.app.state.services
     try:
-        await services.escalator.agents.agent_for_session(token)
-    except AuthError as exc:
-        await websocket.close(code=4401, reason=str(exc))
+        await staff_for_token(services, token, AGENT_ROLES)
+    except (AuthError, Forbidden) as exc:
+        await websocket.close(code=4401 if isinstance(exc, AuthError) else 4403, reason=str(exc))
         return
     await websocket.accept()
     tasks = [asyncio.create_task(_follow(websocket, services, QUEUE_CHANNEL, None))]
