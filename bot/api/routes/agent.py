@@ -29,23 +29,17 @@ from bot.api.deps import (
     staff_for_token,
 )
 from bot.api.schemas import TurnOut
-from bot.conversation import Mode, Role
+from bot.conversation import Role
 from bot.errors import Forbidden
-from bot.handoff import QUEUE_CHANNEL, conversation_channel, ticket_payload
+from bot.handoff import QUEUE_CHANNEL, conversation_channel
+from bot.ticket_desk import agent_label
 from bot.wiring import Services
 from escalation.errors import AuthError
-from escalation.types import Agent, Ticket, TicketStatus
+from escalation.types import TicketStatus
 
 router = APIRouter(prefix="/api/agent", tags=["agents"], dependencies=[Depends(limit_ip)])
 ws_router = APIRouter(tags=["agents"])
 SESSION_TTL_S = 12 * 3600
-
-
-async def _broadcast(services: Services, ticket: Ticket, event: dict[str, Any]) -> None:
-    await services.broadcaster.publish(conversation_channel(ticket.conversation_id), event)
-    await services.broadcaster.publish(
-        QUEUE_CHANNEL, {"type": "ticket", "ticket_id": ticket.id, "status": ticket.status.value}
-    )
 
 
 @router.post("/login", response_model=LoginOut)
@@ -133,42 +127,17 @@ async def ticket_detail(ticket_id: str, services: ServicesDep, agent: AgentDep) 
 @router.post("/tickets/{ticket_id}/claim", response_model=TicketOut)
 async def claim(ticket_id: str, services: ServicesDep, agent: AgentDep) -> TicketOut:
     """Take the chat; exactly one of several agents claiming at once wins (others get 409)."""
-    ticket = await services.escalator.queue.claim(ticket_id, agent.id)
-    await services.store.set_mode(ticket.conversation_id, Mode.AGENT)
-    await _broadcast(
-        services,
-        ticket,
-        {"type": "agent_joined", "agent": {"name": agent.display_name or agent.name}},
-    )
-    services.escalator.webhooks.fire("claim", ticket_payload(ticket))
-    return TicketOut.of(ticket)
-
-
-async def _held(services: Services, ticket_id: str, agent: Agent) -> Ticket:
-    ticket = await services.escalator.queue.get(ticket_id)
-    if ticket.status is not TicketStatus.CLAIMED or ticket.agent_id != agent.id:
-        raise Forbidden("claim the ticket before replying, transferring or resolving it")
-    return ticket
+    return TicketOut.of(await services.desk.claim(ticket_id, agent))
 
 
 @router.post("/tickets/{ticket_id}/messages", response_model=TurnOut)
 async def reply(ticket_id: str, body: TextIn, services: ServicesDep, agent: AgentDep) -> TurnOut:
-    """Reply to the customer; delivered live to their widget."""
-    ticket = await _held(services, ticket_id, agent)
-    turn = await services.store.append(
-        ticket.conversation_id,
-        Role.AGENT,
-        body.text.strip(),
-        meta={"agent_id": agent.id, "agent_name": agent.display_name or agent.name},
-    )
+    """Reply to the customer; delivered live to their widget (409 unless you hold the chat)."""
+    turn = await services.desk.reply(ticket_id, agent, body.text.strip())
     out = TurnOut.of(turn)
-    await services.broadcaster.publish(
-        conversation_channel(ticket.conversation_id),
-        {
-            "type": "agent_message",
-            "turn": out.model_dump(mode="json"),
-            "agent": {"name": agent.display_name or agent.name},
-        },
+    await services.desk.announce(
+        turn.conversation_id,
+        {"type": "agent_message", "turn": out.model_dump(mode="json"), "agent": agent_label(agent)},
     )
     return out
 
@@ -184,32 +153,19 @@ async def transfer(
     ticket_id: str, body: TransferIn, services: ServicesDep, agent: AgentDep
 ) -> TicketOut:
     """Give the chat to another agent, or put it back in the queue."""
-    if body.agent_id is not None:
-        await services.escalator.agents.get(body.agent_id)
-    ticket = await services.escalator.queue.transfer(ticket_id, agent.id, body.agent_id)
-    if body.agent_id is None:
-        await services.store.set_mode(ticket.conversation_id, Mode.WAITING)
-    await _broadcast(services, ticket, {"type": "transferred"})
-    return TicketOut.of(ticket)
+    return TicketOut.of(await services.desk.transfer(ticket_id, agent, body.agent_id))
 
 
 @router.post("/tickets/{ticket_id}/resolve", response_model=TicketOut)
 async def resolve(ticket_id: str, services: ServicesDep, agent: AgentDep) -> TicketOut:
     """Close the chat as resolved (the widget asks for CSAT)."""
-    ticket = await services.escalator.queue.resolve(ticket_id, agent.id)
-    await services.store.set_mode(ticket.conversation_id, Mode.CLOSED)
-    await _broadcast(services, ticket, {"type": "closed"})
-    services.escalator.webhooks.fire("resolve", ticket_payload(ticket))
-    return TicketOut.of(ticket)
+    return TicketOut.of(await services.desk.resolve(ticket_id, agent))
 
 
 @router.post("/tickets/{ticket_id}/return", response_model=TicketOut)
 async def hand_back(ticket_id: str, services: ServicesDep, agent: AgentDep) -> TicketOut:
     """Hand the chat back to the bot."""
-    ticket = await services.escalator.queue.return_to_bot(ticket_id, agent.id)
-    await services.store.set_mode(ticket.conversation_id, Mode.BOT)
-    await _broadcast(services, ticket, {"type": "returned_to_bot"})
-    return TicketOut.of(ticket)
+    return TicketOut.of(await services.desk.hand_back(ticket_id, agent))
 
 
 @router.get("/webhooks")
