@@ -11,11 +11,11 @@ import anyio
 import numpy as np
 
 from bot import messages
-from bot.conversation import Conversation, Mode, Role, Turn
+from bot.conversation import Conversation, Role, Turn
 from bot.errors import LLMError
-from bot.interfaces import ChatModel, ConversationStore
+from bot.interfaces import ChatModel, ConversationStore, TicketLifecycle
 from bot.prompting import PromptBuilder
-from bot.realtime import Broadcaster
+from bot.realtime import Broadcaster, publish_or_log
 from bot.webhooks import WebhookSender
 from escalation.availability import BusinessHours
 from escalation.config import EscalationConfig
@@ -66,6 +66,7 @@ class Escalator:
         embedder: Embedder,
         store: ConversationStore,
         queue: HandoffQueue,
+        lifecycle: TicketLifecycle,
         agents: AgentStore,
         broadcaster: Broadcaster,
         webhooks: WebhookSender,
@@ -79,6 +80,7 @@ class Escalator:
         self._embedder = embedder
         self._store = store
         self.queue = queue
+        self._lifecycle = lifecycle
         self.agents = agents
         self._broadcaster = broadcaster
         self.webhooks = webhooks
@@ -209,7 +211,8 @@ class Escalator:
                 "metadata": dict(conversation.metadata),
             },
         }
-        ticket = await self.queue.enqueue(
+        # The ticket and the conversation's mode (waiting) are written together.
+        ticket = await self._lifecycle.open(
             conversation.id,
             priority=decision.priority,
             reasons=reasons,
@@ -218,7 +221,6 @@ class Escalator:
             customer_email=email or customer.email,
             offline=offline,
         )
-        await self._store.set_mode(conversation.id, Mode.WAITING)
         key: messages.Key = "handoff_offline" if offline else "handoff"
         notice_text = messages.text(
             key,
@@ -234,7 +236,8 @@ class Escalator:
             kind="handoff",
             meta={"ticket_id": ticket.id, "offline": offline, "reasons": reasons},
         )
-        await self._broadcaster.publish(
+        await publish_or_log(
+            self._broadcaster,
             conversation_channel(conversation.id),
             {
                 "type": "handoff",
@@ -243,8 +246,10 @@ class Escalator:
                 "ticket_id": ticket.id,
             },
         )
-        await self._broadcaster.publish(
-            QUEUE_CHANNEL, {"type": "ticket", "ticket_id": ticket.id, "status": ticket.status.value}
+        await publish_or_log(
+            self._broadcaster,
+            QUEUE_CHANNEL,
+            {"type": "ticket", "ticket_id": ticket.id, "status": ticket.status.value},
         )
         self.webhooks.fire("escalation", ticket_payload(ticket))
         return HandoffResult(ticket, offline, notice)

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from bot.articles import ArticleContent, ArticleStatus, ArticleVersion, IndexState, StoredArticle
 from bot.conversation import Channel, Citation, Conversation, Customer, Mode, Role, Turn
 from bot.passages import AnswerRequest
+from escalation.types import Priority, Ticket
 from retrieval.types import SearchResult
 
 
@@ -108,6 +109,64 @@ class ConversationStore(Protocol):
 
     async def aclose(self) -> None:
         """Release connections."""
+        ...
+
+
+class TicketLifecycle(Protocol):
+    """Ticket transitions that also set who answers the conversation, each one atomic.
+
+    Every method checks the ticket's state and writes the ticket, the conversation's mode
+    (open: waiting, claimed: agent, resolved: closed, returned: bot) and any turn in one
+    transaction, so concurrent transitions on one ticket, from any process, apply one at a
+    time. Raises `TicketNotFound`, `AlreadyClaimed` (another agent won the claim),
+    `InvalidTransition` (the ticket's status or holder does not allow it; the message says
+    which), `NotFound` for an unknown conversation and `StorageError`.
+    """
+
+    async def open(
+        self,
+        conversation_id: str,
+        *,
+        priority: Priority,
+        reasons: Sequence[str],
+        summary: str,
+        context: Mapping[str, Any],
+        customer_email: str = "",
+        offline: bool = False,
+    ) -> Ticket:
+        """Open a ticket (or return the conversation's active one); the mode follows it."""
+        ...
+
+    async def claim(self, ticket_id: str, agent_id: str) -> Ticket:
+        """Give an open ticket to the agent (re-claiming one's own ticket returns it)."""
+        ...
+
+    async def transfer(self, ticket_id: str, agent_id: str, to_agent_id: str | None) -> Ticket:
+        """Hand a held ticket to another agent, or back to the open queue (None)."""
+        ...
+
+    async def resolve(self, ticket_id: str, agent_id: str) -> Ticket:
+        """Close a held ticket as resolved."""
+        ...
+
+    async def return_to_bot(self, ticket_id: str, agent_id: str) -> Ticket:
+        """Close a held ticket and let the bot answer again."""
+        ...
+
+    async def reply(
+        self,
+        ticket_id: str,
+        agent_id: str,
+        text: str,
+        *,
+        meta: Mapping[str, Any],
+        client_id: str | None = None,
+    ) -> tuple[Ticket, Turn]:
+        """Store an agent turn while the agent holds the ticket.
+
+        A `client_id` already stored in the conversation returns that turn and writes nothing
+        (the retry of a stored reply succeeds even if the ticket has closed since).
+        """
         ...
 
 

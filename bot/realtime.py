@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
+from bot.errors import BotError
+
 Event = dict[str, Any]
+log = logging.getLogger(__name__)
 
 
 class Broadcaster(Protocol):
@@ -33,6 +37,18 @@ class Broadcaster(Protocol):
     async def aclose(self) -> None:
         """Release connections."""
         ...
+
+
+async def publish_or_log(broadcaster: Broadcaster, channel: str, event: Event) -> None:
+    """Publish `event`; when the live channel is down, log it and go on.
+
+    The write that caused the event is stored already and must not fail for it (issue 15):
+    listeners re-read the history when their socket reconnects.
+    """
+    try:
+        await broadcaster.publish(channel, event)
+    except BotError as exc:
+        log.warning("live %s event on %s not delivered: %s", event.get("type"), channel, exc)
 
 
 def encode(event: Event) -> str:

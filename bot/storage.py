@@ -10,6 +10,7 @@ from bot.backends.sql_articles import SqlArticleStore
 from bot.backends.sql_conversations import SqlConversationStore
 from bot.backends.sql_database import create_engine_for, migrate
 from bot.backends.sql_gaps import SqlGapStore
+from bot.backends.sql_lifecycle import SqlTicketLifecycle
 from bot.backends.sql_schema import escalation_tables
 from escalation.backends.sql_agents import SqlAgentStore
 from escalation.backends.sql_queue import SqlHandoffQueue
@@ -23,6 +24,7 @@ class Database:
     engine: Engine
     conversations: SqlConversationStore
     queue: SqlHandoffQueue
+    lifecycle: SqlTicketLifecycle
     agents: SqlAgentStore
     webhooks: SqlWebhookLog
     articles: SqlArticleStore
@@ -42,10 +44,12 @@ def open_database(url: str, pool_size: int = 10) -> Database:
     except BaseException:
         engine.dispose()
         raise
+    queue = SqlHandoffQueue(engine, escalation_tables)
     return Database(
         engine=engine,
         conversations=SqlConversationStore(engine),
-        queue=SqlHandoffQueue(engine, escalation_tables),
+        queue=queue,
+        lifecycle=SqlTicketLifecycle(engine, queue),
         agents=SqlAgentStore(engine, escalation_tables),
         webhooks=SqlWebhookLog(engine, escalation_tables),
         articles=SqlArticleStore(engine),

@@ -26,6 +26,7 @@ from bot.realtime import Broadcaster
 from bot.responder import Responder
 from bot.settings import LLMConfig, Settings
 from bot.storage import Database, open_database
+from bot.ticket_desk import TicketDesk
 from bot.webhooks import WebhookSender
 from escalation.availability import parse_hours
 from escalation.config import EscalationConfig
@@ -143,6 +144,7 @@ class Services:
     responder: Responder
     broadcaster: Broadcaster
     escalator: Escalator
+    desk: TicketDesk
     ip_limiter: RateLimiter
     conversation_limiter: RateLimiter
     staff_login: StaffLogin
@@ -185,21 +187,23 @@ def build_services(
         else GenerativeAnswerer(model, prompts, settings.llm.max_answer_tokens)
     )
     broadcaster = build_broadcaster(settings)
+    webhooks = WebhookSender(
+        settings.escalation.webhook_urls,
+        settings.escalation.webhook_secret.get_secret_value(),
+        database.webhooks,
+        attempts=settings.escalation.webhook_attempts,
+        backoff_s=settings.escalation.webhook_backoff_s,
+    )
     escalator = Escalator(
         config=settings.escalation,
         detectors=build_detectors(settings.escalation, kb.embedder),
         embedder=kb.embedder,
         store=store,
         queue=database.queue,
+        lifecycle=database.lifecycle,
         agents=database.agents,
         broadcaster=broadcaster,
-        webhooks=WebhookSender(
-            settings.escalation.webhook_urls,
-            settings.escalation.webhook_secret.get_secret_value(),
-            database.webhooks,
-            attempts=settings.escalation.webhook_attempts,
-            backoff_s=settings.escalation.webhook_backoff_s,
-        ),
+        webhooks=webhooks,
         hours=parse_hours(settings.escalation.business_hours, settings.escalation.timezone),
         prompts=prompts,
         company=settings.answer.company_name,
@@ -227,6 +231,7 @@ def build_services(
         responder=responder,
         broadcaster=broadcaster,
         escalator=escalator,
+        desk=TicketDesk(database.lifecycle, database.agents, broadcaster, webhooks),
         ip_limiter=build_rate_limiter(settings, "ip", settings.api.rate_limit_per_ip),
         conversation_limiter=build_rate_limiter(
             settings, "conversation", settings.api.rate_limit_per_conversation

@@ -1,4 +1,10 @@
-"""Request dependencies: services, rate limits, conversation access by token."""
+"""Request dependencies: services, rate limits, conversation access by token, staff roles.
+
+Every staff endpoint takes exactly one of `StaffDep`, `AgentDep`, `EditorDep` or `AdminDep`
+(or the matching `*_role` function as a route dependency): the roles each group of endpoints
+allows are declared here and nowhere else, and tests/api/test_route_roles.py checks every
+route of the app against a table of role -> status.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,16 @@ from bot.api.metrics import Metrics
 from bot.conversation import Conversation
 from bot.errors import Forbidden
 from bot.wiring import Services
+from escalation.errors import AuthError
+from escalation.types import Agent, AgentRole
+
+# Tickets, queues, customers' conversations and the agent WebSocket: people who answer
+# customers. Editors never see customer data (issue 15).
+AGENT_ROLES = (AgentRole.AGENT, AgentRole.ADMIN)
+# The help center's articles, gaps, imports and "try it".
+EDITOR_ROLES = (AgentRole.EDITOR, AgentRole.ADMIN)
+# Analytics and the webhook log.
+ADMIN_ROLES = (AgentRole.ADMIN,)
 
 
 def get_services(request: Request) -> Services:
@@ -53,3 +69,51 @@ async def authorized_conversation(
 
 
 ConversationDep = Annotated[Conversation, Depends(authorized_conversation)]
+
+
+async def staff_for_token(services: Services, token: str, roles: tuple[AgentRole, ...]) -> Agent:
+    """The account of a live session if it has one of `roles`; AuthError or Forbidden."""
+    staff = await services.escalator.agents.agent_for_session(token)
+    if staff.role not in roles:
+        raise Forbidden(f"this needs the {' or '.join(r.value for r in roles)} role")
+    return staff
+
+
+async def current_staff(
+    services: ServicesDep, authorization: Annotated[str | None, Header()] = None
+) -> Agent:
+    """Any logged-in account (session token as `Authorization: Bearer <token>`)."""
+    return await staff_for_token(services, _session_token(authorization), tuple(AgentRole))
+
+
+async def agent_role(
+    services: ServicesDep, authorization: Annotated[str | None, Header()] = None
+) -> Agent:
+    """The logged-in account, if it may answer customers (agent or admin)."""
+    return await staff_for_token(services, _session_token(authorization), AGENT_ROLES)
+
+
+async def editor_role(
+    services: ServicesDep, authorization: Annotated[str | None, Header()] = None
+) -> Agent:
+    """The logged-in account, if it may edit the help center (editor or admin)."""
+    return await staff_for_token(services, _session_token(authorization), EDITOR_ROLES)
+
+
+async def admin_role(
+    services: ServicesDep, authorization: Annotated[str | None, Header()] = None
+) -> Agent:
+    """The logged-in account, if it is an admin."""
+    return await staff_for_token(services, _session_token(authorization), ADMIN_ROLES)
+
+
+def _session_token(authorization: str | None) -> str:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise AuthError("log in first: send 'Authorization: Bearer <session token>'")
+    return authorization[7:].strip()
+
+
+StaffDep = Annotated[Agent, Depends(current_staff)]
+AgentDep = Annotated[Agent, Depends(agent_role)]
+EditorDep = Annotated[Agent, Depends(editor_role)]
+AdminDep = Annotated[Agent, Depends(admin_role)]

@@ -67,16 +67,16 @@ class SqlConversationStore:
         client_id: str | None = None,
     ) -> Turn:
         """Store a turn with the next seq; a reused `client_id` returns the existing turn."""
-        values: dict[str, Any] = {
-            "conversation_id": conversation_id,
-            "role": role.value,
-            "text": text,
-            "citations": [dataclasses.asdict(citation) for citation in citations],
-            "confidence": confidence,
-            "kind": kind,
-            "meta": dict(meta or {}),
-            "client_id": client_id,
-        }
+        values = turn_values(
+            conversation_id,
+            role,
+            text,
+            citations=citations,
+            confidence=confidence,
+            kind=kind,
+            meta=meta,
+            client_id=client_id,
+        )
         return await anyio.to_thread.run_sync(self._append, values)
 
     async def turns(self, conversation_id: str, *, after_seq: int = 0) -> list[Turn]:
@@ -187,35 +187,13 @@ class SqlConversationStore:
         conversation_id, client_id = values["conversation_id"], values["client_id"]
         try:
             with transaction(self._engine) as conn:
-                if client_id is not None:
-                    existing = _client_turn(conn, conversation_id, client_id)
-                    if existing is not None:
-                        return existing
-                now = _now()
-                # One UPDATE both reserves the seq and locks the row: concurrent appends,
-                # from any process, queue here and each gets the next number.
-                seq = conn.execute(
-                    sa.update(conversations)
-                    .where(conversations.c.id == conversation_id)
-                    .values(last_seq=conversations.c.last_seq + 1, updated_at=now)
-                    .returning(conversations.c.last_seq)
-                ).scalar_one_or_none()
-                if seq is None:
-                    raise NotFound(f"no conversation {conversation_id!r}")
-                row = (
-                    conn.execute(
-                        turns.insert().values(seq=seq, created_at=now, **values).returning(*turns.c)
-                    )
-                    .mappings()
-                    .one()
-                )
-                return _turn(row)
+                return append_turn(conn, values)
         except ConstraintViolation:
             if client_id is None:
                 raise
         # A concurrent resend with the same client_id committed first: return its turn.
         with transaction(self._engine) as conn:
-            existing = _client_turn(conn, conversation_id, client_id)
+            existing = client_turn(conn, conversation_id, client_id)
         if existing is None:
             raise StorageError(f"turn with client_id {client_id!r} vanished during a resend")
         return existing
@@ -252,19 +230,7 @@ class SqlConversationStore:
 
     def _set_mode(self, conversation_id: str, mode: Mode) -> Conversation:
         with transaction(self._engine) as conn:
-            row = (
-                conn.execute(
-                    sa.update(conversations)
-                    .where(conversations.c.id == conversation_id)
-                    .values(mode=mode.value, updated_at=_now())
-                    .returning(*conversations.c)
-                )
-                .mappings()
-                .first()
-            )
-        if row is None:
-            raise NotFound(f"no conversation {conversation_id!r}")
-        return _conversation(row)
+            return change_mode(conn, conversation_id, mode)
 
     def _unanswered(self, since: dt.datetime, limit: int) -> list[Turn]:
         with transaction(self._engine) as conn:
@@ -404,7 +370,79 @@ def _conversation_row(conn: Connection, conversation_id: str) -> RowMapping:
     return row
 
 
-def _client_turn(conn: Connection, conversation_id: str, client_id: str) -> Turn | None:
+def turn_values(
+    conversation_id: str,
+    role: Role,
+    text: str,
+    *,
+    citations: Sequence[Citation] = (),
+    confidence: float | None = None,
+    kind: str = "",
+    meta: Mapping[str, Any] | None = None,
+    client_id: str | None = None,
+) -> dict[str, Any]:
+    """The row values of a new turn, for `append_turn`."""
+    return {
+        "conversation_id": conversation_id,
+        "role": role.value,
+        "text": text,
+        "citations": [dataclasses.asdict(citation) for citation in citations],
+        "confidence": confidence,
+        "kind": kind,
+        "meta": dict(meta or {}),
+        "client_id": client_id,
+    }
+
+
+def append_turn(conn: Connection, values: Mapping[str, Any]) -> Turn:
+    """Store a turn with the next seq in the caller's transaction (values of `turn_values`).
+
+    A `client_id` already used in the conversation returns that turn; a concurrent resend
+    that commits first makes this one raise ConstraintViolation.
+    """
+    conversation_id, client_id = values["conversation_id"], values["client_id"]
+    if client_id is not None:
+        existing = client_turn(conn, conversation_id, client_id)
+        if existing is not None:
+            return existing
+    now = _now()
+    # One UPDATE both reserves the seq and locks the row: concurrent appends,
+    # from any process, queue here and each gets the next number.
+    seq = conn.execute(
+        sa.update(conversations)
+        .where(conversations.c.id == conversation_id)
+        .values(last_seq=conversations.c.last_seq + 1, updated_at=now)
+        .returning(conversations.c.last_seq)
+    ).scalar_one_or_none()
+    if seq is None:
+        raise NotFound(f"no conversation {conversation_id!r}")
+    row = (
+        conn.execute(turns.insert().values(seq=seq, created_at=now, **values).returning(*turns.c))
+        .mappings()
+        .one()
+    )
+    return _turn(row)
+
+
+def change_mode(conn: Connection, conversation_id: str, mode: Mode) -> Conversation:
+    """Set who answers the conversation, in the caller's transaction."""
+    row = (
+        conn.execute(
+            sa.update(conversations)
+            .where(conversations.c.id == conversation_id)
+            .values(mode=mode.value, updated_at=_now())
+            .returning(*conversations.c)
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no conversation {conversation_id!r}")
+    return _conversation(row)
+
+
+def client_turn(conn: Connection, conversation_id: str, client_id: str) -> Turn | None:
+    """The conversation's turn stored with this `client_id`, if any."""
     row = (
         conn.execute(
             sa.select(turns).where(

@@ -4,6 +4,10 @@ Every status change is one conditional UPDATE (`... WHERE id = :id AND status = 
 the database serializes writers to the row, so exactly one of any number of concurrent
 claimers, in any number of processes, changes it; the others match no row and then read
 who won.
+
+The `*_in` methods do the same inside a caller's transaction, so that the application can
+write its own rows (the conversation's mode, an agent's reply) in the same transaction as the
+ticket's change: call `lock_in` first, then the change.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from escalation.backends.sql_tables import (
     EscalationTables,
     now,
     transaction,
+    write_lock,
 )
 from escalation.errors import AlreadyClaimed, EscalationError, InvalidTransition, TicketNotFound
 from escalation.types import Note, Priority, Ticket, TicketStatus
@@ -132,33 +137,39 @@ class SqlHandoffQueue:
         await anyio.to_thread.run_sync(self._engine.dispose)
 
     def _enqueue(self, values: dict[str, Any]) -> Ticket:
-        conversation_id = values["conversation_id"]
         try:
             with transaction(self._engine) as conn:
-                existing = self._active_row(conn, conversation_id)
-                if existing is not None:
-                    return _ticket(existing)
-                stamp = now()
-                row = (
-                    conn.execute(
-                        self._tickets.insert()
-                        .values(
-                            id=uuid.uuid4().hex,
-                            status=_OPEN,
-                            created_at=stamp,
-                            updated_at=stamp,
-                            **values,
-                        )
-                        .returning(*self._tickets.c)
-                    )
-                    .mappings()
-                    .one()
-                )
-                return _ticket(row)
+                return self.enqueue_in(conn, values)
         except ConstraintViolation:
-            pass
-        # A concurrent enqueue for this conversation committed first (the partial unique
-        # index refused ours): return its ticket.
+            # A concurrent enqueue for this conversation committed first (the partial unique
+            # index refused ours): return its ticket.
+            return self.active_after_race(values["conversation_id"])
+
+    def enqueue_in(self, conn: Connection, values: Mapping[str, Any]) -> Ticket:
+        """`enqueue` in the caller's transaction (the values as `enqueue` builds them).
+
+        ConstraintViolation when a concurrent enqueue for the conversation won: roll back and
+        call `active_after_race`.
+        """
+        existing = self._active_row(conn, values["conversation_id"])
+        if existing is not None:
+            return _ticket(existing)
+        stamp = now()
+        row = (
+            conn.execute(
+                self._tickets.insert()
+                .values(
+                    id=uuid.uuid4().hex, status=_OPEN, created_at=stamp, updated_at=stamp, **values
+                )
+                .returning(*self._tickets.c)
+            )
+            .mappings()
+            .one()
+        )
+        return _ticket(row)
+
+    def active_after_race(self, conversation_id: str) -> Ticket:
+        """The active ticket that a concurrent enqueue committed."""
         with transaction(self._engine) as conn:
             existing = self._active_row(conn, conversation_id)
         if existing is None:
@@ -166,6 +177,24 @@ class SqlHandoffQueue:
                 f"the active ticket of conversation {conversation_id!r} vanished during enqueue"
             )
         return _ticket(existing)
+
+    def lock_in(self, conn: Connection, ticket_id: str) -> Ticket:
+        """The ticket, locked until the caller's transaction ends; first in the transaction.
+
+        Later stamps of the transaction (claimed_at, resolved_at, a reply's time) then follow
+        the order in which transactions on this ticket commit. TicketNotFound.
+        """
+        write_lock(conn)
+        row = (
+            conn.execute(
+                sa.select(self._tickets).where(self._tickets.c.id == ticket_id).with_for_update()
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise TicketNotFound(f"no ticket {ticket_id!r}")
+        return _ticket(row)
 
     def _get(self, ticket_id: str) -> Ticket:
         with transaction(self._engine) as conn:
@@ -177,22 +206,26 @@ class SqlHandoffQueue:
         return None if row is None else _ticket(row)
 
     def _claim(self, ticket_id: str, agent_id: str) -> Ticket:
+        with transaction(self._engine) as conn:
+            return self.claim_in(conn, ticket_id, agent_id)
+
+    def claim_in(self, conn: Connection, ticket_id: str, agent_id: str) -> Ticket:
+        """`claim` in the caller's transaction."""
         tickets = self._tickets
         stamp = now()
-        with transaction(self._engine) as conn:
-            won = self._change(
-                conn,
-                sa.and_(tickets.c.id == ticket_id, tickets.c.status == _OPEN),
-                status=_CLAIMED,
-                agent_id=agent_id,
-                claimed_at=stamp,
-                updated_at=stamp,
-            )
-            if won is not None:
-                return _ticket(won)
-            # Lost, or nothing to claim: the read sees the committed winner.
-            current = _ticket(self._row(conn, ticket_id))
-            holder = self._agent_label(conn, current.agent_id)
+        won = self._change(
+            conn,
+            sa.and_(tickets.c.id == ticket_id, tickets.c.status == _OPEN),
+            status=_CLAIMED,
+            agent_id=agent_id,
+            claimed_at=stamp,
+            updated_at=stamp,
+        )
+        if won is not None:
+            return _ticket(won)
+        # Lost, or nothing to claim: the read sees the committed winner.
+        current = _ticket(self._row(conn, ticket_id))
+        holder = self._agent_label(conn, current.agent_id)
         if current.status is TicketStatus.CLAIMED:
             if current.agent_id == agent_id:
                 return current
@@ -202,39 +235,55 @@ class SqlHandoffQueue:
         )
 
     def _transfer(self, ticket_id: str, agent_id: str, to_agent_id: str | None) -> Ticket:
+        with transaction(self._engine) as conn:
+            return self.transfer_in(conn, ticket_id, agent_id, to_agent_id)
+
+    def transfer_in(
+        self, conn: Connection, ticket_id: str, agent_id: str, to_agent_id: str | None
+    ) -> Ticket:
+        """`transfer` in the caller's transaction."""
         stamp = now()
         changes: dict[str, Any]
         if to_agent_id is None:
             changes = {"status": _OPEN, "agent_id": None, "claimed_at": None}
         else:
             changes = {"agent_id": to_agent_id, "claimed_at": stamp}
-        return self._held_change(ticket_id, agent_id, "transfer", {"updated_at": stamp, **changes})
+        return self.held_change_in(
+            conn, ticket_id, agent_id, "transfer", {"updated_at": stamp, **changes}
+        )
 
     def _close(self, ticket_id: str, agent_id: str, status: TicketStatus) -> Ticket:
+        with transaction(self._engine) as conn:
+            return self.close_in(conn, ticket_id, agent_id, status)
+
+    def close_in(
+        self, conn: Connection, ticket_id: str, agent_id: str, status: TicketStatus
+    ) -> Ticket:
+        """`resolve` (RESOLVED) or `return_to_bot` (RETURNED) in the caller's transaction."""
         stamp = now()
         action = "resolve" if status is TicketStatus.RESOLVED else "return to the bot"
         changes = {"status": status.value, "resolved_at": stamp, "updated_at": stamp}
-        return self._held_change(ticket_id, agent_id, action, changes)
+        return self.held_change_in(conn, ticket_id, agent_id, action, changes)
 
-    def _held_change(
-        self, ticket_id: str, agent_id: str, action: str, changes: dict[str, Any]
+    def held_change_in(
+        self, conn: Connection, ticket_id: str, agent_id: str, action: str, changes: dict[str, Any]
     ) -> Ticket:
-        """Apply `changes` if `agent_id` holds the claimed ticket; InvalidTransition otherwise."""
+        """Apply `changes` if `agent_id` holds the claimed ticket; InvalidTransition (naming
+        `action`) otherwise."""
         tickets = self._tickets
-        with transaction(self._engine) as conn:
-            changed = self._change(
-                conn,
-                sa.and_(
-                    tickets.c.id == ticket_id,
-                    tickets.c.status == _CLAIMED,
-                    tickets.c.agent_id == agent_id,
-                ),
-                **changes,
-            )
-            if changed is not None:
-                return _ticket(changed)
-            current = _ticket(self._row(conn, ticket_id))
-            holder = self._agent_label(conn, current.agent_id)
+        changed = self._change(
+            conn,
+            sa.and_(
+                tickets.c.id == ticket_id,
+                tickets.c.status == _CLAIMED,
+                tickets.c.agent_id == agent_id,
+            ),
+            **changes,
+        )
+        if changed is not None:
+            return _ticket(changed)
+        current = _ticket(self._row(conn, ticket_id))
+        holder = self._agent_label(conn, current.agent_id)
         if current.status is not TicketStatus.CLAIMED:
             raise InvalidTransition(
                 f"cannot {action} ticket {ticket_id}: it is {current.status.value}, not claimed"

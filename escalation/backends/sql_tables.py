@@ -193,6 +193,19 @@ def transaction(
         raise failure(_error_message(engine, subject, exc)) from exc
 
 
+def write_lock(conn: Connection) -> None:
+    """Take the database's write lock now; call it first in a transaction that reads, then writes.
+
+    SQLite gives a deferred transaction its write lock only at its first write, and refuses it
+    (SQLITE_BUSY, no waiting) when another connection wrote since this one first read, so a
+    check-then-write must start IMMEDIATE. PostgreSQL locks rows as they are read FOR UPDATE or
+    written: nothing to do.
+    """
+    if conn.dialect.name == "sqlite":
+        # pysqlite has not begun the transaction yet (it does so before the first write).
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def now() -> dt.datetime:
     """The current time, timezone-aware UTC."""
     return dt.datetime.now(dt.UTC)

@@ -328,7 +328,8 @@ def test_full_handoff_from_bot_to_agent_and_back(site: Site, client: httpx.Clien
         assert winner.ticket_of(chat.id, "mine")["agent_id"] == winner.agent["id"]
         other = alice if winner is bob else bob
         intruder = other.post(f"/tickets/{ticket['id']}/messages", {"text": "me too"})
-        assert intruder.status_code == 403
+        assert intruder.status_code == 409, intruder.text
+        assert intruder.json()["error_code"] == "invalid_transition"
 
         # The agent's reply reaches the customer live; customer messages get no bot answer.
         sent = winner.ok(f"/tickets/{ticket['id']}/messages",

@@ -29,49 +29,29 @@ from bot.api.agent_schemas import (
     TicketOut,
     TransferIn,
 )
-from bot.api.deps import ServicesDep, client_ip, limit_ip
+from bot.api.deps import (
+    AGENT_ROLES,
+    AdminDep,
+    AgentDep,
+    ServicesDep,
+    StaffDep,
+    client_ip,
+    limit_ip,
+    staff_for_token,
+)
 from bot.api.schemas import TurnOut
-from bot.api.socket_auth import UNAUTHENTICATED, reject, socket_token
-from bot.conversation import Mode, Role
+from bot.api.socket_auth import FORBIDDEN, UNAUTHENTICATED, reject, socket_token
+from bot.conversation import Role
 from bot.errors import Forbidden
-from bot.handoff import QUEUE_CHANNEL, conversation_channel, ticket_payload
+from bot.handoff import QUEUE_CHANNEL, conversation_channel
+from bot.ticket_desk import agent_label
 from bot.wiring import Services
 from escalation.errors import AuthError
-from escalation.types import Agent, AgentRole, Ticket, TicketStatus
+from escalation.types import TicketStatus
 
 router = APIRouter(prefix="/api/agent", tags=["agents"], dependencies=[Depends(limit_ip)])
 ws_router = APIRouter(tags=["agents"])
 SESSION_TTL_S = 12 * 3600
-
-
-async def current_agent(
-    services: ServicesDep, authorization: Annotated[str | None, Header()] = None
-) -> Agent:
-    """The logged-in agent (session token as `Authorization: Bearer <token>`)."""
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise AuthError("log in first: send 'Authorization: Bearer <session token>'")
-    return await services.escalator.agents.agent_for_session(authorization[7:].strip())
-
-
-AgentDep = Annotated[Agent, Depends(current_agent)]
-
-
-def require_role(*roles: AgentRole) -> Any:
-    """A dependency that admits only agents with one of `roles`."""
-
-    async def check(agent: AgentDep) -> Agent:
-        if agent.role not in roles:
-            raise Forbidden(f"this needs the {' or '.join(r.value for r in roles)} role")
-        return agent
-
-    return Depends(check)
-
-
-async def _broadcast(services: Services, ticket: Ticket, event: dict[str, Any]) -> None:
-    await services.broadcaster.publish(conversation_channel(ticket.conversation_id), event)
-    await services.broadcaster.publish(
-        QUEUE_CHANNEL, {"type": "ticket", "ticket_id": ticket.id, "status": ticket.status.value}
-    )
 
 
 @router.post("/login", response_model=LoginOut)
@@ -84,7 +64,7 @@ async def login(body: LoginIn, request: Request, services: ServicesDep) -> Login
 
 @router.post("/logout", status_code=204)
 async def logout(
-    services: ServicesDep, agent: AgentDep, authorization: Annotated[str, Header()]
+    services: ServicesDep, agent: StaffDep, authorization: Annotated[str, Header()]
 ) -> Response:
     """End this session."""
     await services.escalator.agents.close_session(authorization[7:].strip())
@@ -92,7 +72,7 @@ async def logout(
 
 
 @router.get("/me", response_model=AgentOut)
-async def me(agent: AgentDep) -> AgentOut:
+async def me(agent: StaffDep) -> AgentOut:
     """The logged-in agent."""
     return AgentOut.of(agent, online=True)
 
@@ -159,42 +139,17 @@ async def ticket_detail(ticket_id: str, services: ServicesDep, agent: AgentDep) 
 @router.post("/tickets/{ticket_id}/claim", response_model=TicketOut)
 async def claim(ticket_id: str, services: ServicesDep, agent: AgentDep) -> TicketOut:
     """Take the chat; exactly one of several agents claiming at once wins (others get 409)."""
-    ticket = await services.escalator.queue.claim(ticket_id, agent.id)
-    await services.store.set_mode(ticket.conversation_id, Mode.AGENT)
-    await _broadcast(
-        services,
-        ticket,
-        {"type": "agent_joined", "agent": {"name": agent.display_name or agent.name}},
-    )
-    services.escalator.webhooks.fire("claim", ticket_payload(ticket))
-    return TicketOut.of(ticket)
-
-
-async def _held(services: Services, ticket_id: str, agent: Agent) -> Ticket:
-    ticket = await services.escalator.queue.get(ticket_id)
-    if ticket.status is not TicketStatus.CLAIMED or ticket.agent_id != agent.id:
-        raise Forbidden("claim the ticket before replying, transferring or resolving it")
-    return ticket
+    return TicketOut.of(await services.desk.claim(ticket_id, agent))
 
 
 @router.post("/tickets/{ticket_id}/messages", response_model=TurnOut)
 async def reply(ticket_id: str, body: TextIn, services: ServicesDep, agent: AgentDep) -> TurnOut:
-    """Reply to the customer; delivered live to their widget."""
-    ticket = await _held(services, ticket_id, agent)
-    turn = await services.store.append(
-        ticket.conversation_id,
-        Role.AGENT,
-        body.text.strip(),
-        meta={"agent_id": agent.id, "agent_name": agent.display_name or agent.name},
-    )
+    """Reply to the customer; delivered live to their widget (409 unless you hold the chat)."""
+    turn = await services.desk.reply(ticket_id, agent, body.text.strip())
     out = TurnOut.of(turn)
-    await services.broadcaster.publish(
-        conversation_channel(ticket.conversation_id),
-        {
-            "type": "agent_message",
-            "turn": out.model_dump(mode="json"),
-            "agent": {"name": agent.display_name or agent.name},
-        },
+    await services.desk.announce(
+        turn.conversation_id,
+        {"type": "agent_message", "turn": out.model_dump(mode="json"), "agent": agent_label(agent)},
     )
     return out
 
@@ -210,36 +165,23 @@ async def transfer(
     ticket_id: str, body: TransferIn, services: ServicesDep, agent: AgentDep
 ) -> TicketOut:
     """Give the chat to another agent, or put it back in the queue."""
-    if body.agent_id is not None:
-        await services.escalator.agents.get(body.agent_id)
-    ticket = await services.escalator.queue.transfer(ticket_id, agent.id, body.agent_id)
-    if body.agent_id is None:
-        await services.store.set_mode(ticket.conversation_id, Mode.WAITING)
-    await _broadcast(services, ticket, {"type": "transferred"})
-    return TicketOut.of(ticket)
+    return TicketOut.of(await services.desk.transfer(ticket_id, agent, body.agent_id))
 
 
 @router.post("/tickets/{ticket_id}/resolve", response_model=TicketOut)
 async def resolve(ticket_id: str, services: ServicesDep, agent: AgentDep) -> TicketOut:
     """Close the chat as resolved (the widget asks for CSAT)."""
-    ticket = await services.escalator.queue.resolve(ticket_id, agent.id)
-    await services.store.set_mode(ticket.conversation_id, Mode.CLOSED)
-    await _broadcast(services, ticket, {"type": "closed"})
-    services.escalator.webhooks.fire("resolve", ticket_payload(ticket))
-    return TicketOut.of(ticket)
+    return TicketOut.of(await services.desk.resolve(ticket_id, agent))
 
 
 @router.post("/tickets/{ticket_id}/return", response_model=TicketOut)
 async def hand_back(ticket_id: str, services: ServicesDep, agent: AgentDep) -> TicketOut:
     """Hand the chat back to the bot."""
-    ticket = await services.escalator.queue.return_to_bot(ticket_id, agent.id)
-    await services.store.set_mode(ticket.conversation_id, Mode.BOT)
-    await _broadcast(services, ticket, {"type": "returned_to_bot"})
-    return TicketOut.of(ticket)
+    return TicketOut.of(await services.desk.hand_back(ticket_id, agent))
 
 
-@router.get("/webhooks", dependencies=[require_role(AgentRole.ADMIN)])
-async def webhook_deliveries(services: ServicesDep) -> list[dict[str, Any]]:
+@router.get("/webhooks")
+async def webhook_deliveries(services: ServicesDep, admin: AdminDep) -> list[dict[str, Any]]:
     """Recent webhook deliveries with status and last error (admins)."""
     return [
         {
@@ -267,9 +209,10 @@ async def agent_events(websocket: WebSocket) -> None:
     if token is None:
         return
     try:
-        await services.escalator.agents.agent_for_session(token)
-    except AuthError as exc:
-        await reject(websocket, UNAUTHENTICATED, str(exc))
+        await staff_for_token(services, token, AGENT_ROLES)
+    except (AuthError, Forbidden) as exc:
+        code = UNAUTHENTICATED if isinstance(exc, AuthError) else FORBIDDEN
+        await reject(websocket, code, str(exc))
         return
     tasks = [asyncio.create_task(_follow(websocket, services, QUEUE_CHANNEL, None))]
     try:

@@ -13,14 +13,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot.analytics import Analytics, compute
-from bot.api.deps import ServicesDep, limit_ip
-from bot.api.routes.agent import require_role
+from bot.api.deps import ServicesDep, admin_role, limit_ip
 from bot.api.routes.console import staff_page
 from bot.wiring import Services
-from escalation.types import AgentRole
 
 router = APIRouter(tags=["analytics"])
-ADMIN_ONLY = [Depends(limit_ip), require_role(AgentRole.ADMIN)]
+ADMIN_ONLY = [Depends(limit_ip), Depends(admin_role)]
 Days = Annotated[int, Query(ge=1, le=366, description="UTC days back, today included")]
 
 

@@ -30,7 +30,7 @@ from bot.api.schemas import (
 from bot.api.socket_auth import FORBIDDEN, NOT_FOUND, reject, socket_token
 from bot.conversation import Channel, Customer, Mode, Role, Turn
 from bot.errors import BotError, InvalidInput
-from bot.realtime import Event
+from bot.realtime import Event, publish_or_log
 from bot.responder import ReplyEvent
 from bot.wiring import Services
 from escalation.errors import EscalationError
@@ -103,7 +103,7 @@ def relay(
                     if event.type == "done":
                         _record(metrics, event.turn)
                 await queue.put(payload)
-                await _publish(services, channel, payload)
+                await publish_or_log(services.broadcaster, channel, payload)
         except (BotError, EscalationError) as exc:
             await queue.put(exc)
         except Exception:  # never a silent hang: the client gets an error event
@@ -116,15 +116,6 @@ def relay(
     _running.add(task)
     task.add_done_callback(_running.discard)
     return queue
-
-
-async def _publish(services: Services, channel: str, payload: Event) -> None:
-    """Tell live listeners; when that fails the reply still goes on and is stored (listeners
-    re-read the history when their socket reconnects)."""
-    try:
-        await services.broadcaster.publish(channel, payload)
-    except BotError as exc:
-        log.warning("live event on %s not delivered: %s", channel, exc)
 
 
 async def _drain(queue: asyncio.Queue[Outcome]) -> AsyncIterator[Event | Failure]:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from bot.api.deps import ServicesDep, limit_ip
+from bot.api.deps import EditorDep, ServicesDep, limit_ip
 from bot.api.editor_schemas import (
     ArticleIn,
     ArticleListOut,
@@ -18,12 +18,10 @@ from bot.api.editor_schemas import (
     VersionOut,
     VersionsOut,
 )
-from bot.api.routes.agent import require_role
 from bot.articles import ArticleStatus
-from escalation.types import Agent, AgentRole
+from escalation.types import Agent
 
 router = APIRouter(prefix="/api/editor", tags=["editor"], dependencies=[Depends(limit_ip)])
-EditorDep = Annotated[Agent, require_role(AgentRole.EDITOR, AgentRole.ADMIN)]
 
 
 def author(agent: Agent) -> str:

@@ -9,8 +9,8 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from bot.api.deps import ServicesDep, limit_ip
-from bot.api.routes.editor import EditorDep, author
+from bot.api.deps import EditorDep, ServicesDep, limit_ip
+from bot.api.routes.editor import author
 from bot.article_io import ImportLimits, export_jsonl, export_zip, parse_upload
 from bot.importing import ExportStatus, export_articles, import_batch
 from bot.sanitize import render_markdown

@@ -5,16 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from bot.api.deps import ServicesDep, limit_ip
-from bot.api.routes.agent import require_role
+from bot.api.deps import ServicesDep, editor_role, limit_ip
 from bot.api.schemas import CitationOut
 from bot.responder import Draft
-from escalation.types import AgentRole
 
 router = APIRouter(
     prefix="/api/editor",
     tags=["editor"],
-    dependencies=[Depends(limit_ip), require_role(AgentRole.EDITOR, AgentRole.ADMIN)],
+    dependencies=[Depends(limit_ip), Depends(editor_role)],
 )
 
 

@@ -13,17 +13,16 @@ import anyio
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from bot.api.deps import ServicesDep, limit_ip
-from bot.api.routes.agent import require_role
+from bot.api.deps import EditorDep, ServicesDep, editor_role, limit_ip
 from bot.articles import ArticleStatus
 from bot.backends.sql_gaps import SqlGapStore
 from bot.gaps import ContentGaps
 from bot.stale import find_stale
 from bot.wiring import Services
-from escalation.types import Agent, AgentRole
 
-EDITORS = require_role(AgentRole.EDITOR, AgentRole.ADMIN)
-router = APIRouter(prefix="/api/editor", tags=["editor"], dependencies=[Depends(limit_ip), EDITORS])
+router = APIRouter(
+    prefix="/api/editor", tags=["editor"], dependencies=[Depends(limit_ip), Depends(editor_role)]
+)
 DEFAULT_DAYS = 30
 Days = Annotated[int, Query(ge=1, le=366, description="UTC days back, today included")]
 T = TypeVar("T")
@@ -62,7 +61,7 @@ async def cover(
     key: str,
     body: CoverIn,
     services: ServicesDep,
-    editor: Annotated[Agent, EDITORS],
+    editor: EditorDep,
 ) -> dict[str, Any]:
     """Mark the group as covered by an article; later similar questions stay covered.
 

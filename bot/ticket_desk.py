@@ -1,0 +1,90 @@
+"""What agents do with tickets: claim, transfer, reply, resolve, hand back (routes only call it).
+
+Each action is one atomic `TicketLifecycle` step; the live events and webhooks that follow
+never fail an action that is stored (issue 15: a reply stored while Redis was down answered
+503, and the agent's retry stored it twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.conversation import Turn
+from bot.handoff import QUEUE_CHANNEL, conversation_channel, ticket_payload
+from bot.interfaces import TicketLifecycle
+from bot.realtime import Broadcaster, Event, publish_or_log
+from bot.webhooks import WebhookSender
+from escalation.interfaces import AgentStore
+from escalation.types import Agent, Ticket
+
+
+def agent_label(agent: Agent) -> dict[str, str]:
+    """How an agent is named to customers in live events."""
+    return {"name": agent.display_name or agent.name}
+
+
+class TicketDesk:
+    """Agent actions on tickets, each stored in one transaction, then announced."""
+
+    def __init__(
+        self,
+        lifecycle: TicketLifecycle,
+        agents: AgentStore,
+        broadcaster: Broadcaster,
+        webhooks: WebhookSender,
+    ) -> None:
+        self._lifecycle = lifecycle
+        self._agents = agents
+        self._broadcaster = broadcaster
+        self._webhooks = webhooks
+
+    async def claim(self, ticket_id: str, agent: Agent) -> Ticket:
+        """Take the chat; exactly one of several agents claiming at once wins."""
+        ticket = await self._lifecycle.claim(ticket_id, agent.id)
+        await self._changed(ticket, {"type": "agent_joined", "agent": agent_label(agent)})
+        self._webhooks.fire("claim", ticket_payload(ticket))
+        return ticket
+
+    async def transfer(self, ticket_id: str, agent: Agent, to_agent_id: str | None) -> Ticket:
+        """Give the chat to another agent (AuthError if unknown), or back to the queue."""
+        if to_agent_id is not None:
+            await self._agents.get(to_agent_id)
+        ticket = await self._lifecycle.transfer(ticket_id, agent.id, to_agent_id)
+        await self._changed(ticket, {"type": "transferred"})
+        return ticket
+
+    async def reply(
+        self, ticket_id: str, agent: Agent, text: str, client_id: str | None = None
+    ) -> Turn:
+        """Store the agent's reply (once per `client_id`); announce it with `announce`."""
+        meta: Mapping[str, Any] = {"agent_id": agent.id, "agent_name": agent_label(agent)["name"]}
+        _, turn = await self._lifecycle.reply(
+            ticket_id, agent.id, text, meta=meta, client_id=client_id
+        )
+        return turn
+
+    async def resolve(self, ticket_id: str, agent: Agent) -> Ticket:
+        """Close the chat as resolved (the widget asks for CSAT)."""
+        ticket = await self._lifecycle.resolve(ticket_id, agent.id)
+        await self._changed(ticket, {"type": "closed"})
+        self._webhooks.fire("resolve", ticket_payload(ticket))
+        return ticket
+
+    async def hand_back(self, ticket_id: str, agent: Agent) -> Ticket:
+        """Hand the chat back to the bot."""
+        ticket = await self._lifecycle.return_to_bot(ticket_id, agent.id)
+        await self._changed(ticket, {"type": "returned_to_bot"})
+        return ticket
+
+    async def announce(self, conversation_id: str, event: Event) -> None:
+        """Send a live event to the conversation's listeners (logged, never raised, on failure)."""
+        await publish_or_log(self._broadcaster, conversation_channel(conversation_id), event)
+
+    async def _changed(self, ticket: Ticket, event: Event) -> None:
+        await self.announce(ticket.conversation_id, event)
+        await publish_or_log(
+            self._broadcaster,
+            QUEUE_CHANNEL,
+            {"type": "ticket", "ticket_id": ticket.id, "status": ticket.status.value},
+        )

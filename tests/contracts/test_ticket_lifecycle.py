@@ -1,0 +1,116 @@
+"""`TicketLifecycle` on SQLite and PostgreSQL: each transition sets the conversation's mode with
+the ticket's status, and an agent's reply is stored only while the agent holds the ticket."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot.backends.sql_conversations import SqlConversationStore
+from bot.backends.sql_lifecycle import SqlTicketLifecycle
+from bot.backends.sql_schema import escalation_tables
+from bot.conversation import Channel, Customer, Mode, Role
+from escalation.backends.sql_queue import SqlHandoffQueue
+from escalation.errors import AlreadyClaimed, InvalidTransition, TicketNotFound
+from escalation.types import Priority, TicketStatus
+
+pytestmark = pytest.mark.anyio
+
+
+class Desk:
+    """The lifecycle and the conversation store on one migrated database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.store = SqlConversationStore(engine)
+        self.queue = SqlHandoffQueue(engine, escalation_tables)
+        self.lifecycle = SqlTicketLifecycle(engine, self.queue)
+
+    async def opened(self) -> tuple[str, str]:
+        """(conversation id, ticket id) of a new conversation handed to people."""
+        conversation, _ = await self.store.create_conversation(
+            Customer(id=""), channel=Channel.WIDGET, locale="en"
+        )
+        ticket = await self.lifecycle.open(
+            conversation.id,
+            priority=Priority.NORMAL,
+            reasons=["explicit_request"],
+            summary="",
+            context={},
+        )
+        return conversation.id, ticket.id
+
+    async def mode(self, conversation_id: str) -> Mode:
+        return (await self.store.get(conversation_id)).mode
+
+
+@pytest.fixture
+def desk(engine: Engine) -> Desk:
+    return Desk(engine)
+
+
+async def test_each_transition_sets_the_mode_of_its_status(desk: Desk) -> None:
+    conversation_id, ticket_id = await desk.opened()
+    assert await desk.mode(conversation_id) is Mode.WAITING
+    again = await desk.lifecycle.open(
+        conversation_id, priority=Priority.URGENT, reasons=[], summary="", context={}
+    )
+    assert again.id == ticket_id  # the active ticket, not a second one
+
+    assert (await desk.lifecycle.claim(ticket_id, "ana")).status is TicketStatus.CLAIMED
+    assert await desk.mode(conversation_id) is Mode.AGENT
+    with pytest.raises(AlreadyClaimed):
+        await desk.lifecycle.claim(ticket_id, "ben")
+    assert (await desk.lifecycle.transfer(ticket_id, "ana", "ben")).agent_id == "ben"
+    assert await desk.mode(conversation_id) is Mode.AGENT
+    assert (await desk.lifecycle.transfer(ticket_id, "ben", None)).status is TicketStatus.OPEN
+    assert await desk.mode(conversation_id) is Mode.WAITING
+    await desk.lifecycle.claim(ticket_id, "ana")
+    assert (await desk.lifecycle.return_to_bot(ticket_id, "ana")).status is TicketStatus.RETURNED
+    assert await desk.mode(conversation_id) is Mode.BOT
+
+    _, other_id = await desk.opened()
+    await desk.lifecycle.claim(other_id, "ana")
+    resolved = await desk.lifecycle.resolve(other_id, "ana")
+    assert resolved.status is TicketStatus.RESOLVED and resolved.resolved_at is not None
+    assert await desk.mode(resolved.conversation_id) is Mode.CLOSED
+
+
+async def test_a_refused_transition_changes_nothing(desk: Desk) -> None:
+    conversation_id, ticket_id = await desk.opened()
+    await desk.lifecycle.claim(ticket_id, "ana")
+    for refused in (
+        desk.lifecycle.resolve(ticket_id, "ben"),
+        desk.lifecycle.return_to_bot(ticket_id, "ben"),
+        desk.lifecycle.transfer(ticket_id, "ben", None),
+    ):
+        with pytest.raises(InvalidTransition, match="held by ana"):
+            await refused
+    ticket = await desk.queue.get(ticket_id)
+    assert (ticket.status, ticket.agent_id) == (TicketStatus.CLAIMED, "ana")
+    assert await desk.mode(conversation_id) is Mode.AGENT
+    with pytest.raises(TicketNotFound):
+        await desk.lifecycle.claim("no-such-ticket", "ana")
+
+
+async def test_a_reply_is_stored_only_while_the_agent_holds_the_ticket(desk: Desk) -> None:
+    conversation_id, ticket_id = await desk.opened()
+    with pytest.raises(InvalidTransition, match="open, not claimed"):
+        await desk.lifecycle.reply(ticket_id, "ana", "too early", meta={})
+    await desk.lifecycle.claim(ticket_id, "ana")
+    with pytest.raises(InvalidTransition, match="held by ana"):
+        await desk.lifecycle.reply(ticket_id, "ben", "not mine", meta={})
+    _, turn = await desk.lifecycle.reply(
+        ticket_id, "ana", "Hi, checking now", meta={"agent_id": "ana"}, client_id="r-1"
+    )
+    assert (turn.role, turn.text, turn.meta["agent_id"]) == (Role.AGENT, "Hi, checking now", "ana")
+    await desk.lifecycle.resolve(ticket_id, "ana")
+    with pytest.raises(InvalidTransition, match="resolved, not claimed"):
+        await desk.lifecycle.reply(ticket_id, "ana", "after the close", meta={})
+
+    # The retry of the stored reply returns it, although the ticket has closed since.
+    _, retried = await desk.lifecycle.reply(
+        ticket_id, "ana", "Hi, checking now", meta={}, client_id="r-1"
+    )
+    assert retried == turn
+    agent_turns = [t for t in await desk.store.turns(conversation_id) if t.role is Role.AGENT]
+    assert agent_turns == [turn]
