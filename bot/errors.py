@@ -57,3 +57,7 @@ class LLMError(BotError):
 
 class LLMTimeout(LLMError):
     """The language model did not answer in time."""
+
+
+class LLMUnavailable(LLMError):
+    """The language model failed too often in a row and is skipped for a cool-off period."""

@@ -258,8 +258,8 @@ class Escalator:
         said = [t.text for t in turns if t.role is Role.CUSTOMER]
         tried = [c.title for t in turns if t.role is Role.BOT for c in t.citations]
         fallback = extractive_summary(said, tried, reasons)
-        if self._summarizer is None:
-            return fallback
+        if self._summarizer is None or Reason.SYSTEM_ERROR.value in reasons:
+            return fallback  # the LLM just failed this customer: do not wait on it again
         transcript = [(_ROLE_NAMES[t.role], t.text) for t in turns[-12:]]
         prompt = self._prompts.render("summary.j2", transcript=transcript, reasons=reasons)
         try:

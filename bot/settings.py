@@ -37,8 +37,37 @@ class LLMConfig(BaseModel):
     api_key: SecretStr = Field(default=SecretStr(""), description="Sent as the bearer token.")
     model: str = Field(default="", description="Model name sent to the server.")
     gguf_path: str = Field(default="", description="local backend: GGUF file; empty = SmolLM2.")
-    timeout_s: float = Field(default=30.0, gt=0)
-    max_retries: int = Field(default=2, ge=0)
+    timeout_s: float = Field(
+        default=30.0, gt=0, description="One HTTP request to the LLM (connect, read) at most."
+    )
+    max_retries: int = Field(
+        default=2,
+        ge=0,
+        description="Retries of a refused or failed request (never of a stalled stream), "
+        "within the deadline below.",
+    )
+    first_token_s: float = Field(
+        default=4.0,
+        gt=0,
+        description="An answer whose first token takes longer is abandoned: the customer gets "
+        "the apology and the offer of a person.",
+    )
+    deadline_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Every LLM call (answer, summary, rewrite) ends by then, retries included.",
+    )
+    breaker_failures: int = Field(
+        default=3,
+        ge=1,
+        description="After this many failures or timeouts in a row the LLM counts as down...",
+    )
+    breaker_cooloff_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="...for this long: nothing waits on it (summaries and rewrites use their "
+        "fallback at once), then one call tries it again.",
+    )
     temperature: float = Field(default=0.1, ge=0, le=2)
     max_answer_tokens: int = Field(default=350, ge=16)
     context_tokens: int = Field(default=4096, ge=512, description="Prompt + answer budget.")

@@ -10,6 +10,7 @@ from bot.editor import EditorService
 from bot.errors import ConfigError
 from bot.generative import GenerativeAnswerer
 from bot.grounding import GroundingChecker
+from bot.guarded_llm import guarded
 from bot.handoff import Escalator, embed_examples
 from bot.interfaces import Answerer, ChatModel, ConversationStore
 from bot.login import StaffLogin
@@ -176,7 +177,8 @@ def build_services(
     kb = build_knowledge_base(settings, embedder)
     database = open_database(settings.database_url, settings.storage.pool_size)
     store = database.conversations
-    model = chat_model or build_chat_model(settings.llm)
+    unguarded = chat_model or build_chat_model(settings.llm)
+    model = None if unguarded is None else guarded(unguarded, settings.llm)
     prompts = PromptBuilder(
         settings.answer.company_name, settings.llm.context_tokens - settings.llm.max_answer_tokens
     )

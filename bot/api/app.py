@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
 from bot.api import errors
+from bot.api.body_limit import BodyLimit
 from bot.api.log_redaction import install_log_redaction
 from bot.api.metrics import Metrics
 from bot.api.recovery import answer_unanswered
@@ -70,19 +71,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # An article body may hold max_article_chars characters, each up to 6 bytes as JSON.
     editor_limit = max(settings.api.max_body_bytes, 6 * settings.editor.max_article_chars + 65_536)
 
+    def body_limit(path: str) -> int:
+        if path == editor_io.IMPORT_PATH:  # multipart: the file plus form overhead
+            return settings.editor.max_import_bytes + 65_536
+        return editor_limit if path.startswith("/api/editor/") else settings.api.max_body_bytes
+
+    # Inside the timing middleware: its task group would wrap our 413 in an ExceptionGroup.
+    app.add_middleware(BodyLimit, limit_for=body_limit)
+
     @app.middleware("http")
-    async def guard_and_time(
+    async def timed(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        length = request.headers.get("content-length")
-        editing = request.url.path.startswith("/api/editor/")
-        limit = editor_limit if editing else settings.api.max_body_bytes
-        if request.url.path == editor_io.IMPORT_PATH:  # multipart: the file plus form overhead
-            limit = settings.editor.max_import_bytes + 65_536
-        if length and length.isdigit() and int(length) > limit:
-            return errors.error_body(
-                "payload_too_large", f"the request body is over {limit:,} bytes", 413
-            )
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")

@@ -5,11 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from bot.conversation import Citation, Conversation, Turn
 
 EMAIL_PATTERN = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"
+METADATA_KEYS = 20
+METADATA_KEY_CHARS = 64
+METADATA_VALUE_CHARS = 500
+METADATA_CHARS = 4_000
 
 
 class CustomerIn(BaseModel):
@@ -21,7 +26,42 @@ class CustomerIn(BaseModel):
     email: str = Field(default="", max_length=320, pattern=EMAIL_PATTERN)
     page_url: str = Field(default="", max_length=2000)
     locale: str = Field(default="", max_length=20, pattern=r"^$|^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$")
-    metadata: dict[str, str] = Field(default_factory=dict, max_length=20)
+    metadata: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=METADATA_KEYS,
+        description=f"Flat string pairs shown to agents as customer-supplied: at most "
+        f"{METADATA_KEYS} keys of 1-{METADATA_KEY_CHARS} characters, values of at most "
+        f"{METADATA_VALUE_CHARS}, {METADATA_CHARS:,} characters in all.",
+        json_schema_extra={
+            "propertyNames": {"minLength": 1, "maxLength": METADATA_KEY_CHARS},
+            "additionalProperties": {"type": "string", "maxLength": METADATA_VALUE_CHARS},
+        },
+    )
+
+    @field_validator("metadata")
+    @classmethod
+    def _bounded(cls, metadata: dict[str, str]) -> dict[str, str]:
+        for key, value in metadata.items():
+            if not 1 <= len(key) <= METADATA_KEY_CHARS:
+                raise PydanticCustomError(
+                    "metadata_key",
+                    "a key has {chars} characters; keys have 1 to {limit}",
+                    {"chars": len(key), "limit": METADATA_KEY_CHARS},
+                )
+            if len(value) > METADATA_VALUE_CHARS:
+                raise PydanticCustomError(
+                    "metadata_value",
+                    "the value of '{key}' has {chars} characters; the limit is {limit}",
+                    {"key": key, "chars": len(value), "limit": METADATA_VALUE_CHARS},
+                )
+        total = sum(len(key) + len(value) for key, value in metadata.items())
+        if total > METADATA_CHARS:
+            raise PydanticCustomError(
+                "metadata_size",
+                "{total} characters in all; the limit is {limit}",
+                {"total": total, "limit": METADATA_CHARS},
+            )
+        return metadata
 
 
 class ConversationCreated(BaseModel):

@@ -75,9 +75,10 @@ class OpenAIChatModel:
             stream = await self._client.chat.completions.create(
                 **self._request(messages, max_tokens), stream=True
             )
-            async for chunk in stream:
-                if chunk.choices and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
+            async with stream:  # an abandoned stream (a deadline) closes its connection
+                async for chunk in stream:
+                    if chunk.choices and chunk.choices[0].delta.content:
+                        yield chunk.choices[0].delta.content
         except openai.OpenAIError as exc:
             raise self._error(exc) from exc
 

@@ -67,6 +67,8 @@ def llm_settings(data_dir: Path, base_url: str) -> Settings:
             base_url=base_url,
             model=MODEL,
             timeout_s=120,
+            first_token_s=120,  # a busy 2-core machine; the deadlines are tested in tests/faults
+            deadline_s=120,
             max_retries=0,
             temperature=0.0,
             max_answer_tokens=96,
