@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.api.schemas import MAX_INT
 from bot.articles import ArticleContent, ArticleStatus, ArticleVersion, IndexState, StoredArticle
+
+Version = Annotated[int, Field(ge=1, le=MAX_INT)]
 
 
 class ContentIn(BaseModel):
@@ -43,7 +46,7 @@ class ArticleIn(ContentIn):
 class ArticleUpdate(ContentIn):
     """A new version, saved on top of the version the editor loaded."""
 
-    base_version: int = Field(ge=1, description="current_version when the editor loaded it")
+    base_version: Version = Field(description="current_version when the editor loaded it")
 
 
 class PublishIn(BaseModel):
@@ -51,7 +54,7 @@ class PublishIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int | None = Field(default=None, ge=1)
+    version: Version | None = None
 
 
 class RestoreIn(BaseModel):
@@ -59,8 +62,8 @@ class RestoreIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1)
-    base_version: int = Field(ge=1)
+    version: Version
+    base_version: Version
 
 
 class ContentOut(BaseModel):

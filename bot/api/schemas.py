@@ -11,6 +11,8 @@ from pydantic_core import PydanticCustomError
 from bot.conversation import Citation, Conversation, Turn
 
 EMAIL_PATTERN = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"
+MAX_INT = 2**31 - 1
+"""The largest integer any request may carry (ids, versions): beyond it SQLite overflows."""
 METADATA_KEYS = 20
 METADATA_KEY_CHARS = 64
 METADATA_VALUE_CHARS = 500
@@ -169,7 +171,7 @@ class FeedbackIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    turn_id: int | None = None
+    turn_id: int | None = Field(default=None, ge=1, le=MAX_INT)
     rating: Literal["up", "down"] | None = None
     csat: int | None = Field(default=None, ge=1, le=5)
     comment: str = Field(default="", max_length=2000)

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.faults
 FIRST_TOKEN_S = 1.0
 DEADLINE_S = 3.0
 # Generous: retrieval and grounding on a busy 2-core machine; without deadlines it took 183 s.
-BOUND_S = 5 * DEADLINE_S
+BOUND_S = 10 * DEADLINE_S
 QUESTION = "how long do refunds take?"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from bot.api.deps import EditorDep, ServicesDep, limit_ip
 from bot.api.editor_schemas import (
@@ -18,6 +18,7 @@ from bot.api.editor_schemas import (
     VersionOut,
     VersionsOut,
 )
+from bot.api.schemas import MAX_INT
 from bot.articles import ArticleStatus
 from escalation.types import Agent
 
@@ -103,7 +104,10 @@ async def list_versions(article_id: str, services: ServicesDep, editor: EditorDe
 
 @router.get("/articles/{article_id}/versions/{version}", response_model=VersionOut)
 async def get_version(
-    article_id: str, version: int, services: ServicesDep, editor: EditorDep
+    article_id: str,
+    version: Annotated[int, Path(ge=1, le=MAX_INT)],
+    services: ServicesDep,
+    editor: EditorDep,
 ) -> VersionOut:
     """One version."""
     return VersionOut.of(await services.editor.version(article_id, version))
@@ -114,8 +118,8 @@ async def diff_versions(
     article_id: str,
     services: ServicesDep,
     editor: EditorDep,
-    from_version: Annotated[int, Query(alias="from", ge=1)],
-    to_version: Annotated[int, Query(alias="to", ge=1)],
+    from_version: Annotated[int, Query(alias="from", ge=1, le=MAX_INT)],
+    to_version: Annotated[int, Query(alias="to", ge=1, le=MAX_INT)],
 ) -> Response:
     """A unified diff between two versions, as JSON `{article_id, from, to, diff}`."""
     text = await services.editor.diff(article_id, from_version, to_version)
