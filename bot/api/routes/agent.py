@@ -13,6 +13,7 @@ from bot.api.agent_schemas import (
     LoginIn,
     LoginOut,
     NoteOut,
+    ReplyIn,
     SuggestionOut,
     TextIn,
     TicketDetailOut,
@@ -131,9 +132,13 @@ async def claim(ticket_id: str, services: ServicesDep, agent: AgentDep) -> Ticke
 
 
 @router.post("/tickets/{ticket_id}/messages", response_model=TurnOut)
-async def reply(ticket_id: str, body: TextIn, services: ServicesDep, agent: AgentDep) -> TurnOut:
-    """Reply to the customer; delivered live to their widget (409 unless you hold the chat)."""
-    turn = await services.desk.reply(ticket_id, agent, body.text.strip())
+async def reply(ticket_id: str, body: ReplyIn, services: ServicesDep, agent: AgentDep) -> TurnOut:
+    """Reply to the customer; delivered live to their widget (409 unless you hold the chat).
+
+    Resending with the same `client_id` returns the stored reply instead of a second one. The
+    reply is stored even when the live delivery fails (the widget re-reads the history).
+    """
+    turn = await services.desk.reply(ticket_id, agent, body.text.strip(), body.client_id)
     out = TurnOut.of(turn)
     await services.desk.announce(
         turn.conversation_id,
