@@ -14,7 +14,7 @@ from bot.handoff import Escalator, embed_examples
 from bot.interfaces import Answerer, ChatModel, ConversationStore
 from bot.preview import TryIt
 from bot.prompting import PromptBuilder
-from bot.ratelimit import MemoryRateLimiter, RateLimiter
+from bot.ratelimit import FallbackRateLimiter, MemoryRateLimiter, RateLimiter
 from bot.realtime import Broadcaster
 from bot.responder import Responder
 from bot.settings import LLMConfig, Settings
@@ -83,13 +83,17 @@ def build_broadcaster(settings: Settings) -> Broadcaster:
 
 
 def build_rate_limiter(settings: Settings, name: str, per_minute: int) -> RateLimiter:
-    """The configured rate limiter `name` allowing `per_minute` hits per key."""
+    """The configured rate limiter `name` allowing `per_minute` hits per key (a shared one
+    falls back to this worker's counts while Redis is unreachable)."""
     if settings.api.rate_limit_backend == "redis":
         try:
             from bot.backends.redis_ratelimit import RedisRateLimiter
         except ImportError as exc:
             raise _missing_redis("api.rate_limit_backend") from exc
-        return RedisRateLimiter(settings.redis.url, name=name, limit=per_minute)
+        return FallbackRateLimiter(
+            RedisRateLimiter(settings.redis.url, name=name, limit=per_minute),
+            MemoryRateLimiter(per_minute),
+        )
     return MemoryRateLimiter(per_minute)
 
 

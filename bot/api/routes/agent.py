@@ -29,9 +29,10 @@ from bot.api.deps import (
     limit_ip,
     staff_for_token,
 )
+from bot.api.errors import close_live
 from bot.api.schemas import TurnOut
 from bot.conversation import Role
-from bot.errors import Forbidden
+from bot.errors import BotError, Forbidden
 from bot.handoff import QUEUE_CHANNEL, conversation_channel
 from bot.ticket_desk import agent_label
 from bot.wiring import Services
@@ -231,8 +232,11 @@ async def agent_events(websocket: WebSocket, token: Annotated[str, Query()]) -> 
 async def _follow(
     websocket: WebSocket, services: Services, channel: str, conversation_id: str | None
 ) -> None:
-    async with services.broadcaster.subscribe(channel) as events:
-        async for event in events:
-            await websocket.send_json(
-                {**event, "conversation_id": conversation_id} if conversation_id else event
-            )
+    try:
+        async with services.broadcaster.subscribe(channel) as events:
+            async for event in events:
+                await websocket.send_json(
+                    {**event, "conversation_id": conversation_id} if conversation_id else event
+                )
+    except BotError as exc:  # the live channel broke: the console reconnects and reloads
+        await close_live(websocket, exc)
