@@ -43,6 +43,10 @@ class Broadcaster(Protocol):
         ...
 
 
+# Channels whose last publish failed: an outage is logged once per channel, not per token.
+_undelivered: set[str] = set()
+
+
 async def publish_or_log(broadcaster: Broadcaster, channel: str, event: Event) -> None:
     """Publish `event`; when the live channel is down, log it and go on.
 
@@ -52,7 +56,18 @@ async def publish_or_log(broadcaster: Broadcaster, channel: str, event: Event) -
     try:
         await broadcaster.publish(channel, event)
     except BotError as exc:
-        log.warning("live %s event on %s not delivered: %s", event.get("type"), channel, exc)
+        if channel not in _undelivered:
+            if len(_undelivered) >= 10_000:
+                _undelivered.clear()
+            _undelivered.add(channel)
+            log.warning(
+                "live %s event on %s not delivered (nor later ones until it works again): %s",
+                event.get("type"),
+                channel,
+                exc,
+            )
+    else:
+        _undelivered.discard(channel)
 
 
 def encode(event: Event) -> str:
