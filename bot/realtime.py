@@ -27,7 +27,11 @@ class Broadcaster(Protocol):
         ...
 
     def subscribe(self, channel: str) -> Any:
-        """Async context manager yielding an async iterator of the channel's events."""
+        """Async context manager yielding an async iterator of the channel's events.
+
+        The iterator raises `BackendUnavailable` when the subscription breaks (events may have
+        been lost): the listener should say so and re-read what it shows.
+        """
         ...
 
     async def ping(self) -> None:
@@ -39,6 +43,10 @@ class Broadcaster(Protocol):
         ...
 
 
+# Channels whose last publish failed: an outage is logged once per channel, not per token.
+_undelivered: set[str] = set()
+
+
 async def publish_or_log(broadcaster: Broadcaster, channel: str, event: Event) -> None:
     """Publish `event`; when the live channel is down, log it and go on.
 
@@ -48,7 +56,18 @@ async def publish_or_log(broadcaster: Broadcaster, channel: str, event: Event) -
     try:
         await broadcaster.publish(channel, event)
     except BotError as exc:
-        log.warning("live %s event on %s not delivered: %s", event.get("type"), channel, exc)
+        if channel not in _undelivered:
+            if len(_undelivered) >= 10_000:
+                _undelivered.clear()
+            _undelivered.add(channel)
+            log.warning(
+                "live %s event on %s not delivered (nor later ones until it works again): %s",
+                event.get("type"),
+                channel,
+                exc,
+            )
+    else:
+        _undelivered.discard(channel)
 
 
 def encode(event: Event) -> str:
@@ -62,20 +81,24 @@ def decode(data: str | bytes) -> Event:
     return event
 
 
+# What a subscriber queue holds: events, or the error that ended the subscription.
+Delivery = Event | BotError
+
+
 class LocalFanout:
     """This worker's subscriber queues per channel; a full queue drops its oldest event."""
 
     def __init__(self, queue_size: int = 1000) -> None:
-        self._queues: dict[str, set[asyncio.Queue[Event]]] = {}
+        self._queues: dict[str, set[asyncio.Queue[Delivery]]] = {}
         self._queue_size = queue_size
 
-    def add(self, channel: str) -> asyncio.Queue[Event]:
+    def add(self, channel: str) -> asyncio.Queue[Delivery]:
         """A new subscriber queue on `channel`."""
-        queue: asyncio.Queue[Event] = asyncio.Queue(self._queue_size)
+        queue: asyncio.Queue[Delivery] = asyncio.Queue(self._queue_size)
         self._queues.setdefault(channel, set()).add(queue)
         return queue
 
-    def remove(self, channel: str, queue: asyncio.Queue[Event]) -> bool:
+    def remove(self, channel: str, queue: asyncio.Queue[Delivery]) -> bool:
         """Drop a subscriber queue; True when it was the channel's last one."""
         queues = self._queues.get(channel, set())
         queues.discard(queue)
@@ -84,12 +107,18 @@ class LocalFanout:
         self._queues.pop(channel, None)
         return True
 
-    def deliver(self, channel: str, event: Event) -> None:
+    def deliver(self, channel: str, event: Delivery) -> None:
         """Queue the event for each local subscriber of `channel`."""
         for queue in list(self._queues.get(channel, ())):
             if queue.full():
                 queue.get_nowait()
             queue.put_nowait(event)
+
+    def fail(self, error: BotError) -> None:
+        """End every subscription: each subscriber's iterator raises `error` (after the events
+        already queued), so listeners learn that they may miss events from now on."""
+        for channel in self.channels():
+            self.deliver(channel, error)
 
     def channels(self) -> list[str]:
         """Channels with at least one local subscriber."""
@@ -100,7 +129,10 @@ class LocalFanout:
         self._queues.clear()
 
 
-async def drain(queue: asyncio.Queue[Event]) -> AsyncIterator[Event]:
-    """The events of a subscriber queue, forever."""
+async def drain(queue: asyncio.Queue[Delivery]) -> AsyncIterator[Event]:
+    """The events of a subscriber queue, until a failure ends the subscription (raised)."""
     while True:
-        yield await queue.get()
+        item = await queue.get()
+        if isinstance(item, BotError):
+            raise item
+        yield item

@@ -19,6 +19,7 @@ from bot.prompting import PromptBuilder
 from bot.ratelimit import (
     Backoff,
     FailureLimiter,
+    FallbackRateLimiter,
     MemoryFailureLimiter,
     MemoryRateLimiter,
     RateLimiter,
@@ -92,13 +93,17 @@ def build_broadcaster(settings: Settings) -> Broadcaster:
 
 
 def build_rate_limiter(settings: Settings, name: str, per_minute: int) -> RateLimiter:
-    """The configured rate limiter `name` allowing `per_minute` hits per key."""
+    """The configured rate limiter `name` allowing `per_minute` hits per key (a shared one
+    falls back to this worker's counts while Redis is unreachable)."""
     if settings.api.rate_limit_backend == "redis":
         try:
             from bot.backends.redis_ratelimit import RedisRateLimiter
         except ImportError as exc:
             raise _missing_redis("api.rate_limit_backend") from exc
-        return RedisRateLimiter(settings.redis.url, name=name, limit=per_minute)
+        return FallbackRateLimiter(
+            RedisRateLimiter(settings.redis.url, name=name, limit=per_minute),
+            MemoryRateLimiter(per_minute),
+        )
     return MemoryRateLimiter(per_minute)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 import httpx
@@ -23,15 +25,37 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """Runs `app` on 127.0.0.1:<free port> until the context exits; `log_level` "info" writes
-    the access log."""
+    """Runs `app` on 127.0.0.1:<free port> until the context exits.
 
-    def __init__(self, app: FastAPI, log_level: str = "warning") -> None:
+    `log_level` "info" writes the access log. `on_exit` runs in the server's event loop after it
+    stopped: close there what holds connections made in that loop (Redis clients), which another
+    loop cannot close.
+    """
+
+    def __init__(
+        self,
+        app: FastAPI,
+        log_level: str = "warning",
+        on_exit: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level=log_level)
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._on_exit = on_exit
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        async def serve() -> None:
+            try:
+                await self._server.serve()
+            finally:
+                if self._on_exit is not None:
+                    await self._on_exit()
+
+        # uvicorn's own loop (uvloop when installed), as `Server.run` would use.
+        with asyncio.Runner(loop_factory=self._server.config.get_loop_factory()) as runner:
+            runner.run(serve())
 
     def __enter__(self) -> LiveServer:
         self._thread.start()

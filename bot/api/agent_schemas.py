@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.api.schemas import TurnOut
+from bot.api.schemas import ClientId, TurnOut
 from escalation.types import Agent, Note, Ticket
 
 
@@ -170,6 +170,12 @@ class TextIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=4000)
+
+
+class ReplyIn(TextIn):
+    """A reply to the customer; `client_id` makes the agent's resends idempotent."""
+
+    client_id: ClientId = None
 
 
 class TransferIn(BaseModel):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -71,6 +72,19 @@ def describe(exc: BotError | EscalationError) -> tuple[int, str]:
         if isinstance(exc, kind):
             return status, code
     return 500, "internal_error"
+
+
+def error_event(exc: BotError | EscalationError) -> dict[str, str]:
+    """An error as a live (WebSocket or SSE) event."""
+    return {"type": "error", "error_code": describe(exc)[1], "detail": str(exc)}
+
+
+async def close_live(websocket: WebSocket, exc: BotError) -> None:
+    """Tell a socket that live events stopped: an error event, then close 1013 (try again
+    later; clients reconnect and re-read what they may have missed)."""
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        await websocket.send_json(error_event(exc))
+        await websocket.close(code=1013, reason="live updates unavailable; reconnect later")
 
 
 def _validation_detail(exc: RequestValidationError) -> tuple[str, str]:

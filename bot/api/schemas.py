@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -76,13 +76,24 @@ class ConversationCreated(BaseModel):
     created_at: dt.datetime
 
 
+ClientId = Annotated[
+    str | None,
+    Field(
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="A key the client makes per message and reuses when it resends: "
+        "the message is stored once.",
+    ),
+]
+
+
 class MessageIn(BaseModel):
     """A customer message; `client_id` makes resends idempotent."""
 
     model_config = ConfigDict(extra="forbid")
 
     text: str
-    client_id: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
+    client_id: ClientId = None
 
 
 class CitationOut(BaseModel):

@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 
 from bot.backends.sql_database import display_url
 from bot.errors import BackendUnavailable
-from bot.realtime import Event, LocalFanout, decode, drain, encode
+from bot.realtime import Delivery, Event, LocalFanout, decode, drain, encode
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,9 @@ class RedisBroadcaster:
 
     Redis keeps per-connection order, so events of a channel arrive in publish order. Delivery
     is at most once, like the in-memory broadcaster: events published while Redis is
-    unreachable are lost; the reader reconnects and resubscribes on its own.
+    unreachable are lost. When the connection drops, every local subscription ends with
+    BackendUnavailable (its listener tells its client, which re-reads the history when it
+    subscribes again); the reader reconnects and resubscribes on its own.
     """
 
     def __init__(
@@ -116,7 +118,7 @@ class RedisBroadcaster:
         await self._pubsub.aclose()
         await self._redis.aclose()
 
-    async def _leave(self, channel: str, queue: asyncio.Queue[Event]) -> None:
+    async def _leave(self, channel: str, queue: asyncio.Queue[Delivery]) -> None:
         if not self._fanout.remove(channel, queue):
             return
         self._ready.pop(channel, None)
@@ -153,6 +155,9 @@ class RedisBroadcaster:
             except RedisError as exc:
                 log.warning("live events: Redis at %s lost (%s); retrying", self._where, exc)
                 self._fail_waiting(self._unavailable("subscribe to live events", exc))
+                # Events published from now on are lost: end the subscriptions, so listeners
+                # say so instead of going silent, and re-read when they subscribe again.
+                self._fanout.fail(self._unavailable("deliver live events", exc))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RECONNECT_MAX_S)
                 continue

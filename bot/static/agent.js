@@ -11,6 +11,7 @@ const TOKEN_KEY = 'supportbot.agent.token';
 const AGENT_KEY = 'supportbot.agent.profile';
 const PING_MS = 25000;
 const CLOCK_MS = 15000;
+const REPLY_RETRIES_MS = [1000, 3000]; // resends of a reply that got no answer (same client_id)
 
 const REASONS = {
   explicit_request: 'Asked for a person',
@@ -45,6 +46,7 @@ const state = {
   stickToBottom: true,
   loadingDetail: 0,
   busy: false,
+  pendingReply: null, // { ticketId, text, clientId } until the server has stored it
 };
 
 const shared = globalThis.supportConsole; // bot/static/console.js
@@ -702,6 +704,43 @@ async function act(action, { body, success } = {}) {
   renderActions();
 }
 
+/** A random UUID v4 (crypto.randomUUID needs a secure context; getRandomValues does not). */
+function newClientId() {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The reply's client_id: the same while the same text to the same chat is resent, so the
+ * server stores it once however often it is sent (a reply can be stored although its answer
+ * was lost). */
+function replyClientId(ticketId, text) {
+  const pending = state.pendingReply;
+  if (pending && pending.ticketId === ticketId && pending.text === text) return pending.clientId;
+  state.pendingReply = { ticketId, text, clientId: newClientId() };
+  return state.pendingReply.clientId;
+}
+
+/** Send a reply; resent (same client_id) after a network error or a server error. */
+async function sendReply(ticketId, text) {
+  const body = { text, client_id: replyClientId(ticketId, text) };
+  const path = `/api/agent/tickets/${encodeURIComponent(ticketId)}/messages`;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const turn = await api('POST', path, body);
+      state.pendingReply = null;
+      return turn;
+    } catch (error) {
+      const transient = error.status === 0 || error.status >= 500;
+      if (!transient || attempt >= REPLY_RETRIES_MS.length) throw error;
+      await new Promise((resolve) => setTimeout(resolve, REPLY_RETRIES_MS[attempt]));
+    }
+  }
+}
+
 async function onReply(event) {
   event.preventDefault();
   const box = $('reply-text');
@@ -712,7 +751,7 @@ async function onReply(event) {
   renderActions();
   setMessage($('ticket-error'), '');
   try {
-    const turn = await api('POST', `/api/agent/tickets/${encodeURIComponent(ticket.id)}/messages`, { text });
+    const turn = await sendReply(ticket.id, text);
     box.value = '';
     addTurn(turn);
     scrollTranscript(true);

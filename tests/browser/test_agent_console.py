@@ -332,3 +332,50 @@ def test_what_the_customer_supplied_is_shown_as_unverified(
         shot(page, "7-unverified")
     finally:
         context.close()
+
+
+def test_a_reply_whose_answer_is_lost_is_resent_and_stored_once(
+    browser: Any, site: Site, client: httpx.Client
+) -> None:
+    """Issue 15: the console resends a reply with the same client_id after a network error,
+    and the server stores it once (the first attempt was stored; only its answer was lost)."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    sent: list[dict[str, Any]] = []
+
+    def lose_first_answer(route: Any) -> None:
+        sent.append(json.loads(route.request.post_data))
+        if len(sent) == 1:
+            route.fetch()  # the server stores the reply...
+            route.abort("connectionreset")  # ...but the console never hears back
+        else:
+            route.continue_()
+
+    try:
+        log_in(page, site, "alice")
+        chat = Chat(client, email="lost-answer@example.com", locale="en")
+        handoff = client.post(f"/api/conversations/{chat.id}/handoff", json={},
+                              headers=chat.headers)
+        assert handoff.status_code == 202, handoff.text
+        ticket_item(page, "lost-answer@example.com").click()
+        page.get_by_role("button", name="Claim").click()
+        page.locator("#reply-text:not([disabled])").wait_for()
+        page.route("**/api/agent/tickets/*/messages", lose_first_answer)
+
+        reply_box = page.get_by_label("Reply to the customer")
+        reply_box.fill("Sent once, answered twice")
+        reply_box.press("Enter")
+        # The resend's answer clears the box (the stored reply may show live before that).
+        expect(reply_box).to_have_value("")
+        page.locator(".turn-agent .turn-text", has_text="Sent once, answered twice").wait_for()
+
+        assert len(sent) == 2 and sent[0] == sent[1], sent
+        assert sent[0]["client_id"]
+        turns = client.get(f"/api/conversations/{chat.id}", headers=chat.headers).json()["turns"]
+        assert [t["text"] for t in turns if t["role"] == "agent"] == ["Sent once, answered twice"]
+        assert page.locator(".turn-agent .turn-text", has_text="Sent once").count() == 1
+    finally:
+        context.close()

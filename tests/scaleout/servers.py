@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from tests.live_server import free_port
 from tests.waiting import WAIT_S
@@ -139,3 +141,58 @@ def api_workers(env: Mapping[str, str], log_dir: Path, count: int = 2) -> Iterat
     finally:
         for server in servers:
             stop(server)
+
+
+class RedisProcess:
+    """A `redis-server` of the test's own on a free port, to stop and restart mid-test."""
+
+    def __init__(self, data_dir: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            fail_or_skip("no redis-server on PATH (apt-get install redis-server)")
+        self._binary = str(binary)
+        self._dir = data_dir
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self._server: Server | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start (again, on the same port, empty) and wait until it answers PING."""
+        command = [
+            self._binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", str(self._dir),
+        ]  # fmt: skip
+        log = self._dir / f"redis-{self.port}.log"
+        self._server = launch(command, log, child_env({}), self.port)
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            try:
+                with redis.Redis.from_url(self.url, socket_connect_timeout=1) as client:
+                    client.ping()
+                return
+            except redis.RedisError:
+                if self._server.process.poll() is not None or time.monotonic() > deadline:
+                    tail = self._server.log_tail()
+                    raise RuntimeError(f"redis-server did not start:\n{tail}") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Stop the server (its clients see their connections close)."""
+        if self._server is not None:
+            stop(self._server)
+            self._server = None
+
+
+@contextlib.contextmanager
+def redis_process(data_dir: Path) -> Iterator[RedisProcess]:
+    """A started `RedisProcess`, stopped at the end."""
+    process = RedisProcess(data_dir)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()

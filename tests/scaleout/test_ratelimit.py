@@ -10,7 +10,7 @@ import redis.asyncio
 
 from bot.backends.redis_ratelimit import RedisRateLimiter
 from bot.errors import BackendUnavailable, RateLimited
-from bot.ratelimit import MemoryRateLimiter, RateLimiter
+from bot.ratelimit import FallbackRateLimiter, MemoryRateLimiter, RateLimiter
 from bot.settings import ApiConfig, RedisConfig, Settings
 from bot.wiring import build_rate_limiter
 
@@ -127,13 +127,28 @@ async def test_redis_down_is_a_clear_error() -> None:
         await limiter.aclose()
 
 
+async def test_with_redis_down_hits_count_in_this_worker_and_ping_says_so() -> None:
+    limiter = FallbackRateLimiter(
+        RedisRateLimiter(UNREACHABLE, name="ip", limit=2), MemoryRateLimiter(2), retry_s=0
+    )
+    try:
+        await limiter.hit("k", "requests")
+        await limiter.hit("k", "requests")
+        with pytest.raises(RateLimited, match="too many requests"):
+            await limiter.hit("k", "requests")
+        with pytest.raises(BackendUnavailable, match="rate limits count per worker: .*Redis"):
+            await limiter.ping()
+    finally:
+        await limiter.aclose()
+
+
 async def test_settings_pick_the_limiter() -> None:
     assert isinstance(build_rate_limiter(Settings(), "ip", 5), MemoryRateLimiter)
     settings = Settings(
         redis=RedisConfig(url=UNREACHABLE), api=ApiConfig(rate_limit_backend="redis")
     )
     chosen = build_rate_limiter(settings, "ip", 5)
-    assert isinstance(chosen, RedisRateLimiter)
+    assert isinstance(chosen, FallbackRateLimiter)
     await chosen.aclose()
     with pytest.raises(ValueError, match="api.rate_limit_backend=redis needs"):
         Settings(api=ApiConfig(rate_limit_backend="redis"))

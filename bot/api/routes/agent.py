@@ -23,6 +23,7 @@ from bot.api.agent_schemas import (
     LoginIn,
     LoginOut,
     NoteOut,
+    ReplyIn,
     SuggestionOut,
     TextIn,
     TicketDetailOut,
@@ -39,10 +40,11 @@ from bot.api.deps import (
     limit_ip,
     staff_for_token,
 )
+from bot.api.errors import close_live
 from bot.api.schemas import TurnOut
 from bot.api.socket_auth import FORBIDDEN, UNAUTHENTICATED, reject, socket_token
 from bot.conversation import Role
-from bot.errors import Forbidden
+from bot.errors import BotError, Forbidden
 from bot.handoff import QUEUE_CHANNEL, conversation_channel
 from bot.ticket_desk import agent_label
 from bot.wiring import Services
@@ -143,9 +145,13 @@ async def claim(ticket_id: str, services: ServicesDep, agent: AgentDep) -> Ticke
 
 
 @router.post("/tickets/{ticket_id}/messages", response_model=TurnOut)
-async def reply(ticket_id: str, body: TextIn, services: ServicesDep, agent: AgentDep) -> TurnOut:
-    """Reply to the customer; delivered live to their widget (409 unless you hold the chat)."""
-    turn = await services.desk.reply(ticket_id, agent, body.text.strip())
+async def reply(ticket_id: str, body: ReplyIn, services: ServicesDep, agent: AgentDep) -> TurnOut:
+    """Reply to the customer; delivered live to their widget (409 unless you hold the chat).
+
+    Resending with the same `client_id` returns the stored reply instead of a second one. The
+    reply is stored even when the live delivery fails (the widget re-reads the history).
+    """
+    turn = await services.desk.reply(ticket_id, agent, body.text.strip(), body.client_id)
     out = TurnOut.of(turn)
     await services.desk.announce(
         turn.conversation_id,
@@ -242,8 +248,11 @@ async def agent_events(websocket: WebSocket) -> None:
 async def _follow(
     websocket: WebSocket, services: Services, channel: str, conversation_id: str | None
 ) -> None:
-    async with services.broadcaster.subscribe(channel) as events:
-        async for event in events:
-            await websocket.send_json(
-                {**event, "conversation_id": conversation_id} if conversation_id else event
-            )
+    try:
+        async with services.broadcaster.subscribe(channel) as events:
+            async for event in events:
+                await websocket.send_json(
+                    {**event, "conversation_id": conversation_id} if conversation_id else event
+                )
+    except BotError as exc:  # the live channel broke: the console reconnects and reloads
+        await close_live(websocket, exc)

@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 
 from bot import messages
 from bot.api.deps import ConversationDep, MetricsDep, ServicesDep, limit_ip
-from bot.api.errors import describe
+from bot.api.errors import close_live, describe, error_event
 from bot.api.metrics import Metrics
 from bot.api.schemas import (
     ConversationCreated,
@@ -129,11 +129,6 @@ async def _report_failures(websocket: WebSocket, queue: asyncio.Queue[Outcome]) 
         if not isinstance(outcome, dict):
             with contextlib.suppress(WebSocketDisconnect, RuntimeError):
                 await websocket.send_json(error_event(outcome))
-
-
-def error_event(exc: Failure) -> Event:
-    """An error as a live event."""
-    return {"type": "error", "error_code": describe(exc)[1], "detail": str(exc)}
 
 
 @router.post(
@@ -303,14 +298,16 @@ async def live_events(websocket: WebSocket, conversation_id: str) -> None:
             finally:
                 sender.cancel()
     except BotError as exc:  # the live channel is down: say so; 1013 = try again later
-        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-            await websocket.send_json(error_event(exc))
-            await websocket.close(code=1013, reason="live updates unavailable; reconnect later")
+        await close_live(websocket, exc)
 
 
 async def _forward(websocket: WebSocket, events: AsyncIterator[Event]) -> None:
-    async for event in events:
-        await websocket.send_json(event)
+    try:
+        async for event in events:
+            await websocket.send_json(event)
+    except BotError as exc:  # the live channel broke: say so, then close (1013: try again
+        # later); the widget reconnects and re-reads the history it may have missed
+        await close_live(websocket, exc)
 
 
 async def _handle_client(

@@ -22,20 +22,30 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", response_model=None)
 async def readyz(services: ServicesDep) -> dict[str, object] | Response:
-    """Database (and Redis, when configured) reachable and the knowledge base indexed."""
+    """Database reachable and the knowledge base indexed (503 otherwise).
+
+    Redis down is "degraded", still 200: stored reads and writes work, rate limits count per
+    worker and live events wait (issue 15); `degraded` says what and why.
+    """
     try:
         await services.store.ping()
-        await services.broadcaster.ping()
-        await services.ip_limiter.ping()
         chunks = await anyio.to_thread.run_sync(services.kb.vectors.count)
     except (BotError, RetrievalError) as exc:
         return error_body("not_ready", str(exc), 503)
     if chunks == 0:
         return error_body("not_ready", "the knowledge base is empty; run: supportbot ingest", 503)
-    ready: dict[str, object] = {"status": "ready", "chunks": chunks}
+    degraded = []
+    for check in (services.broadcaster.ping, services.ip_limiter.ping):
+        try:
+            await check()
+        except BotError as exc:
+            degraded.append(str(exc))
+    ready: dict[str, object] = {"status": "degraded" if degraded else "ready", "chunks": chunks}
     settings = services.settings
     if "redis" in (settings.realtime.backend, settings.api.rate_limit_backend):
-        ready["redis"] = "ok"
+        ready["redis"] = "unreachable" if degraded else "ok"
+    if degraded:
+        ready["degraded"] = degraded
     return ready
 
 
