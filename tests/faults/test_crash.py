@@ -32,9 +32,9 @@ from tests.scaleout.servers import BIN, Server, child_env, launch, stop, support
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 CLIENTS = 6
-ACKS_BEFORE_KILL = 30
+ACKS_BEFORE_KILL = 20
 STARTUP_S = 300.0  # loading the models takes a minute when the machine is busy
-ANSWERED_WITHIN_S = 120.0
+ANSWERED_WITHIN_S = 60.0  # the recovery pass answers them right after the start
 QUESTIONS = [
     "how long do refunds take?",
     "how long is the password reset link valid?",
@@ -232,8 +232,10 @@ def test_kill_9_mid_load_loses_nothing_and_leaves_no_one_unanswered(
             }
         )
         supportbot(["ingest", "--quiet", str(KB_FIXTURE)], env)
+        phases = {"ingest_s": time.monotonic() - started}
         port = free_port()
         server = serve(env, tmp_path, port)
+        phases["start_s"] = time.monotonic() - started - sum(phases.values())
         load = Load(server.url)
         try:
             with load.running():
@@ -245,7 +247,9 @@ def test_kill_9_mid_load_loses_nothing_and_leaves_no_one_unanswered(
                 server.process.kill()  # kill -9, mid-load
                 server.process.wait()
                 at_kill = outcome(url, load.acknowledged())
+                restarting = time.monotonic()
                 server = serve(env, tmp_path, port)  # the customers' resends go on
+                phases["restart_s"] = time.monotonic() - restarting
                 before = len(load.acknowledged())
                 wait_until(
                     "more messages acknowledged after the restart",
@@ -273,6 +277,7 @@ def test_kill_9_mid_load_loses_nothing_and_leaves_no_one_unanswered(
         "handed_over": final.handed_over,
         "resends": sum(s.tries - 1 for s in acknowledged),
         "seconds": round(time.monotonic() - started, 1),
+        **{name: round(value, 1) for name, value in phases.items()},
     }
     for name, value in figures.items():
         record_property(name, value)
