@@ -356,8 +356,12 @@ class EditorService:
         """Let background indexing finish."""
         with self._queue_lock:
             consumer = self._consumer
-        if consumer is not None:
+        if consumer is None:
+            return
+        if consumer.get_loop() is asyncio.get_running_loop():
             await asyncio.gather(consumer, return_exceptions=True)
+        while not consumer.done():  # it runs on another event loop (a server's thread)
+            await anyio.sleep(_POLL_S)
 
     async def _sync_file(self, article: Article, known: tuple[str, str] | None) -> Problem | None:
         content = ArticleContent(

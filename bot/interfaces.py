@@ -80,17 +80,16 @@ class ConversationStore(Protocol):
         ...
 
     async def unanswered(self, since: dt.datetime, limit: int) -> builtins.list[Turn]:
-        """Customer turns stored at or after `since` that end a conversation in bot mode left
-        untouched since (its `updated_at` is the turn's `created_at`): nothing answered them,
-        claimed them or changed the mode (a reply lost in a crash). Oldest first, at most
-        `limit`."""
+        """Customer turns stored at or after `since` that nothing answered (a reply lost in a
+        crash): no bot turn under their key (`reply-to:<turn id>`) and no agent or system turn
+        after them, in a conversation in bot mode untouched since its last turn (not claimed,
+        its mode not changed since). Oldest first, at most `limit`."""
         ...
 
-    async def claim(self, conversation_id: str, updated_at: dt.datetime) -> bool:
-        """Mark the conversation as changed now if it still has this `updated_at`.
-
-        True for exactly one of several callers (workers claim a conversation's work this way).
-        """
+    async def claim(self, conversation_id: str) -> bool:
+        """Mark the conversation as changed now unless it changed since its last turn was
+        stored; True for exactly one of several callers (workers claim work this way; the
+        next stored turn makes it claimable again)."""
         ...
 
     async def add_feedback(

@@ -92,13 +92,14 @@ class SqlConversationStore:
         return await anyio.to_thread.run_sync(self._set_mode, conversation_id, mode)
 
     async def unanswered(self, since: dt.datetime, limit: int) -> list[Turn]:
-        """Customer turns since `since` that end a conversation in bot mode left untouched
-        since, oldest first."""
+        """Customer turns since `since` with no answer, in bot-mode conversations untouched
+        since their last turn, oldest first."""
         return await anyio.to_thread.run_sync(self._unanswered, since, limit)
 
-    async def claim(self, conversation_id: str, updated_at: dt.datetime) -> bool:
-        """Mark the conversation changed now if it still has `updated_at`; True for one caller."""
-        return await anyio.to_thread.run_sync(self._claim, conversation_id, updated_at)
+    async def claim(self, conversation_id: str) -> bool:
+        """Mark the conversation changed now unless it changed since its last turn; True for
+        one caller of several."""
+        return await anyio.to_thread.run_sync(self._claim, conversation_id)
 
     async def add_feedback(
         self, conversation_id: str, turn_id: int, rating: int, comment: str
@@ -233,25 +234,39 @@ class SqlConversationStore:
             return change_mode(conn, conversation_id, mode)
 
     def _unanswered(self, since: dt.datetime, limit: int) -> list[Turn]:
+        asked, later = turns.alias("asked"), turns.alias("later")
+        last = turns.alias("last")
+        key = sa.literal("reply-to:") + sa.cast(asked.c.id, sa.String)
         with transaction(self._engine) as conn:
             rows = (
                 conn.execute(
-                    sa.select(turns)
+                    sa.select(asked)
+                    .join(conversations, conversations.c.id == asked.c.conversation_id)
                     .join(
-                        conversations,
+                        last,
                         sa.and_(
-                            conversations.c.id == turns.c.conversation_id,
-                            conversations.c.last_seq == turns.c.seq,
+                            last.c.conversation_id == conversations.c.id,
+                            last.c.seq == conversations.c.last_seq,
                         ),
                     )
                     .where(
+                        asked.c.role == Role.CUSTOMER.value,
+                        asked.c.created_at >= since,
                         conversations.c.mode == Mode.BOT.value,
-                        # Untouched since the message: not claimed, no mode change in between.
-                        conversations.c.updated_at == turns.c.created_at,
-                        turns.c.role == Role.CUSTOMER.value,
-                        turns.c.created_at >= since,
+                        # Untouched since its last turn: not claimed, no mode change since.
+                        conversations.c.updated_at == last.c.created_at,
+                        ~sa.exists().where(
+                            later.c.conversation_id == asked.c.conversation_id,
+                            sa.or_(
+                                later.c.client_id == key,
+                                sa.and_(
+                                    later.c.seq > asked.c.seq,
+                                    later.c.role.in_([Role.AGENT.value, Role.SYSTEM.value]),
+                                ),
+                            ),
+                        ),
                     )
-                    .order_by(turns.c.created_at, turns.c.id)
+                    .order_by(asked.c.created_at, asked.c.id)
                     .limit(max(limit, 0))
                 )
                 .mappings()
@@ -259,14 +274,19 @@ class SqlConversationStore:
             )
         return [_turn(row) for row in rows]
 
-    def _claim(self, conversation_id: str, updated_at: dt.datetime) -> bool:
+    def _claim(self, conversation_id: str) -> bool:
+        last = (
+            sa.select(turns.c.created_at)
+            .where(
+                turns.c.conversation_id == conversations.c.id,
+                turns.c.seq == conversations.c.last_seq,
+            )
+            .scalar_subquery()
+        )
         with transaction(self._engine) as conn:
             claimed = conn.execute(
                 sa.update(conversations)
-                .where(
-                    conversations.c.id == conversation_id,
-                    conversations.c.updated_at == updated_at,
-                )
+                .where(conversations.c.id == conversation_id, conversations.c.updated_at == last)
                 .values(updated_at=_now())
             ).rowcount
         return bool(claimed == 1)

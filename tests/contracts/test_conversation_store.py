@@ -275,10 +275,10 @@ async def test_ping(store: SqlConversationStore) -> None:
     await store.ping()
 
 
-async def test_unanswered_lists_the_customer_turns_that_end_a_bot_conversation(
+async def test_unanswered_lists_the_customer_turns_nothing_answered(
     store: SqlConversationStore,
 ) -> None:
-    """What a crash leaves: a customer turn with nothing after it, in bot mode."""
+    """What a crash leaves: customer turns without their answer, in bot mode."""
     before, _ = await new_conversation(store)
     await store.append(before.id, Role.CUSTOMER, "asked before the window")
     await asyncio.sleep(0.01)
@@ -286,40 +286,44 @@ async def test_unanswered_lists_the_customer_turns_that_end_a_bot_conversation(
     waiting, _ = await new_conversation(store)
     asked = await store.append(waiting.id, Role.CUSTOMER, "left without a reply")
     answered, _ = await new_conversation(store)
-    await store.append(answered.id, Role.CUSTOMER, "question")
-    await store.append(answered.id, Role.BOT, "answer", client_id="reply-to:1")
+    question = await store.append(answered.id, Role.CUSTOMER, "question")
+    await store.append(answered.id, Role.BOT, "answer", client_id=f"reply-to:{question.id}")
     handed, _ = await new_conversation(store)
     await store.append(handed.id, Role.CUSTOMER, "for a person")
     await store.set_mode(handed.id, Mode.WAITING)
+    agent, _ = await new_conversation(store)
+    await store.append(agent.id, Role.CUSTOMER, "to the agent")
+    await store.append(agent.id, Role.AGENT, "hello, Marta here")
     handed_back, _ = await new_conversation(store)
     await store.append(handed_back.id, Role.CUSTOMER, "for a person, then the bot again")
     await store.set_mode(handed_back.id, Mode.WAITING)
     await store.set_mode(handed_back.id, Mode.BOT)
     second, _ = await new_conversation(store)
-    later = await store.append(second.id, Role.CUSTOMER, "also left without a reply")
-    ours = {before.id, waiting.id, answered.id, handed.id, handed_back.id, second.id}
+    lost = await store.append(second.id, Role.CUSTOMER, "its answer was lost")
+    newer = await store.append(second.id, Role.CUSTOMER, "a newer message, answered")
+    await store.append(second.id, Role.BOT, "answer", client_id=f"reply-to:{newer.id}")
+    ours = {before.id, waiting.id, answered.id, handed.id, agent.id, handed_back.id, second.id}
 
     found = [t for t in await store.unanswered(since, 100) if t.conversation_id in ours]
-    assert [t.id for t in found] == [asked.id, later.id]
+    assert [t.id for t in found] == [asked.id, lost.id]
     assert found[0] == asked
     assert await store.unanswered(since, 0) == []
-    # Claimed (by the worker that answers it): no longer listed.
-    assert await store.claim(waiting.id, asked.created_at)
+    # Claimed (by the worker that answers it): not listed until its next turn is stored.
+    assert await store.claim(waiting.id)
     found = [t for t in await store.unanswered(since, 100) if t.conversation_id in ours]
-    assert [t.id for t in found] == [later.id]
+    assert [t.id for t in found] == [lost.id]
 
 
-async def test_claim_is_won_by_one_caller_while_the_conversation_is_unchanged(
+async def test_claim_is_won_by_one_caller_until_the_next_turn(
     store: SqlConversationStore,
 ) -> None:
     conversation, _ = await new_conversation(store)
-    asked = await store.append(conversation.id, Role.CUSTOMER, "hello?")
-    seen = await store.get(conversation.id)
-    assert seen.updated_at == asked.created_at
-    won = await asyncio.gather(*(store.claim(conversation.id, seen.updated_at) for _ in range(5)))
+    await store.append(conversation.id, Role.CUSTOMER, "hello?")
+    won = await asyncio.gather(*(store.claim(conversation.id) for _ in range(5)))
     assert sorted(won) == [False] * 4 + [True]
-    assert not await store.claim(conversation.id, seen.updated_at)
-    now = await store.get(conversation.id)
+    assert not await store.claim(conversation.id)
     await store.append(conversation.id, Role.BOT, "hi")
-    assert not await store.claim(conversation.id, now.updated_at)  # it changed since
-    assert not await store.claim(UNKNOWN, now.updated_at)
+    assert await store.claim(conversation.id)  # the next piece of work
+    await store.set_mode(conversation.id, Mode.BOT)
+    assert not await store.claim(conversation.id)  # changed since its last turn
+    assert not await store.claim(UNKNOWN)
