@@ -34,7 +34,6 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 CLIENTS = 6
 ACKS_BEFORE_KILL = 20
-ANSWERED_WITHIN_S = 60.0  # the recovery pass answers them right after the start
 QUESTIONS = [
     "how long do refunds take?",
     "how long is the password reset link valid?",
@@ -253,7 +252,7 @@ def test_kill_9_mid_load_loses_nothing_and_leaves_no_one_unanswered(
                 return outcome(url, acknowledged).unanswered == 0
 
             with contextlib.suppress(AssertionError):
-                eventually(all_answered, "every acknowledged message answered", ANSWERED_WITHIN_S)
+                eventually(all_answered, "every acknowledged message answered")
             final = outcome(url, acknowledged)
         finally:
             stop(server)
