@@ -31,7 +31,7 @@ ANONYMOUS, CUSTOMER, AGENT, EDITOR, ADMIN = "anonymous", "customer", "agent", "e
 CALLERS = (ANONYMOUS, CUSTOMER, AGENT, EDITOR, ADMIN)
 STAFF = {AGENT: AgentRole.AGENT, EDITOR: AgentRole.EDITOR, ADMIN: AgentRole.ADMIN}
 ACCEPTED = 101  # a WebSocket connection that was accepted
-POLICY_VIOLATION = 1008  # FastAPI closes a WebSocket whose parameters are invalid
+UNAUTHENTICATED = 4401  # a socket whose first message is not {"type": "auth", "token": ...}
 Expected = dict[str, int]
 
 
@@ -74,7 +74,7 @@ ROUTES: dict[tuple[str, str], Expected] = {
     ("POST", "/api/conversations/{conversation_id}/feedback"): conversation_owner(422),
     ("POST", "/api/conversations/{conversation_id}/handoff"): conversation_owner(422),
     ("WS", "/ws/conversations/{conversation_id}"): {
-        ANONYMOUS: POLICY_VIOLATION,
+        ANONYMOUS: UNAUTHENTICATED,
         CUSTOMER: ACCEPTED,
         AGENT: 4403,
         EDITOR: 4403,
@@ -95,7 +95,7 @@ ROUTES: dict[tuple[str, str], Expected] = {
     ("POST", "/api/agent/tickets/{ticket_id}/resolve"): agents(404),
     ("POST", "/api/agent/tickets/{ticket_id}/return"): agents(404),
     ("WS", "/ws/agent"): {
-        ANONYMOUS: POLICY_VIOLATION,
+        ANONYMOUS: UNAUTHENTICATED,
         CUSTOMER: 4401,
         AGENT: ACCEPTED,
         EDITOR: 4403,
@@ -213,9 +213,10 @@ def call(site: Site, method: str, template: str, caller: str) -> int:
         token = site.fresh_token(caller)  # logging out ends the session used for the others
     path = site.path(template)
     if method == "WS":
-        query = f"?token={token}" if token else ""
         try:
-            with site.client.websocket_connect(path + query) as ws:
+            with site.client.websocket_connect(path) as ws:
+                if token:
+                    ws.send_json({"type": "auth", "token": token})
                 ws.send_json({"type": "ping"})
                 assert ws.receive_json() == {"type": "pong"}
                 return ACCEPTED
