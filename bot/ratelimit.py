@@ -6,12 +6,14 @@ import logging
 import math
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.errors import BackendUnavailable, RateLimited
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class RateLimiter(Protocol):
@@ -165,58 +167,117 @@ class MemoryFailureLimiter:
         self._keys.clear()
 
 
-class FallbackRateLimiter:
-    """A shared limiter that counts in this worker instead while its server is unreachable.
+class SharedOrLocal:
+    """Routes each call to the shared counter, or to this worker's while that is unreachable.
 
     With Redis down every API call answered 503 (issue 15); now requests go on and each worker
-    enforces the limit alone (N workers allow up to N times the limit) until Redis answers
-    again. One request per `retry_s` tries the shared limiter meanwhile; the switch each way is
-    logged once, and `ping` reports the fallback (readiness says "degraded").
+    counts alone (N workers allow up to N times the limit) until Redis answers again. One call
+    per `retry_s` probes the shared counter meanwhile; the switch each way is logged once.
     """
+
+    def __init__(self, what: str, retry_s: float = 5.0) -> None:
+        self._what = what
+        self._retry_s = retry_s
+        self.down: str | None = None  # why the shared counts are not used now
+        self._retry_at = 0.0
+
+    async def run(
+        self, shared: Callable[[], Awaitable[T]], local: Callable[[], Awaitable[T]]
+    ) -> T:
+        """`shared()`, or `local()` while the shared counter is (or turns out to be) down."""
+        now = time.monotonic()
+        if self.down is None or now >= self._retry_at:
+            if self.down is not None:
+                self._retry_at = now + self._retry_s  # this call probes; the others count here
+            try:
+                result = await shared()
+            except BackendUnavailable as exc:
+                self.failed(exc)
+            else:
+                self._recovered()
+                return result
+        return await local()
+
+    def failed(self, exc: BackendUnavailable) -> None:
+        """Note that the shared counter is unreachable (logged once per outage)."""
+        if self.down is None:
+            log.warning("%s count per worker until the shared counter is back: %s", self._what, exc)
+            self._retry_at = time.monotonic() + self._retry_s
+        self.down = str(exc)
+
+    def probe_next(self) -> None:
+        """Let the next call try the shared counter again (it answered a ping)."""
+        self._retry_at = 0.0
+
+    def _recovered(self) -> None:
+        if self.down is not None:
+            log.warning("%s are shared again (the shared counter answers)", self._what)
+            self.down = None
+
+
+class FallbackRateLimiter:
+    """A shared rate limiter that counts in this worker while its server is unreachable;
+    `ping` reports the fallback (readiness says "degraded")."""
 
     def __init__(self, shared: RateLimiter, local: RateLimiter, retry_s: float = 5.0) -> None:
         self._shared = shared
         self._local = local
-        self._retry_s = retry_s
-        self._down: str | None = None  # why the shared counts are not used now
-        self._retry_at = 0.0
+        self._switch = SharedOrLocal("rate limits", retry_s)
 
     async def hit(self, key: str, what: str) -> None:
         """Count a hit in the shared limiter, or in this worker's while that is unreachable."""
-        now = time.monotonic()
-        if self._down is None or now >= self._retry_at:
-            if self._down is not None:
-                self._retry_at = now + self._retry_s  # this request probes; the others count here
-            try:
-                await self._shared.hit(key, what)
-            except BackendUnavailable as exc:
-                self._fall_back(exc)
-            else:
-                self._recover()
-                return
-        await self._local.hit(key, what)
+        await self._switch.run(
+            lambda: self._shared.hit(key, what), lambda: self._local.hit(key, what)
+        )
 
     async def ping(self) -> None:
         """BackendUnavailable (saying limits are per worker) while the shared limiter is down."""
         try:
             await self._shared.ping()
         except BackendUnavailable as exc:
-            self._fall_back(exc)
+            self._switch.failed(exc)
             raise BackendUnavailable(f"rate limits count per worker: {exc}") from exc
-        self._retry_at = 0.0  # the next hit goes back to the shared counts
+        self._switch.probe_next()
 
     async def aclose(self) -> None:
         """Release both limiters."""
         await self._shared.aclose()
         await self._local.aclose()
 
-    def _fall_back(self, exc: BackendUnavailable) -> None:
-        if self._down is None:
-            log.warning("rate limits count per worker until the shared limiter is back: %s", exc)
-            self._retry_at = time.monotonic() + self._retry_s
-        self._down = str(exc)
 
-    def _recover(self) -> None:
-        if self._down is not None:
-            log.warning("rate limits are shared again (the shared limiter answers)")
-            self._down = None
+class FallbackFailureLimiter:
+    """Shared login lockouts that count in this worker while their server is unreachable, so
+    staff can still log in (with per-worker lockouts) during a Redis outage."""
+
+    def __init__(
+        self, shared: FailureLimiter, local: FailureLimiter, retry_s: float = 5.0
+    ) -> None:
+        self._shared = shared
+        self._local = local
+        self._switch = SharedOrLocal("login lockouts", retry_s)
+
+    async def check(self, key: str, what: str) -> None:
+        """Raise RateLimited while `key` is locked out (shared, or this worker's counts)."""
+        await self._switch.run(
+            lambda: self._shared.check(key, what), lambda: self._local.check(key, what)
+        )
+
+    async def fail(self, key: str) -> float:
+        """Count one failure; the lockout it starts in seconds (0.0: none)."""
+        return await self._switch.run(
+            lambda: self._shared.fail(key), lambda: self._local.fail(key)
+        )
+
+    async def clear(self, key: str) -> None:
+        """Forget the failures of `key` in both counters."""
+        await self._local.clear(key)
+        await self._switch.run(lambda: self._shared.clear(key), _done)
+
+    async def aclose(self) -> None:
+        """Release both limiters."""
+        await self._shared.aclose()
+        await self._local.aclose()
+
+
+async def _done() -> None:
+    """Nothing to do (the local counter was already handled)."""

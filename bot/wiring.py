@@ -19,6 +19,7 @@ from bot.prompting import PromptBuilder
 from bot.ratelimit import (
     Backoff,
     FailureLimiter,
+    FallbackFailureLimiter,
     FallbackRateLimiter,
     MemoryFailureLimiter,
     MemoryRateLimiter,
@@ -108,13 +109,17 @@ def build_rate_limiter(settings: Settings, name: str, per_minute: int) -> RateLi
 
 
 def build_failure_limiter(settings: Settings, name: str, backoff: Backoff) -> FailureLimiter:
-    """The configured lockout counter `name` (shared in Redis like the rate limits)."""
+    """The configured lockout counter `name` (shared in Redis like the rate limits, falling
+    back to this worker's counts while Redis is unreachable)."""
     if settings.api.rate_limit_backend == "redis":
         try:
             from bot.backends.redis_ratelimit import RedisFailureLimiter
         except ImportError as exc:
             raise _missing_redis("api.rate_limit_backend") from exc
-        return RedisFailureLimiter(settings.redis.url, name=name, backoff=backoff)
+        return FallbackFailureLimiter(
+            RedisFailureLimiter(settings.redis.url, name=name, backoff=backoff),
+            MemoryFailureLimiter(backoff),
+        )
     return MemoryFailureLimiter(backoff)
 
 

@@ -129,6 +129,10 @@ def test_with_redis_down_reads_and_messages_work_and_readyz_says_degraded(
         history = client.get(f"/api/conversations/{chat.id}", headers=chat.headers)
         assert history.status_code == 200, history.text
         assert chat.ask("how long do refunds take?")["kind"] == "answer"
+        # Staff can log in: login lockouts count in this worker meanwhile.
+        wrong = client.post("/api/agent/login", json={"name": "alice", "password": "nope"})
+        assert wrong.status_code == 401, wrong.text
+        assert log_in(str(client.base_url), "alice")["Authorization"].startswith("Bearer ")
         ready = client.get("/readyz")
         assert ready.status_code == 200, ready.text
         body = ready.json()
