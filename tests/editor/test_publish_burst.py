@@ -21,7 +21,12 @@ import pytest
 
 from tests.api.conftest import PASSWORD
 from tests.live_server import free_port
-from tests.scaleout.servers import BIN, Server, child_env, launch, stop, supportbot, wait_ready
+from tests.scaleout.servers import (
+    child_env,
+    serve,
+    stop,
+    supportbot,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -91,17 +96,6 @@ class Probes:
         finally:
             self.stopped.set()
             thread.join(timeout=4 * ANSWER_WITHIN_S)
-
-
-def serve(env: dict[str, str], log_dir: Path, port: int) -> Server:
-    command = [str(BIN / "supportbot"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    server = launch(command, log_dir / f"serve-{time.monotonic_ns()}.log", env, port)
-    try:
-        wait_ready(server, "/healthz")
-    except BaseException:
-        stop(server)
-        raise
-    return server
 
 
 def published(http: httpx.Client) -> list[dict[str, Any]]:

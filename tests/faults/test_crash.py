@@ -27,7 +27,12 @@ from bot.backends.sql_schema import conversations, turns
 from tests.conftest import KB_FIXTURE, ROOT
 from tests.contracts.conftest import fresh_database, require_postgres
 from tests.live_server import free_port
-from tests.scaleout.servers import BIN, Server, child_env, launch, stop, supportbot, wait_ready
+from tests.scaleout.servers import (
+    child_env,
+    serve,
+    stop,
+    supportbot,
+)
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
@@ -129,17 +134,6 @@ class Load:
             self.stopping.set()
             for thread in threads:
                 thread.join(timeout=120)
-
-
-def serve(env: dict[str, str], log_dir: Path, port: int) -> Server:
-    command = [str(BIN / "supportbot"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    server = launch(command, log_dir / f"serve-{time.monotonic_ns()}.log", env, port)
-    try:
-        wait_ready(server, "/healthz")
-    except BaseException:
-        stop(server)
-        raise
-    return server
 
 
 @contextlib.contextmanager

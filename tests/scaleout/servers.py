@@ -126,6 +126,18 @@ def supportbot(args: Sequence[str], env: Mapping[str, str], stdin: str = "") -> 
     return output
 
 
+def serve(env: Mapping[str, str], log_dir: Path, port: int) -> Server:
+    """`supportbot serve` on `port`, ready (stopped again if it never gets ready)."""
+    command = [str(BIN / "supportbot"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    server = launch(command, log_dir / f"serve-{time.monotonic_ns()}.log", env, port)
+    try:
+        wait_ready(server, "/healthz")
+    except BaseException:
+        stop(server)
+        raise
+    return server
+
+
 @contextlib.contextmanager
 def api_workers(env: Mapping[str, str], log_dir: Path, count: int = 2) -> Iterator[list[Server]]:
     """`count` processes of `supportbot serve`, each on its own port, started together."""
