@@ -98,8 +98,9 @@ def _watch_files(editor: EditorService, root: Path, settings: Settings, *, quiet
             watching = True
         if not changes:
             continue
-        echo(f"Syncing after {len(changes)} change(s)...")
         with _ctrl_c_deferred() as stop:
+            # Announced once Ctrl-C is deferred: a Ctrl-C after this line never cuts the sync.
+            echo(f"Syncing after {len(changes)} change(s)...")
             try:
                 _sync_files(editor, root, settings, quiet=quiet)
             except (BotError, RetrievalError) as exc:
