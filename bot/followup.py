@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.conversation import Role, Turn
 from retrieval.stopwords import content_terms
 
 _CONNECTOR = re.compile(
@@ -28,8 +29,28 @@ def needs_context(question: str) -> bool:
     return bool(_ANAPHORA.search(question)) and len(terms) <= 3
 
 
-def standalone_query(question: str, earlier_customer_messages: Sequence[str]) -> str:
-    """The question, prefixed with the latest earlier customer message when it needs context."""
+def last_topic(earlier: Sequence[Turn]) -> str:
+    """The title of the article the bot's latest answer cited first ("" when it cited none).
+
+    A follow-up usually continues that topic, which the customer's own words may not name
+    ("how long to Canada?" answered from the shipping article, then "and the cost?").
+    """
+    for turn in reversed(earlier):
+        if turn.role is Role.CUSTOMER:
+            continue
+        if turn.role is Role.BOT:
+            return turn.citations[0].title if turn.citations else ""
+    return ""
+
+
+def standalone_query(
+    question: str, earlier_customer_messages: Sequence[str], topic: str = ""
+) -> str:
+    """The question, prefixed with the latest earlier customer message and the topic of the
+    bot's last answer when it needs context."""
     if earlier_customer_messages and needs_context(question):
-        return f"{earlier_customer_messages[-1]} {question}"
+        prefix = earlier_customer_messages[-1]
+        if topic and not set(content_terms(topic)) <= set(content_terms(prefix)):
+            prefix = f"{prefix} {topic}"
+        return f"{prefix} {question}"
     return question

@@ -23,7 +23,7 @@ LANGUAGES = {
 _ROLE_NAMES = {
     Role.CUSTOMER: "Customer",
     Role.BOT: "Assistant",
-    Role.AGENT: "Agent",
+    Role.AGENT: "Support agent",
     Role.SYSTEM: "System",
 }
 Message = dict[str, str]
@@ -56,7 +56,8 @@ class PromptBuilder:
         """System + user messages for a grounded answer.
 
         Passages are kept by rank and the newest history first, until the budget is spent;
-        the oldest history goes first, then the lowest-ranked passages.
+        the oldest history goes first (support agents' messages last: they bind the bot),
+        then the lowest-ranked passages.
         """
         system = self.render(
             "system.j2",
@@ -71,7 +72,7 @@ class PromptBuilder:
             if count_tokens(system) + count_tokens(user) <= self._budget:
                 break
             if history:
-                history.pop(0)
+                history.pop(_oldest_droppable(history))
             elif len(passages) > 1:
                 passages.pop()
             else:
@@ -83,18 +84,23 @@ class PromptBuilder:
                 break
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
-    def rewrite_messages(self, question: str, earlier: Sequence[str]) -> list[Message]:
-        """A prompt asking for a standalone search query."""
-        return [
-            {
-                "role": "user",
-                "content": self.render("rewrite.j2", question=question, earlier=earlier),
-            }
-        ]
+    def rewrite_messages(
+        self, question: str, earlier: Sequence[str], topic: str = ""
+    ) -> list[Message]:
+        """A prompt asking for a standalone search query (`topic`: the title of the article
+        the bot's last answer cited)."""
+        content = self.render("rewrite.j2", question=question, earlier=earlier, topic=topic)
+        return [{"role": "user", "content": content}]
 
     def extractive(self, units: Sequence[Mapping[str, Any]]) -> str:
         """The extractive answer from selected passage units `{text, n}`."""
         return self.render("extractive_answer.j2", units=units)
+
+
+def _oldest_droppable(history: Sequence[tuple[str, str]]) -> int:
+    """The index of the oldest history line that is not a support agent's (else 0)."""
+    agent = _ROLE_NAMES[Role.AGENT]
+    return next((i for i, (role, _) in enumerate(history) if role != agent), 0)
 
 
 def _shortened(passage: Passage, tokens: int) -> Passage:

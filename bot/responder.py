@@ -10,11 +10,13 @@ from typing import Any, Literal
 import anyio
 
 from bot import messages
+from bot.agent_context import AgentContext, reply_text, with_agent_turns
 from bot.composer import Composer
 from bot.confidence import confidence
 from bot.conversation import AnswerKind, Citation, Conversation, Mode, Role, Turn
+from bot.coverage import refusal_text, uncovered
 from bot.errors import InvalidInput, LLMError
-from bot.followup import needs_context, standalone_query
+from bot.followup import last_topic, needs_context, standalone_query
 from bot.grounding import GroundingChecker
 from bot.handoff import Escalator
 from bot.injection import instructions_only, looks_like_injection, without_injection
@@ -73,6 +75,7 @@ class Responder:
         grounding: GroundingConfig,
         rewriter: ChatModel | None = None,
         escalator: Escalator | None = None,
+        agent_context: AgentContext | None = None,
     ) -> None:
         self._kb = kb
         self._store = store
@@ -84,6 +87,7 @@ class Responder:
         self._grounding = grounding
         self._rewriter = rewriter
         self._escalator = escalator
+        self._agent_context = agent_context
         self._kb_locales: tuple[float, frozenset[str]] | None = None
 
     def validate(self, text: str) -> str:
@@ -194,6 +198,16 @@ class Responder:
                 return
             question = without_injection(question)
         query = await self._standalone(question, earlier)
+        if self._agent_context is not None:  # issue 16: what an agent said answers it
+            said = await anyio.to_thread.run_sync(self._agent_context.find, question, earlier)
+            if said is not None:
+                reply = reply_text(said, locale)
+                yield reply
+                score = confidence(AnswerKind.ANSWER, min(said.score, 1.0), 1.0)
+                yield Draft(
+                    reply, AnswerKind.ANSWER, (), score, meta | {"query": query} | said.meta
+                )
+                return
         results, note = await self._search(query, locale, kb)
         top = results[0].relevance if results else 0.0
         meta |= {
@@ -207,11 +221,20 @@ class Responder:
             yield reply
             yield Draft(reply, AnswerKind.REFUSAL, (), confidence(AnswerKind.REFUSAL, top, 0), meta)
             return
+        missing = uncovered(question, earlier, results)  # issue 16: "what about Spain?"
+        if missing:
+            meta["uncovered"] = missing
+            reply = refusal_text(missing, [r.title for r in results], locale, company)
+            yield reply
+            yield Draft(reply, AnswerKind.REFUSAL, (), confidence(AnswerKind.REFUSAL, top, 0), meta)
+            return
         request = AnswerRequest(
             question=question,
             query=query,
             passages=passages_from(results, self._config.passages),
-            history=[(t.role, t.text) for t in earlier[-self._config.history_turns :]],
+            history=[
+                (t.role, t.text) for t in with_agent_turns(earlier, self._config.history_turns)
+            ],
             locale=locale,
         )
         composer = Composer(request.passages, self._checker, verbatim=self._answerer.verbatim)
@@ -267,14 +290,15 @@ class Responder:
         if self._rewriter is not None and needs_context(question):
             try:
                 rewritten = await self._rewriter.complete(
-                    self._prompts.rewrite_messages(question, said[-3:]), max_tokens=64
+                    self._prompts.rewrite_messages(question, said[-3:], last_topic(earlier)),
+                    max_tokens=64,
                 )
                 line = rewritten.strip().splitlines()[0].strip() if rewritten.strip() else ""
                 if line:
                     return line
             except LLMError:
                 pass  # the heuristic below is the documented fallback
-        return standalone_query(question, said)
+        return standalone_query(question, said, last_topic(earlier))
 
     async def _search(
         self, query: str, locale: str, kb: ArticleSearch

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.agent_context import AgentContext
 from bot.backends.extractive_llm import ExtractiveAnswerer
 from bot.editor import EditorService
 from bot.errors import ConfigError
@@ -232,6 +233,7 @@ def build_services(
         grounding=settings.grounding,
         rewriter=model,
         escalator=escalator,
+        agent_context=AgentContext(kb.embedder),
     )
     editor = EditorService(database.articles, kb, settings.editor)
     return Services(

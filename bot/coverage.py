@@ -1,0 +1,99 @@
+"""Whether a follow-up's new subject is covered by what retrieval found (issue 16).
+
+"What about Spain?" after a question about shipping to Canada retrieves the shipping article
+again (the follow-up is rewritten with the earlier question), and the answerer then quotes
+Canada and Mexico prices. When a short follow-up brings a new focus word (a place, product,
+payment method...) that none of the retrieved passages mentions, the honest answer is that
+the help center does not cover it. The check is deliberately conservative: only short
+follow-ups, only words new to the conversation, and a word counts as mentioned when any
+passage word shares its stem ("returns" / "return", "Mexico" / "Mexican").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from bot.conversation import Turn
+from bot.followup import needs_context
+from retrieval.stopwords import content_terms
+from retrieval.types import SearchResult
+
+MAX_FOCUS_TERMS = 3
+MIN_TERM_CHARS = 4
+
+# Words a follow-up uses to ask for another facet of the same topic; never a new subject.
+_FACET_WORDS = frozenset(
+    """about instead else option options one ones cost costs price prices much many long time
+    times take takes fast faster quick quicker cheap cheaper soon work works case thing things
+    okay really sure happen happens mean means next last same also way ways kind kinds
+    tiempo cuesta cuánto cuanto precio opción opciones caso""".split()
+)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def _same_word(a: str, b: str) -> bool:
+    """True when `a` and `b` share a stem: a common prefix of 4+ letters that leaves at most
+    a short suffix on the shorter word."""
+    shared = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        shared += 1
+    return shared >= MIN_TERM_CHARS and shared >= min(len(a), len(b)) - 2
+
+
+def _mentioned(term: str, words: set[str]) -> bool:
+    return term in words or any(_same_word(term, w) for w in words)
+
+
+def _words(texts: Iterable[str]) -> set[str]:
+    return {w for text in texts for w in _WORD.findall(text.lower())}
+
+
+def uncovered_focus(question: str, earlier: Sequence[str], passages: Sequence[str]) -> list[str]:
+    """The follow-up's new focus words that no retrieved passage mentions, as the customer
+    wrote them ([] when it is not a short follow-up or everything is covered)."""
+    if not earlier or not passages or not needs_context(question):
+        return []
+    terms = [t for t in content_terms(question) if t not in _FACET_WORDS]
+    if not terms or len(terms) > MAX_FOCUS_TERMS:
+        return []
+    said = _words(earlier)
+    found = _words(passages)
+    missing = [
+        t
+        for t in terms
+        if len(t) >= MIN_TERM_CHARS
+        and t.isalpha()
+        and not _mentioned(t, said)
+        and not _mentioned(t, found)
+    ]
+    written = {w.lower(): w for w in _WORD.findall(question)}
+    return [written.get(t, t) for t in missing]
+
+
+def uncovered(question: str, earlier: Sequence[Turn], results: Sequence[SearchResult]) -> list[str]:
+    """`uncovered_focus` of a follow-up against the conversation and the search results."""
+    found = [f"{r.title} {c.chunk.section} {c.chunk.text}" for r in results for c in r.chunks]
+    return uncovered_focus(question, [t.text for t in earlier], found)
+
+
+_REFUSAL = {
+    "en": "I'm sorry, I couldn't find anything about {terms} in the {company} help center "
+    "(I checked: {titles}), so I don't want to guess from a related article. Would you like me "
+    "to connect you with a person from our support team?",
+    "es": "Lo siento, no encontré nada sobre {terms} en el centro de ayuda de {company} "
+    "(revisé: {titles}) y no quiero adivinar a partir de un artículo parecido. ¿Quieres que te "
+    "ponga en contacto con una persona de nuestro equipo?",
+}
+
+
+def refusal_text(terms: Sequence[str], titles: Sequence[str], locale: str, company: str) -> str:
+    """The honest answer: what is not covered, and which articles were checked."""
+    joiner = " y " if locale == "es" else " and "
+    return _REFUSAL.get(locale, _REFUSAL["en"]).format(
+        terms=joiner.join(terms),
+        company=company,
+        titles="; ".join(dict.fromkeys(titles)),
+    )
