@@ -36,10 +36,10 @@ def last_topic(earlier: Sequence[Turn]) -> str:
     ("how long to Canada?" answered from the shipping article, then "and the cost?").
     """
     for turn in reversed(earlier):
-        if turn.role is Role.CUSTOMER:
-            continue
         if turn.role is Role.BOT:
             return turn.citations[0].title if turn.citations else ""
+        if turn.role is Role.AGENT:  # a person answered since: the bot's topic is stale
+            return ""
     return ""
 
 

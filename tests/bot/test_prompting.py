@@ -69,3 +69,23 @@ def test_budget_trims_oldest_history_then_lowest_passages() -> None:
     user = messages[1]["content"]
     assert "[1] Title 1" in user and "[3] Title 3" not in user
     assert "earlier message 0" not in user
+
+
+def test_agent_turns_are_labelled_and_outlive_other_history() -> None:
+    history = [(Role.AGENT, "No need to send the mixer back, reference RF-20931.")] + [
+        (Role.CUSTOMER if i % 2 == 0 else Role.BOT, f"earlier message {i} " * 20) for i in range(6)
+    ]
+    builder = PromptBuilder("Brightcart", 600)
+    asked = AnswerRequest("do I return it?", "q", [passage(1, 150)], history, "en")
+    user = builder.answer_messages(asked)[1]["content"]
+    assert "Support agent: No need to send the mixer back, reference RF-20931." in user
+    assert "earlier message 0" not in user
+    system = builder.answer_messages(asked)[0]["content"]
+    assert "Support agent" in system and "exception" in system
+
+
+def test_the_rewrite_prompt_names_the_last_answers_topic() -> None:
+    builder = PromptBuilder("Brightcart", 3000)
+    prompt = builder.rewrite_messages("and Spain?", ["shipping to Canada"], "Shipping options")
+    assert "The assistant's last answer was about: Shipping options" in prompt[0]["content"]
+    assert "last answer" not in builder.rewrite_messages("and then?", ["first"])[0]["content"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bot.confidence import confidence
-from bot.conversation import AnswerKind
-from bot.followup import needs_context, standalone_query
+from bot.conversation import AnswerKind, Citation, Role, Turn
+from bot.followup import last_topic, needs_context, standalone_query
 from bot.injection import looks_like_injection, without_injection
 from bot.language import detect_language
 from bot.smalltalk import classify
@@ -37,6 +39,24 @@ def test_follow_ups_take_the_previous_message() -> None:
     assert standalone_query("and how much is it?", earlier).startswith(earlier[0])
     assert standalone_query("how do I reset my password", earlier) == "how do I reset my password"
     assert standalone_query("and how much is it?", []) == "and how much is it?"
+
+
+def test_follow_ups_take_the_topic_of_the_last_answer() -> None:
+    now = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    cited = Citation(1, "shipping", "Shipping options, delivery times and costs", "/a/shipping")
+    earlier = [
+        Turn(1, "c", 1, Role.CUSTOMER, "how long to canada?", now),
+        Turn(2, "c", 2, Role.BOT, "5-10 business days [1]", now, citations=(cited,)),
+    ]
+    assert last_topic(earlier) == cited.title
+    assert last_topic(earlier[:1]) == ""
+    assert last_topic([*earlier, Turn(3, "c", 3, Role.AGENT, "hi", now)]) == ""
+    query = standalone_query("and the cost?", ["how long to canada?"], cited.title)
+    assert query == f"how long to canada? {cited.title} and the cost?"
+    # A topic the customer already named is not repeated.
+    assert standalone_query("and mexico?", ["shipping to canada"], "Shipping") == (
+        "shipping to canada and mexico?"
+    )
 
 
 @pytest.mark.parametrize(

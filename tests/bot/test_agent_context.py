@@ -1,0 +1,117 @@
+"""What agents said in a chat answers the customer's follow-ups (issue 16), real embedder."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.agent_context import AgentContext, grants_exception, reply_text, with_agent_turns
+from bot.conversation import Role, Turn
+from retrieval.interfaces import Embedder
+
+NOW = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+REFUND = (
+    "I've refunded the $89 for the mixer to your card, reference RF-20931. It should reach your "
+    "card by 12 March."
+)
+KEEP = "No need to send the mixer back, you can keep it."
+
+
+def turn(n: int, role: Role, text: str, name: str = "Sam") -> Turn:
+    meta = {"agent_id": "a1", "agent_name": name} if role is Role.AGENT else {}
+    return Turn(n, "c1", n, role, text, NOW, meta=meta)
+
+
+CHAT = [
+    turn(1, Role.CUSTOMER, "My stand mixer arrived broken"),
+    turn(2, Role.AGENT, "Hi, I'm Sam from the support team, let me look into this for you."),
+    turn(3, Role.AGENT, REFUND),
+    turn(4, Role.AGENT, KEEP),
+    turn(5, Role.CUSTOMER, "great, thanks"),
+]
+
+
+@pytest.fixture(scope="module")
+def context(embedder: Embedder) -> AgentContext:
+    return AgentContext(embedder)
+
+
+@pytest.mark.parametrize(
+    ("question", "turn_id"),
+    [
+        ("what was the refund reference again?", 3),
+        ("ok and what date did you say?", 3),
+        ("when will the money be back on my card?", 3),
+        ("do I need to print a return label for the mixer?", 4),
+        ("how do I send the mixer back?", 4),
+        ("do I have to return it?", 4),
+    ],
+)
+def test_a_question_about_what_the_agent_said_is_answered_from_it(
+    context: AgentContext, question: str, turn_id: int
+) -> None:
+    found = context.find(question, CHAT)
+    assert found is not None and found.turn_id == turn_id
+    assert found.meta["from_agent_turn"] == turn_id and found.agent_name == "Sam"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how long does shipping to Canada take?",
+        "how do I reset my password?",
+        "can I pay with PayPal?",
+        "what is your return policy?",
+        "when does my order ship?",
+        "how much does express shipping cost?",
+        "how do I return a sweater I bought?",
+        "thanks",
+    ],
+)
+def test_other_questions_go_to_the_help_center(context: AgentContext, question: str) -> None:
+    assert context.find(question, CHAT) is None
+
+
+def test_without_agent_turns_nothing_is_embedded(context: AgentContext) -> None:
+    assert context.find("what was the reference again?", CHAT[:1]) is None
+    assert context.find("what was the reference again?", []) is None
+
+
+def test_an_exception_is_deferred_to_and_a_person_offered_again(context: AgentContext) -> None:
+    found = context.find("do I need to print a return label for the mixer?", CHAT)
+    assert found is not None and found.exception
+    text = reply_text(found, "en")
+    assert text.startswith(f'Earlier in this chat, our agent Sam wrote: "{KEEP}"')
+    assert "Talk to a person" in text and "label" not in text
+
+
+def test_a_recalled_fact_is_quoted_without_the_deference() -> None:
+    from bot.agent_context import AgentStatement
+
+    plain = AgentStatement(3, "", REFUND, 0.7, exception=False)
+    assert reply_text(plain, "en") == f'Earlier in this chat, our support agent wrote: "{REFUND}"'
+    assert reply_text(plain, "es").startswith("Antes en este chat, nuestro agente de soporte")
+
+
+@pytest.mark.parametrize(
+    ("text", "granted"),
+    [
+        ("No need to send the mixer back.", True),
+        ("You don't have to return it.", True),
+        ("We'll waive the restocking fee this time.", True),
+        ("I've made an exception for you.", True),
+        ("I've refunded the $89.", True),
+        ("Returns are accepted within 30 days.", False),
+        ("Let me check that order for you.", False),
+    ],
+)
+def test_exceptions_are_recognised(text: str, granted: bool) -> None:
+    assert grants_exception(text) is granted
+
+
+def test_old_agent_turns_stay_in_the_prompt_history() -> None:
+    chat = [turn(1, Role.AGENT, KEEP), *(turn(n, Role.CUSTOMER, f"q{n}") for n in range(2, 9))]
+    kept = with_agent_turns(chat, 3)
+    assert [t.id for t in kept] == [1, 6, 7, 8]
+    assert with_agent_turns(chat[:2], 6) == chat[:2]

@@ -1,0 +1,71 @@
+"""A follow-up's new subject that no retrieved passage covers is refused honestly (issue 16)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.coverage import refusal_text, uncovered_focus
+
+SHIPPING = (
+    Path(__file__).parents[2] / "kb_content" / "orders-shipping" / "shipping-options-times-costs.md"
+).read_text(encoding="utf-8")
+EARLIER = ["how long does shipping to Canada take?"]
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("what about Spain?", ["Spain"]),
+        ("what about for spain?", ["spain"]),
+        ("and to Germany and France?", ["Germany", "France"]),
+    ],
+)
+def test_a_new_place_the_passages_never_mention_is_uncovered(
+    question: str, missing: list[str]
+) -> None:
+    assert uncovered_focus(question, EARLIER, [SHIPPING]) == missing
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what about Mexico?",
+        "and how much does it cost?",
+        "what about express?",
+        "how about next day",
+        "and on weekends?",
+        "what about PO boxes?",
+        "and Hawaii?",
+        "what about duties?",
+        "and for Plus members?",
+        "is it free?",
+        "ok thanks",
+    ],
+)
+def test_normal_follow_ups_are_covered(question: str) -> None:
+    assert uncovered_focus(question, EARLIER, [SHIPPING]) == []
+
+
+def test_only_short_follow_ups_of_a_conversation_are_checked() -> None:
+    assert uncovered_focus("what about Spain?", [], [SHIPPING]) == []
+    assert (
+        uncovered_focus("do you ship to Spain from your Canadian warehouse", EARLIER, [SHIPPING])
+        == []
+    )
+    # A word the customer already used is not a new subject.
+    assert uncovered_focus("and Spain?", ["I live in Spain"], [SHIPPING]) == []
+
+
+def test_a_word_counts_as_mentioned_when_it_shares_a_stem() -> None:
+    passages = ["You can return most items. Mexican addresses get standard shipping."]
+    assert uncovered_focus("what about returns?", EARLIER, passages) == []
+    assert uncovered_focus("and for mexico?", EARLIER, passages) == []
+
+
+def test_the_refusal_names_the_subject_and_what_was_checked() -> None:
+    text = refusal_text(["Spain"], ["Shipping options", "Shipping options"], "en", "Brightcart")
+    assert "couldn't find anything about Spain in the Brightcart help center" in text
+    assert "(I checked: Shipping options)" in text and "person" in text
+    assert "España" in refusal_text(["España"], ["Envíos"], "es", "Brightcart")
