@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.conversation import Role, Turn
+from bot.conversation import HANDBACK_NOTE, Role, Turn
 from bot.grounding import split_sentences
 from retrieval.interfaces import Embedder
 from retrieval.stopwords import content_terms
@@ -74,6 +74,7 @@ class AgentStatement:
     quote: str
     score: float
     exception: bool
+    note: bool = False  # a note the agent left for the bot when handing the chat back
 
     @property
     def meta(self) -> dict[str, object]:
@@ -159,12 +160,16 @@ class AgentContext:
             score = max(score, max(granted) + linked) if exception else score
             if best is None or score >= best.score:
                 name = str(turn.meta.get("agent_name") or "")
-                best = AgentStatement(
-                    turn.id, name, _quote(sentences, per_sentence), score, exception
-                )
+                quote = _quote(sentences, per_sentence)
+                note = turn.kind == HANDBACK_NOTE
+                best = AgentStatement(turn.id, name, quote, score, exception, note)
         return best
 
 
+_NOTE_LEAD = {
+    "en": 'When handing this chat back to me, {who} left this note: "{quote}"',
+    "es": 'Al devolverme este chat, {who} dejó esta nota: "{quote}"',
+}
 _REPLY = {
     "en": (
         'Earlier in this chat, {who} wrote: "{quote}"',
@@ -188,6 +193,8 @@ _REPLY = {
 def reply_text(statement: AgentStatement, locale: str) -> str:
     """The bot's answer: the agent quoted and named; an exception also offers a person again."""
     lead, named, anonymous, defer = _REPLY.get(locale, _REPLY["en"])
+    if statement.note:
+        lead = _NOTE_LEAD.get(locale, _NOTE_LEAD["en"])
     who = named.format(name=statement.agent_name) if statement.agent_name else anonymous
     text = lead.format(who=who, quote=statement.quote)
     return text + defer if statement.exception else text

@@ -22,6 +22,11 @@ class Role(StrEnum):
     SYSTEM = "system"
 
 
+# The kind of an agent turn written for the bot when a chat is handed back (issue 16): the bot
+# reads it as context; the customer's view of the conversation leaves it out.
+HANDBACK_NOTE = "handback_note"
+
+
 class Mode(StrEnum):
     """Who answers the conversation now."""
 

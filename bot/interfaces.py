@@ -148,8 +148,16 @@ class TicketLifecycle(Protocol):
         """Close a held ticket as resolved."""
         ...
 
-    async def return_to_bot(self, ticket_id: str, agent_id: str) -> Ticket:
-        """Close a held ticket and let the bot answer again."""
+    async def return_to_bot(
+        self,
+        ticket_id: str,
+        agent_id: str,
+        *,
+        note: str = "",
+        meta: Mapping[str, Any] | None = None,
+    ) -> Ticket:
+        """Close a held ticket and let the bot answer again; a `note` for the bot is stored
+        with it as an agent turn of kind `HANDBACK_NOTE` (with `meta`)."""
         ...
 
     async def reply(

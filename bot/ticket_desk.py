@@ -71,9 +71,11 @@ class TicketDesk:
         self._webhooks.fire("resolve", ticket_payload(ticket))
         return ticket
 
-    async def hand_back(self, ticket_id: str, agent: Agent) -> Ticket:
-        """Hand the chat back to the bot."""
-        ticket = await self._lifecycle.return_to_bot(ticket_id, agent.id)
+    async def hand_back(self, ticket_id: str, agent: Agent, note: str = "") -> Ticket:
+        """Hand the chat back to the bot, with an optional `note` for it (issue 16: the bot
+        answers follow-ups from what agents said; the customer's view leaves the note out)."""
+        meta = {"agent_id": agent.id, "agent_name": agent_label(agent)["name"]}
+        ticket = await self._lifecycle.return_to_bot(ticket_id, agent.id, note=note, meta=meta)
         await self._changed(ticket, {"type": "returned_to_bot"})
         return ticket
 

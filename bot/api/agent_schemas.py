@@ -178,6 +178,14 @@ class ReplyIn(TextIn):
     client_id: ClientId = None
 
 
+class HandBackIn(BaseModel):
+    """An optional note for the bot when handing the chat back (it may quote it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(default="", max_length=4000)
+
+
 class TransferIn(BaseModel):
     """Give the ticket to another agent, or back to the queue (null)."""
 

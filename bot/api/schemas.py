@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from bot.conversation import Citation, Conversation, Turn
+from bot.conversation import HANDBACK_NOTE, Citation, Conversation, Turn
 
 EMAIL_PATTERN = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_INT = 2**31 - 1
@@ -155,7 +155,7 @@ class ReplyOut(BaseModel):
 
 
 class ConversationOut(BaseModel):
-    """A conversation with its history."""
+    """A conversation with its history as the customer sees it (hand-back notes left out)."""
 
     id: str
     mode: str
@@ -173,7 +173,7 @@ class ConversationOut(BaseModel):
             locale=conversation.locale,
             created_at=conversation.created_at,
             csat=conversation.csat,
-            turns=[TurnOut.of(t) for t in turns],
+            turns=[TurnOut.of(t) for t in turns if t.kind != HANDBACK_NOTE],
         )
 
 

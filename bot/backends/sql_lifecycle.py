@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from bot.backends.sql_conversations import append_turn, change_mode, client_turn, turn_values
 from bot.backends.sql_database import ConstraintViolation, transaction
-from bot.conversation import Mode, Role, Turn
+from bot.conversation import HANDBACK_NOTE, Mode, Role, Turn
 from escalation.backends.sql_queue import SqlHandoffQueue
 from escalation.backends.sql_tables import now, write_lock
 from escalation.types import Priority, Ticket, TicketStatus
@@ -81,11 +81,19 @@ class SqlTicketLifecycle:
             lambda conn: self._queue.close_in(conn, ticket_id, agent_id, TicketStatus.RESOLVED),
         )
 
-    async def return_to_bot(self, ticket_id: str, agent_id: str) -> Ticket:
-        """Close the held ticket; the bot answers the conversation again."""
+    async def return_to_bot(
+        self,
+        ticket_id: str,
+        agent_id: str,
+        *,
+        note: str = "",
+        meta: Mapping[str, Any] | None = None,
+    ) -> Ticket:
+        """Close the held ticket; the bot answers the conversation again (a `note` for it is
+        stored in the same transaction)."""
+        values = dict(meta or {})
         return await self._transition(
-            ticket_id,
-            lambda conn: self._queue.close_in(conn, ticket_id, agent_id, TicketStatus.RETURNED),
+            ticket_id, lambda conn: self._return_in(conn, ticket_id, agent_id, note, values)
         )
 
     async def reply(
@@ -126,6 +134,17 @@ class SqlTicketLifecycle:
             ticket = change(conn)
             change_mode(conn, ticket.conversation_id, MODE_OF_STATUS[ticket.status])
             return ticket
+
+    def _return_in(
+        self, conn: Connection, ticket_id: str, agent_id: str, note: str, meta: dict[str, Any]
+    ) -> Ticket:
+        ticket = self._queue.close_in(conn, ticket_id, agent_id, TicketStatus.RETURNED)
+        if note:
+            values = turn_values(
+                ticket.conversation_id, Role.AGENT, note, kind=HANDBACK_NOTE, meta=meta
+            )
+            append_turn(conn, values)
+        return ticket
 
     def _reply(
         self,

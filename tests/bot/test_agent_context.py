@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.agent_context import AgentContext, grants_exception, reply_text, with_agent_turns
-from bot.conversation import Role, Turn
+from bot.conversation import HANDBACK_NOTE, Role, Turn
 from retrieval.interfaces import Embedder
 
 NOW = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
@@ -115,3 +115,21 @@ def test_old_agent_turns_stay_in_the_prompt_history() -> None:
     kept = with_agent_turns(chat, 3)
     assert [t.id for t in kept] == [1, 6, 7, 8]
     assert with_agent_turns(chat[:2], 6) == chat[:2]
+
+
+def test_a_hand_back_note_is_attributed_as_a_note(context: AgentContext) -> None:
+    note = Turn(
+        6,
+        "c1",
+        6,
+        Role.AGENT,
+        "Refund RF-20931 issued; it reaches the card by 12 March.",
+        NOW,
+        kind=HANDBACK_NOTE,
+        meta={"agent_name": "Sam"},
+    )
+    found = context.find("what was my refund reference?", [*CHAT[:2], note])
+    assert found is not None and found.note and found.turn_id == 6
+    assert reply_text(found, "en").startswith(
+        'When handing this chat back to me, our agent Sam left this note: "Refund RF-20931'
+    )

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from bot.backends.sql_conversations import SqlConversationStore
 from bot.backends.sql_lifecycle import SqlTicketLifecycle
 from bot.backends.sql_schema import escalation_tables
-from bot.conversation import Channel, Customer, Mode, Role
+from bot.conversation import HANDBACK_NOTE, Channel, Customer, Mode, Role
 from escalation.backends.sql_queue import SqlHandoffQueue
 from escalation.errors import AlreadyClaimed, InvalidTransition, TicketNotFound
 from escalation.types import Priority, TicketStatus
@@ -114,3 +114,21 @@ async def test_a_reply_is_stored_only_while_the_agent_holds_the_ticket(desk: Des
     assert retried == turn
     agent_turns = [t for t in await desk.store.turns(conversation_id) if t.role is Role.AGENT]
     assert agent_turns == [turn]
+
+
+async def test_a_hand_back_note_is_stored_with_the_hand_back_or_not_at_all(desk: Desk) -> None:
+    conversation_id, ticket_id = await desk.opened()
+    await desk.lifecycle.claim(ticket_id, "ana")
+    with pytest.raises(InvalidTransition):
+        await desk.lifecycle.return_to_bot(ticket_id, "ben", note="keep the mixer")
+    assert await desk.store.turns(conversation_id) == []
+    meta = {"agent_id": "ana", "agent_name": "Ana"}
+    await desk.lifecycle.return_to_bot(ticket_id, "ana", note="keep the mixer", meta=meta)
+    (note,) = await desk.store.turns(conversation_id)
+    assert (note.role, note.kind, note.text) == (Role.AGENT, HANDBACK_NOTE, "keep the mixer")
+    assert note.meta == meta and await desk.mode(conversation_id) is Mode.BOT
+
+    other_id, other_ticket = await desk.opened()
+    await desk.lifecycle.claim(other_ticket, "ana")
+    await desk.lifecycle.return_to_bot(other_ticket, "ana")  # no note: no turn
+    assert await desk.store.turns(other_id) == []

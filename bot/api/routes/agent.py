@@ -20,6 +20,7 @@ from fastapi import (
 from bot.api.agent_schemas import (
     AgentOut,
     CustomerOut,
+    HandBackIn,
     LoginIn,
     LoginOut,
     NoteOut,
@@ -181,9 +182,13 @@ async def resolve(ticket_id: str, services: ServicesDep, agent: AgentDep) -> Tic
 
 
 @router.post("/tickets/{ticket_id}/return", response_model=TicketOut)
-async def hand_back(ticket_id: str, services: ServicesDep, agent: AgentDep) -> TicketOut:
-    """Hand the chat back to the bot."""
-    return TicketOut.of(await services.desk.hand_back(ticket_id, agent))
+async def hand_back(
+    ticket_id: str, services: ServicesDep, agent: AgentDep, body: HandBackIn | None = None
+) -> TicketOut:
+    """Hand the chat back to the bot; an optional `note` tells the bot what was agreed (the bot
+    may quote it to the customer; internal notes go to `/notes`)."""
+    note = body.note.strip() if body is not None else ""
+    return TicketOut.of(await services.desk.hand_back(ticket_id, agent, note))
 
 
 @router.get("/webhooks")
