@@ -21,6 +21,7 @@ from retrieval.types import SearchResult
 
 MAX_FOCUS_TERMS = 3
 MIN_TERM_CHARS = 4
+NAMED_TITLES = 2  # the refusal names the best articles it checked, not every result
 
 # Words a follow-up uses to ask for another facet of the same topic; never a new subject.
 _FACET_WORDS = frozenset(
@@ -95,5 +96,5 @@ def refusal_text(terms: Sequence[str], titles: Sequence[str], locale: str, compa
     return _REFUSAL.get(locale, _REFUSAL["en"]).format(
         terms=joiner.join(terms),
         company=company,
-        titles="; ".join(dict.fromkeys(titles)),
+        titles="; ".join(list(dict.fromkeys(titles))[:NAMED_TITLES]),
     )

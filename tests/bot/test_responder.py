@@ -212,3 +212,32 @@ def test_a_message_resent_after_a_newer_one_gets_its_own_answer(
     assert done[1].client_id == f"reply-to:{refunds.id}"
     assert [c.article_id for c in done[1].citations] == ["refund-timing"]
     assert done[2] == done[1] == stored[3]
+
+
+def test_a_follow_up_takes_the_topic_of_the_last_answer_and_is_answered(
+    index_dir: Path, embedder: Embedder
+) -> None:
+    services = services_with(None, index_dir, embedder)
+    try:
+        first, cost = ask(
+            services, "how long does shipping to Canada take?", "and how much does it cost?"
+        )
+        title = first.citations[0].title
+        assert title == "Shipping times and costs" and cost.kind == "answer"
+        assert title in cost.meta["query"] and "CA$14.99" in cost.text
+    finally:
+        anyio.run(services.aclose)
+
+
+def test_a_follow_up_about_a_place_the_help_center_does_not_cover_is_refused(
+    index_dir: Path, embedder: Embedder
+) -> None:
+    services = services_with(None, index_dir, embedder)
+    try:
+        first, spain = ask(services, "how long does shipping to Canada take?", "what about Spain?")
+        assert first.kind == "answer" and "5-10 business days" in first.text
+        assert spain.kind == "refusal" and spain.meta["uncovered"] == ["Spain"]
+        assert "couldn't find anything about Spain" in spain.text
+        assert "CA$" not in spain.text and "$5.99" not in spain.text and not spain.citations
+    finally:
+        anyio.run(services.aclose)
