@@ -28,11 +28,19 @@ OVERLAP_WEIGHT = 0.2
 FACT_BONUS = 0.25
 RECALL_BONUS = 0.15
 MAX_QUOTE_WORDS = 80
+MAX_AGENT_TURNS = 10  # the latest ones: each question embeds them again
 
 _EXCEPTION = re.compile(
     r"\b(no need to|you don'?t (have|need) to|you do not (have|need) to|we'?ll waive|we will "
     r"waive|waived?|exception|i'?ve refunded|i have refunded|keep it|keep the|free of charge|"
     r"on us|no charge|no es necesario|no hace falta|excepci[oó]n|te he reembolsado)\b",
+    re.IGNORECASE,
+)
+# An agent message that commits to something ("it will arrive Friday", "I've sent a
+# replacement"); status lines such as "I'm checking order 1234 now" answer nothing.
+_COMMITS = re.compile(
+    r"\b(will|won'?t|\w+'ll|should|going to|(i|we) ('ve|have) \w+|approved|issued|cancell?ed|"
+    r"replacement|refund(ed)?|credit(ed)?|voy a|vamos a|te (he|hemos) \w+)\b",
     re.IGNORECASE,
 )
 _RECALL = re.compile(
@@ -98,6 +106,16 @@ def grants_exception(text: str) -> bool:
     return bool(_EXCEPTION.search(text))
 
 
+def informative(text: str) -> bool:
+    """True when an agent's message states something the bot may repeat: a reference, date or
+    amount, an exception, or a commitment (not a greeting or a status line)."""
+    return bool(
+        grants_exception(text)
+        or _COMMITS.search(text)
+        or any(h.search(text) for h in _HAS.values())
+    )
+
+
 def _fact_bonus(question: str, text: str, linked: bool) -> float:
     """A bonus when the question asks for a kind of fact (reference, date, amount) the agent's
     message states, and the question is linked to the message (shared words or a recall cue)."""
@@ -131,7 +149,7 @@ class AgentContext:
     def find(self, question: str, earlier: Sequence[Turn]) -> AgentStatement | None:
         """The most relevant earlier agent message for `question`, if it is relevant enough
         (the latest wins a tie: agents correct themselves)."""
-        said = [t for t in earlier if t.role is Role.AGENT and t.text.strip()]
+        said = [t for t in earlier if t.role is Role.AGENT and t.text.strip()][-MAX_AGENT_TURNS:]
         if not said:
             return None
         vector = self._embedder.embed_query(question)
@@ -143,6 +161,8 @@ class AgentContext:
             if not sentences:
                 continue
             text = " ".join(sentences)
+            if turn.kind != HANDBACK_NOTE and not informative(text):
+                continue
             similarity = self._embedder.embed_documents([text, *sentences]) @ vector
             whole, per_sentence = float(similarity[0]), [float(x) for x in similarity[1:]]
             shared = asked & set(content_terms(text))

@@ -6,7 +6,13 @@ import datetime as dt
 
 import pytest
 
-from bot.agent_context import AgentContext, grants_exception, reply_text, with_agent_turns
+from bot.agent_context import (
+    AgentContext,
+    grants_exception,
+    informative,
+    reply_text,
+    with_agent_turns,
+)
 from bot.conversation import HANDBACK_NOTE, Role, Turn
 from retrieval.interfaces import Embedder
 
@@ -133,3 +139,25 @@ def test_a_hand_back_note_is_attributed_as_a_note(context: AgentContext) -> None
     assert reply_text(found, "en").startswith(
         'When handing this chat back to me, our agent Sam left this note: "Refund RF-20931'
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "says_something"),
+    [
+        ("Hi Ann, I'm checking order 1234 now.", False),
+        ("Let me check with the warehouse.", False),
+        ("Thanks for waiting!", False),
+        ("I've sent a replacement.", True),
+        ("It should arrive on Friday.", True),
+        ("Your refund reference is RF-20931.", True),
+        (KEEP, True),
+    ],
+)
+def test_only_messages_that_state_something_are_repeated(text: str, says_something: bool) -> None:
+    assert informative(text) is says_something
+
+
+def test_a_status_line_does_not_answer_a_question_about_the_order(context: AgentContext) -> None:
+    status = [CHAT[0], turn(2, Role.AGENT, "Hi Ann, I'm checking order 1234 now.")]
+    for question in ("where is my order?", "when will my order 1234 arrive?"):
+        assert context.find(question, status) is None
