@@ -12,6 +12,7 @@ passage word shares its stem ("returns" / "return", "Mexico" / "Mexican").
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from bot.conversation import Turn
@@ -33,23 +34,44 @@ _FACET_WORDS = frozenset(
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
+def _plain(word: str) -> str:
+    """The word without accents ("Canadá" and "Canada" are one word to a customer)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
 def _same_word(a: str, b: str) -> bool:
-    """True when `a` and `b` share a stem: a common prefix of 4+ letters that leaves at most
-    a short suffix on the shorter word."""
+    """True when `a` and `b` share a stem (a common prefix of 4+ letters that leaves at most a
+    short suffix on the shorter word), or one is a typo of the other."""
     shared = 0
     for x, y in zip(a, b, strict=False):
         if x != y:
             break
         shared += 1
-    return shared >= MIN_TERM_CHARS and shared >= min(len(a), len(b)) - 2
+    if shared >= MIN_TERM_CHARS and shared >= min(len(a), len(b)) - 2:
+        return True
+    # One slip ("shiping", "mexcio") in a longer word that starts right ("stain" is no Spain).
+    return min(len(a), len(b)) > MIN_TERM_CHARS and a[:2] == b[:2] and _one_slip(a, b)
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """True when `a` and `b` differ by one insertion, deletion, substitution or swap."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        swapped = len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+        return len(diff) <= 1 or (swapped and a[diff[1]] == b[diff[0]])
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def _mentioned(term: str, words: set[str]) -> bool:
-    return term in words or any(_same_word(term, w) for w in words)
+    plain = _plain(term)
+    return plain in words or any(_same_word(plain, w) for w in words)
 
 
 def _words(texts: Iterable[str]) -> set[str]:
-    return {w for text in texts for w in _WORD.findall(text.lower())}
+    return {_plain(w) for text in texts for w in _WORD.findall(text.lower())}
 
 
 def uncovered_focus(question: str, earlier: Sequence[str], passages: Sequence[str]) -> list[str]:

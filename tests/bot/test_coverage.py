@@ -69,3 +69,14 @@ def test_the_refusal_names_the_subject_and_what_was_checked() -> None:
     assert "couldn't find anything about Spain in the Brightcart help center" in text
     assert "(I checked: Shipping options)" in text and "person" in text
     assert "España" in refusal_text(["España"], ["Envíos"], "es", "Brightcart")
+
+
+def test_typos_and_accents_are_not_new_subjects() -> None:
+    assert uncovered_focus("what about shiping to mexcio?", EARLIER, [SHIPPING]) == []
+    spanish = ["¿Cuánto tarda el envío a Canadá?"]
+    assert uncovered_focus("¿y a Mexico?", spanish, ["Enviamos a Canadá y México."]) == []
+    assert uncovered_focus("¿y a España?", spanish, ["Enviamos a Canadá y México."]) == ["España"]
+
+
+def test_a_word_one_slip_away_from_a_different_word_is_still_new() -> None:
+    assert uncovered_focus("what about Spain?", EARLIER, ["Remove a stain first."]) == ["Spain"]
