@@ -197,17 +197,15 @@ class Responder:
                 yield Draft(reply, AnswerKind.REFUSAL, (), 0.0, meta)
                 return
             question = without_injection(question)
-        query = await self._standalone(question, earlier)
         if self._agent_context is not None:  # issue 16: what an agent said answers it
             said = await anyio.to_thread.run_sync(self._agent_context.find, question, earlier)
             if said is not None:
                 reply = reply_text(said, locale)
                 yield reply
                 score = confidence(AnswerKind.ANSWER, min(said.score, 1.0), 1.0)
-                yield Draft(
-                    reply, AnswerKind.ANSWER, (), score, meta | {"query": query} | said.meta
-                )
+                yield Draft(reply, AnswerKind.ANSWER, (), score, meta | said.meta)
                 return
+        query = await self._standalone(question, earlier)
         results, note = await self._search(query, locale, kb)
         top = results[0].relevance if results else 0.0
         meta |= {
