@@ -32,7 +32,8 @@ MAX_AGENT_TURNS = 10  # the latest ones: each question embeds them again
 
 _EXCEPTION = re.compile(
     r"\b(no need to|you don'?t (have|need) to|you do not (have|need) to|we'?ll waive|we will "
-    r"waive|waived?|exception|i'?ve refunded|i have refunded|keep it|keep the|free of charge|"
+    r"waive|waived?|exception|i'?ve refunded|i have refunded|(you can|feel free to) keep|"
+    r"free of charge|"
     r"on us|no charge|no es necesario|no hace falta|excepci[oó]n|te he reembolsado)\b",
     re.IGNORECASE,
 )

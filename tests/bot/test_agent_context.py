@@ -109,6 +109,8 @@ def test_a_recalled_fact_is_quoted_without_the_deference() -> None:
         ("I've made an exception for you.", True),
         ("I've refunded the $89.", True),
         ("Returns are accepted within 30 days.", False),
+        ("Please keep the receipt.", False),
+        ("You can keep the old one.", True),
         ("Let me check that order for you.", False),
     ],
 )
