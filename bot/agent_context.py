@@ -33,8 +33,8 @@ MAX_AGENT_TURNS = 10  # the latest ones: each question embeds them again
 _EXCEPTION = re.compile(
     r"\b(no need to|you don'?t (have|need) to|you do not (have|need) to|we'?ll waive|we will "
     r"waive|waived?|exception|i'?ve refunded|i have refunded|(you can|feel free to) keep|"
-    r"free of charge|"
-    r"on us|no charge|no es necesario|no hace falta|excepci[oó]n|te he reembolsado)\b",
+    r"free of charge|on us|no charge|no es necesario|no hace falta|excepci[oó]n|"
+    r"te he reembolsado)\b",
     re.IGNORECASE,
 )
 # An agent message that commits to something ("it will arrive Friday", "I've sent a

@@ -241,3 +241,30 @@ def test_a_follow_up_about_a_place_the_help_center_does_not_cover_is_refused(
         assert "CA$" not in spain.text and "$5.99" not in spain.text and not spain.citations
     finally:
         anyio.run(services.aclose)
+
+
+def test_agent_turns_reach_the_model_as_support_agent_lines(
+    scripted: tuple[ScriptedLLM, Services],
+) -> None:
+    model, services = scripted
+    model._replies.append("The reset link is valid for 30 minutes [1].")
+
+    async def run() -> Turn | None:
+        conversation, _ = await services.store.create_conversation(
+            Customer(id=""), channel=Channel.API, locale="en"
+        )
+        await services.store.append(
+            conversation.id,
+            Role.AGENT,
+            "Hi Ann, I'm checking order 1234 now.",
+            meta={"agent_name": "Sam"},
+        )
+        question = "how long is the password reset link valid?"
+        events = [e async for e in services.responder.reply(conversation.id, question)]
+        return next(e.turn for e in events if e.type == "done")
+
+    turn = anyio.run(run)
+    assert turn is not None and "30 minutes" in turn.text
+    assert "from_agent_turn" not in turn.meta
+    prompt = model.calls[-1][1]["content"]
+    assert "Support agent: Hi Ann, I'm checking order 1234 now." in prompt
