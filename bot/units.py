@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.grounding import split_sentences
 from bot.passages import Passage
-from retrieval.stopwords import ENGLISH, SPANISH
+from retrieval.stopwords import ENGLISH, SPANISH, content_terms
 
 _STEP = re.compile(r"^\s*\d+[.)]\s+")
 _BULLET = re.compile(r"^\s*[-*+]\s+")
@@ -25,6 +25,7 @@ _POINTER = re.compile(
     re.IGNORECASE,
 )
 _MIN_WORDS = 4
+_HEADING_WORDS = 2  # a heading this short ("Canada") names what a "Price: ..." bullet is about
 _LABEL = re.compile(r"^[^:,.]{1,40}:\s")  # "Mexico: import taxes ..." says what it is about
 _YES_NO = re.compile(r"^(?:yes|no|sí)\b", re.IGNORECASE)
 _LOWER_WORD = re.compile(r"(?<![\w.])[a-zà-ÿ][\w'-]*")
@@ -145,6 +146,11 @@ class _Builder:
         scored = f"{about}: {text}" if about else text
         self.units.append(Unit(text, scored, section, self.n, len(self.units), faq))
 
+    def generic(self, label: str) -> bool:
+        """A label of common words ("Price:"), not a name ("Mexico:")."""
+        words = re.findall(r"[^\W\d_]+", label.lower())
+        return bool(words) and all(w in self.common or w in ENGLISH for w in words)
+
     def sentences(self, line: str, section: str, faq: str = "") -> None:
         pieces = [plain(s) for s in split_sentences(line)]
         # A short FAQ answer ("No." / "Not at the moment.") keeps the sentence that explains it.
@@ -170,9 +176,15 @@ class _Builder:
         ):
             self.add(_short_list(texts, lead.rstrip(":") or heading, self.common), section)
             return
+        about = set(content_terms(heading))
         for text in texts:
-            if len(text.split()) < _MIN_WORDS and not _LABEL.match(text) and heading:
-                # Alone it would not say what it is about.
+            label = _LABEL.match(text)
+            if not heading or about & set(content_terms(text)):
+                self.sentences(text, section)
+            elif label and self.generic(label.group(0)) and len(heading.split()) <= _HEADING_WORDS:
+                # "Price: CA$14.99" under "Canada" says which price only with its heading.
+                self.sentences(f"{heading}, {_lower_first(text, self.common)}", section)
+            elif not label and len(text.split()) < _MIN_WORDS:
                 self.add(f"For {heading}: {text.rstrip('.')}.", section)
             else:
                 self.sentences(text, section)

@@ -28,7 +28,10 @@ _ONLY = re.compile(
     r"(?<!\bnot )\bonly\b(?!\s+(?:if|when|after|before|until|while|with|once|during|for)\b)",
     re.IGNORECASE,
 )
-_HEDGE = re.compile(r"\b(?:unless|except|only if|only when|depend\w*|may|might)\b", re.IGNORECASE)
+# A condition is neither yes nor no ("If it's been under an hour, you can change it").
+_HEDGE = re.compile(
+    r"\b(?:if|unless|except|as long as|provided|depend\w*|may|might)\b", re.IGNORECASE
+)
 _OBJECT = re.compile(r"\b(?:to|in|with|for|from|via|by|on|at)\s+(?:the\s+|a\s+|an\s+)?(\w+)")
 _LIST = re.compile(r",|\band\b|\bor\b", re.IGNORECASE)
 # Words that name no particular thing: a subject made of these alone is what was asked about.

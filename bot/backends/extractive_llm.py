@@ -104,6 +104,8 @@ class ExtractiveAnswerer:
             scores[[i for i, u in enumerate(units) if u.steps]] = -1.0
         ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
         lead = ranked[0]
+        if scores[lead] < 0:
+            return ""  # only yes/no answers to other questions: better to say nothing
         floor = max(float(scores[lead]) - _SCORE_MARGIN, _MIN_SCORE)
         chosen = [lead]
         words = _words(units[lead])

@@ -124,7 +124,7 @@ def test_no_headings_pointers_or_questions_and_bullets_without_bold_headings() -
         "Our article on non-returnable items has more detail.\n"
         "Some items can't be returned:\n\n- Gift cards\n- Perishable food\n\n"
         "- **Mexico:** import taxes are collected at checkout.\n"
-        "- Cash on delivery\n"
+        "- Cash on delivery\n"  # a list of one
         "1. Go to **Orders**.\n2. Select **Return items**."
     )
     units = units_of(passage(("Shipping > FAQ", text)))
@@ -136,4 +136,10 @@ def test_no_headings_pointers_or_questions_and_bullets_without_bold_headings() -
         "1. Go to Orders.\n2. Select Return items.",
     ]
     assert units[0].faq == "Do you ship outside the US?"
+    bullets = "- **Price:** CA$14.99 per order (the price is in CA$).\n- Fast"
+    canada = units_of(passage(("Shipping > Canada", bullets)))
+    assert [u.text for u in canada] == [
+        "Canada, price: CA$14.99 per order (the price is in CA$).",
+        "For Canada: Fast.",
+    ]
     assert [u.steps for u in units] == [False, False, False, False, True]

@@ -75,6 +75,10 @@ def test_no_when_the_sentence_negates_what_is_asked(question: str, sentence: str
         # A condition is neither yes nor no.
         ("can I return an opened toaster?", "Opened toasters can be returned only if defective."),
         ("can I cancel my order?", "You can cancel unless the order has shipped."),
+        (
+            "can I change my address after ordering?",
+            "If it's been less than 1 hour, you can change the address after ordering.",
+        ),
         # The sentence does not mention what was asked.
         ("do you ship to Europe?", "Brightcart ships to the United States, Canada and Mexico."),
         ("can I pay with bitcoin?", "We accept Visa, Mastercard and PayPal."),
