@@ -31,6 +31,7 @@ _YES_NO = re.compile(r"^(?:yes|no|sí)\b", re.IGNORECASE)
 _LOWER_WORD = re.compile(r"(?<![\w.])[a-zà-ÿ][\w'-]*")
 # A bullet list whose items are all this short is one unit (the items are not sentences).
 _LIST_ITEM_WORDS = 8
+_NOT_A_NOUN = ("what", "when", "how", "it ", "qué", "cuándo", "cómo")
 _JOINS = re.compile(r"(?:,|\band|\bor|\bwith|\by|\bo|\bcon)$", re.IGNORECASE)
 
 
@@ -87,9 +88,10 @@ def _row_sentence(header: list[str], row: list[str], common: frozenset[str]) -> 
     if not rest:
         return f"{first}."
     if len(header) == 2:
+        # "Return window for all customers: 30 days", but not "What it means for Received".
         label = rest[0][0]
-        asked = label and len(label.split()) <= 2 and not label.lower().startswith(("what", "qu"))
-        subject = f"{label} for {_lower_first(first, common)}" if asked else first
+        noun = len(label.split()) <= 2 and not label.lower().startswith(_NOT_A_NOUN)
+        subject = f"{label} for {_lower_first(first, common)}" if label and noun else first
         return f"{subject}: {rest[0][1].rstrip('.')}."
     if len(rest) == 1:
         return f"{first}, {rest[0][1]}."

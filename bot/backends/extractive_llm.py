@@ -22,7 +22,7 @@ from bot.passages import AnswerRequest
 from bot.prompting import PromptBuilder
 from bot.units import Unit, units_of
 from bot.yes_no import same_question, yes_or_no
-from retrieval.interfaces import Embedder
+from retrieval.interfaces import Embedder, Vectors
 from retrieval.stopwords import content_terms
 
 __all__ = ["ExtractiveAnswerer", "asks_how", "units_of"]
@@ -72,11 +72,8 @@ class ExtractiveAnswerer:
         """Every sentence comes from a passage."""
         return True
 
-    def compose(self, request: AnswerRequest) -> str:
-        """The whole answer (empty when no passage has a usable sentence)."""
-        units = [u for p in request.passages[:_MAX_PASSAGES] for u in units_of(p)]
-        if not units:
-            return ""
+    def _scores(self, request: AnswerRequest, units: list[Unit]) -> tuple[Vectors, Vectors]:
+        """Unit vectors, and how well each unit answers the question (-1: it must not)."""
         vectors = self._embedder.embed_documents([u.scored for u in units])
         # A follow-up is scored against its own words as much as against the rewritten query.
         scores = vectors @ self._embedder.embed_query(request.query)
@@ -89,7 +86,7 @@ class ExtractiveAnswerer:
         for i, unit in enumerate(units):
             overlap = len(terms & set(content_terms(unit.scored))) / len(terms) if terms else 0.0
             scores[i] += 0.1 * overlap + 0.1 * relevance[unit.n]
-            # The asked fact first: a number for "how long/when/what's the window", steps for
+            # The asked fact first: a number for "how long/what's the window", steps for
             # "how do I", a unit that stands on its own.
             if number:
                 scores[i] += 0.1 if _NUMBER.search(unit.text) else -0.1
@@ -102,6 +99,15 @@ class ExtractiveAnswerer:
         if not how and sentences and float(np.max(scores[sentences])) >= _MIN_SCORE:
             # A plain sentence answers: a list of steps is not pasted for "what"/"can I".
             scores[[i for i, u in enumerate(units) if u.steps]] = -1.0
+        return vectors, scores
+
+    def compose(self, request: AnswerRequest) -> str:
+        """The whole answer (empty when no passage has a usable sentence)."""
+        units = [u for p in request.passages[:_MAX_PASSAGES] for u in units_of(p)]
+        if not units:
+            return ""
+        vectors, scores = self._scores(request, units)
+        terms = set(content_terms(request.query))
         ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
         lead = ranked[0]
         if scores[lead] < 0:
