@@ -21,13 +21,14 @@ _POINTER = re.compile(
     r"^(?:see|read|visit|check out|learn more|more (?:on|in|about)|for (?:more|details|the full)"
     r"|consulta|lee|visita)\b"
     r"|\b(?:see|read|visit|check) (?:our|the|this) (?:article|guide|page|section|help)"
-    r"|\b(?:article|guide|page) (?:on|about) .{0,80}\bhas (?:more|the)\b",
+    r"|\b(?:the|our|this) (?:article|guide) (?:on|about)\b|^(?:here's|this article|in this)\b",
     re.IGNORECASE,
 )
 _MIN_WORDS = 4
 _HEADING_WORDS = 2  # a heading this short ("Canada") names what a "Price: ..." bullet is about
 _LABEL = re.compile(r"^[^:,.]{1,40}:\s")  # "Mexico: import taxes ..." says what it is about
 _YES_NO = re.compile(r"^(?:yes|no|sí)\b", re.IGNORECASE)
+_NAME = re.compile(r"(?<=[a-z,] )[A-Z][\w'-]*")  # capitalized inside a sentence: "to Mexico"
 _LOWER_WORD = re.compile(r"(?<![\w.])[a-zà-ÿ][\w'-]*")
 # A bullet list whose items are all this short is one unit (the items are not sentences).
 _LIST_ITEM_WORDS = 8
@@ -136,6 +137,7 @@ class _Builder:
     def __init__(self, passage: Passage) -> None:
         self.n = passage.n
         self.common = frozenset(_LOWER_WORD.findall(passage.text))
+        self.names = frozenset(_NAME.findall(plain(passage.text)))
         self.units: list[Unit] = []
 
     def add(self, text: str, section: str, context: str = "", faq: str = "") -> None:
@@ -150,8 +152,8 @@ class _Builder:
 
     def generic(self, label: str) -> bool:
         """A label of common words ("Price:"), not a name ("Mexico:")."""
-        words = re.findall(r"[^\W\d_]+", label.lower())
-        return bool(words) and all(w in self.common or w in ENGLISH for w in words)
+        words = re.findall(r"[^\W\d_]+", label)
+        return bool(words) and not any(w in self.names for w in words)
 
     def sentences(self, line: str, section: str, faq: str = "") -> None:
         pieces = [plain(s) for s in split_sentences(line)]
@@ -185,7 +187,7 @@ class _Builder:
                 self.sentences(text, section)
             elif label and self.generic(label.group(0)) and len(heading.split()) <= _HEADING_WORDS:
                 # "Price: CA$14.99" under "Canada" says which price only with its heading.
-                self.sentences(f"{heading}, {_lower_first(text, self.common)}", section)
+                self.sentences(f"{heading}, {text[:1].lower()}{text[1:]}", section)
             elif not label and len(text.split()) < _MIN_WORDS:
                 self.add(f"For {heading}: {text.rstrip('.')}.", section)
             else:

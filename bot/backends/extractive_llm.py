@@ -31,6 +31,7 @@ _MAX_PASSAGES = 4
 _SCORE_MARGIN = 0.08
 _MIN_SCORE = 0.3
 _DUPLICATE = 0.9
+_SAME_WORDS = 0.8  # share of the shorter unit's content words
 _MAX_SUPPORT = 2  # units after the leading one: "at most a little supporting context"
 _ASKS_HOW = re.compile(
     r"\bhow (?:do|can|to|should|would|does|did)\b|\bsteps?\b|\bwalk me through\b|"
@@ -123,7 +124,11 @@ class ExtractiveAnswerer:
                 continue
             if not terms & set(content_terms(units[i].text)):
                 continue  # context that names nothing asked about
-            if float(np.max(vectors[chosen] @ vectors[i])) > _DUPLICATE:
+            if units[i].steps and any(units[j].steps for j in chosen):
+                continue  # one list of steps
+            if float(np.max(vectors[chosen] @ vectors[i])) > _DUPLICATE or any(
+                _repeats(units[i].text, units[j].text) for j in chosen
+            ):
                 continue
             chosen.append(i)
             words += size
@@ -156,6 +161,12 @@ def _answers_yes_no(question: str, text: str) -> bool:
         return True
     own = "Yes" if said.group(0).lower() in {"yes", "sí", "si"} else "No"
     return yes_or_no(question, text[said.end() :].lstrip(" ,.")) == own
+
+
+def _repeats(a: str, b: str) -> bool:
+    """Two units that say the same thing in nearly the same words."""
+    x, y = set(content_terms(a)), set(content_terms(b))
+    return bool(x and y) and len(x & y) >= _SAME_WORDS * min(len(x), len(y))
 
 
 def _words(unit: Unit) -> int:

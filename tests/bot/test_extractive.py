@@ -119,9 +119,11 @@ def test_table_rows_become_sentences() -> None:
 
 def test_no_headings_pointers_or_questions_and_bullets_without_bold_headings() -> None:
     text = (
-        "**Do you ship outside the US?**\nNot at the moment. We only ship to three countries.\n\n"
+        "**Do you ship outside the US?**\nNot at the moment. We only ship to Canada and Mexico.\n\n"
         "See the article on shipping costs for details.\n"
         "Our article on non-returnable items has more detail.\n"
+        "Both options are described in the article on pausing your plan.\n"
+        "Here's how you can pay for orders and for Plus.\n"
         "Some items can't be returned:\n\n- Gift cards\n- Perishable food\n\n"
         "- **Mexico:** import taxes are collected at checkout.\n"
         "- Cash on delivery\n"  # a list of one
@@ -129,7 +131,7 @@ def test_no_headings_pointers_or_questions_and_bullets_without_bold_headings() -
     )
     units = units_of(passage(("Shipping > FAQ", text)))
     assert [u.text for u in units] == [
-        "Not at the moment. We only ship to three countries.",
+        "Not at the moment. We only ship to Canada and Mexico.",
         "Some items can't be returned: Gift cards, Perishable food.",
         "Mexico: import taxes are collected at checkout.",
         "For FAQ: Cash on delivery.",
