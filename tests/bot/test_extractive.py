@@ -4,10 +4,13 @@ help center through the real embedder; units of hand-made passages."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 
+import anyio
 import pytest
 
 from bot.backends.extractive_llm import ExtractiveAnswerer, asks_how
+from bot.composer import Composer
 from bot.grounding import GroundingChecker, split_sentences, strip_markers
 from bot.passages import AnswerRequest, Passage, passages_from
 from bot.prompting import PromptBuilder
@@ -73,6 +76,24 @@ def test_plain_words_one_marker_per_source_within_budget(
     for sentence in split_sentences(text):
         verdict = checker.check(sentence, evidence)
         assert verdict.supported, (sentence, verdict.reason, verdict.similarity)
+
+
+def test_the_composer_cites_each_source_once(sample_kb: KnowledgeBase, embedder: Embedder) -> None:
+    text, passages = answer(sample_kb, embedder, "what's your return window?")
+    composer = Composer(passages, GroundingChecker(embedder, GroundingConfig()), verbatim=True)
+
+    async def shown() -> str:
+        async def pieces() -> AsyncIterator[str]:
+            for line in text.splitlines(keepends=True):
+                yield line
+
+        return "".join([piece async for piece in composer.feed(pieces())])
+
+    shown_text = anyio.run(shown)
+    used = re.findall(r"\[(\d+)\]", shown_text)
+    assert sorted(used) == sorted(set(used)) == [str(n) for n in sorted(composer.result.citations)]
+    assert [c.article_id for c in composer.result.citations.values()] == ["return-policy"]
+    assert composer.result.grounded_ratio == 1.0 and "30 days" in shown_text
 
 
 def test_steps_when_the_question_asks_how(sample_kb: KnowledgeBase, embedder: Embedder) -> None:
