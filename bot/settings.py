@@ -83,7 +83,12 @@ class AnswerConfig(BaseModel):
         default=0.35, ge=0, le=1, description="Top relevance under which the bot refuses."
     )
     max_message_chars: int = Field(default=4000, ge=1)
-    extractive_max_words: int = Field(default=90, ge=20)
+    extractive_max_words: int = Field(
+        default=60,
+        ge=20,
+        description="Word budget of an extractive answer (its leading unit is always shown, "
+        "and steps asked for are not counted).",
+    )
     recovery_window_s: int = Field(
         default=600,
         ge=0,

@@ -1,104 +1,58 @@
 """The extractive answerer: no generative model, the best passage sentences with citations.
 
-Passages are split into units (sentences; a numbered list of steps stays whole), scored
-against the question with the embedder already loaded for retrieval, and the best units are
-composed in reading order. It cannot invent anything: every word comes from an article.
+Passages are split into units (bot/units.py: plain sentences, table rows and short lists as
+sentences, numbered steps whole) and scored against the question with the embedder already
+loaded for retrieval. The unit that answers the question leads (issue #16: say the asked fact
+first); a little supporting context of the same articles follows in reading order, within a
+word budget. Steps are quoted only when the question asks how. A yes/no question gets "Yes."
+or "No." first when the leading unit says so plainly (bot/yes_no.py). Each source is cited
+once, after the last sentence taken from it. It cannot invent anything: every fact comes from
+an article.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import anyio
 import numpy as np
 
-from bot.grounding import split_sentences
-from bot.passages import AnswerRequest, Passage
+from bot.passages import AnswerRequest
 from bot.prompting import PromptBuilder
-from retrieval.interfaces import Embedder
+from bot.units import Unit, units_of
+from bot.yes_no import same_question, yes_or_no
+from retrieval.interfaces import Embedder, Vectors
 from retrieval.stopwords import content_terms
 
-_STEP = re.compile(r"^\s*\d+[.)]\s+")
-_MAX_PASSAGES = 2
+__all__ = ["ExtractiveAnswerer", "asks_how", "units_of"]
+
+_MAX_PASSAGES = 4
 _SCORE_MARGIN = 0.08
 _MIN_SCORE = 0.3
-
-
-_BULLET = re.compile(r"^\s*[-*]\s+")
 _DUPLICATE = 0.9
+_SAME_WORDS = 0.8  # share of the shorter unit's content words
+_MAX_SUPPORT = 2  # units after the leading one: "at most a little supporting context"
+_ASKS_HOW = re.compile(
+    r"\bhow (?:do|can|to|should|would|does|did)\b|\bsteps?\b|\bwalk me through\b|"
+    r"\bc[oó]mo\b|\bpasos?\b",
+    re.IGNORECASE,
+)
+_SAYS_YES_NO = re.compile(r"^(?:yes|no|not|sí|si)\b", re.IGNORECASE)
+_ASKS_NUMBER = re.compile(
+    r"\bhow (?:long|much|many|soon|late|early|fast)\b|\bwhat time\b|"
+    r"\b(?:window|price|cost|fee|charge|deadline|limit|minimum|maximum|hours|cuánto|cuándo|"
+    r"plazo|precio)",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d")
+# A unit that opens by pointing back ("These items ...") says little on its own.
+_ANAPHORA = re.compile(r"^(?:these|this|those|they|them|that|it|estos|estas|esto)\b", re.I)
 
 
-@dataclass(frozen=True, slots=True)
-class _Unit:
-    text: str
-    section: str
-    n: int
-    order: int
-
-    @property
-    def shown(self) -> str:
-        """The unit as quoted: a bullet gets its section name, which it often depends on."""
-        if _BULLET.match(self.text) and self.section:
-            heading = self.section.rpartition(" > ")[2]
-            return f"**{heading}**: {_BULLET.sub('', self.text)}"
-        return self.text
-
-    @property
-    def scored(self) -> str:
-        """What is compared with the question: the section path gives the unit its context."""
-        return f"{self.section}: {self.text}" if self.section else self.text
-
-
-def _table_rows(lines: list[str]) -> list[str]:
-    """Markdown table rows as sentences `Header: cell, Header: cell.` (header row first)."""
-    cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines]
-    rows = [r for r in cells if not all(re.fullmatch(r":?-{2,}:?", c) for c in r if c)]
-    if len(rows) < 2:
-        return []
-    header = rows[0]
-    return [
-        ", ".join(f"{h}: {c}" for h, c in zip(header, row, strict=False) if c and c != "—") + "."
-        for row in rows[1:]
-    ]
-
-
-def _lines(text: str) -> list[str]:
-    """Lines of a chunk with markdown tables turned into one sentence per row."""
-    out: list[str] = []
-    table: list[str] = []
-    for line in [*text.splitlines(), ""]:
-        if line.lstrip().startswith("|"):
-            table.append(line)
-            continue
-        if table:
-            out.extend(_table_rows(table))
-            table = []
-        out.append(line)
-    return out
-
-
-def units_of(passage: Passage) -> list[_Unit]:
-    """Sentences and bullets of a passage; consecutive numbered steps form one unit."""
-    units: list[_Unit] = []
-    for section, text in passage.parts:
-        steps: list[str] = []
-        for line in _lines(text):
-            if _STEP.match(line):
-                steps.append(line.strip())
-                continue
-            if steps:
-                units.append(_Unit("\n".join(steps), section, passage.n, len(units)))
-                steps = []
-            for sentence in split_sentences(line):
-                if (
-                    len(sentence.split()) >= 4
-                    and not sentence.endswith(("?", ":"))
-                    and "|" not in sentence
-                ):
-                    units.append(_Unit(sentence, section, passage.n, len(units)))
-    return units
+def asks_how(question: str) -> bool:
+    """The question asks for a procedure (numbered steps may be quoted)."""
+    return bool(_ASKS_HOW.search(question))
 
 
 class ExtractiveAnswerer:
@@ -119,41 +73,102 @@ class ExtractiveAnswerer:
         """Every sentence comes from a passage."""
         return True
 
-    def compose(self, request: AnswerRequest) -> str:
-        """The whole answer (empty when no passage has a usable sentence)."""
-        units = [u for p in request.passages[:_MAX_PASSAGES] for u in units_of(p)]
-        if not units:
-            return ""
+    def _scores(self, request: AnswerRequest, units: list[Unit]) -> tuple[Vectors, Vectors]:
+        """Unit vectors, and how well each unit answers the question (-1: it must not)."""
         vectors = self._embedder.embed_documents([u.scored for u in units])
         # A follow-up is scored against its own words as much as against the rewritten query.
         scores = vectors @ self._embedder.embed_query(request.query)
         if request.question != request.query:
             scores = (scores + vectors @ self._embedder.embed_query(request.question)) / 2
         terms = set(content_terms(request.query))
+        relevance = {p.n: p.relevance for p in request.passages}
+        how = asks_how(request.question) or asks_how(request.query)
+        number = bool(_ASKS_NUMBER.search(request.query))
         for i, unit in enumerate(units):
-            unit_terms = set(content_terms(unit.text))
-            overlap = len(terms & unit_terms) / len(terms) if terms else 0.0
-            scores[i] += 0.1 * overlap + (0.05 if unit.n == request.passages[0].n else 0.0)
-        ranked = [int(i) for i in np.argsort(-scores)]
-        best = float(scores[ranked[0]])
-        chosen: list[int] = []
-        words = 0
-        for i in ranked:
-            if chosen and (scores[i] < max(best - _SCORE_MARGIN, _MIN_SCORE)):
+            overlap = len(terms & set(content_terms(unit.scored))) / len(terms) if terms else 0.0
+            scores[i] += 0.1 * overlap + 0.1 * relevance[unit.n]
+            # The asked fact first: a number for "how long/what's the window", steps for
+            # "how do I", a unit that stands on its own.
+            if number:
+                scores[i] += 0.1 if _NUMBER.search(unit.text) else -0.1
+            scores[i] += 0.15 * (how and unit.steps) - 0.05 * bool(_ANAPHORA.match(unit.text))
+            if unit.faq and same_question(request.question, unit.faq):
+                scores[i] += 0.2
+            elif not _answers_yes_no(request.question, unit.text):
+                scores[i] = -1.0  # "No." to another question ("do you ship outside ...?")
+        sentences = [i for i, u in enumerate(units) if not u.steps]
+        if not how and sentences and float(np.max(scores[sentences])) >= _MIN_SCORE:
+            # A plain sentence answers: a list of steps is not pasted for "what"/"can I".
+            scores[[i for i, u in enumerate(units) if u.steps]] = -1.0
+        return vectors, scores
+
+    def compose(self, request: AnswerRequest) -> str:
+        """The whole answer (empty when no passage has a usable sentence)."""
+        units = [u for p in request.passages[:_MAX_PASSAGES] for u in units_of(p)]
+        if not units:
+            return ""
+        vectors, scores = self._scores(request, units)
+        terms = set(content_terms(request.query))
+        ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
+        lead = ranked[0]
+        if scores[lead] < 0:
+            return ""  # only yes/no answers to other questions: better to say nothing
+        floor = max(float(scores[lead]) - _SCORE_MARGIN, _MIN_SCORE)
+        chosen = [lead]
+        words = _words(units[lead])
+        for i in ranked[1:]:
+            if scores[i] < floor or len(chosen) > _MAX_SUPPORT:
                 break
-            size = len(units[i].text.split())
-            repeats = chosen and float(np.max(vectors[chosen] @ vectors[i])) > _DUPLICATE
-            if chosen and (repeats or words + size > self._max_words):
+            size = _words(units[i])
+            if words + size > self._max_words or _SAYS_YES_NO.match(units[i].text):
+                continue
+            if not terms & set(content_terms(units[i].text)):
+                continue  # context that names nothing asked about
+            if units[i].steps and any(units[j].steps for j in chosen):
+                continue  # one list of steps
+            if float(np.max(vectors[chosen] @ vectors[i])) > _DUPLICATE or any(
+                _repeats(units[i].text, units[j].text) for j in chosen
+            ):
                 continue
             chosen.append(i)
             words += size
-        picked = [units[i] for i in chosen]
-        first_n = picked[0].n
-        picked.sort(key=lambda u: (u.n != first_n, u.n, u.order))
-        return self._prompts.extractive([{"text": u.shown, "n": u.n} for u in picked])
+        first = units[lead]
+        rest = sorted((units[i] for i in chosen[1:]), key=lambda u: (u.n != first.n, u.n, u.order))
+        picked = [first, *rest]
+        last = {u.n: k for k, u in enumerate(picked)}
+        shown = [{"text": u.text, "n": u.n, "cite": last[u.n] == k} for k, u in enumerate(picked)]
+        answer = (
+            ""
+            if first.steps or _SAYS_YES_NO.match(first.text)
+            else yes_or_no(request.question, first.text)
+        )
+        if answer:
+            shown[0]["text"] = f"{answer}. {first.text}"
+        return self._prompts.extractive(shown)
 
     async def stream(self, request: AnswerRequest) -> AsyncIterator[str]:
         """The answer, one line at a time."""
         answer = await anyio.to_thread.run_sync(self.compose, request)
         for line in answer.splitlines(keepends=True):
             yield line
+
+
+def _answers_yes_no(question: str, text: str) -> bool:
+    """A unit that opens with yes or no ("Yes, we ship to PO boxes") may answer only the
+    question it was written for: the rest of it must say the same to this question."""
+    said = _SAYS_YES_NO.match(text)
+    if not said:
+        return True
+    own = "Yes" if said.group(0).lower() in {"yes", "sí", "si"} else "No"
+    return yes_or_no(question, text[said.end() :].lstrip(" ,.")) == own
+
+
+def _repeats(a: str, b: str) -> bool:
+    """Two units that say the same thing in nearly the same words."""
+    x, y = set(content_terms(a)), set(content_terms(b))
+    return bool(x and y) and len(x & y) >= _SAME_WORDS * min(len(x), len(y))
+
+
+def _words(unit: Unit) -> int:
+    """Words a unit costs of the budget: steps asked for are not cut to it."""
+    return 0 if unit.steps else len(unit.text.split())

@@ -1,0 +1,249 @@
+"""Answer units of a passage: sentences in plain words, table rows and short lists as
+sentences, numbered steps whole. Pointers ("See the article on ..."), headings and questions
+are never units (issue #16: say the asked fact, not where to read about it).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.grounding import split_sentences
+from bot.passages import Passage
+from retrieval.stopwords import ENGLISH, SPANISH, content_terms
+
+_STEP = re.compile(r"^\s*\d+[.)]\s+")
+_BULLET = re.compile(r"^\s*[-*+]\s+")
+_EMPHASIS = re.compile(r"\*\*([^*]+)\*\*|__([^_]+)__")
+_RULE = re.compile(r":?-{2,}:?")
+_AMOUNT = re.compile(r"^(?:[A-Z]{0,3}\$)?\d")
+_POINTER = re.compile(
+    r"^(?:see|read|visit|check out|learn more|more (?:on|in|about)|for (?:more|details|the full)"
+    r"|consulta|lee|visita)\b"
+    r"|\b(?:see|read|visit|check) (?:our|the|this) (?:article|guide|page|section|help)"
+    r"|\b(?:the|our|this) (?:article|guide) (?:on|about)\b|^(?:here's|this article|in this)\b",
+    re.IGNORECASE,
+)
+_MIN_WORDS = 4
+_HEADING_WORDS = 2  # a heading this short ("Canada") names what a "Price: ..." bullet is about
+_LABEL = re.compile(r"^[^:,.]{1,40}:\s")  # "Mexico: import taxes ..." says what it is about
+_YES_NO = re.compile(r"^(?:yes|no|sí)\b", re.IGNORECASE)
+_NAME = re.compile(r"(?<=[a-z,] )[A-Z][\w'-]*")  # capitalized inside a sentence: "to Mexico"
+_LOWER_WORD = re.compile(r"(?<![\w.])[a-zà-ÿ][\w'-]*")
+# A bullet list whose items are all this short is one unit (the items are not sentences).
+_LIST_ITEM_WORDS = 8
+_NOT_A_NOUN = ("what", "when", "how", "it ", "qué", "cuándo", "cómo")
+_JOINS = re.compile(r"(?:,|\band|\bor|\bwith|\by|\bo|\bcon)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One quotable piece of passage `n`: `text` as shown, `scored` as compared."""
+
+    text: str
+    scored: str
+    section: str
+    n: int
+    order: int
+    # The FAQ question this unit answers; not scored with it, as a FAQ question is often near
+    # a customer's question without being it ("do you ship outside ...?" vs "... to Mexico?").
+    faq: str = ""
+
+    @property
+    def steps(self) -> bool:
+        """A numbered list of steps (quoted whole, on its own lines)."""
+        return bool(_STEP.match(self.text))
+
+
+def plain(text: str) -> str:
+    """Text without bold markup."""
+    return _EMPHASIS.sub(lambda m: m.group(1) or m.group(2), text)
+
+
+def is_pointer(sentence: str) -> bool:
+    """Only says where to read more ("See the article on ...")."""
+    return bool(_POINTER.search(sentence.strip()))
+
+
+def _heading(section: str) -> str:
+    return section.rpartition(" > ")[2].strip()
+
+
+def _lower_first(text: str, common: frozenset[str]) -> str:
+    """Lowercase the first word inside a sentence when the article also writes it in lower
+    case ("All customers", "Order is over", "Gift cards"), not a name ("Visa", "Monday")."""
+    first = text.split(" ", 1)[0]
+    key = first.lower().rstrip(",.;:")
+    if first[1:].islower() and (key in common or key in ENGLISH or key in SPANISH):
+        return text[:1].lower() + text[1:]
+    return text
+
+
+def _row_sentence(header: list[str], row: list[str], common: frozenset[str]) -> str:
+    """A table row as a sentence: "Canada, Standard: 5–10 business days, CA$14.99."."""
+    cells = [(h.rstrip("…. ").strip(), plain(c)) for h, c in zip(header, row, strict=False)]
+    cells = [(h, c) for h, c in cells if c and c not in {"—", "-"}]
+    if not cells:
+        return ""
+    (_, first), rest = cells[0], cells[1:]
+    if not rest:
+        return f"{first}."
+    if len(header) == 2:
+        # "Return window for all customers: 30 days", but not "What it means for Received".
+        label = rest[0][0]
+        noun = len(label.split()) <= 2 and not label.lower().startswith(_NOT_A_NOUN)
+        subject = f"{label} for {_lower_first(first, common)}" if label and noun else first
+        return f"{subject}: {rest[0][1].rstrip('.')}."
+    if len(rest) == 1:
+        return f"{first}, {rest[0][1]}."
+    said = [
+        c if _AMOUNT.match(c) or not h else f"{h.lower()} {_lower_first(c, common)}"
+        for h, c in rest[2:]
+    ]
+    return f"{first}, {rest[0][1]}: {', '.join([rest[1][1], *said])}."
+
+
+def _table(lines: list[str], common: frozenset[str]) -> list[tuple[str, str]]:
+    """Markdown table rows as (shown sentence, scored `Header: cell, ...`) pairs."""
+    cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines]
+    rows = [r for r in cells if not all(_RULE.fullmatch(c) for c in r if c)]
+    if len(rows) < 2:
+        return []
+    header = [plain(h) for h in rows[0]]
+    out = []
+    for row in rows[1:]:
+        shown = _row_sentence(header, row, common)
+        scored = ", ".join(f"{h}: {plain(c)}" for h, c in zip(header, row, strict=False) if c)
+        if shown:
+            out.append((shown, scored))
+    return out
+
+
+def _short_list(items: list[str], lead: str, common: frozenset[str]) -> str:
+    """Bullet texts too short to stand alone ("Gift cards") as one sentence under `lead`."""
+    parts = [i.rstrip(".;") for i in items]
+    said = ""
+    for part in parts:
+        if said:
+            said += (" " if _JOINS.search(said) else ", ") + _lower_first(part, common)
+        else:
+            said = part
+    return f"{lead}: {said}." if lead else f"{said}."
+
+
+class _Builder:
+    """Collects the units of one passage in reading order."""
+
+    def __init__(self, passage: Passage) -> None:
+        self.n = passage.n
+        self.common = frozenset(_LOWER_WORD.findall(passage.text))
+        self.names = frozenset(_NAME.findall(plain(passage.text)))
+        self.units: list[Unit] = []
+
+    def add(self, text: str, section: str, context: str = "", faq: str = "") -> None:
+        text = text.strip()
+        if not text:
+            return
+        if not _STEP.match(text) and not text.endswith((".", "!", ")", "”", '"')):
+            text += "."
+        about = " ".join(p for p in (section, context) if p)
+        scored = f"{about}: {text}" if about else text
+        self.units.append(Unit(text, scored, section, self.n, len(self.units), faq))
+
+    def generic(self, label: str) -> bool:
+        """A label of common words ("Price:"), not a name ("Mexico:")."""
+        words = re.findall(r"[^\W\d_]+", label)
+        return bool(words) and not any(w in self.names for w in words)
+
+    def sentences(self, line: str, section: str, faq: str = "") -> None:
+        pieces = [plain(s) for s in split_sentences(line)]
+        # A short FAQ answer ("No." / "Not at the moment.") keeps the sentence that explains it.
+        short = len(pieces[0].split()) <= _MIN_WORDS if pieces else False
+        if faq and len(pieces) > 1 and (short or _YES_NO.match(pieces[0])):
+            pieces = [f"{pieces[0]} {pieces[1]}", *pieces[2:]]
+        for sentence in pieces:
+            if (
+                len(sentence.split()) >= _MIN_WORDS
+                and not sentence.rstrip("*").endswith(("?", ":"))
+                and "|" not in sentence
+                and not sentence.startswith("#")
+                and not is_pointer(sentence)
+            ):
+                self.add(sentence, section, faq=faq)
+            faq = ""
+
+    def bullets(self, items: list[str], lead: str, section: str) -> None:
+        texts = [plain(_BULLET.sub("", i)).strip() for i in items]
+        heading = _heading(section)
+        if len(texts) > 1 and all(
+            len(t.split()) <= _LIST_ITEM_WORDS and not _LABEL.match(t) for t in texts
+        ):
+            self.add(_short_list(texts, lead.rstrip(":") or heading, self.common), section)
+            return
+        about = set(content_terms(heading))
+        for text in texts:
+            label = _LABEL.match(text)
+            if not heading or about & set(content_terms(text)):
+                self.sentences(text, section)
+            elif label and self.generic(label.group(0)) and len(heading.split()) <= _HEADING_WORDS:
+                # "Price: CA$14.99" under "Canada" says which price only with its heading.
+                self.sentences(f"{heading}, {text[:1].lower()}{text[1:]}", section)
+            elif not label and len(text.split()) < _MIN_WORDS:
+                self.add(f"For {heading}: {text.rstrip('.')}.", section)
+            else:
+                self.sentences(text, section)
+
+
+def _lines(text: str, common: frozenset[str]) -> list[tuple[str, str]]:
+    """(line, scored) pairs of a chunk, markdown tables turned into one sentence per row."""
+    out: list[tuple[str, str]] = []
+    table: list[str] = []
+    for line in [*text.splitlines(), ""]:
+        if line.lstrip().startswith("|"):
+            table.append(line)
+            continue
+        if table:
+            out.extend(_table(table, common))
+            table = []
+        out.append((line, ""))
+    return out
+
+
+def units_of(passage: Passage) -> list[Unit]:
+    """Units of a passage in reading order; consecutive numbered steps form one unit, and so
+    does a bullet list with items too short to be sentences."""
+    built = _Builder(passage)
+    for section, text in passage.parts:
+        steps: list[str] = []
+        bullets: list[str] = []
+        lead = ""  # a line ending in ":" introduces the list after it
+        faq = ""  # the FAQ question that the next line answers
+        for line, table_scored in [*_lines(text, built.common), ("", "")]:
+            if _STEP.match(line):
+                if bullets:
+                    built.bullets(bullets, lead, section)
+                    bullets, lead = [], ""
+                steps.append(plain(line.strip()))
+                continue
+            if steps:
+                built.add("\n".join(steps), section, lead)
+                steps, lead = [], ""
+            if _BULLET.match(line):
+                bullets.append(line.strip())
+                continue
+            if bullets:
+                built.bullets(bullets, lead, section)
+                bullets, lead = [], ""
+            if table_scored:
+                built.add(line, section, table_scored)
+                continue
+            stripped = plain(line).strip()
+            if stripped.endswith("?"):
+                faq = stripped
+                continue
+            if stripped:
+                lead = stripped if stripped.endswith(":") else ""
+            built.sentences(line, section, faq)
+            if stripped:
+                faq = ""
+    return built.units

@@ -1,0 +1,110 @@
+"""Yes or no for a yes/no question, read conservatively off the sentence that answers it.
+
+Issue #16: "the right answer or an honest I don't know". A wrong "Yes" is worse than none, so
+the answer is "" (no prefix) unless the sentence plainly affirms or negates what was asked.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from retrieval.stopwords import content_terms
+
+Answer = Literal["Yes", "No", ""]
+
+_YES_NO = re.compile(
+    r"^(?:(?:hi|hey|hello|ok|okay|so|and|but|also)\W+)*"
+    r"(?:can|could|do|does|did|is|are|was|were|will|would|should|may|might|has|have|am)\s+\w",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|cannot|can't|don't|doesn't|won't|isn't|aren't|wasn't|"
+    r"haven't|hasn't|shouldn't|unable)\b",
+    re.IGNORECASE,
+)
+# "Only" restricts what follows unless it only sets a condition ("only if it's defective").
+_ONLY = re.compile(
+    r"(?<!\bnot )\bonly\b(?!\s+(?:if|when|after|before|until|while|with|once|during|for)\b)",
+    re.IGNORECASE,
+)
+# A condition is neither yes nor no ("If it's been under an hour, you can change it").
+_HEDGE = re.compile(
+    r"\b(?:if|unless|except|as long as|provided|depend\w*|may|might)\b", re.IGNORECASE
+)
+_OBJECT = re.compile(r"\b(?:to|in|with|for|from|via|by|on|at)\s+(?:the\s+|a\s+|an\s+)?(\w+)")
+_LIST = re.compile(r",|\band\b|\bor\b", re.IGNORECASE)
+# Words that name no particular thing: a subject made of these alone is what was asked about.
+_GENERIC = frozenset({"item", "order", "product", "thing", "brightcart", "customer", "member"})
+
+
+def asks_yes_no(question: str) -> bool:
+    """The question is answered by yes or no ("can I ...?", "do you ...?", "is there ...?")."""
+    text = question.strip()
+    return bool(_YES_NO.search(text)) and not re.search(r"\bor\b", text, re.IGNORECASE)
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _stems(text: str) -> list[str]:
+    return [_stem(t) for t in content_terms(text)]
+
+
+def _same(a: str, b: str) -> bool:
+    """One stem is the other or starts it ("ship" and "shipp" from "shipping")."""
+    short, long = sorted((a, b), key=len)
+    return short == long or (len(short) >= 4 and long.startswith(short))
+
+
+def _has(stems: list[str], term: str) -> bool:
+    return any(_same(term, s) for s in stems)
+
+
+def _subject_is_asked(subject: str, asked: list[str]) -> bool:
+    """What the negation is said of names nothing the question leaves out ("Express shipping
+    is not available to Mexico" does not answer "do you ship to Mexico?"); in a list ("Gift
+    cards and food cannot ...") one member that is what was asked is enough."""
+    members = [m for m in _LIST.split(subject) if content_terms(m)] or [subject]
+    return any(all(_has(asked, s) or s in _GENERIC for s in _stems(member)) for member in members)
+
+
+def same_question(question: str, faq: str) -> bool:
+    """Every content word of the FAQ question `faq` is in `question` (so its bare "No." answers
+    the customer's question too, which "do you ship outside ...?" does not for "... to Mexico?")."""
+    asked = _stems(question)
+    return bool(asked) and all(_has(asked, t) for t in _stems(faq))
+
+
+def yes_or_no(question: str, sentence: str) -> Answer:
+    """Yes or no when `sentence` plainly affirms or negates the yes/no `question`, else ""."""
+    if not asks_yes_no(question) or _NEGATION.search(question) or _HEDGE.search(sentence):
+        return ""
+    asked = _stems(question)
+    said = _stems(sentence)
+    if not asked:
+        return ""
+    missing = [t for t in asked if not _has(said, t)]
+    negation = _NEGATION.search(sentence)
+    if negation:
+        scope = _stems(sentence[negation.end() :])
+        asked_in_scope = any(_has(scope, t) for t in asked)
+        if (
+            not missing
+            and asked_in_scope
+            and _subject_is_asked(sentence[: negation.start()], asked)
+        ):
+            return "No"
+        return ""
+    if _ONLY.search(sentence):
+        # "We ship to the US, Canada and Mexico only" answers "do you ship to Europe?" with
+        # no: the one term left out is what the question puts in the restricted place.
+        objects = {_stem(m.lower()) for m in _OBJECT.findall(question)}
+        if len(missing) == 1 and missing[0] in objects and len(asked) > 1:
+            return "No"
+        return ""
+    return "Yes" if not missing else ""

@@ -1,0 +1,168 @@
+"""The extractive answer says the asked fact first, in plain words (issue #16), on the sample
+help center through the real embedder; units of hand-made passages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import anyio
+import pytest
+
+from bot.backends.extractive_llm import ExtractiveAnswerer, asks_how
+from bot.composer import Composer
+from bot.grounding import GroundingChecker, split_sentences, strip_markers
+from bot.passages import AnswerRequest, Passage, passages_from
+from bot.prompting import PromptBuilder
+from bot.settings import GroundingConfig
+from bot.units import units_of
+from retrieval.interfaces import Embedder
+from retrieval.knowledge_base import KnowledgeBase
+
+MAX_WORDS = 60
+QUESTIONS = [
+    "what's your return window?",
+    "do you ship to mexico?",
+    "can I return a gift card?",
+    "how much is shipping to canada?",
+    "what can't I return?",
+    "how long do refunds take?",
+    "what payment methods do you accept?",
+    "when am I charged?",
+    "what are your support hours?",
+    "can I pick a delivery day?",
+]
+
+
+def answer(kb: KnowledgeBase, embedder: Embedder, question: str) -> tuple[str, list[Passage]]:
+    passages = passages_from(kb.search(question, 4, locale="en"), 4)
+    request = AnswerRequest(question, question, passages, [], "en")
+    answerer = ExtractiveAnswerer(embedder, PromptBuilder("Brightcart", 3000), MAX_WORDS)
+    return answerer.compose(request), passages
+
+
+def words(text: str) -> int:
+    return len(strip_markers(text)[0].split())
+
+
+def test_the_return_window_leads_with_the_30_days(
+    sample_kb: KnowledgeBase, embedder: Embedder
+) -> None:
+    text, _ = answer(sample_kb, embedder, "what's your return window?")
+    first = text.splitlines()[0]
+    assert "30 days" in first, text
+    assert not first.startswith("Normal return windows"), text
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_plain_words_one_marker_per_source_within_budget(
+    sample_kb: KnowledgeBase, embedder: Embedder, question: str
+) -> None:
+    text, passages = answer(sample_kb, embedder, question)
+    assert text, question
+    assert "**" not in text and "|" not in text and "#" not in text, text
+    markers = re.findall(r"\[(\d+)\]", text)
+    assert markers and len(markers) == len(set(markers)), text
+    assert text.rstrip().endswith("]"), text  # the last sentence of a source carries its marker
+    assert not re.search(r"^\s*\d+[.)]\s", text, re.MULTILINE), text  # steps only for "how"
+    assert words(text) <= MAX_WORDS or len(text.splitlines()) == 1, text
+    for line in text.splitlines():
+        assert not re.match(r"(?i)(see|read|for more)\b", line), text
+        assert not strip_markers(line)[0].endswith("?"), text
+    # Every sentence is still grounded in the passages (the check the composer runs for a
+    # generative answer): rewritten table rows, lists and "Yes." included.
+    checker = GroundingChecker(embedder, GroundingConfig())
+    evidence = checker.prepare([p.text for p in passages])
+    for sentence in split_sentences(text):
+        verdict = checker.check(sentence, evidence)
+        assert verdict.supported, (sentence, verdict.reason, verdict.similarity)
+
+
+def test_the_composer_cites_each_source_once(sample_kb: KnowledgeBase, embedder: Embedder) -> None:
+    text, passages = answer(sample_kb, embedder, "what's your return window?")
+    composer = Composer(passages, GroundingChecker(embedder, GroundingConfig()), verbatim=True)
+
+    async def shown() -> str:
+        async def pieces() -> AsyncIterator[str]:
+            for line in text.splitlines(keepends=True):
+                yield line
+
+        return "".join([piece async for piece in composer.feed(pieces())])
+
+    shown_text = anyio.run(shown)
+    used = re.findall(r"\[(\d+)\]", shown_text)
+    assert sorted(used) == sorted(set(used)) == [str(n) for n in sorted(composer.result.citations)]
+    assert [c.article_id for c in composer.result.citations.values()] == ["return-policy"]
+    assert composer.result.grounded_ratio == 1.0 and "30 days" in shown_text
+
+
+def test_steps_when_the_question_asks_how(sample_kb: KnowledgeBase, embedder: Embedder) -> None:
+    text, _ = answer(sample_kb, embedder, "how do I start a return?")
+    lines = text.splitlines()
+    assert lines[0].startswith("1. ") and any(line.startswith("2. ") for line in lines), text
+    assert asks_how("cómo cambio mi dirección?") and not asks_how("how long does it take?")
+
+
+def test_yes_and_no_first(sample_kb: KnowledgeBase, embedder: Embedder) -> None:
+    yes, _ = answer(sample_kb, embedder, "do you ship to mexico?")
+    assert yes.startswith("Yes. ") and "Mexico" in yes.splitlines()[0], yes
+    no, _ = answer(sample_kb, embedder, "can I return a gift card?")
+    assert no.startswith("No. ") and "gift card" in no.lower().splitlines()[0], no
+
+
+def test_no_yes_or_no_when_unsure(sample_kb: KnowledgeBase, embedder: Embedder) -> None:
+    # "Gift cards never expire." neither affirms nor negates "still good" in so many words.
+    text, _ = answer(sample_kb, embedder, "is my gift card still good?")
+    assert not re.match(r"(?i)(yes|no)\b", text), text
+
+
+def passage(*parts: tuple[str, str]) -> Passage:
+    return Passage(1, "a", "A", "", parts[0][0], parts, 0.5, "a#0")
+
+
+def test_table_rows_become_sentences() -> None:
+    two = "| Who | Return window |\n|---|---|\n| All customers | **30 days** from delivery |"
+    many = (
+        "Per order:\n"  # "order" is a common word here: lower case inside a sentence
+        "| Destination | Method | Delivery time | Price | Free when |\n|---|---|---|---|---|\n"
+        "| Canada | Standard | 5–10 business days | CA$14.99 | Order is over CA$75 |\n"
+        "| Mexico | Standard | 7–14 business days | US$19.99 | — |"
+    )
+    shown = [u.text for u in units_of(passage(("Returns", two), ("Shipping", many)))]
+    assert shown == [
+        "Return window for all customers: 30 days from delivery.",
+        "Canada, Standard: 5–10 business days, CA$14.99, free when order is over CA$75.",
+        "Mexico, Standard: 7–14 business days, US$19.99.",
+    ]
+    assert "Destination: Canada" in units_of(passage(("Shipping", many)))[0].scored
+    assert "|" not in " ".join(shown)
+
+
+def test_no_headings_pointers_or_questions_and_bullets_without_bold_headings() -> None:
+    text = (
+        "**Do you ship outside the US?**\nNot at the moment. We only ship to Canada and Mexico.\n\n"
+        "See the article on shipping costs for details.\n"
+        "Our article on non-returnable items has more detail.\n"
+        "Both options are described in the article on pausing your plan.\n"
+        "Here's how you can pay for orders and for Plus.\n"
+        "Some items can't be returned:\n\n- Gift cards\n- Perishable food\n\n"
+        "- **Mexico:** import taxes are collected at checkout.\n"
+        "- Cash on delivery\n"  # a list of one
+        "1. Go to **Orders**.\n2. Select **Return items**."
+    )
+    units = units_of(passage(("Shipping > FAQ", text)))
+    assert [u.text for u in units] == [
+        "Not at the moment. We only ship to Canada and Mexico.",
+        "Some items can't be returned: Gift cards, Perishable food.",
+        "Mexico: import taxes are collected at checkout.",
+        "For FAQ: Cash on delivery.",
+        "1. Go to Orders.\n2. Select Return items.",
+    ]
+    assert units[0].faq == "Do you ship outside the US?"
+    bullets = "- **Price:** CA$14.99 per order (the price is in CA$).\n- Fast"
+    canada = units_of(passage(("Shipping > Canada", bullets)))
+    assert [u.text for u in canada] == [
+        "Canada, price: CA$14.99 per order (the price is in CA$).",
+        "For Canada: Fast.",
+    ]
+    assert [u.steps for u in units] == [False, False, False, False, True]

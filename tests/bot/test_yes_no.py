@@ -1,0 +1,101 @@
+"""Yes or no first, decided conservatively on hand-made sentences (issue #16)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.yes_no import asks_yes_no, same_question, yes_or_no
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can I return a gift card?",
+        "do you ship to mexico",
+        "is it free?",
+        "are there fees?",
+        "does Plus include returns?",
+        "will my card be charged?",
+        "hi, so do you ship to Canada?",
+    ],
+)
+def test_yes_no_questions(question: str) -> None:
+    assert asks_yes_no(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what's your return window?",
+        "how do I reset my password?",
+        "where is my order?",
+        "is it standard or express?",
+    ],
+)
+def test_other_questions(question: str) -> None:
+    assert not asks_yes_no(question)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        ("do you ship to mexico?", "Brightcart ships to the United States, Canada and Mexico."),
+        ("can I pay with PayPal?", "We accept: Visa, Mastercard, PayPal and Apple Pay."),
+        ("can I return an unopened kettle?", "Unopened kettles can be returned within 30 days."),
+    ],
+)
+def test_yes_when_the_sentence_affirms_with_the_asked_terms(question: str, sentence: str) -> None:
+    assert yes_or_no(question, sentence) == "Yes"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        ("can I return a gift card?", "Gift cards can't be returned for a refund."),
+        ("can I return gift cards?", "Items you can't return: perishable food, gift cards."),
+        ("do you ship to PO boxes?", "We don't ship to PO boxes."),
+        ("do you ship to Europe?", "We ship to the United States, Canada and Mexico only."),
+        (
+            "is express shipping available to Mexico?",
+            "Express shipping is not available to Mexico.",
+        ),
+    ],
+)
+def test_no_when_the_sentence_negates_what_is_asked(question: str, sentence: str) -> None:
+    assert yes_or_no(question, sentence) == "No"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        # The negation is about something narrower than what was asked.
+        ("do you ship to mexico?", "Express and next-day shipping are not available to Mexico."),
+        # A negation that does not touch the asked words ("still good" vs "never expire").
+        ("is my gift card still good?", "Gift cards never expire."),
+        # A condition is neither yes nor no.
+        ("can I return an opened toaster?", "Opened toasters can be returned only if defective."),
+        ("can I cancel my order?", "You can cancel unless the order has shipped."),
+        (
+            "can I change my address after ordering?",
+            "If it's been less than 1 hour, you can change the address after ordering.",
+        ),
+        # The sentence does not mention what was asked.
+        ("do you ship to Europe?", "Brightcart ships to the United States, Canada and Mexico."),
+        ("can I pay with bitcoin?", "We accept Visa, Mastercard and PayPal."),
+        # "Only" about a word that is not the asked place.
+        ("do you deliver to mexico?", "We ship to the United States, Canada and Mexico only."),
+        # A negative question: yes and no would be ambiguous.
+        ("can't I return food?", "Perishable food can't be returned."),
+        # Not a yes/no question.
+        ("what cards do you take?", "We accept Visa and Mastercard."),
+    ],
+)
+def test_unsure_gives_no_prefix(question: str, sentence: str) -> None:
+    assert yes_or_no(question, sentence) == ""
+
+
+def test_same_question_needs_every_faq_word() -> None:
+    assert same_question("can I pick a delivery day?", "Can I pick a delivery day?")
+    assert not same_question(
+        "do you ship to mexico?", "Do you ship outside the US, Canada and Mexico?"
+    )
