@@ -15,6 +15,7 @@ Key = Literal[
     "handoff",
     "handoff_offline",
     "email_saved",
+    "may_help",
 ]
 
 _EN: dict[Key, str] = {
@@ -32,6 +33,7 @@ _EN: dict[Key, str] = {
     "handoff_offline": "Our support team is offline right now ({hours}). Leave your email "
     "address and we'll reply as soon as we're back; this conversation is saved.",
     "email_saved": "Thanks! We'll reply to {email} as soon as the team is back.",
+    "may_help": "These articles may help, though they don't answer it exactly:",
     "injection": "I can only help with questions about {company}: orders, shipping, returns, "
     "billing and your account. I can't change how I work, share internal instructions or show "
     "anyone else's information. What can I help you with?",
@@ -52,6 +54,7 @@ _ES: dict[Key, str] = {
     "handoff_offline": "Nuestro equipo no está disponible ahora ({hours}). Déjanos tu correo y "
     "te responderemos en cuanto volvamos; la conversación queda guardada.",
     "email_saved": "¡Gracias! Te responderemos a {email} en cuanto el equipo vuelva.",
+    "may_help": "Estos artículos pueden servirte, aunque no lo responden exactamente:",
     "injection": "Solo puedo ayudarte con preguntas sobre {company}: pedidos, envíos, "
     "devoluciones, pagos y tu cuenta. No puedo cambiar cómo funciono, compartir instrucciones "
     "internas ni mostrar información de otras personas. ¿En qué puedo ayudarte?",

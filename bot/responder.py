@@ -14,7 +14,7 @@ from bot.agent_context import AgentContext, reply_text, with_agent_turns
 from bot.composer import Composer
 from bot.confidence import confidence
 from bot.conversation import AnswerKind, Citation, Conversation, Mode, Role, Turn
-from bot.coverage import refusal_text, uncovered
+from bot.coverage import coverage, refusal_text, uncovered
 from bot.errors import InvalidInput, LLMError
 from bot.followup import last_topic, needs_context, standalone_query
 from bot.grounding import GroundingChecker
@@ -30,6 +30,8 @@ from retrieval.types import SearchResult
 
 DEFAULT_LOCALE = "en"
 LOCALES_TTL_S = 60.0
+SUGGESTIONS = 3  # articles a refusal suggests, at most
+SUGGESTION_RELEVANCE = 0.2  # ... and only ones at least this close to the question
 
 
 def answer_key(turn: Turn) -> str:
@@ -214,10 +216,14 @@ class Responder:
             # What the bot looked at, even when it refuses: content gaps list these.
             "retrieved": [{"article_id": r.article_id, "title": r.title} for r in results],
         }
-        if top < self._config.refusal_relevance:
-            reply = messages.text("refusal", locale, company)
+        covered = coverage(query, results)
+        meta["coverage"] = round(covered.share, 4)
+        if top < self._config.refusal_relevance or covered.share < self._config.min_coverage:
+            meta["missing"] = list(covered.missing)
+            reply, suggested = self._refusal_with_suggestions(results, locale)
             yield reply
-            yield Draft(reply, AnswerKind.REFUSAL, (), confidence(AnswerKind.REFUSAL, top, 0), meta)
+            score = confidence(AnswerKind.REFUSAL, top, 0)
+            yield Draft(reply, AnswerKind.REFUSAL, suggested, score, meta)
             return
         missing = uncovered(question, earlier, results)  # issue 16: "what about Spain?"
         if missing:
@@ -265,8 +271,26 @@ class Responder:
             yield Draft(reply, AnswerKind.REFUSAL, (), confidence(AnswerKind.REFUSAL, top, 0), meta)
             return
         citations = tuple(result.citations[n] for n in sorted(result.citations))
-        score = confidence(kind, top, meta["grounded_ratio"] if kind is AnswerKind.ANSWER else 0)
+        score = confidence(
+            kind,
+            top,
+            meta["grounded_ratio"] if kind is AnswerKind.ANSWER else 0,
+            covered.share,
+        )
         yield Draft(result.text, kind, citations, score, meta)
+
+    def _refusal_with_suggestions(
+        self, results: Sequence[SearchResult], locale: str
+    ) -> tuple[str, tuple[Citation, ...]]:
+        """The refusal, then the closest articles as reading suggestions (not as the answer)."""
+        company = self._config.company_name
+        close = [r for r in results if r.relevance >= SUGGESTION_RELEVANCE]
+        suggested = passages_from(close, SUGGESTIONS)
+        lines = [messages.text("refusal", locale, company)]
+        if suggested:
+            lines += ["", messages.text("may_help", locale, company)]
+            lines += [f"- {p.title} [{p.n}]" for p in suggested]
+        return "\n".join(lines), tuple(p.citation() for p in suggested)
 
     def _locale(self, question: str, hint: str | None) -> str:
         chosen = detect_language(question) or hint or DEFAULT_LOCALE

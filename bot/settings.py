@@ -80,7 +80,14 @@ class AnswerConfig(BaseModel):
     passages: int = Field(default=4, ge=1, description="Articles given to the answerer.")
     history_turns: int = Field(default=6, ge=0, description="Earlier turns kept in the prompt.")
     refusal_relevance: float = Field(
-        default=0.35, ge=0, le=1, description="Top relevance under which the bot refuses."
+        default=0.30, ge=0, le=1, description="Top relevance under which the bot refuses."
+    )
+    min_coverage: float = Field(
+        default=0.34,
+        ge=0,
+        le=1,
+        description="Share of the question's focus words the found articles must mention, "
+        "else the bot refuses (they share a topic, not the answer).",
     )
     max_message_chars: int = Field(default=4000, ge=1)
     extractive_max_words: int = Field(

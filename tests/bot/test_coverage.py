@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.coverage import refusal_text, uncovered_focus
+from bot.coverage import Coverage, coverage, refusal_text, uncovered_focus
+from bot.settings import Settings
+from retrieval.types import Chunk, ScoredChunk, SearchResult
 
 SHIPPING = (
     Path(__file__).parents[2] / "kb_content" / "orders-shipping" / "shipping-options-times-costs.md"
@@ -80,3 +82,60 @@ def test_typos_and_accents_are_not_new_subjects() -> None:
 
 def test_a_word_one_slip_away_from_a_different_word_is_still_new() -> None:
     assert uncovered_focus("what about Spain?", EARLIER, ["Remove a stain first."]) == ["Spain"]
+
+
+def _result(article_id: str, title: str, text: str) -> SearchResult:
+    chunk = Chunk(
+        id=f"{article_id}#0",
+        article_id=article_id,
+        title=title,
+        section="",
+        text=text,
+        url="",
+        locale="en",
+        category="",
+        tokens=len(text.split()),
+        content_hash="",
+    )
+    return SearchResult(article_id, title, "", "en", "", 0.5, (ScoredChunk(chunk, 0.5),))
+
+
+GIFT_CARDS = _result(
+    "gift-cards",
+    "Gift cards",
+    "Gift cards never expire. You can check the balance of a gift card at checkout.",
+)
+RESET = _result(
+    "reset-password",
+    "Reset your password",
+    "The reset link is valid for 30 minutes and works once. Request a new link if it expired.",
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "results"),
+    [
+        # Answers: every word that makes the question specific is in the passage.
+        ("how long is my password reset link valid?", [RESET]),
+        ("does a gift card expire?", [GIFT_CARDS]),
+        ("my reset link expired what now", [RESET]),  # "expired" ~ "expire"
+        ("how much?", [GIFT_CARDS]),  # no focus word: nothing to miss
+    ],
+)
+def test_a_passage_that_mentions_every_focus_word_covers_the_question(
+    question: str, results: list[SearchResult]
+) -> None:
+    assert coverage(question, results) == Coverage(1.0, ())
+
+
+def test_same_topic_without_the_specific_words_covers_too_little() -> None:
+    covered = coverage("do you offer gift wrapping?", [GIFT_CARDS])
+    assert covered == Coverage(pytest.approx(1 / 3), ("offer", "wrapping"))
+    assert covered.share < Settings().answer.min_coverage
+
+
+def test_one_missing_word_of_several_is_not_enough_to_refuse() -> None:
+    """A known limit: "bitcoin" alone is missing, two of three words are covered."""
+    covered = coverage("can I pay for a gift card with bitcoin?", [GIFT_CARDS])
+    assert covered == Coverage(pytest.approx(2 / 3), ("bitcoin",))
+    assert covered.share >= Settings().answer.min_coverage
