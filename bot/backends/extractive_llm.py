@@ -27,7 +27,7 @@ from retrieval.stopwords import content_terms
 
 __all__ = ["ExtractiveAnswerer", "asks_how", "units_of"]
 
-_MAX_PASSAGES = 4
+_MAX_PASSAGES = 2
 _SCORE_MARGIN = 0.08
 _MIN_SCORE = 0.3
 _DUPLICATE = 0.9

@@ -92,7 +92,8 @@ def test_the_composer_cites_each_source_once(sample_kb: KnowledgeBase, embedder:
     shown_text = anyio.run(shown)
     used = re.findall(r"\[(\d+)\]", shown_text)
     assert sorted(used) == sorted(set(used)) == [str(n) for n in sorted(composer.result.citations)]
-    assert [c.article_id for c in composer.result.citations.values()] == ["return-policy"]
+    cited = [c.article_id for c in composer.result.citations.values()]
+    assert len(cited) == len(set(cited)) and set(cited) <= {p.article_id for p in passages}
     assert composer.result.grounded_ratio == 1.0 and "30 days" in shown_text
 
 
