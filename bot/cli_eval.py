@@ -59,26 +59,38 @@ def _eval_escalation(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval_answers(args: argparse.Namespace, settings: Settings) -> int:
-    from evals.answers_eval import evaluate_answers
+    from evals.answers_eval import AnswerReport, evaluate_answers, without_coverage_check
     from evals.report import failure_line
     from retrieval.factory import build_embedder
 
     judge = args.judge and settings.llm.backend == "openai-compatible"
     if args.judge and not judge:
         echo("note: --judge needs llm.backend openai-compatible; judge metrics skipped", err=True)
-    report = evaluate_answers(
-        settings,
-        build_embedder(settings.embedding),
-        [Path(q) for q in args.questions],
-        docs=Path(args.docs) if args.docs else None,
-        kb_dir=Path(args.kb) if args.kb else None,
-        judge=judge,
-    )
+    embedder = build_embedder(settings.embedding)
+
+    def evaluate(config: Settings) -> AnswerReport:
+        return evaluate_answers(
+            config,
+            embedder,
+            [Path(q) for q in args.questions],
+            docs=Path(args.docs) if args.docs else None,
+            kb_dir=Path(args.kb) if args.kb else None,
+            judge=judge,
+        )
+
+    report = evaluate(settings)
+    # The same run without the coverage check: what the check itself changes.
+    ablation = evaluate(without_coverage_check(settings)).summary if args.ablation else {}
     if args.json:
-        echo(json.dumps(report.summary))
+        echo(
+            json.dumps(report.summary | ({"without_coverage_check": ablation} if ablation else {}))
+        )
         return 0
+    if ablation:
+        echo(f"{'':<24} {'as configured':>14} {'no coverage check':>18}")
     for key, value in report.summary.items():
-        echo(f"{key:<20} {value:g}")
+        other = f" {ablation[key]:>18g}" if key in ablation else ""
+        echo(f"{key:<24} {value:>14g}{other}")
     if args.show_failures:
         for outcome in report.outcomes:
             if not outcome.correct:
@@ -195,6 +207,11 @@ def add_eval_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     answers.add_argument("--judge", action="store_true", help="LLM judge (openai-compatible)")
     answers.add_argument("--json", action="store_true", help="print one JSON object")
     answers.add_argument("--show-failures", action="store_true", help="list failing cases")
+    answers.add_argument(
+        "--ablation",
+        action="store_true",
+        help="run again without the coverage check and show both columns (twice the time)",
+    )
     answers.set_defaults(handler=_eval_answers)
     everything = eval_sub.add_parser(
         "all",

@@ -13,7 +13,8 @@ measured, per case and in summary:
 - refusal precision/recall: unanswerable questions (`"answerable": false`) are the positive
   class, and a bot turn of kind `refusal` or `fallback` is a predicted refusal;
 - escalation rate: questions that went to a person (a handoff at the question, or during
-  its history) / questions;
+  its history) / questions; the same over answerable questions (`handoff_rate_answerable`);
+- calibration error (ECE, 10 bins): the answers' confidence against their being right;
 - latency p50/p95 of the final question, end to end through the responder.
 """
 
@@ -36,7 +37,14 @@ from bot.wiring import Services, build_services
 from evals.cases import load_docs, rows_of
 from evals.errors import DatasetError
 from evals.judge import Judge, JudgeScores, Source
-from evals.metrics import citation_hit, cosine, mean, percentile, precision_recall
+from evals.metrics import (
+    citation_hit,
+    cosine,
+    expected_calibration_error,
+    mean,
+    percentile,
+    precision_recall,
+)
 from retrieval.config import KeywordConfig, VectorConfig
 from retrieval.interfaces import Embedder, Vectors
 
@@ -197,6 +205,12 @@ class CachingEmbedder:
         if text not in self._queries:
             self._queries[text] = self._inner.embed_query(text)
         return self._queries[text].copy()
+
+
+def without_coverage_check(settings: Settings) -> Settings:
+    """The settings with the responder's coverage check off (the ablation column)."""
+    answer = settings.answer.model_copy(update={"min_coverage": 0.0})
+    return settings.model_copy(update={"answer": answer})
 
 
 def eval_settings(settings: Settings, data_dir: Path) -> Settings:
@@ -367,6 +381,9 @@ def summarise_answers(outcomes: Sequence[AnswerOutcome]) -> dict[str, float]:
             )
     if answerable:
         summary["answer_rate"] = _r(mean([1.0 if o.kind == "answer" else 0.0 for o in answerable]))
+        summary["handoff_rate_answerable"] = _r(
+            mean([1.0 if o.escalated else 0.0 for o in answerable])
+        )
     if similarities:
         summary["answer_similarity"] = _r(mean(similarities))
     if grounded:
@@ -379,6 +396,7 @@ def summarise_answers(outcomes: Sequence[AnswerOutcome]) -> dict[str, float]:
         "p50_ms": round(percentile(ms, 50), 1),
         "p95_ms": round(percentile(ms, 95), 1),
     }
+    summary["calibration_error"] = _r(answer_calibration_error(outcomes))
     if unanswerable:
         precision, recall = precision_recall(
             [not o.case.answerable for o in outcomes], [o.refused for o in outcomes]
@@ -395,6 +413,14 @@ def summarise_answers(outcomes: Sequence[AnswerOutcome]) -> dict[str, float]:
             1 for o in outcomes if o.kind == "answer" and o.judge is None
         )
     return summary
+
+
+def answer_calibration_error(outcomes: Sequence[AnswerOutcome]) -> float:
+    """ECE (10 bins) of the answers' confidence against their being right."""
+    answered = [o for o in outcomes if o.kind == "answer" and o.confidence is not None]
+    return expected_calibration_error(
+        [o.confidence or 0.0 for o in answered], [o.correct for o in answered], bins=10
+    )
 
 
 def _r(value: float) -> float:

@@ -20,6 +20,7 @@ from evals.answers_eval import (
     AnswerCase,
     AnswerOutcome,
     CachingEmbedder,
+    answer_calibration_error,
     ingest_sources,
     load_answer_cases,
     run_cases,
@@ -29,7 +30,7 @@ from evals.answers_eval import (
 from evals.cases import RetrievalCase
 from evals.escalation_eval import EscalationCase, evaluate_escalation
 from evals.judge import Judge
-from evals.metrics import escalation_tradeoff, expected_calibration_error, recommend_threshold
+from evals.metrics import escalation_tradeoff, recommend_threshold
 from evals.metrics import mean as mean_of
 from evals.retrieval_eval import RankedCase, rank_cases, summarise
 from retrieval.interfaces import Embedder
@@ -164,7 +165,6 @@ def run_golden(
     }
     curve = tradeoff_of(outcomes)
     recommended, _ = recommend_threshold(curve, WRONG_ANSWER_COST)
-    answered = [o for o in outcomes if o.kind == "answer" and o.confidence is not None]
     return GoldenResults(
         retrieval={mode: summarise(cases) for mode, cases in ranked.items()},
         retrieval_by_category=by_category(
@@ -193,9 +193,7 @@ def run_golden(
         tradeoff=curve,
         recommended_threshold=recommended,
         current_threshold=settings.escalation.low_confidence,
-        calibration_error=expected_calibration_error(
-            [o.confidence or 0.0 for o in answered], [o.correct for o in answered], bins=10
-        ),
+        calibration_error=answer_calibration_error(outcomes),
         seconds=round(time.perf_counter() - started, 1),
         started_at=started_at,
         config={
