@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 
+from retrieval.types import Chunk, ScoredChunk, SearchResult
+
 
 class ScriptedLLM:
     """A ChatModel that plays queued replies (or raises queued errors) and records prompts."""
@@ -38,3 +40,24 @@ class ScriptedLLM:
 
     async def aclose(self) -> None:
         """Nothing to release."""
+
+
+def search_result(
+    article_id: str, relevance: float = 0.5, *, text: str = "", title: str = "", locale: str = "en"
+) -> SearchResult:
+    """A one-chunk search result (title and text default to the id)."""
+    chunk = Chunk(
+        id=f"{article_id}#0",
+        article_id=article_id,
+        title=title or article_id,
+        section="",
+        text=text or article_id,
+        url="",
+        locale=locale,
+        category="",
+        tokens=len((text or article_id).split()),
+        content_hash="",
+    )
+    return SearchResult(
+        article_id, title or article_id, "", locale, "", relevance, (ScoredChunk(chunk, 1),)
+    )

@@ -17,8 +17,9 @@ from bot.preview import DraftOverlay
 from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder
-from retrieval.types import Chunk, ScoredChunk, SearchResult
+from retrieval.types import SearchResult
 from tests.api.conftest import PASSWORD, api_settings, log_in, start
+from tests.fakes import search_result
 
 GIFT_BODY = (
     "We gift wrap any order for 4 euros.\n\n"
@@ -175,25 +176,9 @@ class Listed:
         return frozenset(r.locale for r in self.results)
 
 
-def result(article_id: str, relevance: float, locale: str = "en") -> SearchResult:
-    chunk = Chunk(
-        id=f"{article_id}#0",
-        article_id=article_id,
-        title=article_id,
-        section="",
-        text=article_id,
-        url="",
-        locale=locale,
-        category="",
-        tokens=1,
-        content_hash="",
-    )
-    return SearchResult(article_id, article_id, "", locale, "", relevance, (ScoredChunk(chunk, 1),))
-
-
 def test_overlay_drops_the_live_copy_of_the_draft_and_merges_by_relevance() -> None:
-    live = Listed(result("a", 0.9), result("b", 0.8), result("c", 0.4))
-    preview = Listed(result("other~1", 0.95), result("b~2", 0.5, "es"))
+    live = Listed(search_result("a", 0.9), search_result("b", 0.8), search_result("c", 0.4))
+    preview = Listed(search_result("other~1", 0.95), search_result("b~2", 0.5, locale="es"))
     overlay = DraftOverlay(live, preview, "b", "b~2")
 
     found = overlay.search("q", 3)
