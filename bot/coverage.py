@@ -7,7 +7,8 @@ as mentioned when a passage word shares its stem or is a one-letter slip of it):
 - `uncovered`: a short follow-up's new focus word that none of them mentions ("what about
   Spain?" after a question about shipping to Canada retrieves the shipping article again,
   which would quote Canada and Mexico prices): the honest answer is that the help center does
-  not cover it. Conservative: only short follow-ups, only words new to the conversation.
+  not cover it. Conservative: only "and/what about ..." follow-ups whose every focus word is
+  new to the conversation and to the articles.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.conversation import Turn
-from bot.followup import needs_context
+from bot.followup import opens_with_connector
 from retrieval.stopwords import content_terms
 from retrieval.types import SearchResult
 
@@ -126,11 +127,16 @@ def _texts(results: Sequence[SearchResult]) -> list[str]:
 
 
 def uncovered_focus(question: str, earlier: Sequence[str], passages: Sequence[str]) -> list[str]:
-    """The follow-up's new focus words that no retrieved passage mentions, as the customer
-    wrote them ([] when it is not a short follow-up or everything is covered)."""
-    if not earlier or not passages or not needs_context(question):
+    """The new subject of a follow-up like "what about Spain?" when no retrieved passage
+    mentions any of its focus words, as the customer wrote them; [] otherwise.
+
+    Only follow-ups that open with a connector ("and", "what about", "¿y") and name at most
+    three focus words are checked, and all of them must be missing: "and if I forget to
+    cancel it?" or "ok but what if it's broken?" ask about the same subject in other words.
+    """
+    if not earlier or not passages or not opens_with_connector(question):
         return []
-    terms = [t for t in content_terms(question) if t not in _FACET_WORDS]
+    terms = [t for t in content_terms(question) if t not in _FACET_WORDS | _FILLER_WORDS]
     if not terms or len(terms) > MAX_FOCUS_TERMS:
         return []
     said = _words(earlier)
@@ -143,6 +149,8 @@ def uncovered_focus(question: str, earlier: Sequence[str], passages: Sequence[st
         and not _mentioned(t, said)
         and not _mentioned(t, found)
     ]
+    if len(missing) < len(terms):
+        return []
     written = {w.lower(): w for w in _WORD.findall(question)}
     return [written.get(t, t) for t in missing]
 

@@ -19,10 +19,15 @@ _ANAPHORA = re.compile(
 )
 
 
+def opens_with_connector(question: str) -> bool:
+    """The question opens like "and ...", "what about ...", "¿y ...?": it continues the last one."""
+    return bool(_CONNECTOR.match(question.strip().lstrip("¿¡").lstrip()))
+
+
 def needs_context(question: str) -> bool:
     """True when the question leans on earlier turns (a connector, a pronoun, very few words)."""
     terms = content_terms(question)
-    if _CONNECTOR.match(question.strip()):
+    if opens_with_connector(question):
         return True
     if len(terms) <= 1:
         return True

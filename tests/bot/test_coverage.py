@@ -124,3 +124,30 @@ def test_one_missing_word_of_several_is_not_enough_to_refuse() -> None:
     covered = coverage("can I pay for a gift card with bitcoin?", [GIFT_CARDS])
     assert covered.share == pytest.approx(2 / 3) and covered.missing == ("bitcoin",)
     assert covered.share >= Settings().answer.min_coverage
+
+
+@pytest.mark.parametrize(
+    ("earlier", "question", "passage"),
+    [
+        (
+            "is there a free trial for plus?",
+            "and if i forget to cancel it?",
+            "The free trial lasts 30 days. Cancel before it ends and you are not charged.",
+        ),
+        (
+            "can i return a toaster after i opened it?",
+            "ok but what if it's actually broken?",
+            "Damaged or defective items can be returned for a full refund.",
+        ),
+        (
+            "do you ship to po boxes?",
+            "cool, can i get it there overnight?",
+            "PO boxes receive standard shipping only; next-day delivery is not available.",
+        ),
+    ],
+)
+def test_a_follow_up_about_the_same_subject_in_other_words_is_not_refused(
+    earlier: str, question: str, passage: str
+) -> None:
+    """Only "and/what about X" follow-ups whose every focus word is new are refused."""
+    assert uncovered_focus(question, [earlier], [passage]) == []
