@@ -377,28 +377,32 @@ def test_unpublishing_again_removes_what_a_late_indexer_wrote(
     assert "/help/solar-charger" not in cited(client, question)
 
 
-WRAP_ID = "gift-wrapping"
-WRAP_BODY = "Add gift wrapping at checkout: it costs $4.99 per item and includes a gift message."
+ENGRAVING_ID = "monogram-engraving"
+ENGRAVING_BODY = (
+    "Add monogram engraving to knives and cutting boards at checkout: it costs $9.50 per item "
+    "and adds 2 business days to processing."
+)
+ENGRAVING_QUESTION = "how much is monogram engraving?"
 
 
 def test_a_question_whose_article_was_unpublished_gets_a_refusal_with_suggestions(
     site: Site, client: httpx.Client
 ) -> None:
-    """The help center stops covering gift wrapping: the bot says so and suggests the closest
+    """The help center stops covering engraving: the bot says so and suggests the closest
     articles as reading, instead of answering from a neighbouring one."""
-    create(client, WRAP_ID, title="Gift wrapping and gift messages", body=WRAP_BODY)
-    publish_and_wait(site, client, WRAP_ID)
-    covered = Chat(client).ask("do you offer gift wrapping?")
-    assert covered["kind"] == "answer" and "$4.99" in str(covered["text"])
+    create(client, ENGRAVING_ID, title="Monogram engraving", body=ENGRAVING_BODY)
+    publish_and_wait(site, client, ENGRAVING_ID)
+    covered = Chat(client).ask(ENGRAVING_QUESTION)
+    assert covered["kind"] == "answer" and "$9.50" in str(covered["text"])
 
-    assert client.post(f"/api/editor/articles/{WRAP_ID}/unpublish").status_code == 200
-    reply = Chat(client).ask("do you offer gift wrapping?")
+    assert client.post(f"/api/editor/articles/{ENGRAVING_ID}/unpublish").status_code == 200
+    reply = Chat(client).ask(ENGRAVING_QUESTION)
     text = str(reply["text"])
-    assert reply["kind"] == "refusal"
-    assert "$4.99" not in text and "couldn't find that" in text
+    assert reply["kind"] == "refusal", text
+    assert "$9.50" not in text and "couldn't find that" in text
     suggestions: list[dict[str, Any]] = reply["citations"]  # type: ignore[assignment]
     assert suggestions, "a refusal suggests the closest articles"
     assert "These articles may help, though they don't answer it exactly:" in text
     for n, suggestion in enumerate(suggestions, start=1):
         assert f"- {suggestion['title']} [{n}]" in text
-        assert suggestion["url"] != f"/help/{WRAP_ID}"
+        assert suggestion["url"] != f"/help/{ENGRAVING_ID}"
