@@ -254,7 +254,7 @@ async def request_person(
         ticket = await escalator.queue.update(ticket.id, customer_email=body.email)
         thanks = messages.text(
             "email_saved",
-            conversation.locale or "en",
+            await escalator.notice_locale(conversation),
             services.settings.answer.company_name,
             email=body.email,
         )
