@@ -258,10 +258,6 @@ class Escalator:
         self.webhooks.fire("escalation", ticket_payload(ticket))
         return HandoffResult(ticket, offline, notice)
 
-    async def notice_locale(self, conversation: Conversation) -> str:
-        """The language of the system notices posted in `conversation`."""
-        return _notice_locale(conversation, await self._store.turns(conversation.id))
-
     async def _summary(self, turns: Sequence[Turn], reasons: Sequence[str]) -> str:
         said = [t.text for t in turns if t.role is Role.CUSTOMER]
         tried = [c.title for t in turns if t.role is Role.BOT for c in t.citations]
@@ -278,6 +274,11 @@ class Escalator:
             return fallback
         lines = [line.strip() for line in text.strip().splitlines() if line.strip()][:5]
         return "\n".join(lines) if len(lines) >= 2 else fallback
+
+
+async def notice_locale(store: ConversationStore, conversation: Conversation) -> str:
+    """The language of the system notices posted in `conversation` (issue 17)."""
+    return _notice_locale(conversation, await store.turns(conversation.id))
 
 
 def _notice_locale(conversation: Conversation, turns: Sequence[Turn]) -> str:

@@ -18,6 +18,8 @@ Key = Literal[
     "handoff_offline",
     "handoff_unavailable",
     "email_saved",
+    "agent_joined",
+    "returned_to_bot",
     "may_help",
 ]
 
@@ -38,6 +40,8 @@ _EN: dict[Key, str] = {
     "handoff_unavailable": "Nobody from our support team is free right now. Leave your email "
     "address and we'll reply as soon as someone is; this conversation is saved.",
     "email_saved": "Thanks! We'll reply to {email} as soon as the team is back.",
+    "agent_joined": "{name} joined the chat.",
+    "returned_to_bot": "You're chatting with the virtual assistant again.",
     "may_help": "These articles may help, though they don't answer it exactly:",
     "injection": "I can only help with questions about {company}: orders, shipping, returns, "
     "billing and your account. I can't change how I work, share internal instructions or show "
@@ -61,6 +65,8 @@ _ES: dict[Key, str] = {
     "handoff_unavailable": "Ahora no hay nadie libre en nuestro equipo. Déjanos tu correo y te "
     "responderemos en cuanto alguien pueda; la conversación queda guardada.",
     "email_saved": "¡Gracias! Te responderemos a {email} en cuanto el equipo vuelva.",
+    "agent_joined": "{name} se unió al chat.",
+    "returned_to_bot": "Vuelves a hablar con el asistente virtual.",
     "may_help": "Estos artículos pueden servirte, aunque no lo responden exactamente:",
     "injection": "Solo puedo ayudarte con preguntas sobre {company}: pedidos, envíos, "
     "devoluciones, pagos y tu cuenta. No puedo cambiar cómo funciono, compartir instrucciones "
