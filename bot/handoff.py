@@ -14,6 +14,7 @@ from bot import messages
 from bot.conversation import Conversation, Role, Turn
 from bot.errors import LLMError
 from bot.interfaces import ChatModel, ConversationStore, TicketLifecycle
+from bot.opening_hours import describe_hours
 from bot.prompting import PromptBuilder
 from bot.realtime import Broadcaster, publish_or_log
 from bot.webhooks import WebhookSender
@@ -157,9 +158,9 @@ class Escalator:
         self, conversation: Conversation, decision: EscalationDecision, *, email: str = ""
     ) -> HandoffResult:
         """Open (or reuse) the ticket with the full context and tell the customer honestly."""
-        now = dt.datetime.now(dt.UTC)
+        open_now = self._hours.is_open(dt.datetime.now(dt.UTC))  # empty hours: always open
         online = await self.agents.online(self.config.agent_online_s)
-        offline = not online or not self._hours.is_open(now)
+        offline = not online or not open_now
         turns = await self._store.turns(conversation.id)
         customer = await self._store.get_customer(conversation.customer_id)
         reasons = [f.reason.value for f in decision.findings]
@@ -221,13 +222,16 @@ class Escalator:
             customer_email=email or customer.email,
             offline=offline,
         )
-        key: messages.Key = "handoff_offline" if offline else "handoff"
+        locale = _notice_locale(conversation, turns)
+        key: messages.Key = (
+            "handoff" if not offline else "handoff_unavailable" if open_now else "handoff_offline"
+        )
         notice_text = messages.text(
             key,
-            conversation.locale or "en",
+            locale,
             self._company,
             minutes=self.config.typical_wait_minutes,
-            hours=self.config.business_hours,
+            hours=describe_hours(self._hours, locale),
         )
         notice = await self._store.append(
             conversation.id,
@@ -270,6 +274,16 @@ class Escalator:
             return fallback
         lines = [line.strip() for line in text.strip().splitlines() if line.strip()][:5]
         return "\n".join(lines) if len(lines) >= 2 else fallback
+
+
+async def notice_locale(store: ConversationStore, conversation: Conversation) -> str:
+    """The language of the system notices posted in `conversation` (issue 17)."""
+    return _notice_locale(conversation, await store.turns(conversation.id))
+
+
+def _notice_locale(conversation: Conversation, turns: Sequence[Turn]) -> str:
+    said = [t.text for t in turns if t.role is Role.CUSTOMER]
+    return messages.notice_locale(conversation.locale, said[-1] if said else "")
 
 
 def ticket_payload(ticket: Ticket) -> dict[str, Any]:

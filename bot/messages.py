@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from bot.language import detect_language
+
 Key = Literal[
     "greeting",
     "thanks",
@@ -14,7 +16,10 @@ Key = Literal[
     "injection",
     "handoff",
     "handoff_offline",
+    "handoff_unavailable",
     "email_saved",
+    "agent_joined",
+    "returned_to_bot",
     "may_help",
 ]
 
@@ -30,9 +35,13 @@ _EN: dict[Key, str] = {
     "other_language": "",
     "handoff": "I'm connecting you with a person from our support team. The typical wait is "
     "about {minutes} minutes. You can keep writing here: they will see this whole conversation.",
-    "handoff_offline": "Our support team is offline right now ({hours}). Leave your email "
-    "address and we'll reply as soon as we're back; this conversation is saved.",
+    "handoff_offline": "Our support team is offline right now. We're here {hours}. Leave your "
+    "email address and we'll reply as soon as we're back; this conversation is saved.",
+    "handoff_unavailable": "Nobody from our support team is free right now. Leave your email "
+    "address and we'll reply as soon as someone is; this conversation is saved.",
     "email_saved": "Thanks! We'll reply to {email} as soon as the team is back.",
+    "agent_joined": "{name} joined the chat.",
+    "returned_to_bot": "You're chatting with the virtual assistant again.",
     "may_help": "These articles may help, though they don't answer it exactly:",
     "injection": "I can only help with questions about {company}: orders, shipping, returns, "
     "billing and your account. I can't change how I work, share internal instructions or show "
@@ -51,9 +60,13 @@ _ES: dict[Key, str] = {
     "other_language": "Esta información solo está disponible en inglés:",
     "handoff": "Te estoy pasando con una persona de nuestro equipo. La espera habitual es de "
     "unos {minutes} minutos. Puedes seguir escribiendo: verán toda la conversación.",
-    "handoff_offline": "Nuestro equipo no está disponible ahora ({hours}). Déjanos tu correo y "
-    "te responderemos en cuanto volvamos; la conversación queda guardada.",
+    "handoff_offline": "Nuestro equipo no está disponible ahora. Atendemos {hours}. Déjanos tu "
+    "correo y te responderemos en cuanto volvamos; la conversación queda guardada.",
+    "handoff_unavailable": "Ahora no hay nadie libre en nuestro equipo. Déjanos tu correo y te "
+    "responderemos en cuanto alguien pueda; la conversación queda guardada.",
     "email_saved": "¡Gracias! Te responderemos a {email} en cuanto el equipo vuelva.",
+    "agent_joined": "{name} se unió al chat.",
+    "returned_to_bot": "Vuelves a hablar con el asistente virtual.",
     "may_help": "Estos artículos pueden servirte, aunque no lo responden exactamente:",
     "injection": "Solo puedo ayudarte con preguntas sobre {company}: pedidos, envíos, "
     "devoluciones, pagos y tu cuenta. No puedo cambiar cómo funciono, compartir instrucciones "
@@ -84,3 +97,10 @@ def text(key: Key, locale: str, company: str, **values: object) -> str:
 def supported_locales() -> frozenset[str]:
     """Locales with a full message table."""
     return frozenset(_TABLES)
+
+
+def notice_locale(conversation_locale: str, customer_text: str) -> str:
+    """The language of system notices: that of the customer's latest message when it is
+    detected and has a table (a Spanish speaker on an English page), else the conversation's."""
+    said = detect_language(customer_text) if customer_text else None
+    return said if said in _TABLES else (conversation_locale or "en")

@@ -7,16 +7,21 @@ never fail an action that is stored (issue 15: a reply stored while Redis was do
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
+from bot import messages
 from bot.conversation import Turn
-from bot.handoff import QUEUE_CHANNEL, conversation_channel, ticket_payload
-from bot.interfaces import TicketLifecycle
+from bot.errors import BotError
+from bot.handoff import QUEUE_CHANNEL, conversation_channel, notice_locale, ticket_payload
+from bot.interfaces import ConversationStore, TicketLifecycle
 from bot.realtime import Broadcaster, Event, publish_or_log
 from bot.webhooks import WebhookSender
 from escalation.interfaces import AgentStore
 from escalation.types import Agent, Ticket
+
+log = logging.getLogger(__name__)
 
 
 def agent_label(agent: Agent) -> dict[str, str]:
@@ -33,16 +38,22 @@ class TicketDesk:
         agents: AgentStore,
         broadcaster: Broadcaster,
         webhooks: WebhookSender,
+        store: ConversationStore,
+        company: str,
     ) -> None:
         self._lifecycle = lifecycle
         self._agents = agents
         self._broadcaster = broadcaster
         self._webhooks = webhooks
+        self._store = store
+        self._company = company
 
     async def claim(self, ticket_id: str, agent: Agent) -> Ticket:
         """Take the chat; exactly one of several agents claiming at once wins."""
         ticket = await self._lifecycle.claim(ticket_id, agent.id)
-        await self._changed(ticket, {"type": "agent_joined", "agent": agent_label(agent)})
+        name = agent_label(agent)["name"]
+        text = await self._notice(ticket, "agent_joined", name=name)
+        await self._changed(ticket, {"type": "agent_joined", "agent": {"name": name}, **text})
         self._webhooks.fire("claim", ticket_payload(ticket))
         return ticket
 
@@ -76,12 +87,24 @@ class TicketDesk:
         answers follow-ups from what agents said; the customer's view leaves the note out)."""
         meta = {"agent_id": agent.id, "agent_name": agent_label(agent)["name"]}
         ticket = await self._lifecycle.return_to_bot(ticket_id, agent.id, note=note, meta=meta)
-        await self._changed(ticket, {"type": "returned_to_bot"})
+        text = await self._notice(ticket, "returned_to_bot")
+        await self._changed(ticket, {"type": "returned_to_bot", **text})
         return ticket
 
     async def announce(self, conversation_id: str, event: Event) -> None:
         """Send a live event to the conversation's listeners (logged, never raised, on failure)."""
         await publish_or_log(self._broadcaster, conversation_channel(conversation_id), event)
+
+    async def _notice(self, ticket: Ticket, key: messages.Key, **values: object) -> Event:
+        """`{"text": notice}` in the conversation's notice language; empty (the widget words
+        it in the page's language) if that cannot be read: the action is already stored."""
+        try:
+            conversation = await self._store.get(ticket.conversation_id)
+            locale = await notice_locale(self._store, conversation)
+        except BotError:
+            log.warning("no notice language for %s", ticket.conversation_id, exc_info=True)
+            return {}
+        return {"text": messages.text(key, locale, self._company, **values)}
 
     async def _changed(self, ticket: Ticket, event: Event) -> None:
         await self.announce(ticket.conversation_id, event)

@@ -245,7 +245,14 @@ def build_services(
         responder=responder,
         broadcaster=broadcaster,
         escalator=escalator,
-        desk=TicketDesk(database.lifecycle, database.agents, broadcaster, webhooks),
+        desk=TicketDesk(
+            database.lifecycle,
+            database.agents,
+            broadcaster,
+            webhooks,
+            store,
+            settings.answer.company_name,
+        ),
         ip_limiter=build_rate_limiter(settings, "ip", settings.api.rate_limit_per_ip),
         conversation_limiter=build_rate_limiter(
             settings, "conversation", settings.api.rate_limit_per_conversation

@@ -144,7 +144,9 @@ export function createSession({
         mode = 'agent';
         update({ agent: event.agent?.name || '', offline: false });
         announceMode();
-        emit('notice', { key: 'agentJoined', vars: { name: event.agent?.name || '' } });
+        // The server words notices in the customer's language (issue 17); the page's otherwise.
+        emit('notice', event.text ? { text: event.text }
+          : { key: 'agentJoined', vars: { name: event.agent?.name || '' } });
         break;
       case 'agent_message':
         if (event.agent?.name) update({ agent: event.agent.name });
@@ -162,7 +164,7 @@ export function createSession({
         mode = 'bot';
         update({ agent: '', offline: false });
         announceMode();
-        emit('notice', { key: 'returnedToBot' });
+        emit('notice', event.text ? { text: event.text } : { key: 'returnedToBot' });
         break;
       case 'closed':
         mode = 'closed';

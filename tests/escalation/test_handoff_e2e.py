@@ -7,6 +7,7 @@ offline handoff collects an email.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import anyio
 import httpx
@@ -465,3 +467,80 @@ def test_offline_handoff_collects_an_email(nobody_online: Site) -> None:
         assert ticket["offline"] is True
         assert ticket["customer_email"] == "late@example.com"
         assert ticket["reasons"] == ["explicit_request"]
+
+
+# ------------------------------------------------- notices in the customer's words (issue 17)
+
+MADRID = "Europe/Madrid"
+_DAY_KEYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_DAYS_ES = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábados", "domingos"]
+_TODAY = dt.datetime.now(ZoneInfo(MADRID)).weekday()
+# Two days that are neither today nor adjacent to each other: the chat is off hours all along.
+_OPEN_DAYS = ((_TODAY + 2) % 7, (_TODAY + 4) % 7)
+
+
+@pytest.fixture(scope="module")
+def closed_now(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    first, second = (_DAY_KEYS[d] for d in _OPEN_DAYS)
+    yield from _site(
+        embedder, tmp_path_factory.mktemp("closed"),
+        {"business_hours": f"{first} 08:00-20:00; {second} 09:00-17:00", "timezone": MADRID},
+        [("dora", "Dora", AgentRole.AGENT)],
+    )
+
+
+@pytest.fixture(scope="module")
+def always_open(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    yield from _site(embedder, tmp_path_factory.mktemp("always"), {"business_hours": ""}, [])
+
+
+def notices(client: httpx.Client, chat: Chat) -> list[str]:
+    return [t["text"] for t in history(client, chat)["turns"] if t["role"] == "system"]
+
+
+def test_spanish_customer_off_hours_gets_readable_hours_in_spanish(closed_now: Site) -> None:
+    with httpx.Client(base_url=closed_now.url, timeout=60) as client:
+        chat = Chat(client, locale="en")  # an English page, a Spanish-writing customer
+        with customer_ws(closed_now, chat) as ws:
+            response = chat.send("hola, quiero hablar con una persona, por favor")
+            assert response.status_code == 200, response.text
+            event = next_event(ws, "handoff")
+        assert event["mode"] == "offline"
+        notice = event["wait_message"]
+        assert notice.startswith("Nuestro equipo no está disponible ahora. Atendemos "), notice
+        first, second = _OPEN_DAYS
+        assert f"{_DAYS_ES[first]} de 8:00 a 20:00" in notice, notice
+        assert f"{_DAYS_ES[second]} de 9:00 a 17:00" in notice, notice
+        assert "(hora de Europe/Madrid)" in notice and "08:00-20:00" not in notice
+
+        left = client.post(f"/api/conversations/{chat.id}/handoff",
+                           json={"email": "ana@example.com"}, headers=chat.headers)
+        assert left.status_code == 202, left.text
+        assert left.json()["wait_message"].startswith("¡Gracias! Te responderemos a ana@")
+        assert notices(client, chat) == [notice, left.json()["wait_message"]]
+
+        # An agent answers the saved ticket later: the live notices are in Spanish too.
+        dora = AgentSession(client, "dora")
+        ticket = dora.ticket_of(chat.id, "open")
+        with customer_ws(closed_now, chat) as ws:
+            dora.ok(f"/tickets/{ticket['id']}/claim")
+            assert next_event(ws, "agent_joined")["text"] == "Dora se unió al chat."
+            dora.ok(f"/tickets/{ticket['id']}/return")
+            back = next_event(ws, "returned_to_bot")["text"]
+            assert back == "Vuelves a hablar con el asistente virtual."
+
+
+def test_empty_hours_never_show_empty_brackets_or_offline(always_open: Site) -> None:
+    """Empty hours are always open: with nobody online the notice says nobody is free."""
+    with httpx.Client(base_url=always_open.url, timeout=60) as client:
+        for locale, word in (("en", "Nobody"), ("es", "nadie")):
+            chat = Chat(client, locale=locale)
+            response = client.post(f"/api/conversations/{chat.id}/handoff", json={},
+                                   headers=chat.headers)
+            assert response.status_code == 202, response.text
+            assert word in response.json()["wait_message"]
+            client.post(f"/api/conversations/{chat.id}/handoff",
+                        json={"email": "late@example.com"}, headers=chat.headers)
+            said = notices(client, chat)
+            assert len(said) == 2, said
+            assert not any("()" in s or "offline" in s for s in said), said

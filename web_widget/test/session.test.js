@@ -175,6 +175,19 @@ test('while waiting for a person, messages go to POST /messages', async () => {
   assert.equal(types(events, ['mode']).at(-1)[1].mode, 'closed');
 });
 
+test('notices worded by the server (in the customer\'s language) are shown as sent', async () => {
+  fakeStorage.items.clear();
+  const { session, events, sockets } = harness({ stream: async () => {}, mode: 'waiting' });
+  session.send('¿hay alguien?');
+  await flush();
+  sockets[0].handlers.onEvent({ type: 'agent_joined', agent: { name: 'Marta' }, text: 'Marta se unió al chat.' });
+  sockets[0].handlers.onEvent({ type: 'returned_to_bot', text: 'Vuelves a hablar con el asistente virtual.' });
+  assert.deepEqual(types(events, ['notice']).slice(-2).map(([, p]) => p), [
+    { text: 'Marta se unió al chat.' },
+    { text: 'Vuelves a hablar con el asistente virtual.' },
+  ]);
+});
+
 test('handoff is announced once when the API and the socket both report it', async () => {
   fakeStorage.items.clear();
   const { session, events, sockets } = harness({ stream: async () => {} });

@@ -30,6 +30,7 @@ from bot.api.schemas import (
 from bot.api.socket_auth import FORBIDDEN, NOT_FOUND, reject, socket_token
 from bot.conversation import Channel, Customer, Mode, Role, Turn
 from bot.errors import BotError, InvalidInput
+from bot.handoff import notice_locale
 from bot.realtime import Event, publish_or_log
 from bot.responder import ReplyEvent
 from bot.wiring import Services
@@ -254,7 +255,7 @@ async def request_person(
         ticket = await escalator.queue.update(ticket.id, customer_email=body.email)
         thanks = messages.text(
             "email_saved",
-            conversation.locale or "en",
+            await notice_locale(services.store, conversation),
             services.settings.answer.company_name,
             email=body.email,
         )
