@@ -280,8 +280,11 @@ def test_reset_link_answer_states_no_invented_duration(
 def test_unanswerable_question_is_refused(answered: dict[str, Answered]) -> None:
     item = answered[UNANSWERABLE]
     assert item.turn.kind == "refusal", item.describe()
-    assert item.turn.citations == ()
-    assert item.turn.text == messages.text("refusal", "en", "Brightcart")
+    refusal, _, suggested = item.turn.text.partition("\n\n")
+    assert refusal == messages.text("refusal", "en", "Brightcart")
+    # The closest articles are offered as reading, never as the answer.
+    for citation in item.turn.citations:
+        assert f"- {citation.title} [{citation.n}]" in suggested
 
 
 def test_llm_outage_through_the_api_apologises_and_keeps_the_message(
