@@ -105,7 +105,10 @@ class AgentStore(Protocol):
         ...
 
     async def online(self, within_s: int) -> builtins.list[Agent]:
-        """Agents seen in the last `within_s` seconds."""
+        """Accounts that take chats seen in the last `within_s` seconds, by name.
+
+        Editors and admins never count: someone saving an article is not answering chats.
+        """
         ...
 
     async def get(self, agent_id: str) -> Agent:

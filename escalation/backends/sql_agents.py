@@ -84,7 +84,7 @@ class SqlAgentStore:
         await anyio.to_thread.run_sync(self._close_session, token)
 
     async def online(self, within_s: int) -> builtins.list[Agent]:
-        """Agents seen in the last `within_s` seconds, by name."""
+        """Accounts that take chats (the agent role) seen in the last `within_s` s, by name."""
         return await anyio.to_thread.run_sync(self._online, within_s)
 
     async def get(self, agent_id: str) -> Agent:
@@ -185,7 +185,9 @@ class SqlAgentStore:
         with transaction(self._engine) as conn:
             rows = (
                 conn.execute(
-                    sa.select(agents).where(agents.c.last_seen >= since).order_by(agents.c.name)
+                    sa.select(agents)
+                    .where(agents.c.role == AgentRole.AGENT.value, agents.c.last_seen >= since)
+                    .order_by(agents.c.name)
                 )
                 .mappings()
                 .all()

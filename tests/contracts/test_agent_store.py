@@ -171,6 +171,19 @@ async def test_online(store: SqlAgentStore, clock: Clock) -> None:
     assert await store.online(60) == []
 
 
+@pytest.mark.anyio
+async def test_only_the_agent_role_counts_as_online(store: SqlAgentStore, clock: Clock) -> None:
+    # Issue 17: an editor saving an article made the customer wait for nobody.
+    for name, role in (("ed", AgentRole.EDITOR), ("root", AgentRole.ADMIN)):
+        staff = await store.add(name, PASSWORD, role)
+        await store.agent_for_session(await store.open_session(staff.id, ttl_s=3600))
+        assert (await store.authenticate(name, PASSWORD)).last_seen == START
+    assert await store.online(60) == []
+    ana = await store.add("ana", PASSWORD, AgentRole.AGENT)
+    await store.agent_for_session(await store.open_session(ana.id, ttl_s=3600))
+    assert [agent.name for agent in await store.online(60)] == ["ana"]
+
+
 def test_store_satisfies_the_protocol(engine: Engine) -> None:
     store: AgentStore = SqlAgentStore(engine, escalation_tables)  # checked by mypy
     assert store is not None

@@ -7,6 +7,7 @@ offline handoff collects an email.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
@@ -20,8 +21,10 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from bot.backends.sql_schema import escalation_tables
 from bot.webhooks import SIGNATURE_HEADER, sign
 from bot.wiring import Services
 from escalation.types import AgentRole
@@ -382,6 +385,29 @@ def test_agent_api_needs_a_session(site: Site, client: httpx.Client) -> None:
     assert client.get("/api/agent/webhooks", headers=alice.headers).status_code == 403
 
 
+def test_the_console_heartbeat_keeps_an_agent_online(site: Site, client: httpx.Client) -> None:
+    agents = site.services.escalator.agents
+    window = site.services.escalator.config.agent_online_s
+    bob = AgentSession(client, "bob")
+    with site.services.database.engine.begin() as conn:  # bob's last request: an hour ago
+        conn.execute(
+            escalation_tables.agents.update()
+            .where(escalation_tables.agents.c.name == "bob")
+            .values(last_seen=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+        )
+    assert "bob" not in [a.name for a in anyio.run(agents.online, window)]
+    with connect(site.ws_url("/ws/agent"), open_timeout=10) as console:
+        console.send(json.dumps({"type": "auth", "token": bob.token}))
+        console.send(json.dumps({"type": "ping"}))
+        next_event(console, "pong")
+        assert "bob" in [a.name for a in anyio.run(agents.online, window)]
+        assert bob.post("/logout").status_code == 204
+        console.send(json.dumps({"type": "ping"}))  # the session ended: the heartbeat stops
+        with pytest.raises(ConnectionClosed) as closed:
+            next_event(console, "pong")
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
 def test_webhooks_are_signed_and_retried(
     site: Site, client: httpx.Client, receiver: Receiver
 ) -> None:
@@ -434,7 +460,11 @@ def test_webhooks_are_signed_and_retried(
 def nobody_online(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     yield from _site(
         embedder, tmp_path_factory.mktemp("offline"), {},
-        [("carol", "Carol", AgentRole.AGENT)],  # an account, but never logged in
+        [
+            ("carol", "Carol", AgentRole.AGENT),  # an account, but never logged in
+            ("erin", "Erin Editor", AgentRole.EDITOR),
+            ("root", "Admin", AgentRole.ADMIN),
+        ],
     )
 
 
@@ -465,3 +495,27 @@ def test_offline_handoff_collects_an_email(nobody_online: Site) -> None:
         assert ticket["offline"] is True
         assert ticket["customer_email"] == "late@example.com"
         assert ticket["reasons"] == ["explicit_request"]
+
+
+def test_editors_and_admins_at_work_are_not_agents_online(nobody_online: Site) -> None:
+    # Issue 17: an editor saving an article turned "we're offline" into "connecting you".
+    site = nobody_online
+    with httpx.Client(base_url=site.url, timeout=60) as client:
+        erin, root = AgentSession(client, "erin"), AgentSession(client, "root")
+        saved = client.post(
+            "/api/editor/articles",
+            json={"id": "who-is-online", "title": "Who is online", "body": "Some text."},
+            headers=erin.headers,
+        )
+        assert saved.status_code == 201, saved.text
+        assert client.get("/api/editor/articles", headers=root.headers).status_code == 200
+
+        chat = Chat(client, locale="en")
+        response = chat.send(HUMAN)
+        assert response.status_code == 200, response.text
+        assert response.json()["reply"] is None
+        notice = history(client, chat)["turns"][-1]
+        assert notice["kind"] == "handoff"
+        assert notice["text"].startswith("Our support team is offline right now")
+        assert "connecting you" not in notice["text"]
+        assert AgentSession(client, "carol").ticket_of(chat.id, "open")["offline"] is True
