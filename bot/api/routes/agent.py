@@ -222,7 +222,7 @@ async def agent_events(websocket: WebSocket) -> None:
     if token is None:
         return
     try:
-        await staff_for_token(services, token, AGENT_ROLES)
+        await staff_for_token(services, token, AGENT_ROLES, console=True)
     except (AuthError, Forbidden) as exc:
         code = UNAUTHENTICATED if isinstance(exc, AuthError) else FORBIDDEN
         await reject(websocket, code, str(exc))
@@ -247,7 +247,7 @@ async def agent_events(websocket: WebSocket) -> None:
                 # The console's heartbeat: it keeps the agent online for handoffs (issue 17),
                 # and stops when the session ends.
                 try:
-                    await services.escalator.agents.agent_for_session(token)
+                    await services.escalator.agents.agent_for_session(token, console=True)
                 except AuthError as exc:
                     await reject(websocket, UNAUTHENTICATED, str(exc))
                     return
