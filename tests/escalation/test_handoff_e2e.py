@@ -8,6 +8,7 @@ offline handoff collects an email.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import threading
 import time
@@ -512,22 +513,37 @@ def only_editors_at_work(
 def test_editors_and_admins_at_work_are_not_agents_online(only_editors_at_work: Site) -> None:
     # Issue 17: an editor saving an article turned "we're offline" into "connecting you".
     site = only_editors_at_work
+    add = site.services.escalator.agents.add
+    anyio.run(functools.partial(add, "ops", PASSWORD, AgentRole.ADMIN, takes_chats=True))
     with httpx.Client(base_url=site.url, timeout=60) as client:
-        erin, root = AgentSession(client, "erin"), AgentSession(client, "root")
-        saved = client.post(
-            "/api/editor/articles",
-            json={"id": "who-is-online", "title": "Who is online", "body": "Some text."},
-            headers=erin.headers,
-        )
-        assert saved.status_code == 201, saved.text
-        assert client.get("/api/editor/articles", headers=root.headers).status_code == 200
 
-        chat = Chat(client, locale="en")
-        response = chat.send(HUMAN)
-        assert response.status_code == 200, response.text
-        assert response.json()["reply"] is None
-        notice = history(client, chat)["turns"][-1]
-        assert notice["kind"] == "handoff"
-        assert notice["text"].startswith("Our support team is offline right now")
-        assert "connecting you" not in notice["text"]
-        assert root.ticket_of(chat.id, "open")["offline"] is True
+        def ask_for_a_person() -> str:
+            chat = Chat(client, locale="en")
+            response = chat.send(HUMAN)
+            assert response.status_code == 200, response.text
+            assert response.json()["reply"] is None
+            notice: dict[str, Any] = history(client, chat)["turns"][-1]
+            assert notice["kind"] == "handoff"
+            return str(notice["text"])
+
+        erin, root, ops = (AgentSession(client, name) for name in ("erin", "root", "ops"))
+        for editor, slug in ((erin, "who-is-online"), (ops, "who-is-online-2")):
+            saved = client.post(
+                "/api/editor/articles",
+                json={"id": slug, "title": "Who is online", "body": "Some text."},
+                headers=editor.headers,
+            )
+            assert saved.status_code == 201, saved.text
+        assert client.get("/api/editor/articles", headers=root.headers).status_code == 200
+        assert client.get("/api/analytics", headers=root.headers).status_code == 200
+
+        offline = ask_for_a_person()
+        assert offline.startswith("Our support team is offline right now")
+        assert "connecting you" not in offline
+
+        # ops, an admin who takes chats, opens the agent console: now someone is there.
+        with connect(site.ws_url("/ws/agent"), open_timeout=10) as console:
+            console.send(json.dumps({"type": "auth", "token": ops.token}))
+            console.send(json.dumps({"type": "ping"}))
+            next_event(console, "pong")
+            assert ask_for_a_person().startswith("I'm connecting you with a person")
