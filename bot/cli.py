@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -174,13 +175,35 @@ def _agents(args: argparse.Namespace, settings: Settings) -> int:
     if args.agents_command == "list":
         for agent in anyio.run(agents.list):
             seen = agent.last_seen.isoformat(timespec="seconds") if agent.last_seen else "never"
-            echo(f"{agent.name:<20} {agent.role.value:<7} last seen {seen}")
+            chats = " (takes chats)" if agent.takes_chats else ""
+            echo(f"{agent.name:<20} {agent.role.value:<7} last seen {seen}{chats}")
         return 0
-    password = sys.stdin.readline().strip() if args.password_stdin else getpass.getpass(
-        f"Password for {args.name}: "
+    if args.agents_command == "chats":
+        named = [a for a in anyio.run(agents.list) if a.name == args.name]
+        if not named or named[0].role is not AgentRole.ADMIN:
+            echo(f"error: no admin named {args.name!r} (agents always take chats)", err=True)
+            return 2
+        anyio.run(agents.set_takes_chats, named[0].id, args.state == "on")
+        echo(f"{args.name} {'takes' if args.state == 'on' else 'does not take'} chats")
+        return 0
+    if args.takes_chats and args.role != "admin":
+        echo("error: --takes-chats is for admins (agents always take chats)", err=True)
+        return 2
+    password = (
+        sys.stdin.readline().strip()
+        if args.password_stdin
+        else getpass.getpass(f"Password for {args.name}: ")
+    )
+    add = functools.partial(
+        agents.add,
+        args.name,
+        password,
+        AgentRole(args.role),
+        args.display_name,
+        takes_chats=args.takes_chats,
     )
     try:
-        agent = anyio.run(agents.add, args.name, password, AgentRole(args.role), args.display_name)
+        agent = anyio.run(add)
     except ValueError as exc:  # the password rules
         echo(f"error: {exc}", err=True)
         return 2
@@ -228,8 +251,13 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", choices=["agent", "editor", "admin"], default="agent")
     add.add_argument("--display-name", default="", help="name shown to customers")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.add_argument("--takes-chats", action="store_true", help="an admin who also answers chats")
     add.set_defaults(handler=_agents)
     agents_sub.add_parser("list", help="every account").set_defaults(handler=_agents)
+    chats = agents_sub.add_parser("chats", help="opt an admin in to (or out of) answering chats")
+    chats.add_argument("name", help="the admin's login name")
+    chats.add_argument("state", choices=["on", "off"])
+    chats.set_defaults(handler=_agents)
 
     add_gaps_and_articles_commands(sub)
 

@@ -84,8 +84,20 @@ class AgentStore(Protocol):
     Raises `AuthError`, `DuplicateAgent`.
     """
 
-    async def add(self, name: str, password: str, role: AgentRole, display_name: str = "") -> Agent:
-        """Create an account."""
+    async def add(
+        self,
+        name: str,
+        password: str,
+        role: AgentRole,
+        display_name: str = "",
+        *,
+        takes_chats: bool = False,
+    ) -> Agent:
+        """Create an account (`takes_chats`: an admin who answers chats too)."""
+        ...
+
+    async def set_takes_chats(self, agent_id: str, takes_chats: bool) -> Agent:
+        """Opt an admin in to (or out of) answering chats; AuthError if unknown."""
         ...
 
     async def authenticate(self, name: str, password: str) -> Agent:
@@ -96,8 +108,12 @@ class AgentStore(Protocol):
         """A new session token (only its hash is stored)."""
         ...
 
-    async def agent_for_session(self, token: str) -> Agent:
-        """The agent of a live session (refreshes last_seen); AuthError if unknown/expired."""
+    async def agent_for_session(self, token: str, *, console: bool = False) -> Agent:
+        """The agent of a live session (refreshes last_seen); AuthError if unknown/expired.
+
+        `console=True` for the agent console's requests and heartbeat: only those refresh
+        console_seen, which is what `online` reads.
+        """
         ...
 
     async def close_session(self, token: str) -> None:
@@ -105,7 +121,12 @@ class AgentStore(Protocol):
         ...
 
     async def online(self, within_s: int) -> builtins.list[Agent]:
-        """Agents seen in the last `within_s` seconds."""
+        """Accounts that take chats whose console was seen in the last `within_s` s, by name.
+
+        Agents, and admins who opted in (`takes_chats`); never editors. Only the agent
+        console counts (and an agent's login): someone saving an article is not answering
+        chats (issue 17).
+        """
         ...
 
     async def get(self, agent_id: str) -> Agent:

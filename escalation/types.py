@@ -121,6 +121,7 @@ class Agent:
     created_at: dt.datetime
     last_seen: dt.datetime | None = None
     display_name: str = ""
+    takes_chats: bool = False  # an admin who answers chats too (agents always do)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -63,3 +64,23 @@ def test_several_workers_need_shared_live_events(
     assert "error: with --workers 2, live events stay in one worker" in err
     assert "SUPPORTBOT_REALTIME__BACKEND=redis" in err
     assert "warning: with --workers 2, rate limits count per worker" in err
+
+
+def test_admins_opt_in_to_taking_chats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SUPPORTBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n" * 2))
+    assert main(["agents", "add", "root", "--role", "admin", "--password-stdin"]) == 0
+    assert main(["agents", "add", "ed", "--role", "editor", "--takes-chats"]) == 2
+    assert "--takes-chats is for admins" in capsys.readouterr().err
+    assert (
+        main(["agents", "add", "ops", "--role", "admin", "--takes-chats", "--password-stdin"]) == 0
+    )
+    assert main(["agents", "chats", "root", "on"]) == 0
+    assert main(["agents", "chats", "ops", "off"]) == 0
+    assert main(["agents", "chats", "nobody", "on"]) == 2
+    assert "no admin named 'nobody'" in capsys.readouterr().err
+    assert main(["agents", "list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in listed if "(takes chats)" in line] == ["root"]

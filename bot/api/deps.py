@@ -71,9 +71,14 @@ async def authorized_conversation(
 ConversationDep = Annotated[Conversation, Depends(authorized_conversation)]
 
 
-async def staff_for_token(services: Services, token: str, roles: tuple[AgentRole, ...]) -> Agent:
-    """The account of a live session if it has one of `roles`; AuthError or Forbidden."""
-    staff = await services.escalator.agents.agent_for_session(token)
+async def staff_for_token(
+    services: Services, token: str, roles: tuple[AgentRole, ...], *, console: bool = False
+) -> Agent:
+    """The account of a live session if it has one of `roles`; AuthError or Forbidden.
+
+    `console`: a request of the agent console, which keeps its account online for handoffs.
+    """
+    staff = await services.escalator.agents.agent_for_session(token, console=console)
     if staff.role not in roles:
         raise Forbidden(f"this needs the {' or '.join(r.value for r in roles)} role")
     return staff
@@ -90,7 +95,7 @@ async def agent_role(
     services: ServicesDep, authorization: Annotated[str | None, Header()] = None
 ) -> Agent:
     """The logged-in account, if it may answer customers (agent or admin)."""
-    return await staff_for_token(services, _session_token(authorization), AGENT_ROLES)
+    return await staff_for_token(services, _session_token(authorization), AGENT_ROLES, console=True)
 
 
 async def editor_role(

@@ -19,8 +19,8 @@ from escalation.passwords import hash_password, verify_password
 from escalation.types import Agent, AgentRole
 
 _WRONG_CREDENTIALS = "wrong name or password"
-# last_seen is written at most this often per agent: every authenticated request reads the
-# session, and a write per request would serialize them on SQLite.
+# last_seen (and console_seen) is written at most this often per agent: every authenticated
+# request reads the session, and a write per request would serialize them on SQLite.
 LAST_SEEN_RESOLUTION = dt.timedelta(seconds=10)
 # Checked against when the name is unknown, so that a wrong name costs the same scrypt run
 # as a wrong password (the password behind it was random and thrown away).
@@ -47,7 +47,15 @@ class SqlAgentStore:
         self._sessions = tables.agent_sessions
         self._clock = clock
 
-    async def add(self, name: str, password: str, role: AgentRole, display_name: str = "") -> Agent:
+    async def add(
+        self,
+        name: str,
+        password: str,
+        role: AgentRole,
+        display_name: str = "",
+        *,
+        takes_chats: bool = False,
+    ) -> Agent:
         """Create an account; DuplicateAgent if the name is taken.
 
         ValueError for an empty name or a password shorter than 8 characters.
@@ -56,8 +64,12 @@ class SqlAgentStore:
         if not name:
             raise ValueError("an agent needs a name")
         return await anyio.to_thread.run_sync(
-            self._add, name, password, AgentRole(role), display_name.strip()
+            self._add, name, password, AgentRole(role), display_name.strip(), takes_chats
         )
+
+    async def set_takes_chats(self, agent_id: str, takes_chats: bool) -> Agent:
+        """Opt an admin in to (or out of) answering chats; AuthError if unknown."""
+        return await anyio.to_thread.run_sync(self._set_takes_chats, agent_id, takes_chats)
 
     async def authenticate(self, name: str, password: str) -> Agent:
         """The agent if the password is right (constant-time); AuthError otherwise.
@@ -75,16 +87,19 @@ class SqlAgentStore:
             raise ValueError(f"a session needs a positive lifetime, not {ttl_s} s")
         return await anyio.to_thread.run_sync(self._open_session, agent_id, ttl_s)
 
-    async def agent_for_session(self, token: str) -> Agent:
-        """The agent of a live session (refreshes last_seen); AuthError if unknown/expired."""
-        return await anyio.to_thread.run_sync(self._agent_for_session, token)
+    async def agent_for_session(self, token: str, *, console: bool = False) -> Agent:
+        """The agent of a live session (refreshes last_seen); AuthError if unknown/expired.
+
+        `console`: the request comes from the agent console, which also refreshes console_seen.
+        """
+        return await anyio.to_thread.run_sync(self._agent_for_session, token, console)
 
     async def close_session(self, token: str) -> None:
         """Log out (an unknown token is not an error)."""
         await anyio.to_thread.run_sync(self._close_session, token)
 
     async def online(self, within_s: int) -> builtins.list[Agent]:
-        """Agents seen in the last `within_s` seconds, by name."""
+        """Agents, and admins who take chats, whose console was seen in the last `within_s` s."""
         return await anyio.to_thread.run_sync(self._online, within_s)
 
     async def get(self, agent_id: str) -> Agent:
@@ -99,7 +114,9 @@ class SqlAgentStore:
         """Release connections."""
         await anyio.to_thread.run_sync(self._engine.dispose)
 
-    def _add(self, name: str, password: str, role: AgentRole, display_name: str) -> Agent:
+    def _add(
+        self, name: str, password: str, role: AgentRole, display_name: str, takes_chats: bool
+    ) -> Agent:
         agents = self._agents
         password_hash = hash_password(password)  # slow on purpose: outside the transaction
         try:
@@ -117,6 +134,7 @@ class SqlAgentStore:
                             password_hash=password_hash,
                             created_at=self._clock(),
                             last_seen=None,
+                            takes_chats=takes_chats,
                         )
                         .returning(*agents.c)
                     )
@@ -134,7 +152,17 @@ class SqlAgentStore:
         if not verify_password(password, stored) or row is None:
             raise AuthError(_WRONG_CREDENTIALS)
         with transaction(self._engine) as conn:
-            return self._touch(conn, row)
+            # Logging in as an agent is opening the console; admins count once they use it.
+            return self._touch(conn, row, console=row["role"] == AgentRole.AGENT.value)
+
+    def _set_takes_chats(self, agent_id: str, takes_chats: bool) -> Agent:
+        agents = self._agents
+        with transaction(self._engine) as conn:
+            self._row(conn, agent_id)
+            conn.execute(
+                sa.update(agents).where(agents.c.id == agent_id).values(takes_chats=takes_chats)
+            )
+            return _agent(self._row(conn, agent_id))
 
     def _open_session(self, agent_id: str, ttl_s: int) -> str:
         token = secrets.token_urlsafe(32)
@@ -154,7 +182,7 @@ class SqlAgentStore:
             )
         return token
 
-    def _agent_for_session(self, token: str) -> Agent:
+    def _agent_for_session(self, token: str, console: bool) -> Agent:
         sessions, agents = self._sessions, self._agents
         stamp = self._clock()
         with transaction(self._engine) as conn:
@@ -172,7 +200,7 @@ class SqlAgentStore:
             )
             if row is None:
                 raise AuthError("unknown or expired session: log in again")
-            return self._touch(conn, row)
+            return self._touch(conn, row, console=console)
 
     def _close_session(self, token: str) -> None:
         sessions = self._sessions
@@ -185,7 +213,15 @@ class SqlAgentStore:
         with transaction(self._engine) as conn:
             rows = (
                 conn.execute(
-                    sa.select(agents).where(agents.c.last_seen >= since).order_by(agents.c.name)
+                    sa.select(agents)
+                    .where(
+                        sa.or_(
+                            agents.c.role == AgentRole.AGENT.value,
+                            sa.and_(agents.c.role == AgentRole.ADMIN.value, agents.c.takes_chats),
+                        ),
+                        agents.c.console_seen >= since,
+                    )
+                    .order_by(agents.c.name)
                 )
                 .mappings()
                 .all()
@@ -201,26 +237,27 @@ class SqlAgentStore:
             rows = conn.execute(sa.select(self._agents).order_by(self._agents.c.name))
             return [_agent(row) for row in rows.mappings().all()]
 
-    def _touch(self, conn: Connection, row: RowMapping) -> Agent:
-        """The agent of `row` with last_seen refreshed, unless it was within the resolution."""
+    def _touch(self, conn: Connection, row: RowMapping, *, console: bool) -> Agent:
+        """The agent of `row` with last_seen (and console_seen if `console`) refreshed, each
+        unless it was within the resolution."""
         agents = self._agents
         stamp = self._clock()
-        last_seen = row["last_seen"]
-        if last_seen is not None and stamp - last_seen < LAST_SEEN_RESOLUTION:
-            return _agent(row)
-        # Conditional, so concurrent requests of one agent write it once.
-        conn.execute(
-            sa.update(agents)
-            .where(
-                agents.c.id == row["id"],
-                sa.or_(
-                    agents.c.last_seen.is_(None),
-                    agents.c.last_seen <= stamp - LAST_SEEN_RESOLUTION,
-                ),
+        names = ("last_seen", "console_seen") if console else ("last_seen",)
+        stale = [
+            name for name in names if row[name] is None or stamp - row[name] >= LAST_SEEN_RESOLUTION
+        ]
+        for name in stale:
+            column = agents.c[name]
+            # Conditional, so concurrent requests of one agent write it once.
+            conn.execute(
+                sa.update(agents)
+                .where(
+                    agents.c.id == row["id"],
+                    sa.or_(column.is_(None), column <= stamp - LAST_SEEN_RESOLUTION),
+                )
+                .values({name: stamp})
             )
-            .values(last_seen=stamp)
-        )
-        return _agent(self._row(conn, row["id"]))
+        return _agent(self._row(conn, row["id"]) if stale else row)
 
     def _named(self, conn: Connection, name: str) -> RowMapping | None:
         agents = self._agents
@@ -246,4 +283,5 @@ def _agent(row: RowMapping) -> Agent:
         created_at=row["created_at"],
         last_seen=row["last_seen"],
         display_name=row["display_name"],
+        takes_chats=bool(row["takes_chats"]),
     )

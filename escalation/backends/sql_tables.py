@@ -120,6 +120,10 @@ def define_tables(metadata: sa.MetaData) -> EscalationTables:
         sa.Column("password_hash", sa.String(255), nullable=False),
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.Column("last_seen", UtcDateTime, nullable=True),
+        # An admin who answers chats too (agents always do, editors never).
+        sa.Column("takes_chats", sa.Boolean, nullable=False, server_default=sa.false()),
+        # The agent console's last request or WebSocket ping: what "online" means.
+        sa.Column("console_seen", UtcDateTime, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_agents"),
         sa.UniqueConstraint("name", name="uq_agents_name"),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,9 +27,11 @@ from bot.backends.sql_database import (
     migrate,
     normalize_url,
 )
-from bot.backends.sql_schema import metadata
+from bot.backends.sql_schema import escalation_tables, metadata
 from bot.conversation import Channel, Customer, Role
 from bot.errors import ConfigError, StorageError
+from escalation.backends.sql_agents import SqlAgentStore
+from escalation.types import AgentRole
 from tests.conftest import ROOT
 from tests.contracts.conftest import fresh_database, require_postgres
 from tests.waiting import WAIT_S
@@ -233,3 +236,26 @@ def test_articles_at_revision_0003_survive_the_content_gaps_migration(engine: En
         return [(v.version, v.author, v.content.body) for v in await articles.versions("kept")]
 
     assert anyio.run(read) == [(1, "ana", "Version one."), (2, "bo", "Version two.")]
+
+
+def test_accounts_at_revision_0004_survive_the_takes_chats_migration(engine: Engine) -> None:
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0004")
+    assert current_revision(engine) == "0004"
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO agents (id, name, display_name, role, password_hash, created_at)"
+                " VALUES ('a1', 'root', 'Root', 'admin', 'x', :now)"
+            ),
+            {"now": dt.datetime(2025, 1, 1, tzinfo=dt.UTC)},
+        )
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+
+    agents = SqlAgentStore(engine, escalation_tables)
+    root = anyio.run(agents.get, "a1")
+    assert (root.name, root.role, root.takes_chats) == ("root", AgentRole.ADMIN, False)
+    assert anyio.run(agents.online, 60) == []

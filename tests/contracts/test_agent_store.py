@@ -162,13 +162,51 @@ async def test_online(store: SqlAgentStore, clock: Clock) -> None:
     await store.add("cy", PASSWORD, AgentRole.AGENT)  # never seen
     bo_token = await store.open_session(bo.id, ttl_s=3600)
     ana_token = await store.open_session(ana.id, ttl_s=3600)
-    await store.agent_for_session(bo_token)
+    await store.agent_for_session(bo_token, console=True)
     clock.advance(120)
-    await store.agent_for_session(ana_token)
+    await store.agent_for_session(ana_token, console=True)
     assert [agent.name for agent in await store.online(60)] == ["ana"]
     assert [agent.name for agent in await store.online(120)] == ["ana", "bo"]
     clock.advance(61)
     assert await store.online(60) == []
+
+
+@pytest.mark.anyio
+async def test_only_the_console_of_accounts_that_take_chats_counts(
+    store: SqlAgentStore, clock: Clock
+) -> None:
+    # Issue 17: an editor saving an article made the customer wait for nobody.
+    ed = await store.add("ed", PASSWORD, AgentRole.EDITOR)
+    root = await store.add("root", PASSWORD, AgentRole.ADMIN)
+    ops = await store.add("ops", PASSWORD, AgentRole.ADMIN, takes_chats=True)
+    assert (ed.takes_chats, root.takes_chats, ops.takes_chats) == (False, False, True)
+    for staff in (ed, root, ops):  # logged in, then busy in the editor or the admin pages
+        assert (await store.authenticate(staff.name, PASSWORD)).last_seen == START
+        token = await store.open_session(staff.id, ttl_s=3600)
+        await store.agent_for_session(token)
+    assert await store.online(60) == []
+
+    for staff in (ed, root):  # even on the agent console, editors and other admins don't count
+        await store.agent_for_session(await store.open_session(staff.id, 3600), console=True)
+    ops_token = await store.open_session(ops.id, ttl_s=3600)
+    await store.agent_for_session(ops_token, console=True)
+    await store.add("ana", PASSWORD, AgentRole.AGENT)
+    await store.authenticate("ana", PASSWORD)  # an agent's login opens the console
+    assert [agent.name for agent in await store.online(60)] == ["ana", "ops"]
+
+    clock.advance(50)  # the editor keeps ops' last_seen fresh, not the console heartbeat
+    assert (await store.agent_for_session(ops_token)).last_seen == START + dt.timedelta(seconds=50)
+    clock.advance(50)
+    assert await store.online(60) == []
+    await store.agent_for_session(ops_token, console=True)
+    assert [agent.name for agent in await store.online(60)] == ["ops"]
+
+    assert (await store.set_takes_chats(ops.id, False)).takes_chats is False
+    assert await store.online(60) == []
+    assert (await store.set_takes_chats(root.id, True)) == await store.get(root.id)
+    assert (await store.get(root.id)).takes_chats is True
+    with pytest.raises(AuthError, match="no agent"):
+        await store.set_takes_chats("0" * 32, True)
 
 
 def test_store_satisfies_the_protocol(engine: Engine) -> None:

@@ -8,6 +8,7 @@ offline handoff collects an email.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import threading
 import time
@@ -22,8 +23,10 @@ from zoneinfo import ZoneInfo
 import anyio
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from bot.backends.sql_schema import escalation_tables
 from bot.webhooks import SIGNATURE_HEADER, sign
 from bot.wiring import Services
 from escalation.types import AgentRole
@@ -384,6 +387,29 @@ def test_agent_api_needs_a_session(site: Site, client: httpx.Client) -> None:
     assert client.get("/api/agent/webhooks", headers=alice.headers).status_code == 403
 
 
+def test_the_console_heartbeat_keeps_an_agent_online(site: Site, client: httpx.Client) -> None:
+    agents = site.services.escalator.agents
+    window = site.services.escalator.config.agent_online_s
+    bob = AgentSession(client, "bob")
+    with site.services.database.engine.begin() as conn:  # bob's console: an hour ago
+        conn.execute(
+            escalation_tables.agents.update()
+            .where(escalation_tables.agents.c.name == "bob")
+            .values(console_seen=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+        )
+    assert "bob" not in [a.name for a in anyio.run(agents.online, window)]
+    with connect(site.ws_url("/ws/agent"), open_timeout=10) as console:
+        console.send(json.dumps({"type": "auth", "token": bob.token}))
+        console.send(json.dumps({"type": "ping"}))
+        next_event(console, "pong")
+        assert "bob" in [a.name for a in anyio.run(agents.online, window)]
+        assert bob.post("/logout").status_code == 204
+        console.send(json.dumps({"type": "ping"}))  # the session ended: the heartbeat stops
+        with pytest.raises(ConnectionClosed) as closed:
+            next_event(console, "pong")
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
 def test_webhooks_are_signed_and_retried(
     site: Site, client: httpx.Client, receiver: Receiver
 ) -> None:
@@ -544,3 +570,58 @@ def test_empty_hours_never_show_empty_brackets_or_offline(always_open: Site) -> 
             said = notices(client, chat)
             assert len(said) == 2, said
             assert not any("()" in s or "offline" in s for s in said), said
+
+
+@pytest.fixture(scope="module")
+def only_editors_at_work(
+    embedder: Embedder, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
+    yield from _site(
+        embedder,
+        tmp_path_factory.mktemp("editors"),
+        {},
+        [
+            ("carol", "Carol", AgentRole.AGENT),  # an account, but never logged in
+            ("erin", "Erin Editor", AgentRole.EDITOR),
+            ("root", "Admin", AgentRole.ADMIN),  # has not opted in to taking chats
+        ],
+    )
+
+
+def test_editors_and_admins_at_work_are_not_agents_online(only_editors_at_work: Site) -> None:
+    # Issue 17: an editor saving an article turned "we're offline" into "connecting you".
+    site = only_editors_at_work
+    add = site.services.escalator.agents.add
+    anyio.run(functools.partial(add, "ops", PASSWORD, AgentRole.ADMIN, takes_chats=True))
+    with httpx.Client(base_url=site.url, timeout=60) as client:
+
+        def ask_for_a_person() -> str:
+            chat = Chat(client, locale="en")
+            response = chat.send(HUMAN)
+            assert response.status_code == 200, response.text
+            assert response.json()["reply"] is None
+            notice: dict[str, Any] = history(client, chat)["turns"][-1]
+            assert notice["kind"] == "handoff"
+            return str(notice["text"])
+
+        erin, root, ops = (AgentSession(client, name) for name in ("erin", "root", "ops"))
+        for editor, slug in ((erin, "who-is-online"), (ops, "who-is-online-2")):
+            saved = client.post(
+                "/api/editor/articles",
+                json={"id": slug, "title": "Who is online", "body": "Some text."},
+                headers=editor.headers,
+            )
+            assert saved.status_code == 201, saved.text
+        assert client.get("/api/editor/articles", headers=root.headers).status_code == 200
+        assert client.get("/api/analytics", headers=root.headers).status_code == 200
+
+        offline = ask_for_a_person()
+        assert offline.startswith("Our support team is offline right now")
+        assert "connecting you" not in offline
+
+        # ops, an admin who takes chats, opens the agent console: now someone is there.
+        with connect(site.ws_url("/ws/agent"), open_timeout=10) as console:
+            console.send(json.dumps({"type": "auth", "token": ops.token}))
+            console.send(json.dumps({"type": "ping"}))
+            next_event(console, "pong")
+            assert ask_for_a_person().startswith("I'm connecting you with a person")

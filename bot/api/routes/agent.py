@@ -214,13 +214,15 @@ async def agent_events(websocket: WebSocket) -> None:
 
     Send `{"type": "auth", "token": "<session token>"}` first (closes with 4401 without a
     valid session), then `{"type": "watch", "conversation_id": "..."}` to follow a conversation.
+    `{"type": "ping"}` is the console's heartbeat (answered with a pong, or 4401 once the
+    session has ended).
     """
     services: Services = websocket.app.state.services
     token = await socket_token(websocket, services.settings.api.ws_auth_timeout_s)
     if token is None:
         return
     try:
-        await staff_for_token(services, token, AGENT_ROLES)
+        await staff_for_token(services, token, AGENT_ROLES, console=True)
     except (AuthError, Forbidden) as exc:
         code = UNAUTHENTICATED if isinstance(exc, AuthError) else FORBIDDEN
         await reject(websocket, code, str(exc))
@@ -242,6 +244,13 @@ async def agent_events(websocket: WebSocket) -> None:
                     )
                 )
             elif isinstance(data, dict) and data.get("type") == "ping":
+                # The console's heartbeat: it keeps the agent online for handoffs (issue 17),
+                # and stops when the session ends.
+                try:
+                    await services.escalator.agents.agent_for_session(token, console=True)
+                except AuthError as exc:
+                    await reject(websocket, UNAUTHENTICATED, str(exc))
+                    return
                 await websocket.send_json({"type": "pong"})
     except (WebSocketDisconnect, RuntimeError):
         pass
