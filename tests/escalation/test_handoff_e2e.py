@@ -616,7 +616,7 @@ def test_editors_and_admins_at_work_are_not_agents_online(only_editors_at_work: 
         assert client.get("/api/analytics", headers=root.headers).status_code == 200
 
         offline = ask_for_a_person()
-        assert offline.startswith("Our support team is offline right now")
+        assert offline.startswith("Nobody from our support team is free right now")
         assert "connecting you" not in offline
 
         # ops, an admin who takes chats, opens the agent console: now someone is there.
