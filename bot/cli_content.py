@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -82,47 +84,68 @@ def _sync_files(
 def _watch_files(editor: EditorService, root: Path, settings: Settings, *, quiet: bool) -> None:
     """Sync again after each burst of changes under `root`, until Ctrl-C.
 
-    Ctrl-C during a sync lets that sync finish (its writes are never left half done), then
-    stops; a second Ctrl-C abandons it.
+    Ctrl-C is one handler for the whole watch: it asks the watcher to stop (within half a
+    second), and a sync under way finishes first (its writes are never left half done); a
+    second Ctrl-C abandons it.
     """
     from watchfiles import watch
 
-    watching = False
-    # yield_on_timeout: an empty first batch says the watcher runs; announce it only then, so
-    # a change made right after the announcement is never missed.
-    for changes in watch(
-        root, debounce=800, raise_interrupt=False, yield_on_timeout=True, rust_timeout=500
-    ):
-        if not watching:
-            echo(f"Watching {root} for changes; press Ctrl-C to stop.")
-            watching = True
-        if not changes:
-            continue
-        with _ctrl_c_deferred() as stop:
-            # Announced once Ctrl-C is deferred: a Ctrl-C after this line never cuts the sync.
+    with _ctrl_c_stops() as ctrl_c:
+        watching = False
+        # yield_on_timeout: an empty first batch says the watcher runs; announce it only then,
+        # so a change made right after the announcement is never missed.
+        for changes in watch(
+            root,
+            debounce=800,
+            raise_interrupt=False,
+            yield_on_timeout=True,
+            rust_timeout=500,
+            stop_event=ctrl_c.stop,
+        ):
+            if ctrl_c.stop.is_set():
+                break
+            if not watching:
+                echo(f"Watching {root} for changes; press Ctrl-C to stop.")
+                watching = True
+            if not changes:
+                continue
+            ctrl_c.syncing = True
             echo(f"Syncing after {len(changes)} change(s)...")
             try:
                 _sync_files(editor, root, settings, quiet=quiet)
             except (BotError, RetrievalError) as exc:
                 echo(f"error: {exc}", err=True)
-        if stop.is_set():
-            break
+            finally:
+                ctrl_c.syncing = False
+            if ctrl_c.stop.is_set():
+                break
     echo("Stopped watching.")
 
 
+@dataclass
+class _CtrlC:
+    """What a Ctrl-C during `ingest --watch` sets, and whether a sync is under way."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    syncing: bool = False
+
+
 @contextlib.contextmanager
-def _ctrl_c_deferred() -> Iterator[threading.Event]:
-    """Within the block, a first Ctrl-C is recorded (and announced) instead of raised."""
-    requested = threading.Event()
+def _ctrl_c_stops() -> Iterator[_CtrlC]:
+    """Within the block a first Ctrl-C sets `stop` (announced if a sync is under way) instead
+    of raising; a second one raises KeyboardInterrupt."""
+    state = _CtrlC()
 
-    def record(signum: int, frame: FrameType | None) -> None:
-        requested.set()
-        echo("Stopping after the current sync (Ctrl-C again to abandon it)...", err=True)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    def on_ctrl_c(signum: int, frame: FrameType | None) -> None:
+        if state.stop.is_set():
+            raise KeyboardInterrupt
+        state.stop.set()
+        if state.syncing:  # a raw write: the interrupted code may be inside a print
+            os.write(2, b"Stopping after the current sync (Ctrl-C again to abandon it)...\n")
 
-    previous = signal.signal(signal.SIGINT, record)
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
     try:
-        yield requested
+        yield state
     finally:
         signal.signal(signal.SIGINT, previous)
 
