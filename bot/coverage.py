@@ -84,15 +84,22 @@ def _words(texts: Iterable[str]) -> set[str]:
     return {_plain(w) for text in texts for w in _WORD.findall(text.lower())}
 
 
+def _asks_aside(term: str) -> bool:
+    """A facet of the same topic ("cost") or chat filler ("kinda"): never a subject."""
+    return term in _FACET_WORDS or term in _FILLER_WORDS
+
+
+def _can_name_subject(term: str) -> bool:
+    """A word long and plain enough to name a subject ("Spain", not "po" or "2fa")."""
+    return len(term) >= MIN_TERM_CHARS and term.isalpha()
+
+
 def focus_terms(question: str) -> list[str]:
     """The question's content words that can name a subject (4+ letters, no facet words)."""
     return [
         t
         for t in dict.fromkeys(content_terms(question))
-        if t not in _FACET_WORDS
-        and t not in _FILLER_WORDS
-        and len(t) >= MIN_TERM_CHARS
-        and t.isalpha()
+        if not _asks_aside(t) and _can_name_subject(t)
     ]
 
 
@@ -136,7 +143,7 @@ def uncovered_focus(question: str, earlier: Sequence[str], passages: Sequence[st
     """
     if not earlier or not passages or not opens_with_connector(question):
         return []
-    terms = [t for t in content_terms(question) if t not in _FACET_WORDS | _FILLER_WORDS]
+    terms = [t for t in content_terms(question) if not _asks_aside(t)]
     if not terms or len(terms) > MAX_FOCUS_TERMS:
         return []
     said = _words(earlier)
@@ -144,10 +151,7 @@ def uncovered_focus(question: str, earlier: Sequence[str], passages: Sequence[st
     missing = [
         t
         for t in terms
-        if len(t) >= MIN_TERM_CHARS
-        and t.isalpha()
-        and not _mentioned(t, said)
-        and not _mentioned(t, found)
+        if _can_name_subject(t) and not _mentioned(t, said) and not _mentioned(t, found)
     ]
     if len(missing) < len(terms):
         return []
