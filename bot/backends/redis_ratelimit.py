@@ -43,9 +43,7 @@ class RedisRateLimiter:
         prefix: str = "supportbot:ratelimit:",
         timeout_s: float = 5.0,
     ) -> None:
-        self._redis: Redis = Redis.from_url(
-            url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s
-        )
+        self._redis = _client(url, timeout_s)
         self._where = display_url(url)
         self._script = self._redis.register_script(SLIDING_WINDOW)
         self._prefix = f"{prefix}{name}:"
@@ -77,6 +75,11 @@ class RedisRateLimiter:
 
     def _unavailable(self, exc: Exception) -> BackendUnavailable:
         return unavailable("count a rate-limit hit", self._where, exc)
+
+
+def _client(url: str, timeout_s: float) -> Redis:
+    """A Redis client whose connects and calls give up after `timeout_s`."""
+    return Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
 
 
 def unavailable(doing: str, where: str, exc: Exception) -> BackendUnavailable:
@@ -128,9 +131,7 @@ class RedisFailureLimiter:
         prefix: str = "supportbot:ratelimit:",
         timeout_s: float = 5.0,
     ) -> None:
-        self._redis: Redis = Redis.from_url(
-            url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s
-        )
+        self._redis = _client(url, timeout_s)
         self._where = display_url(url)
         self._fail = self._redis.register_script(FAIL)
         self._check = self._redis.register_script(CHECK)
