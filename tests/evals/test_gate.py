@@ -54,6 +54,36 @@ TINY: dict[str, list[dict[str, object]]] = {
             "gold_doc_ids": ["two-step-verification"],
         }
     ],
+    "iqa_sample/docs.jsonl": [
+        {
+            "id": "A1",
+            "title": "",
+            "url": "",
+            "text": "Term life insurance covers you for a set "
+            "number of years; whole life covers you for life and builds cash value.",
+        },
+        {
+            "id": "A2",
+            "title": "",
+            "url": "",
+            "text": "Renters insurance covers your belongings "
+            "against theft and fire, not the building itself.",
+        },
+    ],
+    "iqa_sample/questions.jsonl": [
+        {
+            "id": "q1",
+            "question": "what is the difference between term and whole life insurance",
+            "gold_doc_ids": ["A1"],
+            "answerable": True,
+        },
+        {
+            "id": "q2",
+            "question": "does renters insurance cover my dog biting someone",
+            "gold_doc_ids": [],
+            "answerable": False,
+        },
+    ],
     "escalation.jsonl": [
         {"text": "where is my parcel?", "escalate": False, "reason": "none"},
         {"text": "let me talk to a real person now", "escalate": True, "reason": "explicit"},
@@ -65,6 +95,7 @@ TINY: dict[str, list[dict[str, object]]] = {
 def tiny_datasets(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("golden")
     for name, rows in TINY.items():
+        (folder / name).parent.mkdir(exist_ok=True)
         (folder / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
     return folder
 
@@ -91,6 +122,7 @@ def test_golden_run_measures_every_section(results: GoldenResults) -> None:
     assert metrics["answers.n"] == 5
     assert metrics["answers.answerable.n"] == 3
     assert metrics["answers.unanswerable.refusal_recall"] == 1.0
+    assert (metrics["answers.iqa.answerable_n"], metrics["answers.iqa.unanswerable_n"]) == (1, 1)
     assert metrics["escalation.n"] == 2
     assert set(results.retrieval_by_category) == {"account", "shipping", "returns"}
     assert [t for t, _, _ in results.tradeoff] == list(run_all.THRESHOLDS)
