@@ -167,6 +167,7 @@ def _gaps(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from bot.gaps import ContentGaps
+    from bot.resolution import Rules
     from bot.storage import open_database
     from retrieval.factory import build_embedder
 
@@ -175,7 +176,7 @@ def _gaps(args: argparse.Namespace, settings: Settings) -> int:
         database.gaps,
         build_embedder(settings.embedding),
         settings.editor,
-        settings.escalation.low_confidence,
+        Rules.of(settings),
     )
     if args.gaps_command == "cover":
         article = anyio.run(database.articles.get, args.article_id)

@@ -183,10 +183,23 @@ const secs = (v) => {
 };
 const num = (v, digits = 2) => (v === null || v === undefined ? '–' : `${Math.round(v * 10 ** digits) / 10 ** digits}`);
 
+// Why a question is a content gap, or how an answer failed (bot/resolution.py).
+const REASONS = {
+  refused: 'refused',
+  low_confidence: 'low confidence',
+  thumbs_down: 'thumbs down',
+  escalated: 'handed to a person',
+  repeat: 'asked again',
+  rephrase: 'asked in other words',
+  complaint: 'complained',
+  person_after_answer: 'asked for a person after the answer',
+};
+const reasonList = (reasons) => Object.keys(reasons).map((r) => REASONS[r] || r).join(', ');
+
 function kpis(overall) {
   const items = [
     ['Conversations', `${overall.conversations}`],
-    ['Bot-resolved', pct(overall.bot_resolved_rate)],
+    ['Bot-resolved (with evidence)', pct(overall.bot_resolved_rate)],
     ['Escalation rate', pct(overall.escalation_rate)],
     ['First agent reply (median)', secs(overall.median_first_agent_reply_s)],
     ['Thumbs up', `${pct(overall.thumbs_up_ratio)} (${overall.thumbs_up}/${overall.thumbs_up + overall.thumbs_down})`],
@@ -207,14 +220,15 @@ function kpis(overall) {
   }));
 }
 
-function fillTable(id, rows) {
+// `texts`: how many leading cells are text (the rest are numbers).
+function fillTable(id, rows, texts = 1) {
   const body = $(id).querySelector('tbody');
   body.replaceChildren(...rows.map((cells) => {
     const tr = document.createElement('tr');
     cells.forEach((cell, i) => {
       const td = document.createElement('td');
       td.textContent = cell;
-      if (i > 0) td.className = 'num';
+      if (i >= texts) td.className = 'num';
       tr.append(td);
     });
     return tr;
@@ -254,12 +268,18 @@ export function render(data) {
   ]));
   fillTable('top-questions', data.top_questions.map((q) => [q.text, `${q.count}`]));
   fillTable('top-articles', data.top_articles.map((a) => [a.title || a.article_id, `${a.count}`]));
-  fillTable('unanswered', data.unanswered.map((q) => [q.text, `${q.count}`]));
+  fillTable('content-gaps', data.content_gaps.map((q) => [q.text, reasonList(q.reasons), `${q.count}`]), 2);
+  fillTable('failure-signals', Object.entries(data.failure_signals)
+    .filter(([, n]) => n).map(([signal, n]) => [REASONS[signal] || signal, `${n}`]));
   fillTable('daily', [...data.daily].reverse().map((d) => [
     d.day, `${d.conversations}`, pct(d.bot_resolved_rate), pct(d.escalation_rate),
     `${d.thumbs_up}`, `${d.thumbs_down}`, num(d.csat_avg), secs(d.median_first_agent_reply_s),
   ]));
-  $('definitions').textContent = `Same topic when a customer comes back within 24 h: ${data.definitions.same_topic}.`;
+  const quiet = Math.round(data.definitions.resolution_window_s / 60);
+  $('definitions').textContent = 'Bot-resolved needs evidence: the customer said it helped, '
+    + `gave a thumbs-up or CSAT of 4 or 5, or wrote nothing more for ${quiet} min after a confident answer; `
+    + 'and no thumbs-down, question asked again, complaint, request for a person or handoff. '
+    + `Same topic when a customer comes back within 24 h: ${data.definitions.same_topic}.`;
 }
 
 async function load() {
