@@ -288,6 +288,7 @@ async function load() {
   try {
     const response = await api(`/api/analytics?days=${encodeURIComponent(days)}`);
     render(await response.json());
+    await loadStaff();
     $('status').textContent = `Updated ${new Date().toLocaleTimeString()}`;
     document.body.dataset.loaded = 'true';
   } catch (error) {
@@ -296,6 +297,62 @@ async function load() {
     $('status').textContent = `Could not load analytics: ${error.message}`;
   }
   return undefined;
+}
+
+// -- who takes chats (admins opt in) ------------------------------------------------------
+
+function chatsCell(account) {
+  const td = document.createElement('td');
+  if (account.role !== 'admin') {
+    td.textContent = account.role === 'agent' ? 'always' : 'never';
+    return td;
+  }
+  const box = document.createElement('input');
+  box.type = 'checkbox';
+  box.checked = account.takes_chats;
+  box.setAttribute('aria-label', `${account.display_name} takes chats`);
+  box.addEventListener('change', () => setTakesChats(account, box));
+  td.append(box);
+  return td;
+}
+
+function renderStaff(accounts) {
+  $('staff').querySelector('tbody').replaceChildren(...accounts.map((account) => {
+    const tr = document.createElement('tr');
+    tr.dataset.name = account.name;
+    const cells = [account.display_name, account.role];
+    for (const value of cells) {
+      const td = document.createElement('td');
+      td.textContent = value;
+      tr.append(td);
+    }
+    const online = document.createElement('td');
+    online.className = 'online';
+    online.textContent = account.online ? 'yes' : 'no';
+    tr.append(chatsCell(account), online);
+    return tr;
+  }));
+}
+
+async function loadStaff() {
+  const response = await api('/api/agent/staff');
+  renderStaff(await response.json());
+}
+
+async function setTakesChats(account, box) {
+  box.disabled = true;
+  try {
+    await api(`/api/agent/staff/${encodeURIComponent(account.id)}/takes-chats`, {
+      method: 'PUT', body: JSON.stringify({ takes_chats: box.checked }),
+    });
+    $('status').textContent = `${account.display_name} ${box.checked ? 'now takes' : 'no longer takes'} chats`;
+    await loadStaff();
+  } catch (error) {
+    box.checked = !box.checked;
+    $('status').textContent = `Could not change ${account.display_name}: ${error.message}`;
+  } finally {
+    box.disabled = false;
+  }
 }
 
 async function exportCsv() {
