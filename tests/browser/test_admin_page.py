@@ -19,7 +19,8 @@ from bot.backends.sql_database import create_engine_for
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from retrieval.interfaces import Embedder
-from tests.api.test_analytics import PASSWORD, backdate, seed
+from tests.api.conftest import PASSWORD
+from tests.api.test_analytics import backdate, seed
 from tests.conftest import ROOT
 from tests.live_server import LiveServer
 
