@@ -476,3 +476,10 @@ def test_the_store_on_postgresql() -> None:
             "ada",
         )
         anyio.run(database.conversations.aclose)  # the engine the stores share
+
+
+def test_the_cli_has_a_letter_for_every_reason() -> None:
+    from bot.cli_content import REASON_LETTERS
+
+    assert set(REASON_LETTERS) == {reason.value for reason in Reason}
+    assert len(set(REASON_LETTERS.values())) == len(REASON_LETTERS)
