@@ -4,15 +4,21 @@ Definitions (per UTC day of a conversation's start, and over the whole window):
 
 - conversation: a conversation started in the window with at least one customer message;
 - escalated: the conversation has a ticket (or a handoff notice turn);
-- bot-resolved: not escalated, no thumbs-down on any bot answer, and the same customer did
-  not come back within 24 h of the conversation's last message with the same topic. Same
-  topic = the first customer messages of both conversations have an embedding cosine of at
-  least 0.8 (without an embedder: the same text, lower-cased). Only identified customers
-  (email or external id) can be recognised when they come back;
-- time to first agent reply: from a ticket's creation to the first agent turn after it;
+- bot-resolved: with evidence and without a failure, as `bot.resolution` defines them (the
+  customer said it helped, thumbs-up, CSAT >= 4, or quiet for the window after a confident
+  answer; no thumbs-down, repeat, rephrase, complaint or person request after an answer), not
+  escalated, and the same customer did not come back within 24 h of the conversation's last
+  message with the same topic. Same topic = the first customer messages of both conversations
+  have an embedding cosine of at least 0.8 (without an embedder: the same text, lower-cased).
+  Only identified customers (email or external id) can be recognised when they come back;
+- time to first agent reply: from a ticket's creation to the first agent reply after it (a
+  note-only hand-back is no reply);
 - escalation reasons: from `tickets.reasons` (a ticket may give several);
 - top questions: first customer messages grouped by exact lower-cased text;
-- questions with no answer: customer messages the bot answered with a refusal.
+- content gaps: the questions `bot.resolution` flags (refused, low confidence, failure signals,
+  escalated), grouped by lower-cased text, with their reasons; bare requests for a person are
+  none;
+- failure signals: how many answers got each failure reason.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.backends.sql_schema import conversations, escalation_tables, feedback, turns
+from bot.conversation import HANDBACK_NOTE
+from bot.resolution import FAILURES, Outcome, Reason, Rules, assess
 from retrieval.interfaces import Embedder
 
 SAME_TOPIC_COSINE = 0.8
@@ -108,8 +116,10 @@ class Analytics:
     csat_distribution: dict[int, int] = field(default_factory=dict)
     top_questions: list[tuple[str, int]] = field(default_factory=list)
     top_articles: list[tuple[str, str, int]] = field(default_factory=list)
-    unanswered: list[tuple[str, int]] = field(default_factory=list)
+    gaps: list[tuple[str, int, dict[str, int]]] = field(default_factory=list)
+    failure_signals: dict[str, int] = field(default_factory=dict)
     same_topic_rule: str = ""
+    resolution_window_s: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
         """The `GET /api/analytics` body."""
@@ -128,8 +138,14 @@ class Analytics:
             "top_articles": [
                 {"article_id": a, "title": t, "count": n} for a, t, n in self.top_articles
             ],
-            "unanswered": [{"text": t, "count": n} for t, n in self.unanswered],
-            "definitions": {"same_topic": self.same_topic_rule},
+            "content_gaps": [
+                {"text": t, "count": n, "reasons": reasons} for t, n, reasons in self.gaps
+            ],
+            "failure_signals": self.failure_signals,
+            "definitions": {
+                "same_topic": self.same_topic_rule,
+                "resolution_window_s": self.resolution_window_s,
+            },
         }
 
     def daily_csv(self) -> str:
@@ -163,22 +179,21 @@ class _Conv:
     created_at: dt.datetime
     csat: int | None
     last_at: dt.datetime
+    outcome: Outcome
     first_question: str = ""
     customer_turns: int = 0
-    handoff: bool = False
     thumbs_up: int = 0
     thumbs_down: int = 0
     came_back: bool = False
-    tickets: list[tuple[dt.datetime, tuple[str, ...]]] = field(default_factory=list)
     reply_s: list[float] = field(default_factory=list)
 
     @property
     def escalated(self) -> bool:
-        return self.handoff or bool(self.tickets)
+        return self.outcome.escalated
 
     @property
     def bot_resolved(self) -> bool:
-        return not self.escalated and not self.thumbs_down and not self.came_back
+        return self.outcome.resolved and not self.came_back
 
 
 def window(days: int, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
@@ -261,17 +276,28 @@ def compute(
     now: dt.datetime | None = None,
     embedder: Embedder | None = None,
     same_topic: float = SAME_TOPIC_COSINE,
+    rules: Rules | None = None,
 ) -> Analytics:
     """The analytics of the last `days` UTC days (today included), read in one transaction."""
+    rules = rules or Rules()
     since, until = window(days, now)
     data = read_window(engine, since, until)
     conv_rows, turn_rows = data.conversations, data.turns
     feedback_rows, ticket_rows = data.feedback, data.tickets
+    outcomes = assess(
+        turn_rows,
+        ticket_rows,
+        feedback_rows,
+        {r.id: r.csat for r in conv_rows},
+        rules=rules,
+        now=until,
+        embedder=embedder,
+    )
     convs = {
-        r.id: _Conv(r.id, r.customer_id, r.created_at, r.csat, r.created_at) for r in conv_rows
+        r.id: _Conv(r.id, r.customer_id, r.created_at, r.csat, r.created_at, outcomes[r.id])
+        for r in conv_rows
     }
     questions: Counter[str] = Counter()
-    unanswered: Counter[str] = Counter()
     articles: Counter[str] = Counter()
     titles: dict[str, str] = {}
     by_conversation: dict[str, list[Any]] = {}
@@ -280,17 +306,11 @@ def compute(
     for conversation_id, rows in by_conversation.items():
         conv = convs[conversation_id]
         conv.last_at = max(conv.last_at, rows[-1].created_at)
-        last_customer = ""
         for row in rows:
             if row.role == "customer":
                 conv.customer_turns += 1
                 conv.first_question = conv.first_question or row.text
-                last_customer = row.text
-            elif row.role == "system" and row.kind == "handoff":
-                conv.handoff = True
             elif row.role == "bot":
-                if row.kind == "refusal" and last_customer:
-                    unanswered[question_key(last_customer)] += 1
                 for article_id, title in cited_articles(row.citations).items():
                     articles[article_id] += 1
                     titles.setdefault(article_id, title)
@@ -306,17 +326,23 @@ def compute(
     for ticket in ticket_rows:
         conv = convs[ticket.conversation_id]
         ticket_reasons = tuple(str(r) for r in ticket.reasons or [])
-        conv.tickets.append((ticket.created_at, ticket_reasons))
         reasons.update(set(ticket_reasons))
         agent_turns = [
             t.created_at
             for t in by_conversation.get(ticket.conversation_id, [])
-            if t.role == "agent" and t.created_at >= ticket.created_at
+            if t.role == "agent" and t.kind != HANDBACK_NOTE and t.created_at >= ticket.created_at
         ]
         if agent_turns:
             conv.reply_s.append((min(agent_turns) - ticket.created_at).total_seconds())
     active = [c for c in convs.values() if c.customer_turns]
     rule = _mark_came_back(active, embedder, same_topic)
+    flagged = [q for c in active for q in c.outcome.questions]
+    gap_counts = Counter(question_key(q.row.text) for q in flagged)
+    gap_reasons: dict[str, Counter[str]] = {}
+    for q in flagged:
+        gap_reasons.setdefault(question_key(q.row.text), Counter()).update(
+            r.value for r in q.reasons
+        )
     daily_groups: dict[dt.date, list[_Conv]] = {}
     for conv in active:
         daily_groups.setdefault(conv.created_at.astimezone(dt.UTC).date(), []).append(conv)
@@ -332,8 +358,16 @@ def compute(
         },
         top_questions=questions.most_common(TOP_N),
         top_articles=[(a, titles.get(a, ""), n) for a, n in articles.most_common(TOP_N)],
-        unanswered=unanswered.most_common(TOP_N),
+        gaps=[
+            (t, n, dict(sorted(gap_reasons[t].items()))) for t, n in gap_counts.most_common(TOP_N)
+        ],
+        failure_signals={
+            reason.value: sum(1 for q in flagged if reason in q.reasons)
+            for reason in Reason
+            if reason in FAILURES
+        },
         same_topic_rule=rule,
+        resolution_window_s=rules.window.total_seconds(),
     )
 
 

@@ -151,7 +151,16 @@ def _ctrl_c_stops() -> Iterator[_CtrlC]:
 
 
 SPARK = " ▁▂▃▄▅▆▇█"
-REASON_LETTERS = {"low_confidence": "L", "refused": "R", "thumbs_down": "D", "escalated": "E"}
+REASON_LETTERS = {
+    "low_confidence": "L",
+    "refused": "R",
+    "thumbs_down": "D",
+    "escalated": "E",
+    "repeat": "A",
+    "rephrase": "W",
+    "complaint": "C",
+    "person_after_answer": "P",
+}
 
 
 def sparkline(counts: Sequence[int], width: int = 30) -> str:
@@ -167,6 +176,7 @@ def _gaps(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from bot.gaps import ContentGaps
+    from bot.resolution import Rules
     from bot.storage import open_database
     from retrieval.factory import build_embedder
 
@@ -175,7 +185,7 @@ def _gaps(args: argparse.Namespace, settings: Settings) -> int:
         database.gaps,
         build_embedder(settings.embedding),
         settings.editor,
-        settings.escalation.low_confidence,
+        Rules.of(settings),
     )
     if args.gaps_command == "cover":
         article = anyio.run(database.articles.get, args.article_id)
@@ -217,8 +227,9 @@ def _gaps(args: argparse.Namespace, settings: Settings) -> int:
             f"{label}{covered}"
         )
     echo(
-        "reasons: L low confidence, R refused, D thumbs down, E escalated; trend oldest first. "
-        "Mark one covered: supportbot gaps cover KEY ARTICLE_ID"
+        "reasons: L low confidence, R refused, D thumbs down, E escalated, A asked again, "
+        "W asked in other words, C complained, P asked for a person after the answer; "
+        "trend oldest first. Mark one covered: supportbot gaps cover KEY ARTICLE_ID"
     )
     return 0
 

@@ -1,9 +1,10 @@
 """Content gaps: the questions the bot could not answer well, grouped by meaning (issue #6).
 
-Which questions: the customer message before a bot turn that refused (not an injection
-attempt), or answered with confidence under `escalation.low_confidence`, or got a thumbs-down;
-and the last customer message before each ticket (escalated). One question may have several
-of these reasons.
+Which questions: those `bot.resolution` flags: refused (not an injection attempt), answered
+under `escalation.low_confidence`, disliked, followed by a failure signal (the same question
+again, in other words, a complaint, a request for a person right after the answer), or the
+last question before a ticket. Bare requests for a person are none. One question may have
+several of these reasons.
 
 Groups: average-linkage agglomerative clustering on cosine distance (the embeddings are unit
 vectors, so the mean pairwise similarity of two groups is `sum_a . sum_b / (n_a n_b)`), merging
@@ -24,7 +25,6 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,6 +33,7 @@ import numpy.typing as npt
 from bot.analytics import WindowRows, cited_articles, question_key, window
 from bot.articles import ArticleStatus, StoredArticle
 from bot.errors import NotFound
+from bot.resolution import Reason, Rules, assess
 from bot.settings import EditorConfig
 from retrieval.interfaces import Embedder
 
@@ -43,15 +44,6 @@ MAX_EXAMPLES = 5
 EMBED_BATCH = 64
 Progress = Callable[[int, int], None]
 Vector = npt.NDArray[np.float32]
-
-
-class Reason(StrEnum):
-    """Why a question counts as a content gap."""
-
-    LOW_CONFIDENCE = "low_confidence"
-    REFUSED = "refused"
-    THUMBS_DOWN = "thumbs_down"
-    ESCALATED = "escalated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,63 +125,36 @@ class GapGroup:
         }
 
 
-def flag_questions(rows: WindowRows, low_confidence: float) -> list[FlaggedQuestion]:
-    """The questions of these conversations that count as gaps, in turn order."""
-    thumbs_down = {fb.turn_id for fb in rows.feedback if fb.rating < 0}
-    tickets: dict[str, list[dt.datetime]] = {}
-    for ticket in rows.tickets:
-        tickets.setdefault(ticket.conversation_id, []).append(ticket.created_at)
-    by_conversation: dict[str, list[Any]] = {}
-    for row in rows.turns:
-        by_conversation.setdefault(row.conversation_id, []).append(row)
-    reasons: dict[int, set[Reason]] = {}
-    questions: dict[int, Any] = {}
-    answers: dict[int, Any] = {}  # customer turn id -> the bot turn that answered it
-    for conversation_id, turn_rows in by_conversation.items():
-        question = None
-        for row in turn_rows:
-            if row.role == "customer":
-                question = row
-            elif row.role == "bot" and question is not None and question.id not in answers:
-                answers[question.id] = row
-                found = _answer_reasons(row, low_confidence, thumbs_down)
-                if found:
-                    questions[question.id] = question
-                    reasons.setdefault(question.id, set()).update(found)
-        customer = [row for row in turn_rows if row.role == "customer"]
-        for created_at in tickets.get(conversation_id, []):
-            before = [row for row in customer if row.created_at <= created_at]
-            if before:
-                questions[before[-1].id] = before[-1]
-                reasons.setdefault(before[-1].id, set()).add(Reason.ESCALATED)
+def flag_questions(
+    rows: WindowRows, rules: Rules, now: dt.datetime, embedder: Embedder | None = None
+) -> list[FlaggedQuestion]:
+    """The questions of these conversations that count as gaps (see `bot.resolution`)."""
+    outcomes = assess(
+        rows.turns,
+        rows.tickets,
+        rows.feedback,
+        {r.id: r.csat for r in rows.conversations},
+        rules=rules,
+        now=now,
+        embedder=embedder,
+    )
+    flagged = [q for outcome in outcomes.values() for q in outcome.questions]
     return [
         FlaggedQuestion(
-            turn_id=turn_id,
-            conversation_id=row.conversation_id,
-            text=row.text,
-            asked_at=row.created_at,
-            reasons=frozenset(reasons[turn_id]),
-            articles=_articles_tried(answers[turn_id]) if turn_id in answers else {},
+            turn_id=q.row.id,
+            conversation_id=q.row.conversation_id,
+            text=q.row.text,
+            asked_at=q.row.created_at,
+            reasons=frozenset(q.reasons),
+            articles=_articles_tried(q.answer) if q.answer is not None else {},
         )
-        for turn_id, row in sorted(questions.items())
+        for q in sorted(flagged, key=lambda q: q.row.id)
     ]
 
 
 def _articles_tried(answer: Any) -> dict[str, str]:
     """The articles an answer cited, else those it retrieved (a refusal cites none)."""
     return cited_articles(answer.citations) or cited_articles((answer.meta or {}).get("retrieved"))
-
-
-def _answer_reasons(row: Any, low_confidence: float, thumbs_down: set[int]) -> set[Reason]:
-    found: set[Reason] = set()
-    # Refusing an attempt to give the bot instructions is no gap in the help center.
-    if row.kind == "refusal" and not (row.meta or {}).get("injection"):
-        found.add(Reason.REFUSED)
-    elif row.kind == "answer" and row.confidence is not None and row.confidence < low_confidence:
-        found.add(Reason.LOW_CONFIDENCE)
-    if row.id in thumbs_down:
-        found.add(Reason.THUMBS_DOWN)
-    return found
 
 
 def cluster(vectors: Vector, max_distance: float) -> list[list[int]]:
@@ -306,19 +271,19 @@ class ContentGaps:
         store: SqlGapStore,
         embedder: Embedder,
         config: EditorConfig,
-        low_confidence: float,
+        rules: Rules,
     ) -> None:
         self._store = store
         self._embedder = embedder
         self._config = config
-        self._low_confidence = low_confidence
+        self._rules = rules
 
     def groups(
         self, days: int, *, now: dt.datetime | None = None, progress: Progress | None = None
     ) -> list[GapGroup]:
         """The groups of the last `days` UTC days, most questions first."""
         since, until = window(days, now)
-        questions = self._store.questions(since, until, self._low_confidence)
+        questions = self._store.questions(since, until, self._rules, self._embedder)
         vectors = self._embed([q.text for q in questions], progress)
         calendar = [since.date() + dt.timedelta(days=i) for i in range(days)]
         links = self._store.links()

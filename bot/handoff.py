@@ -31,6 +31,7 @@ from escalation.interfaces import AgentStore, HandoffQueue
 from escalation.policy import assess
 from escalation.summary import extractive_summary
 from escalation.types import EscalationDecision, Finding, Reason, Signals, Ticket
+from escalation.wait import WaitEstimate, estimate_wait
 from retrieval.interfaces import Embedder
 
 QUEUE_CHANNEL = "queue"
@@ -223,14 +224,17 @@ class Escalator:
             offline=offline,
         )
         locale = _notice_locale(conversation, turns)
-        key: messages.Key = (
-            "handoff" if not offline else "handoff_unavailable" if open_now else "handoff_offline"
-        )
+        wait = await self._wait()
+        key: messages.Key
+        if offline:
+            key = "handoff_unavailable" if open_now else "handoff_offline"
+        else:  # say whether the wait was measured or is the configured guess
+            key = "handoff_measured" if wait.measured else "handoff"
         notice_text = messages.text(
             key,
             locale,
             self._company,
-            minutes=self.config.typical_wait_minutes,
+            minutes=wait.minutes,
             hours=describe_hours(self._hours, locale),
         )
         notice = await self._store.append(
@@ -257,6 +261,12 @@ class Escalator:
         )
         self.webhooks.fire("escalation", ticket_payload(ticket))
         return HandoffResult(ticket, offline, notice)
+
+    async def _wait(self) -> WaitEstimate:
+        """The wait to tell: the median of the last `wait_window_days` of claims, else the
+        configured typical wait."""
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=self.config.wait_window_days)
+        return estimate_wait(await self.queue.waits(since), self.config.typical_wait_minutes)
 
     async def _summary(self, turns: Sequence[Turn], reasons: Sequence[str]) -> str:
         said = [t.text for t in turns if t.role is Role.CUSTOMER]

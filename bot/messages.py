@@ -15,6 +15,7 @@ Key = Literal[
     "other_language",
     "injection",
     "handoff",
+    "handoff_measured",
     "handoff_offline",
     "handoff_unavailable",
     "email_saved",
@@ -35,6 +36,9 @@ _EN: dict[Key, str] = {
     "other_language": "",
     "handoff": "I'm connecting you with a person from our support team. The typical wait is "
     "about {minutes} minutes. You can keep writing here: they will see this whole conversation.",
+    "handoff_measured": "I'm connecting you with a person from our support team. Lately the wait "
+    "has been about {minutes} minutes. You can keep writing here: they will see this whole "
+    "conversation.",
     "handoff_offline": "Our support team is offline right now. We're here {hours}. Leave your "
     "email address and we'll reply as soon as we're back; this conversation is saved.",
     "handoff_unavailable": "Nobody from our support team is free right now. Leave your email "
@@ -60,6 +64,8 @@ _ES: dict[Key, str] = {
     "other_language": "Esta información solo está disponible en inglés:",
     "handoff": "Te estoy pasando con una persona de nuestro equipo. La espera habitual es de "
     "unos {minutes} minutos. Puedes seguir escribiendo: verán toda la conversación.",
+    "handoff_measured": "Te estoy pasando con una persona de nuestro equipo. Últimamente la espera "
+    "ha sido de unos {minutes} minutos. Puedes seguir escribiendo: verán toda la conversación.",
     "handoff_offline": "Nuestro equipo no está disponible ahora. Atendemos {hours}. Déjanos tu "
     "correo y te responderemos en cuanto volvamos; la conversación queda guardada.",
     "handoff_unavailable": "Ahora no hay nadie libre en nuestro equipo. Déjanos tu correo y te "

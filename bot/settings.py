@@ -214,6 +214,17 @@ class EditorConfig(BaseModel):
     )
 
 
+class AnalyticsConfig(BaseModel):
+    """How the admin figures and the content gaps read conversations (issue #17)."""
+
+    quiet_minutes: int = Field(
+        default=30,
+        ge=1,
+        description="A confident answer followed by this many minutes without another "
+        "customer message counts as resolved.",
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of supportbot; created only in entry points (CLI, app factory, evals)."""
 
@@ -245,6 +256,7 @@ class Settings(BaseSettings):
     redis: RedisConfig = RedisConfig()
     realtime: RealtimeConfig = RealtimeConfig()
     editor: EditorConfig = EditorConfig()
+    analytics: AnalyticsConfig = AnalyticsConfig()
 
     @model_validator(mode="after")
     def _check_backends(self) -> Settings:

@@ -36,7 +36,15 @@ class EscalationConfig(BaseModel):
     agent_online_s: int = Field(
         default=120, ge=10, description="An agent seen this recently is online."
     )
-    typical_wait_minutes: int = Field(default=5, ge=1)
+    typical_wait_minutes: int = Field(
+        default=5, ge=1, description="The wait told when no chat was claimed in the wait window."
+    )
+    wait_window_days: int = Field(
+        default=7,
+        ge=1,
+        description="The wait told at a handoff is the median wait of the chats claimed in "
+        "these last days.",
+    )
     webhook_urls: list[str] = Field(default_factory=list, description="JSON list of URLs.")
     webhook_secret: SecretStr = Field(
         default=SecretStr("dev-webhook-secret"), description="HMAC-SHA256 key."

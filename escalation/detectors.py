@@ -52,6 +52,11 @@ _INSISTENCE = re.compile(
 )
 
 
+def asks_for_person(text: str) -> bool:
+    """The message asks for a person in so many words ("talk to a human", "un agente")."""
+    return bool(_HUMAN_REQUEST.search(text))
+
+
 def _cosine_max(vector: Any, matrix: Any) -> float:
     if vector is None or matrix is None or len(matrix) == 0:
         return 0.0
@@ -120,7 +125,7 @@ class MeaningDetectors:
 
     def explicit_request(self, signals: Signals) -> Finding | None:
         """The customer asks for a person (by words or by meaning)."""
-        if _HUMAN_REQUEST.search(signals.text):
+        if asks_for_person(signals.text):
             return Finding(Reason.EXPLICIT_REQUEST, 1.0, "the customer asked for a person")
         similarity = _cosine_max(signals.vector, self.human_vectors)
         if similarity >= self.config.human_request_similarity:

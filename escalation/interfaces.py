@@ -47,6 +47,10 @@ class HandoffQueue(Protocol):
         """Tickets by priority (urgent first), then oldest first."""
         ...
 
+    async def waits(self, since: dt.datetime) -> builtins.list[float]:
+        """Seconds from opening to claim of the tickets claimed since `since` (not offline)."""
+        ...
+
     async def claim(self, ticket_id: str, agent_id: str) -> Ticket:
         """Give an open ticket to the agent; AlreadyClaimed if someone else won."""
         ...

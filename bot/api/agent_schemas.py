@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.schemas import ClientId, TurnOut
-from escalation.types import Agent, Note, Ticket
+from escalation.types import Agent, AgentRole, Note, Ticket
 
 
 class LoginIn(BaseModel):
@@ -29,6 +29,7 @@ class AgentOut(BaseModel):
     display_name: str
     role: str
     online: bool = False
+    takes_chats: bool = False  # answers chats: every agent, admins who opted in
 
     @classmethod
     def of(cls, agent: Agent, online: bool = False) -> AgentOut:
@@ -39,6 +40,7 @@ class AgentOut(BaseModel):
             display_name=agent.display_name or agent.name,
             role=agent.role.value,
             online=online,
+            takes_chats=agent.role is AgentRole.AGENT or agent.takes_chats,
         )
 
 
@@ -184,6 +186,14 @@ class HandBackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     note: str = Field(default="", max_length=4000)
+
+
+class TakesChatsIn(BaseModel):
+    """Whether an admin account also answers chats."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    takes_chats: bool
 
 
 class TransferIn(BaseModel):

@@ -16,6 +16,8 @@ from bot.analytics import cited_articles, read_window
 from bot.backends.sql_database import ConstraintViolation, transaction
 from bot.backends.sql_schema import gap_links
 from bot.gaps import FlaggedQuestion, GapLink, flag_questions
+from bot.resolution import Rules
+from retrieval.interfaces import Embedder
 
 
 class SqlGapStore:
@@ -25,10 +27,14 @@ class SqlGapStore:
         self._engine = engine
 
     def questions(
-        self, since: dt.datetime, until: dt.datetime, low_confidence: float
+        self,
+        since: dt.datetime,
+        until: dt.datetime,
+        rules: Rules,
+        embedder: Embedder | None = None,
     ) -> list[FlaggedQuestion]:
         """The gap questions of the conversations started in [since, until]."""
-        return flag_questions(read_window(self._engine, since, until), low_confidence)
+        return flag_questions(read_window(self._engine, since, until), rules, until, embedder)
 
     def citation_counts(self, since: dt.datetime, until: dt.datetime) -> Counter[str]:
         """How many bot answers cited each article, in conversations started in the window."""

@@ -183,10 +183,23 @@ const secs = (v) => {
 };
 const num = (v, digits = 2) => (v === null || v === undefined ? '–' : `${Math.round(v * 10 ** digits) / 10 ** digits}`);
 
+// Why a question is a content gap, or how an answer failed (bot/resolution.py).
+const REASONS = {
+  refused: 'refused',
+  low_confidence: 'low confidence',
+  thumbs_down: 'thumbs down',
+  escalated: 'handed to a person',
+  repeat: 'asked again',
+  rephrase: 'asked in other words',
+  complaint: 'complained',
+  person_after_answer: 'asked for a person after the answer',
+};
+const reasonList = (reasons) => Object.keys(reasons).map((r) => REASONS[r] || r).join(', ');
+
 function kpis(overall) {
   const items = [
     ['Conversations', `${overall.conversations}`],
-    ['Bot-resolved', pct(overall.bot_resolved_rate)],
+    ['Bot-resolved (with evidence)', pct(overall.bot_resolved_rate)],
     ['Escalation rate', pct(overall.escalation_rate)],
     ['First agent reply (median)', secs(overall.median_first_agent_reply_s)],
     ['Thumbs up', `${pct(overall.thumbs_up_ratio)} (${overall.thumbs_up}/${overall.thumbs_up + overall.thumbs_down})`],
@@ -207,14 +220,15 @@ function kpis(overall) {
   }));
 }
 
-function fillTable(id, rows) {
+// `texts`: how many leading cells are text (the rest are numbers).
+function fillTable(id, rows, texts = 1) {
   const body = $(id).querySelector('tbody');
   body.replaceChildren(...rows.map((cells) => {
     const tr = document.createElement('tr');
     cells.forEach((cell, i) => {
       const td = document.createElement('td');
       td.textContent = cell;
-      if (i > 0) td.className = 'num';
+      if (i >= texts) td.className = 'num';
       tr.append(td);
     });
     return tr;
@@ -254,12 +268,18 @@ export function render(data) {
   ]));
   fillTable('top-questions', data.top_questions.map((q) => [q.text, `${q.count}`]));
   fillTable('top-articles', data.top_articles.map((a) => [a.title || a.article_id, `${a.count}`]));
-  fillTable('unanswered', data.unanswered.map((q) => [q.text, `${q.count}`]));
+  fillTable('content-gaps', data.content_gaps.map((q) => [q.text, reasonList(q.reasons), `${q.count}`]), 2);
+  fillTable('failure-signals', Object.entries(data.failure_signals)
+    .filter(([, n]) => n).map(([signal, n]) => [REASONS[signal] || signal, `${n}`]));
   fillTable('daily', [...data.daily].reverse().map((d) => [
     d.day, `${d.conversations}`, pct(d.bot_resolved_rate), pct(d.escalation_rate),
     `${d.thumbs_up}`, `${d.thumbs_down}`, num(d.csat_avg), secs(d.median_first_agent_reply_s),
   ]));
-  $('definitions').textContent = `Same topic when a customer comes back within 24 h: ${data.definitions.same_topic}.`;
+  const quiet = Math.round(data.definitions.resolution_window_s / 60);
+  $('definitions').textContent = 'Bot-resolved needs evidence: the customer said it helped, '
+    + `gave a thumbs-up or CSAT of 4 or 5, or wrote nothing more for ${quiet} min after a confident answer; `
+    + 'and no thumbs-down, question asked again, complaint, request for a person or handoff. '
+    + `Same topic when a customer comes back within 24 h: ${data.definitions.same_topic}.`;
 }
 
 async function load() {
@@ -268,6 +288,7 @@ async function load() {
   try {
     const response = await api(`/api/analytics?days=${encodeURIComponent(days)}`);
     render(await response.json());
+    await loadStaff();
     $('status').textContent = `Updated ${new Date().toLocaleTimeString()}`;
     document.body.dataset.loaded = 'true';
   } catch (error) {
@@ -276,6 +297,62 @@ async function load() {
     $('status').textContent = `Could not load analytics: ${error.message}`;
   }
   return undefined;
+}
+
+// -- who takes chats (admins opt in) ------------------------------------------------------
+
+function chatsCell(account) {
+  const td = document.createElement('td');
+  if (account.role !== 'admin') {
+    td.textContent = account.role === 'agent' ? 'always' : 'never';
+    return td;
+  }
+  const box = document.createElement('input');
+  box.type = 'checkbox';
+  box.checked = account.takes_chats;
+  box.setAttribute('aria-label', `${account.display_name} takes chats`);
+  box.addEventListener('change', () => setTakesChats(account, box));
+  td.append(box);
+  return td;
+}
+
+function renderStaff(accounts) {
+  $('staff').querySelector('tbody').replaceChildren(...accounts.map((account) => {
+    const tr = document.createElement('tr');
+    tr.dataset.name = account.name;
+    const cells = [account.display_name, account.role];
+    for (const value of cells) {
+      const td = document.createElement('td');
+      td.textContent = value;
+      tr.append(td);
+    }
+    const online = document.createElement('td');
+    online.className = 'online';
+    online.textContent = account.online ? 'yes' : 'no';
+    tr.append(chatsCell(account), online);
+    return tr;
+  }));
+}
+
+async function loadStaff() {
+  const response = await api('/api/agent/staff');
+  renderStaff(await response.json());
+}
+
+async function setTakesChats(account, box) {
+  box.disabled = true;
+  try {
+    await api(`/api/agent/staff/${encodeURIComponent(account.id)}/takes-chats`, {
+      method: 'PUT', body: JSON.stringify({ takes_chats: box.checked }),
+    });
+    $('status').textContent = `${account.display_name} ${box.checked ? 'now takes' : 'no longer takes'} chats`;
+    await loadStaff();
+  } catch (error) {
+    box.checked = !box.checked;
+    $('status').textContent = `Could not change ${account.display_name}: ${error.message}`;
+  } finally {
+    box.disabled = false;
+  }
 }
 
 async function exportCsv() {

@@ -224,7 +224,11 @@ function watch(conversationId) {
 }
 
 function onEvent(event) {
-  if (event.type === 'pong') return;
+  // Who takes chats changes on logins, opt-ins and heartbeats that stop: redraw on each.
+  if (event.type === 'pong' || event.type === 'availability') {
+    loadAgents();
+    return;
+  }
   if (event.type === 'ticket') {
     scheduleQueueRefresh(150);
     if (event.ticket_id && event.ticket_id === state.selectedId) scheduleDetailRefresh(150);
@@ -287,6 +291,13 @@ async function loadAgents() {
     /* transfers then only offer "back to the queue" */
   }
   renderTransferOptions();
+  renderAvailability();
+}
+
+function renderAvailability() {
+  const names = [...state.agents.values()].filter((a) => a.online).map((a) => a.display_name || a.name);
+  const text = names.length ? `Taking chats now: ${names.join(', ')}` : 'Nobody is taking chats now';
+  if ($('availability').textContent !== text) $('availability').textContent = text;
 }
 
 async function loadQueue() {

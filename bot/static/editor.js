@@ -29,6 +29,10 @@ const REASON_LABELS = {
   refused: 'Refused',
   thumbs_down: 'Thumbs down',
   escalated: 'Handed to a person',
+  repeat: 'Asked again',
+  rephrase: 'Asked in other words',
+  complaint: 'Complained',
+  person_after_answer: 'Asked for a person after the answer',
 };
 
 const state = {

@@ -13,6 +13,7 @@ ticket's change: call `lock_in` first, then the change.
 from __future__ import annotations
 
 import builtins
+import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -131,6 +132,10 @@ class SqlHandoffQueue:
         """Tickets in `statuses` (of `agent_id` if given) by priority, urgent first, then oldest."""
         wanted = [TicketStatus(status).value for status in statuses]
         return await anyio.to_thread.run_sync(self._list, wanted, agent_id)
+
+    async def waits(self, since: dt.datetime) -> builtins.list[float]:
+        """Seconds from opening to claim of the tickets claimed since `since` (not offline)."""
+        return await anyio.to_thread.run_sync(self._waits, since)
 
     async def aclose(self) -> None:
         """Release connections."""
@@ -331,6 +336,15 @@ class SqlHandoffQueue:
                 .all()
             )
         return [_note(row) for row in rows]
+
+    def _waits(self, since: dt.datetime) -> builtins.list[float]:
+        tickets = self._tickets
+        query = sa.select(tickets.c.created_at, tickets.c.claimed_at).where(
+            tickets.c.claimed_at >= since, sa.not_(tickets.c.offline)
+        )
+        with transaction(self._engine) as conn:
+            rows = conn.execute(query).all()
+        return [(row.claimed_at - row.created_at).total_seconds() for row in rows]
 
     def _list(self, statuses: builtins.list[str], agent_id: str | None) -> builtins.list[Ticket]:
         tickets = self._tickets

@@ -83,7 +83,9 @@ async def seed(services: Services) -> dict[str, str]:
     await store.add_feedback(ids["c3"], bot, -1, "wrong")
     await store.set_csat(ids["c3"], 2, "")
     # c4: explicit request, agent replies 120 s after the ticket, CSAT 4.
-    ids["c4"], _ = await _conversation(services, "c@x.test", "I want a human", None, "refusal")
+    ids["c4"], _ = await _conversation(
+        services, "c@x.test", "I want to talk to a person", None, "refusal"
+    )
     ids["t4"] = await _escalate(services, ids["c4"], ["explicit_request"])
     await store.set_csat(ids["c4"], 4, "")
     # c5: refused (no answer), escalated for low confidence; agent replies after 300 s.
@@ -179,7 +181,11 @@ def test_figures_match_the_seeded_conversations(
     assert len(report.top_questions) == 5
     assert report.top_articles[0] == ("reset-password", "Reset your password", 3)
     assert ("refund-timing", "When will I get my refund?", 1) in report.top_articles
-    assert set(report.unanswered) == {("i want a human", 1), ("do you price match amazon?", 1)}
+    # A bare request for a person (c4) is no content gap; a thumbs-down (c3) is one.
+    assert {text: reasons for text, _, reasons in report.gaps} == {
+        "where is my refund?": {"thumbs_down": 1},
+        "do you price match amazon?": {"escalated": 1, "refused": 1},
+    }
     # Daily: 30 rows, today last; c7 alone three days ago; the rest within the last 5 hours.
     assert len(report.daily) == 30 and report.daily[-1][0] == data.now.date()
     per_day = {day: period for day, period in report.daily}

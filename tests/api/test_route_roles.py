@@ -124,6 +124,8 @@ ROUTES: dict[tuple[str, str], Expected] = {
     ("GET", "/api/analytics"): admins(200),
     ("GET", "/api/analytics.csv"): admins(200),
     ("GET", "/api/agent/webhooks"): admins(200),
+    ("GET", "/api/agent/staff"): admins(200),
+    ("PUT", "/api/agent/staff/{agent_id}/takes-chats"): admins(422),
     # Public pages and files (staff pages log in through the API above)
     ("GET", "/"): everyone(200),
     ("GET", "/widget.js"): everyone(200),
@@ -174,6 +176,7 @@ class Site:
             article_id="no-such-article",
             version=1,
             key="no-such-gap",
+            agent_id="no-such-agent",
         )
 
 

@@ -19,7 +19,8 @@ from bot.backends.sql_database import create_engine_for
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from retrieval.interfaces import Embedder
-from tests.api.test_analytics import PASSWORD, backdate, seed
+from tests.api.conftest import PASSWORD
+from tests.api.test_analytics import backdate, seed
 from tests.conftest import ROOT
 from tests.live_server import LiveServer
 
@@ -131,6 +132,23 @@ def test_admin_sees_the_dashboard_with_charts(page: Any, site: Site) -> None:
     expect(page.locator("#daily tbody tr")).to_have_count(30)
     page.get_by_role("button", name="Log out").click()
     expect(page.locator("#login-view")).to_be_visible()
+
+
+def test_admin_opts_in_to_taking_chats(page: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    log_in(page, site, "admin")
+    expect(page.locator("body[data-loaded='true']")).to_be_attached()
+    expect(page.locator("#staff tr[data-name='agent'] td").nth(2)).to_have_text("always")
+    box = page.get_by_label("Ada Admin takes chats")
+    expect(box).not_to_be_checked()
+    box.check()
+    expect(page.locator("#status")).to_have_text("Ada Admin now takes chats")
+    expect(page.get_by_label("Ada Admin takes chats")).to_be_checked()
+    admin = next(a for a in in_thread(site.services.escalator.agents.list) if a.name == "admin")
+    assert admin.takes_chats
+    page.get_by_label("Ada Admin takes chats").uncheck()
+    expect(page.locator("#status")).to_have_text("Ada Admin no longer takes chats")
 
 
 def test_non_admins_are_turned_away(page: Any, site: Site) -> None:

@@ -379,3 +379,31 @@ def test_a_reply_whose_answer_is_lost_is_resent_and_stored_once(
         assert page.locator(".turn-agent .turn-text", has_text="Sent once").count() == 1
     finally:
         context.close()
+
+
+def test_the_console_shows_who_takes_chats_as_it_changes(
+    browser: Any, site: Site, client: httpx.Client
+) -> None:
+    from playwright.sync_api import expect
+
+    run_async(site.services.escalator.agents.add, "ada", PASSWORD, AgentRole.ADMIN, "Ada Admin")
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    try:
+        log_in(page, site, "alice")
+        availability = page.locator("#availability")
+        expect(availability).to_contain_text("Alice Agent", timeout=TIMEOUT_MS)
+        expect(availability).not_to_contain_text("Ada Admin")
+        # The admin opens the console (not taking chats yet), then opts in on the admin page.
+        admin = agent_api(client, "ada")
+        assert client.get("/api/agent/tickets", headers=admin).status_code == 200
+        staff = client.get("/api/agent/staff", headers=admin).json()
+        ada = next(a for a in staff if a["name"] == "ada")
+        turned = client.put(
+            f"/api/agent/staff/{ada['id']}/takes-chats", json={"takes_chats": True}, headers=admin
+        )
+        assert turned.status_code == 200, turned.text
+        expect(availability).to_contain_text("Ada Admin", timeout=TIMEOUT_MS)
+        shot(page, "availability")
+    finally:
+        context.close()

@@ -340,3 +340,35 @@ async def test_unfinished_deliveries_are_claimed_by_one_worker(engine: Engine) -
     assert not await log.claim(seen.id, seen.updated_at)
     finished = (await log.recent())[0]
     assert not await log.claim(finished.id, finished.updated_at)  # delivered: nothing to resume
+
+
+async def test_waits_are_measured_from_opening_to_claim(
+    queue: SqlHandoffQueue, engine: Engine
+) -> None:
+    agents = SqlAgentStore(engine, escalation_tables)
+    agent = await agents.add("waiter", "password123", AgentRole.AGENT)
+    now = dt.datetime.now(dt.UTC)
+    # (wait in seconds, claimed this long ago, offline): only recent live chats count.
+    cases = {"w1": (120, 60, False), "w2": (300, 600, False), "w3": (900, 60, True)}
+    cases["old"] = (60, 10 * 86_400, False)
+    tickets = escalation_tables.tickets
+    for conversation_id, (wait, ago, offline) in cases.items():
+        ticket = await queue.enqueue(
+            conversation_id,
+            priority=Priority.NORMAL,
+            reasons=["low_confidence"],
+            summary="",
+            context={},
+            offline=offline,
+        )
+        await queue.claim(ticket.id, agent.id)
+        claimed = now - dt.timedelta(seconds=ago)
+        with engine.begin() as conn:
+            conn.execute(
+                tickets.update()
+                .where(tickets.c.id == ticket.id)
+                .values(created_at=claimed - dt.timedelta(seconds=wait), claimed_at=claimed)
+            )
+    await enqueue(queue, "never-claimed")
+    waits = await queue.waits(now - dt.timedelta(days=7))
+    assert sorted(round(w) for w in waits) == [120, 300]

@@ -23,7 +23,8 @@ from bot.cli import main
 from bot.cli_content import sparkline
 from bot.conversation import Channel, Citation, Customer, Role
 from bot.errors import NotFound
-from bot.gaps import ContentGaps, GapGroup, Reason, cluster, group_key
+from bot.gaps import ContentGaps, GapGroup, cluster, group_key
+from bot.resolution import Reason, Rules
 from bot.settings import Settings
 from bot.storage import open_database
 from bot.wiring import Services, build_services
@@ -232,7 +233,7 @@ def seeded(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iter
 def gaps(seeded: Seeded, embedder: Embedder) -> Iterator[ContentGaps]:
     settings = seeded.services.settings
     database = open_database(settings.database_url, 1)
-    yield ContentGaps(database.gaps, embedder, settings.editor, settings.escalation.low_confidence)
+    yield ContentGaps(database.gaps, embedder, settings.editor, Rules.of(settings))
     anyio.run(database.conversations.aclose)  # the engine the stores share
 
 
@@ -248,6 +249,11 @@ def _by_theme(groups: list[GapGroup]) -> dict[str, GapGroup]:
     return found
 
 
+def _given(group: GapGroup) -> dict[Reason, int]:
+    """The reasons the group's questions have (no zeros)."""
+    return {reason: n for reason, n in group.reasons.items() if n}
+
+
 def test_three_themes_make_three_groups_with_their_reasons_and_articles(
     gaps: ContentGaps, seeded: Seeded
 ) -> None:
@@ -257,24 +263,15 @@ def test_three_themes_make_three_groups_with_their_reasons_and_articles(
     themes = _by_theme(groups)
     gift, address, account = themes["gift"], themes["address"], themes["account"]
     assert (gift.count, address.count, account.count) == (5, 4, 3)
-    assert dict(gift.reasons) == {
+    assert set(gift.reasons) == set(Reason)  # every reason, zeros included
+    assert _given(gift) == {
         Reason.LOW_CONFIDENCE: 2,
         Reason.REFUSED: 2,
         Reason.THUMBS_DOWN: 1,
         Reason.ESCALATED: 1,
     }
-    assert dict(address.reasons) == {
-        Reason.LOW_CONFIDENCE: 1,
-        Reason.REFUSED: 2,
-        Reason.THUMBS_DOWN: 0,
-        Reason.ESCALATED: 1,
-    }
-    assert dict(account.reasons) == {
-        Reason.LOW_CONFIDENCE: 0,
-        Reason.REFUSED: 2,
-        Reason.THUMBS_DOWN: 1,
-        Reason.ESCALATED: 0,
-    }
+    assert _given(address) == {Reason.LOW_CONFIDENCE: 1, Reason.REFUSED: 2, Reason.ESCALATED: 1}
+    assert _given(account) == {Reason.REFUSED: 2, Reason.THUMBS_DOWN: 1}
     assert [(a.article_id, a.title, a.count) for a in gift.articles_tried] == [
         ("gift-cards", "Gift cards", 3),
         ("returns-policy", "Returns policy", 1),
@@ -332,7 +329,12 @@ def test_cli_json_and_table(
         "trend",
         "covered_by",
     }
-    assert first["reasons"] == {"low_confidence": 2, "refused": 2, "thumbs_down": 1, "escalated": 1}
+    assert {reason: n for reason, n in first["reasons"].items() if n} == {
+        "low_confidence": 2,
+        "refused": 2,
+        "thumbs_down": 1,
+        "escalated": 1,
+    }
     assert first["articles_tried"][0] == {
         "article_id": "gift-cards",
         "title": "Gift cards",
@@ -462,7 +464,7 @@ def test_the_store_on_postgresql() -> None:
 
         turn_id = anyio.run(seed)
         since, until = window(1)
-        [question] = database.gaps.questions(since, until, 0.3)
+        [question] = database.gaps.questions(since, until, Rules())
         assert (question.turn_id, question.reasons) == (turn_id, frozenset({Reason.REFUSED}))
         database.gaps.cover("k1", "label", (0.6, 0.8), "gift-cards", "edna")
         database.gaps.cover("k1", "label", (0.6, 0.8), "gift-card-refunds", "ada")
@@ -474,3 +476,10 @@ def test_the_store_on_postgresql() -> None:
             "ada",
         )
         anyio.run(database.conversations.aclose)  # the engine the stores share
+
+
+def test_the_cli_has_a_letter_for_every_reason() -> None:
+    from bot.cli_content import REASON_LETTERS
+
+    assert set(REASON_LETTERS) == {reason.value for reason in Reason}
+    assert len(set(REASON_LETTERS.values())) == len(REASON_LETTERS)

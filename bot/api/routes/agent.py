@@ -26,6 +26,7 @@ from bot.api.agent_schemas import (
     NoteOut,
     ReplyIn,
     SuggestionOut,
+    TakesChatsIn,
     TextIn,
     TicketDetailOut,
     TicketOut,
@@ -45,12 +46,13 @@ from bot.api.errors import close_live
 from bot.api.schemas import TurnOut
 from bot.api.socket_auth import FORBIDDEN, UNAUTHENTICATED, reject, socket_token
 from bot.conversation import Role
-from bot.errors import BotError, Forbidden
+from bot.errors import BotError, Conflict, Forbidden, NotFound
 from bot.handoff import QUEUE_CHANNEL, conversation_channel
+from bot.realtime import publish_or_log
 from bot.ticket_desk import agent_label
 from bot.wiring import Services
 from escalation.errors import AuthError
-from escalation.types import TicketStatus
+from escalation.types import AgentRole, TicketStatus
 
 router = APIRouter(prefix="/api/agent", tags=["agents"], dependencies=[Depends(limit_ip)])
 ws_router = APIRouter(tags=["agents"])
@@ -62,7 +64,10 @@ async def login(body: LoginIn, request: Request, services: ServicesDep) -> Login
     """Exchange a name and password for a session token; 429 after too many wrong passwords."""
     agent = await services.staff_login.authenticate(body.name, body.password, client_ip(request))
     token = await services.escalator.agents.open_session(agent.id, SESSION_TTL_S)
-    return LoginOut(token=token, agent=AgentOut.of(agent, online=True))
+    out = AgentOut.of(agent, online=True)
+    if out.takes_chats:
+        await _availability_changed(services)
+    return LoginOut(token=token, agent=out)
 
 
 @router.post("/logout", status_code=204)
@@ -71,6 +76,8 @@ async def logout(
 ) -> Response:
     """End this session."""
     await services.escalator.agents.close_session(authorization[7:].strip())
+    if AgentOut.of(agent).takes_chats:
+        await _availability_changed(services)
     return Response(status_code=204)
 
 
@@ -83,11 +90,7 @@ async def me(agent: StaffDep) -> AgentOut:
 @router.get("/agents", response_model=list[AgentOut])
 async def agents(services: ServicesDep, agent: AgentDep) -> list[AgentOut]:
     """Every agent, with who is online (for transfers)."""
-    online = {
-        a.id
-        for a in await services.escalator.agents.online(services.escalator.config.agent_online_s)
-    }
-    return [AgentOut.of(a, a.id in online) for a in await services.escalator.agents.list()]
+    return await _accounts(services)
 
 
 @router.get("/tickets", response_model=list[TicketOut])
@@ -206,6 +209,44 @@ async def webhook_deliveries(services: ServicesDep, admin: AdminDep) -> list[dic
         }
         for d in await services.database.webhooks.recent()
     ]
+
+
+@router.get("/staff", response_model=list[AgentOut])
+async def staff(services: ServicesDep, admin: AdminDep) -> list[AgentOut]:
+    """Every account with who takes chats and who is online (admins)."""
+    return await _accounts(services)
+
+
+@router.put("/staff/{agent_id}/takes-chats", response_model=AgentOut)
+async def set_takes_chats(
+    agent_id: str, body: TakesChatsIn, services: ServicesDep, admin: AdminDep
+) -> AgentOut:
+    """Let an admin account answer chats, or stop (agents always do, editors never)."""
+    agents = services.escalator.agents
+    account = next((a for a in await agents.list() if a.id == agent_id), None)
+    if account is None:
+        raise NotFound(f"no account {agent_id!r}: list them with GET /api/agent/staff")
+    if account.role is not AgentRole.ADMIN:
+        raise Conflict(
+            f"{account.name} is an {account.role.value}: only admins choose whether they "
+            "take chats (agents always do, editors never)",
+            code="not_an_admin",
+        )
+    await agents.set_takes_chats(agent_id, body.takes_chats)
+    await _availability_changed(services)
+    return next(a for a in await _accounts(services) if a.id == agent_id)
+
+
+async def _availability_changed(services: Services) -> None:
+    """Tell the consoles to redraw who takes chats (issue 17)."""
+    await publish_or_log(services.broadcaster, QUEUE_CHANNEL, {"type": "availability"})
+
+
+async def _accounts(services: Services) -> list[AgentOut]:
+    """Every account, marked online when it takes chats with a live console."""
+    agents = services.escalator.agents
+    online = {a.id for a in await agents.online(services.escalator.config.agent_online_s)}
+    return [AgentOut.of(a, a.id in online) for a in await agents.list()]
 
 
 @ws_router.websocket("/ws/agent")

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from bot.analytics import Analytics, compute
 from bot.api.deps import ServicesDep, admin_role, limit_ip
 from bot.api.routes.console import staff_page
+from bot.resolution import Rules
 from bot.wiring import Services
 
 router = APIRouter(tags=["analytics"])
@@ -24,7 +25,12 @@ Days = Annotated[int, Query(ge=1, le=366, description="UTC days back, today incl
 
 async def _analytics(services: Services, days: int) -> Analytics:
     return await anyio.to_thread.run_sync(
-        lambda: compute(services.database.engine, days=days, embedder=services.kb.embedder)
+        lambda: compute(
+            services.database.engine,
+            days=days,
+            embedder=services.kb.embedder,
+            rules=Rules.of(services.settings),
+        )
     )
 
 

@@ -17,6 +17,7 @@ from bot.api.deps import EditorDep, ServicesDep, editor_role, limit_ip
 from bot.articles import ArticleStatus
 from bot.backends.sql_gaps import SqlGapStore
 from bot.gaps import ContentGaps
+from bot.resolution import Rules
 from bot.stale import find_stale
 from bot.wiring import Services
 
@@ -44,9 +45,7 @@ async def _with_store(services: Services, work: Callable[[SqlGapStore], T]) -> T
 
 def _gaps(services: Services, store: SqlGapStore) -> ContentGaps:
     settings = services.settings
-    return ContentGaps(
-        store, services.kb.embedder, settings.editor, settings.escalation.low_confidence
-    )
+    return ContentGaps(store, services.kb.embedder, settings.editor, Rules.of(settings))
 
 
 @router.get("/gaps")
