@@ -32,6 +32,7 @@ _ORDER = re.compile(
     re.IGNORECASE,
 )
 _HASH_NUMBER = re.compile(r"(?<![\w&])#(\d{4,12})\b")
+_EMPHASIS = re.compile(r"[*_`~]+")  # "I'm **Dana**" names Dana
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,8 @@ def customer_said(messages: Sequence[str]) -> CustomerSaid:
     """The name the customer gave last, and every order number they wrote, in order."""
     name = ""
     orders: list[str] = []
-    for text in messages:
+    for message in messages:
+        text = _EMPHASIS.sub("", message)
         name = _name(text) or name
         orders.extend(_orders(text))
     return CustomerSaid(name=name, order_numbers=tuple(dict.fromkeys(orders)))
