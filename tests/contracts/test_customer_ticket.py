@@ -91,6 +91,12 @@ def test_a_second_request_joins_the_customers_open_ticket(desk: Desk) -> None:
     assert [t["id"] for t in active_tickets(desk, first.id, second.id)] == [ticket_id]
     assert modes(desk, first.id, second.id) == {Mode.WAITING}
 
+    # Back in the first chat, Dana asks again: the ticket follows her there.
+    assert hand_off(desk, first) == ticket_id
+    seen = detail(desk, ticket_id)
+    assert seen["ticket"]["conversation_id"] == first.id
+    assert [c["conversation_id"] for c in seen["linked"]] == [second.id]
+
     assert desk.post("alice", f"/tickets/{ticket_id}/claim").status_code == 200
     assert modes(desk, first.id, second.id) == {Mode.AGENT}
     assert desk.post("alice", f"/tickets/{ticket_id}/resolve").status_code == 200
