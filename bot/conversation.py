@@ -122,3 +122,13 @@ class Feedback:
     rating: int
     comment: str
     created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TicketLink:
+    """An earlier conversation of a ticket's customer, and the summary its request had then
+    (issue 17: a second request joins the customer's open ticket)."""
+
+    conversation_id: str
+    summary: str
+    linked_at: dt.datetime

@@ -222,6 +222,7 @@ class Escalator:
             context=context,
             customer_email=email or customer.email,
             offline=offline,
+            customer_id=conversation.customer_id,
         )
         locale = _notice_locale(conversation, turns)
         wait = await self._wait()

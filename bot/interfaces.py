@@ -8,7 +8,16 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from bot.articles import ArticleContent, ArticleStatus, ArticleVersion, IndexState, StoredArticle
-from bot.conversation import Channel, Citation, Conversation, Customer, Mode, Role, Turn
+from bot.conversation import (
+    Channel,
+    Citation,
+    Conversation,
+    Customer,
+    Mode,
+    Role,
+    TicketLink,
+    Turn,
+)
 from bot.passages import AnswerRequest
 from escalation.types import Priority, Ticket
 from retrieval.types import SearchResult
@@ -132,8 +141,18 @@ class TicketLifecycle(Protocol):
         context: Mapping[str, Any],
         customer_email: str = "",
         offline: bool = False,
+        customer_id: str = "",
     ) -> Ticket:
-        """Open a ticket (or return the conversation's active one); the mode follows it."""
+        """Open a ticket (or return the conversation's active one); the mode follows it.
+
+        One active ticket per customer: if the customer (`customer_id`, or an active ticket
+        with the same `customer_email`) has one for another conversation, the request joins
+        it; the ticket moves to this conversation and links the earlier one (`links`).
+        """
+        ...
+
+    async def links(self, ticket_id: str) -> builtins.list[TicketLink]:
+        """The ticket's earlier conversations, oldest first."""
         ...
 
     async def claim(self, ticket_id: str, agent_id: str) -> Ticket:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot import messages
-from bot.conversation import Turn
+from bot.conversation import TicketLink, Turn
 from bot.errors import BotError
 from bot.handoff import QUEUE_CHANNEL, conversation_channel, notice_locale, ticket_payload
 from bot.interfaces import ConversationStore, TicketLifecycle
@@ -90,6 +90,13 @@ class TicketDesk:
         text = await self._notice(ticket, "returned_to_bot")
         await self._changed(ticket, {"type": "returned_to_bot", **text})
         return ticket
+
+    async def linked(self, ticket_id: str) -> list[tuple[TicketLink, list[Turn]]]:
+        """The customer's earlier conversations joined into the ticket, with their turns."""
+        return [
+            (link, await self._store.turns(link.conversation_id))
+            for link in await self._lifecycle.links(ticket_id)
+        ]
 
     async def announce(self, conversation_id: str, event: Event) -> None:
         """Send a live event to the conversation's listeners (logged, never raised, on failure)."""

@@ -9,6 +9,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.schemas import ClientId, TurnOut
+from bot.conversation import TicketLink, Turn
+from bot.customer_said import CustomerSaid
+from bot.suggested_replies import SuggestedReply
 from escalation.types import Agent, AgentRole, Note, Ticket
 
 
@@ -119,6 +122,53 @@ class CustomerSuppliedOut(BaseModel):
     metadata: dict[str, str] = Field(default_factory=dict)
 
 
+class SuggestedReplyOut(BaseModel):
+    """A reply made from an article the bot answered from; the console inserts `text`."""
+
+    article_id: str
+    title: str
+    passage: str
+    url: str
+    text: str
+
+    @classmethod
+    def of(cls, reply: SuggestedReply) -> SuggestedReplyOut:
+        """From the domain type."""
+        return cls(
+            article_id=reply.article_id,
+            title=reply.title,
+            passage=reply.passage,
+            url=reply.url,
+            text=reply.text,
+        )
+
+
+class CustomerSaidOut(BaseModel):
+    """What the customer wrote in the chat about themselves (their name, order numbers)."""
+
+    name: str = ""
+    order_numbers: list[str] = Field(default_factory=list)
+
+
+class LinkedConversationOut(BaseModel):
+    """An earlier conversation of the same customer, joined into this ticket."""
+
+    conversation_id: str
+    summary: str
+    linked_at: dt.datetime
+    turns: list[TurnOut]
+
+    @classmethod
+    def of(cls, link: TicketLink, turns: list[Turn]) -> LinkedConversationOut:
+        """From the link and the conversation's turns."""
+        return cls(
+            conversation_id=link.conversation_id,
+            summary=link.summary,
+            linked_at=link.linked_at,
+            turns=[TurnOut.of(t) for t in turns],
+        )
+
+
 class CustomerOut(BaseModel):
     """Who the customer is: facts the server verified, apart from claims nobody checked."""
 
@@ -130,14 +180,22 @@ class CustomerOut(BaseModel):
     customer_supplied: CustomerSuppliedOut = Field(
         description="Sent by the customer or the widget's page, unverified: show it as such."
     )
+    said_in_chat: CustomerSaidOut = Field(
+        default_factory=CustomerSaidOut,
+        description="Picked up from what the customer wrote in the chat, unverified: show it "
+        "as said by the customer.",
+    )
 
     @classmethod
-    def of(cls, ticket: Ticket) -> CustomerOut:
-        """From a ticket, whose customer details all came from the customer (issue 15, item 10)."""
+    def of(cls, ticket: Ticket, said: CustomerSaid | None = None) -> CustomerOut:
+        """From a ticket, whose customer details all came from the customer (issue 15, item 10),
+        and what the customer wrote about themselves."""
         given = ticket.context.get("customer")
         given = given if isinstance(given, Mapping) else {}
         metadata = given.get("metadata")
+        said = said or CustomerSaid()
         return cls(
+            said_in_chat=CustomerSaidOut(name=said.name, order_numbers=list(said.order_numbers)),
             customer_supplied=CustomerSuppliedOut(
                 name=str(given.get("name") or ""),
                 email=ticket.customer_email or str(given.get("email") or ""),
@@ -147,7 +205,7 @@ class CustomerOut(BaseModel):
                     str(k): str(v)
                     for k, v in (metadata.items() if isinstance(metadata, Mapping) else ())
                 },
-            )
+            ),
         )
 
 
@@ -163,6 +221,12 @@ class TicketDetailOut(BaseModel):
     turns: list[TurnOut]
     notes: list[NoteOut]
     suggestions: list[SuggestionOut]
+    suggested_replies: list[SuggestedReplyOut] = Field(
+        description="Replies made from the articles the bot cited in this chat."
+    )
+    linked: list[LinkedConversationOut] = Field(
+        description="The customer's earlier conversations joined into this ticket, oldest first."
+    )
     mode: str
 
 

@@ -5,6 +5,9 @@ Each transition locks the ticket row first, checks the ticket's status and holde
 the ticket, the conversation's mode and any turn before it commits. So the mode always matches
 the ticket's status, and an agent's reply is either stored while the agent holds the ticket
 or refused: never stored after the chat was resolved or handed back.
+
+A customer has one active ticket at a time (issue 17, item 5): a request from another of their
+conversations joins it, checked and written in one transaction that holds the customer's lock.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import anyio.to_thread
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bot.backends.sql_conversations import append_turn, change_mode, client_turn, turn_values
 from bot.backends.sql_database import ConstraintViolation, transaction
-from bot.conversation import HANDBACK_NOTE, Mode, Role, Turn
+from bot.backends.sql_schema import conversations, escalation_tables, ticket_links
+from bot.conversation import HANDBACK_NOTE, Mode, Role, TicketLink, Turn
 from escalation.backends.sql_queue import SqlHandoffQueue
 from escalation.backends.sql_tables import now, write_lock
 from escalation.types import Priority, Ticket, TicketStatus
@@ -29,6 +34,7 @@ MODE_OF_STATUS = {
     TicketStatus.RESOLVED: Mode.CLOSED,
     TicketStatus.RETURNED: Mode.BOT,
 }
+_ACTIVE = (TicketStatus.OPEN.value, TicketStatus.CLAIMED.value)
 
 
 class SqlTicketLifecycle:
@@ -48,8 +54,14 @@ class SqlTicketLifecycle:
         context: Mapping[str, Any],
         customer_email: str = "",
         offline: bool = False,
+        customer_id: str = "",
     ) -> Ticket:
-        """Open the conversation's ticket (or return its active one) and set the mode to match."""
+        """Open the conversation's ticket (or return its active one) and set the mode to match.
+
+        When the customer (`customer_id`, or a ticket with the same `customer_email`) already
+        has an active ticket for another conversation, this request joins it: the ticket moves
+        to this conversation, keeps the earlier one as a link, and no second ticket is opened.
+        """
         values: dict[str, Any] = {
             "conversation_id": conversation_id,
             "priority": priority.value,
@@ -60,7 +72,11 @@ class SqlTicketLifecycle:
             "customer_email": customer_email,
             "offline": offline,
         }
-        return await anyio.to_thread.run_sync(self._open, values)
+        return await anyio.to_thread.run_sync(self._open, values, customer_id)
+
+    async def links(self, ticket_id: str) -> list[TicketLink]:
+        """The ticket's earlier conversations, oldest first."""
+        return await anyio.to_thread.run_sync(self._links, ticket_id)
 
     async def claim(self, ticket_id: str, agent_id: str) -> Ticket:
         """Give the open ticket to the agent; the conversation goes to the agent."""
@@ -114,16 +130,72 @@ class SqlTicketLifecycle:
             self._reply, ticket_id, agent_id, text, dict(meta), client_id
         )
 
-    def _open(self, values: dict[str, Any]) -> Ticket:
+    def _open(self, values: dict[str, Any], customer_id: str) -> Ticket:
+        email = str(values["customer_email"]).strip().lower()
         try:
             with transaction(self._engine) as conn:
                 write_lock(conn)
-                ticket = self._queue.enqueue_in(conn, values)
-                change_mode(conn, ticket.conversation_id, MODE_OF_STATUS[ticket.status])
+                _lock_customer(conn, customer_id, email)
+                conversation_id = values["conversation_id"]
+                ticket = self._queue.active_in(conn, conversation_id)
+                if ticket is None:
+                    joined = _customer_ticket(conn, customer_id, email)
+                    ticket = self._join(conn, joined, values) if joined is not None else None
+                if ticket is None:
+                    ticket = self._queue.enqueue_in(conn, values)
+                self._set_modes(conn, ticket)
                 return ticket
         except ConstraintViolation:
             # A concurrent open committed first; it set the mode too.
             return self._queue.active_after_race(values["conversation_id"])
+
+    def _join(self, conn: Connection, ticket_id: str, values: Mapping[str, Any]) -> Ticket | None:
+        """Move the customer's active ticket to this conversation, linking the one it left;
+        None if the ticket closed before it was locked."""
+        ticket = self._queue.lock_in(conn, ticket_id, write_locked=True)
+        if ticket.status.value not in _ACTIVE:
+            return None
+        links = ticket_links.c
+        conn.execute(  # the ticket comes back to a conversation it had left
+            sa.delete(ticket_links).where(
+                links.ticket_id == ticket.id, links.conversation_id == values["conversation_id"]
+            )
+        )
+        conn.execute(
+            ticket_links.insert().values(
+                ticket_id=ticket.id,
+                conversation_id=ticket.conversation_id,
+                summary=ticket.summary,
+                linked_at=now(),
+            )
+        )
+        priority = min(Priority(values["priority"]), ticket.priority, key=lambda p: p.rank)
+        changes = {
+            **values,
+            "reasons": list(dict.fromkeys([*ticket.reasons, *values["reasons"]])),
+            "customer_email": values["customer_email"] or ticket.customer_email,
+            "priority": priority.value,
+            "priority_rank": priority.rank,
+        }
+        return self._queue.update_in(conn, ticket.id, changes)
+
+    def _set_modes(self, conn: Connection, ticket: Ticket) -> None:
+        """The ticket's conversation, and its earlier ones, follow the ticket's status."""
+        mode = MODE_OF_STATUS[ticket.status]
+        change_mode(conn, ticket.conversation_id, mode)
+        for (linked,) in conn.execute(
+            sa.select(ticket_links.c.conversation_id).where(ticket_links.c.ticket_id == ticket.id)
+        ):
+            change_mode(conn, linked, mode)
+
+    def _links(self, ticket_id: str) -> list[TicketLink]:
+        with transaction(self._engine) as conn:
+            rows = conn.execute(
+                sa.select(ticket_links)
+                .where(ticket_links.c.ticket_id == ticket_id)
+                .order_by(ticket_links.c.linked_at)
+            ).mappings()
+            return [TicketLink(r["conversation_id"], r["summary"], r["linked_at"]) for r in rows]
 
     async def _transition(self, ticket_id: str, change: Callable[[Connection], Ticket]) -> Ticket:
         return await anyio.to_thread.run_sync(self._locked, ticket_id, change)
@@ -132,7 +204,7 @@ class SqlTicketLifecycle:
         with transaction(self._engine) as conn:
             self._queue.lock_in(conn, ticket_id)
             ticket = change(conn)
-            change_mode(conn, ticket.conversation_id, MODE_OF_STATUS[ticket.status])
+            self._set_modes(conn, ticket)
             return ticket
 
     def _return_in(
@@ -167,3 +239,34 @@ class SqlTicketLifecycle:
                 ticket.conversation_id, Role.AGENT, text, meta=meta, client_id=client_id
             )
             return ticket, append_turn(conn, values)
+
+
+def _lock_customer(conn: Connection, customer_id: str, email: str) -> None:
+    """Serialize opens for one customer: SQLite's write lock (taken) already serializes every
+    writer; PostgreSQL takes a transaction-scoped advisory lock per key, in a fixed order."""
+    if conn.dialect.name != "postgresql":
+        return
+    keys = [f"customer:{customer_id}"] if customer_id else []
+    keys += [f"email:{email}"] if email else []
+    for key in sorted(keys):
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(key))))
+
+
+def _customer_ticket(conn: Connection, customer_id: str, email: str) -> str | None:
+    """The id of the customer's active ticket (by customer, or by the email left on it)."""
+    tickets = escalation_tables.tickets
+    matches: list[sa.ColumnElement[bool]] = []
+    if customer_id:
+        mine = sa.select(conversations.c.id).where(conversations.c.customer_id == customer_id)
+        matches.append(tickets.c.conversation_id.in_(mine))
+    if email:
+        matches.append(sa.func.lower(tickets.c.customer_email) == email)
+    if not matches:
+        return None
+    row = conn.execute(
+        sa.select(tickets.c.id)
+        .where(tickets.c.status.in_(_ACTIVE), sa.or_(*matches))
+        .order_by(tickets.c.created_at)
+        .limit(1)
+    ).first()
+    return None if row is None else str(row.id)

@@ -156,3 +156,22 @@ gap_links = sa.Table(
     sa.Column("created_by", sa.String(255), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
 )
+
+# Earlier conversations of a ticket's customer (migration 0006): a second request while the
+# customer has an open ticket joins it, and the ticket moves to the newer conversation; the
+# one it left is listed here with the summary it had (issue 17, item 5).
+ticket_links = sa.Table(
+    "ticket_links",
+    metadata,
+    sa.Column("ticket_id", sa.String(64), sa.ForeignKey("tickets.id"), nullable=False),
+    sa.Column(
+        "conversation_id",
+        sa.String(64),
+        sa.ForeignKey("conversations.id"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("linked_at", UtcDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("ticket_id", "conversation_id"),
+)

@@ -3,9 +3,12 @@
  *
  * Safety rule for this file: text that comes from the server (customer, bot and agent
  * messages, notes, summaries, context) is only ever put in the page with textContent or
- * createTextNode, through el() (console.js). innerHTML is never used. Links are made only for http(s)
- * URLs (safeUrl).
+ * createTextNode, through el() (console.js), or, for messages, through the chat widget's
+ * renderer (render.js: its markdown subset built as DOM nodes, as the customer saw it).
+ * innerHTML is never used. Links are made only for http(s) URLs (safeUrl).
  */
+
+import { parseMessage, toNodes } from '/agent/render.js';
 
 const TOKEN_KEY = 'supportbot.agent.token';
 const AGENT_KEY = 'supportbot.agent.profile';
@@ -419,6 +422,70 @@ async function openTicket(id, { focus = true, quiet = false } = {}) {
   if (focus) $('ticket-title').focus();
 }
 
+/** What the customer wrote about themselves in the chat (name, order numbers): unverified. */
+function saidInChat(customer) {
+  const said = customer && typeof customer.said_in_chat === 'object' ? customer.said_in_chat : null;
+  return {
+    name: (said && typeof said.name === 'string' && said.name) || '',
+    orders: said && Array.isArray(said.order_numbers) ? said.order_numbers.map(String) : [],
+  };
+}
+
+/** The customer's earlier conversations joined into this ticket: summary, then the transcript. */
+function renderLinked(linked) {
+  show($('linked'), linked.length > 0);
+  $('linked-list').replaceChildren(
+    ...linked.map((conversation) =>
+      el(
+        'details',
+        { className: 'linked-conversation' },
+        el('summary', { text: `Earlier request, joined ${waited(conversation.linked_at)} ago` }),
+        el('p', { className: 'summary', text: conversation.summary || 'No summary.' }),
+        el(
+          'ol',
+          { className: 'transcript linked-transcript', attrs: { 'aria-label': 'Earlier conversation' } },
+          ...(Array.isArray(conversation.turns) ? conversation.turns : []).map(renderTurn),
+        ),
+      ),
+    ),
+  );
+}
+
+/** Replies made from the articles the bot used; "Insert" puts one in the reply box (not sent). */
+function renderReplies(replies) {
+  $('ctx-replies').replaceChildren(
+    ...(replies.length
+      ? replies.map((reply) =>
+          el(
+            'li',
+            { className: 'source suggested-reply' },
+            el('div', { className: 'source-title' }, link(reply.url, reply.title || reply.article_id)),
+            el('p', { className: 'snippet', text: reply.passage }),
+            el('button', {
+              className: 'btn insert-reply',
+              text: 'Insert',
+              attrs: { type: 'button', 'aria-label': `Insert a reply from “${reply.title}”` },
+              on: { click: () => insertReply(reply.text) },
+            }),
+          ),
+        )
+      : [el('li', { className: 'muted', text: 'The bot used no articles in this chat.' })]),
+  );
+}
+
+/** Put `text` in the reply box at the cursor (a draft stays); the agent reviews and sends it. */
+function insertReply(text) {
+  const box = $('reply-text');
+  if (box.disabled) return;
+  const before = box.value.slice(0, box.selectionStart);
+  const after = box.value.slice(box.selectionEnd);
+  const gap = before && !before.endsWith('\n') ? '\n\n' : '';
+  box.value = `${before}${gap}${text}${after}`;
+  const end = before.length + gap.length + text.length;
+  box.focus();
+  box.setSelectionRange(end, end);
+}
+
 /** The customer's own claims (name, email, metadata...): never shown as verified facts. */
 function suppliedBy(customer) {
   const supplied = customer && typeof customer.customer_supplied === 'object' ? customer.customer_supplied : null;
@@ -428,10 +495,16 @@ function suppliedBy(customer) {
 function renderDetail(keepDrafts) {
   const { ticket, context, turns, notes, suggestions, mode, customer } = state.detail;
   const supplied = suppliedBy(customer);
+  const said = saidInChat(customer);
   show($('ticket-placeholder'), false);
   show($('ticket-body'), true);
 
-  $('ticket-title').textContent = supplied.name || supplied.email || ticket.customer_email || 'Anonymous customer';
+  const title = $('ticket-title');
+  if (!supplied.name && said.name) {
+    title.replaceChildren(said.name, el('span', { className: 'chip chip-said', text: 'said by the customer' }));
+  } else {
+    title.textContent = supplied.name || supplied.email || ticket.customer_email || 'Anonymous customer';
+  }
   const meta = $('ticket-meta');
   const status =
     ticket.status === 'claimed'
@@ -449,6 +522,7 @@ function renderDetail(keepDrafts) {
   if (ticket.offline) metaItems.push(el('span', { className: 'chip chip-offline', text: 'Came in while offline' }));
   meta.replaceChildren(...metaItems);
 
+  renderLinked(Array.isArray(state.detail.linked) ? state.detail.linked : []);
   const list = $('transcript');
   list.replaceChildren(...turns.map(renderTurn));
   showTyping(false);
@@ -462,11 +536,14 @@ function renderDetail(keepDrafts) {
 
   renderCustomer(ticket, customer || {});
   renderContext(ticket, context || {}, suggestions || []);
-  renderActions();
+  renderReplies(Array.isArray(state.detail.suggested_replies) ? state.detail.suggested_replies : []);
   if (!keepDrafts) {
     $('reply-text').value = '';
     $('note-text').value = '';
+    $('return-note').value = '';
+    show($('return-form'), false);
   }
+  renderActions();
   renderQueue();
 }
 
@@ -485,7 +562,7 @@ function renderTurn(turn) {
   if (turn.role === 'bot' && typeof turn.confidence === 'number') {
     head.append(el('span', { className: 'turn-conf', text: `confidence ${percent(turn.confidence)}` }));
   }
-  item.append(head, el('p', { className: 'turn-text', text: turn.text }));
+  item.append(head, el('div', { className: 'turn-text' }, messageNodes(turn)));
   if (Array.isArray(turn.citations) && turn.citations.length) {
     item.append(
       el(
@@ -498,6 +575,12 @@ function renderTurn(turn) {
     );
   }
   return item;
+}
+
+/** A message's markdown (bold, lists, links, [n] citations) as DOM nodes; never HTML. */
+function messageNodes(turn) {
+  const citations = Array.isArray(turn.citations) ? turn.citations : [];
+  return toNodes(document, parseMessage(turn.text || '', citations, location.origin));
 }
 
 function addTurn(turn) {
@@ -581,13 +664,19 @@ function renderCustomer(ticket, customer) {
       : el('p', { className: 'muted small', text: 'Nothing about this customer has been verified.' }),
   );
   const supplied = suppliedBy(customer);
+  const said = saidInChat(customer);
+  const saidChip = () => el('span', { className: 'chip chip-said', text: 'said by the customer' });
   const rows = [
-    ['Name', supplied.name || '–'],
+    ['Name', supplied.name || (said.name ? el('span', {}, said.name, saidChip()) : '–')],
     ['Email', supplied.email || ticket.customer_email || '–'],
     ['Page', supplied.page_url ? link(supplied.page_url) : '–'],
     ['Locale', supplied.locale || '–'],
   ];
   const metadata = supplied.metadata && typeof supplied.metadata === 'object' ? supplied.metadata : {};
+  if (said.name && supplied.name && said.name !== supplied.name) {
+    rows.push(['Name in chat', el('span', {}, said.name, saidChip())]);
+  }
+  if (said.orders.length) rows.push(['Order numbers', el('span', {}, said.orders.join(', '), saidChip())]);
   for (const [key, value] of Object.entries(metadata)) rows.push([`“${key}”`, String(value)]);
   $('ctx-customer').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)]));
 }
@@ -681,7 +770,9 @@ function renderActions() {
 
   $('claim').disabled = busy || !open;
   $('claim').textContent = mine ? 'Claimed' : 'Claim';
-  for (const id of ['transfer', 'transfer-to', 'resolve', 'return']) $(id).disabled = busy || !mine;
+  for (const id of ['transfer', 'transfer-to', 'resolve', 'return', 'return-confirm']) $(id).disabled = busy || !mine;
+  $('return-note').disabled = !mine;
+  if (!mine) show($('return-form'), false);
   $('reply-text').disabled = !mine;
   $('reply-send').disabled = busy || !mine;
   $('note-text').disabled = !ticket;
@@ -819,7 +910,26 @@ function init() {
   });
   $('claim').addEventListener('click', () => act('claim', { success: 'You have this chat now. The customer was told you joined.' }));
   $('resolve').addEventListener('click', () => act('resolve', { success: 'Resolved. The customer is asked to rate the chat.' }));
-  $('return').addEventListener('click', () => act('return', { success: 'Handed back: the bot answers again.' }));
+  $('return').addEventListener('click', () => {
+    show($('return-form'), true);
+    $('return-note').focus();
+  });
+  $('return-cancel').addEventListener('click', () => {
+    show($('return-form'), false);
+    $('return').focus();
+  });
+  $('return-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const note = $('return-note').value.trim();
+    await act('return', {
+      body: note ? { note } : undefined,
+      success: note ? 'Handed back with your note: the bot answers again.' : 'Handed back: the bot answers again.',
+    });
+    if (!$('ticket-error').textContent) {
+      $('return-note').value = '';
+      show($('return-form'), false);
+    }
+  });
   $('transfer').addEventListener('click', () => {
     const to = $('transfer-to').value || null;
     const name = to ? agentName(to) : null;

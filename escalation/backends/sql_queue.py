@@ -173,6 +173,19 @@ class SqlHandoffQueue:
         )
         return _ticket(row)
 
+    def active_in(self, conn: Connection, conversation_id: str) -> Ticket | None:
+        """`active_for` in the caller's transaction."""
+        row = self._active_row(conn, conversation_id)
+        return None if row is None else _ticket(row)
+
+    def update_in(self, conn: Connection, ticket_id: str, changes: Mapping[str, Any]) -> Ticket:
+        """Write `changes` to the ticket (locked first with `lock_in`) in the caller's
+        transaction; TicketNotFound."""
+        row = self._change(conn, self._tickets.c.id == ticket_id, updated_at=now(), **changes)
+        if row is None:
+            raise TicketNotFound(f"no ticket {ticket_id!r}")
+        return _ticket(row)
+
     def active_after_race(self, conversation_id: str) -> Ticket:
         """The active ticket that a concurrent enqueue committed."""
         with transaction(self._engine) as conn:
@@ -183,13 +196,15 @@ class SqlHandoffQueue:
             )
         return _ticket(existing)
 
-    def lock_in(self, conn: Connection, ticket_id: str) -> Ticket:
-        """The ticket, locked until the caller's transaction ends; first in the transaction.
+    def lock_in(self, conn: Connection, ticket_id: str, *, write_locked: bool = False) -> Ticket:
+        """The ticket, locked until the caller's transaction ends; first in the transaction
+        (or `write_locked`: the caller took `write_lock` first).
 
         Later stamps of the transaction (claimed_at, resolved_at, a reply's time) then follow
         the order in which transactions on this ticket commit. TicketNotFound.
         """
-        write_lock(conn)
+        if not write_locked:
+            write_lock(conn)
         row = (
             conn.execute(
                 sa.select(self._tickets).where(self._tickets.c.id == ticket_id).with_for_update()

@@ -49,7 +49,10 @@ def test_the_ticket_detail_separates_customer_claims_from_verified_facts(
     assert detail["customer"] == {
         "verified": {},  # nothing is verified until identity verification exists
         "customer_supplied": {**body, "metadata": IMPERSONATION},
+        "said_in_chat": {"name": "", "order_numbers": []},  # Eve wrote nothing
     }
     assert "customer" not in detail["context"]  # no second, unlabelled copy
-    assert set(schemas["CustomerOut"]["properties"]) == {"verified", "customer_supplied"}
-    assert "unverified" in schemas["CustomerOut"]["properties"]["customer_supplied"]["description"]
+    properties = schemas["CustomerOut"]["properties"]
+    assert set(properties) == {"verified", "customer_supplied", "said_in_chat"}
+    assert "unverified" in properties["customer_supplied"]["description"]
+    assert "unverified" in properties["said_in_chat"]["description"]

@@ -131,6 +131,7 @@ ROUTES: dict[tuple[str, str], Expected] = {
     ("GET", "/widget.js"): everyone(200),
     ("GET", "/help/{article_id}"): everyone(404),
     ("GET", "/agent"): everyone(200),
+    ("GET", "/agent/render.js"): everyone(200),
     ("GET", "/editor"): everyone(200),
     ("GET", "/admin"): everyone(200),
     ("MOUNT", "/static"): everyone(200),

@@ -117,12 +117,19 @@ def test_console_shows_hostile_text_as_text_and_replies(
         assert page.locator("#whoami").inner_text() == "Alice Agent"
 
         # A customer sends hostile markup, then asks for a person.
-        chat = Chat(client, name="Mallory", email="mallory@example.com", locale="en",
-                    page_url="https://shop.example/cart")
+        chat = Chat(
+            client,
+            name="Mallory",
+            email="mallory@example.com",
+            locale="en",
+            page_url="https://shop.example/cart",
+        )
         assert chat.send(PAYLOAD).status_code == 200
         assert chat.send("I want to talk to a real person").status_code == 200
-        assert client.get(f"/api/conversations/{chat.id}",
-                          headers=chat.headers).json()["mode"] == "waiting"
+        assert (
+            client.get(f"/api/conversations/{chat.id}", headers=chat.headers).json()["mode"]
+            == "waiting"
+        )
 
         # The ticket appears in the live queue without a reload.
         item = ticket_item(page, "mallory@example.com")
@@ -214,8 +221,12 @@ def test_losing_a_claim_race_says_another_agent_took_the_chat(
         log_in(page, site, "alice")
         bob = agent_api(client, "bob")
         chat = Chat(client, name="Raced", email="race@example.com", locale="en")
-        assert client.post(f"/api/conversations/{chat.id}/handoff", json={},
-                           headers=chat.headers).status_code == 202
+        assert (
+            client.post(
+                f"/api/conversations/{chat.id}/handoff", json={}, headers=chat.headers
+            ).status_code
+            == 202
+        )
         item = ticket_item(page, "race@example.com")
         item.wait_for()
         item.click()
@@ -224,8 +235,8 @@ def test_losing_a_claim_race_says_another_agent_took_the_chat(
 
         forward["on"] = False  # the console misses the live update of Bob's claim
         ticket_id = next(
-            t["id"] for t in client.get("/api/agent/tickets", params={"status": "open"},
-                                        headers=bob).json()
+            t["id"]
+            for t in client.get("/api/agent/tickets", params={"status": "open"}, headers=bob).json()
             if t["conversation_id"] == chat.id
         )
         won = client.post(f"/api/agent/tickets/{ticket_id}/claim", headers=bob)
@@ -270,8 +281,12 @@ def test_console_is_accessible_and_keyboard_operable(
         page.locator("#console-view").wait_for(state="visible")
 
         chat = Chat(client, name="Kim", email="kim@example.com", locale="en")
-        assert client.post(f"/api/conversations/{chat.id}/handoff", json={},
-                           headers=chat.headers).status_code == 202
+        assert (
+            client.post(
+                f"/api/conversations/{chat.id}/handoff", json={}, headers=chat.headers
+            ).status_code
+            == 202
+        )
         item = ticket_item(page, "kim@example.com")
         item.wait_for()
         item.focus()
@@ -357,8 +372,9 @@ def test_a_reply_whose_answer_is_lost_is_resent_and_stored_once(
     try:
         log_in(page, site, "alice")
         chat = Chat(client, email="lost-answer@example.com", locale="en")
-        handoff = client.post(f"/api/conversations/{chat.id}/handoff", json={},
-                              headers=chat.headers)
+        handoff = client.post(
+            f"/api/conversations/{chat.id}/handoff", json={}, headers=chat.headers
+        )
         assert handoff.status_code == 202, handoff.text
         ticket_item(page, "lost-answer@example.com").click()
         page.get_by_role("button", name="Claim").click()
@@ -405,5 +421,89 @@ def test_the_console_shows_who_takes_chats_as_it_changes(
         assert turned.status_code == 200, turned.text
         expect(availability).to_contain_text("Ada Admin", timeout=TIMEOUT_MS)
         shot(page, "availability")
+    finally:
+        context.close()
+
+
+def test_agent_context_name_said_markdown_suggested_reply_linked_chat_and_hand_back_note(
+    browser: Any, site: Site, client: httpx.Client
+) -> None:
+    """Issue 17, item 5: the name the customer wrote is shown as said by them, messages are
+    rendered as sanitised markdown, a suggested reply is inserted (not sent) with one click,
+    the customer's earlier conversation is linked, and the hand-back note reaches the bot."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        log_in(page, site, "alice")
+        earlier = Chat(client, email="dana@example.com", locale="en")
+        assert earlier.send("Where is my parcel?").status_code == 200
+        assert (
+            client.post(
+                f"/api/conversations/{earlier.id}/handoff", json={}, headers=earlier.headers
+            ).status_code
+            == 202
+        )
+        chat = Chat(client, email="dana@example.com", locale="en")
+        assert chat.ask("How many days do I have to return an item?")["citations"]
+        assert (
+            chat.send(
+                "Hi, I'm **Dana**. Order #48213 arrived broken <script>window.__pwned=3</script>"
+            ).status_code
+            == 200
+        )
+        handoff = client.post(
+            f"/api/conversations/{chat.id}/handoff", json={}, headers=chat.headers
+        )
+        assert handoff.status_code == 202, handoff.text
+
+        item = ticket_item(page, "dana@example.com")
+        item.wait_for()
+        assert item.count() == 1  # one ticket for both requests
+        item.click()
+        page.locator("#ticket-title .chip-said").wait_for()
+        assert page.locator("#ticket-title").inner_text().startswith("Dana")
+        customer = page.locator("#ctx-supplied")
+        assert "Dana" in customer.inner_text() and "48213" in customer.inner_text()
+        assert customer.locator(".chip-said").count() == 2  # name and order numbers
+        assert page.locator("#ctx-verified").inner_text() == (
+            "Nothing about this customer has been verified."
+        )
+
+        said = page.locator(".turn-customer .turn-text", has_text="arrived broken")
+        assert said.locator("strong").inner_text() == "Dana"  # markdown rendered
+        assert "<script>window.__pwned=3</script>" in said.inner_text()  # shown as text
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert page.locator("#transcript script").count() == 0
+        assert page.locator("#ctx-summary").inner_text().startswith("Request: ")
+
+        linked = page.locator("#linked")
+        linked.wait_for()
+        linked.locator("summary").first.click()
+        linked.locator(".turn-text", has_text="Where is my parcel?").wait_for()
+        shot(page, "8-agent-context")
+
+        page.get_by_role("button", name="Claim").click()
+        reply_box = page.locator("#reply-text:not([disabled])")
+        reply_box.wait_for()
+        page.locator("#ctx-replies .insert-reply").first.click()
+        inserted = reply_box.input_value()
+        assert "/help/" in inserted and "More in our help center" in inserted
+        turns = client.get(f"/api/conversations/{chat.id}", headers=chat.headers).json()["turns"]
+        assert [t for t in turns if t["role"] == "agent"] == []  # inserted, not sent
+        shot(page, "9-suggested-reply")
+
+        page.get_by_role("button", name="Hand back to bot").click()
+        page.get_by_label("Note for the bot (optional)").fill("Refund RF-20931 approved.")
+        shot(page, "10-hand-back")
+        page.get_by_role("button", name="Hand back", exact=True).click()
+        page.locator("#ticket-info", has_text="Handed back with your note").wait_for()
+        page.locator("#return-form").wait_for(state="hidden")
+        stored = run_async(site.services.store.turns, chat.id)
+        notes = [t.text for t in stored if t.kind == "handback_note"]
+        assert notes == ["Refund RF-20931 approved."]
+        assert errors == []
     finally:
         context.close()

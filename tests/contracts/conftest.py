@@ -15,7 +15,7 @@ from psycopg import sql
 from sqlalchemy.engine import Engine, make_url
 
 from bot.backends.sql_database import create_engine_for, display_url, migrate
-from bot.backends.sql_schema import escalation_tables
+from bot.backends.sql_schema import escalation_tables, ticket_links
 
 POSTGRES_URL_ENV = "SUPPORTBOT_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -96,7 +96,14 @@ def engine(store_url: str) -> Iterator[Engine]:
 def clear_escalation_tables(engine: Engine) -> None:
     """Empty the escalation tables (the PostgreSQL database lives for the whole session)."""
     t = escalation_tables
-    children_first = [t.webhook_deliveries, t.agent_sessions, t.agents, t.ticket_notes, t.tickets]
+    children_first = [
+        t.webhook_deliveries,
+        t.agent_sessions,
+        t.agents,
+        t.ticket_notes,
+        ticket_links,
+        t.tickets,
+    ]
     with engine.begin() as conn:
         for table in children_first:
             conn.execute(sa.delete(table))

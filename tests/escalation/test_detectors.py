@@ -181,5 +181,31 @@ def test_extractive_summary() -> None:
     )
     lines = summary.splitlines()
     assert 3 <= len(lines) <= 5
-    assert lines[0] == "Issue: my refund never arrived"
+    assert lines[0] == "Request: my refund never arrived"
     assert "When will I get my refund?" in summary and "explicit_request" in summary
+    assert "Wants: to talk to a person" in lines
+
+
+def test_extractive_summary_keeps_whole_sentences_and_says_what_was_tried() -> None:
+    """Issue 17: the request is never cut mid-sentence; what did not work and what the customer
+    wants are named."""
+    long_request = (
+        "Hi, my blender from order 48213 arrived cracked, the jug has a long split down the "
+        "side and the base makes a grinding noise, and I would like a refund instead of a "
+        "replacement because I no longer trust this model. It was a gift for my mother. "
+        "She was very disappointed."
+    )
+    summary = extractive_summary(
+        [long_request, "I tried the return form but it didn't work.", "I want to talk to a person"],
+        ["Returns and refunds", "Returns and refunds"],
+        ["explicit_request"],
+    )
+    request, tried, wants, why = summary.splitlines()
+    assert request.startswith("Request: Hi, my blender") and request.endswith("this model.")
+    assert "refund instead of a replacement" in request and "mother" not in request
+    assert tried == (
+        "Tried: the bot answered from “Returns and refunds”; the customer said “I tried the "
+        "return form but it didn't work.”"
+    )
+    assert wants.startswith("Wants: “Hi, my blender") and "refund instead of" in wants
+    assert why == "Escalated because: explicit_request"

@@ -21,10 +21,12 @@ from bot.api.agent_schemas import (
     AgentOut,
     CustomerOut,
     HandBackIn,
+    LinkedConversationOut,
     LoginIn,
     LoginOut,
     NoteOut,
     ReplyIn,
+    SuggestedReplyOut,
     SuggestionOut,
     TakesChatsIn,
     TextIn,
@@ -46,9 +48,11 @@ from bot.api.errors import close_live
 from bot.api.schemas import TurnOut
 from bot.api.socket_auth import FORBIDDEN, UNAUTHENTICATED, reject, socket_token
 from bot.conversation import Role
+from bot.customer_said import customer_said
 from bot.errors import BotError, Conflict, Forbidden, NotFound
 from bot.handoff import QUEUE_CHANNEL, conversation_channel
 from bot.realtime import publish_or_log
+from bot.suggested_replies import suggested_replies
 from bot.ticket_desk import agent_label
 from bot.wiring import Services
 from escalation.errors import AuthError
@@ -114,20 +118,30 @@ async def tickets(
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetailOut)
-async def ticket_detail(ticket_id: str, services: ServicesDep, agent: AgentDep) -> TicketDetailOut:
-    """The ticket with its context, the live transcript, notes and suggested articles."""
+async def ticket_detail(
+    ticket_id: str, request: Request, services: ServicesDep, agent: AgentDep
+) -> TicketDetailOut:
+    """The ticket with its context, the live transcript, the customer's earlier conversations
+    joined into it, notes, suggested articles and replies."""
     queue = services.escalator.queue
     ticket = await queue.get(ticket_id)
     conversation = await services.store.get(ticket.conversation_id)
     turns = await services.store.turns(ticket.conversation_id)
+    linked = await services.desk.linked(ticket_id)
+    everything = [t for _, earlier in linked for t in earlier] + turns
+    customer_texts = [t.text for t in everything if t.role is Role.CUSTOMER]
     said = " ".join(t.text for t in turns if t.role is Role.CUSTOMER)[-500:]
     results = await anyio.to_thread.run_sync(lambda: services.kb.search(said or ticket.summary, 3))
     return TicketDetailOut(
         ticket=TicketOut.of(ticket),
-        customer=CustomerOut.of(ticket),
+        customer=CustomerOut.of(ticket, customer_said(customer_texts)),
         context={k: v for k, v in ticket.context.items() if k != "customer"},
         turns=[TurnOut.of(t) for t in turns],
+        linked=[LinkedConversationOut.of(link, earlier) for link, earlier in linked],
         notes=[NoteOut.of(n) for n in await queue.notes(ticket_id)],
+        suggested_replies=[
+            SuggestedReplyOut.of(r) for r in suggested_replies(everything, str(request.base_url))
+        ],
         suggestions=[
             SuggestionOut(
                 article_id=r.article_id,

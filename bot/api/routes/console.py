@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -20,6 +20,9 @@ BOT_DIR = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = BOT_DIR / "templates"
 STATIC_DIR = BOT_DIR / "static"
 STATIC_PATH = "/static"
+# The chat widget's message renderer (a markdown subset built as DOM nodes, never HTML): the
+# console shows each message as the customer saw it (issue 17, item 5).
+MESSAGE_RENDERER = BOT_DIR.parent / "web_widget" / "render.js"
 
 # The page loads only its own scripts and style sheet; no inline code, no third parties.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -78,6 +81,16 @@ def staff_page(request: Request, template: str, script: str, style: str) -> HTML
 async def agent_console(request: Request) -> HTMLResponse:
     """The agent console (log in, live queue, ticket context, reply, notes)."""
     return staff_page(request, "agent.html", "agent.js", "agent.css")
+
+
+@router.get("/agent/render.js")
+async def message_renderer() -> FileResponse:
+    """The widget's message renderer, imported by the console's module (revalidated on use)."""
+    return FileResponse(
+        MESSAGE_RENDERER,
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 def mount_static(app: FastAPI) -> None:
