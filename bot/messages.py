@@ -21,6 +21,8 @@ Key = Literal[
     "agent_joined",
     "returned_to_bot",
     "may_help",
+    "while_waiting",
+    "handoff_cancelled",
 ]
 
 _EN: dict[Key, str] = {
@@ -43,6 +45,9 @@ _EN: dict[Key, str] = {
     "agent_joined": "{name} joined the chat.",
     "returned_to_bot": "You're chatting with the virtual assistant again.",
     "may_help": "These articles may help, though they don't answer it exactly:",
+    "while_waiting": "While you wait: {answer}",
+    "handoff_cancelled": "OK, I've cancelled your request for a person. I'm still here if you "
+    "need anything else.",
     "injection": "I can only help with questions about {company}: orders, shipping, returns, "
     "billing and your account. I can't change how I work, share internal instructions or show "
     "anyone else's information. What can I help you with?",
@@ -68,6 +73,9 @@ _ES: dict[Key, str] = {
     "agent_joined": "{name} se unió al chat.",
     "returned_to_bot": "Vuelves a hablar con el asistente virtual.",
     "may_help": "Estos artículos pueden servirte, aunque no lo responden exactamente:",
+    "while_waiting": "Mientras esperas: {answer}",
+    "handoff_cancelled": "De acuerdo, he cancelado tu solicitud para hablar con una persona. "
+    "Sigo aquí si necesitas algo más.",
     "injection": "Solo puedo ayudarte con preguntas sobre {company}: pedidos, envíos, "
     "devoluciones, pagos y tu cuenta. No puedo cambiar cómo funciono, compartir instrucciones "
     "internas ni mostrar información de otras personas. ¿En qué puedo ayudarte?",

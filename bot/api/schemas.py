@@ -211,6 +211,14 @@ class HandoffIn(BaseModel):
     email: str = Field(default="", max_length=320, pattern=EMAIL_PATTERN)
 
 
+class CancelOut(BaseModel):
+    """Who answers now that the request for a person is cancelled, and the notice saying so
+    (empty, with the mode unchanged, when a person already took the chat)."""
+
+    mode: str
+    notice: str
+
+
 class HandoffOut(BaseModel):
     """What happens now: waiting for a person, or offline (leave an email)."""
 
