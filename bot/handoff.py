@@ -239,7 +239,7 @@ class Escalator:
             customer_email=email or customer.email,
             offline=offline,
         )
-        locale = _notice_locale(conversation, turns)
+        locale = messages.notices_locale(conversation, turns)
         key: messages.Key = (
             "handoff" if not offline else "handoff_unavailable" if open_now else "handoff_offline"
         )
@@ -330,12 +330,7 @@ class Escalator:
 
 async def notice_locale(store: ConversationStore, conversation: Conversation) -> str:
     """The language of the system notices posted in `conversation` (issue 17)."""
-    return _notice_locale(conversation, await store.turns(conversation.id))
-
-
-def _notice_locale(conversation: Conversation, turns: Sequence[Turn]) -> str:
-    said = [t.text for t in turns if t.role is Role.CUSTOMER]
-    return messages.notice_locale(conversation.locale, said[-1] if said else "")
+    return messages.notices_locale(conversation, await store.turns(conversation.id))
 
 
 def ticket_payload(ticket: Ticket) -> dict[str, Any]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
+from bot.conversation import Conversation, Role, Turn
 from bot.language import detect_language
 
 Key = Literal[
@@ -112,3 +114,9 @@ def notice_locale(conversation_locale: str, customer_text: str) -> str:
     detected and has a table (a Spanish speaker on an English page), else the conversation's."""
     said = detect_language(customer_text) if customer_text else None
     return said if said in _TABLES else (conversation_locale or "en")
+
+
+def notices_locale(conversation: Conversation, turns: Sequence[Turn]) -> str:
+    """The language of `conversation`'s notices, from its customer's latest message in `turns`."""
+    said = [t.text for t in turns if t.role is Role.CUSTOMER]
+    return notice_locale(conversation.locale, said[-1] if said else "")

@@ -184,3 +184,17 @@ def test_the_widget_button_cancels_and_a_claimed_chat_stays_with_the_agent(
     again = client.post(f"/api/conversations/{chat.id}/handoff/cancel", headers=chat.headers)
     assert again.json() == {"mode": "agent", "notice": ""}
     eventually(lambda: ana.ticket_of(chat.id, "mine")["status"] == "claimed")
+
+
+def test_the_survey_is_asked_in_the_conversations_language(
+    site: Site, client: httpx.Client
+) -> None:
+    ana = AgentSession(client, "ana")
+    chat = Chat(client, locale="en")  # an English page, a Spanish-writing customer
+    handed_over(chat, "hola, quiero hablar con una persona, por favor")
+    assert history(client, chat)["notice_locale"] == "es"
+    ticket = ana.ticket_of(chat.id, "open")
+    with customer_ws(site, chat) as ws:
+        ana.ok(f"/tickets/{ticket['id']}/claim")
+        ana.ok(f"/tickets/{ticket['id']}/resolve")
+        assert next_event(ws, "closed")["locale"] == "es"
