@@ -70,6 +70,8 @@ _LEXICON: dict[Feeling, re.Pattern[str]] = {
         r"frustrante",
         r"molest[oa]s?",
         r"una broma",
+        r"(?:qu[eé]|me da|me da mucha|much[ao]) rabia",
+        r"(?:qu[eé] )?fastidi\w*",
         r"(?:tercera|cuarta|quinta) vez",
     ),
     Feeling.SADNESS: _words(

@@ -27,7 +27,7 @@ from bot.passages import AnswerRequest, passages_from
 from bot.prompting import PromptBuilder
 from bot.settings import AnswerConfig, GroundingConfig
 from bot.smalltalk import classify
-from bot.waiting import wants_to_cancel
+from bot.waiting import general_question, wants_to_cancel
 from escalation.types import Reason
 from retrieval.types import SearchResult
 
@@ -138,7 +138,7 @@ class Responder:
             yield ReplyEvent("done", turn=answered)
             return
         if conversation.mode is Mode.WAITING:
-            async for event in self._while_waiting(conversation, turn):
+            async for event in self._while_waiting(conversation, turn, history):
                 yield event
             return
         if conversation.mode is not Mode.BOT:
@@ -186,7 +186,7 @@ class Responder:
                 yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
 
     async def _while_waiting(
-        self, conversation: Conversation, turn: Turn
+        self, conversation: Conversation, turn: Turn, history: Sequence[Turn]
     ) -> AsyncIterator[ReplyEvent]:
         """Issue 17, never stranded: while nobody has taken the chat yet, the customer can
         take the request back, and a question the bot answers confidently gets a labelled
@@ -198,9 +198,13 @@ class Responder:
             if notice is not None:
                 yield ReplyEvent("notice", text=notice.text, turn=notice)
             return
-        # Read on its own: a detail for the person ("my order is 1234") must not become a
-        # follow-up of the earlier question, answered again with confidence.
-        answer = self._answer(turn.text, (), conversation.locale, self._kb)
+        if not general_question(turn.text):
+            return  # a detail or their own case: for the person
+        # Read on its own: a detail must not become a follow-up of the earlier question,
+        # answered again with confidence; in the language the customer has been writing.
+        said = (t.text for t in reversed(history) if t.role is Role.CUSTOMER)
+        hint = next(filter(None, map(detect_language, said)), conversation.locale)
+        answer = self._answer(turn.text, (), hint, self._kb)
         draft = [item async for item in answer if isinstance(item, Draft)][-1]
         if (
             draft.kind is not AnswerKind.ANSWER

@@ -1,4 +1,5 @@
-"""While a customer waits for a person: does this message take the request back? (issue 17)"""
+"""While a customer waits for a person: does this message take the request back, and is it
+a general question the bot may answer meanwhile? (issue 17)"""
 
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ _CANCEL = re.compile(
     re.IGNORECASE,
 )
 _QUESTION = re.compile(r"\?\s*$")
+_ASKS = re.compile(
+    r"\?|^\W*(?:how|what|when|where|which|who|why|can|could|do|does|is|are|will|would|should|"
+    r"c[oó]mo|qu[eé]|cu[aá]ndo|d[oó]nde|cu[aá]l|cu[aá]nto|cu[aá]ntos|cu[aá]nta|puedo|se puede|"
+    r"hay)\b",
+    re.IGNORECASE,
+)
+# An order, tracking or account number: only a person can look it up.
+_OWN_CASE = re.compile(r"#\s*\d+|\d[\d-]{2,}\d")
 
 
 def wants_to_cancel(text: str) -> bool:
@@ -36,3 +45,10 @@ def wants_to_cancel(text: str) -> bool:
     if _QUESTION.search(cleaned) or len(cleaned.split()) > MAX_WORDS:
         return False
     return bool(_CANCEL.search(cleaned))
+
+
+def general_question(text: str) -> bool:
+    """The message asks something the help center can answer for anyone ("can I pay with
+    PayPal?"), not about the customer's own order ("order 88123 was left at the wrong door")
+    or a detail for the person ("my order number is 55-1093")."""
+    return bool(_ASKS.search(text.strip())) and not _OWN_CASE.search(text)

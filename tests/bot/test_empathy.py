@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.empathy import Feeling, Reading, acknowledgement, read_feeling
-from bot.waiting import wants_to_cancel
+from bot.waiting import general_question, wants_to_cancel
 
 APOLOGIES = ("sorry", "apolog", "siento", "lo lamento", "disculp", "perdón")
 
@@ -110,3 +110,24 @@ def test_cancel_phrases(text: str) -> None:
 )
 def test_not_cancel_phrases(text: str) -> None:
     assert not wants_to_cancel(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "general"),
+    [
+        ("can I pay with paypal?", True),
+        ("how long do refunds take to reach my card", True),
+        ("¿cuántos días tengo para devolver algo?", True),
+        ("se puede pagar con paypal", True),
+        ("my order number is 55-1093 if that helps", False),
+        ("the parcel for order 88123 was left at the wrong door, can you check?", False),
+        ("mi pedido #4471 llegó abierto, me mandan otro?", False),
+        ("thanks, I'll wait", False),
+    ],
+)
+def test_what_the_bot_may_answer_while_a_customer_waits(text: str, general: bool) -> None:
+    assert general_question(text) is general
+
+
+def test_a_four_digit_order_number_is_the_customers_own_case() -> None:
+    assert not general_question("mi pedido 4471 llegó abierto, me pueden mandar otro?")
