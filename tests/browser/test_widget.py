@@ -545,13 +545,15 @@ def test_configuration_spanish_and_javascript_api(tab: Tab, live: Live) -> None:
     expect(answer).to_contain_text("30 minutos")
     expect(answer.locator(".sources-title")).to_have_text("Fuentes")
     widget.screenshot("spanish")
+    zone = tab.page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
+    assert zone  # sent so that opening hours can be shown in the customer's time
     assert created == [
         {
             "name": "Ana",
             "email": "ana@example.com",
             "page_url": page_url,
             "locale": "es-MX",
-            "metadata": {"plan": "pro"},
+            "metadata": {"plan": "pro", "time_zone": zone},
         }
     ]
     tab.page.evaluate("SupportBot.close()")
