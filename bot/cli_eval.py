@@ -1,4 +1,4 @@
-"""The `supportbot eval ...` commands: retrieval, escalation, answers, all, gate."""
+"""The `supportbot eval ...` commands: retrieval, escalation, answers, handoffs, all, gate."""
 
 from __future__ import annotations
 
@@ -55,6 +55,25 @@ def _eval_escalation(args: argparse.Namespace, settings: Settings) -> int:
             if case.escalate != bool(reasons):
                 label = "missed" if case.escalate else "false alarm"
                 echo(f"- {label}: {case.text[:100]!r} {'; '.join(reasons)}")
+    return 0
+
+
+def _eval_handoffs(args: argparse.Namespace, settings: Settings) -> int:
+    from evals.handoffs_eval import evaluate_handoffs, failures
+    from retrieval.factory import build_embedder
+
+    metrics, outcomes = evaluate_handoffs(
+        Path(args.dialogues), settings, build_embedder(settings.embedding), Path(args.kb)
+    )
+    if args.json:
+        echo(json.dumps(metrics))
+        return 0
+    for key, value in metrics.items():
+        echo(f"{key:<34} {value:g}")
+    if args.show_failures:
+        for outcome in outcomes:
+            for line in failures(outcome):
+                echo(f"- {line}")
     return 0
 
 
@@ -213,6 +232,22 @@ def add_eval_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="run again without the coverage check and show both columns (twice the time)",
     )
     answers.set_defaults(handler=_eval_answers)
+    handoffs = eval_sub.add_parser(
+        "handoffs",
+        help="multi-turn dialogues around a handoff: empathy, notice language, answers "
+        "while waiting, no stranded customer (issue 17)",
+        description="Play each dialogue through the responder, escalator and ticket desk on "
+        "a throwaway copy of the KB (opening hours taken as always open).",
+    )
+    handoffs.add_argument(
+        "--dialogues",
+        default="evals/datasets/handoff_dialogues.jsonl",
+        help='JSONL rows {"id","lang","page"?,"steps":[{"say"|"press"|"agent",...}]}',
+    )
+    handoffs.add_argument("--kb", default="kb_content", help="the KB folder")
+    handoffs.add_argument("--json", action="store_true", help="print one JSON object")
+    handoffs.add_argument("--show-failures", action="store_true", help="list what went wrong")
+    handoffs.set_defaults(handler=_eval_handoffs)
     everything = eval_sub.add_parser(
         "all",
         help="every golden-set eval, with a Markdown/HTML report",

@@ -12,6 +12,7 @@ import numpy as np
 
 from bot import messages
 from bot.conversation import Conversation, Role, Turn
+from bot.empathy import Reading, acknowledgement
 from bot.errors import LLMError
 from bot.interfaces import ChatModel, ConversationStore, TicketLifecycle
 from bot.opening_hours import describe_hours
@@ -27,14 +28,24 @@ from escalation.detectors import (
     system_error,
     weak_streak,
 )
+from escalation.errors import InvalidTransition
 from escalation.interfaces import AgentStore, HandoffQueue
 from escalation.policy import assess
 from escalation.summary import extractive_summary
-from escalation.types import EscalationDecision, Finding, Reason, Signals, Ticket
+from escalation.types import (
+    EscalationDecision,
+    Finding,
+    Reason,
+    Signals,
+    Ticket,
+    TicketStatus,
+)
 from escalation.wait import WaitEstimate, estimate_wait
 from retrieval.interfaces import Embedder
 
 QUEUE_CHANNEL = "queue"
+# The metadata key under which the widget sends the browser's IANA time zone (issue 17).
+LOCAL_ZONE_KEY = "time_zone"
 _ROLE_NAMES = {
     Role.CUSTOMER: "Customer",
     Role.BOT: "Bot",
@@ -156,9 +167,15 @@ class Escalator:
         return assess([repeated_failure(Signals(text="", thumbs_down=True), self.config)])
 
     async def escalate(
-        self, conversation: Conversation, decision: EscalationDecision, *, email: str = ""
+        self,
+        conversation: Conversation,
+        decision: EscalationDecision,
+        *,
+        email: str = "",
+        feeling: Reading | None = None,
     ) -> HandoffResult:
-        """Open (or reuse) the ticket with the full context and tell the customer honestly."""
+        """Open (or reuse) the ticket with the full context and tell the customer honestly,
+        after one sentence acknowledging their `feeling` when they show one (issue 17)."""
         open_now = self._hours.is_open(dt.datetime.now(dt.UTC))  # empty hours: always open
         online = await self.agents.online(self.config.agent_online_s)
         offline = not online or not open_now
@@ -224,7 +241,7 @@ class Escalator:
             offline=offline,
             customer_id=conversation.customer_id,
         )
-        locale = _notice_locale(conversation, turns)
+        locale = messages.notices_locale(conversation, turns)
         wait = await self._wait()
         key: messages.Key
         if offline:
@@ -236,14 +253,23 @@ class Escalator:
             locale,
             self._company,
             minutes=wait.minutes,
-            hours=describe_hours(self._hours, locale),
+            hours=describe_hours(
+                self._hours, locale, str(conversation.metadata.get(LOCAL_ZONE_KEY, ""))
+            ),
         )
+        if feeling is not None:
+            notice_text = f"{acknowledgement(feeling, locale)} {notice_text}"
         notice = await self._store.append(
             conversation.id,
             Role.SYSTEM,
             notice_text,
             kind="handoff",
-            meta={"ticket_id": ticket.id, "offline": offline, "reasons": reasons},
+            meta={
+                "ticket_id": ticket.id,
+                "offline": offline,
+                "reasons": reasons,
+                **({"feeling": feeling.feeling.value} if feeling is not None else {}),
+            },
         )
         await publish_or_log(
             self._broadcaster,
@@ -269,6 +295,32 @@ class Escalator:
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=self.config.wait_window_days)
         return estimate_wait(await self.queue.waits(since), self.config.typical_wait_minutes)
 
+    async def cancel(self, conversation: Conversation) -> Turn | None:
+        """Cancel the conversation's request for a person at the customer's word (issue 17):
+        the ticket closes as cancelled, the bot answers again, and the customer and the
+        agents' queue are told. None when no request waits (someone already took it)."""
+        ticket = await self.queue.active_for(conversation.id)
+        if ticket is None or ticket.status is not TicketStatus.OPEN:
+            return None
+        locale = await notice_locale(self._store, conversation)
+        text = messages.text("handoff_cancelled", locale, self._company)
+        try:
+            ticket, notice = await self._lifecycle.cancel(ticket.id, text, {"ticket_id": ticket.id})
+        except InvalidTransition:  # an agent claimed it a moment ago: they answer now
+            return None
+        await publish_or_log(
+            self._broadcaster,
+            conversation_channel(conversation.id),
+            {"type": "handoff_cancelled", "mode": "bot", "text": text, "ticket_id": ticket.id},
+        )
+        await publish_or_log(
+            self._broadcaster,
+            QUEUE_CHANNEL,
+            {"type": "ticket", "ticket_id": ticket.id, "status": ticket.status.value},
+        )
+        self.webhooks.fire("cancel", ticket_payload(ticket))
+        return notice
+
     async def _summary(self, turns: Sequence[Turn], reasons: Sequence[str]) -> str:
         said = [t.text for t in turns if t.role is Role.CUSTOMER]
         tried = [c.title for t in turns if t.role is Role.BOT for c in t.citations]
@@ -289,12 +341,7 @@ class Escalator:
 
 async def notice_locale(store: ConversationStore, conversation: Conversation) -> str:
     """The language of the system notices posted in `conversation` (issue 17)."""
-    return _notice_locale(conversation, await store.turns(conversation.id))
-
-
-def _notice_locale(conversation: Conversation, turns: Sequence[Turn]) -> str:
-    said = [t.text for t in turns if t.role is Role.CUSTOMER]
-    return messages.notice_locale(conversation.locale, said[-1] if said else "")
+    return messages.notices_locale(conversation, await store.turns(conversation.id))
 
 
 def ticket_payload(ticket: Ticket) -> dict[str, Any]:

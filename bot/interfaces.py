@@ -179,6 +179,13 @@ class TicketLifecycle(Protocol):
         with it as an agent turn of kind `HANDBACK_NOTE` (with `meta`)."""
         ...
 
+    async def cancel(
+        self, ticket_id: str, notice: str, meta: Mapping[str, Any]
+    ) -> tuple[Ticket, Turn]:
+        """Close an open ticket as cancelled by the customer (InvalidTransition once claimed
+        or closed); the bot answers again, and `notice` is stored as a system turn."""
+        ...
+
     async def reply(
         self,
         ticket_id: str,

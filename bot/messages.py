@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
+from bot.conversation import Conversation, Role, Turn
 from bot.language import detect_language
 
 Key = Literal[
@@ -22,6 +24,8 @@ Key = Literal[
     "agent_joined",
     "returned_to_bot",
     "may_help",
+    "while_waiting",
+    "handoff_cancelled",
 ]
 
 _EN: dict[Key, str] = {
@@ -47,6 +51,9 @@ _EN: dict[Key, str] = {
     "agent_joined": "{name} joined the chat.",
     "returned_to_bot": "You're chatting with the virtual assistant again.",
     "may_help": "These articles may help, though they don't answer it exactly:",
+    "while_waiting": "While you wait: {answer}",
+    "handoff_cancelled": "OK, I've cancelled your request for a person. I'm still here if you "
+    "need anything else.",
     "injection": "I can only help with questions about {company}: orders, shipping, returns, "
     "billing and your account. I can't change how I work, share internal instructions or show "
     "anyone else's information. What can I help you with?",
@@ -74,6 +81,9 @@ _ES: dict[Key, str] = {
     "agent_joined": "{name} se unió al chat.",
     "returned_to_bot": "Vuelves a hablar con el asistente virtual.",
     "may_help": "Estos artículos pueden servirte, aunque no lo responden exactamente:",
+    "while_waiting": "Mientras esperas: {answer}",
+    "handoff_cancelled": "De acuerdo, he cancelado tu solicitud para hablar con una persona. "
+    "Sigo aquí si necesitas algo más.",
     "injection": "Solo puedo ayudarte con preguntas sobre {company}: pedidos, envíos, "
     "devoluciones, pagos y tu cuenta. No puedo cambiar cómo funciono, compartir instrucciones "
     "internas ni mostrar información de otras personas. ¿En qué puedo ayudarte?",
@@ -110,3 +120,9 @@ def notice_locale(conversation_locale: str, customer_text: str) -> str:
     detected and has a table (a Spanish speaker on an English page), else the conversation's."""
     said = detect_language(customer_text) if customer_text else None
     return said if said in _TABLES else (conversation_locale or "en")
+
+
+def notices_locale(conversation: Conversation, turns: Sequence[Turn]) -> str:
+    """The language of `conversation`'s notices, from its customer's latest message in `turns`."""
+    said = [t.text for t in turns if t.role is Role.CUSTOMER]
+    return notice_locale(conversation.locale, said[-1] if said else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import anyio
@@ -15,6 +15,7 @@ from bot.composer import Composer
 from bot.confidence import confidence
 from bot.conversation import AnswerKind, Citation, Conversation, Mode, Role, Turn
 from bot.coverage import coverage, refusal_text, uncovered
+from bot.empathy import acknowledgement, read_feeling
 from bot.errors import InvalidInput, LLMError
 from bot.followup import last_topic, needs_context, standalone_query
 from bot.grounding import GroundingChecker
@@ -26,6 +27,8 @@ from bot.passages import AnswerRequest, passages_from
 from bot.prompting import PromptBuilder
 from bot.settings import AnswerConfig, GroundingConfig
 from bot.smalltalk import classify
+from bot.waiting import general_question, wants_to_cancel
+from escalation.types import Reason
 from retrieval.types import SearchResult
 
 DEFAULT_LOCALE = "en"
@@ -42,10 +45,10 @@ def answer_key(turn: Turn) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ReplyEvent:
-    """One step of a reply: the stored customer turn, a piece of text, the stored bot turn, or
-    the handoff notice when a person takes over."""
+    """One step of a reply: the stored customer turn, a piece of text, the stored bot turn,
+    the handoff notice when a person takes over, or another stored system notice."""
 
-    type: Literal["customer_turn", "token", "done", "handoff"]
+    type: Literal["customer_turn", "token", "done", "handoff", "notice"]
     text: str = ""
     turn: Turn | None = None
 
@@ -134,24 +137,37 @@ class Responder:
             yield ReplyEvent("token", text=answered.text)
             yield ReplyEvent("done", turn=answered)
             return
+        if conversation.mode is Mode.WAITING:
+            async for event in self._while_waiting(conversation, turn, history):
+                yield event
+            return
         if conversation.mode is not Mode.BOT:
             return
+        feeling = None if instructions_only(turn.text) else read_feeling(turn.text)
         if self._escalator is not None and not instructions_only(turn.text):
             decision = await self._escalator.check_message(turn, history)
+            feeling = read_feeling(turn.text, charged=Reason.EMOTION in decision.reasons)
             if decision.escalate:
-                handed = await self._escalator.escalate(conversation, decision)
+                handed = await self._escalator.escalate(conversation, decision, feeling=feeling)
                 yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
                 return
         earlier = [t for t in history if t.seq < turn.seq]
-        parts: list[str] = []
+        empathy = ""
+        if feeling is not None:  # issue 17: one sentence for how they feel, then the answer
+            empathy = acknowledgement(feeling, self._locale(turn.text, conversation.locale))
+            empathy += "\n\n"
+            yield ReplyEvent("token", text=empathy)
         draft: Draft | None = None
         async for item in self._answer(turn.text, earlier, conversation.locale, self._kb):
             if isinstance(item, Draft):
                 draft = item
             else:
-                parts.append(item)
                 yield ReplyEvent("token", text=item)
         assert draft is not None
+        if feeling is not None:
+            draft = replace(
+                draft, text=empathy + draft.text, meta=draft.meta | {"feeling": feeling.feeling}
+            )
         stored = await self._store.append(
             conversation_id,
             Role.BOT,
@@ -168,6 +184,50 @@ class Responder:
             if decision.escalate:
                 handed = await self._escalator.escalate(conversation, decision)
                 yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
+
+    async def _while_waiting(
+        self, conversation: Conversation, turn: Turn, history: Sequence[Turn]
+    ) -> AsyncIterator[ReplyEvent]:
+        """Issue 17, never stranded: while nobody has taken the chat yet, the customer can
+        take the request back, and a question the bot answers confidently gets a labelled
+        answer (agents see it too; the request stays). Anything else waits for the person."""
+        if self._escalator is None:
+            return
+        if wants_to_cancel(turn.text):
+            notice = await self._escalator.cancel(conversation)
+            if notice is not None:
+                yield ReplyEvent("notice", text=notice.text, turn=notice)
+            return
+        if not general_question(turn.text):
+            return  # a detail or their own case: for the person
+        # Read on its own: a detail must not become a follow-up of the earlier question,
+        # answered again with confidence; in the language the customer has been writing.
+        said = (t.text for t in reversed(history) if t.role is Role.CUSTOMER)
+        hint = next(filter(None, map(detect_language, said)), conversation.locale)
+        answer = self._answer(turn.text, (), hint, self._kb)
+        draft = [item async for item in answer if isinstance(item, Draft)][-1]
+        if (
+            draft.kind is not AnswerKind.ANSWER
+            or draft.confidence < self._escalator.config.low_confidence
+            or draft.meta.get("injection")
+            or (await self._store.get(conversation.id)).mode is not Mode.WAITING
+        ):
+            return  # unsure, or a person took the chat meanwhile: the person answers
+        text = messages.text(
+            "while_waiting", draft.meta["locale"], self._config.company_name, answer=draft.text
+        )
+        stored = await self._store.append(
+            conversation.id,
+            Role.BOT,
+            text,
+            citations=draft.citations,
+            confidence=draft.confidence,
+            kind=draft.kind.value,
+            meta=draft.meta | {"while_waiting": True},
+            client_id=answer_key(turn),
+        )
+        yield ReplyEvent("token", text=text)
+        yield ReplyEvent("done", turn=stored)
 
     async def preview(
         self, question: str, *, locale: str | None = None, kb: ArticleSearch | None = None

@@ -78,7 +78,7 @@ class TicketDesk:
     async def resolve(self, ticket_id: str, agent: Agent) -> Ticket:
         """Close the chat as resolved (the widget asks for CSAT)."""
         ticket = await self._lifecycle.resolve(ticket_id, agent.id)
-        await self._changed(ticket, {"type": "closed"})
+        await self._changed(ticket, {"type": "closed", **await self._locale(ticket)})
         self._webhooks.fire("resolve", ticket_payload(ticket))
         return ticket
 
@@ -105,13 +105,20 @@ class TicketDesk:
     async def _notice(self, ticket: Ticket, key: messages.Key, **values: object) -> Event:
         """`{"text": notice}` in the conversation's notice language; empty (the widget words
         it in the page's language) if that cannot be read: the action is already stored."""
+        found = await self._locale(ticket)
+        if not found:
+            return {}
+        return {"text": messages.text(key, str(found["locale"]), self._company, **values)}
+
+    async def _locale(self, ticket: Ticket) -> Event:
+        """`{"locale": the conversation's notice language}` (the widget's survey asks in it),
+        or empty if that cannot be read."""
         try:
             conversation = await self._store.get(ticket.conversation_id)
-            locale = await notice_locale(self._store, conversation)
+            return {"locale": await notice_locale(self._store, conversation)}
         except BotError:
             log.warning("no notice language for %s", ticket.conversation_id, exc_info=True)
             return {}
-        return {"text": messages.text(key, locale, self._company, **values)}
 
     async def _changed(self, ticket: Ticket, event: Event) -> None:
         await self.announce(ticket.conversation_id, event)

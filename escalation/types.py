@@ -41,6 +41,7 @@ class TicketStatus(StrEnum):
     CLAIMED = "claimed"
     RESOLVED = "resolved"
     RETURNED = "returned"
+    CANCELLED = "cancelled"  # by the customer, before anyone claimed it (issue 17)
 
 
 class AgentRole(StrEnum):

@@ -136,5 +136,7 @@ export function createApi(
     /** Ask for a person (optionally leaving an email): {mode: waiting|offline, wait_message}. */
     handoff: (id, token, email) =>
       json('POST', `${conversation(id)}/handoff`, { token, body: email ? { email } : {} }),
+    /** Cancel a waiting request for a person: {mode, notice} (notice empty if one took it). */
+    cancelHandoff: (id, token) => json('POST', `${conversation(id)}/handoff/cancel`, { token }),
   };
 }

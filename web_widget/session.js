@@ -11,7 +11,8 @@
  *   pending {clientId, text} / sent {clientId, turn} / retrying {clientId} / failed {clientId, error}
  *   draft text|null          the answer streaming in; typing true|false
  *   notice {key, vars}|{text}
- *   mode {mode, agent, offline, emailGiven, started, csat}
+ *   mode {mode, agent, offline, emailGiven, started, csat, language}
+ *                            language: the conversation's, which the server words notices in
  *   network {ok}             false while the server is unreachable
  *   handoff {mode, waitMessage}
  *   reset                    the conversation was forgotten; show a fresh chat
@@ -32,7 +33,10 @@ class NoAnswer extends ApiError {
   }
 }
 
-/** A session; `customer` is {name?, email?, plan?}, `page` the host page URL. */
+/**
+ * A session; `customer` is {name?, email?, plan?}, `page` the host page URL, `timeZone` the
+ * browser's IANA zone (the server shows opening hours in it too).
+ */
 export function createSession({
   api,
   store,
@@ -40,6 +44,7 @@ export function createSession({
   customer,
   page,
   locale,
+  timeZone = '',
   emit,
   openSocket = createLiveSocket,
   timers = globalThis,
@@ -48,6 +53,7 @@ export function createSession({
   let conversation = null; // {id, token, agent, offline, emailGiven, ended}, persisted
   let mode = 'bot';
   let csat = null;
+  let language = ''; // the conversation's language, once the server has told it
   let socket = null;
   let pumping = false;
   let attempt = 0;
@@ -78,6 +84,7 @@ export function createSession({
       emailGiven: Boolean(conversation?.emailGiven),
       started: conversation !== null,
       csat,
+      language,
     });
   }
 
@@ -131,6 +138,7 @@ export function createSession({
         if (item || !streaming) setDraft((draft ?? '') + event.text);
         break;
       case 'reply':
+      case 'notice':
         setDraft(null);
         showTurn(event.turn);
         break;
@@ -161,6 +169,7 @@ export function createSession({
         scheduleSync(0);
         break;
       case 'returned_to_bot':
+      case 'handoff_cancelled':
         mode = 'bot';
         update({ agent: '', offline: false });
         announceMode();
@@ -168,6 +177,7 @@ export function createSession({
         break;
       case 'closed':
         mode = 'closed';
+        if (event.locale) language = event.locale; // the survey asks in the chat's language
         announceMode();
         break;
       case 'error':
@@ -200,7 +210,7 @@ export function createSession({
       email: email || '',
       page_url: page.slice(0, 2000),
       locale: cleanLocale(locale),
-      metadata: plan ? { plan } : {},
+      metadata: { ...(plan ? { plan } : {}), ...(timeZone ? { time_zone: timeZone } : {}) },
     });
     conversation = { id: created.id, token: created.token, agent: '', offline: false, emailGiven: false };
     mode = created.mode;
@@ -217,6 +227,7 @@ export function createSession({
     conversation = null;
     mode = 'bot';
     csat = null;
+    language = '';
     store.remove(SESSION_KEY);
   }
 
@@ -230,6 +241,7 @@ export function createSession({
       if (!streaming) setDraft(null);
       mode = conversation.ended ? 'closed' : data.mode;
       csat = data.csat;
+      language = data.notice_locale || language;
       if (mode === 'bot' || mode === 'closed') update({ agent: '', offline: false });
       announceMode();
       setDown('sync', false);
@@ -261,6 +273,7 @@ export function createSession({
       if (result.reply) showTurn(result.reply);
       if (result.mode !== mode) {
         mode = result.mode;
+        if (mode === 'bot') update({ offline: false }); // the request was taken back
         announceMode();
       }
       return;
@@ -384,6 +397,24 @@ export function createSession({
       }
     },
 
+    /** The customer no longer needs a person: cancel the waiting request; false on failure. */
+    async cancelPerson() {
+      if (!conversation) return false;
+      try {
+        const result = await api.cancelHandoff(conversation.id, conversation.token);
+        if (result.notice) emit('notice', { text: result.notice });
+        if (result.mode !== mode) {
+          mode = result.mode;
+          if (mode === 'bot') update({ offline: false });
+          announceMode();
+        }
+        return true;
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        return false;
+      }
+    },
+
     /** Thumbs up/down on a bot turn; false when it could not be saved. */
     async rate(turnId, rating) {
       if (!conversation) return false;
@@ -414,6 +445,7 @@ export function createSession({
       mode = 'closed';
       update({ ended: true });
       announceMode();
+      sync(false); // learn the chat's language, for the survey
     },
 
     /** Forget the conversation and start over. */

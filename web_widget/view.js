@@ -45,11 +45,12 @@ const show = (node, visible) => {
 };
 
 /**
- * Build the widget in `root` (an element in the shadow root). `t` translates, `handlers` gets
- * send(text), toggle(), close(), human(), email(address), rate(turnId, rating), rateChat(n),
- * newChat(), endChat().
+ * Build the widget in `root` (an element in the shadow root). `t` translates, `translatorFor`
+ * (language) gives another language's (the survey asks in the chat's language), `handlers` gets
+ * send(text), toggle(), close(), human(), cancelPerson(), email(address), rate(turnId, rating),
+ * rateChat(n), newChat(), endChat().
  */
-export function createView(root, { t, title, greeting, launcherText, handlers, baseUrl }) {
+export function createView(root, { t, translatorFor = () => t, title, greeting, launcherText, handlers, baseUrl }) {
   const byTurn = new Map();
   const byClient = new Map();
   const notices = new Map();
@@ -126,23 +127,33 @@ export function createView(root, { t, title, greeting, launcherText, handlers, b
   );
 
   const csatButtons = [1, 2, 3, 4, 5].map((n) =>
-    h('button', {
-      type: 'button',
-      class: 'score',
-      text: String(n),
-      'aria-label': t('csatScore', { n }),
-      onclick: () => handlers.rateChat(n),
-    }),
+    h('button', { type: 'button', class: 'score', text: String(n), onclick: () => handlers.rateChat(n) }),
   );
   const csatThanks = h('p', { class: 'thanks', role: 'status' });
+  const csatQuestion = h('p', { id: 'sb-csat-question' });
+  const csatLow = h('span');
+  const csatHigh = h('span');
   const csat = h(
     'div',
     { class: 'card csat', role: 'group', 'aria-labelledby': 'sb-csat-question', hidden: true },
-    h('p', { id: 'sb-csat-question', text: `${t('chatEnded')} ${t('csatQuestion')}` }),
+    csatQuestion,
     h('div', { class: 'scale' }, ...csatButtons),
-    h('div', { class: 'scale-ends', 'aria-hidden': 'true' }, h('span', { text: t('csatLow') }), h('span', { text: t('csatHigh') })),
+    h('div', { class: 'scale-ends', 'aria-hidden': 'true' }, csatLow, csatHigh),
     csatThanks,
   );
+  let csatT = t;
+  /** Word the survey in `language` (the chat's), or the page's when it is not known. */
+  function wordSurvey(language) {
+    csatT = language ? translatorFor(language) : t;
+    if (language) csat.setAttribute('lang', language);
+    else csat.removeAttribute('lang');
+    csatQuestion.textContent = `${csatT('chatEnded')} ${csatT('csatQuestion')}`;
+    csatLow.textContent = csatT('csatLow');
+    csatHigh.textContent = csatT('csatHigh');
+    csatButtons.forEach((button, i) => button.setAttribute('aria-label', csatT('csatScore', { n: i + 1 })));
+    if (csatThanks.textContent) csatThanks.textContent = csatT('csatThanks');
+  }
+  wordSurvey('');
   const newChat = h('button', {
     type: 'button',
     class: 'primary wide',
@@ -154,6 +165,11 @@ export function createView(root, { t, title, greeting, launcherText, handlers, b
     'div',
     { class: 'actions' },
     h('button', { type: 'button', class: 'secondary', text: t('talkToPerson'), onclick: () => handlers.human() }),
+  );
+  const waitingActions = h(
+    'div',
+    { class: 'actions', hidden: true },
+    h('button', { type: 'button', class: 'secondary', text: t('cancelPerson'), onclick: () => handlers.cancelPerson() }),
   );
 
   const input = h('textarea', {
@@ -209,6 +225,7 @@ export function createView(root, { t, title, greeting, launcherText, handlers, b
     log,
     h('div', { class: 'extras' }, offlineForm, csat, newChat),
     actions,
+    waitingActions,
     composer,
   );
   panel.addEventListener('keydown', (event) => {
@@ -441,7 +458,7 @@ export function createView(root, { t, title, greeting, launcherText, handlers, b
     },
 
     /** Header status, available actions and survey for the mode. */
-    setMode({ mode, agent, offline, emailGiven, started, csat: score }) {
+    setMode({ mode, agent, offline, emailGiven, started, csat: score, language = '' }) {
       agentName = agent;
       const closed = mode === 'closed';
       const closing = closed && !ended;
@@ -453,6 +470,8 @@ export function createView(root, { t, title, greeting, launcherText, handlers, b
       else if (mode === 'waiting') key = 'statusWaiting';
       status.textContent = t(key, { name: agent || t('agent') });
       show(actions, mode === 'bot' && !offline);
+      show(waitingActions, mode === 'waiting'); // never stranded: take the request back (issue 17)
+      if (closed) wordSurvey(language);
       show(endChat, started && !closed);
       show(offlineForm, offline && !emailGiven && !closed);
       show(csat, closed && started);
@@ -482,7 +501,7 @@ export function createView(root, { t, title, greeting, launcherText, handlers, b
         button.disabled = true;
         button.setAttribute('aria-pressed', String(Number(button.textContent) === score));
       }
-      csatThanks.textContent = t('csatThanks');
+      csatThanks.textContent = csatT('csatThanks');
       if (focus) newChat.focus();
     },
 
@@ -502,6 +521,7 @@ export function createView(root, { t, title, greeting, launcherText, handlers, b
         button.removeAttribute('aria-pressed');
       }
       csatThanks.textContent = '';
+      wordSurvey('');
     },
   };
 }

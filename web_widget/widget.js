@@ -66,6 +66,15 @@ function createEvents() {
   };
 }
 
+/** The browser's IANA time zone ("Europe/Madrid"), or "" when it does not say. */
+function browserTimeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+  } catch {
+    return '';
+  }
+}
+
 function publicTurn(turn) {
   return { id: turn.id, role: turn.role, text: turn.text, citations: turn.citations || [], createdAt: turn.created_at };
 }
@@ -90,6 +99,7 @@ export function mountWidget(host, config) {
 
   const view = createView(root, {
     t,
+    translatorFor: (language) => translator(pickLanguage(language)),
     title: config.title,
     greeting: config.greeting,
     launcherText: config.launcherText,
@@ -99,6 +109,7 @@ export function mountWidget(host, config) {
       toggle: () => (view.isOpen ? close() : open()),
       close: () => close(),
       human: () => session.requestPerson(),
+      cancelPerson: () => session.cancelPerson(),
       email: (address) => session.requestPerson(address),
       rate: async (turnId, rating) => {
         if (await session.rate(turnId, rating)) view.setRating(turnId, rating);
@@ -122,6 +133,7 @@ export function mountWidget(host, config) {
     customer: config.customer,
     page: window.location.href,
     locale,
+    timeZone: browserTimeZone(),
     emit(type, payload) {
       switch (type) {
         case 'turn':

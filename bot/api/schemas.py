@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from bot.conversation import HANDBACK_NOTE, Citation, Conversation, Turn
+from bot.messages import notices_locale
 
 EMAIL_PATTERN = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_INT = 2**31 - 1
@@ -160,6 +161,10 @@ class ConversationOut(BaseModel):
     id: str
     mode: str
     locale: str
+    notice_locale: str = Field(
+        description="The language the server words notices in (the customer's latest "
+        "message's, issue 17); the widget asks for its satisfaction rating in it too."
+    )
     created_at: dt.datetime
     csat: int | None
     turns: list[TurnOut]
@@ -171,6 +176,7 @@ class ConversationOut(BaseModel):
             id=conversation.id,
             mode=conversation.mode.value,
             locale=conversation.locale,
+            notice_locale=notices_locale(conversation, turns),
             created_at=conversation.created_at,
             csat=conversation.csat,
             turns=[TurnOut.of(t) for t in turns if t.kind != HANDBACK_NOTE],
@@ -209,6 +215,14 @@ class HandoffIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: str = Field(default="", max_length=320, pattern=EMAIL_PATTERN)
+
+
+class CancelOut(BaseModel):
+    """Who answers now that the request for a person is cancelled, and the notice saying so
+    (empty, with the mode unchanged, when a person already took the chat)."""
+
+    mode: str
+    notice: str
 
 
 class HandoffOut(BaseModel):

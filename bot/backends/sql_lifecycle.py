@@ -33,6 +33,7 @@ MODE_OF_STATUS = {
     TicketStatus.CLAIMED: Mode.AGENT,
     TicketStatus.RESOLVED: Mode.CLOSED,
     TicketStatus.RETURNED: Mode.BOT,
+    TicketStatus.CANCELLED: Mode.BOT,
 }
 _ACTIVE = (TicketStatus.OPEN.value, TicketStatus.CLAIMED.value)
 
@@ -111,6 +112,14 @@ class SqlTicketLifecycle:
         return await self._transition(
             ticket_id, lambda conn: self._return_in(conn, ticket_id, agent_id, note, values)
         )
+
+    async def cancel(
+        self, ticket_id: str, notice: str, meta: Mapping[str, Any]
+    ) -> tuple[Ticket, Turn]:
+        """Cancel the open ticket at the customer's request; the bot answers again and the
+        `notice` confirming it is stored as a system turn in the same transaction."""
+        values = dict(meta)
+        return await anyio.to_thread.run_sync(self._cancel, ticket_id, notice, values)
 
     async def reply(
         self,
@@ -217,6 +226,16 @@ class SqlTicketLifecycle:
             )
             append_turn(conn, values)
         return ticket
+
+    def _cancel(self, ticket_id: str, notice: str, meta: dict[str, Any]) -> tuple[Ticket, Turn]:
+        with transaction(self._engine) as conn:
+            self._queue.lock_in(conn, ticket_id)
+            ticket = self._queue.cancel_in(conn, ticket_id)
+            change_mode(conn, ticket.conversation_id, MODE_OF_STATUS[ticket.status])
+            values = turn_values(
+                ticket.conversation_id, Role.SYSTEM, notice, kind="handoff_cancelled", meta=meta
+            )
+            return ticket, append_turn(conn, values)
 
     def _reply(
         self,

@@ -26,7 +26,13 @@ const REASONS = {
   system_error: 'System error',
 };
 const ROLES = { customer: 'Customer', bot: 'Bot', agent: 'Agent', system: 'System' };
-const STATUSES = { open: 'Waiting', claimed: 'Claimed', resolved: 'Resolved', returned: 'Back with the bot' };
+const STATUSES = {
+  open: 'Waiting',
+  claimed: 'Claimed',
+  resolved: 'Resolved',
+  returned: 'Back with the bot',
+  cancelled: 'Cancelled by the customer',
+};
 
 const state = {
   token: null,
@@ -258,6 +264,7 @@ function onEvent(event) {
     case 'transferred':
     case 'closed':
     case 'returned_to_bot':
+    case 'handoff_cancelled':
       scheduleDetailRefresh(100);
       break;
     default:

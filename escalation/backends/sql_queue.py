@@ -285,6 +285,25 @@ class SqlHandoffQueue:
         changes = {"status": status.value, "resolved_at": stamp, "updated_at": stamp}
         return self.held_change_in(conn, ticket_id, agent_id, action, changes)
 
+    def cancel_in(self, conn: Connection, ticket_id: str) -> Ticket:
+        """Close an open (unclaimed) ticket as cancelled by the customer, in the caller's
+        transaction; InvalidTransition once someone has claimed or closed it."""
+        stamp = now()
+        tickets = self._tickets
+        changed = self._change(
+            conn,
+            sa.and_(tickets.c.id == ticket_id, tickets.c.status == _OPEN),
+            status=TicketStatus.CANCELLED.value,
+            resolved_at=stamp,
+            updated_at=stamp,
+        )
+        if changed is not None:
+            return _ticket(changed)
+        current = _ticket(self._row(conn, ticket_id))
+        raise InvalidTransition(
+            f"cannot cancel ticket {ticket_id}: it is {current.status.value}, not open"
+        )
+
     def held_change_in(
         self, conn: Connection, ticket_id: str, agent_id: str, action: str, changes: dict[str, Any]
     ) -> Ticket:

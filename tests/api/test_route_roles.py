@@ -73,6 +73,7 @@ ROUTES: dict[tuple[str, str], Expected] = {
     ("POST", "/api/conversations/{conversation_id}/messages/stream"): conversation_owner(422),
     ("POST", "/api/conversations/{conversation_id}/feedback"): conversation_owner(422),
     ("POST", "/api/conversations/{conversation_id}/handoff"): conversation_owner(422),
+    ("POST", "/api/conversations/{conversation_id}/handoff/cancel"): conversation_owner(200),
     ("WS", "/ws/conversations/{conversation_id}"): {
         ANONYMOUS: UNAUTHENTICATED,
         CUSTOMER: ACCEPTED,

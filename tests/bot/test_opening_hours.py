@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bot import messages
@@ -69,3 +71,49 @@ def test_offline_notice_reads_for_people() -> None:
 )
 def test_notices_follow_the_customers_latest_language(page: str, said: str, expected: str) -> None:
     assert messages.notice_locale(page, said) == expected
+
+
+# A Wednesday in January (no summer time anywhere involved): Madrid is UTC+1, New York UTC-5.
+WINTER = dt.datetime(2026, 1, 14, 12, 0, tzinfo=dt.UTC)
+MADRID_ONLY = "Monday to Friday 8:00–20:00 (Europe/Madrid time)"
+
+
+@pytest.mark.parametrize(
+    ("spec", "locale", "local", "expected"),
+    [
+        (
+            "mon-fri 08:00-20:00",
+            "en",
+            "America/New_York",
+            "Monday to Friday 8:00–20:00 (Europe/Madrid time), that is Monday to Friday "
+            "2:00–14:00 your time",
+        ),
+        (
+            "mon-fri 08:00-20:00",
+            "es",
+            "America/Mexico_City",
+            "de lunes a viernes de 8:00 a 20:00 (hora de Europe/Madrid), es decir, de lunes a "
+            "viernes de 1:00 a 13:00 en tu hora",
+        ),
+        (  # crossing midnight in the customer's zone splits the day
+            "sat 20:00-24:00",
+            "en",
+            "Asia/Tokyo",
+            "Saturday 20:00–24:00 (Europe/Madrid time), that is Sunday 4:00–8:00 your time",
+        ),
+        (
+            "fri 16:00-20:00",
+            "en",
+            "Asia/Kolkata",
+            "Friday 16:00–20:00 (Europe/Madrid time), that is Friday 20:30–24:00 and "
+            "Saturday 0:00–0:30 your time",
+        ),
+        # The same offset, an unknown zone or none: the company's time only.
+        ("mon-fri 08:00-20:00", "en", "Africa/Lagos", MADRID_ONLY),
+        ("mon-fri 08:00-20:00", "en", "Mars/Olympus", MADRID_ONLY),
+        ("mon-fri 08:00-20:00", "en", "", MADRID_ONLY),
+    ],
+)
+def test_hours_in_the_customers_time(spec: str, locale: str, local: str, expected: str) -> None:
+    said = describe_hours(parse_hours(spec, MADRID), locale, local, now=WINTER)
+    assert said == expected

@@ -545,13 +545,15 @@ def test_configuration_spanish_and_javascript_api(tab: Tab, live: Live) -> None:
     expect(answer).to_contain_text("30 minutos")
     expect(answer.locator(".sources-title")).to_have_text("Fuentes")
     widget.screenshot("spanish")
+    zone = tab.page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
+    assert zone  # sent so that opening hours can be shown in the customer's time
     assert created == [
         {
             "name": "Ana",
             "email": "ana@example.com",
             "page_url": page_url,
             "locale": "es-MX",
-            "metadata": {"plan": "pro"},
+            "metadata": {"plan": "pro", "time_zone": zone},
         }
     ]
     tab.page.evaluate("SupportBot.close()")
@@ -672,3 +674,33 @@ def test_a_real_agent_takes_over_through_the_agent_api(tab: Tab, live: Live) -> 
     back = httpx.post(f"{live.url}/api/agent/tickets/{ticket['id']}/return", headers=agent)
     assert back.status_code == 200
     expect(widget.status).to_have_text("Virtual assistant")
+
+
+def test_waiting_customer_is_answered_can_cancel_and_rates_in_their_language(
+    tab: Tab, live: Live
+) -> None:
+    """Issue 17: an English page, a Spanish-writing customer waiting for a person."""
+    widget = demo(tab, live).open()
+    widget.send("hola, quiero hablar con una persona, por favor")
+    cancel = widget.page.get_by_role("button", name="I don’t need a person anymore")
+    expect(cancel).to_be_visible()
+    answer = widget.ask("¿cuánto tiempo es válido el enlace para restablecer la contraseña?")
+    expect(answer).to_contain_text("Mientras esperas: ")
+    expect(answer).to_contain_text("30 minutos")
+    widget.screenshot("while-you-wait")
+
+    cancel.click()
+    expect(widget.notices.last).to_contain_text("he cancelado tu solicitud")
+    expect(widget.status).to_have_text("Virtual assistant")
+    expect(cancel).to_be_hidden()
+    assert history(live, widget)["mode"] == "bot"
+
+    widget.page.get_by_role("button", name="End chat").click()
+    survey = widget.page.locator("support-bot .csat")
+    expect(survey).to_have_attribute("lang", "es")
+    expect(survey.locator("#sb-csat-question")).to_have_text(
+        "Este chat ha finalizado. ¿Cómo valorarías este chat?"
+    )
+    survey.get_by_role("button", name="3 de 5").click()
+    expect(survey.locator(".thanks")).to_have_text("¡Gracias por valorar este chat!")
+    assert history(live, widget)["csat"] == 3

@@ -132,3 +132,27 @@ async def test_a_hand_back_note_is_stored_with_the_hand_back_or_not_at_all(desk:
     await desk.lifecycle.claim(other_ticket, "ana")
     await desk.lifecycle.return_to_bot(other_ticket, "ana")  # no note: no turn
     assert await desk.store.turns(other_id) == []
+
+
+async def test_the_customer_cancels_an_unclaimed_request_only(desk: Desk) -> None:
+    """Issue 17: 'never mind' closes an open ticket as cancelled, with its notice, atomically."""
+    conversation_id, ticket_id = await desk.opened()
+    ticket, notice = await desk.lifecycle.cancel(ticket_id, "Request cancelled.", {"t": 1})
+    assert ticket.status is TicketStatus.CANCELLED and ticket.resolved_at is not None
+    assert await desk.mode(conversation_id) is Mode.BOT
+    assert (notice.role, notice.kind, notice.text) == (
+        Role.SYSTEM,
+        "handoff_cancelled",
+        "Request cancelled.",
+    )
+    assert await desk.queue.active_for(conversation_id) is None
+    with pytest.raises(InvalidTransition, match="it is cancelled, not open"):
+        await desk.lifecycle.cancel(ticket_id, "again", {})
+
+    other_conversation, other_id = await desk.opened()
+    await desk.lifecycle.claim(other_id, "ana")
+    with pytest.raises(InvalidTransition, match="it is claimed, not open"):
+        await desk.lifecycle.cancel(other_id, "too late", {})
+    assert await desk.mode(other_conversation) is Mode.AGENT
+    kinds = [t.kind for t in await desk.store.turns(other_conversation)]
+    assert "handoff_cancelled" not in kinds

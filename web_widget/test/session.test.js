@@ -10,7 +10,7 @@ const flush = () => new Promise((resolve) => setImmediate(resolve));
 const turn = (id, role, text, extra = {}) => ({ id, seq: id, role, text, citations: [], ...extra });
 
 /** A session on fakes: an API whose stream replays a script, hand-driven timers and sockets. */
-function harness({ stream, mode = 'bot' } = {}) {
+function harness({ stream, mode = 'bot', timeZone, post } = {}) {
   const calls = [];
   const events = [];
   const sockets = [];
@@ -48,7 +48,12 @@ function harness({ stream, mode = 'bot' } = {}) {
     },
     async postMessage(id, token, message) {
       calls.push(['post', message]);
+      if (post) return post(message);
       return { message: turn(9, 'customer', message.text), reply: null, mode: 'waiting' };
+    },
+    async cancelHandoff() {
+      calls.push(['cancel']);
+      return { mode: 'bot', notice: 'OK, I’ve cancelled your request for a person.' };
     },
     async handoff(id, token, email) {
       calls.push(['handoff', email]);
@@ -63,6 +68,7 @@ function harness({ stream, mode = 'bot' } = {}) {
     customer: { name: 'Ann', plan: 'pro' },
     page: 'https://shop.example/cart',
     locale: 'en-US',
+    timeZone,
     emit: (type, payload) => events.push([type, payload]),
     openSocket: (url, handlers) => {
       const socket = { url, handlers, closed: false, close() { this.closed = true; }, retryNow() {} };
@@ -266,4 +272,56 @@ test('a stream that ends in a handoff is not resent', async () => {
   await flush();
   await timers.runAll();
   assert.equal(calls.filter(([name]) => name === 'stream').length, 1);
+});
+
+// ------------------------------------------------------------------ issue 17
+
+test('the browser time zone goes with the new conversation (hours in the customer\'s time)', async () => {
+  fakeStorage.items.clear();
+  const { session, calls } = harness({ stream: async () => {}, timeZone: 'America/New_York' });
+  session.send('hola');
+  await flush();
+  assert.deepEqual(calls[0][1].metadata, { plan: 'pro', time_zone: 'America/New_York' });
+});
+
+test('the survey follows the chat\'s language: from the closing event, or the history', async () => {
+  fakeStorage.items.clear();
+  const { session, events, sockets } = harness({ stream: async () => {}, mode: 'waiting' });
+  session.send('¿hay alguien?');
+  await flush();
+  sockets[0].handlers.onEvent({ type: 'closed', locale: 'es' });
+  assert.deepEqual(
+    [types(events, ['mode']).at(-1)[1].mode, types(events, ['mode']).at(-1)[1].language],
+    ['closed', 'es'],
+  );
+});
+
+test('while waiting, the customer can take the request back (button or words)', async () => {
+  fakeStorage.items.clear();
+  const { session, calls, events, sockets } = harness({
+    stream: async () => {},
+    mode: 'waiting',
+    post: (message) => ({
+      message: turn(9, 'customer', message.text),
+      reply: turn(10, 'system', 'De acuerdo, he cancelado tu solicitud.', { kind: 'handoff_cancelled' }),
+      mode: 'bot',
+    }),
+  });
+  session.send('ya está resuelto');
+  await flush();
+  assert.equal(types(events, ['mode']).at(-1)[1].mode, 'bot');
+  assert.equal(types(events, ['turn']).at(-1)[1].turn.kind, 'handoff_cancelled');
+
+  sockets[0].handlers.onEvent({ type: 'handoff', mode: 'offline', wait_message: 'Offline.' });
+  assert.equal(types(events, ['mode']).at(-1)[1].offline, true);
+  assert.equal(await session.cancelPerson(), true);
+  assert.equal(calls.at(-1)[0], 'cancel');
+  const last = types(events, ['mode']).at(-1)[1];
+  assert.deepEqual([last.mode, last.offline], ['bot', false]);
+  assert.deepEqual(types(events, ['notice']).at(-1)[1], { text: 'OK, I’ve cancelled your request for a person.' });
+
+  sockets[0].handlers.onEvent({ type: 'handoff', mode: 'waiting', wait_message: 'Again.' });
+  sockets[0].handlers.onEvent({ type: 'handoff_cancelled', mode: 'bot', text: 'Cancelled elsewhere.' });
+  assert.equal(types(events, ['mode']).at(-1)[1].mode, 'bot');
+  assert.deepEqual(types(events, ['notice']).at(-1)[1], { text: 'Cancelled elsewhere.' });
 });

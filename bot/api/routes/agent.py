@@ -102,7 +102,7 @@ async def tickets(
     services: ServicesDep,
     agent: AgentDep,
     status: Annotated[
-        str, Query(pattern="^(open|claimed|mine|resolved|returned|active)$")
+        str, Query(pattern="^(open|claimed|mine|resolved|returned|cancelled|active)$")
     ] = "active",
     priority: Annotated[str | None, Query(pattern="^(urgent|high|normal)$")] = None,
 ) -> list[TicketOut]:

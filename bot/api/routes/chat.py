@@ -17,6 +17,7 @@ from bot.api.deps import ConversationDep, MetricsDep, ServicesDep, limit_ip
 from bot.api.errors import close_live, describe, error_event
 from bot.api.metrics import Metrics
 from bot.api.schemas import (
+    CancelOut,
     ConversationCreated,
     ConversationOut,
     CustomerIn,
@@ -96,6 +97,11 @@ def relay(
                             "turn": TurnOut.of(event.turn).model_dump(mode="json"),
                         }
                     )
+                    continue  # the escalator already told the live channel
+                elif event.type == "notice":
+                    assert event.turn is not None
+                    turn = TurnOut.of(event.turn).model_dump(mode="json")
+                    await queue.put({"type": "notice", "turn": turn})
                     continue  # the escalator already told the live channel
                 else:
                     assert event.turn is not None
@@ -180,7 +186,7 @@ async def post_message(
             raise event
         if event["type"] == "message":
             stored = TurnOut.model_validate(event["turn"])
-        elif event["type"] == "reply":
+        elif event["type"] in ("reply", "notice"):
             reply = TurnOut.model_validate(event["turn"])
     assert stored is not None
     current = await services.store.get(conversation.id)
@@ -198,7 +204,8 @@ async def stream_message(
     """Send a message; the answer streams as Server-Sent Events.
 
     Events: `message` (the stored customer turn), `token` (text as it is approved), `reply`
-    (the stored bot turn with citations and confidence), or `error`.
+    (the stored bot turn with citations and confidence), `handoff`, `notice` (a stored system
+    turn, e.g. the request for a person cancelled), or `error`.
     """
     await _accept(services, conversation.id, message)
     queue = start_reply(services, metrics, conversation.id, message)
@@ -268,6 +275,15 @@ async def request_person(
     return HandoffOut(
         mode="offline" if ticket.offline else "waiting", wait_message="", ticket_id=ticket.id
     )
+
+
+@router.post("/conversations/{conversation_id}/handoff/cancel", response_model=CancelOut)
+async def cancel_person(conversation: ConversationDep, services: ServicesDep) -> CancelOut:
+    """The customer no longer needs a person ("the bot solved it"): the waiting request is
+    cancelled and the bot answers again. Once an agent has taken the chat, nothing changes."""
+    notice = await services.escalator.cancel(conversation)
+    current = await services.store.get(conversation.id)
+    return CancelOut(mode=current.mode.value, notice=notice.text if notice else "")
 
 
 @ws_router.websocket("/ws/conversations/{conversation_id}")

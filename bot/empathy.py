@@ -1,0 +1,204 @@
+"""One sentence that acknowledges how the customer feels, in their language (issue 17).
+
+`read_feeling` tells which feeling a message shows (anger or frustration, sadness or
+disappointment, worry or fear, urgency) from its words, and whether the customer says the
+mistake was their own; `acknowledgement` words it. A customer's own mistake never gets an
+apology ("sorry we messed up" would be false): it gets reassurance instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from escalation.emotion import cues
+
+
+class Feeling(StrEnum):
+    """The kinds of feeling the bot acknowledges."""
+
+    ANGER = "anger"  # and frustration
+    SADNESS = "sadness"  # and disappointment
+    WORRY = "worry"  # and fear
+    URGENCY = "urgency"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The feeling a message shows and whether the customer blames themselves."""
+
+    feeling: Feeling
+    own_mistake: bool = False
+
+
+def _words(*patterns: str) -> re.Pattern[str]:
+    # "not worried" / "no estoy preocupado" acknowledge nothing.
+    negated = r"(?<!\bnot )(?<!\bnot so )(?<!n't )(?<!\bno )(?<!\bno estoy )"
+    return re.compile(negated + r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", re.IGNORECASE)
+
+
+_LEXICON: dict[Feeling, re.Pattern[str]] = {
+    Feeling.ANGER: _words(
+        r"angry",
+        r"furious",
+        r"mad",
+        r"livid",
+        r"frustrat\w*",
+        r"annoy\w*",
+        r"ridiculous",
+        r"unacceptable",
+        r"outrageous",
+        r"useless",
+        r"terrible",
+        r"awful",
+        r"worst",
+        r"fed up",
+        r"sick (?:and tired|of)",
+        r"(?:is|this is) a joke",
+        r"(?:third|fourth|fifth|3rd|4th|5th) time",
+        r"enfadad[oa]s?",
+        r"enojad[oa]s?",
+        r"furios[oa]s?",
+        r"hart[oa]s?",
+        r"indignante",
+        r"inaceptable",
+        r"rid[ií]cul[oa]",
+        r"verg[uü]enza",
+        r"p[eé]sim[oa]",
+        r"frustrad[oa]s?",
+        r"frustrante",
+        r"molest[oa]s?",
+        r"una broma",
+        r"(?:qu[eé]|me da|me da mucha|much[ao]) rabia",
+        r"(?:qu[eé] )?fastidi\w*",
+        r"(?:tercera|cuarta|quinta) vez",
+    ),
+    Feeling.SADNESS: _words(
+        r"disappoint\w*",
+        r"sad",
+        r"upset",
+        r"heartbroken",
+        r"devastated",
+        r"let down",
+        r"ruin(?:ed|s)?",
+        r"in tears",
+        r"crying",
+        r"decepcionad[oa]s?",
+        r"decepci[oó]n",
+        r"triste",
+        r"(?:qu[eé]|una) pena",
+        r"llorando",
+        r"arruin\w*",
+        r"desilusionad[oa]s?",
+    ),
+    Feeling.WORRY: _words(
+        r"worr(?:y|ied|ying)",
+        r"scared",
+        r"afraid",
+        r"nervous",
+        r"anxious",
+        r"panic\w*",
+        r"concerned",
+        r"fraud\w*",
+        r"hacked",
+        r"stolen",
+        r"preocup\w*",
+        r"miedo",
+        r"nervios[oa]s?",
+        r"asustad[oa]s?",
+        r"p[aá]nico",
+        r"angustiad[oa]s?",
+        r"fraude",
+        r"me (?:han )?(?:robado|hackeado)",
+        r"me robaron",
+    ),
+    Feeling.URGENCY: _words(
+        r"urgent(?:ly)?",
+        r"asap",
+        r"as soon as possible",
+        r"right now",
+        r"immediately",
+        r"emergency",
+        r"urgente",
+        r"me urge",
+        r"cuanto antes",
+        r"lo antes posible",
+        r"ya mismo",
+        r"inmediatamente",
+        r"hoy mismo",
+        r"emergencia",
+    ),
+}
+
+_OWN_MISTAKE = re.compile(
+    r"(?<!\w)(?:"
+    r"my (?:own )?(?:fault|mistake|bad|typo)"
+    r"|i (?:accidentally|mistakenly|wrongly)"
+    r"|(?:by|my) mistake"
+    r"|i (?:typed|entered|put|wrote|chose|picked|selected|ordered|clicked|used|gave) "
+    r"(?:in )?(?:the |a |an )?wrong"
+    r"|i (?:made a mistake|messed up|screwed up|forgot to)"
+    r"|(?:fue )?(?:mi culpa|culpa m[ií]a|error m[ií]o)"
+    r"|me equivoqu[eé]"
+    r"|por error"
+    r"|sin querer"
+    r"|(?:puse|escrib[ií]|eleg[ií]|ped[ií]|di) mal"
+    r"|(?:puse|escrib[ií]|eleg[ií]) (?:la |el |una |un )?\w+ equivocad[oa]"
+    r"|(?:me )?olvid[eé]"
+    r")(?!\w)",
+    re.IGNORECASE,
+)
+
+# First listed wins a tie: anger is the likeliest feeling of a charged support message.
+_ORDER = (Feeling.ANGER, Feeling.WORRY, Feeling.SADNESS, Feeling.URGENCY)
+
+_SAID: dict[str, dict[Feeling, str]] = {
+    "en": {
+        Feeling.ANGER: "I'm sorry this has been so frustrating; let's get it sorted.",
+        Feeling.SADNESS: "I'm sorry to hear that, I can see how disappointing this is.",
+        Feeling.WORRY: "I understand this is worrying; let's look at it together.",
+        Feeling.URGENCY: "I understand this is urgent, so let's get straight to it.",
+    },
+    "es": {
+        Feeling.ANGER: "Siento mucho que esto esté siendo tan frustrante; vamos a resolverlo.",
+        Feeling.SADNESS: "Siento mucho oír eso; entiendo lo decepcionante que es.",
+        Feeling.WORRY: "Entiendo que esto te preocupe; vamos a verlo juntos.",
+        Feeling.URGENCY: "Entiendo que es urgente, así que vamos directo al grano.",
+    },
+}
+# The customer's own mistake: reassurance, no apology.
+_OWN: dict[str, dict[Feeling, str]] = {
+    "en": {
+        Feeling.ANGER: "No worries, that can happen to anyone; let's get it sorted.",
+        Feeling.SADNESS: "No worries, that can happen to anyone; let's see what we can do.",
+        Feeling.WORRY: "No worries, that can happen to anyone; let's look at it together.",
+        Feeling.URGENCY: "No worries, that can happen to anyone; let's fix it right away.",
+    },
+    "es": {
+        Feeling.ANGER: "No te preocupes, le puede pasar a cualquiera; vamos a resolverlo.",
+        Feeling.SADNESS: "No te preocupes, le puede pasar a cualquiera; veamos qué podemos hacer.",
+        Feeling.WORRY: "No te preocupes, le puede pasar a cualquiera; vamos a verlo juntos.",
+        Feeling.URGENCY: "No te preocupes, le puede pasar a cualquiera; vamos a arreglarlo ya.",
+    },
+}
+
+
+def read_feeling(text: str, *, charged: bool = False) -> Reading | None:
+    """The feeling to acknowledge in `text`: the one its words name most, else anger when the
+    emotion detector found the message charged or it swears or shouts; None when calm."""
+    text = text.replace("\u2019", "'")
+    counts = {feeling: len(pattern.findall(text)) for feeling, pattern in _LEXICON.items()}
+    best = max(_ORDER, key=lambda feeling: counts[feeling])
+    if not counts[best]:
+        found = cues(text)
+        if not (charged or found.profanity or found.shouting):
+            return None
+        best = Feeling.SADNESS if found.distress and not found.profanity else Feeling.ANGER
+    return Reading(best, own_mistake=bool(_OWN_MISTAKE.search(text)))
+
+
+def acknowledgement(reading: Reading, locale: str) -> str:
+    """The one sentence for `reading` in `locale` (English when the locale has no wording)."""
+    tables = _OWN if reading.own_mistake else _SAID
+    return tables.get(locale.split("-")[0].lower(), tables["en"])[reading.feeling]
