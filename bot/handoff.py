@@ -222,7 +222,6 @@ class Escalator:
             context=context,
             customer_email=email or customer.email,
             offline=offline,
-            customer_id=conversation.customer_id,
         )
         locale = _notice_locale(conversation, turns)
         wait = await self._wait()

@@ -21,6 +21,7 @@ Key = Literal[
     "email_saved",
     "agent_joined",
     "returned_to_bot",
+    "merged",
     "may_help",
 ]
 
@@ -46,6 +47,7 @@ _EN: dict[Key, str] = {
     "email_saved": "Thanks! We'll reply to {email} as soon as the team is back.",
     "agent_joined": "{name} joined the chat.",
     "returned_to_bot": "You're chatting with the virtual assistant again.",
+    "merged": "A person from our support team is handling your request. You can keep writing here.",
     "may_help": "These articles may help, though they don't answer it exactly:",
     "injection": "I can only help with questions about {company}: orders, shipping, returns, "
     "billing and your account. I can't change how I work, share internal instructions or show "
@@ -73,6 +75,8 @@ _ES: dict[Key, str] = {
     "email_saved": "¡Gracias! Te responderemos a {email} en cuanto el equipo vuelva.",
     "agent_joined": "{name} se unió al chat.",
     "returned_to_bot": "Vuelves a hablar con el asistente virtual.",
+    "merged": "Una persona de nuestro equipo se está ocupando de tu solicitud. Puedes seguir "
+    "escribiendo aquí.",
     "may_help": "Estos artículos pueden servirte, aunque no lo responden exactamente:",
     "injection": "Solo puedo ayudarte con preguntas sobre {company}: pedidos, envíos, "
     "devoluciones, pagos y tu cuenta. No puedo cambiar cómo funciono, compartir instrucciones "
