@@ -464,12 +464,13 @@ function renderPossiblySame(ticket, others) {
         { className: 'possibly-same-ticket' },
         el('p', { className: 'possibly-same-label', text: label }),
         el('p', { className: 'summary', text: String(other.summary || '').split('\n')[0] }),
-        el('button', {
-          className: 'btn merge-ticket',
-          text: 'Merge into this ticket',
-          attrs: { type: 'button', 'aria-label': `Merge ${label} into this ticket` },
-          on: { click: () => mergeIntoThis(ticket, other, label) },
-        }),
+        ['open', 'claimed'].includes(ticket.status) &&
+          el('button', {
+            className: 'btn merge-ticket',
+            text: 'Merge into this ticket',
+            attrs: { type: 'button', 'aria-label': `Merge ${label} into this ticket` },
+            on: { click: () => mergeIntoThis(ticket, other, label) },
+          }),
       );
     }),
   );

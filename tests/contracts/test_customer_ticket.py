@@ -152,6 +152,20 @@ def test_an_agent_merges_a_ticket_of_the_same_customer(desk: Desk) -> None:
     assert mode(desk, offline.id) is mode(desk, live.id) is Mode.CLOSED
 
 
+def test_merging_a_merged_ticket_on_brings_all_its_chats(desk: Desk) -> None:
+    chats = [Chat(desk.client, email="ari@example.com", locale="en") for _ in range(3)]
+    first, second, third = (hand_off(desk, chat) for chat in chats)
+    assert desk.post("alice", f"/tickets/{first}/merge", {"into": second}).status_code == 200
+    assert desk.post("bob", f"/tickets/{second}/merge", {"into": third}).status_code == 200
+    seen = detail(desk, third)
+    assert seen["ticket"]["conversation_id"] == chats[2].id
+    assert [c["conversation_id"] for c in seen["linked"]] == [chats[0].id, chats[1].id]
+    assert detail(desk, second)["linked"] == []
+    assert desk.post("carol", f"/tickets/{third}/claim").status_code == 200
+    assert {mode(desk, chat.id) for chat in chats} == {Mode.AGENT}
+    assert hand_off(desk, chats[0]) == third
+
+
 def test_a_merge_needs_two_active_tickets_linked_by_a_hint(desk: Desk) -> None:
     first = Chat(desk.client, email="noor@example.com", locale="en")
     other = Chat(desk.client, email="someone-else@example.com", locale="en")
