@@ -100,10 +100,12 @@ class TicketDesk:
         """
         source, target = await self._lifecycle.merge(ticket_id, into_id, agent.id)
         text = await self._notice(source, "merged")
-        if text:
-            await self._store.append(
-                source.conversation_id, Role.SYSTEM, str(text["text"]), kind="merged"
-            )
+        try:
+            if text:
+                notice = str(text["text"])
+                await self._store.append(source.conversation_id, Role.SYSTEM, notice, kind="merged")
+        except BotError:  # the merge is stored: the live notice below still tells the customer
+            log.warning("merge notice not stored in %s", source.conversation_id, exc_info=True)
         # The widget's own events for the mode the chat now has (an agent's, or waiting).
         event: Event = (
             {"type": "agent_joined", "agent": {"name": ""}, **text}

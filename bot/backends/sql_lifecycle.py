@@ -15,6 +15,7 @@ links in one transaction; linked conversations follow the target's status from t
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -323,7 +324,7 @@ def _same_customer(conn: Connection, ticket: Ticket) -> sa.ColumnElement[bool] |
     return sa.or_(*matches) if matches else None
 
 
-def _move_links(conn: Connection, source: Ticket, target: Ticket, stamp: Any) -> None:
+def _move_links(conn: Connection, source: Ticket, target: Ticket, stamp: dt.datetime) -> None:
     """Link the source's conversation, and those merged into it before, to the target."""
     links = ticket_links.c
     already = sa.select(links.conversation_id).where(links.ticket_id == target.id)
