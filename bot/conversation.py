@@ -127,7 +127,7 @@ class Feedback:
 @dataclass(frozen=True, slots=True)
 class TicketLink:
     """An earlier conversation of a ticket's customer, and the summary its request had then
-    (issue 17: a second request joins the customer's open ticket)."""
+    (issue 17: an agent merged that conversation's ticket into this one)."""
 
     conversation_id: str
     summary: str

@@ -239,7 +239,6 @@ class Escalator:
             context=context,
             customer_email=email or customer.email,
             offline=offline,
-            customer_id=conversation.customer_id,
         )
         locale = messages.notices_locale(conversation, turns)
         wait = await self._wait()

@@ -141,18 +141,28 @@ class TicketLifecycle(Protocol):
         context: Mapping[str, Any],
         customer_email: str = "",
         offline: bool = False,
-        customer_id: str = "",
     ) -> Ticket:
         """Open a ticket (or return the conversation's active one); the mode follows it.
 
-        One active ticket per customer: if the customer (`customer_id`, or an active ticket
-        with the same `customer_email`) has one for another conversation, the request joins
-        it; the ticket moves to this conversation and links the earlier one (`links`).
+        Every conversation gets its own ticket (emails are not verified), except one an agent
+        merged into an active ticket (`merge`): it gets that ticket back.
         """
         ...
 
     async def links(self, ticket_id: str) -> builtins.list[TicketLink]:
-        """The ticket's earlier conversations, oldest first."""
+        """The conversations agents merged into the ticket, oldest first."""
+        ...
+
+    async def possibly_same(self, ticket_id: str) -> builtins.list[Ticket]:
+        """The other active tickets with the ticket's customer record or email: a hint for
+        agents (nothing the customer typed is verified), never a change to any chat."""
+        ...
+
+    async def merge(self, ticket_id: str, into_id: str, agent_id: str) -> tuple[Ticket, Ticket]:
+        """An agent confirms two tickets are one customer's: the ticket closes (resolved) and
+        its conversation joins `into_id`'s links, following that ticket's status from then on;
+        the (source, target) tickets. Both must be active and linked by `possibly_same`, the
+        source open or held by the agent (InvalidTransition otherwise)."""
         ...
 
     async def claim(self, ticket_id: str, agent_id: str) -> Ticket:

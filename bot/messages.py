@@ -23,6 +23,7 @@ Key = Literal[
     "email_saved",
     "agent_joined",
     "returned_to_bot",
+    "merged",
     "may_help",
     "while_waiting",
     "handoff_cancelled",
@@ -50,6 +51,7 @@ _EN: dict[Key, str] = {
     "email_saved": "Thanks! We'll reply to {email} as soon as the team is back.",
     "agent_joined": "{name} joined the chat.",
     "returned_to_bot": "You're chatting with the virtual assistant again.",
+    "merged": "A person from our support team is handling your request. You can keep writing here.",
     "may_help": "These articles may help, though they don't answer it exactly:",
     "while_waiting": "While you wait: {answer}",
     "handoff_cancelled": "OK, I've cancelled your request for a person. I'm still here if you "
@@ -80,6 +82,8 @@ _ES: dict[Key, str] = {
     "email_saved": "¡Gracias! Te responderemos a {email} en cuanto el equipo vuelva.",
     "agent_joined": "{name} se unió al chat.",
     "returned_to_bot": "Vuelves a hablar con el asistente virtual.",
+    "merged": "Una persona de nuestro equipo se está ocupando de tu solicitud. Puedes seguir "
+    "escribiendo aquí.",
     "may_help": "Estos artículos pueden servirte, aunque no lo responden exactamente:",
     "while_waiting": "Mientras esperas: {answer}",
     "handoff_cancelled": "De acuerdo, he cancelado tu solicitud para hablar con una persona. "

@@ -1,4 +1,5 @@
-"""What agents do with tickets: claim, transfer, reply, resolve, hand back (routes only call it).
+"""What agents do with tickets: claim, transfer, reply, resolve, hand back, merge (routes only
+call it).
 
 Each action is one atomic `TicketLifecycle` step; the live events and webhooks that follow
 never fail an action that is stored (issue 15: a reply stored while Redis was down answered
@@ -12,14 +13,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot import messages
-from bot.conversation import TicketLink, Turn
+from bot.conversation import Role, TicketLink, Turn
 from bot.errors import BotError
 from bot.handoff import QUEUE_CHANNEL, conversation_channel, notice_locale, ticket_payload
 from bot.interfaces import ConversationStore, TicketLifecycle
 from bot.realtime import Broadcaster, Event, publish_or_log
 from bot.webhooks import WebhookSender
 from escalation.interfaces import AgentStore
-from escalation.types import Agent, Ticket
+from escalation.types import Agent, Ticket, TicketStatus
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +92,41 @@ class TicketDesk:
         await self._changed(ticket, {"type": "returned_to_bot", **text})
         return ticket
 
+    async def merge(self, ticket_id: str, into_id: str, agent: Agent) -> Ticket:
+        """Merge the ticket into `into_id` (an agent confirmed one customer); the target.
+
+        The merged chat's customer is told that a person handles their request, nothing about
+        the other chat; replies keep going to the target's own conversation.
+        """
+        source, target = await self._lifecycle.merge(ticket_id, into_id, agent.id)
+        text = await self._notice(source, "merged")
+        try:
+            if text:
+                notice = str(text["text"])
+                await self._store.append(source.conversation_id, Role.SYSTEM, notice, kind="merged")
+        except BotError:  # the merge is stored: the live notice below still tells the customer
+            log.warning("merge notice not stored in %s", source.conversation_id, exc_info=True)
+        # The widget's own events for the mode the chat now has (an agent's, or waiting).
+        event: Event = (
+            {"type": "agent_joined", "agent": {"name": ""}, **text}
+            if target.status is TicketStatus.CLAIMED
+            else {"type": "handoff", "mode": "waiting", "wait_message": text.get("text", "")}
+        )
+        await self.announce(source.conversation_id, event)
+        for ticket in (source, target):
+            await publish_or_log(
+                self._broadcaster,
+                QUEUE_CHANNEL,
+                {"type": "ticket", "ticket_id": ticket.id, "status": ticket.status.value},
+            )
+        return target
+
+    async def possibly_same(self, ticket_id: str) -> list[Ticket]:
+        """Other active tickets that may be the same customer's (unverified email or record)."""
+        return await self._lifecycle.possibly_same(ticket_id)
+
     async def linked(self, ticket_id: str) -> list[tuple[TicketLink, list[Turn]]]:
-        """The customer's earlier conversations joined into the ticket, with their turns."""
+        """The conversations agents merged into the ticket, with their turns."""
         return [
             (link, await self._store.turns(link.conversation_id))
             for link in await self._lifecycle.links(ticket_id)

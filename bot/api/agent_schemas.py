@@ -151,7 +151,7 @@ class CustomerSaidOut(BaseModel):
 
 
 class LinkedConversationOut(BaseModel):
-    """An earlier conversation of the same customer, joined into this ticket."""
+    """A conversation an agent merged into this ticket (confirmed the same customer)."""
 
     conversation_id: str
     summary: str
@@ -225,7 +225,12 @@ class TicketDetailOut(BaseModel):
         description="Replies made from the articles the bot cited in this chat."
     )
     linked: list[LinkedConversationOut] = Field(
-        description="The customer's earlier conversations joined into this ticket, oldest first."
+        description="Conversations agents merged into this ticket, oldest first."
+    )
+    possibly_same: list[TicketOut] = Field(
+        default_factory=list,
+        description="Other active tickets with this customer record or email: possibly the "
+        "same customer, but emails are not verified. An agent may merge them (`/merge`).",
     )
     mode: str
 
@@ -258,6 +263,14 @@ class TakesChatsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     takes_chats: bool
+
+
+class MergeIn(BaseModel):
+    """The ticket to merge this one into."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    into: str = Field(min_length=1, max_length=64)
 
 
 class TransferIn(BaseModel):

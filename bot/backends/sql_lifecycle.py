@@ -6,12 +6,16 @@ the ticket, the conversation's mode and any turn before it commits. So the mode 
 the ticket's status, and an agent's reply is either stored while the agent holds the ticket
 or refused: never stored after the chat was resolved or handed back.
 
-A customer has one active ticket at a time (issue 17, item 5): a request from another of their
-conversations joins it, checked and written in one transaction that holds the customer's lock.
+Each conversation gets its own ticket. Emails are not verified, so a request never joins another
+conversation's ticket by itself: active tickets with the same customer record or email are only
+hints ("possibly the same customer"), and an agent merges one into the other (issue 17, item 5).
+A merge locks both tickets, checks them and moves the source's conversation into the target's
+links in one transaction; linked conversations follow the target's status from then on.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -25,6 +29,7 @@ from bot.backends.sql_schema import conversations, escalation_tables, ticket_lin
 from bot.conversation import HANDBACK_NOTE, Mode, Role, TicketLink, Turn
 from escalation.backends.sql_queue import SqlHandoffQueue
 from escalation.backends.sql_tables import now, write_lock
+from escalation.errors import InvalidTransition
 from escalation.types import Priority, Ticket, TicketStatus
 
 # Who answers the conversation while its ticket is in each status.
@@ -55,13 +60,11 @@ class SqlTicketLifecycle:
         context: Mapping[str, Any],
         customer_email: str = "",
         offline: bool = False,
-        customer_id: str = "",
     ) -> Ticket:
         """Open the conversation's ticket (or return its active one) and set the mode to match.
 
-        When the customer (`customer_id`, or a ticket with the same `customer_email`) already
-        has an active ticket for another conversation, this request joins it: the ticket moves
-        to this conversation, keeps the earlier one as a link, and no second ticket is opened.
+        A conversation an agent merged into an active ticket gets that ticket back; any other
+        conversation gets its own, whatever its customer record or email (never verified).
         """
         values: dict[str, Any] = {
             "conversation_id": conversation_id,
@@ -73,11 +76,22 @@ class SqlTicketLifecycle:
             "customer_email": customer_email,
             "offline": offline,
         }
-        return await anyio.to_thread.run_sync(self._open, values, customer_id)
+        return await anyio.to_thread.run_sync(self._open, values)
 
     async def links(self, ticket_id: str) -> list[TicketLink]:
-        """The ticket's earlier conversations, oldest first."""
+        """The conversations agents merged into the ticket, oldest first."""
         return await anyio.to_thread.run_sync(self._links, ticket_id)
+
+    async def possibly_same(self, ticket_id: str) -> list[Ticket]:
+        """The other active tickets with the ticket's customer record or email (unverified
+        hints for agents), oldest first; TicketNotFound."""
+        return await anyio.to_thread.run_sync(self._possibly_same, ticket_id)
+
+    async def merge(self, ticket_id: str, into_id: str, agent_id: str) -> tuple[Ticket, Ticket]:
+        """Close the ticket as merged into `into_id` and link its conversation there; the
+        (source, target) tickets. InvalidTransition unless both are active, the source is open
+        or held by the agent, and a "possibly the same customer" hint links them."""
+        return await anyio.to_thread.run_sync(self._merge, ticket_id, into_id, agent_id)
 
     async def claim(self, ticket_id: str, agent_id: str) -> Ticket:
         """Give the open ticket to the agent; the conversation goes to the agent."""
@@ -139,54 +153,95 @@ class SqlTicketLifecycle:
             self._reply, ticket_id, agent_id, text, dict(meta), client_id
         )
 
-    def _open(self, values: dict[str, Any], customer_id: str) -> Ticket:
-        email = str(values["customer_email"]).strip().lower()
+    def _open(self, values: dict[str, Any]) -> Ticket:
+        conversation_id = values["conversation_id"]
         try:
             with transaction(self._engine) as conn:
                 write_lock(conn)
-                _lock_customer(conn, customer_id, email)
-                conversation_id = values["conversation_id"]
-                ticket = self._queue.active_in(conn, conversation_id)
+                own = self._queue.active_in(conn, conversation_id)
+                ticket = self._active_locked(conn, own.id if own else None)
                 if ticket is None:
-                    joined = _customer_ticket(conn, customer_id, email)
-                    ticket = self._join(conn, joined, values) if joined is not None else None
+                    ticket = self._active_locked(conn, _merged_into(conn, conversation_id))
                 if ticket is None:
                     ticket = self._queue.enqueue_in(conn, values)
                 self._set_modes(conn, ticket)
                 return ticket
         except ConstraintViolation:
             # A concurrent open committed first; it set the mode too.
-            return self._queue.active_after_race(values["conversation_id"])
+            return self._queue.active_after_race(conversation_id)
 
-    def _join(self, conn: Connection, ticket_id: str, values: Mapping[str, Any]) -> Ticket | None:
-        """Move the customer's active ticket to this conversation, linking the one it left;
-        None if the ticket closed before it was locked."""
-        ticket = self._queue.lock_in(conn, ticket_id, write_locked=True)
-        if ticket.status.value not in _ACTIVE:
+    def _active_locked(self, conn: Connection, ticket_id: str | None) -> Ticket | None:
+        """The ticket, locked (the write lock is taken), if it is still active then."""
+        if ticket_id is None:
             return None
-        links = ticket_links.c
-        conn.execute(  # the ticket comes back to a conversation it had left
-            sa.delete(ticket_links).where(
-                links.ticket_id == ticket.id, links.conversation_id == values["conversation_id"]
+        ticket = self._queue.lock_in(conn, ticket_id, write_locked=True)
+        return ticket if ticket.status.value in _ACTIVE else None
+
+    def _possibly_same(self, ticket_id: str) -> list[Ticket]:
+        with transaction(self._engine) as conn:
+            ticket = self._queue.get_in(conn, ticket_id)
+            tickets = escalation_tables.tickets.c
+            matches = _same_customer(conn, ticket)
+            if matches is None:
+                return []
+            rows = conn.execute(
+                sa.select(tickets.id)
+                .where(tickets.status.in_(_ACTIVE), tickets.id != ticket.id, matches)
+                .order_by(tickets.created_at, tickets.id)
+            ).all()
+            return [self._queue.get_in(conn, row.id) for row in rows]
+
+    def _merge(self, ticket_id: str, into_id: str, agent_id: str) -> tuple[Ticket, Ticket]:
+        if ticket_id == into_id:
+            raise InvalidTransition("a ticket cannot be merged into itself")
+        with transaction(self._engine) as conn:
+            write_lock(conn)
+            # Both rows locked in one order, so crosswise merges wait instead of deadlocking.
+            locked = {
+                i: self._queue.lock_in(conn, i, write_locked=True)
+                for i in sorted({ticket_id, into_id})
+            }
+            source, target = locked[ticket_id], locked[into_id]
+            for ticket in (source, target):
+                if ticket.status.value not in _ACTIVE:
+                    raise InvalidTransition(
+                        f"cannot merge: ticket {ticket.id} is {ticket.status.value}; "
+                        "only open or claimed tickets can be merged"
+                    )
+            if source.status is TicketStatus.CLAIMED and source.agent_id != agent_id:
+                raise InvalidTransition(
+                    f"cannot merge ticket {source.id}: another agent holds it, and only they "
+                    "or nobody (an open ticket) can let it go"
+                )
+            if not self._hinted(conn, source, target):
+                raise InvalidTransition(
+                    f"cannot merge ticket {source.id} into {target.id}: they share no customer "
+                    "record or email, so nothing suggests they are the same customer"
+                )
+            stamp = now()
+            source = self._queue.update_in(
+                conn, source.id, {"status": TicketStatus.RESOLVED.value, "resolved_at": stamp}
             )
-        )
-        conn.execute(
-            ticket_links.insert().values(
-                ticket_id=ticket.id,
-                conversation_id=ticket.conversation_id,
-                summary=ticket.summary,
-                linked_at=now(),
+            _move_links(conn, source, target, stamp)
+            conn.execute(
+                escalation_tables.ticket_notes.insert().values(
+                    ticket_id=source.id,
+                    agent_id=agent_id,
+                    text=f"Merged into ticket {target.id}: the customer is answered there.",
+                    created_at=stamp,
+                )
             )
-        )
-        priority = min(Priority(values["priority"]), ticket.priority, key=lambda p: p.rank)
-        changes = {
-            **values,
-            "reasons": list(dict.fromkeys([*ticket.reasons, *values["reasons"]])),
-            "customer_email": values["customer_email"] or ticket.customer_email,
-            "priority": priority.value,
-            "priority_rank": priority.rank,
-        }
-        return self._queue.update_in(conn, ticket.id, changes)
+            self._set_modes(conn, target)
+            return source, target
+
+    def _hinted(self, conn: Connection, source: Ticket, target: Ticket) -> bool:
+        """Whether a "possibly the same customer" hint links the two tickets."""
+        matches = _same_customer(conn, source)
+        if matches is None:
+            return False
+        tickets = escalation_tables.tickets.c
+        found = conn.execute(sa.select(tickets.id).where(tickets.id == target.id, matches))
+        return found.first() is not None
 
     def _set_modes(self, conn: Connection, ticket: Ticket) -> None:
         """The ticket's conversation, and its earlier ones, follow the ticket's status."""
@@ -260,32 +315,55 @@ class SqlTicketLifecycle:
             return ticket, append_turn(conn, values)
 
 
-def _lock_customer(conn: Connection, customer_id: str, email: str) -> None:
-    """Serialize opens for one customer: SQLite's write lock (taken) already serializes every
-    writer; PostgreSQL takes a transaction-scoped advisory lock per key, in a fixed order."""
-    if conn.dialect.name != "postgresql":
-        return
-    keys = [f"customer:{customer_id}"] if customer_id else []
-    keys += [f"email:{email}"] if email else []
-    for key in sorted(keys):
-        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(key))))
-
-
-def _customer_ticket(conn: Connection, customer_id: str, email: str) -> str | None:
-    """The id of the customer's active ticket (by customer, or by the email left on it)."""
-    tickets = escalation_tables.tickets
-    matches: list[sa.ColumnElement[bool]] = []
-    if customer_id:
-        mine = sa.select(conversations.c.id).where(conversations.c.customer_id == customer_id)
-        matches.append(tickets.c.conversation_id.in_(mine))
-    if email:
-        matches.append(sa.func.lower(tickets.c.customer_email) == email)
-    if not matches:
-        return None
+def _merged_into(conn: Connection, conversation_id: str) -> str | None:
+    """The id of the active ticket an agent merged this conversation into, if any."""
+    tickets = escalation_tables.tickets.c
     row = conn.execute(
-        sa.select(tickets.c.id)
-        .where(tickets.c.status.in_(_ACTIVE), sa.or_(*matches))
-        .order_by(tickets.c.created_at)
+        sa.select(tickets.id)
+        .join_from(escalation_tables.tickets, ticket_links, ticket_links.c.ticket_id == tickets.id)
+        .where(ticket_links.c.conversation_id == conversation_id, tickets.status.in_(_ACTIVE))
         .limit(1)
     ).first()
     return None if row is None else str(row.id)
+
+
+def _same_customer(conn: Connection, ticket: Ticket) -> sa.ColumnElement[bool] | None:
+    """Tickets with this ticket's customer record or email (None: it has neither)."""
+    tickets = escalation_tables.tickets.c
+    customer_id = conn.execute(
+        sa.select(conversations.c.customer_id).where(conversations.c.id == ticket.conversation_id)
+    ).scalar()
+    email = ticket.customer_email.strip().lower()
+    matches: list[sa.ColumnElement[bool]] = []
+    if customer_id:
+        mine = sa.select(conversations.c.id).where(conversations.c.customer_id == customer_id)
+        matches.append(tickets.conversation_id.in_(mine))
+    if email:
+        matches.append(sa.func.lower(tickets.customer_email) == email)
+    return sa.or_(*matches) if matches else None
+
+
+def _move_links(conn: Connection, source: Ticket, target: Ticket, stamp: dt.datetime) -> None:
+    """Link the source's conversation, and those merged into it before, to the target."""
+    links = ticket_links.c
+    already = sa.select(links.conversation_id).where(links.ticket_id == target.id)
+    conn.execute(
+        sa.delete(ticket_links).where(
+            links.ticket_id == source.id,
+            sa.or_(
+                links.conversation_id.in_(already), links.conversation_id == target.conversation_id
+            ),
+        )
+    )
+    conn.execute(
+        sa.update(ticket_links).where(links.ticket_id == source.id).values(ticket_id=target.id)
+    )
+    if source.conversation_id != target.conversation_id:
+        conn.execute(
+            ticket_links.insert().values(
+                ticket_id=target.id,
+                conversation_id=source.conversation_id,
+                summary=source.summary,
+                linked_at=stamp,
+            )
+        )

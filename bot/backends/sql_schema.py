@@ -157,9 +157,10 @@ gap_links = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
 )
 
-# Earlier conversations of a ticket's customer (migration 0006): a second request while the
-# customer has an open ticket joins it, and the ticket moves to the newer conversation; the
-# one it left is listed here with the summary it had (issue 17, item 5).
+# Earlier conversations of a ticket's customer (migration 0006): when an agent merges a ticket
+# possibly of the same customer into this one, its conversation is listed here with the summary
+# it had, and follows this ticket's status (issue 17, item 5). Emails are not verified, so only
+# an agent's merge links conversations.
 ticket_links = sa.Table(
     "ticket_links",
     metadata,

@@ -438,7 +438,7 @@ function saidInChat(customer) {
   };
 }
 
-/** The customer's earlier conversations joined into this ticket: summary, then the transcript. */
+/** Conversations an agent merged into this ticket: summary, then the transcript. */
 function renderLinked(linked) {
   show($('linked'), linked.length > 0);
   $('linked-list').replaceChildren(
@@ -446,7 +446,7 @@ function renderLinked(linked) {
       el(
         'details',
         { className: 'linked-conversation' },
-        el('summary', { text: `Earlier request, joined ${waited(conversation.linked_at)} ago` }),
+        el('summary', { text: `Earlier request, merged ${waited(conversation.linked_at)} ago` }),
         el('p', { className: 'summary', text: conversation.summary || 'No summary.' }),
         el(
           'ol',
@@ -456,6 +456,45 @@ function renderLinked(linked) {
       ),
     ),
   );
+}
+
+/** Other active tickets with this customer record or email: only a hint (emails are not
+ * verified); the agent who recognises the customer merges one into this ticket. */
+function renderPossiblySame(ticket, others) {
+  show($('possibly-same'), others.length > 0);
+  $('possibly-same-list').replaceChildren(
+    ...others.map((other) => {
+      const holder = other.status === 'claimed' ? ` by ${agentName(other.agent_id)}` : '';
+      const label = `Ticket ${String(other.id).slice(0, 8)}, ${other.status}${holder}`;
+      return el(
+        'li',
+        { className: 'possibly-same-ticket' },
+        el('p', { className: 'possibly-same-label', text: label }),
+        el('p', { className: 'summary', text: String(other.summary || '').split('\n')[0] }),
+        ['open', 'claimed'].includes(ticket.status) &&
+          el('button', {
+            className: 'btn merge-ticket',
+            text: 'Merge into this ticket',
+            attrs: { type: 'button', 'aria-label': `Merge ${label} into this ticket` },
+            on: { click: () => mergeIntoThis(ticket, other, label) },
+          }),
+      );
+    }),
+  );
+}
+
+/** After the agent confirms: the other ticket closes and its chat is listed (and follows) here. */
+async function mergeIntoThis(ticket, other, label) {
+  const question =
+    `Merge ${label} into this ticket?\n\nOnly if you are sure it is the same customer: ` +
+    'their emails are not verified. That ticket closes, its chat is listed here and follows this ' +
+    'ticket; your replies go to this chat.';
+  if (!window.confirm(question)) return;
+  await act('merge', {
+    on: other.id,
+    body: { into: ticket.id },
+    success: 'Merged: the other chat is listed under earlier conversations of this customer.',
+  });
 }
 
 /** Replies made from the articles the bot used; "Insert" puts one in the reply box (not sent). */
@@ -530,6 +569,7 @@ function renderDetail(keepDrafts) {
   meta.replaceChildren(...metaItems);
 
   renderLinked(Array.isArray(state.detail.linked) ? state.detail.linked : []);
+  renderPossiblySame(ticket, Array.isArray(state.detail.possibly_same) ? state.detail.possibly_same : []);
   const list = $('transcript');
   list.replaceChildren(...turns.map(renderTurn));
   showTyping(false);
@@ -793,7 +833,8 @@ function renderActions() {
   $('reply-text').placeholder = mine ? 'Write your reply…' : '';
 }
 
-async function act(action, { body, success } = {}) {
+/** `action` on the open ticket (or on ticket `on`), then reload the open ticket. */
+async function act(action, { body, success, on } = {}) {
   const ticket = state.detail && state.detail.ticket;
   if (!ticket || state.busy) return;
   state.busy = true;
@@ -801,7 +842,7 @@ async function act(action, { body, success } = {}) {
   setMessage($('ticket-error'), '');
   setMessage($('ticket-info'), '');
   try {
-    await api('POST', `/api/agent/tickets/${encodeURIComponent(ticket.id)}/${action}`, body);
+    await api('POST', `/api/agent/tickets/${encodeURIComponent(on || ticket.id)}/${action}`, body);
     if (success) setMessage($('ticket-info'), success);
   } catch (error) {
     setMessage($('ticket-error'), explain(error));

@@ -173,6 +173,10 @@ class SqlHandoffQueue:
         )
         return _ticket(row)
 
+    def get_in(self, conn: Connection, ticket_id: str) -> Ticket:
+        """`get` in the caller's transaction (no lock taken)."""
+        return _ticket(self._row(conn, ticket_id))
+
     def active_in(self, conn: Connection, conversation_id: str) -> Ticket | None:
         """`active_for` in the caller's transaction."""
         row = self._active_row(conn, conversation_id)

@@ -95,6 +95,7 @@ ROUTES: dict[tuple[str, str], Expected] = {
     ("POST", "/api/agent/tickets/{ticket_id}/transfer"): agents(422),
     ("POST", "/api/agent/tickets/{ticket_id}/resolve"): agents(404),
     ("POST", "/api/agent/tickets/{ticket_id}/return"): agents(404),
+    ("POST", "/api/agent/tickets/{ticket_id}/merge"): agents(422),
     ("WS", "/ws/agent"): {
         ANONYMOUS: UNAUTHENTICATED,
         CUSTOMER: 4401,

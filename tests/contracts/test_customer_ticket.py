@@ -1,27 +1,28 @@
-"""One open ticket per customer (issue 17, item 5), through the HTTP API, on SQLite and PostgreSQL.
+"""Tickets of possibly the same customer (issue 17, item 5), through the HTTP API, on SQLite and
+PostgreSQL.
 
-A customer's second request while their ticket is open joins it: the ticket moves to the newer
-conversation, lists the earlier one (with its transcript) and every linked conversation follows
-the ticket's status. Requests from several conversations at once still make one ticket.
+Emails are not verified, so a request never joins another conversation's ticket by itself:
+someone typing a victim's email gets their own ticket, and the victim's chat keeps its ticket,
+its replies and its mode. Both tickets show the other as "possibly the same customer", and an
+agent who confirms it merges one into the other: one transaction, exactly one outcome when two
+agents merge crosswise at once.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anyio
 import pytest
 
-from bot.conversation import Mode
+from bot.conversation import Mode, Role
 from retrieval.interfaces import Embedder
 from tests.api.conftest import Chat
 from tests.contracts.conftest import fresh_database, require_postgres
-from tests.contracts.test_ticket_races import Desk, _desk
+from tests.contracts.test_ticket_races import Desk, _desk, at_once
 
-AT_ONCE = 6
+CROSSWISE_ROUNDS = 8
 
 
 @pytest.fixture(
@@ -54,82 +55,160 @@ def detail(desk: Desk, ticket_id: str) -> dict[str, Any]:
     return dict(response.json())
 
 
-def modes(desk: Desk, *conversation_ids: str) -> set[Mode]:
-    async def read() -> set[Mode]:
-        return {(await desk.services.store.get(c)).mode for c in conversation_ids}
-
-    return anyio.run(read)
+def hinted(desk: Desk, ticket_id: str) -> list[str]:
+    """The ids of the tickets shown as possibly the same customer's."""
+    return [t["id"] for t in detail(desk, ticket_id)["possibly_same"]]
 
 
-def active_tickets(desk: Desk, *conversation_ids: str) -> list[dict[str, Any]]:
-    tickets = desk.client.get("/api/agent/tickets", headers=desk.headers["alice"]).json()
-    wanted = set(conversation_ids)
-    return [
-        t
-        for t in tickets
-        if t["conversation_id"] in wanted
-        or wanted & {c["conversation_id"] for c in detail(desk, t["id"])["linked"]}
-    ]
+def mode(desk: Desk, conversation_id: str) -> Mode:
+    return anyio.run(desk.services.store.get, conversation_id).mode
 
 
-def test_a_second_request_joins_the_customers_open_ticket(desk: Desk) -> None:
-    first = Chat(desk.client, name="Dana", email="dana@example.com", locale="en")
-    assert first.send("My order #48213 never arrived.").status_code == 200
-    ticket_id = hand_off(desk, first)
-
-    second = Chat(desk.client, email="dana@example.com", locale="en")
-    assert second.send("Hello again, any news about my parcel?").status_code == 200
-    assert hand_off(desk, second) == ticket_id
-
-    seen = detail(desk, ticket_id)
-    assert seen["ticket"]["conversation_id"] == second.id  # replies go where Dana is now
-    (linked,) = seen["linked"]
-    assert linked["conversation_id"] == first.id
-    assert linked["summary"].startswith("Request: My order #48213 never arrived.")
-    assert "My order #48213 never arrived." in [t["text"] for t in linked["turns"]]
-    assert seen["customer"]["said_in_chat"]["order_numbers"] == ["48213"]
-    assert [t["id"] for t in active_tickets(desk, first.id, second.id)] == [ticket_id]
-    assert modes(desk, first.id, second.id) == {Mode.WAITING}
-
-    # Back in the first chat, Dana asks again: the ticket follows her there.
-    assert hand_off(desk, first) == ticket_id
-    seen = detail(desk, ticket_id)
-    assert seen["ticket"]["conversation_id"] == first.id
-    assert [c["conversation_id"] for c in seen["linked"]] == [second.id]
-
-    assert desk.post("alice", f"/tickets/{ticket_id}/claim").status_code == 200
-    assert modes(desk, first.id, second.id) == {Mode.AGENT}
-    assert desk.post("alice", f"/tickets/{ticket_id}/resolve").status_code == 200
-    assert modes(desk, first.id, second.id) == {Mode.CLOSED}
-
-    third = Chat(desk.client, email="dana@example.com", locale="en")
-    assert hand_off(desk, third) != ticket_id  # the earlier ticket is closed: a new one
+def agent_texts(desk: Desk, conversation_id: str) -> list[str]:
+    turns = anyio.run(desk.services.store.turns, conversation_id)
+    return [t.text for t in turns if t.role is Role.AGENT]
 
 
-def test_an_offline_request_with_an_email_joins_the_live_request_from_that_email(
-    desk: Desk,
-) -> None:
-    offline = Chat(desk.client, locale="en")  # anonymous: only the email form names them
-    ticket_id = hand_off(desk, offline, email="Lee@Example.com")
+def test_someone_typing_the_victims_email_never_gets_the_victims_chat(desk: Desk) -> None:
+    victim = Chat(desk.client, name="Dana", email="dana@example.com", locale="en")
+    assert victim.send("My order #48213 never arrived.").status_code == 200
+    victim_ticket = hand_off(desk, victim)
+
+    attacker = Chat(desk.client, email="DANA@example.com", locale="en")
+    assert attacker.send("Please send my parcel to another address.").status_code == 200
+    attacker_ticket = hand_off(desk, attacker)
+    offline = Chat(desk.client, locale="en")  # the offline form's email is free text too
+    offline_ticket = hand_off(desk, offline, email="dana@example.com")
+    assert len({victim_ticket, attacker_ticket, offline_ticket}) == 3
+
+    seen = detail(desk, victim_ticket)
+    assert seen["ticket"]["conversation_id"] == victim.id
+    assert seen["linked"] == []
+    assert hinted(desk, victim_ticket) == [attacker_ticket, offline_ticket]
+    assert hinted(desk, attacker_ticket) == [victim_ticket, offline_ticket]
+    assert detail(desk, attacker_ticket)["linked"] == []
+    assert {mode(desk, c) for c in (victim.id, attacker.id, offline.id)} == {Mode.WAITING}
+
+    assert desk.post("alice", f"/tickets/{victim_ticket}/claim").status_code == 200
+    reply = desk.post("alice", f"/tickets/{victim_ticket}/messages", {"text": "On its way."})
+    assert reply.status_code == 200, reply.text
+    assert agent_texts(desk, victim.id) == ["On its way."]
+    assert agent_texts(desk, attacker.id) == agent_texts(desk, offline.id) == []
+
+    # The attacker's chat is resolved, and they ask again: the victim's chat is untouched.
+    assert desk.post("bob", f"/tickets/{attacker_ticket}/claim").status_code == 200
+    assert desk.post("bob", f"/tickets/{attacker_ticket}/resolve").status_code == 200
+    assert mode(desk, attacker.id) is Mode.CLOSED
+    assert mode(desk, victim.id) is Mode.AGENT
+    assert hand_off(desk, attacker) not in {victim_ticket, attacker_ticket}
+    assert mode(desk, victim.id) is Mode.AGENT
+    assert detail(desk, victim_ticket)["ticket"]["conversation_id"] == victim.id
+
+    assert desk.post("bob", f"/tickets/{offline_ticket}/claim").status_code == 200
+    assert desk.post("bob", f"/tickets/{offline_ticket}/return").status_code == 200
+    assert mode(desk, offline.id) is Mode.BOT
+    assert mode(desk, victim.id) is Mode.AGENT
+    assert desk.post("alice", f"/tickets/{victim_ticket}/resolve").status_code == 200
+
+
+def test_an_agent_merges_a_ticket_of_the_same_customer(desk: Desk) -> None:
+    offline = Chat(desk.client, locale="es")  # anonymous: only the email form names them
+    assert offline.send("¿Dónde está mi pedido 55120?").status_code == 200
+    source = hand_off(desk, offline, email="Lee@Example.com")
     live = Chat(desk.client, email="lee@example.com", locale="en")
-    assert hand_off(desk, live) == ticket_id
-    seen = detail(desk, ticket_id)
-    assert seen["ticket"]["conversation_id"] == live.id
-    assert [c["conversation_id"] for c in seen["linked"]] == [offline.id]
+    target = hand_off(desk, live)
+    assert hinted(desk, target) == [source]
+
+    assert desk.post("alice", f"/tickets/{target}/claim").status_code == 200
+    merged = desk.post("alice", f"/tickets/{source}/merge", {"into": target})
+    assert merged.status_code == 200, merged.text
+    assert merged.json()["id"] == target
+
+    seen = detail(desk, target)
+    assert seen["ticket"]["conversation_id"] == live.id  # replies stay with the target's chat
+    (linked,) = seen["linked"]
+    assert linked["conversation_id"] == offline.id
+    assert "¿Dónde está mi pedido 55120?" in [t["text"] for t in linked["turns"]]
+    assert seen["possibly_same"] == []
+    assert detail(desk, source)["ticket"]["status"] == "resolved"
+    assert any("Merged into ticket" in n["text"] for n in detail(desk, source)["notes"])
+    assert mode(desk, offline.id) is mode(desk, live.id) is Mode.AGENT  # confirmed: it follows
+
+    # The merged chat is told, in its language, that a person handles it; nothing else.
+    turns = desk.client.get(f"/api/conversations/{offline.id}", headers=offline.headers).json()
+    (notice,) = [t for t in turns["turns"] if t["kind"] == "merged"]
+    assert notice["text"].startswith("Una persona de nuestro equipo")
+    assert live.id not in notice["text"] and target not in notice["text"]
+
+    # Asking again in the merged chat brings the same ticket, which stays with the target chat.
+    assert hand_off(desk, offline) == target
+    assert detail(desk, target)["ticket"]["conversation_id"] == live.id
+    reply = desk.post("alice", f"/tickets/{target}/messages", {"text": "Found it."})
+    assert reply.status_code == 200, reply.text
+    assert agent_texts(desk, live.id) == ["Found it."]
+    assert agent_texts(desk, offline.id) == []
+
+    assert desk.post("alice", f"/tickets/{target}/resolve").status_code == 200
+    assert mode(desk, offline.id) is mode(desk, live.id) is Mode.CLOSED
 
 
-def test_requests_from_several_conversations_at_once_make_one_ticket(desk: Desk) -> None:
-    chats = [Chat(desk.client, email="kim@example.com", locale="en") for _ in range(AT_ONCE)]
-    barrier = threading.Barrier(AT_ONCE)
+def test_merging_a_merged_ticket_on_brings_all_its_chats(desk: Desk) -> None:
+    chats = [Chat(desk.client, email="ari@example.com", locale="en") for _ in range(3)]
+    first, second, third = (hand_off(desk, chat) for chat in chats)
+    assert desk.post("alice", f"/tickets/{first}/merge", {"into": second}).status_code == 200
+    assert desk.post("bob", f"/tickets/{second}/merge", {"into": third}).status_code == 200
+    seen = detail(desk, third)
+    assert seen["ticket"]["conversation_id"] == chats[2].id
+    assert [c["conversation_id"] for c in seen["linked"]] == [chats[0].id, chats[1].id]
+    assert detail(desk, second)["linked"] == []
+    assert desk.post("carol", f"/tickets/{third}/claim").status_code == 200
+    assert {mode(desk, chat.id) for chat in chats} == {Mode.AGENT}
+    assert hand_off(desk, chats[0]) == third
 
-    def request(chat: Chat) -> str:
-        barrier.wait(timeout=60)
-        return hand_off(desk, chat)
 
-    with ThreadPoolExecutor(AT_ONCE) as pool:
-        ticket_ids = set(pool.map(request, chats))
-    assert len(ticket_ids) == 1
-    seen = detail(desk, ticket_ids.pop())
-    joined = {seen["ticket"]["conversation_id"], *(c["conversation_id"] for c in seen["linked"])}
-    assert joined == {chat.id for chat in chats}
-    assert modes(desk, *joined) == {Mode.WAITING}
+def test_a_merge_needs_two_active_tickets_linked_by_a_hint(desk: Desk) -> None:
+    first = Chat(desk.client, email="noor@example.com", locale="en")
+    other = Chat(desk.client, email="someone-else@example.com", locale="en")
+    mine, unrelated = hand_off(desk, first), hand_off(desk, other)
+    for source, into, why in [
+        (mine, unrelated, "share no customer record or email"),
+        (mine, mine, "cannot be merged into itself"),
+    ]:
+        refused = desk.post("alice", f"/tickets/{source}/merge", {"into": into})
+        assert refused.status_code == 409, refused.text
+        assert why in refused.json()["detail"]
+
+    second = Chat(desk.client, email="noor@example.com", locale="en")
+    held = hand_off(desk, second)
+    assert desk.post("bob", f"/tickets/{held}/claim").status_code == 200
+    refused = desk.post("alice", f"/tickets/{held}/merge", {"into": mine})
+    assert refused.status_code == 409 and "another agent holds it" in refused.json()["detail"]
+    assert desk.post("bob", f"/tickets/{held}/resolve").status_code == 200
+    refused = desk.post("alice", f"/tickets/{mine}/merge", {"into": held})
+    assert refused.status_code == 409 and "is resolved" in refused.json()["detail"]
+    assert {mode(desk, first.id), mode(desk, second.id)} == {Mode.WAITING, Mode.CLOSED}
+
+
+def test_two_agents_merging_crosswise_at_once_make_exactly_one_merge(desk: Desk) -> None:
+    for n in range(CROSSWISE_ROUNDS):
+        one = Chat(desk.client, email=f"pat{n}@example.com", locale="en")
+        two = Chat(desk.client, email=f"pat{n}@example.com", locale="en")
+        a, b = hand_off(desk, one), hand_off(desk, two)
+        first, second = at_once(
+            desk,
+            ("alice", f"/tickets/{a}/merge", {"into": b}),
+            ("bob", f"/tickets/{b}/merge", {"into": a}),
+        )
+        assert sorted([first.status_code, second.status_code]) == [200, 409], (
+            first.text,
+            second.text,
+        )
+        alice_won = first.status_code == 200
+        kept, gone, kept_chat, gone_chat = (b, a, two, one) if alice_won else (a, b, one, two)
+        seen = detail(desk, kept)
+        assert seen["ticket"]["status"] == "open"
+        assert seen["ticket"]["conversation_id"] == kept_chat.id
+        assert [c["conversation_id"] for c in seen["linked"]] == [gone_chat.id]
+        assert detail(desk, gone)["ticket"]["status"] == "resolved"
+        assert detail(desk, gone)["linked"] == []
+        assert mode(desk, one.id) is mode(desk, two.id) is Mode.WAITING

@@ -1,4 +1,4 @@
-"""Agent endpoints: login, queue, ticket context, claim, reply, notes, transfer, resolve."""
+"""Agent endpoints: login, queue, ticket context, claim, reply, notes, transfer, resolve, merge."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from bot.api.agent_schemas import (
     LinkedConversationOut,
     LoginIn,
     LoginOut,
+    MergeIn,
     NoteOut,
     ReplyIn,
     SuggestedReplyOut,
@@ -121,8 +122,8 @@ async def tickets(
 async def ticket_detail(
     ticket_id: str, request: Request, services: ServicesDep, agent: AgentDep
 ) -> TicketDetailOut:
-    """The ticket with its context, the live transcript, the customer's earlier conversations
-    joined into it, notes, suggested articles and replies."""
+    """The ticket with its context, the live transcript, the conversations merged into it, other
+    tickets possibly of the same customer, notes, suggested articles and replies."""
     queue = services.escalator.queue
     ticket = await queue.get(ticket_id)
     conversation = await services.store.get(ticket.conversation_id)
@@ -138,6 +139,7 @@ async def ticket_detail(
         context={k: v for k, v in ticket.context.items() if k != "customer"},
         turns=[TurnOut.of(t) for t in turns],
         linked=[LinkedConversationOut.of(link, earlier) for link, earlier in linked],
+        possibly_same=[TicketOut.of(t) for t in await services.desk.possibly_same(ticket_id)],
         notes=[NoteOut.of(n) for n in await queue.notes(ticket_id)],
         suggested_replies=[
             SuggestedReplyOut.of(r) for r in suggested_replies(everything, str(request.base_url))
@@ -206,6 +208,14 @@ async def hand_back(
     may quote it to the customer; internal notes go to `/notes`)."""
     note = body.note.strip() if body is not None else ""
     return TicketOut.of(await services.desk.hand_back(ticket_id, agent, note))
+
+
+@router.post("/tickets/{ticket_id}/merge", response_model=TicketOut)
+async def merge(ticket_id: str, body: MergeIn, services: ServicesDep, agent: AgentDep) -> TicketOut:
+    """Merge this ticket into `into`, a ticket possibly of the same customer: this one closes,
+    its chat is listed (and follows) there; replies go to `into`'s chat. 409 unless both are
+    open or claimed, share a customer record or email, and this one is open or yours."""
+    return TicketOut.of(await services.desk.merge(ticket_id, body.into, agent))
 
 
 @router.get("/webhooks")

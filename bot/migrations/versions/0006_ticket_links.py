@@ -1,4 +1,4 @@
-"""One open ticket per customer (issue 17, item 5): a ticket's earlier conversations.
+"""Conversations an agent merged into a ticket (issue 17, item 5): the customer's earlier chats.
 
 Revision ID: 0006
 Revises: 0005
