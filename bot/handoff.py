@@ -251,7 +251,7 @@ class Escalator:
             key,
             locale,
             self._company,
-            minutes=wait.minutes,
+            minutes=messages.about_minutes(wait.minutes, locale),
             hours=describe_hours(
                 self._hours, locale, str(conversation.metadata.get(LOCAL_ZONE_KEY, ""))
             ),

@@ -40,9 +40,9 @@ _EN: dict[Key, str] = {
     "Would you like me to connect you with a person from our support team?",
     "other_language": "",
     "handoff": "I'm connecting you with a person from our support team. The typical wait is "
-    "about {minutes} minutes. You can keep writing here: they will see this whole conversation.",
+    "{minutes}. You can keep writing here: they will see this whole conversation.",
     "handoff_measured": "I'm connecting you with a person from our support team. Lately the wait "
-    "has been about {minutes} minutes. You can keep writing here: they will see this whole "
+    "has been {minutes}. You can keep writing here: they will see this whole "
     "conversation.",
     "handoff_offline": "Our support team is offline right now. We're here {hours}. Leave your "
     "email address and we'll reply as soon as we're back; this conversation is saved.",
@@ -72,9 +72,9 @@ _ES: dict[Key, str] = {
     "te ponga en contacto con una persona de nuestro equipo?",
     "other_language": "Esta información solo está disponible en inglés:",
     "handoff": "Te estoy pasando con una persona de nuestro equipo. La espera habitual es de "
-    "unos {minutes} minutos. Puedes seguir escribiendo: verán toda la conversación.",
+    "{minutes}. Puedes seguir escribiendo: verán toda la conversación.",
     "handoff_measured": "Te estoy pasando con una persona de nuestro equipo. Últimamente la espera "
-    "ha sido de unos {minutes} minutos. Puedes seguir escribiendo: verán toda la conversación.",
+    "ha sido de {minutes}. Puedes seguir escribiendo: verán toda la conversación.",
     "handoff_offline": "Nuestro equipo no está disponible ahora. Atendemos {hours}. Déjanos tu "
     "correo y te responderemos en cuanto volvamos; la conversación queda guardada.",
     "handoff_unavailable": "Ahora no hay nadie libre en nuestro equipo. Déjanos tu correo y te "
@@ -112,6 +112,13 @@ def text(key: Key, locale: str, company: str, **values: object) -> str:
     """The message in `locale` (English when that locale has no table)."""
     table = _TABLES.get(locale.split("-")[0].lower(), _EN)
     return table[key].format(company=company, **values)
+
+
+def about_minutes(minutes: int, locale: str) -> str:
+    """An approximate wait in words: "about a minute", "about 5 minutes", "unos 5 minutos"."""
+    if locale.split("-")[0].lower() == "es":
+        return "alrededor de un minuto" if minutes == 1 else f"unos {minutes} minutos"
+    return "about a minute" if minutes == 1 else f"about {minutes} minutes"
 
 
 def supported_locales() -> frozenset[str]:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import anyio
 import pytest
 
+from bot import messages
 from bot.backends.sql_database import create_engine_for
 from bot.backends.sql_schema import escalation_tables
 from bot.conversation import Channel, Customer, Role
@@ -82,3 +83,11 @@ def test_recent_claims_give_the_median_wait(services: Services) -> None:
         anyio.run(_claimed_after, services, minutes)
     notice = anyio.run(_handoff_notice, services)
     assert "Lately the wait has been about 12 minutes" in notice  # median 11.5, rounded up
+
+
+def test_a_short_wait_is_one_minute_in_words(services: Services) -> None:
+    anyio.run(_claimed_after, services, 0.4)
+    notice = anyio.run(_handoff_notice, services)
+    assert "Lately the wait has been about a minute." in notice
+    assert messages.about_minutes(1, "es") == "alrededor de un minuto"
+    assert messages.about_minutes(7, "es-MX") == "unos 7 minutos"
