@@ -267,6 +267,7 @@ class Escalator:
                 "ticket_id": ticket.id,
                 "offline": offline,
                 "reasons": reasons,
+                "locale": locale,
                 **({"feeling": feeling.feeling.value} if feeling is not None else {}),
             },
         )
@@ -278,6 +279,7 @@ class Escalator:
                 "mode": "offline" if offline else "waiting",
                 "wait_message": notice_text,
                 "ticket_id": ticket.id,
+                "locale": locale,
             },
         )
         await publish_or_log(

@@ -146,6 +146,7 @@ export function createSession({
         setDraft(null);
         if (event.turn) showTurn(event.turn);
         else if (event.wait_message) emit('notice', { text: event.wait_message });
+        if (event.locale) language = event.locale; // the waiting actions speak the chat's language
         enterHandoff(event.mode, event.wait_message || '');
         break;
       case 'agent_joined':

@@ -142,6 +142,12 @@ export function createView(root, { t, translatorFor = () => t, title, greeting, 
     csatThanks,
   );
   let csatT = t;
+  /** Word `node` in `language` (the chat's), or the page's when it is not known. */
+  function wordInChatLanguage(node, key, language) {
+    node.textContent = (language ? translatorFor(language) : t)(key);
+    if (language) node.setAttribute('lang', language);
+  }
+
   /** Word the survey in `language` (the chat's), or the page's when it is not known. */
   function wordSurvey(language) {
     csatT = language ? translatorFor(language) : t;
@@ -166,11 +172,10 @@ export function createView(root, { t, translatorFor = () => t, title, greeting, 
     { class: 'actions' },
     h('button', { type: 'button', class: 'secondary', text: t('talkToPerson'), onclick: () => handlers.human() }),
   );
-  const waitingActions = h(
-    'div',
-    { class: 'actions', hidden: true },
-    h('button', { type: 'button', class: 'secondary', text: t('cancelPerson'), onclick: () => handlers.cancelPerson() }),
-  );
+  const cancelPerson = h('button', {
+    type: 'button', class: 'secondary', text: t('cancelPerson'), onclick: () => handlers.cancelPerson(),
+  });
+  const waitingActions = h('div', { class: 'actions', hidden: true }, cancelPerson);
 
   const input = h('textarea', {
     id: 'sb-input',
@@ -471,6 +476,7 @@ export function createView(root, { t, translatorFor = () => t, title, greeting, 
       status.textContent = t(key, { name: agent || t('agent') });
       show(actions, mode === 'bot' && !offline);
       show(waitingActions, mode === 'waiting'); // never stranded: take the request back (issue 17)
+      if (mode === 'waiting') wordInChatLanguage(cancelPerson, 'cancelPerson', language);
       if (closed) wordSurvey(language);
       show(endChat, started && !closed);
       show(offlineForm, offline && !emailGiven && !closed);

@@ -94,6 +94,7 @@ def relay(
                             "type": "handoff",
                             "mode": mode,
                             "wait_message": event.text,
+                            "locale": event.turn.meta.get("locale", ""),
                             "turn": TurnOut.of(event.turn).model_dump(mode="json"),
                         }
                     )
