@@ -13,6 +13,17 @@ from collections.abc import Sequence
 REQUEST_CHARS = 240  # whole sentences are added while the line stays this short
 MAX_SENTENCE_CHARS = 400  # a longer single "sentence" (no punctuation) is cut at a word
 
+# The reasons in the words agents read (the console's labels say the same).
+REASON_WORDS = {
+    "explicit_request": "asked for a person",
+    "low_confidence": "low answer confidence",
+    "weak_streak": "weak answers in a row",
+    "emotion": "upset customer",
+    "repeated_failure": "repeated failure",
+    "sensitive_topic": "sensitive topic",
+    "system_error": "system error",
+}
+
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _DID_NOT_WORK = re.compile(
     r"\b(did ?n[o']?t (work|help|fix|solve)|does ?n[o']?t (work|help)|not working|still (not|no|"
@@ -109,5 +120,5 @@ def extractive_summary(
         tried.append("the customer said " + _quote(failed))
     lines.append(f"Tried: {'; '.join(tried)}")
     lines.append(f"Wants: {_wants(said, reasons)}")
-    lines.append("Escalated because: " + ", ".join(reasons))
+    lines.append("Escalated because: " + ", ".join(REASON_WORDS.get(r, r) for r in reasons))
     return "\n".join(lines)
