@@ -230,7 +230,7 @@ _INTERROGATIVES = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Cues:
-    """What the text itself shows, independent of the sentence vector."""
+    """What the text itself shows, independent of the encoder."""
 
     caps_ratio: float
     caps_words: int
