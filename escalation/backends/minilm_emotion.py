@@ -58,15 +58,16 @@ class MiniLMEmotionScorer:
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
-        folder = encoder_dir
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         try:
             layers = [int(x) for x in np.asarray(arrays["adapter_layers"]).tolist()]
             self._max_tokens = int(np.asarray(arrays["max_tokens"]).item())
             head_w = np.asarray(arrays["head_W"], dtype=np.float32).reshape(-1)
             head_b = float(np.asarray(arrays["head_b"], dtype=np.float32).item())
-            self._tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-            model = AutoModel.from_pretrained(str(folder), local_files_only=True)
+            self._tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir), local_files_only=True)
+            model = AutoModel.from_pretrained(str(encoder_dir), local_files_only=True)
             with torch.no_grad():
                 for layer in layers:
                     for target in ADAPTER_TARGETS:
@@ -76,10 +77,13 @@ class MiniLMEmotionScorer:
                         weight += torch.from_numpy(b @ a)
         except (KeyError, ValueError, OSError, AttributeError) as exc:
             raise EmotionModelError(
-                f"the emotion adapter does not fit the encoder at {folder} ({exc}); {RETRAIN_HINT}"
+                f"the emotion adapter does not fit the encoder at {encoder_dir} ({exc}); "
+                f"{RETRAIN_HINT}"
             ) from exc
         if head_w.shape != (model.config.hidden_size,):
-            raise EmotionModelError(f"emotion head of shape {head_w.shape} does not fit {folder}")
+            raise EmotionModelError(
+                f"emotion head of shape {head_w.shape} does not fit {encoder_dir}"
+            )
         model.eval()
         self._torch = torch
         self._model = model
