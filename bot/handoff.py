@@ -152,9 +152,9 @@ class Escalator:
 
     def _scores(self, signals: Signals) -> dict[str, float]:
         model = self.detectors.emotion_model
-        if model is None or signals.vector is None:
+        if model is None:
             return {}
-        return {"emotion": round(model.emotion_score(signals.text, signals.vector), 4)}
+        return {"emotion": round(model.emotion_score(signals.text), 4)}
 
     def explicit_request(self) -> EscalationDecision:
         """The decision when the customer presses "talk to a person"."""

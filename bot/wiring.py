@@ -33,11 +33,13 @@ from bot.storage import Database, open_database
 from bot.ticket_desk import TicketDesk
 from bot.webhooks import WebhookSender
 from escalation.availability import parse_hours
+from escalation.backends.minilm_emotion import MiniLMEmotionScorer
 from escalation.config import EscalationConfig
 from escalation.detectors import HUMAN_REQUEST_EXAMPLES, MeaningDetectors
 from escalation.emotion import EmotionModel
 from escalation.interfaces import AgentStore
 from escalation.rules import load_rules
+from retrieval.backends.st_embedder import bundled_model_dir
 from retrieval.factory import build_embedder, build_keyword_index, build_vector_store
 from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
@@ -279,5 +281,5 @@ def build_detectors(config: EscalationConfig, embedder: Embedder) -> MeaningDete
         human_vectors=human,
         topics=topics,
         topic_vectors=topic_vectors,
-        emotion_model=EmotionModel.load(model_id=embedder.model_id),
+        emotion_model=EmotionModel.load(scorer=MiniLMEmotionScorer.load(bundled_model_dir())),
     )

@@ -159,9 +159,9 @@ class MeaningDetectors:
 
     def emotion(self, signals: Signals) -> Finding | None:
         """The message is emotionally charged (anger, distress, threats)."""
-        if self.emotion_model is None or signals.vector is None:
+        if self.emotion_model is None:
             return None
-        score = self.emotion_model.emotion_score(signals.text, signals.vector)
+        score = self.emotion_model.emotion_score(signals.text)
         threshold = self.config.emotion_threshold or self.emotion_model.threshold
         if score < threshold:
             return None

@@ -1,30 +1,29 @@
-"""Emotion detector: a small numpy head over sentence vectors, plus lexical cues.
-
-The caller embeds the customer message (all-MiniLM-L6-v2, L2-normalised, 384 floats) and passes
-the vector in; this module never loads an encoder, so it stays a leaf and runs in well under a
-millisecond per message.
+"""Emotion detector: a fine-tuned encoder's probability, plus lexical cues.
 
 Scoring, in three steps (see `escalation/data/README.md` for how the weights were trained):
 
-1. `probability(vector)`: a feed-forward head (dense layers, ReLU between, sigmoid at the end)
-   trained on GoEmotions to tell negatively charged messages (anger, annoyance,
-   disappointment, disgust, fear, grief, nervousness, sadness) from the rest.
+1. `probability(text)`: an `EmotionScorer` (the shipped one is
+   `escalation.backends.minilm_emotion`: all-MiniLM-L6-v2 with a low-rank adapter on its top
+   layers and a linear head, fine-tuned on GoEmotions) gives the probability that the message
+   is negatively charged (anger, annoyance, disappointment, disgust, fear, grief,
+   nervousness, sadness).
 2. `cues(text)`: what the text itself shows: shouting in capitals, runs of "!!!"/"???",
    stretched or repeated words, profanity, threats to leave, legal threats, distress, and the
    softeners (laughter, thanks, hedges such as "a bit", a plain question).
-3. `emotion_score(text, vector)`:
-   ``sigmoid(bias + a * logit(p) + w . cue_features + intensity_boost * intensity)``, then a
-   floor. ``a``, ``w`` and ``bias`` are a logistic regression fitted on out-of-fold GoEmotions
-   predictions, so they only encode what Reddit comments show. Two support-chat priors are
-   set by hand, because Reddit cannot teach them:
+3. `emotion_score(text)`:
+   ``sigmoid(bias + a * logit(p) + w . kept_cues + intensity_boost * intensity)``, then a
+   floor. ``a``, ``w`` and ``bias`` are a logistic regression fitted on a hold-out of the
+   GoEmotions train split; only the cues that measurably helped on dev are kept (their names
+   are stored with the weights). Two support-chat priors are set by hand, because Reddit
+   cannot teach them:
    - ``intensity`` (shouting, or runs of "!!!"/"???", in [0, 1]) adds ``intensity_boost``
-     logits (stored with the weights; 1.0 = odds x2.7). On Reddit "!!!" mostly means
-     excitement; in a support chat it mostly means an upset customer.
+     logits (stored with the weights). On Reddit "!!!" mostly means excitement; in a support
+     chat it mostly means an upset customer.
    - a threat to leave, a legal threat or a distress phrase lifts the score to at least
      halfway between `threshold` and 1: Reddit comments almost never threaten a lawyer or a
      cancellation, and a support bot must hand such a message to a person whatever the tone.
 
-A message counts as emotionally charged when `emotion_score(...) >= threshold`.
+A message counts as emotionally charged when `emotion_score(text) >= threshold`.
 """
 
 from __future__ import annotations
@@ -37,28 +36,25 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from escalation.errors import EscalationError
+from escalation.interfaces import EmotionScorer
 
 __all__ = [
     "CUE_FEATURES",
     "DEFAULT_WEIGHTS",
-    "EMBEDDING_MODEL_ID",
     "FORMAT_VERSION",
     "Cues",
     "EmotionModel",
     "EmotionModelError",
-    "EmotionModelMismatch",
     "cues",
 ]
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "data" / "emotion.npz"
-EMBEDDING_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 RETRAIN_HINT = "retrain with: python -m evals.train_emotion --out escalation/data/emotion.npz"
 
-# Order of the cue features fed to the fitted combiner (stored with the weights and checked).
+# Every cue feature `Cues.features()` computes, in order; the weights name the ones they use.
 CUE_FEATURES: tuple[str, ...] = (
     "caps",
     "punctuation",
@@ -73,15 +69,9 @@ CUE_FEATURES: tuple[str, ...] = (
     "plain_question",
 )
 
-FloatArray = npt.NDArray[np.float32]
-
 
 class EmotionModelError(EscalationError):
-    """The emotion weights are missing, corrupt, or do not fit the vectors given."""
-
-
-class EmotionModelMismatch(EmotionModelError):
-    """The weights were trained on vectors of another embedding model."""
+    """The emotion weights are missing, corrupt, or do not fit this code."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -240,7 +230,7 @@ _INTERROGATIVES = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Cues:
-    """What the text itself shows, independent of the sentence vector."""
+    """What the text itself shows, independent of the encoder."""
 
     caps_ratio: float
     caps_words: int
@@ -378,60 +368,49 @@ def _number(data: Any, key: str) -> float:
 
 
 class EmotionModel:
-    """Scores how emotionally charged a customer message is, from its vector and its text."""
+    """Scores how emotionally charged a customer message is, from a scorer and the text's cues."""
 
     def __init__(
         self,
-        layers: list[tuple[FloatArray, FloatArray]],
+        scorer: EmotionScorer,
         *,
-        model_id: str,
         threshold: float,
         model_threshold: float,
-        combiner_weights: FloatArray,
+        cue_features: tuple[str, ...],
+        combiner_weights: Any,
         combiner_bias: float,
         intensity_boost: float = 0.0,
         metadata: dict[str, str] | None = None,
     ) -> None:
         """Use `load`; direct construction is for tests and the training script."""
-        if not layers:
-            raise EmotionModelError("an emotion model needs at least one layer")
-        width = layers[0][0].shape[0]
-        for i, (weight, bias) in enumerate(layers):
-            if weight.ndim != 2 or bias.shape != (weight.shape[1],) or weight.shape[0] != width:
-                raise EmotionModelError(
-                    f"layer {i}: weight {weight.shape} and bias {bias.shape} do not chain"
-                )
-            width = weight.shape[1]
-        if width != 1:
-            raise EmotionModelError(f"the last layer must have one output, not {width}")
-        if combiner_weights.shape != (1 + len(CUE_FEATURES),):
+        unknown = [name for name in cue_features if name not in CUE_FEATURES]
+        if unknown:
+            raise EmotionModelError(f"unknown cue features {unknown}; {RETRAIN_HINT}")
+        weights = [float(x) for x in np.asarray(combiner_weights, dtype=np.float64).reshape(-1)]
+        if len(weights) != 1 + len(cue_features):
             raise EmotionModelError(
-                f"combiner weights: expected {1 + len(CUE_FEATURES)} values, "
-                f"got {combiner_weights.shape}"
+                f"combiner weights: expected {1 + len(cue_features)} values, got {len(weights)}"
             )
         for name, value in (("threshold", threshold), ("model_threshold", model_threshold)):
             if not 0.0 < value < 1.0:
                 raise EmotionModelError(f"{name} must lie strictly between 0 and 1, not {value}")
-        self._layers = [
-            (np.ascontiguousarray(w, dtype=np.float32), np.ascontiguousarray(b, dtype=np.float32))
-            for w, b in layers
-        ]
-        self._model_id = model_id
-        self._threshold = float(threshold)
-        self._model_threshold = float(model_threshold)
-        self._combiner = [float(x) for x in combiner_weights]
+        self._scorer = scorer
+        self._cue_features = cue_features
+        self._columns = tuple(CUE_FEATURES.index(name) for name in cue_features)
+        self._combiner = weights
         self._combiner_bias = float(combiner_bias)
         self._intensity_boost = float(intensity_boost)
+        self._threshold = float(threshold)
+        self._model_threshold = float(model_threshold)
         self._metadata = dict(metadata or {})
 
-    # -- loading ---------------------------------------------------------------------------
-
     @classmethod
-    def load(cls, path: Path | None = None, *, model_id: str | None = None) -> EmotionModel:
-        """Load weights (default: the shipped file); `model_id` is the caller's embedder id.
+    def load(cls, path: Path | None = None, *, scorer: EmotionScorer) -> EmotionModel:
+        """The combiner and thresholds from the weights file (default: the shipped one).
 
-        Raises `EmotionModelError` when the file is missing or corrupt, and
-        `EmotionModelMismatch` when it was trained for another embedding model.
+        `scorer` supplies the probabilities (normally `MiniLMEmotionScorer.load(path)`, which
+        reads the adapter from the same file). Raises `EmotionModelError` when the file is
+        missing or corrupt.
         """
         target = path if path is not None else DEFAULT_WEIGHTS
         if not target.is_file():
@@ -444,75 +423,43 @@ class EmotionModel:
                         f"{target}: weights format {version}, this code reads {FORMAT_VERSION}; "
                         f"{RETRAIN_HINT}"
                     )
-                stored_id = _text(data, "model_id")
-                n_layers = int(_number(data, "n_layers"))
-                layers = [
-                    (
-                        np.asarray(data[f"W{i}"], dtype=np.float32),
-                        np.asarray(data[f"b{i}"], dtype=np.float32),
-                    )
-                    for i in range(n_layers)
-                ]
-                features = tuple(str(x) for x in np.asarray(data["cue_features"]).tolist())
-                combiner = np.asarray(data["combiner_weights"], dtype=np.float32)
-                combiner_bias = _number(data, "combiner_bias")
-                intensity_boost = _number(data, "intensity_boost")
-                threshold = _number(data, "threshold")
-                model_threshold = _number(data, "model_threshold")
-                metadata = {
-                    key: _text(data, key)
-                    for key in data.files
-                    if key.startswith("meta_") and np.asarray(data[key]).ndim == 0
-                }
+                return cls(
+                    scorer,
+                    threshold=_number(data, "threshold"),
+                    model_threshold=_number(data, "model_threshold"),
+                    cue_features=tuple(str(x) for x in np.asarray(data["cue_features"]).tolist()),
+                    combiner_weights=np.asarray(data["combiner_weights"], dtype=np.float64),
+                    combiner_bias=_number(data, "combiner_bias"),
+                    intensity_boost=_number(data, "intensity_boost"),
+                    metadata={
+                        key.removeprefix("meta_"): _text(data, key)
+                        for key in data.files
+                        if key.startswith("meta_") and np.asarray(data[key]).ndim == 0
+                    },
+                )
         except EmotionModelError:
             raise
         except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
             raise EmotionModelError(
                 f"emotion weights at {target} are corrupt or incomplete ({exc}); {RETRAIN_HINT}"
             ) from exc
-        if model_id is not None and model_id != stored_id:
-            raise EmotionModelMismatch(
-                f"{target} was trained on vectors of {stored_id!r}, but the embedder is "
-                f"{model_id!r}; {RETRAIN_HINT} using that embedder"
-            )
-        if features != CUE_FEATURES:
-            raise EmotionModelError(
-                f"{target}: cue features {features} differ from this code's {CUE_FEATURES}; "
-                f"{RETRAIN_HINT}"
-            )
-        model = cls(
-            layers,
-            model_id=stored_id,
-            threshold=threshold,
-            model_threshold=model_threshold,
-            combiner_weights=combiner,
-            combiner_bias=combiner_bias,
-            intensity_boost=intensity_boost,
-            metadata={key.removeprefix("meta_"): value for key, value in metadata.items()},
-        )
-        return model
 
     # -- properties ------------------------------------------------------------------------
 
     @property
-    def model_id(self) -> str:
-        """The embedding model whose vectors these weights expect."""
-        return self._model_id
-
-    @property
-    def dimension(self) -> int:
-        """Expected vector length."""
-        return int(self._layers[0][0].shape[0])
-
-    @property
     def threshold(self) -> float:
-        """`emotion_score` at or above this means emotionally charged (chosen by train CV)."""
+        """`emotion_score` at or above this means emotionally charged (chosen on a hold-out)."""
         return self._threshold
 
     @property
     def model_threshold(self) -> float:
-        """The same cut for `probability` alone (vector only, no cues)."""
+        """The same cut for `probability` alone (no cues)."""
         return self._model_threshold
+
+    @property
+    def cue_features(self) -> tuple[str, ...]:
+        """The cues the combiner uses (those that measurably helped on GoEmotions dev)."""
+        return self._cue_features
 
     @property
     def metadata(self) -> dict[str, str]:
@@ -521,50 +468,22 @@ class EmotionModel:
 
     # -- scoring ---------------------------------------------------------------------------
 
-    def _vector(self, vector: Any) -> FloatArray:
-        array = np.asarray(vector, dtype=np.float32).reshape(-1)
-        if array.shape != (self.dimension,):
-            raise EmotionModelError(
-                f"expected a vector of {self.dimension} floats from {self._model_id}, "
-                f"got shape {np.shape(vector)}"
-            )
-        if not np.all(np.isfinite(array)):
-            raise EmotionModelError("the vector holds NaN or infinite values")
-        return array
-
-    def logit(self, vector: Any) -> float:
-        """The head's raw output (before the sigmoid)."""
-        hidden = self._vector(vector)
-        last = len(self._layers) - 1
-        for i, (weight, bias) in enumerate(self._layers):
-            hidden = hidden @ weight + bias
-            if i < last:
-                hidden = np.maximum(hidden, 0.0)
-        return float(hidden[0])
-
-    def probability(self, vector: Any) -> float:
-        """Probability, from the vector alone, that the message is negatively charged."""
-        return _sigmoid(self.logit(vector))
-
-    def cues(self, text: str) -> Cues:
-        """Lexical cues of `text` (same as the module-level `cues`)."""
-        return cues(text)
+    def probability(self, text: str) -> float:
+        """The scorer's probability that the message is negatively charged (no cues)."""
+        return self._scorer.probability(text)
 
     def combine(self, probability: float, found: Cues) -> float:
-        """The combined score in [0, 1] from a head probability and the text's cues."""
+        """The combined score in [0, 1] from a scorer probability and the text's cues."""
+        values = found.features()
         z = self._combiner_bias + self._combiner[0] * _logit(probability)
-        for weight, value in zip(self._combiner[1:], found.features(), strict=True):
-            z += weight * value
+        for weight, column in zip(self._combiner[1:], self._columns, strict=True):
+            z += weight * values[column]
         z += self._intensity_boost * found.intensity
         score = _sigmoid(z)
         if found.strong:
             score = max(score, self._threshold + (1.0 - self._threshold) / 2.0)
         return score
 
-    def emotion_score(self, text: str, vector: Any) -> float:
+    def emotion_score(self, text: str) -> float:
         """How emotionally charged the message is, in [0, 1]; compare with `threshold`."""
-        return self.combine(self.probability(vector), cues(text))
-
-    def is_emotional(self, text: str, vector: Any) -> bool:
-        """`emotion_score(text, vector) >= threshold`."""
-        return self.emotion_score(text, vector) >= self._threshold
+        return self.combine(self.probability(text), cues(text))

@@ -167,3 +167,19 @@ class WebhookLog(Protocol):
         True for exactly one of several callers: the worker that resumes the delivery.
         """
         ...
+
+
+class EmotionScorer(Protocol):
+    """Probability that a customer message is negatively charged, from its text alone.
+
+    Synchronous and CPU-bound (one encoder forward pass per call). Raises `EmotionModelError`
+    only when its weights cannot be used; never for an odd text (an empty one scores too).
+    """
+
+    def probability(self, text: str) -> float:
+        """A probability in [0, 1]; the same text always gets the same value."""
+        ...
+
+    def probabilities(self, texts: Sequence[str]) -> builtins.list[float]:
+        """`probability` of each text, in input order (batched: cheaper per text)."""
+        ...

@@ -1,18 +1,25 @@
-"""Train the emotion head shipped in `escalation/data/emotion.npz`.
+"""Fine-tune the emotion scorer shipped in `escalation/data/emotion.npz`.
 
     python -m evals.train_emotion \\
         --train /work/shared/evaldata/goemotions/train.jsonl \\
         --dev /work/shared/evaldata/goemotions/dev.jsonl \\
         --out escalation/data/emotion.npz
 
-Embeds the texts with the bundled all-MiniLM-L6-v2 (cached as .npy, keyed by the texts and the
-model id), compares classifier heads by stratified k-fold cross-validation on the TRAIN split,
-keeps the one with the best out-of-fold F1, takes its decision threshold from those out-of-fold
-predictions, fits a small logistic over ``[logit(p), cue features]`` on the same out-of-fold
-predictions, and writes everything with metadata into one small .npz. The dev split and the
-support messages (`evals/datasets/escalation.jsonl`) are only scored, never trained or tuned on.
+What it does, all seeded:
 
-Needs scikit-learn and torch (training only; `escalation.emotion` runs on numpy alone).
+1. Splits GoEmotions train into a fitting part and a stratified hold-out (`--holdout`).
+2. Runs the frozen bottom layers of the bundled all-MiniLM-L6-v2 once over every text and
+   caches their output (fp16, `--cache-dir`), so training only pays for the top layers.
+3. Fine-tunes the top `--layers` transformer layers through a low-rank adapter (LoRA, rank
+   `--rank`) plus a linear head on the mean-pooled output, for `--epochs` epochs.
+4. On the hold-out (never on dev): fits the cue combiner, a logistic over
+   ``[logit(p), cue features]``, and picks the decision threshold. A cue is kept only if
+   dropping it lowers dev F1 by at least `--min-gain` (dev is used for that ablation and for
+   the reported curve, nothing else).
+5. Writes adapter, head, combiner and metadata into one small .npz (no pickles), reloads it
+   through the runtime scorer and checks that it reproduces the training-time probabilities.
+
+Needs torch, transformers and scikit-learn (the runtime needs torch and transformers only).
 """
 
 from __future__ import annotations
@@ -21,9 +28,11 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import math
+import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,14 +40,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from escalation.emotion import (
-    CUE_FEATURES,
-    EMBEDDING_MODEL_ID,
-    FORMAT_VERSION,
-    EmotionModel,
-    cues,
-)
+from escalation.backends.minilm_emotion import ADAPTER_TARGETS, MiniLMEmotionScorer, adapter_key
+from escalation.emotion import CUE_FEATURES, FORMAT_VERSION, EmotionModel, cues
 from evals.errors import MissingExtra, require_extra
+from retrieval.backends.st_embedder import bundled_model_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TRAIN = Path("/work/shared/evaldata/goemotions/train.jsonl")
@@ -46,13 +51,11 @@ DEFAULT_DEV = Path("/work/shared/evaldata/goemotions/dev.jsonl")
 DEFAULT_SUPPORT = ROOT / "evals" / "datasets" / "escalation.jsonl"
 DEFAULT_OUT = ROOT / "escalation" / "data" / "emotion.npz"
 DEFAULT_CACHE = Path("/tmp/supportbot-emotion-cache")
+ENCODER_LAYERS = 6  # all-MiniLM-L6-v2
 
-BATCH = 256
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
-Layers = list[tuple[F32, F32]]
-# A candidate: fit(X, y, seed) -> layers of a feed-forward head (see escalation.emotion).
-Fitter = Callable[[F32, npt.NDArray[np.int64], int], Layers]
+I64 = npt.NDArray[np.int64]
 
 
 def say(line: str = "") -> None:
@@ -61,8 +64,23 @@ def say(line: str = "") -> None:
     sys.stdout.flush()
 
 
+def progress(label: str, done: int, total: int, started: float) -> None:
+    """A one-line progress bar, redrawn in place on stderr."""
+    width = 30
+    filled = int(width * done / max(total, 1))
+    elapsed = time.perf_counter() - started
+    eta = elapsed / done * (total - done) if done else 0.0
+    sys.stderr.write(
+        f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
+        f"{elapsed:.0f}s elapsed, ~{eta:.0f}s left "
+    )
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
 # --------------------------------------------------------------------------------------------
-# Data and embeddings
+# Data
 # --------------------------------------------------------------------------------------------
 
 
@@ -72,8 +90,17 @@ class Split:
 
     name: str
     texts: list[str]
-    labels: npt.NDArray[np.int64]
+    labels: I64
     reasons: list[str]
+
+    def take(self, rows: I64, name: str) -> Split:
+        """The rows at `rows`, as a new split."""
+        return Split(
+            name,
+            [self.texts[i] for i in rows],
+            self.labels[rows],
+            [self.reasons[i] for i in rows],
+        )
 
 
 def load_split(path: Path, limit: int | None = None) -> Split:
@@ -95,44 +122,17 @@ def load_split(path: Path, limit: int | None = None) -> Split:
     return Split(path.stem, texts, np.asarray(labels, dtype=np.int64), reasons)
 
 
-class CachedEmbedder:
-    """Embeds lists of texts once; later runs read `<cache>/<stem>-<n>-<hash>.npy`."""
-
-    def __init__(self, cache_dir: Path) -> None:
-        """Nothing is loaded until a text misses the cache."""
-        self._cache_dir = cache_dir
-        self._embedder: Any = None
-
-    def _model(self) -> Any:
-        if self._embedder is None:
-            from retrieval.config import EmbeddingConfig
-            from retrieval.factory import build_embedder
-
-            self._embedder = build_embedder(EmbeddingConfig())
-            if self._embedder.model_id != EMBEDDING_MODEL_ID:
-                raise SystemExit(
-                    f"the bundled embedder is {self._embedder.model_id}, expected "
-                    f"{EMBEDDING_MODEL_ID}"
-                )
-        return self._embedder
-
-    def embed(self, path: Path, texts: Sequence[str]) -> F32:
-        """L2-normalised vectors of `texts`, from the cache when possible."""
-        digest = hashlib.sha256(
-            (EMBEDDING_MODEL_ID + "\x00" + "\x00".join(texts)).encode("utf-8")
-        ).hexdigest()[:16]
-        target = self._cache_dir / f"{path.parent.name}-{path.stem}-{len(texts)}-{digest}.npy"
-        if target.is_file():
-            cached = np.load(target, allow_pickle=False)
-            if cached.shape == (len(texts), 384):
-                return np.asarray(cached, dtype=np.float32)
-        say(f"embedding {len(texts)} texts of {path} (cached to {target}) ...")
-        started = time.perf_counter()
-        vectors = np.asarray(self._model().embed_documents(list(texts)), dtype=np.float32)
-        say(f"  {len(texts) / (time.perf_counter() - started):.0f} texts/s")
-        self._cache_dir.mkdir(parents=True, exist_ok=True)
-        np.save(target, vectors)
-        return vectors
+def stratified_holdout(labels: I64, fraction: float, seed: int) -> tuple[I64, I64]:
+    """Row indices (fit, hold-out), the hold-out drawn per class."""
+    rng = np.random.default_rng(seed)
+    held: list[I64] = []
+    for value in (0, 1):
+        rows = np.flatnonzero(labels == value)
+        rng.shuffle(rows)
+        held.append(rows[: int(round(len(rows) * fraction))])
+    mask = np.zeros(len(labels), dtype=bool)
+    mask[np.concatenate(held)] = True
+    return np.flatnonzero(~mask).astype(np.int64), np.flatnonzero(mask).astype(np.int64)
 
 
 # --------------------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ class Scores:
         )
 
 
-def score(labels: npt.NDArray[np.int64], predicted: npt.NDArray[np.bool_]) -> Scores:
+def score(labels: I64, predicted: npt.NDArray[np.bool_]) -> Scores:
     """Precision, recall and F1 of boolean predictions."""
     tp = int(np.sum(predicted & (labels == 1)))
     fp = int(np.sum(predicted & (labels == 0)))
@@ -170,7 +170,7 @@ def score(labels: npt.NDArray[np.int64], predicted: npt.NDArray[np.bool_]) -> Sc
 
 
 def best_threshold(
-    labels: npt.NDArray[np.int64], probs: F64, forced: npt.NDArray[np.bool_] | None = None
+    labels: I64, probs: F64, forced: npt.NDArray[np.bool_] | None = None
 ) -> tuple[float, float]:
     """The cut in (0, 1) with the best F1 (rows in `forced` count as positive anyway)."""
     forced_mask = np.zeros(len(labels), dtype=bool) if forced is None else forced
@@ -182,17 +182,6 @@ def best_threshold(
     return best
 
 
-def forward(layers: Layers, x: F32) -> F64:
-    """Probabilities of a feed-forward head (ReLU between layers) for rows of `x`."""
-    hidden = x
-    for i, (weight, bias) in enumerate(layers):
-        hidden = hidden @ weight + bias
-        if i < len(layers) - 1:
-            hidden = np.maximum(hidden, 0.0)
-    z = hidden[:, 0].astype(np.float64)
-    return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
-
-
 def logit(p: F64) -> F64:
     """Inverse sigmoid, clipped like the runtime's."""
     q = np.clip(p, 1e-6, 1 - 1e-6)
@@ -200,139 +189,288 @@ def logit(p: F64) -> F64:
 
 
 # --------------------------------------------------------------------------------------------
-# Candidate heads
+# Frozen bottom layers, cached
 # --------------------------------------------------------------------------------------------
 
 
-def fit_logreg(c: float) -> Fitter:
-    """Class-balanced logistic regression (scikit-learn)."""
+@dataclass(frozen=True, slots=True)
+class Hidden:
+    """Output of the frozen layers: all texts' token rows stacked, with per-text offsets."""
 
-    def fit(x: F32, y: npt.NDArray[np.int64], seed: int) -> Layers:
-        from sklearn.linear_model import LogisticRegression
+    rows: npt.NDArray[np.float16]
+    offsets: I64  # text i owns rows[offsets[i]:offsets[i + 1]]
 
-        model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
-        model.fit(x, y)
-        weight = np.asarray(model.coef_, dtype=np.float32).T
-        bias = np.asarray(model.intercept_, dtype=np.float32)
-        return [(weight, bias)]
-
-    return fit
+    def lengths(self) -> I64:
+        """Tokens per text."""
+        return np.diff(self.offsets)
 
 
-def fit_sklearn_mlp(hidden: int, alpha: float) -> Fitter:
-    """scikit-learn MLPClassifier 384 -> hidden -> 1 (ReLU, Adam, early stopping)."""
+def load_encoder() -> tuple[Any, Any]:
+    """Tokenizer and transformers model of the bundled all-MiniLM-L6-v2 (offline)."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    from transformers import AutoModel, AutoTokenizer
 
-    def fit(x: F32, y: npt.NDArray[np.int64], seed: int) -> Layers:
-        from sklearn.neural_network import MLPClassifier
-        from threadpoolctl import threadpool_limits
-
-        model = MLPClassifier(
-            hidden_layer_sizes=(hidden,),
-            alpha=alpha,
-            early_stopping=True,
-            random_state=seed,
-            max_iter=200,
-        )
-        with threadpool_limits(1):
-            model.fit(x, y)
-        return [
-            (np.asarray(w, dtype=np.float32), np.asarray(b, dtype=np.float32))
-            for w, b in zip(model.coefs_, model.intercepts_, strict=True)
-        ]
-
-    return fit
+    folder = str(bundled_model_dir())
+    model = AutoModel.from_pretrained(folder, local_files_only=True)
+    model.eval()
+    return AutoTokenizer.from_pretrained(folder, local_files_only=True), model
 
 
-def fit_torch_mlp(
-    hidden: int, *, members: int = 1, epochs: int = 12, dropout: float = 0.3, decay: float = 1e-3
-) -> Fitter:
-    """An MLP 384 -> hidden -> 1 trained with a positive-class weight and dropout (torch).
+def frozen_hidden(
+    texts: Sequence[str],
+    *,
+    tokenizer: Any,
+    model: Any,
+    frozen: int,
+    max_tokens: int,
+    cache_dir: Path,
+    label: str,
+) -> Hidden:
+    """Output of the first `frozen` layers for every text, from the cache when possible."""
+    import torch
 
-    With `members` > 1, several seeds are trained and merged into one wider layer whose output
-    is the mean of their logits (an ensemble that the runtime evaluates as a single MLP).
-    """
+    digest = hashlib.sha256(
+        f"{bundled_model_dir().name}\x00{frozen}\x00{max_tokens}\x00".encode()
+        + "\x00".join(texts).encode("utf-8")
+    ).hexdigest()[:16]
+    target = cache_dir / f"hidden-{label}-{len(texts)}-{digest}.npz"
+    if target.is_file():
+        with np.load(target, allow_pickle=False) as data:
+            return Hidden(np.asarray(data["rows"]), np.asarray(data["offsets"], dtype=np.int64))
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_tokens)["input_ids"]
+    lengths = np.asarray([len(ids) for ids in encoded], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    rows = np.zeros((int(offsets[-1]), model.config.hidden_size), dtype=np.float16)
+    bottom = model.encoder.layer[:frozen]
+    order = np.argsort(lengths, kind="stable")
+    started = time.perf_counter()
+    with torch.inference_mode():
+        for start in range(0, len(order), 128):
+            batch = order[start : start + 128]
+            width = int(lengths[batch].max())
+            ids = torch.zeros((len(batch), width), dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for j, i in enumerate(batch):
+                ids[j, : lengths[i]] = torch.tensor(encoded[i])
+                mask[j, : lengths[i]] = 1
+            hidden = model.embeddings(input_ids=ids)
+            additive = (1.0 - mask[:, None, None, :].float()) * -1e4
+            for layer in bottom:
+                hidden = encoder_layer(layer_weights(layer), hidden, additive, {})
+            out = hidden.numpy().astype(np.float16)
+            for j, i in enumerate(batch):
+                rows[offsets[i] : offsets[i + 1]] = out[j, : lengths[i]]
+            progress(f"frozen layers {label}", min(start + 128, len(order)), len(order), started)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    np.savez(target, rows=rows, offsets=offsets)
+    return Hidden(rows, offsets)
 
-    def fit(x: F32, y: npt.NDArray[np.int64], seed: int) -> Layers:
+
+# --------------------------------------------------------------------------------------------
+# One BERT layer, written out so the adapter's place in it is explicit
+# --------------------------------------------------------------------------------------------
+
+
+def layer_weights(layer: Any) -> dict[str, Any]:
+    """The tensors of a transformers BertLayer, by `ADAPTER_TARGETS`-style names."""
+    weights: dict[str, Any] = {}
+    for target in ADAPTER_TARGETS:
+        module = layer.get_submodule(target)
+        weights[target] = (module.weight.detach(), module.bias.detach())
+    for norm in ("attention.output.LayerNorm", "output.LayerNorm"):
+        module = layer.get_submodule(norm)
+        weights[norm] = (module.weight.detach(), module.bias.detach(), module.eps)
+    weights["heads"] = layer.attention.self.num_attention_heads
+    return weights
+
+
+def encoder_layer(weights: dict[str, Any], hidden: Any, additive: Any, lora: dict[str, Any]) -> Any:
+    """BERT post-norm layer; `lora[target]` = (A, B, scale) adds ``scale * B @ A`` there."""
+    import torch
+    import torch.nn.functional as fn
+
+    def linear(target: str, x: Any) -> Any:
+        weight, bias = weights[target]
+        y = fn.linear(x, weight, bias)
+        if target in lora:
+            a, b, scale = lora[target]
+            y = y + fn.linear(fn.linear(x, a), b) * scale
+        return y
+
+    def norm(name: str, x: Any) -> Any:
+        weight, bias, eps = weights[name]
+        return fn.layer_norm(x, (x.shape[-1],), weight, bias, eps)
+
+    batch, width, size = hidden.shape
+    heads = int(weights["heads"])
+
+    def split(x: Any) -> Any:
+        return x.view(batch, width, heads, size // heads).transpose(1, 2)
+
+    q = split(linear("attention.self.query", hidden))
+    k = split(linear("attention.self.key", hidden))
+    v = split(linear("attention.self.value", hidden))
+    attn = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(size // heads) + additive, dim=-1)
+    context = (attn @ v).transpose(1, 2).reshape(batch, width, size)
+    hidden = norm("attention.output.LayerNorm", linear("attention.output.dense", context) + hidden)
+    inner = fn.gelu(linear("intermediate.dense", hidden))
+    return norm("output.LayerNorm", linear("output.dense", inner) + hidden)
+
+
+# --------------------------------------------------------------------------------------------
+# Fine-tuning
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    """Training hyper-parameters."""
+
+    layers: int
+    rank: int
+    alpha: float
+    epochs: int
+    batch: int
+    lr: float
+    pos_weight: float
+    dropout: float
+    seed: int
+
+
+class Tuner:
+    """The top layers with their adapters, and the head; trained on cached hidden states."""
+
+    def __init__(self, model: Any, recipe: Recipe) -> None:
+        """Adapters start at zero (B = 0), so training starts from the pretrained encoder."""
         import torch
 
-        # One thread: on a shared 2-core box, more threads made each step ~8x slower.
-        torch.set_num_threads(1)
-        xs = torch.from_numpy(np.ascontiguousarray(x))
-        ys = torch.from_numpy(y.astype(np.float32))
-        pos_weight = torch.tensor((len(y) - y.sum()) / max(int(y.sum()), 1))
-        firsts: list[tuple[F32, F32]] = []
-        seconds: list[tuple[F32, F32]] = []
-        for member in range(members):
-            generator = torch.Generator().manual_seed(seed * 1000 + member)
-            torch.manual_seed(seed * 1000 + member)
-            net = torch.nn.Sequential(
-                torch.nn.Dropout(0.1),
-                torch.nn.Linear(x.shape[1], hidden),
-                torch.nn.ReLU(),
-                torch.nn.Dropout(dropout),
-                torch.nn.Linear(hidden, 1),
-            )
-            optimiser = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=decay)
-            loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-            steps = epochs * ((len(y) + BATCH - 1) // BATCH)
-            schedule = torch.optim.lr_scheduler.OneCycleLR(
-                optimiser, max_lr=2e-3, total_steps=steps
-            )
-            net.train()
-            for _ in range(epochs):
-                order = torch.randperm(len(y), generator=generator)
-                for start in range(0, len(y), BATCH):
-                    batch = order[start : start + BATCH]
-                    optimiser.zero_grad()
-                    loss = loss_fn(net(xs[batch]).squeeze(1), ys[batch])
-                    loss.backward()
-                    optimiser.step()
-                    schedule.step()
-            first, second = net[1], net[4]
-            assert isinstance(first, torch.nn.Linear) and isinstance(second, torch.nn.Linear)
-            firsts.append(
-                (
-                    first.weight.detach().numpy().T.astype(np.float32),
-                    first.bias.detach().numpy().astype(np.float32),
+        torch.manual_seed(recipe.seed)
+        self.recipe = recipe
+        self.layer_ids = list(range(ENCODER_LAYERS - recipe.layers, ENCODER_LAYERS))
+        self.weights = [layer_weights(model.encoder.layer[i]) for i in self.layer_ids]
+        self.scale = recipe.alpha / recipe.rank
+        self.lora: list[dict[str, Any]] = []
+        params: list[Any] = []
+        for weights in self.weights:
+            adapters: dict[str, Any] = {}
+            for target in ADAPTER_TARGETS:
+                out_dim, in_dim = weights[target][0].shape
+                a = torch.nn.Parameter(torch.randn(recipe.rank, in_dim) / math.sqrt(in_dim))
+                b = torch.nn.Parameter(torch.zeros(out_dim, recipe.rank))
+                adapters[target] = (a, b, self.scale)
+                params += [a, b]
+            self.lora.append(adapters)
+        size = model.config.hidden_size
+        self.head_w = torch.nn.Parameter(torch.zeros(size))
+        self.head_b = torch.nn.Parameter(torch.zeros(()))
+        self.params = [*params, self.head_w, self.head_b]
+
+    def logits(self, hidden: Any, mask: Any, *, train: bool) -> Any:
+        """Head logits for a padded batch of frozen-layer outputs."""
+        import torch.nn.functional as fn
+
+        additive = (1.0 - mask[:, None, None, :]) * -1e4
+        for weights, adapters in zip(self.weights, self.lora, strict=True):
+            hidden = encoder_layer(weights, hidden, additive, adapters)
+        pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
+        pooled = fn.dropout(pooled, self.recipe.dropout, training=train)
+        return pooled @ self.head_w + self.head_b
+
+    def fit(self, data: Hidden, labels: I64, watch: tuple[Hidden, I64] | None = None) -> None:
+        """AdamW with linear warm-up and decay over length-bucketed, shuffled batches."""
+        import torch
+
+        recipe = self.recipe
+        rng = np.random.default_rng(recipe.seed)
+        optimiser = torch.optim.AdamW(self.params, lr=recipe.lr, weight_decay=0.01)
+        per_epoch = (len(labels) + recipe.batch - 1) // recipe.batch
+        total = per_epoch * recipe.epochs
+        warmup = max(1, total // 20)
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimiser,
+            lambda step: min((step + 1) / warmup, max(0.0, (total - step) / (total - warmup))),
+        )
+        loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(recipe.pos_weight))
+        ys = torch.from_numpy(labels.astype(np.float32))
+        step = 0
+        started = time.perf_counter()
+        for epoch in range(recipe.epochs):
+            for batch in bucketed(data.lengths(), recipe.batch, rng):
+                hidden, mask = padded(data, batch)
+                optimiser.zero_grad()
+                loss = loss_fn(self.logits(hidden, mask, train=True), ys[batch])
+                loss.backward()
+                optimiser.step()
+                schedule.step()
+                step += 1
+                if step % 20 == 0 or step == total:
+                    progress(f"epoch {epoch + 1}/{recipe.epochs}", step, total, started)
+            if watch is not None:
+                probs = self.predict(watch[0])
+                cut, f1 = best_threshold(watch[1], probs)
+                say(f"  after epoch {epoch + 1}: hold-out F1 {f1:.4f} at {cut:.3f}")
+
+    def predict(self, data: Hidden) -> F64:
+        """Probabilities for every text of `data` (input order)."""
+        import torch
+
+        out = np.zeros(len(data.offsets) - 1, dtype=np.float64)
+        order = np.argsort(data.lengths(), kind="stable")
+        with torch.inference_mode():
+            for start in range(0, len(order), 256):
+                batch = order[start : start + 256]
+                hidden, mask = padded(data, batch)
+                out[batch] = torch.sigmoid(self.logits(hidden, mask, train=False)).numpy()
+        return out
+
+    def arrays(self, max_tokens: int) -> dict[str, Any]:
+        """The adapter and head as .npz arrays (scale folded into B, factors in fp16)."""
+        arrays: dict[str, Any] = {
+            "adapter_layers": np.asarray(self.layer_ids, dtype=np.int64),
+            "max_tokens": np.asarray(max_tokens),
+            "head_W": self.head_w.detach().numpy().astype(np.float32),
+            "head_b": np.asarray(float(self.head_b.detach()), dtype=np.float32),
+        }
+        for layer, adapters in zip(self.layer_ids, self.lora, strict=True):
+            for target, (a, b, scale) in adapters.items():
+                arrays[adapter_key("A", layer, target)] = a.detach().numpy().astype(np.float16)
+                arrays[adapter_key("B", layer, target)] = (b.detach().numpy() * scale).astype(
+                    np.float16
                 )
-            )
-            seconds.append(
-                (
-                    (second.weight.detach().numpy().T / members).astype(np.float32),
-                    (second.bias.detach().numpy() / members).astype(np.float32),
-                )
-            )
-        w1 = np.concatenate([w for w, _ in firsts], axis=1)
-        b1 = np.concatenate([b for _, b in firsts])
-        w2 = np.concatenate([w for w, _ in seconds], axis=0)
-        b2 = np.sum([b for _, b in seconds], axis=0).astype(np.float32)
-        return [(w1, b1), (w2, b2)]
+        return arrays
 
-    return fit
+    def round_to_stored(self) -> None:
+        """Make the live adapter equal to what `arrays` stores (fp16), for honest figures."""
+        import torch
+
+        with torch.no_grad():
+            for adapters in self.lora:
+                for a, b, _ in adapters.values():
+                    a.copy_(a.half().float())
+                    b.copy_((b * self.scale).half().float() / self.scale)
 
 
-CANDIDATES: dict[str, Fitter] = {
-    "logreg-C0.5": fit_logreg(0.5),
-    "logreg-C2": fit_logreg(2.0),
-    "sk-mlp64": fit_sklearn_mlp(64, 1e-3),
-    "sk-mlp64-a1e-2": fit_sklearn_mlp(64, 1e-2),
-    "torch-mlp64": fit_torch_mlp(64),
-    "torch-mlp256": fit_torch_mlp(256, epochs=20, dropout=0.5),
-    "torch-mlp128x3": fit_torch_mlp(128, members=3, epochs=20, dropout=0.5),
-}
-DEFAULT_CANDIDATES = ("logreg-C2", "sk-mlp64", "torch-mlp64", "torch-mlp256")
+def bucketed(lengths: I64, size: int, rng: np.random.Generator) -> list[I64]:
+    """Batches of similar length (less padding), in a shuffled order."""
+    order = np.argsort(lengths + rng.random(len(lengths)), kind="stable")
+    batches = [order[i : i + size] for i in range(0, len(order), size)]
+    rng.shuffle(batches)
+    return batches
 
 
-def out_of_fold(fitter: Fitter, x: F32, y: npt.NDArray[np.int64], folds: int, seed: int) -> F64:
-    """Out-of-fold probabilities from stratified k-fold cross-validation."""
-    from sklearn.model_selection import StratifiedKFold
+def padded(data: Hidden, batch: I64) -> tuple[Any, Any]:
+    """A float32 padded batch of hidden states and its 0/1 mask."""
+    import torch
 
-    oof = np.zeros(len(y), dtype=np.float64)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for fold, (fit_idx, held_idx) in enumerate(splitter.split(x, y)):
-        layers = fitter(x[fit_idx], y[fit_idx], seed + fold)
-        oof[held_idx] = forward(layers, x[held_idx])
-    return oof
+    lengths = data.lengths()[batch]
+    width = int(lengths.max())
+    hidden = np.zeros((len(batch), width, data.rows.shape[1]), dtype=np.float32)
+    mask = np.zeros((len(batch), width), dtype=np.float32)
+    for j, i in enumerate(batch):
+        hidden[j, : lengths[j]] = data.rows[data.offsets[i] : data.offsets[i + 1]]
+        mask[j, : lengths[j]] = 1.0
+    return torch.from_numpy(hidden), torch.from_numpy(mask)
 
 
 # --------------------------------------------------------------------------------------------
@@ -341,7 +479,7 @@ def out_of_fold(fitter: Fitter, x: F32, y: npt.NDArray[np.int64], folds: int, se
 
 
 def cue_matrix(texts: Sequence[str]) -> tuple[F64, F64, npt.NDArray[np.bool_]]:
-    """Cue features (rows in `CUE_FEATURES` order), intensity and strong-cue flags."""
+    """All cue features (columns in `CUE_FEATURES` order), intensity and strong-cue flags."""
     found = [cues(t) for t in texts]
     return (
         np.asarray([c.features() for c in found], dtype=np.float64),
@@ -350,23 +488,43 @@ def cue_matrix(texts: Sequence[str]) -> tuple[F64, F64, npt.NDArray[np.bool_]]:
     )
 
 
-def fit_combiner(oof: F64, features: F64, y: npt.NDArray[np.int64]) -> tuple[F32, float]:
-    """Logistic over [logit(p), cues] on out-of-fold probabilities; weights then bias."""
+@dataclass(frozen=True, slots=True)
+class Combiner:
+    """A fitted logistic over ``[logit(p), chosen cues]`` and its threshold."""
+
+    names: tuple[str, ...]
+    weights: F64
+    bias: float
+    threshold: float
+
+    def scores(self, probs: F64, features: F64, intensity: F64, boost: float) -> F64:
+        """As `EmotionModel.combine`, before the strong-cue floor."""
+        columns = [CUE_FEATURES.index(n) for n in self.names]
+        z = self.bias + np.column_stack([logit(probs), features[:, columns]]) @ self.weights
+        return np.asarray(1.0 / (1.0 + np.exp(-(z + boost * intensity))), dtype=np.float64)
+
+
+def fit_combiner(
+    names: Sequence[str],
+    probs: F64,
+    features: F64,
+    intensity: F64,
+    strong: npt.NDArray[np.bool_],
+    labels: I64,
+    boost: float,
+) -> Combiner:
+    """Fit the logistic and pick its F1-best threshold, on the same (hold-out) rows."""
     from sklearn.linear_model import LogisticRegression
 
-    design = np.column_stack([logit(oof), features])
+    columns = [CUE_FEATURES.index(n) for n in names]
+    design = np.column_stack([logit(probs), features[:, columns]])
     model = LogisticRegression(C=1.0, max_iter=3000)
-    model.fit(design, y)
-    return np.asarray(model.coef_[0], dtype=np.float32), float(model.intercept_[0])
-
-
-def combined(
-    weights: F32, bias: float, probs: F64, features: F64, intensity: F64, boost: float
-) -> F64:
-    """The combiner's score (before the strong-cue floor), as `EmotionModel.combine`."""
-    z = bias + np.column_stack([logit(probs), features]) @ weights.astype(np.float64)
-    z = z + boost * intensity
-    return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
+    model.fit(design, labels)
+    fitted = Combiner(
+        tuple(names), np.asarray(model.coef_[0], dtype=np.float64), float(model.intercept_[0]), 0.5
+    )
+    cut, _ = best_threshold(labels, fitted.scores(probs, features, intensity, boost), strong)
+    return Combiner(fitted.names, fitted.weights, fitted.bias, cut)
 
 
 # --------------------------------------------------------------------------------------------
@@ -378,8 +536,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(
         prog="python -m evals.train_emotion",
-        description="Train the emotion head (GoEmotions, all-MiniLM-L6-v2 vectors) and write "
-        "its weights; prints cross-validated train F1 and dev precision/recall/F1.",
+        description="Fine-tune the emotion scorer (a low-rank adapter on the top layers of the "
+        "bundled all-MiniLM-L6-v2, plus a head) on GoEmotions and write escalation/data/"
+        "emotion.npz; prints hold-out and dev precision/recall/F1.",
     )
     parser.add_argument("--train", type=Path, default=DEFAULT_TRAIN, help="GoEmotions train")
     parser.add_argument("--dev", type=Path, default=DEFAULT_DEV, help="GoEmotions dev (scored)")
@@ -391,9 +550,34 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="weights file (.npz)")
     parser.add_argument("--limit", type=int, default=None, help="use the first N rows of each")
-    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="embedding cache")
-    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds")
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="hidden-state cache")
+    parser.add_argument("--holdout", type=float, default=0.1, help="train fraction held out")
+    parser.add_argument("--layers", type=int, default=2, help="top layers to adapt (1-6)")
+    parser.add_argument("--rank", type=int, default=8, help="adapter rank")
+    parser.add_argument("--alpha", type=float, default=16.0, help="adapter scale numerator")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--pos-weight", type=float, default=2.0, help="weight of escalate rows")
+    parser.add_argument("--dropout", type=float, default=0.1, help="dropout before the head")
+    parser.add_argument("--max-tokens", type=int, default=64, help="truncate texts to this")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a busy box)"
+    )
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--reuse-adapter",
+        type=Path,
+        default=None,
+        help="skip fine-tuning: take adapter and head from this .npz and only refit the cue "
+        "combiner and thresholds (same hold-out and dev)",
+    )
+    parser.add_argument(
+        "--min-gain",
+        type=float,
+        default=0.002,
+        help="keep a cue only if dropping it lowers dev F1 by at least this",
+    )
     parser.add_argument(
         "--intensity-boost",
         type=float,
@@ -401,152 +585,210 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="logits added for shouting or '!!!'/'???' (a support-chat prior; Reddit cannot "
         "teach it)",
     )
-    parser.add_argument(
-        "--candidates",
-        default=",".join(DEFAULT_CANDIDATES),
-        help=f"comma-separated heads to compare, or 'all' (from: {', '.join(CANDIDATES)})",
-    )
     return parser.parse_args(argv)
 
 
-def report(
-    title: str,
-    split: Split,
-    model: EmotionModel,
-    vectors: F32,
-    keep: npt.NDArray[np.bool_] | None = None,
-) -> None:
-    """Precision/recall/F1 of the model alone and of model + cues on (part of) a split."""
-    mask = np.ones(len(split.texts), dtype=bool) if keep is None else keep
-    labels = split.labels[mask]
-    texts = [t for t, k in zip(split.texts, mask, strict=True) if k]
-    vecs = vectors[mask]
-    probs = np.asarray([model.probability(v) for v in vecs])
-    scores = np.asarray([model.emotion_score(t, v) for t, v in zip(texts, vecs, strict=True)])
-    say(f"{title}")
-    say(f"  model alone   {score(labels, probs >= model.model_threshold).line()}")
-    say(f"  model + cues  {score(labels, scores >= model.threshold).line()}")
+def curve(title: str, labels: I64, probs: F64, forced: npt.NDArray[np.bool_], chosen: float) -> str:
+    """Dev precision/recall/F1 at a few thresholds around the chosen one."""
+    lines = [title]
+    cuts = sorted({round(c, 3) for c in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, chosen)})
+    for cut in cuts:
+        mark = "  <- chosen" if cut == round(chosen, 3) else ""
+        lines.append(f"  >= {cut:.3f}  {score(labels, (probs >= cut) | forced).line()}{mark}")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Tuned:
+    """A fine-tuned adapter and head (as .npz arrays), its recipe, and its probabilities."""
+
+    adapter: dict[str, Any]
+    head: str
+    p_held: F64
+    p_dev: F64
+
+
+def fine_tune(args: argparse.Namespace, train: Split, held: Split, dev: Split) -> Tuned:
+    """Cache the frozen layers, fine-tune; adapter arrays and hold-out and dev probabilities."""
+    tokenizer, encoder = load_encoder()
+    frozen = ENCODER_LAYERS - args.layers
+    hidden = {
+        split.name: frozen_hidden(
+            split.texts,
+            tokenizer=tokenizer,
+            model=encoder,
+            frozen=frozen,
+            max_tokens=args.max_tokens,
+            cache_dir=args.cache_dir,
+            label=split.name,
+        )
+        for split in (train, held, dev)
+    }
+    recipe = Recipe(
+        args.layers,
+        args.rank,
+        args.alpha,
+        args.epochs,
+        args.batch,
+        args.lr,
+        args.pos_weight,
+        args.dropout,
+        args.seed,
+    )
+    say(f"fine-tuning: {recipe}")
+    tuner = Tuner(encoder, recipe)
+    started = time.perf_counter()
+    tuner.fit(hidden[train.name], train.labels, (hidden[held.name], held.labels))
+    say(f"trained in {time.perf_counter() - started:.0f}s")
+    tuner.round_to_stored()
+    p_held = tuner.predict(hidden[held.name])
+    p_dev = tuner.predict(hidden[dev.name])
+    head = f"MiniLM-L6 top-{args.layers} LoRA r{args.rank} + linear head, {args.epochs} epochs"
+    return Tuned(tuner.arrays(args.max_tokens), head, p_held, p_dev)
+
+
+def reuse_adapter(path: Path, held: Split, dev: Split) -> Tuned:
+    """The adapter and head of an earlier run, scored on hold-out and dev by the runtime."""
+    with np.load(path, allow_pickle=False) as data:
+        adapter = {
+            key: np.asarray(data[key])
+            for key in data.files
+            if key.startswith(("lora_", "head_")) or key in {"adapter_layers", "max_tokens"}
+        }
+        head = str(np.asarray(data["meta_head"]).item())
+    scorer = MiniLMEmotionScorer.load(bundled_model_dir(), path)
+
+    def probabilities(split: Split) -> F64:
+        out: list[float] = []
+        started = time.perf_counter()
+        for start in range(0, len(split.texts), 64):
+            out += scorer.probabilities(split.texts[start : start + 64])
+            progress(f"scoring {split.name}", len(out), len(split.texts), started)
+        return np.asarray(out, dtype=np.float64)
+
+    say(f"reusing the adapter and head of {path}")
+    return Tuned(adapter, head, probabilities(held), probabilities(dev))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Train, pick, save, report."""
+    """Cache, fine-tune, fit the combiner, save, verify, report."""
     args = parse_args(argv)
     try:
         require_extra("sklearn", "train", "training the emotion model")
+        require_extra("torch", "train", "training the emotion model")
     except MissingExtra as exc:
         raise SystemExit(f"error: {exc}") from None
-    names = (
-        list(CANDIDATES)
-        if args.candidates == "all"
-        else [n.strip() for n in args.candidates.split(",") if n.strip()]
-    )
-    unknown = [n for n in names if n not in CANDIDATES]
-    if unknown or not names:
-        raise SystemExit(f"unknown candidates {unknown}; choose from {list(CANDIDATES)}")
+    if not 1 <= args.layers <= ENCODER_LAYERS:
+        raise SystemExit(f"--layers must be between 1 and {ENCODER_LAYERS}")
+    import torch
 
-    embedder = CachedEmbedder(args.cache_dir)
-    train = load_split(args.train, args.limit)
+    torch.set_num_threads(args.threads)
+    full = load_split(args.train, args.limit)
     dev = load_split(args.dev, args.limit)
-    x_train = embedder.embed(args.train, train.texts)
-    x_dev = embedder.embed(args.dev, dev.texts)
-    y = train.labels
-    say(f"train {len(y)} rows ({int(y.sum())} escalate), dev {len(dev.labels)} rows")
-
-    results: dict[str, tuple[float, float, F64]] = {}
-    for name in names:
-        started = time.perf_counter()
-        oof = out_of_fold(CANDIDATES[name], x_train, y, args.folds, args.seed)
-        cut, f1 = best_threshold(y, oof)
-        results[name] = (cut, f1, oof)
-        say(
-            f"cv {name:<16} F1 {f1:.4f} at threshold {cut:.3f}  "
-            f"({time.perf_counter() - started:.0f}s)"
-        )
-    best = max(names, key=lambda n: results[n][1])
-    model_threshold, cv_f1, oof = results[best]
-    say(f"best head: {best} (cv F1 {cv_f1:.4f}, threshold {model_threshold:.3f})")
-
-    # The combiner is fitted on the out-of-fold probabilities, so it sees the head's honest
-    # errors; its threshold comes from a second cross-validation over those same rows.
-    features, intensity, strong = cue_matrix(train.texts)
-    from sklearn.model_selection import StratifiedKFold
-
-    comb_oof = np.zeros(len(y), dtype=np.float64)
-    for fit_idx, held_idx in StratifiedKFold(
-        n_splits=args.folds, shuffle=True, random_state=args.seed + 1
-    ).split(features, y):
-        w, b = fit_combiner(oof[fit_idx], features[fit_idx], y[fit_idx])
-        comb_oof[held_idx] = combined(
-            w, b, oof[held_idx], features[held_idx], intensity[held_idx], args.intensity_boost
-        )
-    threshold, comb_f1 = best_threshold(y, comb_oof, strong)
-    weights, bias = fit_combiner(oof, features, y)
+    fit_rows, held_rows = stratified_holdout(full.labels, args.holdout, args.seed)
+    train, held = full.take(fit_rows, "train-fit"), full.take(held_rows, "train-holdout")
     say(
-        f"cv head + cues F1 {comb_f1:.4f} at threshold {threshold:.3f}; combiner "
-        + ", ".join(
-            f"{n} {w:+.2f}" for n, w in zip(("logit_p", *CUE_FEATURES), weights, strict=True)
-        )
-        + f", bias {bias:+.2f}; intensity boost {args.intensity_boost:+.2f} (set by hand)"
+        f"train {len(train.labels)} rows ({int(train.labels.sum())} escalate), hold-out "
+        f"{len(held.labels)} ({int(held.labels.sum())}), dev {len(dev.labels)} "
+        f"({int(dev.labels.sum())})"
     )
+    tuned = (
+        fine_tune(args, train, held, dev)
+        if args.reuse_adapter is None
+        else reuse_adapter(args.reuse_adapter, held, dev)
+    )
+    p_held, p_dev = tuned.p_held, tuned.p_dev
+    model_threshold, held_f1 = best_threshold(held.labels, p_held)
+    say(f"model alone: hold-out F1 {held_f1:.4f} at {model_threshold:.3f}")
 
-    layers = CANDIDATES[best](x_train, y, args.seed)
-    model = EmotionModel(
-        layers,
-        model_id=EMBEDDING_MODEL_ID,
-        threshold=threshold,
-        model_threshold=model_threshold,
-        combiner_weights=weights,
-        combiner_bias=bias,
-        intensity_boost=args.intensity_boost,
+    # Cues: the combiner is fitted on the hold-out; dev only decides which cues earn a place.
+    f_held, i_held, s_held = cue_matrix(held.texts)
+    f_dev, i_dev, s_dev = cue_matrix(dev.texts)
+
+    def dev_f1(names: Sequence[str]) -> float:
+        comb = fit_combiner(
+            names, p_held, f_held, i_held, s_held, held.labels, args.intensity_boost
+        )
+        dev_scores = comb.scores(p_dev, f_dev, i_dev, args.intensity_boost)
+        return score(dev.labels, (dev_scores >= comb.threshold) | s_dev).f1
+
+    kept = list(CUE_FEATURES)
+    base = dev_f1(kept)
+    say(f"all cues: dev F1 {base:.4f}")
+    for name in CUE_FEATURES:
+        without = [n for n in kept if n != name]
+        f1 = dev_f1(without)
+        verdict = "keep" if base - f1 >= args.min_gain else "drop"
+        say(f"  without {name:<15} dev F1 {f1:.4f} ({f1 - base:+.4f}): {verdict}")
+        if verdict == "drop":
+            kept, base = without, f1
+    combiner = fit_combiner(kept, p_held, f_held, i_held, s_held, held.labels, args.intensity_boost)
+    say(
+        f"kept cues: {', '.join(kept) or 'none'}; combiner "
+        + ", ".join(
+            f"{n} {w:+.2f}" for n, w in zip(("logit_p", *kept), combiner.weights, strict=True)
+        )
+        + f", bias {combiner.bias:+.2f}; threshold {combiner.threshold:.3f} (hold-out)"
     )
-    probs_dev = forward(layers, x_dev)
-    dev_alone = score(dev.labels, probs_dev >= model_threshold)
-    dev_scores = np.asarray(
-        [model.combine(p, cues(t)) for p, t in zip(probs_dev, dev.texts, strict=True)]
+    dev_scores = np.maximum(
+        combiner.scores(p_dev, f_dev, i_dev, args.intensity_boost),
+        np.where(s_dev, combiner.threshold + (1 - combiner.threshold) / 2, 0.0),
     )
-    dev_combined = score(dev.labels, dev_scores >= threshold)
+    no_force = np.zeros(len(dev.labels), dtype=bool)
+    dev_alone = score(dev.labels, p_dev >= model_threshold)
+    dev_combined = score(dev.labels, dev_scores >= combiner.threshold)
+    say(curve("dev, model alone", dev.labels, p_dev, no_force, model_threshold))
+    say(curve("dev, model + cues", dev.labels, dev_scores, no_force, combiner.threshold))
 
     meta = {
-        "meta_head": best,
+        "meta_head": tuned.head,
         "meta_trained_at": dt.date.today().isoformat(),
-        "meta_train_data": f"{args.train.name} ({len(y)} rows, {int(y.sum())} escalate)",
+        "meta_train_data": (
+            f"{args.train.name} ({len(train.labels)} rows fitted, {len(held.labels)} held out)"
+        ),
         "meta_dev_data": f"{args.dev.name} ({len(dev.labels)} rows)",
-        "meta_n_train": str(len(y)),
-        "meta_n_dev": str(len(dev.labels)),
-        "meta_cv_f1": f"{cv_f1:.4f}",
-        "meta_cv_f1_with_cues": f"{comb_f1:.4f}",
+        "meta_holdout_f1": f"{held_f1:.4f}",
         "meta_dev_model": dev_alone.line(),
         "meta_dev_model_cues": dev_combined.line(),
         "meta_licence": "GoEmotions, Google Research, CC BY 4.0",
     }
     arrays: dict[str, Any] = {
         "format_version": np.asarray(FORMAT_VERSION),
-        "model_id": np.asarray(EMBEDDING_MODEL_ID),
-        "n_layers": np.asarray(len(layers)),
-        "threshold": np.asarray(threshold),
+        "threshold": np.asarray(combiner.threshold),
         "model_threshold": np.asarray(model_threshold),
-        "cue_features": np.asarray(CUE_FEATURES),
-        "combiner_weights": weights,
-        "combiner_bias": np.asarray(bias),
+        "cue_features": np.asarray(kept, dtype=str),
+        "combiner_weights": combiner.weights.astype(np.float32),
+        "combiner_bias": np.asarray(combiner.bias),
         "intensity_boost": np.asarray(args.intensity_boost),
+        **tuned.adapter,
         **{key: np.asarray(value) for key, value in meta.items()},
     }
-    for i, (layer_w, layer_b) in enumerate(layers):
-        arrays[f"W{i}"] = layer_w.astype(np.float32)
-        arrays[f"b{i}"] = layer_b.astype(np.float32)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("wb") as handle:
         np.savez_compressed(handle, **arrays)
-    loaded = EmotionModel.load(args.out, model_id=EMBEDDING_MODEL_ID)
     say(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")
 
-    report(f"goemotions dev ({args.dev})", dev, loaded, x_dev)
+    # The runtime must reproduce the training-time probabilities (same adapter, merged).
+    scorer = MiniLMEmotionScorer.load(bundled_model_dir(), args.out)
+    sample = list(range(0, len(dev.texts), max(1, len(dev.texts) // 200)))
+    runtime = np.asarray(scorer.probabilities([dev.texts[i] for i in sample]))
+    gap = float(np.max(np.abs(runtime - p_dev[sample])))
+    say(f"runtime vs training probabilities on {len(sample)} dev texts: max gap {gap:.4f}")
+    if gap > 0.02:
+        raise SystemExit("the runtime scorer does not reproduce the trained model")
+    model = EmotionModel.load(args.out, scorer=scorer)
     if str(args.support) and args.support.is_file():
         support = load_split(args.support)
-        x_support = embedder.embed(args.support, support.texts)
+        support_scores = np.asarray([model.emotion_score(t) for t in support.texts])
         emotional = np.asarray([r in {"emotion", "none"} for r in support.reasons])
-        report("support messages, reason in {emotion, none}", support, loaded, x_support, emotional)
-        report("support messages, all rows", support, loaded, x_support)
+        say(
+            "support messages, reason in {emotion, none}: "
+            + score(support.labels[emotional], support_scores[emotional] >= model.threshold).line()
+        )
+        say(
+            "support messages, all rows: "
+            + score(support.labels, support_scores >= model.threshold).line()
+        )
     return 0
 
 
