@@ -124,7 +124,9 @@ class Escalator:
         signals = await self._signals(turn, history)
         findings: list[Finding | None] = list(self.detectors.message_findings(signals))
         findings.append(repeated_failure(signals, self.config))
-        return assess(findings, self._scores(signals))
+        return assess(
+            findings, self._scores(signals), answer_first_below=self.config.emotion_handoff
+        )
 
     async def check_answer(
         self, customer_turn: Turn, answer: Turn, history: Sequence[Turn]

@@ -28,7 +28,8 @@ from bot.prompting import PromptBuilder
 from bot.settings import AnswerConfig, GroundingConfig
 from bot.smalltalk import classify
 from bot.waiting import general_question, wants_to_cancel
-from escalation.types import Reason
+from escalation.policy import assess
+from escalation.types import Finding, Reason
 from retrieval.types import SearchResult
 
 DEFAULT_LOCALE = "en"
@@ -144,8 +145,10 @@ class Responder:
         if conversation.mode is not Mode.BOT:
             return
         feeling = None if instructions_only(turn.text) else read_feeling(turn.text)
+        deferred: tuple[Finding, ...] = ()  # a feeling acknowledged and answered first
         if self._escalator is not None and not instructions_only(turn.text):
             decision = await self._escalator.check_message(turn, history)
+            deferred = decision.findings
             feeling = read_feeling(turn.text, charged=Reason.EMOTION in decision.reasons)
             if decision.escalate:
                 handed = await self._escalator.escalate(conversation, decision, feeling=feeling)
@@ -182,6 +185,7 @@ class Responder:
         if self._escalator is not None and not draft.meta.get("injection"):
             decision = await self._escalator.check_answer(turn, stored, history)
             if decision.escalate:
+                decision = assess([*decision.findings, *deferred], dict(decision.scores))
                 handed = await self._escalator.escalate(conversation, decision)
                 yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
 

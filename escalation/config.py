@@ -22,6 +22,14 @@ class EscalationConfig(BaseModel):
     emotion_threshold: float = Field(
         default=0.0, ge=0, le=1, description="0 = the trained model's threshold."
     )
+    emotion_handoff: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="An emotionally charged message scoring under this is acknowledged and "
+        "answered first (a weak answer still goes to a person, with the emotion among the "
+        "reasons); at or above it, it goes to a person before any answer. 0 = always before.",
+    )
     human_request_similarity: float = Field(default=0.6, ge=0, le=1)
     sensitive_similarity: float = Field(default=0.62, ge=0, le=1)
     rephrase_similarity: float = Field(default=0.8, ge=0, le=1)

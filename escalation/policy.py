@@ -8,11 +8,16 @@ from escalation.types import EscalationDecision, Finding, Priority, Reason
 
 
 def assess(
-    findings: Iterable[Finding | None], scores: dict[str, float] | None = None
+    findings: Iterable[Finding | None],
+    scores: dict[str, float] | None = None,
+    *,
+    answer_first_below: float = 0.0,
 ) -> EscalationDecision:
     """Escalate when any detector fired; priority is the most urgent finding's.
 
     An explicit request from an emotionally charged customer is raised to high priority.
+    When emotion is the only finding and scores under `answer_first_below`, the decision keeps
+    the finding but does not escalate: the bot acknowledges the feeling and answers first.
     """
     found = sorted(
         (f for f in findings if f is not None), key=lambda f: (f.priority.rank, -f.score)
@@ -21,6 +26,8 @@ def assess(
         return EscalationDecision(False, scores=scores or {})
     priority = found[0].priority
     reasons = {f.reason for f in found}
+    if reasons == {Reason.EMOTION} and found[0].score < answer_first_below:
+        return EscalationDecision(False, tuple(found), priority, scores or {})
     if {Reason.EXPLICIT_REQUEST, Reason.EMOTION} <= reasons and priority is Priority.NORMAL:
         priority = Priority.HIGH
     return EscalationDecision(True, tuple(found), priority, scores or {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -149,6 +150,16 @@ def test_policy_priority() -> None:
         ]
     )
     assert urgent.priority is Priority.URGENT and urgent.reasons[0] is Reason.SENSITIVE_TOPIC
+
+
+def test_moderate_emotion_alone_is_answered_first() -> None:
+    upset = Finding(Reason.EMOTION, 0.45, "upset", Priority.HIGH)
+    first = assess([upset], answer_first_below=0.6)
+    assert not first.escalate and first.reasons == (Reason.EMOTION,)  # acknowledged, answered
+    assert assess([replace(upset, score=0.8)], answer_first_below=0.6).escalate
+    asked = Finding(Reason.EXPLICIT_REQUEST, 1.0, "asked")
+    assert assess([upset, asked], answer_first_below=0.6).escalate  # never delays a request
+    assert assess([upset]).escalate
 
 
 def test_rules_file_errors_name_the_entry(tmp_path: Path) -> None:
