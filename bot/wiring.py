@@ -38,6 +38,7 @@ from escalation.detectors import HUMAN_REQUEST_EXAMPLES, MeaningDetectors
 from escalation.emotion import EmotionModel
 from escalation.interfaces import AgentStore
 from escalation.rules import load_rules
+from retrieval.backends.onnx_embedder import unquantized_model_id
 from retrieval.factory import build_embedder, build_keyword_index, build_vector_store
 from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
@@ -49,7 +50,7 @@ def build_knowledge_base(
     """The configured knowledge base (loads the embedder unless one is given); a `variant`
     ("preview") is a separate one beside it."""
     return KnowledgeBase(
-        embedder or build_embedder(settings.embedding),
+        embedder or build_embedder(settings.embedding, settings.data_dir),
         build_vector_store(settings.vector, settings.index_dir, variant),
         build_keyword_index(
             settings.keyword, settings.index_dir, variant, url=settings.database_url
@@ -279,5 +280,6 @@ def build_detectors(config: EscalationConfig, embedder: Embedder) -> MeaningDete
         human_vectors=human,
         topics=topics,
         topic_vectors=topic_vectors,
-        emotion_model=EmotionModel.load(model_id=embedder.model_id),
+        # onnx-int8 vectors approximate the ones the classifier was trained on (cosine > 0.9).
+        emotion_model=EmotionModel.load(model_id=unquantized_model_id(embedder.model_id)),
     )
