@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bot.settings import Settings
+from bot.wiring import build_detectors, build_knowledge_base
 from retrieval.backends.onnx_embedder import INT8_SUFFIX, OnnxEmbedder
 from retrieval.backends.st_embedder import BUNDLED_MODEL_ID, SentenceTransformerEmbedder
 from retrieval.config import EmbeddingConfig
@@ -54,14 +55,16 @@ def test_int8_is_close_and_has_its_own_model_id(
     assert int8_embedder.model_id == BUNDLED_MODEL_ID + INT8_SUFFIX
     ours, theirs = int8_embedder.embed_documents(TEXTS), torch_embedder.embed_documents(TEXTS)
     assert (ours * theirs).sum(axis=1).min() > 0.9
+    # The emotion classifier (trained on the fp32 vectors) still loads for it.
+    detectors = build_detectors(Settings().escalation, int8_embedder)
+    assert detectors.emotion_model is not None
+    assert detectors.emotion_model.model_id == BUNDLED_MODEL_ID
 
 
 def test_int8_search_finds_the_gold_article(
     int8_embedder: Embedder, tmp_path: Path, kb_copy: Path
 ) -> None:
     settings = Settings(data_dir=tmp_path)
-    from bot.wiring import build_knowledge_base
-
     kb: KnowledgeBase = build_knowledge_base(settings, int8_embedder)
     try:
         kb.ingest_path(kb_copy)
