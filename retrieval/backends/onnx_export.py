@@ -64,10 +64,11 @@ def _write(target: Path, build: Callable[[Path], None], verb: str) -> None:
         ) from exc
     os.close(fd)
     tmp = Path(name)
-    log.warning("%s the embedding model to %s (once; about 10 s)", verb, target)
+    log.warning("%s the embedding model to %s (once, a few seconds)", verb, target)
     started = time.perf_counter()
     try:
         build(tmp)
+        tmp.chmod(0o644)  # mkstemp makes it private; other users' workers read it too
         os.replace(tmp, target)
     except Exception as exc:
         raise RetrievalError(
@@ -120,10 +121,14 @@ def _quantize(source: Path, target: Path) -> None:
     """Dynamic int8 quantisation of the weights (activations stay float)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        logging.disable(logging.INFO)  # it logs a line per tensor on the root logger
-        try:
-            quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
-        finally:
-            logging.disable(logging.NOTSET)
+    # It writes `<source>-inferred.onnx` beside its input: give each worker its own input path.
+    with tempfile.TemporaryDirectory(dir=target.parent) as private:
+        link = Path(private) / source.name
+        link.symlink_to(source.resolve())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            logging.disable(logging.WARNING)  # a root-logger line per tensor, and advice
+            try:
+                quantize_dynamic(str(link), str(target), weight_type=QuantType.QInt8)
+            finally:
+                logging.disable(logging.NOTSET)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,8 @@ from retrieval.config import EmbeddingConfig
 from retrieval.factory import build_embedder
 from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
+from tests.conftest import ROOT
+from tests.waiting import WAIT_S
 
 TEXTS = [
     "How do I reset my password?",
@@ -98,3 +103,29 @@ def test_a_corrupt_or_missing_export_is_rebuilt(
     assert OnnxEmbedder(cache).dimension == 384
     assert exported.is_file()
     assert [p.name for p in cache.iterdir() if p.name.startswith(".")] == []  # no temp files left
+
+
+def test_two_workers_exporting_at_once_both_start(tmp_path: Path) -> None:
+    script = (
+        "import sys; from pathlib import Path; from retrieval.config import EmbeddingConfig; "
+        "from retrieval.factory import build_embedder; "
+        "e = build_embedder(EmbeddingConfig(backend='onnx-int8'), Path(sys.argv[1])); "
+        "print(e.embed_query('hi').shape)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for worker in workers:
+        out, err = worker.communicate(timeout=WAIT_S)
+        assert worker.returncode == 0, err
+        assert out.strip() == "(384,)"
+    names = sorted(p.name for p in (tmp_path / "models").iterdir())
+    assert [n.rsplit("-", 1)[1] for n in names] == ["fp32.onnx", "int8.onnx"]
