@@ -183,7 +183,7 @@ def _gaps(args: argparse.Namespace, settings: Settings) -> int:
     database = open_database(settings.database_url)
     gaps = ContentGaps(
         database.gaps,
-        build_embedder(settings.embedding),
+        build_embedder(settings.embedding, settings.data_dir),
         settings.editor,
         Rules.of(settings),
     )

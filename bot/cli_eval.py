@@ -19,7 +19,7 @@ def _eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     results = evaluate_retrieval(
         Path(args.docs),
         Path(args.questions),
-        build_embedder(settings.embedding),
+        build_embedder(settings.embedding, settings.data_dir),
         modes=modes,
         k=args.k,
         chunking=settings.chunking,
@@ -39,7 +39,9 @@ def _eval_escalation(args: argparse.Namespace, settings: Settings) -> int:
     from retrieval.factory import build_embedder
 
     metrics, cases = evaluate_escalation(
-        Path(args.messages), build_embedder(settings.embedding), settings.escalation
+        Path(args.messages),
+        build_embedder(settings.embedding, settings.data_dir),
+        settings.escalation,
     )
     if args.json:
         echo(json.dumps({k: metrics[k] for k in ("precision", "recall", "f1", "accuracy", "n")}))
@@ -85,7 +87,7 @@ def _eval_answers(args: argparse.Namespace, settings: Settings) -> int:
     judge = args.judge and settings.llm.backend == "openai-compatible"
     if args.judge and not judge:
         echo("note: --judge needs llm.backend openai-compatible; judge metrics skipped", err=True)
-    embedder = build_embedder(settings.embedding)
+    embedder = build_embedder(settings.embedding, settings.data_dir)
 
     def evaluate(config: Settings) -> AnswerReport:
         return evaluate_answers(
@@ -127,7 +129,9 @@ def _eval_all(args: argparse.Namespace, settings: Settings) -> int:
     from retrieval.factory import build_embedder
 
     judge = args.judge and settings.llm.backend == "openai-compatible"
-    results = run_golden(settings, build_embedder(settings.embedding), judge=judge)
+    results = run_golden(
+        settings, build_embedder(settings.embedding, settings.data_dir), judge=judge
+    )
     out = Path(args.out) if args.out else default_out_dir()
     for path in write_all(results, out):
         echo(f"wrote {path}")
@@ -161,7 +165,10 @@ def _eval_gate(args: argparse.Namespace, settings: Settings) -> int:
         update={"llm": type(settings.llm)(), "embedding": type(settings.embedding)()}
     )
     results = run_golden(
-        embedded, build_embedder(embedded.embedding), explain=False, cache_embeddings=True
+        embedded,
+        build_embedder(embedded.embedding, embedded.data_dir),
+        explain=False,
+        cache_embeddings=True,
     )
     metrics = results.metrics()
     violations = check(metrics, thresholds)

@@ -51,7 +51,7 @@ def build_knowledge_base(
     """The configured knowledge base (loads the embedder unless one is given); a `variant`
     ("preview") is a separate one beside it."""
     return KnowledgeBase(
-        embedder or build_embedder(settings.embedding),
+        embedder or build_embedder(settings.embedding, settings.data_dir),
         build_vector_store(settings.vector, settings.index_dir, variant),
         build_keyword_index(
             settings.keyword, settings.index_dir, variant, url=settings.database_url

@@ -8,9 +8,14 @@ from pydantic import BaseModel, Field
 
 
 class EmbeddingConfig(BaseModel):
-    """Which sentence embedder to use."""
+    """Which sentence embedder to use, and how it runs."""
 
-    backend: Literal["local"] = "local"
+    backend: Literal["onnx", "onnx-int8", "torch", "local"] = Field(
+        default="onnx",
+        description="onnx: ONNX Runtime, same vectors as torch, exported once into "
+        "<data_dir>/models; onnx-int8: quantised, faster, slightly different vectors "
+        "(re-ingest with --rebuild); torch: sentence-transformers (local: the same).",
+    )
     model_path: str = Field(
         default="",
         description="Folder of a sentence-transformers model; empty: bundled all-MiniLM-L6-v2.",

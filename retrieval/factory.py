@@ -9,8 +9,20 @@ from retrieval.errors import RetrievalError
 from retrieval.interfaces import Embedder, KeywordIndex, VectorStore
 
 
-def build_embedder(config: EmbeddingConfig) -> Embedder:
-    """The configured embedder (loads the model: about a second)."""
+def build_embedder(config: EmbeddingConfig, data_dir: Path = Path("data")) -> Embedder:
+    """The configured embedder (loads the model: about a second).
+
+    The onnx backends keep their export in `data_dir/models`, made on first use (~10 s).
+    """
+    if config.backend in ("onnx", "onnx-int8"):
+        from retrieval.backends.onnx_embedder import OnnxEmbedder
+
+        return OnnxEmbedder(
+            data_dir / "models",
+            config.model_path,
+            config.batch_size,
+            quantized=config.backend == "onnx-int8",
+        )
     from retrieval.backends.st_embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(config.model_path, config.batch_size)

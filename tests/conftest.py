@@ -34,9 +34,15 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    """The bundled all-MiniLM-L6-v2, loaded once per test session."""
-    return build_embedder(EmbeddingConfig())
+def embedder_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder whose `models/` keeps the ONNX exports: made once per test session."""
+    return tmp_path_factory.mktemp("embedder-data")
+
+
+@pytest.fixture(scope="session")
+def embedder(embedder_data_dir: Path) -> Embedder:
+    """The bundled all-MiniLM-L6-v2 on the default backend, loaded once per test session."""
+    return build_embedder(EmbeddingConfig(), embedder_data_dir)
 
 
 KBFactory = Callable[[Path], KnowledgeBase]

@@ -89,7 +89,7 @@ def questions(tmp_path: Path) -> Path:
 @pytest.fixture
 def shared_embedder(monkeypatch: pytest.MonkeyPatch, embedder: Embedder) -> Iterator[Embedder]:
     """The CLI builds its embedder; hand it the session's instead of loading another."""
-    monkeypatch.setattr("retrieval.factory.build_embedder", lambda config: embedder)
+    monkeypatch.setattr("retrieval.factory.build_embedder", lambda *_: embedder)
     yield embedder
 
 

@@ -110,7 +110,7 @@ def cli(
     monkeypatch: pytest.MonkeyPatch, embedder: Embedder, results: GoldenResults
 ) -> Iterator[None]:
     """The CLI on the measured tiny results (no second run, no second model load)."""
-    monkeypatch.setattr("retrieval.factory.build_embedder", lambda config: embedder)
+    monkeypatch.setattr("retrieval.factory.build_embedder", lambda *_: embedder)
     monkeypatch.setattr(run_all, "run_golden", lambda *a, **k: results)
     yield
 
@@ -210,7 +210,7 @@ def test_eval_all_end_to_end(
     tmp_path: Path,
 ) -> None:
     """The real run through the CLI (tiny datasets in place of the golden ones)."""
-    monkeypatch.setattr("retrieval.factory.build_embedder", lambda config: embedder)
+    monkeypatch.setattr("retrieval.factory.build_embedder", lambda *_: embedder)
     monkeypatch.setattr(
         run_all,
         "run_golden",

@@ -1,0 +1,131 @@
+"""The bundled sentence model on ONNX Runtime: tokenizers + one session + numpy pooling.
+
+No torch at run time once the export is cached (issue 18: faster queries, a quicker start).
+Pooling and truncation follow the model folder's sentence-transformers config, so the fp32
+vectors equal the torch backend's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrieval.backends.onnx_export import cached_export
+from retrieval.backends.st_embedder import BUNDLED_MODEL_ID, bundled_model_dir
+from retrieval.errors import RetrievalError
+from retrieval.interfaces import Vectors
+
+log = logging.getLogger(__name__)
+
+INT8_SUFFIX = "+onnx-int8"
+
+
+class OnnxEmbedder:
+    """Mean-pooled, L2-normalised sentence vectors from an ONNX export of the model."""
+
+    def __init__(
+        self,
+        cache_dir: Path,
+        model_path: str = "",
+        batch_size: int = 64,
+        quantized: bool = False,
+    ) -> None:
+        from tokenizers import Tokenizer
+
+        folder = Path(model_path) if model_path else bundled_model_dir()
+        max_tokens = _check_folder(folder)
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length=max_tokens)
+        self._tokenizer.no_padding()
+        self._pad_id = self._tokenizer.token_to_id("[PAD]") or 0
+        self._session = _open(folder, cache_dir, quantized)
+        name = BUNDLED_MODEL_ID if not model_path else folder.name
+        # int8 vectors differ a little: an index built with one must not be queried with the other.
+        self._model_id = name + INT8_SUFFIX if quantized else name
+        self._dimension = int(self._run(["dimension probe"]).shape[1])
+        self._batch_size = batch_size
+
+    @property
+    def model_id(self) -> str:
+        """Identifier recorded with every index built from this model."""
+        return self._model_id
+
+    @property
+    def dimension(self) -> int:
+        """Vector length."""
+        return self._dimension
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Embed passages (rows in input order); batches group texts of similar length."""
+        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self._batch_size):
+            rows = order[start : start + self._batch_size]
+            out[rows] = self._run([texts[i] for i in rows])
+        return out
+
+    def embed_query(self, text: str) -> Vectors:
+        """Embed one query."""
+        vector: Vectors = self._run([text])[0]
+        return vector
+
+    def _run(self, texts: list[str]) -> Vectors:
+        encodings = self._tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encodings)
+        ids = np.full((len(texts), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(texts), width), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        states = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (states * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        vectors: Vectors = (pooled / norms).astype(np.float32)
+        return vectors
+
+
+def _check_folder(folder: Path) -> int:
+    """The model's max_seq_length; refuses folders this backend cannot reproduce."""
+    try:
+        modules = json.loads((folder / "modules.json").read_text())
+        pooling_dir = next(m["path"] for m in modules if m["type"].endswith("Pooling"))
+        pooling = json.loads((folder / pooling_dir / "config.json").read_text())
+        max_tokens = int(
+            json.loads((folder / "sentence_bert_config.json").read_text())["max_seq_length"]
+        )
+    except (OSError, ValueError, KeyError, StopIteration) as exc:
+        raise RetrievalError(
+            f"{folder} is not a complete sentence-transformers model folder ({exc})"
+        ) from exc
+    kinds = [k for k, on in pooling.items() if k.startswith("pooling_mode") and on]
+    normalised = any(m["type"].endswith("Normalize") for m in modules)
+    if kinds != ["pooling_mode_mean_tokens"] or not normalised:
+        raise RetrievalError(
+            f"{folder}: the onnx backend does normalised mean pooling only (model has {kinds}); "
+            "set embedding.backend = torch"
+        )
+    if not (folder / "tokenizer.json").is_file():
+        raise RetrievalError(f"{folder} has no tokenizer.json; set embedding.backend = torch")
+    return max_tokens
+
+
+def _open(folder: Path, cache_dir: Path, quantized: bool) -> Any:
+    """An inference session on the cached export; a corrupt cache file is rebuilt once."""
+    import onnxruntime as ort
+
+    path = cached_export(folder, cache_dir, quantized)
+    try:
+        return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
+        log.warning("the cached ONNX model %s is unreadable (%s); rebuilding it", path, exc)
+        path.unlink(missing_ok=True)
+        if quantized:  # the int8 file is built from the fp32 one, which may be the bad one
+            cached_export(folder, cache_dir, quantized=False).unlink(missing_ok=True)
+        path = cached_export(folder, cache_dir, quantized)
+        return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])

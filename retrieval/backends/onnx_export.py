@@ -1,0 +1,134 @@
+"""Exports a sentence-transformers model folder to ONNX (optionally int8), once, into a cache.
+
+The file name carries the model name, a hash of its weights and the variant, so a changed
+model or backend never reuses a stale export. Files are written to a temporary name and
+renamed into place: two workers starting at once both end with a whole file (issue 18).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from retrieval.errors import RetrievalError
+
+log = logging.getLogger(__name__)
+
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def weights_digest(model_dir: Path) -> str:
+    """First 16 hex digits of sha256 over the model's config and weights."""
+    digest = hashlib.sha256()
+    for name in ("config.json", *_WEIGHT_FILES):
+        path = model_dir / name
+        if path.is_file():
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def cached_export(model_dir: Path, cache_dir: Path, quantized: bool) -> Path:
+    """Path of the model's ONNX export in `cache_dir`, exporting (and quantising) if missing."""
+    if not any((model_dir / name).is_file() for name in _WEIGHT_FILES):
+        raise RetrievalError(f"{model_dir} holds no model weights ({' or '.join(_WEIGHT_FILES)})")
+    stem = f"{re.sub(r'[^A-Za-z0-9._-]', '_', model_dir.name)}-{weights_digest(model_dir)}"
+    fp32 = cache_dir / f"{stem}-fp32.onnx"
+    if not fp32.is_file():
+        _write(fp32, lambda tmp: _export(model_dir, tmp), "exporting")
+    if not quantized:
+        return fp32
+    int8 = cache_dir / f"{stem}-int8.onnx"
+    if not int8.is_file():
+        _write(int8, lambda tmp: _quantize(fp32, tmp), "quantising")
+    return int8
+
+
+def _write(target: Path, build: Callable[[Path], None], verb: str) -> None:
+    """Build `target` through a temporary file in its folder, then rename it into place."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".onnx", dir=target.parent)
+    except OSError as exc:
+        raise RetrievalError(
+            f"cannot write the ONNX model cache in {target.parent} ({exc}); make the data "
+            "folder writable, or set embedding.backend = torch"
+        ) from exc
+    os.close(fd)
+    tmp = Path(name)
+    log.warning("%s the embedding model to %s (once, a few seconds)", verb, target)
+    started = time.perf_counter()
+    try:
+        build(tmp)
+        tmp.chmod(0o644)  # mkstemp makes it private; other users' workers read it too
+        os.replace(tmp, target)
+    except Exception as exc:
+        raise RetrievalError(
+            f"{verb} the embedding model to {target} failed ({exc}); "
+            "set embedding.backend = torch to run without ONNX"
+        ) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    log.warning("wrote %s in %.1f s", target.name, time.perf_counter() - started)
+
+
+def _export(model_dir: Path, target: Path) -> None:
+    """Trace the transformer (token states out; pooling stays in numpy) into `target`."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+
+    class TokenStates(torch.nn.Module):
+        """Keyword call of the model: its deprecation wrapper breaks positional tracing."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.model(  # type: ignore[no-any-return]
+                input_ids=input_ids, attention_mask=attention_mask
+            ).last_hidden_state
+
+    sample = torch.ones((1, 8), dtype=torch.int64)
+    axes = {0: "batch", 1: "tokens"}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer chatter about python control flow
+        torch.onnx.export(
+            TokenStates(),
+            (sample, sample),
+            str(target),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["last_hidden_state"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes},
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def _quantize(source: Path, target: Path) -> None:
+    """Dynamic int8 quantisation of the weights (activations stay float)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # It writes `<source>-inferred.onnx` beside its input: give each worker its own input path.
+    with tempfile.TemporaryDirectory(dir=target.parent) as private:
+        link = Path(private) / source.name
+        link.symlink_to(source.resolve())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            logging.disable(logging.WARNING)  # a root-logger line per tensor, and advice
+            try:
+                quantize_dynamic(str(link), str(target), weight_type=QuantType.QInt8)
+            finally:
+                logging.disable(logging.NOTSET)

@@ -1,0 +1,130 @@
+"""The ONNX Runtime backends: real export, real sessions, compared with the torch backend."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.settings import Settings
+from bot.wiring import build_detectors, build_knowledge_base
+from retrieval.backends.onnx_embedder import INT8_SUFFIX, OnnxEmbedder
+from retrieval.backends.st_embedder import BUNDLED_MODEL_ID, SentenceTransformerEmbedder
+from retrieval.config import EmbeddingConfig
+from retrieval.factory import build_embedder
+from retrieval.interfaces import Embedder
+from retrieval.knowledge_base import KnowledgeBase
+from tests.conftest import ROOT
+from tests.waiting import WAIT_S
+
+TEXTS = [
+    "How do I reset my password?",
+    "the link in the email says expired, what now",
+    "Refunds go back to the original card within 5 to 10 business days. " * 40,  # > 256 tokens
+    "¿Dónde está mi pedido?",
+]
+
+
+@pytest.fixture(scope="module")
+def torch_embedder() -> Embedder:
+    return build_embedder(EmbeddingConfig(backend="torch"))
+
+
+@pytest.fixture(scope="module")
+def int8_embedder(embedder_data_dir: Path) -> Embedder:
+    return build_embedder(EmbeddingConfig(backend="onnx-int8"), embedder_data_dir)
+
+
+def test_default_backend_is_onnx_with_the_torch_vectors(
+    embedder: Embedder, torch_embedder: Embedder
+) -> None:
+    assert isinstance(embedder, OnnxEmbedder)
+    assert isinstance(torch_embedder, SentenceTransformerEmbedder)
+    assert embedder.model_id == torch_embedder.model_id == BUNDLED_MODEL_ID
+    assert embedder.dimension == torch_embedder.dimension == 384
+    ours, theirs = embedder.embed_documents(TEXTS), torch_embedder.embed_documents(TEXTS)
+    assert ours.shape == (len(TEXTS), 384) and ours.dtype == np.float32
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    assert (ours * theirs).sum(axis=1).min() > 1 - 1e-4
+    query = embedder.embed_query(TEXTS[1])
+    assert query.shape == (384,) and float(query @ theirs[1]) > 1 - 1e-4
+
+
+def test_int8_is_close_and_has_its_own_model_id(
+    int8_embedder: Embedder, torch_embedder: Embedder
+) -> None:
+    assert int8_embedder.model_id == BUNDLED_MODEL_ID + INT8_SUFFIX
+    ours, theirs = int8_embedder.embed_documents(TEXTS), torch_embedder.embed_documents(TEXTS)
+    assert (ours * theirs).sum(axis=1).min() > 0.9
+    # The detectors (the emotion scorer reads the text itself) still load with it.
+    detectors = build_detectors(Settings().escalation, int8_embedder)
+    assert detectors.emotion_model is not None
+
+
+def test_int8_search_finds_the_gold_article(
+    int8_embedder: Embedder, tmp_path: Path, kb_copy: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    kb: KnowledgeBase = build_knowledge_base(settings, int8_embedder)
+    try:
+        kb.ingest_path(kb_copy)
+        assert kb.search("reset link expired", 1, mode="dense")[0].article_id == "reset-password"
+    finally:
+        kb.close()
+
+
+def test_setting_selects_the_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUPPORTBOT_EMBEDDING__BACKEND", "onnx-int8")
+    assert Settings().embedding.backend == "onnx-int8"
+    monkeypatch.setenv("SUPPORTBOT_EMBEDDING__BACKEND", "torch")
+    assert Settings().embedding.backend == "torch"
+    monkeypatch.delenv("SUPPORTBOT_EMBEDDING__BACKEND")
+    assert Settings().embedding.backend == "onnx"
+
+
+def test_a_corrupt_or_missing_export_is_rebuilt(
+    embedder: Embedder, embedder_data_dir: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "models"
+    cache.mkdir()
+    for source in (embedder_data_dir / "models").glob("*-fp32.onnx"):
+        (cache / source.name).write_bytes(b"not an onnx model")
+    assert len(list(cache.iterdir())) == 1
+    rebuilt = OnnxEmbedder(cache)
+    assert rebuilt.embed_query("hello").shape == (384,)
+    exported = next(cache.glob("*-fp32.onnx"))
+    assert exported.stat().st_size > 50_000_000
+    exported.unlink()
+    assert OnnxEmbedder(cache).dimension == 384
+    assert exported.is_file()
+    assert [p.name for p in cache.iterdir() if p.name.startswith(".")] == []  # no temp files left
+
+
+def test_two_workers_exporting_at_once_both_start(tmp_path: Path) -> None:
+    script = (
+        "import sys; from pathlib import Path; from retrieval.config import EmbeddingConfig; "
+        "from retrieval.factory import build_embedder; "
+        "e = build_embedder(EmbeddingConfig(backend='onnx-int8'), Path(sys.argv[1])); "
+        "print(e.embed_query('hi').shape)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for worker in workers:
+        out, err = worker.communicate(timeout=WAIT_S)
+        assert worker.returncode == 0, err
+        assert out.strip() == "(384,)"
+    names = sorted(p.name for p in (tmp_path / "models").iterdir())
+    assert [n.rsplit("-", 1)[1] for n in names] == ["fp32.onnx", "int8.onnx"]
