@@ -21,6 +21,11 @@ class EmbeddingConfig(BaseModel):
         description="Folder of a sentence-transformers model; empty: bundled all-MiniLM-L6-v2.",
     )
     batch_size: int = Field(default=64, ge=1)
+    cache_dir: str = Field(
+        default="",
+        description="Where the onnx exports are kept (shareable: file names carry a hash of the "
+        "weights); empty: <data_dir>/models.",
+    )
 
 
 class ChunkingConfig(BaseModel):

@@ -12,13 +12,14 @@ from retrieval.interfaces import Embedder, KeywordIndex, VectorStore
 def build_embedder(config: EmbeddingConfig, data_dir: Path = Path("data")) -> Embedder:
     """The configured embedder (loads the model: about a second).
 
-    The onnx backends keep their export in `data_dir/models`, made on first use (~10 s).
+    The onnx backends keep their export in `config.cache_dir` (default `data_dir/models`),
+    made on first use (~10 s).
     """
     if config.backend in ("onnx", "onnx-int8"):
         from retrieval.backends.onnx_embedder import OnnxEmbedder
 
         return OnnxEmbedder(
-            data_dir / "models",
+            Path(config.cache_dir) if config.cache_dir else data_dir / "models",
             config.model_path,
             config.batch_size,
             quantized=config.backend == "onnx-int8",

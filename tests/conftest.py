@@ -23,14 +23,17 @@ from retrieval.knowledge_base import KnowledgeBase
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 KB_FIXTURE = FIXTURES / "kb"
+EXPORT_CACHE_ENV = "SUPPORTBOT_EMBEDDING__CACHE_DIR"
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests build Settings explicitly: no SUPPORTBOT_* variable leaks in."""
+def _clean_env(monkeypatch: pytest.MonkeyPatch, embedder_data_dir: Path) -> None:
+    """Tests build Settings explicitly: no SUPPORTBOT_* variable leaks in, except where the
+    ONNX export is kept: one folder for the session, so no app or server exports it again."""
     for key in list(os.environ):
         if key.startswith("SUPPORTBOT_"):
             monkeypatch.delenv(key)
+    monkeypatch.setenv(EXPORT_CACHE_ENV, str(embedder_data_dir / "models"))
 
 
 @pytest.fixture(scope="session")

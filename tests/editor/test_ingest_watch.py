@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -14,6 +13,7 @@ from pathlib import Path
 from queue import Empty, Queue
 
 from tests.conftest import KB_FIXTURE
+from tests.scaleout.servers import child_env
 from tests.waiting import WAIT_S
 
 NEW_ARTICLE = """---
@@ -31,12 +31,13 @@ def _lines(stream: object, into: Queue[str]) -> None:
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SUPPORTBOT_")},
-        "SUPPORTBOT_DATA_DIR": str(tmp_path / "data"),
-        "PYTHONUNBUFFERED": "1",
-        "OMP_NUM_THREADS": "1",
-    }
+    return child_env(
+        {
+            "SUPPORTBOT_DATA_DIR": str(tmp_path / "data"),
+            "PYTHONUNBUFFERED": "1",
+            "OMP_NUM_THREADS": "1",
+        }
+    )
 
 
 def _start_watching(

@@ -16,6 +16,7 @@ import httpx
 import pytest
 import redis
 
+from tests.conftest import EXPORT_CACHE_ENV
 from tests.live_server import free_port
 from tests.waiting import WAIT_S
 
@@ -46,8 +47,13 @@ class Server:
 
 
 def child_env(overrides: Mapping[str, str]) -> dict[str, str]:
-    """This process's environment without SUPPORTBOT_* settings, plus `overrides`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORTBOT_")}
+    """This process's environment without SUPPORTBOT_* settings (but the shared ONNX export
+    folder), plus `overrides`."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SUPPORTBOT_") or k == EXPORT_CACHE_ENV
+    }
     # Two cores are shared by everything the test starts; more threads only contend.
     env.setdefault("OMP_NUM_THREADS", "1")
     return {**env, **overrides}
