@@ -15,6 +15,7 @@ from bot.api.app import create_app
 from bot.backends.sql_schema import conversations, turns
 from bot.settings import Settings
 from bot.wiring import Services, build_services
+from escalation.types import AgentRole
 from retrieval.interfaces import Embedder
 from tests.conftest import KB_FIXTURE
 from tests.live_server import LiveServer
@@ -33,6 +34,20 @@ def start(settings: Settings, embedder: Embedder) -> tuple[Services, LiveServer]
     services = build_services(settings, embedder=embedder)
     services.kb.ingest_path(KB_FIXTURE)
     return services, LiveServer(create_app(settings, services))
+
+
+def agent_site(embedder: Embedder, data_dir: Path) -> Iterator[tuple[Services, LiveServer]]:
+    """A running server, always open, no rate limits in the way, and the agent "sam"."""
+    settings = api_settings(
+        data_dir,
+        escalation={"business_hours": ""},
+        api={"rate_limit_per_ip": 100_000, "rate_limit_per_conversation": 1000},
+    )
+    services, live = start(settings, embedder)
+    anyio.run(services.escalator.agents.add, "sam", PASSWORD, AgentRole.AGENT, "Sam")
+    with live:
+        yield services, live
+    anyio.run(services.aclose)
 
 
 def log_in(url: str, name: str) -> dict[str, str]:

@@ -15,9 +15,8 @@ import pytest
 
 from bot.conversation import Role
 from bot.wiring import Services
-from escalation.types import AgentRole
 from retrieval.interfaces import Embedder
-from tests.api.conftest import PASSWORD, Chat, api_settings, log_in, start
+from tests.api.conftest import Chat, agent_site, log_in
 from tests.live_server import LiveServer
 
 REFUND = (
@@ -32,16 +31,7 @@ NOTE = "Customer keeps the broken mixer, no return. Refund reference RF-20931."
 def site(
     embedder: Embedder, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Services, LiveServer]]:
-    settings = api_settings(
-        tmp_path_factory.mktemp("agent-context"),
-        escalation={"business_hours": ""},
-        api={"rate_limit_per_ip": 100_000, "rate_limit_per_conversation": 1000},
-    )
-    services, live = start(settings, embedder)
-    anyio.run(services.escalator.agents.add, "sam", PASSWORD, AgentRole.AGENT, "Sam")
-    with live:
-        yield services, live
-    anyio.run(services.aclose)
+    yield from agent_site(embedder, tmp_path_factory.mktemp("agent-context"))
 
 
 def handed_back(client: httpx.Client, url: str, note: dict[str, Any] | None) -> Chat:

@@ -9,14 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 
 from bot.wiring import Services
-from escalation.types import AgentRole
 from retrieval.interfaces import Embedder
-from tests.api.conftest import PASSWORD, Chat, api_settings, log_in, start
+from tests.api.conftest import Chat, agent_site, log_in
 from tests.live_server import LiveServer
 
 
@@ -24,16 +22,7 @@ from tests.live_server import LiveServer
 def site(
     embedder: Embedder, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Services, LiveServer]]:
-    settings = api_settings(
-        tmp_path_factory.mktemp("agent-view"),
-        escalation={"business_hours": ""},
-        api={"rate_limit_per_ip": 100_000, "rate_limit_per_conversation": 1000},
-    )
-    services, live = start(settings, embedder)
-    anyio.run(services.escalator.agents.add, "sam", PASSWORD, AgentRole.AGENT, "Sam")
-    with live:
-        yield services, live
-    anyio.run(services.aclose)
+    yield from agent_site(embedder, tmp_path_factory.mktemp("agent-view"))
 
 
 def escalated(client: httpx.Client, url: str) -> dict[str, Any]:
