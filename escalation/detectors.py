@@ -42,7 +42,10 @@ _HUMAN_REQUEST = re.compile(
     r"\b(talk|speak|chat|connect|transfer|put|escalate|hablar|comunicar|parler|sprechen)\b.{0,25}"
     rf"\b(to|with|me to|con|à|mit)\b.{{0,15}}\b{_HUMAN_WORDS}\b"
     rf"|^\W*({_HUMAN_WORDS})(\s+(please|now|por favor))?\W*$"
-    r"|\b(not|no) (a |un )?(bot|robot|machine)\b",
+    r"|\b(not|no) (a |un )?(bot|robot|machine)\b"
+    # "get me a real person", "I want a human": asking for one, not mentioning one.
+    r"|\b(get me|give me|find me|i want|i need|i demand)\s+(a|an)\s+(real\s+|live\s+|actual\s+)?"
+    r"(human|person|agent|representative|operator)\b",
     re.IGNORECASE,
 )
 _INSISTENCE = re.compile(

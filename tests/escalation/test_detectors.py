@@ -53,6 +53,9 @@ def signals(embedder: Embedder, text: str, **extra: object) -> Signals:
         "quiero hablar con una persona",
         "pásame con un agente humano por favor",
         "je veux parler à un conseiller",
+        "i returned the blender 3 weeks ago and STILL no refund. this is ridiculous, get me a "
+        "real person",
+        "I want a human",
     ],
 )
 def test_explicit_request_in_several_languages(
@@ -69,6 +72,7 @@ def test_explicit_request_in_several_languages(
         "how do I become a delivery agent?",
         "how long does shipping to canada take?",
         "what is a household member on Plus?",
+        "the agent who delivered it was rude, I want a refund",
     ],
 )
 def test_no_explicit_request(detectors: MeaningDetectors, embedder: Embedder, text: str) -> None:
@@ -85,6 +89,7 @@ def test_no_explicit_request(detectors: MeaningDetectors, embedder: Embedder, te
         ("I don't want to live anymore", "self_harm", Priority.URGENT),
         ("please close my account and delete everything", "close_account", Priority.NORMAL),
         ("me hackearon la cuenta", "account_compromise", Priority.URGENT),
+        ("hay cargos en mi tarjeta que yo no hice", "account_compromise", Priority.URGENT),
     ],
 )
 def test_sensitive_topics(
