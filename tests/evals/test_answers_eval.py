@@ -296,7 +296,8 @@ def test_cli_answers_json_with_docs(
     rows: list[dict[str, object]] = [
         {
             "id": "q1",
-            "question": "my head pounds on one side and light hurts my eyes, what is it",
+            # Calm wording: the emotion scorer reads "my head pounds ... hurts" as distress.
+            "question": "what is a throbbing one-sided headache with sensitivity to light",
             "gold_doc_ids": ["d3"],
             "answer": "It sounds like a migraine: a throbbing one-sided headache.",
         },
