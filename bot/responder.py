@@ -29,7 +29,7 @@ from bot.settings import AnswerConfig, GroundingConfig
 from bot.smalltalk import classify
 from bot.waiting import general_question, wants_to_cancel
 from escalation.policy import assess
-from escalation.types import Finding, Reason
+from escalation.types import EscalationDecision, Reason
 from retrieval.types import SearchResult
 
 DEFAULT_LOCALE = "en"
@@ -144,16 +144,17 @@ class Responder:
             return
         if conversation.mode is not Mode.BOT:
             return
-        feeling = None if instructions_only(turn.text) else read_feeling(turn.text)
-        deferred: tuple[Finding, ...] = ()  # a feeling acknowledged and answered first
-        if self._escalator is not None and not instructions_only(turn.text):
+        instructions = instructions_only(turn.text)
+        decision = EscalationDecision(False)
+        if self._escalator is not None and not instructions:
             decision = await self._escalator.check_message(turn, history)
-            deferred = decision.findings
-            feeling = read_feeling(turn.text, charged=Reason.EMOTION in decision.reasons)
-            if decision.escalate:
-                handed = await self._escalator.escalate(conversation, decision, feeling=feeling)
-                yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
-                return
+        charged = Reason.EMOTION in decision.reasons
+        feeling = None if instructions else read_feeling(turn.text, charged=charged)
+        if self._escalator is not None and decision.escalate:
+            handed = await self._escalator.escalate(conversation, decision, feeling=feeling)
+            yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
+            return
+        deferred = decision.findings  # a feeling acknowledged and answered first
         earlier = [t for t in history if t.seq < turn.seq]
         empathy = ""
         if feeling is not None:  # issue 17: one sentence for how they feel, then the answer
