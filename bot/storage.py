@@ -12,6 +12,7 @@ from bot.backends.sql_database import create_engine_for, migrate
 from bot.backends.sql_gaps import SqlGapStore
 from bot.backends.sql_lifecycle import SqlTicketLifecycle
 from bot.backends.sql_schema import escalation_tables
+from bot.backends.sql_votes import SqlVoteStore
 from escalation.backends.sql_agents import SqlAgentStore
 from escalation.backends.sql_queue import SqlHandoffQueue
 from escalation.backends.sql_webhooks import SqlWebhookLog
@@ -29,6 +30,7 @@ class Database:
     webhooks: SqlWebhookLog
     articles: SqlArticleStore
     gaps: SqlGapStore
+    votes: SqlVoteStore
 
 
 def open_store(url: str, pool_size: int = 10) -> SqlConversationStore:
@@ -54,4 +56,5 @@ def open_database(url: str, pool_size: int = 10) -> Database:
         webhooks=SqlWebhookLog(engine, escalation_tables),
         articles=SqlArticleStore(engine),
         gaps=SqlGapStore(engine),
+        votes=SqlVoteStore(engine),
     )

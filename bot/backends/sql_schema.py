@@ -176,3 +176,17 @@ ticket_links = sa.Table(
     sa.Column("linked_at", UtcDateTime, nullable=False),
     sa.PrimaryKeyConstraint("ticket_id", "conversation_id"),
 )
+
+# "Was this helpful?" on help-center pages (migration 0007). `visitor` is a hash of the
+# visitor's cookie, never the cookie itself: one vote per article and visitor, a later vote
+# replaces the earlier one (issue 20).
+help_votes = sa.Table(
+    "help_votes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("article_id", sa.String(128), nullable=False),
+    sa.Column("visitor", sa.String(64), nullable=False),
+    sa.Column("helpful", sa.Boolean, nullable=False),
+    sa.Column("voted_at", UtcDateTime, nullable=False, index=True),
+    sa.UniqueConstraint("article_id", "visitor"),
+)

@@ -83,7 +83,7 @@ def test_migrate_is_idempotent(engine: Engine) -> None:
     assert tables == {
         "alembic_version", "customers", "conversations", "turns", "feedback",
         "tickets", "ticket_notes", "agents", "agent_sessions", "webhook_deliveries",
-        "articles", "article_versions", "gap_links", "ticket_links",
+        "articles", "article_versions", "gap_links", "ticket_links", "help_votes",
     }
 
 
