@@ -15,6 +15,10 @@ class NotFound(BotError):
     """An id that does not exist (conversation, turn, customer)."""
 
 
+class Gone(NotFound):
+    """An id that existed but was withdrawn (an unpublished or deleted article)."""
+
+
 class Forbidden(BotError):
     """A token that does not grant access to the conversation."""
 

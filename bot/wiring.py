@@ -13,6 +13,7 @@ from bot.generative import GenerativeAnswerer
 from bot.grounding import GroundingChecker
 from bot.guarded_llm import guarded
 from bot.handoff import Escalator, embed_examples
+from bot.help_portal import HelpPortal
 from bot.interfaces import Answerer, ChatModel, ConversationStore
 from bot.login import StaffLogin
 from bot.preview import TryIt
@@ -164,6 +165,7 @@ class Services:
     staff_login: StaffLogin
     editor: EditorService
     try_it: TryIt
+    help_portal: HelpPortal
 
     async def aclose(self) -> None:
         """Close every backend."""
@@ -267,6 +269,7 @@ def build_services(
             live=kb,
             preview=build_knowledge_base(settings, kb.embedder, "preview"),
         ),
+        help_portal=HelpPortal(database.articles, kb, database.gaps, database.votes),
     )
 
 

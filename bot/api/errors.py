@@ -15,6 +15,7 @@ from bot.errors import (
     BotError,
     Conflict,
     Forbidden,
+    Gone,
     InvalidInput,
     LLMError,
     NotFound,
@@ -33,6 +34,7 @@ from escalation.errors import (
 log = logging.getLogger(__name__)
 
 _STATUS: list[tuple[type[BotError], int, str]] = [
+    (Gone, 410, "gone"),
     (NotFound, 404, "not_found"),
     (Forbidden, 403, "forbidden"),
     (RateLimited, 429, "rate_limited"),
