@@ -28,6 +28,8 @@ from retrieval.types import Article, IngestReport, Problem
 log = logging.getLogger(__name__)
 
 ARTICLE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+# Help-center paths beside /help/{article_id} (issue 20): such an article would be unreachable.
+RESERVED_IDS = frozenset({"search"})
 LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 FILE_AUTHOR = "kb_content"
 FILE_SOURCE = "file:"
@@ -46,6 +48,11 @@ def check_id(article_id: str) -> str:
         raise InvalidInput(
             f"article id {article_id!r} is not valid: use 1-100 lowercase letters, digits and "
             "'-', starting with a letter or digit (e.g. 'reset-password')",
+            "invalid_article_id",
+        )
+    if article_id in RESERVED_IDS:
+        raise InvalidInput(
+            f"article id {article_id!r} is reserved for a help-center page; choose another",
             "invalid_article_id",
         )
     return article_id

@@ -27,6 +27,7 @@ from bot.api.routes import (
     gaps,
     health,
     help_center,
+    help_portal,
     widget,
 )
 from bot.settings import Settings
@@ -105,5 +106,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(editor_try.router)
     app.include_router(editor_io.router)
     app.include_router(editor_page.router)
+    app.include_router(help_portal.router)  # before /help/{article_id}: its paths win
     app.include_router(help_center.router)
     return app

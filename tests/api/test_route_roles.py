@@ -122,6 +122,7 @@ ROUTES: dict[tuple[str, str], Expected] = {
     ("GET", "/api/editor/gaps"): editors(200),
     ("POST", "/api/editor/gaps/{key}/cover"): editors(422),
     ("GET", "/api/editor/stale"): editors(200),
+    ("GET", "/api/editor/helpful"): editors(200),
     # Admins
     ("GET", "/api/analytics"): admins(200),
     ("GET", "/api/analytics.csv"): admins(200),
@@ -131,7 +132,12 @@ ROUTES: dict[tuple[str, str], Expected] = {
     # Public pages and files (staff pages log in through the API above)
     ("GET", "/"): everyone(200),
     ("GET", "/widget.js"): everyone(200),
+    ("GET", "/help"): everyone(200),
+    ("GET", "/help/search"): everyone(200),
+    ("GET", "/help/sitemap.xml"): everyone(200),
+    ("GET", "/help/c/{category}"): everyone(404),
     ("GET", "/help/{article_id}"): everyone(404),
+    ("POST", "/help/{article_id}/vote"): everyone(404),
     ("GET", "/agent"): everyone(200),
     ("GET", "/agent/render.js"): everyone(200),
     ("GET", "/editor"): everyone(200),
@@ -180,6 +186,7 @@ class Site:
             version=1,
             key="no-such-gap",
             agent_id="no-such-agent",
+            category="no-such-category",
         )
 
 

@@ -1,7 +1,8 @@
 """Content gaps and stale articles for editors (issue #6); editor or admin session token.
 
-`GET /api/editor/gaps?days=30`, `POST /api/editor/gaps/{key}/cover` and
-`GET /api/editor/stale`; see `bot.gaps` and `bot.stale` for the definitions.
+`GET /api/editor/gaps?days=30`, `POST /api/editor/gaps/{key}/cover`,
+`GET /api/editor/stale` and `GET /api/editor/helpful?days=30` (the help center's
+"Was this helpful?" votes); see `bot.gaps`, `bot.stale` and `bot.help_portal`.
 """
 
 from __future__ import annotations
@@ -82,3 +83,11 @@ async def stale(services: ServicesDep) -> dict[str, Any]:
         services, lambda store: find_stale(store, published, services.settings.editor)
     )
     return {"articles": [article.as_json() for article in found]}
+
+
+@router.get("/helpful")
+async def helpful(services: ServicesDep, days: Days = DEFAULT_DAYS) -> dict[str, Any]:
+    """ "Was this helpful?" votes per article in the window, most "no" votes first."""
+    counts = await services.help_portal.vote_counts(days)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1].not_helpful, item[0]))
+    return {"articles": [{"article_id": key, **count.as_json()} for key, count in ranked]}

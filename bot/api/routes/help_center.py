@@ -1,70 +1,125 @@
-"""The public help-center page of one article: `GET /help/{article_id}` (HTML).
+"""The public page of one article, `GET /help/{article_id}`, and its "Was this helpful?" form,
+`POST /help/{article_id}/vote` (issue 20).
 
 Bot citations link here. The published version is rendered from markdown through the
-sanitiser; an unpublished or deleted article answers 410 and an unknown one 404, both as
-pages a customer can act on (never a raw error).
+sanitiser, with heading anchors, a table of contents and related articles. An unpublished or
+deleted article answers 410 and an unknown one 404, both as pages with suggestions (never a
+raw error). Votes are plain form posts (no script): one per article and visitor cookie, a
+later one replaces it, and the per-IP rate limit bounds the rest.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 
-from bot.api.deps import ServicesDep
-from bot.api.routes.console import TEMPLATES_DIR
-from bot.articles import ArticleStatus
-from bot.errors import NotFound
+from bot.api.deps import ServicesDep, limit_ip
+from bot.api.help_pages import absolute, page
+from bot.errors import Gone, NotFound
+from bot.help_portal import category_name
+from bot.help_votes import VISITOR_COOKIE, parse_vote, visitor_token
+from bot.passages import help_url
 from bot.sanitize import render_markdown
+from bot.toc import with_anchors
+from bot.wiring import Services
 
 router = APIRouter(tags=["help center"], include_in_schema=False)
-_templates = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR),
-    autoescape=select_autoescape(["html"]),
-    auto_reload=False,
-)
-# Article HTML is sanitised; the page still runs no script at all and loads images only.
-PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "img-src https: data:; base-uri 'none'; form-action 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-}
 GONE = "This article is no longer available. It may have been replaced or retired."
 MISSING = "We could not find this article. The link may be mistyped or out of date."
+BAD_VOTE = "Choose “Yes” or “No” to tell us whether the article helped."
+CROSS_SITE = "Votes are only accepted from this help center's own pages."
+VISITOR_MAX_AGE_S = 365 * 24 * 3600
 
 
-def _page(status: int, company: str, **context: Any) -> HTMLResponse:
-    html = _templates.get_template("help_article.html").render(
-        status=status, company=company, **{"article": None, "locale": "en", **context}
+def _notice(request: Request, status: int, title: str, message: str) -> Response:
+    return page(request, "help_message.html", status=status, title=title, message=message)
+
+
+async def _missing(
+    request: Request, services: Services, article_id: str, error: NotFound
+) -> Response:
+    """The 410 (withdrawn) or 404 page, suggesting articles near what the link was about."""
+    portal = services.help_portal
+    if isinstance(error, Gone):
+        about = await portal.last_title(article_id)
+        status, title, message = 410, "Article no longer available", GONE
+    else:
+        about = article_id.replace("-", " ")[:100]
+        status, title, message = 404, "Article not found", MISSING
+    suggestions = await portal.related(article_id, about, "", None)
+    return page(
+        request,
+        "help_message.html",
+        status=status,
+        title=title,
+        message=message,
+        suggestions=suggestions,
     )
-    headers = {**PAGE_HEADERS, "Cache-Control": "no-cache" if status == 200 else "no-store"}
-    return HTMLResponse(html, status_code=status, headers=headers)
 
 
-@router.get("/help/{article_id}", response_class=HTMLResponse)
-async def help_article(article_id: str, services: ServicesDep) -> HTMLResponse:
-    """The published version of the article, or a 410 / 404 page."""
-    company = services.settings.answer.company_name
+@router.get("/help/{article_id}")
+async def help_article(
+    article_id: str, request: Request, services: ServicesDep, voted: str = ""
+) -> Response:
+    """The published version of the article, or a 410 / 404 page with suggestions."""
+    portal = services.help_portal
     try:
-        article = await services.editor.get(article_id)
-    except NotFound:
-        return _page(404, company, title="Article not found", message=MISSING)
-    number = article.published_version
-    if article.status is not ArticleStatus.PUBLISHED or number is None:
-        if article.status is ArticleStatus.DRAFT:
-            return _page(404, company, title="Article not found", message=MISSING)
-        return _page(410, company, title="Article no longer available", message=GONE)
-    live = await services.editor.version(article_id, number)
-    return _page(
-        200,
-        company,
-        title=live.content.title,
-        locale=live.content.locale,
-        article=live.content,
-        body_html=Markup(render_markdown(live.content.body)),  # sanitised by render_markdown
-        updated=live.created_at.date().isoformat(),
+        live = await portal.article(article_id)
+    except NotFound as error:
+        return await _missing(request, services, article_id, error)
+    content = live.content
+    body, toc = with_anchors(render_markdown(content.body))
+    vote = parse_vote(voted)
+    return page(
+        request,
+        "help_article.html",
+        updated=live.created_at,
+        cache=vote is None,  # the thank-you variant is this visitor's own
+        title=content.title,
+        locale=content.locale,
+        lang=content.locale,
+        article=content,
+        article_url=help_url(article_id),
+        category_name=category_name(content.category),
+        body_html=Markup(body),  # sanitised by render_markdown; anchors added by with_anchors
+        toc=toc,
+        updated_on=live.created_at.date().isoformat(),
+        related=await portal.related(article_id, content.title, content.category, content.locale),
+        locales=await portal.locales(),
+        voted=vote,
+        canonical=absolute(request, help_url(article_id)),
     )
+
+
+@router.post("/help/{article_id}/vote", dependencies=[Depends(limit_ip)])
+async def help_vote(article_id: str, request: Request, services: ServicesDep) -> Response:
+    """Store the visitor's "Was this helpful?" answer, then show the article again (303)."""
+    origin = request.headers.get("origin")
+    if origin and urlsplit(origin).netloc != request.headers.get("host", ""):
+        return _notice(request, 403, "Vote not accepted", CROSS_SITE)
+    try:
+        await services.help_portal.article(article_id)
+    except NotFound as error:
+        return await _missing(request, services, article_id, error)
+    helpful = parse_vote((await request.form()).get("helpful"))
+    if helpful is None:
+        return _notice(request, 400, "Vote not understood", BAD_VOTE)
+    token, new = visitor_token(request.cookies.get(VISITOR_COOKIE))
+    await services.help_portal.vote(article_id, token, helpful)
+    answer = "yes" if helpful else "no"
+    redirect = RedirectResponse(f"{help_url(article_id)}?voted={answer}#helpful", status_code=303)
+    redirect.headers["Cache-Control"] = "no-store"
+    if new:
+        redirect.set_cookie(
+            VISITOR_COOKIE,
+            token,
+            max_age=VISITOR_MAX_AGE_S,
+            path="/help",
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+    return redirect
