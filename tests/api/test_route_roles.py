@@ -135,7 +135,7 @@ ROUTES: dict[tuple[str, str], Expected] = {
     ("GET", "/help"): everyone(200),
     ("GET", "/help/search"): everyone(200),
     ("GET", "/help/sitemap.xml"): everyone(200),
-    ("GET", "/help/c/{category}"): everyone(404),
+    ("GET", "/help/c/{category:path}"): everyone(404),
     ("GET", "/help/{article_id}"): everyone(404),
     ("POST", "/help/{article_id}/vote"): everyone(404),
     ("GET", "/agent"): everyone(200),
@@ -179,7 +179,7 @@ class Site:
     fresh_token: Callable[[str], str]
 
     def path(self, template: str) -> str:
-        return template.format(
+        return template.replace(":path}", "}").format(
             conversation_id=self.conversation_id,
             ticket_id="no-such-ticket",
             article_id="no-such-article",

@@ -86,7 +86,7 @@ async def help_search(
     return page(request, "help_search.html", cache=False, **context | {"hits": hits})
 
 
-@router.get("/help/c/{category}")
+@router.get("/help/c/{category:path}")  # a category may hold "/" (quoted in its links)
 async def help_category(
     category: str, request: Request, services: ServicesDep, lang: str = ""
 ) -> Response:

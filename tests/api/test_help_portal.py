@@ -1,0 +1,278 @@
+"""The self-service help center (issue 20) on a live server with the shipped sample KB synced
+into the article store (real embedder, Chroma, SQLite, uvicorn): home, categories, article
+pages, search, sitemap, votes, withdrawn articles and hostile content."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from bot.api.app import create_app
+from bot.articles import IndexState
+from bot.editor import check_id
+from bot.errors import InvalidInput
+from bot.wiring import Services, build_services
+from escalation.types import AgentRole
+from retrieval.interfaces import Embedder
+from retrieval.loader import load_kb
+from tests.api.conftest import PASSWORD, Chat, api_settings, log_in
+from tests.conftest import ROOT
+from tests.live_server import LiveServer
+from tests.waiting import WAIT_S
+
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+@dataclass
+class Site:
+    url: str
+    services: Services
+    editor: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def site(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    settings = api_settings(
+        tmp_path_factory.mktemp("help-portal"),
+        api={"rate_limit_per_ip": 100_000},
+        escalation={"business_hours": ""},
+    )
+    services = build_services(settings, embedder=embedder)
+    articles, problems = load_kb(ROOT / "kb_content", settings.chunking.max_file_bytes)
+    report = anyio.run(lambda: services.editor.sync_files(articles, problems))
+    assert report.ok, report.problems
+    anyio.run(services.escalator.agents.add, "erin", PASSWORD, AgentRole.EDITOR, "Erin")
+    with LiveServer(create_app(settings, services)) as live:
+        yield Site(live.url, services, log_in(live.url, "erin"))
+    anyio.run(services.aclose)
+
+
+@pytest.fixture
+def http(site: Site) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=site.url, timeout=WAIT_S) as client:
+        yield client
+
+
+def publish(site: Site, http: httpx.Client, article_id: str, **fields: Any) -> None:
+    body = {"id": article_id, "title": f"Title of {article_id}", "body": "Some text.", **fields}
+    created = http.post("/api/editor/articles", json=body, headers=site.editor)
+    assert created.status_code == 201, created.text
+    published = http.post(f"/api/editor/articles/{article_id}/publish", headers=site.editor)
+    assert published.status_code == 202, published.text
+    article = anyio.run(site.services.editor.wait_indexed, article_id, WAIT_S)
+    assert article.index_state is IndexState.INDEXED, article.index_error
+
+
+def links(html: str) -> list[str]:
+    return re.findall(r'<a href="([^"]+)"', html)
+
+
+def test_home_shows_categories_popular_articles_and_a_search_form(
+    site: Site, http: httpx.Client
+) -> None:
+    # First in this module: the popular list is cached for minutes once read.
+    reply = Chat(http).ask("how do I reset my password?")
+    cited = [c["url"] for c in reply["citations"]]  # type: ignore[attr-defined]
+    assert cited
+    home = http.get("/help")
+    assert home.status_code == 200
+    html = home.text
+    assert html.count("<h1") == 1 and '<main id="main">' in html
+    assert '<meta name="viewport"' in html and '<html lang="en">' in html
+    assert '<form class="search" role="search" action="/help/search" method="get">' in html
+    assert '<label for="q">' in html
+    assert "/help/c/account-login" in links(html) and "/help/c/orders-shipping" in links(html)
+    popular = html.split("Popular articles", 1)[1].split("</section>", 1)[0]
+    assert links(popular) == cited[:5]
+    assert f'<link rel="canonical" href="{site.url}/help">' in html
+    assert "<script" not in html
+    policy = home.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert "form-action 'self'" in policy
+
+
+def test_pages_are_cacheable_and_revalidate_by_etag(http: httpx.Client) -> None:
+    for path in ("/help", "/help/c/account-login", "/help/reset-password"):
+        first = http.get(path)
+        assert first.headers["cache-control"] == "public, max-age=60"
+        again = http.get(path, headers={"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304 and again.content == b""
+    assert "last-modified" in http.get("/help/reset-password").headers
+
+
+def test_home_in_another_language(http: httpx.Client) -> None:
+    spanish = http.get("/help", params={"lang": "es"}).text
+    assert '<html lang="es">' in spanish
+    assert "/help/c/account-login?lang=es" in links(spanish)
+    category = http.get("/help/c/account-login", params={"lang": "es"}).text
+    assert "/help/restablecer-contrasena-es" in links(category)
+    assert "/help/reset-password" not in links(category)
+    unknown = http.get("/help", params={"lang": "<xx>"})
+    assert unknown.status_code == 200 and '<html lang="en">' in unknown.text
+
+
+def test_category_page_lists_its_articles_and_an_unknown_one_is_a_404_page(
+    http: httpx.Client,
+) -> None:
+    page = http.get("/help/c/account-login")
+    assert page.status_code == 200
+    assert "<h1>Account login</h1>" in page.text
+    assert "/help/reset-password" in links(page.text)
+    assert "/help/track-your-order" not in links(page.text)
+    for path in ("/help/c/no-such-topic", "/help/c/%3Cscript%3Ealert(1)%3C%2Fscript%3E"):
+        missing = http.get(path)
+        assert missing.status_code == 404, path
+        assert "could not find this category" in missing.text
+        assert missing.headers["cache-control"] == "no-store"
+        assert "<script>" not in missing.text
+        assert "/help/c/account-login" in links(missing.text)
+
+
+def test_article_page_has_contents_date_related_articles_and_a_vote_form(
+    site: Site, http: httpx.Client
+) -> None:
+    page = http.get("/help/reset-password")
+    assert page.status_code == 200
+    html = page.text
+    assert "<h1>How to reset your password</h1>" in html and html.count("<h1") == 1
+    assert re.search(r"Last updated <time datetime=\"\d{4}-\d\d-\d\d\">", html)
+    assert '<a href="#request-a-reset-link">Request a reset link</a>' in html
+    assert '<h2 id="request-a-reset-link">Request a reset link</h2>' in html
+    related = html.split('id="related-heading"', 1)[1]
+    assert "/help/account-locked-failed-sign-ins" in links(related)
+    assert "/help/reset-password" not in links(related)
+    assert '<form method="post" action="/help/reset-password/vote">' in html
+    assert '<button type="submit" name="helpful" value="yes">Yes</button>' in html
+    assert f'<link rel="canonical" href="{site.url}/help/reset-password">' in html
+    assert "/help?lang=es" in links(html)  # the language switcher
+
+
+@pytest.mark.parametrize(
+    ("question", "article_id", "within"),
+    [
+        ("how do i get my mony back", "refund-timing", 1),
+        ("cancel plus memberhsip", "cancel-plus-refunds", 1),
+        ("i forgot my pasword and cant log in", "reset-password", 2),
+        ("wheres my package it never came", "late-or-lost-package", 3),
+        ("olvidé mi contraseña", "restablecer-contrasena-es", 1),
+    ],
+)
+def test_search_finds_the_article_for_customer_wording(
+    http: httpx.Client, question: str, article_id: str, within: int
+) -> None:
+    page = http.get("/help/search", params={"q": question})
+    assert page.status_code == 200
+    results = page.text.split('<ol class="results">', 1)[1]
+    assert f"/help/{article_id}" in links(results)[:within], links(results)
+    assert 'class="snippet"' in results
+    assert "Chat with us" in page.text
+
+
+def test_search_explains_empty_long_hostile_and_unmatched_queries(http: httpx.Client) -> None:
+    empty = http.get("/help/search", params={"q": "   "})
+    assert empty.status_code == 200 and "Type a few words" in empty.text
+    long = http.get("/help/search", params={"q": "refund " * 100})
+    assert long.status_code == 400 and "too long" in long.text
+    assert long.headers["cache-control"] == "no-store"
+    hostile = http.get("/help/search", params={"q": '"><script>alert(1)</script>\x00'})
+    assert hostile.status_code == 200
+    assert "<script>alert" not in hostile.text and "&lt;script&gt;" in hostile.text
+    nothing = http.get("/help/search", params={"q": "xkcd qwerty zzzz"})
+    assert nothing.status_code == 200 and "We found no article" in nothing.text
+    assert http.get("/help/search").status_code == 200
+
+
+def test_sitemap_lists_home_categories_and_articles_with_lastmod(
+    site: Site, http: httpx.Client
+) -> None:
+    response = http.get("/help/sitemap.xml")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/xml")
+    urls = {
+        url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod")
+        for url in ET.fromstring(response.content).iter(f"{SITEMAP}url")
+    }
+    for path in ("/help", "/help?lang=es", "/help/c/account-login", "/help/reset-password"):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d", urls[site.url + path] or ""), path
+
+
+def test_votes_are_stored_once_per_visitor_and_counted(site: Site, http: httpx.Client) -> None:
+    path = "/help/track-your-order/vote"
+    first = http.post(path, data={"helpful": "no"}, follow_redirects=False)
+    assert first.status_code == 303
+    assert first.headers["location"] == "/help/track-your-order?voted=no#helpful"
+    assert "sb_help_visitor=" in first.headers["set-cookie"]
+    thanks = http.get(first.headers["location"])
+    assert "Thanks for your feedback" in thanks.text and "<form method" not in thanks.text
+    assert thanks.headers["cache-control"] == "no-store"
+    changed = http.post(path, data={"helpful": "yes"}, follow_redirects=False)  # same cookie
+    assert changed.status_code == 303 and "set-cookie" not in changed.headers
+    with httpx.Client(base_url=site.url, follow_redirects=True) as other_visitor:
+        assert other_visitor.post(path, data={"helpful": "no"}).status_code == 200
+    counts = http.get("/api/editor/helpful", headers=site.editor).json()["articles"]
+    assert {"article_id": "track-your-order", "helpful": 1, "not_helpful": 1} in counts
+    assert http.get("/api/editor/helpful").status_code == 401
+
+
+def test_bad_votes_get_a_4xx_page_never_a_5xx(http: httpx.Client) -> None:
+    path = "/help/track-your-order/vote"
+    for data in ({"helpful": "maybe"}, {}, {"helpful": "yes" * 1000}):
+        bad = http.post(path, data=data)
+        assert bad.status_code == 400 and "Choose" in bad.text, data
+    as_json = http.post(path, json={"helpful": "yes"})
+    assert as_json.status_code == 400
+    unknown = http.post("/help/no-such-article/vote", data={"helpful": "yes"})
+    assert unknown.status_code == 404
+    cross_site = http.post(
+        path, data={"helpful": "yes"}, headers={"Origin": "https://evil.example"}
+    )
+    assert cross_site.status_code == 403
+
+
+def test_withdrawn_article_is_a_410_page_with_suggestions(site: Site, http: httpx.Client) -> None:
+    publish(site, http, "gift-card-balance-old", title="Check your gift card balance",
+            body="Open **Account > Gift cards** to see the balance of each gift card.",
+            category="getting-started")  # fmt: skip
+    assert http.get("/help/gift-card-balance-old").status_code == 200
+    gone = http.post("/api/editor/articles/gift-card-balance-old/unpublish", headers=site.editor)
+    assert gone.status_code == 200, gone.text
+    page = http.get("/help/gift-card-balance-old")
+    assert page.status_code == 410 and "no longer available" in page.text
+    assert page.headers["cache-control"] == "no-store"
+    suggestions = page.text.split("These articles may help", 1)[1]
+    assert "/help/gift-cards" in links(suggestions)
+    assert "/help/gift-card-balance-old" not in links(suggestions)
+    vote = http.post("/help/gift-card-balance-old/vote", data={"helpful": "yes"})
+    assert vote.status_code == 410
+    assert "/help/gift-card-balance-old" not in http.get("/help/c/getting-started").text
+
+
+def test_hostile_article_renders_inert(site: Site, http: httpx.Client) -> None:
+    body = (
+        "Hello <script>alert(1)</script><img src=x onerror=alert(2)>\n\n"
+        "## <span onclick=alert(3)>Steps</span>\n\n"
+        "[click](javascript:alert(4)) <a href='JaVaScRiPt:alert(5)'>x</a> <iframe src=/></iframe>"
+    )
+    publish(site, http, "hostile-page", title="<script>alert(6)</script> Hostile", body=body,
+            category="troubleshooting")  # fmt: skip
+    for path in ("/help/hostile-page", "/help/c/troubleshooting", "/help/sitemap.xml"):
+        html = http.get(path).text
+        assert "<script" not in html.replace("&lt;script", ""), path
+        assert not re.search(r"<[^>]*\son\w+\s*=|<iframe", html, re.IGNORECASE), path
+        assert not re.search(r"(href|src)\s*=\s*[\"']?\s*javascript:", html, re.IGNORECASE), path
+    page = http.get("/help/hostile-page").text
+    assert "Hello" in page and "&lt;script&gt;alert(6)&lt;/script&gt; Hostile" in page
+    assert '<h2 id="steps">' in page
+
+
+def test_search_is_a_reserved_article_id() -> None:
+    with pytest.raises(InvalidInput, match="reserved"):
+        check_id("search")
+    assert check_id("searching") == "searching"
