@@ -171,7 +171,8 @@ def test_publish_is_cited_then_unpublish_and_delete_never_are(
 
     page = httpx.get(f"{site.url}/help/{SCALE_ID}")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert "<strong>Devices</strong>" in page.text and "<h2>If pairing fails</h2>" in page.text
+    assert "<strong>Devices</strong>" in page.text
+    assert '<h2 id="if-pairing-fails">If pairing fails</h2>' in page.text  # an anchor (issue 20)
     assert SCALE_TITLE in page.text
 
     unpublished = client.post(f"/api/editor/articles/{SCALE_ID}/unpublish")
