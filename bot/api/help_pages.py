@@ -11,6 +11,7 @@ import datetime as dt
 import email.utils
 import hashlib
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
@@ -39,12 +40,27 @@ PAGE_HEADERS = {
 CACHE_OK = "public, max-age=60"
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français", "de": "Deutsch"}
 
+
+def in_language(path: str, locale: str) -> str:
+    """`path` for readers of `locale` (the default language needs no parameter)."""
+    return path if locale == DEFAULT_LOCALE else f"{path}?lang={quote(locale)}"
+
+
+def category_url(slug: str, locale: str = DEFAULT_LOCALE) -> str:
+    """The page of a category in a language."""
+    return in_language(f"/help/c/{quote(slug, safe='')}", locale)
+
+
 templates = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR),
-    autoescape=select_autoescape(["html", "xml"]),
+    autoescape=select_autoescape(["html"]),
     auto_reload=False,
 )
-templates.globals["asset_url"] = asset_url
+templates.globals |= {
+    "asset_url": asset_url,
+    "category_url": category_url,
+    "in_language": in_language,
+}
 templates.filters["language"] = lambda code: LANGUAGE_NAMES.get(code, code)
 
 

@@ -8,33 +8,20 @@ contain "/" or ".", and `search` is a reserved id (`bot.editor.RESERVED_IDS`).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Depends, Request, Response
 
 from bot.api.deps import ServicesDep, limit_ip
-from bot.api.help_pages import absolute, chosen_locale, page, templates
+from bot.api.help_pages import absolute, category_url, chosen_locale, in_language, page
 from bot.errors import NotFound
 from bot.help_portal import DEFAULT_LOCALE, MAX_QUERY_CHARS, clean_query
 
 router = APIRouter(tags=["help center"], include_in_schema=False)
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NO_CATEGORY = "We could not find this category. It may have been renamed or emptied."
 EMPTY_QUERY = "Type a few words about your question, for example “reset my password”."
 LONG_QUERY = f"Your search is too long. Please use at most {MAX_QUERY_CHARS} characters."
-
-
-def in_language(path: str, locale: str) -> str:
-    """`path` for readers of `locale` (the default language needs no parameter)."""
-    return path if locale == DEFAULT_LOCALE else f"{path}?lang={quote(locale)}"
-
-
-def category_url(slug: str, locale: str = DEFAULT_LOCALE) -> str:
-    """The page of a category in a language."""
-    return in_language(f"/help/c/{quote(slug, safe='')}", locale)
-
-
-templates.globals["category_url"] = category_url
-templates.globals["in_language"] = in_language
 
 
 @router.get("/help")
@@ -131,7 +118,12 @@ async def help_sitemap(request: Request, services: ServicesDep) -> Response:
             url = absolute(request, category_url(found.slug, locale))
             pages.append((url, found.updated.isoformat()))
     pages += [(absolute(request, a.url), a.updated.isoformat()) for a in published]
-    xml = templates.get_template("help_sitemap.xml").render(pages=list(dict(pages).items()))
+    entries = "".join(
+        f"  <url><loc>{escape(loc)}</loc><lastmod>{lastmod}</lastmod></url>\n"
+        for loc, lastmod in dict(pages).items()
+    )
+    head = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}">\n'
+    xml = f"{head}{entries}</urlset>\n"
     return Response(
         xml,
         media_type="application/xml",
