@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,14 +35,21 @@ from bot.storage import Database, open_database
 from bot.ticket_desk import TicketDesk
 from bot.webhooks import WebhookSender
 from escalation.availability import parse_hours
-from escalation.backends.minilm_emotion import MiniLMEmotionScorer
 from escalation.config import EscalationConfig
 from escalation.detectors import HUMAN_REQUEST_EXAMPLES, MeaningDetectors
+from escalation.emotion import DEFAULT_WEIGHTS as EMOTION_WEIGHTS
+from escalation.emotion import RETRAIN_HINT as EMOTION_RETRAIN_HINT
 from escalation.emotion import EmotionModel
 from escalation.interfaces import AgentStore
 from escalation.rules import load_rules
+from retrieval.backends.adapted_minilm import AdaptedMiniLM
 from retrieval.backends.st_embedder import bundled_model_dir
-from retrieval.factory import build_embedder, build_keyword_index, build_vector_store
+from retrieval.factory import (
+    build_embedder,
+    build_keyword_index,
+    build_vector_store,
+    onnx_models_dir,
+)
 from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
 
@@ -213,7 +221,11 @@ def build_services(
     )
     escalator = Escalator(
         config=settings.escalation,
-        detectors=build_detectors(settings.escalation, kb.embedder),
+        detectors=build_detectors(
+            settings.escalation,
+            kb.embedder,
+            onnx_models_dir(settings.embedding, settings.data_dir),
+        ),
         embedder=kb.embedder,
         store=store,
         queue=database.queue,
@@ -273,8 +285,18 @@ def build_services(
     )
 
 
-def build_detectors(config: EscalationConfig, embedder: Embedder) -> MeaningDetectors:
-    """Message-level detectors with their example sentences embedded once."""
+@functools.cache
+def shipped_emotion_scorer(models: Path | None) -> AdaptedMiniLM:
+    """The emotion scorer shipped with the package, loaded once per process (on ONNX Runtime
+    with its export in `models`, else torch)."""
+    return AdaptedMiniLM.load(bundled_model_dir(), EMOTION_WEIGHTS, EMOTION_RETRAIN_HINT, models)
+
+
+def build_detectors(
+    config: EscalationConfig, embedder: Embedder, models: Path | None = None
+) -> MeaningDetectors:
+    """Message-level detectors with their example sentences embedded once; the emotion scorer
+    runs on ONNX Runtime with its export in `models` (torch without)."""
     topics = load_rules(Path(config.rules_path) if config.rules_path else None)
     human, *topic_vectors = embed_examples(
         embedder, [HUMAN_REQUEST_EXAMPLES, *(t.examples for t in topics)]
@@ -284,5 +306,5 @@ def build_detectors(config: EscalationConfig, embedder: Embedder) -> MeaningDete
         human_vectors=human,
         topics=topics,
         topic_vectors=topic_vectors,
-        emotion_model=EmotionModel.load(scorer=MiniLMEmotionScorer.load(bundled_model_dir())),
+        emotion_model=EmotionModel.load(scorer=shipped_emotion_scorer(models)),
     )

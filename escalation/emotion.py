@@ -2,11 +2,11 @@
 
 Scoring, in three steps (see `escalation/data/README.md` for how the weights were trained):
 
-1. `probability(text)`: an `EmotionScorer` (the shipped one is
-   `escalation.backends.minilm_emotion`: all-MiniLM-L6-v2 with a low-rank adapter on its top
-   layers and a linear head, fine-tuned on GoEmotions) gives the probability that the message
-   is negatively charged (anger, annoyance, disappointment, disgust, fear, grief,
-   nervousness, sadness).
+1. `probability(text)`: an `EmotionScorer` (the shipped one is all-MiniLM-L6-v2 with a
+   low-rank adapter on its top layers and a linear head, fine-tuned on GoEmotions, run by
+   `retrieval.backends.adapted_minilm.AdaptedMiniLM`, which the composition root supplies)
+   gives the probability that the message is negatively charged (anger, annoyance,
+   disappointment, disgust, fear, grief, nervousness, sadness).
 2. `cues(text)`: what the text itself shows: shouting in capitals, runs of "!!!"/"???",
    stretched or repeated words, profanity, threats to leave, legal threats, distress, and the
    softeners (laughter, thanks, hedges such as "a bit", a plain question).
@@ -408,8 +408,9 @@ class EmotionModel:
     def load(cls, path: Path | None = None, *, scorer: EmotionScorer) -> EmotionModel:
         """The combiner and thresholds from the weights file (default: the shipped one).
 
-        `scorer` supplies the probabilities (normally `MiniLMEmotionScorer.load(path)`, which
-        reads the adapter from the same file). Raises `EmotionModelError` when the file is
+        `scorer` supplies the probabilities (normally
+        `retrieval.backends.adapted_minilm.AdaptedMiniLM`, which reads the adapter from the same
+        file). Raises `EmotionModelError` when the file is
         missing or corrupt.
         """
         target = path if path is not None else DEFAULT_WEIGHTS

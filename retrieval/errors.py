@@ -22,3 +22,7 @@ class EmbeddingModelMismatch(RetrievalError):
 
 class BackendUnavailable(RetrievalError):
     """A storage backend (Chroma server, database) cannot be reached."""
+
+
+class ModelFileError(RetrievalError):
+    """A shipped model file is missing, corrupt, or does not fit this code or encoder."""

@@ -15,11 +15,12 @@ def build_embedder(config: EmbeddingConfig, data_dir: Path = Path("data")) -> Em
     The onnx backends keep their export in `config.cache_dir` (default `data_dir/models`),
     made on first use (~10 s).
     """
-    if config.backend in ("onnx", "onnx-int8"):
+    models = onnx_models_dir(config, data_dir)
+    if models is not None:
         from retrieval.backends.onnx_embedder import OnnxEmbedder
 
         return OnnxEmbedder(
-            Path(config.cache_dir) if config.cache_dir else data_dir / "models",
+            models,
             config.model_path,
             config.batch_size,
             quantized=config.backend == "onnx-int8",
@@ -27,6 +28,14 @@ def build_embedder(config: EmbeddingConfig, data_dir: Path = Path("data")) -> Em
     from retrieval.backends.st_embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(config.model_path, config.batch_size)
+
+
+def onnx_models_dir(config: EmbeddingConfig, data_dir: Path = Path("data")) -> Path | None:
+    """Where ONNX exports are cached (`config.cache_dir`, default `data_dir/models`); None when
+    the configured backend is torch (our small adapted models then run on torch as well)."""
+    if config.backend not in ("onnx", "onnx-int8"):
+        return None
+    return Path(config.cache_dir) if config.cache_dir else data_dir / "models"
 
 
 def build_vector_store(config: VectorConfig, index_dir: Path, variant: str = "") -> VectorStore:

@@ -16,6 +16,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from retrieval.errors import RetrievalError
 
@@ -60,11 +61,11 @@ def _write(target: Path, build: Callable[[Path], None], verb: str) -> None:
     except OSError as exc:
         raise RetrievalError(
             f"cannot write the ONNX model cache in {target.parent} ({exc}); make the data "
-            "folder writable, or set embedding.backend = torch"
+            "folder (or embedding.cache_dir) writable, or set embedding.backend = torch"
         ) from exc
     os.close(fd)
     tmp = Path(name)
-    log.warning("%s the embedding model to %s (once, a few seconds)", verb, target)
+    log.warning("%s a model to %s (once, a few seconds)", verb, target)
     started = time.perf_counter()
     try:
         build(tmp)
@@ -72,7 +73,7 @@ def _write(target: Path, build: Callable[[Path], None], verb: str) -> None:
         os.replace(tmp, target)
     except Exception as exc:
         raise RetrievalError(
-            f"{verb} the embedding model to {target} failed ({exc}); "
+            f"{verb} a model to {target} failed ({exc}); "
             "set embedding.backend = torch to run without ONNX"
         ) from exc
     finally:
@@ -80,14 +81,34 @@ def _write(target: Path, build: Callable[[Path], None], verb: str) -> None:
     log.warning("wrote %s in %.1f s", target.name, time.perf_counter() - started)
 
 
+def cached_model_export(
+    model_dir: Path, cache_dir: Path, name: str, digest: str, load: Callable[[], Any]
+) -> Path:
+    """Path of the ONNX export of a model derived from `model_dir` (one of our adapters merged
+    into it: `name` and `digest` identify the adapter), tracing `load()` if it is missing.
+    Its inputs include `token_type_ids`, for question and passage pairs."""
+    stem = f"{name}-{weights_digest(model_dir)}-{digest}"
+    target = cache_dir / f"{stem}-fp32.onnx"
+    if not target.is_file():
+        _write(target, lambda tmp: _trace(load(), tmp, token_types=True), "exporting")
+    return target
+
+
 def _export(model_dir: Path, target: Path) -> None:
-    """Trace the transformer (token states out; pooling stays in numpy) into `target`."""
+    """Trace the sentence model at `model_dir` into `target`."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    import torch
     from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+    _trace(AutoModel.from_pretrained(str(model_dir), local_files_only=True), target)
+
+
+def _trace(model: Any, target: Path, *, token_types: bool = False) -> None:
+    """Trace a transformers encoder (token states out; pooling stays in numpy) into `target`."""
+    import torch
+
+    model.eval()
+    names = ["input_ids", "attention_mask", *(["token_type_ids"] if token_types else [])]
 
     class TokenStates(torch.nn.Module):
         """Keyword call of the model: its deprecation wrapper breaks positional tracing."""
@@ -96,9 +117,9 @@ def _export(model_dir: Path, target: Path) -> None:
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
             return self.model(  # type: ignore[no-any-return]
-                input_ids=input_ids, attention_mask=attention_mask
+                **dict(zip(names, inputs, strict=True))
             ).last_hidden_state
 
     sample = torch.ones((1, 8), dtype=torch.int64)
@@ -107,11 +128,11 @@ def _export(model_dir: Path, target: Path) -> None:
         warnings.simplefilter("ignore")  # tracer chatter about python control flow
         torch.onnx.export(
             TokenStates(),
-            (sample, sample),
+            tuple(sample for _ in names),
             str(target),
-            input_names=["input_ids", "attention_mask"],
+            input_names=names,
             output_names=["last_hidden_state"],
-            dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes},
+            dynamic_axes={**{n: axes for n in names}, "last_hidden_state": axes},
             opset_version=17,
             dynamo=False,
         )

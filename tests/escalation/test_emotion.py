@@ -7,15 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from escalation.backends.minilm_emotion import MiniLMEmotionScorer
 from escalation.emotion import (
     CUE_FEATURES,
     DEFAULT_WEIGHTS,
+    RETRAIN_HINT,
     EmotionModel,
     EmotionModelError,
     cues,
 )
+from retrieval.backends.adapted_minilm import AdaptedMiniLM
 from retrieval.backends.st_embedder import bundled_model_dir
+from retrieval.errors import ModelFileError
 
 # Written for these tests; none of them is in evals/datasets/escalation.jsonl.
 CHARGED = [
@@ -47,12 +49,12 @@ NEUTRAL = [
 
 
 @pytest.fixture(scope="module")
-def scorer() -> MiniLMEmotionScorer:
-    return MiniLMEmotionScorer.load(bundled_model_dir())
+def scorer() -> AdaptedMiniLM:
+    return AdaptedMiniLM.load(bundled_model_dir(), DEFAULT_WEIGHTS, RETRAIN_HINT)
 
 
 @pytest.fixture(scope="module")
-def model(scorer: MiniLMEmotionScorer) -> EmotionModel:
+def model(scorer: AdaptedMiniLM) -> EmotionModel:
     return EmotionModel.load(scorer=scorer)
 
 
@@ -105,7 +107,7 @@ def test_the_encoder_ranks_anger_above_a_question(model: EmotionModel) -> None:
     assert angry > model.model_threshold > calm
 
 
-def test_batched_and_single_scoring_agree(scorer: MiniLMEmotionScorer) -> None:
+def test_batched_and_single_scoring_agree(scorer: AdaptedMiniLM) -> None:
     texts = [*CHARGED[:3], *NEUTRAL[:3], ""]
     batched = scorer.probabilities(texts)
     single = [scorer.probability(t) for t in texts]
@@ -194,32 +196,30 @@ def test_caps_ratio_counts_words_of_three_letters_or_more() -> None:
     assert cues("I SAID THE AMOUNT IS WRONG").shouting
 
 
-def test_missing_weights_fail_clearly(tmp_path: Path, scorer: MiniLMEmotionScorer) -> None:
+def test_missing_weights_fail_clearly(tmp_path: Path, scorer: AdaptedMiniLM) -> None:
     with pytest.raises(EmotionModelError, match="not found"):
         EmotionModel.load(tmp_path / "nope.npz", scorer=scorer)
-    with pytest.raises(EmotionModelError, match="not found"):
-        MiniLMEmotionScorer.load(bundled_model_dir(), tmp_path / "nope.npz")
+    with pytest.raises(ModelFileError, match="not found.*train_emotion"):
+        AdaptedMiniLM.load(bundled_model_dir(), tmp_path / "nope.npz", RETRAIN_HINT)
 
 
-def test_corrupt_weights_fail_clearly(tmp_path: Path, scorer: MiniLMEmotionScorer) -> None:
+def test_corrupt_weights_fail_clearly(tmp_path: Path, scorer: AdaptedMiniLM) -> None:
     garbage = tmp_path / "garbage.npz"
     garbage.write_bytes(b"not a zip file at all")
     with pytest.raises(EmotionModelError, match="corrupt"):
         EmotionModel.load(garbage, scorer=scorer)
-    with pytest.raises(EmotionModelError, match="corrupt"):
-        MiniLMEmotionScorer.load(bundled_model_dir(), garbage)
+    with pytest.raises(ModelFileError, match="corrupt"):
+        AdaptedMiniLM.load(bundled_model_dir(), garbage, RETRAIN_HINT)
 
     incomplete = tmp_path / "incomplete.npz"
     np.savez(incomplete, format_version=np.asarray(2), adapter_layers=np.asarray([5]))
     with pytest.raises(EmotionModelError, match="corrupt or incomplete"):
         EmotionModel.load(incomplete, scorer=scorer)
-    with pytest.raises(EmotionModelError, match="does not fit"):
-        MiniLMEmotionScorer.load(bundled_model_dir(), incomplete)
+    with pytest.raises(ModelFileError, match="does not fit"):
+        AdaptedMiniLM.load(bundled_model_dir(), incomplete, RETRAIN_HINT)
 
 
-def test_weights_of_an_older_format_are_refused(
-    tmp_path: Path, scorer: MiniLMEmotionScorer
-) -> None:
+def test_weights_of_an_older_format_are_refused(tmp_path: Path, scorer: AdaptedMiniLM) -> None:
     old = tmp_path / "old.npz"
     np.savez(old, format_version=np.asarray(1))
     with pytest.raises(EmotionModelError, match="format 1"):
