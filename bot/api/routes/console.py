@@ -80,7 +80,7 @@ def staff_page(request: Request, template: str, script: str, style: str) -> HTML
 @router.get("/agent", response_class=HTMLResponse)
 async def agent_console(request: Request) -> HTMLResponse:
     """The agent console (log in, live queue, ticket context, reply, notes)."""
-    return staff_page(request, "agent.html", "agent.js", "agent.css")
+    return staff_page(request, "agent.html", "agent/main.js", "agent.css")
 
 
 @router.get("/agent/render.js")

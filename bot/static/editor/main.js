@@ -50,7 +50,7 @@ const state = {
   busy: false,
 };
 
-const shared = globalThis.supportConsole; // bot/static/console.js
+const shared = globalThis.supportConsole; // bot/static/shared/console.js
 const { $, el, show, setMessage, percent, ApiError } = shared;
 
 /** A link for http(s) URLs, relative ones resolved against this page. */

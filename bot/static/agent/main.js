@@ -58,7 +58,7 @@ const state = {
   pendingReply: null, // { ticketId, text, clientId } until the server has stored it
 };
 
-const shared = globalThis.supportConsole; // bot/static/console.js
+const shared = globalThis.supportConsole; // bot/static/shared/console.js
 const { $, el, link, show, setMessage, percent } = shared;
 
 /* ---------- formatting ---------- */
