@@ -3,12 +3,16 @@
  *
  * Safety rule for this file: text that comes from the server (customer, bot and agent
  * messages, notes, summaries, context) is only ever put in the page with textContent or
- * createTextNode, through el() (console.js), or, for messages, through the chat widget's
+ * createTextNode, through el() (shared/dom.js), or, for messages, through the chat widget's
  * renderer (render.js: its markdown subset built as DOM nodes, as the customer saw it).
  * innerHTML is never used. Links are made only for http(s) URLs (safeUrl).
  */
 
 import { parseMessage, toNodes } from '/agent/render.js';
+import { session } from '../shared/api.js';
+import { $, el, link, setMessage, show } from '../shared/dom.js';
+import { clock, percent, waited } from '../shared/format.js';
+import * as shared from '../shared/login.js';
 
 const TOKEN_KEY = 'supportbot.agent.token';
 const AGENT_KEY = 'supportbot.agent.profile';
@@ -58,26 +62,7 @@ const state = {
   pendingReply: null, // { ticketId, text, clientId } until the server has stored it
 };
 
-const shared = globalThis.supportConsole; // bot/static/shared/console.js
-const { $, el, link, show, setMessage, percent } = shared;
-
 /* ---------- formatting ---------- */
-
-function waited(createdAt) {
-  const seconds = Math.max(0, (Date.now() - Date.parse(createdAt)) / 1000);
-  if (seconds < 60) return `${Math.floor(seconds)} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours} h ${minutes % 60} min`;
-  return `${Math.floor(hours / 24)} d`;
-}
-
-function clock(iso) {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return '';
-  return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-}
 
 function reasonLabel(reason) {
   return REASONS[reason] || String(reason).replace(/_/g, ' ');
@@ -92,7 +77,7 @@ function agentName(id) {
 
 /* ---------- API and session ---------- */
 
-const { api, load: loadSession, save: saveSession, forget } = shared.session(state, {
+const { api, load: loadSession, save: saveSession, forget } = session(state, {
   tokenKey: TOKEN_KEY,
   agentKey: AGENT_KEY,
   onExpired: endSession,

@@ -2,11 +2,16 @@
  * supportbot help-center editor: plain JS, no build step.
  *
  * Safety rule for this file: text from the server (titles, bodies, questions, answers, diffs)
- * goes into the page only with textContent or createTextNode, through el() (console.js).
+ * goes into the page only with textContent or createTextNode, through el() (shared/dom.js).
  * The one exception is the article preview, whose HTML comes from POST /api/editor/render, sanitised on the
  * server (bot/sanitize.py: no scripts, no event attributes, no javascript: URLs). Links are
  * made only for http(s) URLs (safeUrl).
  */
+
+import { ApiError, session } from '../shared/api.js';
+import { $, el, link as anyLink, setMessage, show } from '../shared/dom.js';
+import { percent, when } from '../shared/format.js';
+import * as shared from '../shared/login.js';
 
 const TOKEN_KEY = 'supportbot.editor.token';
 const AGENT_KEY = 'supportbot.editor.profile';
@@ -50,21 +55,13 @@ const state = {
   busy: false,
 };
 
-const shared = globalThis.supportConsole; // bot/static/shared/console.js
-const { $, el, show, setMessage, percent, ApiError } = shared;
 
 /** A link for http(s) URLs, relative ones resolved against this page. */
-const link = (url, label) => shared.link(url, label, window.location.origin);
-
-function when(iso) {
-  const date = new Date(iso);
-  if (!iso || Number.isNaN(date.getTime())) return '';
-  return date.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
-}
+const link = (url, label) => anyLink(url, label, window.location.origin);
 
 /* ---------- API and session ---------- */
 
-const { request, api, load: loadSession, save: saveSession, forget } = shared.session(state, {
+const { request, api, load: loadSession, save: saveSession, forget } = session(state, {
   tokenKey: TOKEN_KEY,
   agentKey: AGENT_KEY,
   onExpired: endSession,
