@@ -288,5 +288,5 @@ def test_admin_page_is_served(client: TestClient) -> None:
     page = client.get("/admin")
     assert page.status_code == 200
     assert "Content-Security-Policy" in page.headers
-    assert "/static/admin.js?v=" in page.text and "/static/admin.css?v=" in page.text
-    assert client.get("/static/admin.js").status_code == 200
+    assert "/static/admin/main.js?v=" in page.text and "/static/admin.css?v=" in page.text
+    assert client.get("/static/admin/main.js").status_code == 200

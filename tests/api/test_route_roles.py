@@ -236,7 +236,7 @@ def call(site: Site, method: str, template: str, caller: str) -> int:
         except WebSocketDisconnect as exc:
             return exc.code
     if method == "MOUNT":
-        method, path = "GET", f"{path}/agent.js"
+        method, path = "GET", f"{path}/agent/main.js"
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return site.client.request(method, path, headers=headers).status_code
 

@@ -59,4 +59,4 @@ async def analytics_csv(services: ServicesDep, days: Days = 30) -> Response:
 @router.get("/admin", response_class=HTMLResponse, include_in_schema=False)
 async def admin_page(request: Request) -> HTMLResponse:
     """The admin dashboard (log in as an admin; charts drawn in the browser as SVG)."""
-    return staff_page(request, "admin.html", "admin.js", "admin.css")
+    return staff_page(request, "admin.html", "admin/main.js", "admin.css")

@@ -1,6 +1,6 @@
 """The agent console: the page at /agent and the static files under /static.
 
-The page is a jinja2 template with plain JS and CSS (no build step). It talks to the agent
+The page is a jinja2 template with plain ES modules and CSS (no build step). It talks to the agent
 API (`/api/agent/...`) and the agent WebSocket (`/ws/agent`); everything a customer, the
 bot or an agent wrote is rendered as text by the script, never as HTML.
 """
@@ -8,6 +8,7 @@ bot or an agent wrote is rendered as text by the script, never as HTML.
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.responses import Response
+from starlette.types import Scope
 
 BOT_DIR = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = BOT_DIR / "templates"
@@ -80,7 +83,7 @@ def staff_page(request: Request, template: str, script: str, style: str) -> HTML
 @router.get("/agent", response_class=HTMLResponse)
 async def agent_console(request: Request) -> HTMLResponse:
     """The agent console (log in, live queue, ticket context, reply, notes)."""
-    return staff_page(request, "agent.html", "agent.js", "agent.css")
+    return staff_page(request, "agent.html", "agent/main.js", "agent.css")
 
 
 @router.get("/agent/render.js")
@@ -93,10 +96,27 @@ async def message_renderer() -> FileResponse:
     )
 
 
+class StaffFiles(StaticFiles):
+    """`bot/static`, revalidated on every use (ETag): a page's ES modules import each other by
+    plain path, and only the entry carries a content fingerprint, so a module cached from an
+    older release must never be mixed with a newer one."""
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 def mount_static(app: FastAPI) -> None:
     """Serve `bot/static` at /static (the router includes it already; for apps without it)."""
     if not any(getattr(route, "path", None) == STATIC_PATH for route in app.router.routes):
-        app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
+        app.mount(STATIC_PATH, StaffFiles(directory=STATIC_DIR), name="static")
 
 
-router.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
+router.mount(STATIC_PATH, StaffFiles(directory=STATIC_DIR), name="static")

@@ -18,4 +18,4 @@ router = APIRouter(tags=["editor"], include_in_schema=False)
 @router.get("/editor", response_class=HTMLResponse)
 async def editor_page(request: Request) -> HTMLResponse:
     """The editor: articles, live preview, try it, versions, import/export, gaps, stale."""
-    return staff_page(request, "editor.html", "editor.js", "editor.css")
+    return staff_page(request, "editor.html", "editor/main.js", "editor.css")
