@@ -73,9 +73,9 @@ browser-deps:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	npm ci --prefix tests/browser --no-audit --no-fund --silent
 
-# The widget's pure modules, with Node's own test runner.
+# The widget's and the staff pages' pure modules, with Node's own test runner.
 node-test:
-	node --test web_widget/test/
+	node --test web_widget/test/ bot/static/test/
 
 pytest: install-dev browser-deps
 	$(BIN)/python -m pytest
