@@ -6,8 +6,8 @@ what is tested). Screenshots: test-artifacts/help-home.png, help-article.png, he
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -60,13 +60,12 @@ def help_site(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> I
         await editor.publish(HOSTILE_ID, author="test")
         assert (await editor.wait_indexed(HOSTILE_ID, WAIT_S)).index_state is IndexState.INDEXED
 
-    anyio.run(fill)
-    with LiveServer(create_app(settings, services)) as live:
-        yield live.url
-    # Playwright's sync API keeps an event loop running in this thread: close from another.
-    closer = threading.Thread(target=anyio.run, args=(services.aclose,))
-    closer.start()
-    closer.join()
+    # Playwright's sync API may keep an event loop running in this thread: run in another.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(anyio.run, fill).result()
+        with LiveServer(create_app(settings, services)) as live:
+            yield live.url
+        pool.submit(anyio.run, services.aclose).result()
 
 
 def watched(browser: Browser) -> tuple[Page, list[str]]:
