@@ -44,6 +44,7 @@ from escalation.interfaces import AgentStore
 from escalation.rules import load_rules
 from retrieval.backends.adapted_minilm import AdaptedMiniLM
 from retrieval.backends.st_embedder import bundled_model_dir
+from retrieval.cached_embedder import CachedEmbedder
 from retrieval.factory import (
     build_embedder,
     build_keyword_index,
@@ -60,7 +61,7 @@ def build_knowledge_base(
     """The configured knowledge base (loads the embedder unless one is given); a `variant`
     ("preview") is a separate one beside it."""
     return KnowledgeBase(
-        embedder or build_embedder(settings.embedding, settings.data_dir),
+        embedder or CachedEmbedder(build_embedder(settings.embedding, settings.data_dir)),
         build_vector_store(settings.vector, settings.index_dir, variant),
         build_keyword_index(
             settings.keyword, settings.index_dir, variant, url=settings.database_url

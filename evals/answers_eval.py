@@ -28,7 +28,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import anyio
-import numpy as np
 
 from bot.conversation import Channel, Customer, Turn
 from bot.responder import ReplyEvent
@@ -46,7 +45,7 @@ from evals.metrics import (
     precision_recall,
 )
 from retrieval.config import KeywordConfig, VectorConfig
-from retrieval.interfaces import Embedder, Vectors
+from retrieval.interfaces import Embedder
 
 REFUSAL_KINDS = frozenset({"refusal", "fallback"})
 # Handoff reasons that do not depend on the low-confidence threshold (trade-off curve).
@@ -165,46 +164,6 @@ def load_answer_cases(path: Path) -> list[AnswerCase]:
             )
         )
     return cases
-
-
-class CachingEmbedder:
-    """An Embedder that remembers every text it embedded (the gate's speed-up).
-
-    The responder embeds the sentences of the passages it retrieves for every question, and
-    golden questions retrieve the same articles again and again. Vectors are the wrapped
-    model's own; only latency figures change, so reports that quote latency do not use it.
-    """
-
-    def __init__(self, inner: Embedder) -> None:
-        self._inner = inner
-        self._documents: dict[str, Vectors] = {}
-        self._queries: dict[str, Vectors] = {}
-
-    @property
-    def model_id(self) -> str:
-        """The wrapped model's id."""
-        return self._inner.model_id
-
-    @property
-    def dimension(self) -> int:
-        """The wrapped model's dimension."""
-        return self._inner.dimension
-
-    def embed_documents(self, texts: Sequence[str]) -> Vectors:
-        """Rows for `texts`, embedding only the ones not seen before (in one batch)."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._documents))
-        if missing:
-            for text, vector in zip(missing, self._inner.embed_documents(missing), strict=True):
-                self._documents[text] = vector
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.stack([self._documents[t] for t in texts])
-
-    def embed_query(self, text: str) -> Vectors:
-        """The query vector, from the cache when the text was seen before."""
-        if text not in self._queries:
-            self._queries[text] = self._inner.embed_query(text)
-        return self._queries[text].copy()
 
 
 def without_coverage_check(settings: Settings) -> Settings:

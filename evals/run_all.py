@@ -21,7 +21,6 @@ from bot.settings import Settings
 from evals.answers_eval import (
     AnswerCase,
     AnswerOutcome,
-    CachingEmbedder,
     answer_calibration_error,
     ingest_sources,
     load_answer_cases,
@@ -35,6 +34,7 @@ from evals.judge import Judge
 from evals.metrics import escalation_tradeoff, recommend_threshold
 from evals.metrics import mean as mean_of
 from evals.retrieval_eval import RankedCase, rank_cases, summarise
+from retrieval.cached_embedder import CachedEmbedder
 from retrieval.interfaces import Embedder
 from retrieval.retriever import MODES
 
@@ -144,7 +144,7 @@ def run_golden(
     """
     started = time.perf_counter()
     if cache_embeddings:
-        embedder = CachingEmbedder(embedder)
+        embedder = CachedEmbedder(embedder, max_texts=None)
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     answerable = [c for name in ANSWERABLE for c in load_answer_cases(datasets / name)]
     unanswerable = [c for name in UNANSWERABLE for c in load_answer_cases(datasets / name)]

@@ -16,7 +16,6 @@ from bot.settings import Settings
 from evals.answers_eval import (
     AnswerCase,
     AnswerOutcome,
-    CachingEmbedder,
     evaluate_answers,
     load_answer_cases,
     summarise_answers,
@@ -33,6 +32,7 @@ from evals.metrics import (
     precision_recall,
     recommend_threshold,
 )
+from retrieval.cached_embedder import CachedEmbedder
 from retrieval.interfaces import Embedder, Vectors
 from tests.conftest import FIXTURES, KB_FIXTURE
 from tests.fakes import ScriptedLLM
@@ -217,7 +217,7 @@ def test_caching_embedder_returns_the_models_vectors_once(embedder: Embedder) ->
             calls.append(1)
             return embedder.embed_query(text)
 
-    cached = CachingEmbedder(Counting())
+    cached = CachedEmbedder(Counting(), max_texts=None)
     first = cached.embed_documents(["refund", "shipping", "refund"])
     again = cached.embed_documents(["shipping", "returns"])
     assert calls == [2, 1]  # distinct texts only, each once
