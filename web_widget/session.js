@@ -207,6 +207,7 @@ export function createSession({
     if (conversation) return conversation;
     const { name, email, plan } = identity;
     const created = await api.createConversation({
+      channel: 'widget',
       name: name || '',
       email: email || '',
       page_url: page.slice(0, 2000),

@@ -25,6 +25,11 @@ class CustomerIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    channel: Literal["widget", "api"] = Field(
+        default="api",
+        description="Where the chat takes place: the embedded widget sends `widget`; any "
+        "other client is `api`; stored with the conversation.",
+    )
     name: str = Field(default="", max_length=200)
     email: str = Field(default="", max_length=320, pattern=EMAIL_PATTERN)
     page_url: str = Field(default="", max_length=2000)

@@ -149,7 +149,7 @@ async def create_conversation(
     customer = customer or CustomerIn()
     conversation, token = await services.store.create_conversation(
         Customer(id="", name=customer.name, email=customer.email, locale=customer.locale),
-        channel=Channel.WIDGET,
+        channel=Channel(customer.channel),
         locale=customer.locale.split("-")[0].lower(),
         page_url=customer.page_url,
         metadata=customer.metadata,
