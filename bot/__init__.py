@@ -15,8 +15,10 @@ from bot.conversation import (
 from bot.errors import BotError, ConfigError, Forbidden, InvalidInput, LLMError, NotFound
 from bot.interfaces import Answerer, ChatModel, ConversationStore
 from bot.settings import Settings
+from bot.startup import LOADING_SINCE
 
 __all__ = [
+    "LOADING_SINCE",
     "AnswerKind",
     "Answerer",
     "BotError",

@@ -48,9 +48,12 @@ class CachedEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self._max is not None and len(texts) > PASS_THROUGH:
             return self._inner.embed_documents(texts)
+        found: dict[str, Vectors] = {}
         with self._lock:
-            found = {t: self._hit(self._documents, t) for t in dict.fromkeys(texts)}
-        missing = [t for t, v in found.items() if v is None]
+            for text in dict.fromkeys(texts):
+                if (vector := self._hit(self._documents, text)) is not None:
+                    found[text] = vector
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             for text, vector in zip(missing, self._inner.embed_documents(missing), strict=True):
                 found[text] = vector

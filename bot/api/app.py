@@ -31,6 +31,7 @@ from bot.api.routes import (
     widget,
 )
 from bot.settings import Settings
+from bot.startup import seconds_since_loading
 from bot.wiring import Services, build_services
 
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # Work a stopped worker left unfinished, in the background: the server answers now.
         await app.state.services.editor.resume_indexing()
         await app.state.services.escalator.webhooks.resume()
+        app.state.ready_after_s = seconds_since_loading()
         recovery = asyncio.create_task(answer_unanswered(app.state.services, app.state.metrics))
         try:
             yield

@@ -204,6 +204,7 @@ def test_health_metrics_and_openapi(client: httpx.Client) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["chunks"] > 0
+    assert ready["ready_after_s"] > 0  # issue 18: the cold start, reported
     metrics = client.get("/metrics").text
     assert "supportbot_request_seconds_bucket" in metrics
     assert 'supportbot_answers_total{kind="answer"}' in metrics

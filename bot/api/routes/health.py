@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import anyio
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.api.deps import MetricsDep, ServicesDep
@@ -21,7 +21,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=None)
-async def readyz(services: ServicesDep) -> dict[str, object] | Response:
+async def readyz(request: Request, services: ServicesDep) -> dict[str, object] | Response:
     """Database reachable and the knowledge base indexed (503 otherwise).
 
     Redis down is "degraded", still 200: stored reads and writes work, rate limits count per
@@ -40,7 +40,12 @@ async def readyz(services: ServicesDep) -> dict[str, object] | Response:
             await check()
         except BotError as exc:
             degraded.append(str(exc))
-    ready: dict[str, object] = {"status": "degraded" if degraded else "ready", "chunks": chunks}
+    ready: dict[str, object] = {
+        "status": "degraded" if degraded else "ready",
+        "chunks": chunks,
+        # Seconds from the process loading supportbot to serving (models loaded, store open).
+        "ready_after_s": getattr(request.app.state, "ready_after_s", None),
+    }
     settings = services.settings
     if "redis" in (settings.realtime.backend, settings.api.rate_limit_backend):
         ready["redis"] = "unreachable" if degraded else "ok"
