@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bot.startup  # noqa: F401  (first of ours: it starts the clock /readyz reports)
 from bot.conversation import (
     AnswerKind,
     Channel,
@@ -15,10 +16,8 @@ from bot.conversation import (
 from bot.errors import BotError, ConfigError, Forbidden, InvalidInput, LLMError, NotFound
 from bot.interfaces import Answerer, ChatModel, ConversationStore
 from bot.settings import Settings
-from bot.startup import LOADING_SINCE
 
 __all__ = [
-    "LOADING_SINCE",
     "AnswerKind",
     "Answerer",
     "BotError",
