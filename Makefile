@@ -64,6 +64,7 @@ lock: $(UV)
 
 lint: install-dev
 	$(BIN)/ruff check bot retrieval escalation evals tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 typecheck: install-dev
 	$(BIN)/mypy

@@ -80,3 +80,26 @@ def test_public_names_are_pinned() -> None:
     ]
     for package in (bot, retrieval):
         assert all(hasattr(package, name) for name in package.__all__)
+
+
+def test_the_import_contract_lists_every_core_module() -> None:
+    """pyproject's import-linter contract names bot's core modules one by one: a new module
+    must join it, or nothing would stop it importing the API."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    listed = next(
+        set(c["source_modules"])
+        for c in config["contracts"]
+        if c["name"].startswith("bot's core imports neither")
+    )
+    core = {
+        f"bot.{path.stem}"
+        for path in (ROOT / "bot").glob("*.py")
+        if not path.stem.startswith(("__", "cli"))
+    } | {
+        f"bot.{path.name}"
+        for path in (ROOT / "bot").iterdir()
+        if path.is_dir() and (path / "__init__.py").is_file() and path.name != "api"
+    }
+    assert core == listed
