@@ -13,7 +13,11 @@ import pytest
 from bot.settings import Settings
 from bot.wiring import build_detectors, build_knowledge_base
 from retrieval.backends.onnx_embedder import INT8_SUFFIX, OnnxEmbedder
-from retrieval.backends.st_embedder import BUNDLED_MODEL_ID, SentenceTransformerEmbedder
+from retrieval.backends.st_embedder import (
+    BUNDLED_MODEL_ID,
+    SentenceTransformerEmbedder,
+    bundled_model_dir,
+)
 from retrieval.config import EmbeddingConfig
 from retrieval.factory import build_embedder
 from retrieval.interfaces import Embedder
@@ -91,7 +95,8 @@ def test_a_corrupt_or_missing_export_is_rebuilt(
 ) -> None:
     cache = tmp_path / "models"
     cache.mkdir()
-    for source in (embedder_data_dir / "models").glob("*-fp32.onnx"):
+    # The embedder's own export (the folder also keeps our adapted models' exports).
+    for source in (embedder_data_dir / "models").glob(f"{bundled_model_dir().name}-*-fp32.onnx"):
         (cache / source.name).write_bytes(b"not an onnx model")
     assert len(list(cache.iterdir())) == 1
     rebuilt = OnnxEmbedder(cache)
