@@ -99,7 +99,9 @@ def _export(model_dir: Path, target: Path) -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     _trace(AutoModel.from_pretrained(str(model_dir), local_files_only=True), target)
 
 
