@@ -9,6 +9,7 @@ filtering in Python almost never found enough hits with 7 categories, so it cost
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from retrieval.errors import BackendUnavailable, EmbeddingModelMismatch
 from retrieval.interfaces import Vectors
 from retrieval.types import Chunk, ScoredChunk, Stamp
 
+# A query over every locale uses a listing of our collections at most this old (another worker
+# may add a locale meanwhile: it is searched from the next listing on).
+LISTING_TTL_S = 5.0
 _META_KEYS = ("article_id", "title", "section", "url", "locale", "category", "source")
 
 
@@ -54,15 +58,22 @@ class ChromaVectorStore:
         self._model: dict[str, Any] = {}
         self._collections: dict[str, Collection] = {}
         self._max_batch = client.get_max_batch_size()
+        self._names: list[str] = []
+        self._listed_at = -float("inf")
 
     def _name(self, locale: str) -> str:
         return f"{self._prefix}_{re.sub(r'[^a-zA-Z0-9]', '', locale.lower()) or 'und'}"
 
-    def _ours(self) -> list[Collection]:
-        try:
-            names = [c.name for c in self._client.list_collections()]
-        except Exception as exc:
-            raise BackendUnavailable(f"Chroma is unavailable: {exc}") from exc
+    def _ours(self, max_age_s: float = 0.0) -> list[Collection]:
+        """Our collections, as listed by the client at most `max_age_s` ago."""
+        now = time.monotonic()
+        if now - self._listed_at > max_age_s:
+            try:
+                self._names = [c.name for c in self._client.list_collections()]
+            except Exception as exc:
+                raise BackendUnavailable(f"Chroma is unavailable: {exc}") from exc
+            self._listed_at = now
+        names = self._names
         for name in names:
             if name.startswith(self._prefix + "_") and name not in self._collections:
                 self._collections[name] = self._client.get_collection(name, embedding_function=None)
@@ -82,6 +93,7 @@ class ChromaVectorStore:
                 configuration={"hnsw": {"space": "cosine"}},
                 embedding_function=None,
             )
+            self._listed_at = -float("inf")  # the next listing must see it
         return self._collections[name]
 
     def bind_model(self, model_id: str, dimension: int) -> None:
@@ -142,21 +154,14 @@ class ChromaVectorStore:
         if locale is not None:
             one = self._collection(locale, create=False)
             collections = [one] if one is not None else []
-        else:
-            collections = self._ours()
+        else:  # issue 18: not a listing of the server's collections per query
+            collections = self._ours(max_age_s=LISTING_TTL_S)
         hits: list[ScoredChunk] = []
         for collection in collections:
-            hits.extend(self._query_one(collection, vector, k, filters))
+            # Chroma answers what it has when asked for more: no count() round trip first.
+            hits.extend(self._run(collection, vector, k, filters or None))
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:k]
-
-    def _query_one(
-        self, collection: Collection, vector: Vectors, k: int, filters: dict[str, str]
-    ) -> list[ScoredChunk]:
-        total = collection.count()
-        if total == 0:
-            return []
-        return self._run(collection, vector, min(k, total), filters or None)
 
     def _run(
         self, collection: Collection, vector: Vectors, n: int, where: dict[str, str] | None
@@ -188,6 +193,7 @@ class ChromaVectorStore:
         for collection in self._ours():
             self._client.delete_collection(collection.name)
         self._collections.clear()
+        self._listed_at = -float("inf")
 
     def close(self) -> None:
         """Forget cached collection handles (the client owns no sockets to close)."""
