@@ -45,6 +45,7 @@ from evals.metrics import (
     precision_recall,
 )
 from retrieval.config import KeywordConfig, VectorConfig
+from retrieval.factory import onnx_models_dir
 from retrieval.interfaces import Embedder
 
 REFUSAL_KINDS = frozenset({"refusal", "fallback"})
@@ -173,10 +174,16 @@ def without_coverage_check(settings: Settings) -> Settings:
 
 
 def eval_settings(settings: Settings, data_dir: Path) -> Settings:
-    """The settings with every store embedded in `data_dir` and no webhooks fired."""
+    """The settings with every store embedded in `data_dir` and no webhooks fired; ONNX
+    exports stay where the configured data folder keeps them (made once, not per run)."""
+    models = onnx_models_dir(settings.embedding, settings.data_dir)
+    embedding = settings.embedding.model_copy(
+        update={"cache_dir": str(models) if models is not None else ""}
+    )
     return settings.model_copy(
         update={
             "data_dir": data_dir,
+            "embedding": embedding,
             "storage": StorageConfig(),
             "vector": VectorConfig(),
             "keyword": KeywordConfig(),
