@@ -8,6 +8,7 @@ as fp16 factors that `retrieval.backends.adapted_minilm.AdaptedMiniLM` merges at
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import math
 import os
@@ -264,6 +265,44 @@ class Recipe:
     pos_weight: float
     dropout: float
     seed: int
+
+
+def add_recipe_arguments(
+    parser: argparse.ArgumentParser, *, epochs: int, max_tokens: int, threads: int
+) -> None:
+    """The fine-tuning options both training scripts take (their defaults differ)."""
+    parser.add_argument("--layers", type=int, default=2, help="top layers to adapt (1-6)")
+    parser.add_argument("--rank", type=int, default=8, help="adapter rank")
+    parser.add_argument("--alpha", type=float, default=16.0, help="adapter scale numerator")
+    parser.add_argument("--epochs", type=int, default=epochs)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--dropout", type=float, default=0.1, help="dropout before the head")
+    parser.add_argument("--max-tokens", type=int, default=max_tokens, help="truncate to this")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=threads,
+        help="torch CPU threads (1 is fastest on a busy box)",
+    )
+    parser.add_argument("--seed", type=int, default=13)
+
+
+def recipe_from(args: argparse.Namespace, pos_weight: float) -> Recipe:
+    """The recipe of `add_recipe_arguments`' options; exits when --layers is out of range."""
+    if not 1 <= args.layers <= ENCODER_LAYERS:
+        raise SystemExit(f"--layers must be between 1 and {ENCODER_LAYERS}")
+    return Recipe(
+        args.layers,
+        args.rank,
+        args.alpha,
+        args.epochs,
+        args.batch,
+        args.lr,
+        pos_weight,
+        args.dropout,
+        args.seed,
+    )
 
 
 class Tuner:

@@ -41,13 +41,14 @@ from evals.adapter_tuning import (
     ENCODER_LAYERS,
     F64,
     I64,
-    Recipe,
     Tuner,
+    add_recipe_arguments,
     best_threshold,
     frozen_hidden,
     load_encoder,
     logit,
     progress,
+    recipe_from,
     say,
     score,
 )
@@ -198,19 +199,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=None, help="use the first N rows of each")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="hidden-state cache")
     parser.add_argument("--holdout", type=float, default=0.1, help="train fraction held out")
-    parser.add_argument("--layers", type=int, default=2, help="top layers to adapt (1-6)")
-    parser.add_argument("--rank", type=int, default=8, help="adapter rank")
-    parser.add_argument("--alpha", type=float, default=16.0, help="adapter scale numerator")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--pos-weight", type=float, default=2.0, help="weight of escalate rows")
-    parser.add_argument("--dropout", type=float, default=0.1, help="dropout before the head")
-    parser.add_argument("--max-tokens", type=int, default=64, help="truncate texts to this")
-    parser.add_argument(
-        "--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a busy box)"
-    )
-    parser.add_argument("--seed", type=int, default=13)
+    add_recipe_arguments(parser, epochs=3, max_tokens=64, threads=1)
     parser.add_argument(
         "--reuse-adapter",
         type=Path,
@@ -270,17 +260,7 @@ def fine_tune(args: argparse.Namespace, train: Split, held: Split, dev: Split) -
         )
         for split in (train, held, dev)
     }
-    recipe = Recipe(
-        args.layers,
-        args.rank,
-        args.alpha,
-        args.epochs,
-        args.batch,
-        args.lr,
-        args.pos_weight,
-        args.dropout,
-        args.seed,
-    )
+    recipe = recipe_from(args, args.pos_weight)
     say(f"fine-tuning: {recipe}")
     tuner = Tuner(encoder, recipe)
     started = time.perf_counter()
@@ -324,8 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         require_extra("torch", "train", "training the emotion model")
     except MissingExtra as exc:
         raise SystemExit(f"error: {exc}") from None
-    if not 1 <= args.layers <= ENCODER_LAYERS:
-        raise SystemExit(f"--layers must be between 1 and {ENCODER_LAYERS}")
+    recipe_from(args, args.pos_weight)  # checks the options before any work
     import torch
 
     torch.set_num_threads(args.threads)

@@ -46,11 +46,12 @@ from evals.adapter_tuning import (
     ENCODER_LAYERS,
     F64,
     I64,
-    Recipe,
     Tuner,
+    add_recipe_arguments,
     best_threshold,
     frozen_hidden,
     load_encoder,
+    recipe_from,
     say,
     score,
 )
@@ -194,16 +195,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="hidden-state cache")
     parser.add_argument("--squad-rows", type=int, default=3000, help="SQuAD 2.0 rows used")
     parser.add_argument("--holdout", type=float, default=0.1, help="groups held out")
-    parser.add_argument("--layers", type=int, default=2, help="top layers to adapt (1-6)")
-    parser.add_argument("--rank", type=int, default=8, help="adapter rank")
-    parser.add_argument("--alpha", type=float, default=16.0, help="adapter scale numerator")
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--dropout", type=float, default=0.1, help="dropout before the head")
-    parser.add_argument("--max-tokens", type=int, default=256, help="question + passage tokens")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument("--seed", type=int, default=13)
+    add_recipe_arguments(parser, epochs=2, max_tokens=256, threads=2)
     return parser.parse_args(argv)
 
 
@@ -214,8 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         require_extra("torch", "train", "training the answer verifier")
     except MissingExtra as exc:
         raise SystemExit(f"error: {exc}") from None
-    if not 1 <= args.layers <= ENCODER_LAYERS:
-        raise SystemExit(f"--layers must be between 1 and {ENCODER_LAYERS}")
+    recipe_from(args, 1.0)  # checks the options before any work
     import torch
 
     torch.set_num_threads(args.threads)
@@ -245,17 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, part in (("fit", fit), ("held", held))
     }
     positives = max(1, int(fit_labels.sum()))
-    recipe = Recipe(
-        args.layers,
-        args.rank,
-        args.alpha,
-        args.epochs,
-        args.batch,
-        args.lr,
-        (len(fit_labels) - positives) / positives,
-        args.dropout,
-        args.seed,
-    )
+    recipe = recipe_from(args, (len(fit_labels) - positives) / positives)
     say(f"fine-tuning: {recipe}")
     tuner = Tuner(encoder, recipe)
     started = time.perf_counter()
