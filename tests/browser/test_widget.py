@@ -549,6 +549,7 @@ def test_configuration_spanish_and_javascript_api(tab: Tab, live: Live) -> None:
     assert zone  # sent so that opening hours can be shown in the customer's time
     assert created == [
         {
+            "channel": "widget",
             "name": "Ana",
             "email": "ana@example.com",
             "page_url": page_url,
