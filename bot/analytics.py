@@ -165,11 +165,12 @@ class _Conv:
     came_back: bool = False  # same topic within 24 h
     returned: bool = False  # same topic within 7 days
     is_return: bool = False  # an earlier conversation's return
-    reopened: bool = False
     reply_s: list[float] = field(default_factory=list)
     first_customer_at: dt.datetime | None = None
     first_reply_at: dt.datetime | None = None
     last_bot_at: dt.datetime | None = None
+    last_customer_at: dt.datetime | None = None
+    last_ticket_at: dt.datetime | None = None
     agent_resolved_at: dt.datetime | None = None
 
     @property
@@ -184,6 +185,13 @@ class _Conv:
     def first_contact_resolved(self) -> bool:
         resolved = self.bot_resolved or self.agent_resolved_at is not None
         return resolved and not self.returned and not self.reopened
+
+    @property
+    def reopened(self) -> bool:
+        """Agent-resolved, then a customer message or a new ticket."""
+        resolved = self.agent_resolved_at
+        later = (self.last_customer_at, self.last_ticket_at)
+        return resolved is not None and any(at is not None and at > resolved for at in later)
 
     @property
     def first_response_s(self) -> float | None:
@@ -354,11 +362,10 @@ def compute(
         ]
         if agent_turns:
             conv.reply_s.append((min(agent_turns) - ticket.created_at).total_seconds())
+        conv.last_ticket_at = max(conv.last_ticket_at or ticket.created_at, ticket.created_at)
         if ticket.status == "resolved" and ticket.resolved_at is not None:
             resolved_at = conv.agent_resolved_at
             conv.agent_resolved_at = max(resolved_at or ticket.resolved_at, ticket.resolved_at)
-    for conv in convs.values():
-        _mark_reopened(conv, by_conversation.get(conv.id, []), ticket_rows)
     active = [c for c in convs.values() if c.customer_turns]
     rule = _mark_returns(active, embedder, same_topic)
     flagged = [q for c in active for q in c.outcome.questions]
@@ -435,23 +442,14 @@ def _period(convs: Sequence[_Conv], nps_scores: Sequence[int]) -> Period:
 
 
 def _track_times(conv: _Conv, row: Any) -> None:
-    """Note the first customer message, the first reply after it and the last bot answer."""
+    """Note the first and last customer messages, the first reply and the last bot answer."""
     if row.role == Role.CUSTOMER.value:
         conv.first_customer_at = conv.first_customer_at or row.created_at
+        conv.last_customer_at = row.created_at
     elif row.role in REPLIES and row.kind != HANDBACK_NOTE and conv.first_customer_at:
         conv.first_reply_at = conv.first_reply_at or row.created_at
         if row.role == Role.BOT.value:
             conv.last_bot_at = row.created_at
-
-
-def _mark_reopened(conv: _Conv, rows: Sequence[Any], ticket_rows: Sequence[Any]) -> None:
-    """An agent-resolved conversation is reopened by a later customer message or ticket."""
-    resolved_at = conv.agent_resolved_at
-    if resolved_at is None:
-        return
-    conv.reopened = any(
-        r.role == Role.CUSTOMER.value and r.created_at > resolved_at for r in rows
-    ) or any(t.conversation_id == conv.id and t.created_at > resolved_at for t in ticket_rows)
 
 
 def _mark_returns(convs: Sequence[_Conv], embedder: Embedder | None, threshold: float) -> str:
