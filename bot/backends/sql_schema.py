@@ -193,7 +193,7 @@ help_votes = sa.Table(
 
 # NPS survey answers (migration 0008): 0-10 and an optional comment, one row per answer. A
 # customer answers at most once per `analytics.nps_period_days`; the store checks that under a
-# lock on the customer's row (issue 21).
+# write lock (SQLite) or a lock on the customer's row (PostgreSQL) (issue 21).
 nps_answers = sa.Table(
     "nps_answers",
     metadata,

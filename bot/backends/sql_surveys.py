@@ -12,6 +12,7 @@ from bot.backends.sql_database import transaction
 from bot.backends.sql_schema import conversations, customers, nps_answers
 from bot.errors import Conflict, NotFound
 from bot.nps import NpsAnswer
+from escalation.backends.sql_tables import write_lock
 
 
 class SqlSurveyStore:
@@ -32,11 +33,11 @@ class SqlSurveyStore:
         `period` before `now`, `NotFound` for an unknown conversation."""
         now = now or dt.datetime.now(dt.UTC)
         with transaction(self._engine) as conn:
+            write_lock(conn)  # SQLite: the check and the insert under one write lock
             customer_id = _customer_of(conn, conversation_id)
-            # A no-op write locks the customer's row (SQLite: the database) until commit, so two
-            # answers sent at once are checked one after the other.
+            # PostgreSQL: two answers of one customer sent at once wait for each other here.
             conn.execute(
-                customers.update().where(customers.c.id == customer_id).values(id=customers.c.id)
+                sa.select(customers.c.id).where(customers.c.id == customer_id).with_for_update()
             )
             last = _last_answer(conn, customer_id, now - period)
             if last is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.api.app import create_app
+from bot.errors import Conflict
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from retrieval.interfaces import Embedder
@@ -90,3 +92,25 @@ def test_only_the_conversation_token_answers(client: TestClient) -> None:
     assert _nps(client, "no-such-chat", headers, score=8) == 404
     assert client.get("/api/conversations/no-such-chat/nps", headers=headers).status_code == 404
     assert _nps(client, other, other_headers, score=8) == 204
+
+
+def test_answers_sent_at_once_are_checked_one_after_the_other(
+    client: TestClient, services: Services
+) -> None:
+    chats = [_chat(client, "cat@x.test")[0] for _ in range(4)]
+    period = dt.timedelta(days=30)
+    outcomes: list[str] = []
+
+    def answer(conversation_id: str) -> None:
+        try:
+            services.database.surveys.answer_nps(conversation_id, 8, "", period)
+            outcomes.append("saved")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=answer, args=(cid,)) for cid in chats]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict"] * 3 + ["saved"]
