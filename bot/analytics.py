@@ -18,7 +18,17 @@ Definitions (per UTC day of a conversation's start, and over the whole window):
 - content gaps: the questions `bot.resolution` flags (refused, low confidence, failure signals,
   escalated), grouped by lower-cased text, with their reasons; bare requests for a person are
   none;
-- failure signals: how many answers got each failure reason.
+- failure signals: how many answers got each failure reason;
+- agent-resolved: a ticket of the conversation was resolved by an agent; reopened when the
+  customer wrote again, or a new ticket was opened, after that;
+- first-contact resolution (FCR): first-contact-resolved issues / issues. An issue is a
+  conversation that is not a return (the same customer on the same topic within 7 days of an
+  earlier conversation's last message, same-topic rule as above); it was resolved at first
+  contact when it is bot- or agent-resolved, not reopened, and its customer did not return;
+- first response: from the first customer message to the first bot or agent reply (p50,
+  overall, per day and per channel); time to resolution: from the first customer message to
+  the last bot answer (bot-resolved) or to the ticket's resolution (agent-resolved), p50 each;
+- NPS: % promoters (9-10) - % detractors (0-6) of the answers given in the window (`bot.nps`).
 """
 
 from __future__ import annotations
@@ -36,72 +46,18 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.backends.sql_schema import conversations, escalation_tables, feedback, turns
-from bot.conversation import HANDBACK_NOTE
+from bot.analytics_period import DAILY_COLUMNS, Period, csv_value, p50, ratio
+from bot.backends.sql_schema import conversations, escalation_tables, feedback, nps_answers, turns
+from bot.conversation import HANDBACK_NOTE, Role
+from bot.nps import summarize
 from bot.resolution import FAILURES, Outcome, Reason, Rules, assess
 from retrieval.interfaces import Embedder
 
 SAME_TOPIC_COSINE = 0.8
 COME_BACK_WINDOW = dt.timedelta(hours=24)
+RETURN_WINDOW = dt.timedelta(days=7)
+REPLIES = (Role.BOT.value, Role.AGENT.value)
 TOP_N = 10
-DAILY_COLUMNS = (
-    "day",
-    "conversations",
-    "bot_resolved",
-    "bot_resolved_rate",
-    "escalated",
-    "escalation_rate",
-    "thumbs_up",
-    "thumbs_down",
-    "csat_count",
-    "csat_avg",
-    "median_first_agent_reply_s",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """The figures of one day, or of the whole window."""
-
-    conversations: int = 0
-    bot_resolved: int = 0
-    escalated: int = 0
-    thumbs_up: int = 0
-    thumbs_down: int = 0
-    csat_count: int = 0
-    csat_avg: float | None = None
-    median_first_agent_reply_s: float | None = None
-
-    @property
-    def bot_resolved_rate(self) -> float | None:
-        """Bot-resolved conversations / conversations."""
-        return _ratio(self.bot_resolved, self.conversations)
-
-    @property
-    def escalation_rate(self) -> float | None:
-        """Escalated conversations / conversations."""
-        return _ratio(self.escalated, self.conversations)
-
-    @property
-    def thumbs_up_ratio(self) -> float | None:
-        """Thumbs up / all thumbs."""
-        return _ratio(self.thumbs_up, self.thumbs_up + self.thumbs_down)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready figures, rates included."""
-        return {
-            "conversations": self.conversations,
-            "bot_resolved": self.bot_resolved,
-            "bot_resolved_rate": self.bot_resolved_rate,
-            "escalated": self.escalated,
-            "escalation_rate": self.escalation_rate,
-            "thumbs_up": self.thumbs_up,
-            "thumbs_down": self.thumbs_down,
-            "thumbs_up_ratio": self.thumbs_up_ratio,
-            "csat_count": self.csat_count,
-            "csat_avg": self.csat_avg,
-            "median_first_agent_reply_s": self.median_first_agent_reply_s,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +68,7 @@ class Analytics:
     until: dt.datetime
     overall: Period
     daily: list[tuple[dt.date, Period]]
+    by_channel: dict[str, Period] = field(default_factory=dict)
     escalation_reasons: dict[str, int] = field(default_factory=dict)
     csat_distribution: dict[int, int] = field(default_factory=dict)
     top_questions: list[tuple[str, int]] = field(default_factory=list)
@@ -129,8 +86,9 @@ class Analytics:
             "until": self.until.isoformat(),
             "overall": self.overall.as_dict(),
             "daily": [{"day": day.isoformat(), **p.as_dict()} for day, p in self.daily],
+            "by_channel": {channel: p.as_dict() for channel, p in self.by_channel.items()},
             "escalation_reasons": [
-                {"reason": reason, "count": count, "rate": _ratio(count, total)}
+                {"reason": reason, "count": count, "rate": ratio(count, total)}
                 for reason, count in self.escalation_reasons.items()
             ],
             "csat_distribution": {str(score): n for score, n in self.csat_distribution.items()},
@@ -145,7 +103,17 @@ class Analytics:
             "definitions": {
                 "same_topic": self.same_topic_rule,
                 "resolution_window_s": self.resolution_window_s,
+                "return_window_s": RETURN_WINDOW.total_seconds(),
             },
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The headline figures (`supportbot analytics --json`), overall and per channel."""
+        return {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            **_headline(self.overall),
+            "by_channel": {channel: _headline(p) for channel, p in self.by_channel.items()},
         }
 
     def daily_csv(self) -> str:
@@ -155,16 +123,25 @@ class Analytics:
         writer.writerow(DAILY_COLUMNS)
         for day, period in self.daily:
             row = {"day": day.isoformat(), **period.as_dict()}
-            writer.writerow(["" if row[c] is None else _csv_value(row[c]) for c in DAILY_COLUMNS])
+            writer.writerow([csv_value(row[c]) for c in DAILY_COLUMNS])
         return buffer.getvalue()
 
 
-def _csv_value(value: Any) -> str:
-    return f"{value:.4f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
-
-
-def _ratio(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
+def _headline(period: Period) -> dict[str, Any]:
+    return {
+        "conversations": period.conversations,
+        "bot_resolved_rate": period.bot_resolved_rate,
+        "escalation_rate": period.escalation_rate,
+        "csat": period.csat_avg,
+        "csat_count": period.csat_count,
+        "nps": period.nps.score,
+        "nps_answers": period.nps.answers,
+        "fcr": period.fcr,
+        "first_response_s_p50": period.first_response_s_p50,
+        "resolution_s_p50_bot": period.resolution_s_p50_bot,
+        "resolution_s_p50_agent": period.resolution_s_p50_agent,
+        "median_first_agent_reply_s": period.median_first_agent_reply_s,
+    }
 
 
 def question_key(text: str) -> str:
@@ -176,6 +153,7 @@ def question_key(text: str) -> str:
 class _Conv:
     id: str
     customer_id: str
+    channel: str
     created_at: dt.datetime
     csat: int | None
     last_at: dt.datetime
@@ -184,8 +162,16 @@ class _Conv:
     customer_turns: int = 0
     thumbs_up: int = 0
     thumbs_down: int = 0
-    came_back: bool = False
+    came_back: bool = False  # same topic within 24 h
+    returned: bool = False  # same topic within 7 days
+    is_return: bool = False  # an earlier conversation's return
     reply_s: list[float] = field(default_factory=list)
+    first_customer_at: dt.datetime | None = None
+    first_reply_at: dt.datetime | None = None
+    last_bot_at: dt.datetime | None = None
+    last_customer_at: dt.datetime | None = None
+    last_ticket_at: dt.datetime | None = None
+    agent_resolved_at: dt.datetime | None = None
 
     @property
     def escalated(self) -> bool:
@@ -194,6 +180,34 @@ class _Conv:
     @property
     def bot_resolved(self) -> bool:
         return self.outcome.resolved and not self.came_back
+
+    @property
+    def first_contact_resolved(self) -> bool:
+        resolved = self.bot_resolved or self.agent_resolved_at is not None
+        return resolved and not self.returned and not self.reopened
+
+    @property
+    def reopened(self) -> bool:
+        """Agent-resolved, then a customer message or a new ticket."""
+        resolved = self.agent_resolved_at
+        later = (self.last_customer_at, self.last_ticket_at)
+        return resolved is not None and any(at is not None and at > resolved for at in later)
+
+    @property
+    def first_response_s(self) -> float | None:
+        return _seconds(self.first_customer_at, self.first_reply_at)
+
+    @property
+    def bot_resolution_s(self) -> float | None:
+        return _seconds(self.first_customer_at, self.last_bot_at) if self.bot_resolved else None
+
+    @property
+    def agent_resolution_s(self) -> float | None:
+        return _seconds(self.first_customer_at, self.agent_resolved_at)
+
+
+def _seconds(start: dt.datetime | None, end: dt.datetime | None) -> float | None:
+    return None if start is None or end is None else (end - start).total_seconds()
 
 
 def window(days: int, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
@@ -214,6 +228,7 @@ class WindowRows:
     turns: Sequence[Any]  # ordered by conversation, then seq
     feedback: Sequence[Any]
     tickets: Sequence[Any]
+    nps: Sequence[Any]  # answers given in the window, with their conversation's channel
 
 
 def read_window(engine: Engine, since: dt.datetime, until: dt.datetime) -> WindowRows:
@@ -227,6 +242,7 @@ def read_window(engine: Engine, since: dt.datetime, until: dt.datetime) -> Windo
                 sa.select(
                     conversations.c.id,
                     conversations.c.customer_id,
+                    conversations.c.channel,
                     conversations.c.created_at,
                     conversations.c.csat,
                 ).where(in_window)
@@ -253,9 +269,18 @@ def read_window(engine: Engine, since: dt.datetime, until: dt.datetime) -> Windo
                 )
             ).all(),
             tickets=conn.execute(
-                sa.select(tickets.c.conversation_id, tickets.c.created_at, tickets.c.reasons).where(
-                    tickets.c.conversation_id.in_(chosen)
-                )
+                sa.select(
+                    tickets.c.conversation_id,
+                    tickets.c.created_at,
+                    tickets.c.reasons,
+                    tickets.c.status,
+                    tickets.c.resolved_at,
+                ).where(tickets.c.conversation_id.in_(chosen))
+            ).all(),
+            nps=conn.execute(
+                sa.select(nps_answers.c.score, nps_answers.c.answered_at, conversations.c.channel)
+                .join(conversations, conversations.c.id == nps_answers.c.conversation_id)
+                .where(nps_answers.c.answered_at >= since, nps_answers.c.answered_at <= until)
             ).all(),
         )
 
@@ -294,7 +319,9 @@ def compute(
         embedder=embedder,
     )
     convs = {
-        r.id: _Conv(r.id, r.customer_id, r.created_at, r.csat, r.created_at, outcomes[r.id])
+        r.id: _Conv(
+            r.id, r.customer_id, r.channel, r.created_at, r.csat, r.created_at, outcomes[r.id]
+        )
         for r in conv_rows
     }
     questions: Counter[str] = Counter()
@@ -307,6 +334,7 @@ def compute(
         conv = convs[conversation_id]
         conv.last_at = max(conv.last_at, rows[-1].created_at)
         for row in rows:
+            _track_times(conv, row)
             if row.role == "customer":
                 conv.customer_turns += 1
                 conv.first_question = conv.first_question or row.text
@@ -334,8 +362,12 @@ def compute(
         ]
         if agent_turns:
             conv.reply_s.append((min(agent_turns) - ticket.created_at).total_seconds())
+        conv.last_ticket_at = max(conv.last_ticket_at or ticket.created_at, ticket.created_at)
+        if ticket.status == "resolved" and ticket.resolved_at is not None:
+            resolved_at = conv.agent_resolved_at
+            conv.agent_resolved_at = max(resolved_at or ticket.resolved_at, ticket.resolved_at)
     active = [c for c in convs.values() if c.customer_turns]
-    rule = _mark_came_back(active, embedder, same_topic)
+    rule = _mark_returns(active, embedder, same_topic)
     flagged = [q for c in active for q in c.outcome.questions]
     gap_counts = Counter(question_key(q.row.text) for q in flagged)
     gap_reasons: dict[str, Counter[str]] = {}
@@ -344,14 +376,29 @@ def compute(
             r.value for r in q.reasons
         )
     daily_groups: dict[dt.date, list[_Conv]] = {}
+    channel_groups: dict[str, list[_Conv]] = {}
     for conv in active:
         daily_groups.setdefault(conv.created_at.astimezone(dt.UTC).date(), []).append(conv)
+        channel_groups.setdefault(conv.channel, []).append(conv)
+    daily_scores: dict[dt.date, list[int]] = {}
+    channel_scores: dict[str, list[int]] = {}
+    for answer in data.nps:
+        daily_scores.setdefault(answer.answered_at.astimezone(dt.UTC).date(), []).append(
+            answer.score
+        )
+        channel_scores.setdefault(answer.channel, []).append(answer.score)
     all_days = [since.date() + dt.timedelta(days=i) for i in range(days)]
     return Analytics(
         since=since,
         until=until,
-        overall=_period(active),
-        daily=[(day, _period(daily_groups.get(day, []))) for day in all_days],
+        overall=_period(active, [a.score for a in data.nps]),
+        daily=[
+            (day, _period(daily_groups.get(day, []), daily_scores.get(day, []))) for day in all_days
+        ],
+        by_channel={
+            channel: _period(channel_groups.get(channel, []), channel_scores.get(channel, []))
+            for channel in sorted(set(channel_groups) | set(channel_scores))
+        },
         escalation_reasons=dict(reasons.most_common()),
         csat_distribution={
             score: sum(1 for c in active if c.csat == score) for score in range(1, 6)
@@ -371,9 +418,10 @@ def compute(
     )
 
 
-def _period(convs: Sequence[_Conv]) -> Period:
+def _period(convs: Sequence[_Conv], nps_scores: Sequence[int]) -> Period:
     csat = [c.csat for c in convs if c.csat is not None]
     replies = [s for c in convs for s in c.reply_s]
+    issues = [c for c in convs if not c.is_return]
     return Period(
         conversations=len(convs),
         bot_resolved=sum(1 for c in convs if c.bot_resolved),
@@ -382,12 +430,31 @@ def _period(convs: Sequence[_Conv]) -> Period:
         thumbs_down=sum(c.thumbs_down for c in convs),
         csat_count=len(csat),
         csat_avg=round(statistics.fmean(csat), 3) if csat else None,
-        median_first_agent_reply_s=round(statistics.median(replies), 1) if replies else None,
+        median_first_agent_reply_s=p50(replies),
+        agent_resolved=sum(1 for c in convs if c.agent_resolved_at is not None),
+        issues=len(issues),
+        first_contact_resolved=sum(1 for c in issues if c.first_contact_resolved),
+        first_response_s_p50=p50(s for c in convs if (s := c.first_response_s) is not None),
+        resolution_s_p50_bot=p50(s for c in convs if (s := c.bot_resolution_s) is not None),
+        resolution_s_p50_agent=p50(s for c in convs if (s := c.agent_resolution_s) is not None),
+        nps=summarize(nps_scores),
     )
 
 
-def _mark_came_back(convs: Sequence[_Conv], embedder: Embedder | None, threshold: float) -> str:
-    """Flag conversations whose customer came back within 24 h on the same topic."""
+def _track_times(conv: _Conv, row: Any) -> None:
+    """Note the first and last customer messages, the first reply and the last bot answer."""
+    if row.role == Role.CUSTOMER.value:
+        conv.first_customer_at = conv.first_customer_at or row.created_at
+        conv.last_customer_at = row.created_at
+    elif row.role in REPLIES and row.kind != HANDBACK_NOTE and conv.first_customer_at:
+        conv.first_reply_at = conv.first_reply_at or row.created_at
+        if row.role == Role.BOT.value:
+            conv.last_bot_at = row.created_at
+
+
+def _mark_returns(convs: Sequence[_Conv], embedder: Embedder | None, threshold: float) -> str:
+    """Flag conversations whose customer came back on the same topic: within 24 h
+    (`came_back`) or 7 days (`returned`), and the conversations that are such returns."""
     by_customer: dict[str, list[_Conv]] = {}
     for conv in convs:
         by_customer.setdefault(conv.customer_id, []).append(conv)
@@ -396,14 +463,14 @@ def _mark_came_back(convs: Sequence[_Conv], embedder: Embedder | None, threshold
         items.sort(key=lambda c: c.created_at)
         for i, earlier in enumerate(items):
             for later in items[i + 1 :]:
-                if later.created_at - earlier.last_at > COME_BACK_WINDOW:
+                if later.created_at - earlier.last_at > RETURN_WINDOW:
                     break
                 if later.created_at >= earlier.created_at and later is not earlier:
                     pairs.append((earlier, later))
     if embedder is None:
         for earlier, later in pairs:
             if question_key(earlier.first_question) == question_key(later.first_question):
-                earlier.came_back = True
+                _mark_return(earlier, later)
         return "same first customer message (lower-cased)"
     if pairs:
         texts = sorted({c.first_question for pair in pairs for c in pair})
@@ -414,5 +481,10 @@ def _mark_came_back(convs: Sequence[_Conv], embedder: Embedder | None, threshold
         for earlier, later in pairs:
             a, b = unit[index[earlier.first_question]], unit[index[later.first_question]]
             if float(a @ b) >= threshold:
-                earlier.came_back = True
+                _mark_return(earlier, later)
     return f"cosine >= {threshold:g} of the first customer messages"
+
+
+def _mark_return(earlier: _Conv, later: _Conv) -> None:
+    earlier.returned = later.is_return = True
+    earlier.came_back = earlier.came_back or later.created_at - earlier.last_at <= COME_BACK_WINDOW

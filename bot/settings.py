@@ -215,13 +215,19 @@ class EditorConfig(BaseModel):
 
 
 class AnalyticsConfig(BaseModel):
-    """How the admin figures and the content gaps read conversations (issue #17)."""
+    """How the admin figures and the content gaps read conversations (issues #17, #21)."""
 
     quiet_minutes: int = Field(
         default=30,
         ge=1,
         description="A confident answer followed by this many minutes without another "
         "customer message counts as resolved.",
+    )
+    nps_period_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="NPS survey: a customer answers it at most once in this many days.",
     )
 
 

@@ -12,6 +12,7 @@ from bot.backends.sql_database import create_engine_for, migrate
 from bot.backends.sql_gaps import SqlGapStore
 from bot.backends.sql_lifecycle import SqlTicketLifecycle
 from bot.backends.sql_schema import escalation_tables
+from bot.backends.sql_surveys import SqlSurveyStore
 from bot.backends.sql_votes import SqlVoteStore
 from escalation.backends.sql_agents import SqlAgentStore
 from escalation.backends.sql_queue import SqlHandoffQueue
@@ -31,6 +32,7 @@ class Database:
     articles: SqlArticleStore
     gaps: SqlGapStore
     votes: SqlVoteStore
+    surveys: SqlSurveyStore
 
 
 def open_store(url: str, pool_size: int = 10) -> SqlConversationStore:
@@ -57,4 +59,5 @@ def open_database(url: str, pool_size: int = 10) -> Database:
         articles=SqlArticleStore(engine),
         gaps=SqlGapStore(engine),
         votes=SqlVoteStore(engine),
+        surveys=SqlSurveyStore(engine),
     )

@@ -28,6 +28,7 @@ from bot.api.routes import (
     health,
     help_center,
     help_portal,
+    surveys,
     widget,
 )
 from bot.settings import Settings
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.include_router(chat.router)
     app.include_router(chat.ws_router)
+    app.include_router(surveys.router)
     app.include_router(agent.router)
     app.include_router(agent.ws_router)
     app.include_router(health.router)

@@ -190,3 +190,25 @@ help_votes = sa.Table(
     sa.Column("voted_at", UtcDateTime, nullable=False, index=True),
     sa.UniqueConstraint("article_id", "visitor"),
 )
+
+# NPS survey answers (migration 0008): 0-10 and an optional comment, one row per answer. A
+# customer answers at most once per `analytics.nps_period_days`; the store checks that under a
+# write lock (SQLite) or a lock on the customer's row (PostgreSQL) (issue 21).
+nps_answers = sa.Table(
+    "nps_answers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "conversation_id",
+        sa.String(64),
+        sa.ForeignKey("conversations.id"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column(
+        "customer_id", sa.String(64), sa.ForeignKey("customers.id"), nullable=False, index=True
+    ),
+    sa.Column("score", sa.Integer, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False, server_default=""),
+    sa.Column("answered_at", UtcDateTime, nullable=False, index=True),
+)

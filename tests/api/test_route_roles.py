@@ -74,6 +74,8 @@ ROUTES: dict[tuple[str, str], Expected] = {
     ("POST", "/api/conversations/{conversation_id}/feedback"): conversation_owner(422),
     ("POST", "/api/conversations/{conversation_id}/handoff"): conversation_owner(422),
     ("POST", "/api/conversations/{conversation_id}/handoff/cancel"): conversation_owner(200),
+    ("GET", "/api/conversations/{conversation_id}/nps"): conversation_owner(200),
+    ("POST", "/api/conversations/{conversation_id}/nps"): conversation_owner(422),
     ("WS", "/ws/conversations/{conversation_id}"): {
         ANONYMOUS: UNAUTHENTICATED,
         CUSTOMER: ACCEPTED,
