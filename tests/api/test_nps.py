@@ -12,10 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.api.app import create_app
+from bot.backends.sql_surveys import SqlSurveyStore
+from bot.conversation import Channel, Customer
 from bot.errors import Conflict
 from bot.settings import Settings
+from bot.storage import open_database
 from bot.wiring import Services, build_services
 from retrieval.interfaces import Embedder
+from tests.contracts.conftest import fresh_database, require_postgres
 
 
 @pytest.fixture
@@ -94,23 +98,51 @@ def test_only_the_conversation_token_answers(client: TestClient) -> None:
     assert _nps(client, other, other_headers, score=8) == 204
 
 
-def test_answers_sent_at_once_are_checked_one_after_the_other(
-    client: TestClient, services: Services
-) -> None:
-    chats = [_chat(client, "cat@x.test")[0] for _ in range(4)]
+def answer_at_once(surveys: SqlSurveyStore, conversation_ids: list[str]) -> list[str]:
+    """Every conversation's NPS answer sent at the same moment, from its own thread."""
     period = dt.timedelta(days=30)
     outcomes: list[str] = []
 
     def answer(conversation_id: str) -> None:
         try:
-            services.database.surveys.answer_nps(conversation_id, 8, "", period)
+            surveys.answer_nps(conversation_id, 8, "", period)
             outcomes.append("saved")
         except Conflict:
             outcomes.append("conflict")
 
-    threads = [threading.Thread(target=answer, args=(cid,)) for cid in chats]
+    threads = [threading.Thread(target=answer, args=(cid,)) for cid in conversation_ids]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(outcomes) == ["conflict"] * 3 + ["saved"]
+    return sorted(outcomes)
+
+
+def test_answers_sent_at_once_are_checked_one_after_the_other(
+    client: TestClient, services: Services
+) -> None:
+    chats = [_chat(client, "cat@x.test")[0] for _ in range(4)]
+    assert answer_at_once(services.database.surveys, chats) == ["conflict"] * 3 + ["saved"]
+
+
+@pytest.mark.postgres
+def test_answers_sent_at_once_on_postgresql() -> None:
+    """The customer's row lock (FOR UPDATE) keeps it to one answer per period there too."""
+    with fresh_database(require_postgres()) as url:
+        database = open_database(url, 8)
+
+        async def chats() -> list[str]:
+            store = database.conversations
+            made = [
+                await store.create_conversation(
+                    Customer(id="", email="cat@x.test"), channel=Channel.WIDGET, locale="en"
+                )
+                for _ in range(4)
+            ]
+            return [conversation.id for conversation, _ in made]
+
+        try:
+            ids = anyio.run(chats)
+            assert answer_at_once(database.surveys, ids) == ["conflict"] * 3 + ["saved"]
+        finally:
+            anyio.run(database.conversations.aclose)
