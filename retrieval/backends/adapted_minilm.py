@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.backends.onnx_export import cached_model_export, open_session
 from retrieval.errors import ModelFileError
 
 __all__ = ["ADAPTER_TARGETS", "AdaptedMiniLM", "adapter_key", "read_weights"]
@@ -84,6 +85,17 @@ def _merged_encoder(arrays: Mapping[str, Any], encoder_dir: Path) -> Any:
     return model.eval()
 
 
+def _cached_export(arrays: Mapping[str, Any], encoder_dir: Path, cache_dir: Path) -> Path:
+    """The ONNX export of the merged encoder in `cache_dir`, traced now if missing."""
+    return cached_model_export(
+        encoder_dir,
+        cache_dir,
+        "adapted-minilm",
+        _adapter_digest(arrays),
+        lambda: _merged_encoder(arrays, encoder_dir),
+    )
+
+
 class AdaptedMiniLM:
     """Probabilities from the encoder with a merged adapter and a linear head (CPU)."""
 
@@ -108,7 +120,7 @@ class AdaptedMiniLM:
                 self._torch_model = _merged_encoder(arrays, encoder_dir)
                 size = int(self._torch_model.config.hidden_size)
             else:
-                self._session = self._open(arrays, encoder_dir, cache_dir)
+                self._session = open_session(lambda: _cached_export(arrays, encoder_dir, cache_dir))
                 size = int(self._session.get_outputs()[0].shape[-1])
         except (KeyError, ValueError, OSError, AttributeError, TypeError) as exc:
             raise ModelFileError(
@@ -126,20 +138,11 @@ class AdaptedMiniLM:
         # One forward at a time: the CPU kernels already use every core.
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _open(arrays: Mapping[str, Any], encoder_dir: Path, cache_dir: Path) -> Any:
-        import onnxruntime as ort
-
-        from retrieval.backends.onnx_export import cached_model_export
-
-        path = cached_model_export(
-            encoder_dir,
-            cache_dir,
-            "adapted-minilm",
-            _adapter_digest(arrays),
-            lambda: _merged_encoder(arrays, encoder_dir),
-        )
-        return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    @classmethod
+    def export(cls, encoder_dir: Path, path: Path, hint: str, cache_dir: Path) -> Path:
+        """The ONNX export of the weights file at `path` merged into the encoder, made in
+        `cache_dir` now unless it is there (nothing is loaded to run)."""
+        return _cached_export(read_weights(path, hint), encoder_dir, cache_dir)
 
     @classmethod
     def load(

@@ -8,19 +8,16 @@ vectors equal the torch backend's.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from retrieval.backends.onnx_export import cached_export
+from retrieval.backends.onnx_export import cached_export, open_session
 from retrieval.backends.st_embedder import BUNDLED_MODEL_ID, bundled_model_dir
 from retrieval.errors import RetrievalError
 from retrieval.interfaces import Vectors
-
-log = logging.getLogger(__name__)
 
 INT8_SUFFIX = "+onnx-int8"
 
@@ -117,15 +114,10 @@ def _check_folder(folder: Path) -> int:
 
 def _open(folder: Path, cache_dir: Path, quantized: bool) -> Any:
     """An inference session on the cached export; a corrupt cache file is rebuilt once."""
-    import onnxruntime as ort
 
-    path = cached_export(folder, cache_dir, quantized)
-    try:
-        return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
-        log.warning("the cached ONNX model %s is unreadable (%s); rebuilding it", path, exc)
-        path.unlink(missing_ok=True)
-        if quantized:  # the int8 file is built from the fp32 one, which may be the bad one
-            cached_export(folder, cache_dir, quantized=False).unlink(missing_ok=True)
-        path = cached_export(folder, cache_dir, quantized)
-        return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    def reset() -> None:  # the int8 file is built from the fp32 one, which may be the bad one
+        cached_export(folder, cache_dir, quantized=False).unlink(missing_ok=True)
+
+    return open_session(
+        lambda: cached_export(folder, cache_dir, quantized), reset if quantized else None
+    )

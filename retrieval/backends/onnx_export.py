@@ -53,6 +53,23 @@ def cached_export(model_dir: Path, cache_dir: Path, quantized: bool) -> Path:
     return int8
 
 
+def open_session(export: Callable[[], Path], reset: Callable[[], None] | None = None) -> Any:
+    """An ONNX Runtime session on the file `export()` finds in the cache or makes; a cached
+    file that will not load is deleted (with whatever `reset` deletes: the files it was made
+    from) and made again, once."""
+    import onnxruntime as ort
+
+    path = export()
+    try:
+        return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
+        log.warning("the cached ONNX model %s is unreadable (%s); rebuilding it", path, exc)
+        path.unlink(missing_ok=True)
+        if reset is not None:
+            reset()
+        return ort.InferenceSession(str(export()), providers=["CPUExecutionProvider"])
+
+
 def _write(target: Path, build: Callable[[Path], None], verb: str) -> None:
     """Build `target` through a temporary file in its folder, then rename it into place."""
     try:

@@ -65,3 +65,13 @@ def test_scoring_on_onnx_never_imports_torch(models: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+def test_an_unreadable_export_is_made_again(
+    engines: tuple[AdaptedMiniLM, AdaptedMiniLM], models: Path, tmp_path: Path
+) -> None:
+    shared = AdaptedMiniLM.export(bundled_model_dir(), DEFAULT_WEIGHTS, RETRAIN_HINT, models)
+    (tmp_path / shared.name).write_bytes(b"not an onnx model")
+    rebuilt = AdaptedMiniLM.load(bundled_model_dir(), DEFAULT_WEIGHTS, RETRAIN_HINT, tmp_path)
+    assert np.allclose(rebuilt.probabilities(TEXTS), engines[0].probabilities(TEXTS), atol=1e-5)
+    assert (tmp_path / shared.name).stat().st_size > 50_000_000
