@@ -29,7 +29,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.editor import EditorService
     from bot.storage import open_database
-    from bot.wiring import build_knowledge_base, shipped_emotion_scorer
+    from bot.wiring import build_knowledge_base, export_emotion_scorer
     from retrieval.factory import onnx_models_dir
 
     root = Path(args.path) if args.path else settings.kb_dir
@@ -39,7 +39,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     try:
         code = _sync_files(editor, root, settings, quiet=args.quiet, rebuild=args.rebuild)
         # The server's other model is exported now, so `serve` starts in seconds (issue 18).
-        shipped_emotion_scorer(onnx_models_dir(settings.embedding, settings.data_dir))
+        export_emotion_scorer(onnx_models_dir(settings.embedding, settings.data_dir))
         if args.watch:
             _watch_files(editor, root, settings, quiet=args.quiet)
     finally:

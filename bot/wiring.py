@@ -293,6 +293,13 @@ def shipped_emotion_scorer(models: Path | None) -> AdaptedMiniLM:
     return AdaptedMiniLM.load(bundled_model_dir(), EMOTION_WEIGHTS, EMOTION_RETRAIN_HINT, models)
 
 
+def export_emotion_scorer(models: Path | None) -> None:
+    """Make the shipped emotion scorer's ONNX export in `models` now, if it is not there, so
+    the server's start does not (nothing to do on torch, where `models` is None)."""
+    if models is not None:
+        AdaptedMiniLM.export(bundled_model_dir(), EMOTION_WEIGHTS, EMOTION_RETRAIN_HINT, models)
+
+
 def build_detectors(
     config: EscalationConfig, embedder: Embedder, models: Path | None = None
 ) -> MeaningDetectors:
