@@ -48,16 +48,15 @@ class CachedEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self._max is not None and len(texts) > PASS_THROUGH:
             return self._inner.embed_documents(texts)
-        found: dict[str, Vectors] = {}
         with self._lock:
-            for text in dict.fromkeys(texts):
-                if (vector := self._hit(self._documents, text)) is not None:
-                    found[text] = vector
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
+            cached = {t: self._hit(self._documents, t) for t in dict.fromkeys(texts)}
+        found = {t: v for t, v in cached.items() if v is not None}
+        missing = [t for t, v in cached.items() if v is None]
         if missing:
-            for text, vector in zip(missing, self._inner.embed_documents(missing), strict=True):
-                found[text] = vector
-                with self._lock:
+            vectors = self._inner.embed_documents(missing)
+            with self._lock:
+                for text, vector in zip(missing, vectors, strict=True):
+                    found[text] = vector
                     self._keep(self._documents, text, vector)
         return np.stack([found[t] for t in texts]).astype(np.float32, copy=True)
 
