@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 
 from bot.analytics import compute, question_key, window
 from bot.api.app import create_app
-from bot.backends.sql_database import create_engine_for
 from bot.backends.sql_schema import escalation_tables, turns
 from bot.conversation import Channel, Citation, Customer, Role
 from bot.settings import Settings
@@ -143,11 +142,7 @@ def seeded(
     services = build_services(Settings(data_dir=data_dir), embedder=embedder)
     ids = anyio.run(seed, services)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    engine = create_engine_for(services.settings.database_url, 1)
-    try:
-        backdate(engine, ids, now)
-    finally:
-        engine.dispose()
+    backdate(services.database.engine, ids, now)
     yield services, Seeded(now, ids)
     anyio.run(services.aclose)
 
@@ -155,9 +150,7 @@ def seeded(
 @pytest.fixture
 def engine(seeded: tuple[Services, Seeded]) -> Iterator[sa.Engine]:
     services, _ = seeded
-    engine = create_engine_for(services.settings.database_url, 1)
-    yield engine
-    engine.dispose()
+    yield services.database.engine
 
 
 def test_figures_match_the_seeded_conversations(

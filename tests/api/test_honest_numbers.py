@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient
 
 from bot.analytics import compute, read_window, window
 from bot.api.app import create_app
-from bot.backends.sql_database import create_engine_for
 from bot.backends.sql_schema import escalation_tables, turns
 from bot.conversation import Channel, Citation, Customer, Role
 from bot.gaps import flag_questions
@@ -232,20 +231,14 @@ def seeded(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iter
     services = build_services(Settings(data_dir=data_dir), embedder=embedder)
     ids = anyio.run(seed, services)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    engine = create_engine_for(services.settings.database_url, 1)
-    try:
-        backdate(engine, ids, now)
-    finally:
-        engine.dispose()
+    backdate(services.database.engine, ids, now)
     yield Seeded(services, ids, now)
     anyio.run(services.aclose)
 
 
 @pytest.fixture
 def engine(seeded: Seeded) -> Iterator[sa.Engine]:
-    engine = create_engine_for(seeded.services.settings.database_url, 1)
-    yield engine
-    engine.dispose()
+    yield seeded.services.database.engine
 
 
 def test_admin_figures_equal_the_hand_computed_ones(

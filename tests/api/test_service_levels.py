@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 
 from bot.analytics import Analytics, compute
 from bot.api.app import create_app
-from bot.backends.sql_database import create_engine_for
 from bot.backends.sql_schema import conversations, escalation_tables, turns
 from bot.cli import main
 from bot.conversation import Channel, Citation, Customer, Role
@@ -208,20 +207,14 @@ def seeded(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iter
     services = build_services(Settings(data_dir=data_dir), embedder=embedder)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     ids = anyio.run(_seed, services, now)
-    engine = create_engine_for(services.settings.database_url, 1)
-    try:
-        _place(engine, ids, now)
-    finally:
-        engine.dispose()
+    _place(services.database.engine, ids, now)
     yield Seeded(services, now, ids)
     anyio.run(services.aclose)
 
 
 @pytest.fixture(scope="module")
 def report(seeded: Seeded, embedder: Embedder) -> Iterator[Analytics]:
-    engine = create_engine_for(seeded.services.settings.database_url, 1)
-    yield compute(engine, days=30, now=seeded.now, embedder=embedder)
-    engine.dispose()
+    yield compute(seeded.services.database.engine, days=30, now=seeded.now, embedder=embedder)
 
 
 def test_nps_is_promoters_minus_detractors() -> None:

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from bot.api.app import create_app
-from bot.backends.sql_database import create_engine_for
 from bot.settings import Settings
 from bot.wiring import build_services
 from retrieval.interfaces import Embedder
@@ -25,11 +24,7 @@ def site(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     settings = Settings(data_dir=tmp_path_factory.mktemp("honest-page"))
     services = build_services(settings, embedder=embedder)
     ids = in_thread(seed, services)
-    engine = create_engine_for(settings.database_url, 1)
-    try:
-        backdate(engine, ids, dt.datetime.now(dt.UTC).replace(microsecond=0))
-    finally:
-        engine.dispose()
+    backdate(services.database.engine, ids, dt.datetime.now(dt.UTC).replace(microsecond=0))
     with LiveServer(create_app(settings, services)) as live:
         yield Site(live.url, services)
     in_thread(services.aclose)

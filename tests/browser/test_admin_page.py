@@ -15,7 +15,6 @@ import anyio
 import pytest
 
 from bot.api.app import create_app
-from bot.backends.sql_database import create_engine_for
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from retrieval.interfaces import Embedder
@@ -63,11 +62,7 @@ def site(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         await services.store.append(conversation.id, Role.CUSTOMER, XSS)
 
     in_thread(hostile)
-    engine = create_engine_for(settings.database_url, 1)
-    try:
-        backdate(engine, ids, dt.datetime.now(dt.UTC).replace(microsecond=0))
-    finally:
-        engine.dispose()
+    backdate(services.database.engine, ids, dt.datetime.now(dt.UTC).replace(microsecond=0))
     with LiveServer(create_app(settings, services)) as live:
         yield Site(live.url, services)
     in_thread(services.aclose)

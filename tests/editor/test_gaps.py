@@ -17,7 +17,6 @@ from fastapi.testclient import TestClient
 from bot.analytics import window
 from bot.api.app import create_app
 from bot.articles import ArticleContent
-from bot.backends.sql_database import create_engine_for
 from bot.backends.sql_schema import articles, escalation_tables
 from bot.cli import main
 from bot.cli_content import sparkline
@@ -220,11 +219,7 @@ def seeded(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iter
     services = build_services(Settings(data_dir=data_dir), embedder=embedder)
     turn_ids, conversation_of = anyio.run(_seed, services)
     now = dt.datetime.now(dt.UTC)
-    engine = create_engine_for(services.settings.database_url, 1)
-    try:
-        _backdate(engine, conversation_of, now)
-    finally:
-        engine.dispose()
+    _backdate(services.database.engine, conversation_of, now)
     yield Seeded(services, now, turn_ids)
     anyio.run(services.aclose)
 

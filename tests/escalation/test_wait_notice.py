@@ -9,7 +9,6 @@ import anyio
 import pytest
 
 from bot import messages
-from bot.backends.sql_database import create_engine_for
 from bot.backends.sql_schema import escalation_tables
 from bot.conversation import Channel, Customer, Role
 from bot.settings import Settings
@@ -61,16 +60,12 @@ async def _claimed_after(services: Services, minutes: float) -> None:
     await queue.claim(ticket.id, agent.id)
     tickets = escalation_tables.tickets
     claimed = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30)
-    engine = create_engine_for(services.settings.database_url, 1)
-    try:
-        with engine.begin() as conn:
-            conn.execute(
-                tickets.update()
-                .where(tickets.c.id == ticket.id)
-                .values(created_at=claimed - dt.timedelta(minutes=minutes), claimed_at=claimed)
-            )
-    finally:
-        engine.dispose()
+    with services.database.engine.begin() as conn:
+        conn.execute(
+            tickets.update()
+            .where(tickets.c.id == ticket.id)
+            .values(created_at=claimed - dt.timedelta(minutes=minutes), claimed_at=claimed)
+        )
 
 
 def test_no_claims_yet_the_configured_typical_wait(services: Services) -> None:
