@@ -29,7 +29,7 @@ endif
 comma := ,
 
 .PHONY: install install-dev run test test-latest lock lint typecheck node-test pytest \
-	browser-deps gate clean
+	browser-deps mail-deps gate clean
 
 $(UV): requirements/uv.txt
 	$(PYTHON) -m venv $(VENV)
@@ -74,11 +74,16 @@ browser-deps:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	npm ci --prefix tests/browser --no-audit --no-fund --silent
 
+# Debian's Dovecot is the real IMAP server the email channel's tests deliver to (never started as
+# a system service: each test runs its own on a free port).
+mail-deps:
+	@command -v /usr/sbin/dovecot >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null)
+
 # The widget's and the staff pages' pure modules, with Node's own test runner.
 node-test:
 	node --test web_widget/test/ bot/static/test/
 
-pytest: install-dev browser-deps
+pytest: install-dev browser-deps mail-deps
 	$(BIN)/python -m pytest
 
 # The quality gate: golden-set evals on the embedded stack against evals/thresholds.toml.
