@@ -29,7 +29,7 @@ endif
 comma := ,
 
 .PHONY: install install-dev run test test-latest lock lint typecheck node-test pytest \
-	browser-deps mail-deps gate clean
+	browser-deps mail-deps widget widget-deps gate clean
 
 $(UV): requirements/uv.txt
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,14 @@ browser-deps:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	npm ci --prefix tests/browser --no-audit --no-fund --silent
 
+# esbuild (exact version in web_widget/package-lock.json) bundles the widget into the committed
+# web_widget/dist/widget.js; run `make widget` after editing web_widget/ (a test checks it).
+widget-deps:
+	npm ci --prefix web_widget --no-audit --no-fund --silent
+
+widget: widget-deps
+	node web_widget/build.mjs
+
 # Debian's Dovecot is the real IMAP server the email channel's tests deliver to (never started as
 # a system service: each test runs its own on a free port).
 mail-deps:
@@ -83,7 +91,7 @@ mail-deps:
 node-test:
 	node --test web_widget/test/ bot/static/test/
 
-pytest: install-dev browser-deps mail-deps
+pytest: install-dev browser-deps mail-deps widget-deps
 	$(BIN)/python -m pytest
 
 # The quality gate: golden-set evals on the embedded stack against evals/thresholds.toml.

@@ -2,7 +2,7 @@
  * The widget in an open shadow root of its host element: styles, theme, view and session wired
  * together, and the public API (open, close, identify, on) with its events.
  *
- * WIDGET_CSS (the text of widget.css) is defined by the bundler, bot/api/routes/widget.py.
+ * WIDGET_CSS (the minified text of widget.css) is defined at build time by build.mjs.
  */
 
 import { createApi } from './api.js';
