@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import time
 import uuid
 from collections import Counter
@@ -160,8 +161,10 @@ async def widget(
     questions: Iterator[str],
     budget: Budget,
     tally: Tally,
+    think_s: float = 0.0,
 ) -> None:
-    """One simulated visitor after another: ask until a handoff, then start a new chat."""
+    """One simulated visitor after another: ask until a handoff, then start a new chat;
+    `think_s` is the mean pause between an answer and the next question (uniform 0-2x)."""
     while budget.left > 0 and time.monotonic() < budget.deadline:
         try:
             async with open_session(client, ws_base) as session:
@@ -186,6 +189,8 @@ async def widget(
                     if outcome == "handoff":
                         tally.handoffs += 1
                         break
+                    if think_s:
+                        await asyncio.sleep(random.uniform(0, 2 * think_s))
         except NETWORK_ERRORS as exc:
             tally.errors[type(exc).__name__] += 1
 

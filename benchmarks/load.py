@@ -16,6 +16,14 @@ worker and left idle; the script reports how many stayed open, the worker's memo
 whether a message sent meanwhile still reaches its (idle) WebSocket.
 
     .venv/bin/python benchmarks/load.py --sessions 20 --messages 200 --idle 200
+
+`--sweep 1,2,4,8` replaces those runs with a capacity sweep on one worker: each level of
+concurrent conversations runs for `--sweep-seconds`, customers pausing `--think` seconds on
+average between an answer and their next question, and the script reports the most
+conversations one worker sustains with reply p95 under 1 s.
+
+    .venv/bin/python benchmarks/load.py --sweep 1,2,4,8,16 --think 0
+    .venv/bin/python benchmarks/load.py --sweep 10,20,40,80 --think 15
 """
 
 from __future__ import annotations
@@ -101,6 +109,22 @@ def parse_args() -> argparse.Namespace:
         help="keyword index (default postgres, in the scratch database)",
     )
     parser.add_argument("--port", type=int, default=8765, help="API port (default 8765)")
+    parser.add_argument(
+        "--sweep",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=None,
+        help="comma-separated concurrent conversations to try on one worker, instead of the "
+        "1-vs-4-worker and idle runs (e.g. 1,2,4,8)",
+    )
+    parser.add_argument(
+        "--sweep-seconds", type=float, default=60.0, help="seconds per sweep level (default 60)"
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds a customer pauses before the next question (default 0)",
+    )
     return parser.parse_args()
 
 
@@ -152,6 +176,39 @@ async def load_run(
         "server CPU ms/answer": (cpu_after - cpu_before) * 1000 / done if done else 0.0,
         "server RSS MB": rss,
     }
+
+
+async def sweep_run(base: str, args: argparse.Namespace) -> list[list[float]]:
+    """One row per level of concurrent conversations: answers, rate, p50/p95, errors."""
+    ws_base = base.replace("http://", "ws://")
+    rows: list[list[float]] = []
+    top = max(args.sweep)
+    limits = httpx.Limits(max_connections=top + 8, max_keepalive_connections=None)
+    async with httpx.AsyncClient(base_url=base, timeout=MESSAGE_TIMEOUT_S, limits=limits) as client:
+        asked = questions()
+        await widget(client, ws_base, asked, Budget(4, time.monotonic() + 300), Tally())
+        for level in args.sweep:
+            tally = Tally()
+            budget = Budget(10**9, time.monotonic() + args.sweep_seconds)
+            started = time.perf_counter()
+            await asyncio.gather(
+                *(widget(client, ws_base, asked, budget, tally, args.think) for _ in range(level))
+            )
+            elapsed = time.perf_counter() - started
+            both = latency_summary(tally.sse_ms + tally.ws_ms)
+            done = len(tally.sse_ms) + len(tally.ws_ms)
+            rows.append(
+                [
+                    level,
+                    done,
+                    done / elapsed,
+                    both["p50_ms"],
+                    both["p95_ms"],
+                    sum(tally.errors.values()),
+                ]
+            )
+            emit(f"  {level} conversations: {done} answers, p95 {both['p95_ms']:.0f} ms")
+    return rows
 
 
 # --- idle WebSockets -----------------------------------------------------------------------
@@ -246,6 +303,27 @@ def raise_fd_limit(wanted: int) -> int:
 async def run(args: argparse.Namespace, env: dict[str, str], logs: Path) -> None:
     """Both load runs, then the idle run; prints the tables."""
     base = f"http://127.0.0.1:{args.port}"
+    if args.sweep:
+        emit("serve --workers 1: capacity sweep ...")
+        async with server(env, 1, args.port, logs / "serve-sweep.log"):
+            levels = await sweep_run(base, args)
+        emit()
+        emit("# Results")
+        emit(
+            f"one worker, {args.sweep_seconds:.0f} s per level, think time {args.think:g} s on "
+            f"average (uniform 0-{2 * args.think:g} s); extractive answers; PostgreSQL "
+            f"({args.keyword} keywords) + {args.backend} events and limits; load generator on "
+            "the same machine"
+        )
+        headers = ["conversations", "answers", "answers/s", "p50 ms", "p95 ms", "errors"]
+        emit(table(headers, levels))
+        fine = [int(row[0]) for row in levels if row[4] < 1000 and row[5] == 0]
+        emit(
+            f"sustained with reply p95 under 1 s: {max(fine) if fine else 'none'} of "
+            f"{args.sweep} concurrent conversations"
+        )
+        emit(f"finished: {machine()}")
+        return
     results: dict[int, dict[str, float | int]] = {}
     for workers in WORKER_COUNTS:
         emit(f"serve --workers {workers}: starting ...")
