@@ -22,6 +22,8 @@ from retrieval.errors import RetrievalError
 if TYPE_CHECKING:
     from bot.editor import EditorService
     from bot.importing import ImportReport
+    from bot.interfaces import ArticleStore
+    from retrieval.knowledge_base import KnowledgeBase
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -38,6 +40,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     editor = EditorService(database.articles, kb, settings.editor)
     try:
         code = _sync_files(editor, root, settings, quiet=args.quiet, rebuild=args.rebuild)
+        _warm_answers(kb, database.articles, settings, quiet=args.quiet)
         # The server's other model is exported now, so `serve` starts in seconds (issue 18).
         export_emotion_scorer(onnx_models_dir(settings.embedding, settings.data_dir))
         if args.watch:
@@ -82,6 +85,42 @@ def _sync_files(
         echo(f"{len(report.problems)} file(s) could not be ingested (see above).", err=True)
         return 1
     return 0
+
+
+def _warm_answers(
+    kb: KnowledgeBase, articles: ArticleStore, settings: Settings, *, quiet: bool
+) -> None:
+    """Encode the published articles' sentences that answers compare, once (issue 18)."""
+    import anyio
+    from tqdm import tqdm
+
+    from bot.answer_vectors import warm_answer_vectors
+    from bot.editor import retrieval_article
+    from retrieval.cached_embedder import CachedEmbedder
+    from retrieval.chunking import Chunker
+
+    if not isinstance(kb.embedder, CachedEmbedder):
+        return
+    published = [retrieval_article(v) for v in anyio.run(articles.published_versions)]
+    bar = tqdm(total=0, unit="sentence", desc="Preparing answers", disable=quiet, leave=False)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        encoded = warm_answer_vectors(
+            kb.embedder,
+            published,
+            Chunker(settings.chunking),
+            grounding=settings.llm.backend != "extractive",
+            progress=progress,
+        )
+    finally:
+        bar.close()
+    if encoded:
+        echo(f"Prepared answers: {encoded:,} new sentences encoded.")
 
 
 def _watch_files(editor: EditorService, root: Path, settings: Settings, *, quiet: bool) -> None:

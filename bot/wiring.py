@@ -43,6 +43,7 @@ from escalation.emotion import EmotionModel
 from escalation.interfaces import AgentStore
 from escalation.rules import load_rules
 from retrieval.backends.adapted_minilm import AdaptedMiniLM
+from retrieval.backends.sqlite_vector_cache import SqliteVectorCache
 from retrieval.backends.st_embedder import bundled_model_dir
 from retrieval.cached_embedder import CachedEmbedder
 from retrieval.factory import (
@@ -54,6 +55,8 @@ from retrieval.factory import (
 from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
 
+VECTOR_CACHE_FILE = "answer_vectors.sqlite"  # passage sentences' vectors (issue 18)
+
 
 def build_knowledge_base(
     settings: Settings, embedder: Embedder | None = None, variant: str = ""
@@ -61,7 +64,11 @@ def build_knowledge_base(
     """The configured knowledge base (loads the embedder unless one is given); a `variant`
     ("preview") is a separate one beside it."""
     return KnowledgeBase(
-        embedder or CachedEmbedder(build_embedder(settings.embedding, settings.data_dir)),
+        embedder
+        or CachedEmbedder(
+            build_embedder(settings.embedding, settings.data_dir),
+            persistent=SqliteVectorCache(settings.index_dir / VECTOR_CACHE_FILE),
+        ),
         build_vector_store(settings.vector, settings.index_dir, variant),
         build_keyword_index(
             settings.keyword, settings.index_dir, variant, url=settings.database_url

@@ -35,6 +35,27 @@ class Embedder(Protocol):
         ...
 
 
+class VectorCache(Protocol):
+    """Document vectors kept across processes, keyed by model id and text.
+
+    A vector put is returned unchanged (bit for bit) by every later `get` of the same model and
+    text, in any process sharing the cache; writes of a text already stored are ignored.
+    """
+
+    def get(self, model_id: str, texts: Sequence[str]) -> dict[str, Vectors]:
+        """The stored vectors of those `texts` that have one (others are absent)."""
+        ...
+
+    def put(self, model_id: str, texts: Sequence[str], vectors: Vectors) -> Vectors:
+        """Store one row of `vectors` per text; returns the rows as `get` will return them
+        (a cache may store them at lower precision)."""
+        ...
+
+    def close(self) -> None:
+        """Release the cache's connection."""
+        ...
+
+
 class VectorStore(Protocol):
     """Stores chunk vectors and answers nearest-neighbour queries by cosine similarity.
 

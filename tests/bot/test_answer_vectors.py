@@ -1,0 +1,56 @@
+"""Answers read the passage sentences that ingestion prepared instead of encoding them (issue 18)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.answer_vectors import answer_texts, warm_answer_vectors
+from bot.backends.extractive_llm import ExtractiveAnswerer
+from bot.passages import AnswerRequest, passages_from
+from bot.prompting import PromptBuilder
+from retrieval.backends.sqlite_vector_cache import SqliteVectorCache
+from retrieval.cached_embedder import CachedEmbedder
+from retrieval.chunking import Chunker
+from retrieval.config import ChunkingConfig
+from retrieval.interfaces import Embedder
+from retrieval.knowledge_base import KnowledgeBase
+from retrieval.loader import load_kb
+from tests.conftest import ROOT
+from tests.retrieval.test_cached_embedder import Counting
+
+QUESTIONS = (
+    "what's your return window?",
+    "how do I reset my password?",
+    "can I return a gift card?",
+    "how long does standard shipping take?",
+)
+
+
+def test_after_warming_an_answer_encodes_nothing_but_its_question(
+    sample_kb: KnowledgeBase, embedder: Embedder, tmp_path: Path
+) -> None:
+    articles, problems = load_kb(ROOT / "kb_content")
+    assert not problems
+    chunker = Chunker(ChunkingConfig())
+    warming = Counting(embedder)
+    cache = CachedEmbedder(warming, persistent=SqliteVectorCache(tmp_path / "v.sqlite"))
+    encoded = warm_answer_vectors(cache, articles, chunker, grounding=False)
+    assert encoded == len(set(answer_texts(articles, chunker, grounding=False))) > 300
+    # A restarted server: a new cache over the same file.
+    answering = Counting(embedder)
+    served = CachedEmbedder(answering, persistent=SqliteVectorCache(tmp_path / "v.sqlite"))
+    answerer = ExtractiveAnswerer(served, PromptBuilder("Brightcart", 3000), 60)
+    for question in QUESTIONS:
+        passages = passages_from(sample_kb.search(question, 4, locale="en"), 4)
+        request = AnswerRequest(question, question, passages, [], "en")
+        assert answerer.compose(request)
+    assert answering.documents == [], "every unit was read from the file"
+    assert answering.queries == list(QUESTIONS)
+
+
+def test_grounding_sentences_are_prepared_only_for_a_language_model() -> None:
+    articles, _ = load_kb(ROOT / "kb_content")
+    chunker = Chunker(ChunkingConfig())
+    units = set(answer_texts(articles[:3], chunker, grounding=False))
+    both = set(answer_texts(articles[:3], chunker, grounding=True))
+    assert units < both
