@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
+from bot.analytics import cited_articles
 from bot.announcements import Announcement, Announcements, Audience, new_announcement, parse_time
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.status_page import IncidentUpdate, parse, signature, verify
@@ -206,3 +208,9 @@ def test_questions_match_the_announcement_they_are_about(
         assert {a.id for a in announcements.active_for(everyone, NOW)} == {policy.id}
     finally:
         database.engine.dispose()
+
+
+def test_a_cited_announcement_is_not_a_cited_article() -> None:
+    stored = [asdict(make().citation(1)), {"article_id": "returns", "title": "Returns", "n": 2}]
+    assert stored[0]["title"] == "Announcement: Checkout outage"
+    assert cited_articles(stored) == {"returns": "Returns"}
