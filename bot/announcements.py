@@ -197,23 +197,23 @@ class Announcements:
     """Posting, ending and finding announcements (synchronous: call it from a worker thread)."""
 
     def __init__(self, store: AnnouncementStore, embedder: Embedder, min_similarity: float) -> None:
-        self.store = store
+        self._store = store
         self._embedder = embedder
         self._min_similarity = min_similarity
 
     def post(self, announcement: Announcement) -> Announcement:
         """Store a new announcement."""
-        self.store.add(announcement)
+        self._store.add(announcement)
         return announcement
 
     def end(self, announcement_id: str, now: dt.datetime | None = None) -> Announcement:
         """End it now (an ended one keeps its end); NotFound for an unknown id."""
-        return self.store.end(announcement_id, now or dt.datetime.now(dt.UTC))
+        return self._store.end(announcement_id, now or dt.datetime.now(dt.UTC))
 
     def apply(self, update: IncidentUpdate, now: dt.datetime | None = None) -> Announcement | None:
         """A status page's incident update: creates, changes or (resolved) ends the incident's
         announcement; None for a resolved incident never announced."""
-        return self.store.apply_incident(
+        return self._store.apply_incident(
             update.incident_id,
             update.status,
             update.title[:MAX_TITLE_CHARS],
@@ -223,7 +223,7 @@ class Announcements:
 
     def current(self, now: dt.datetime | None = None) -> list[Announcement]:
         """Active and scheduled announcements, by start."""
-        return self.store.current(now or dt.datetime.now(dt.UTC))
+        return self._store.current(now or dt.datetime.now(dt.UTC))
 
     def active_for(self, audience: Audience, now: dt.datetime | None = None) -> list[Announcement]:
         """The active announcements whose audience includes `audience`, newest first."""

@@ -120,7 +120,7 @@ async def _ask_one(services: Services, conversation_id: str, question: str, as_j
         return
     echo()
     for citation in turn.citations:
-        echo(f"  [{citation.n}] {citation.title} — {citation.url}")
+        echo(f"  [{citation.n}] {citation.title}" + (f" — {citation.url}" if citation.url else ""))
     echo(f"  (confidence {turn.confidence or 0:.2f}, {turn.kind})")
 
 
