@@ -286,10 +286,15 @@ def read_window(engine: Engine, since: dt.datetime, until: dt.datetime) -> Windo
 
 
 def cited_articles(citations: Any) -> dict[str, str]:
-    """The article ids of a turn's stored citations (each once), with their titles."""
+    """The article ids of a turn's stored citations (each once), with their titles; cited
+    announcements (issue 21) are not articles."""
     cited: dict[str, str] = {}
     for item in citations or []:
-        if isinstance(item, Mapping) and item.get("article_id"):
+        if (
+            isinstance(item, Mapping)
+            and item.get("article_id")
+            and item.get("kind") != "announcement"
+        ):
             cited.setdefault(str(item["article_id"]), str(item.get("title") or ""))
     return cited
 

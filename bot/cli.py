@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from bot.cli_analytics import add_analytics_command
+from bot.cli_announce import add_announce_command
 from bot.cli_content import add_gaps_and_articles_commands, add_ingest_command
 from bot.cli_eval import add_eval_commands
 from bot.cli_output import echo
@@ -119,7 +120,7 @@ async def _ask_one(services: Services, conversation_id: str, question: str, as_j
         return
     echo()
     for citation in turn.citations:
-        echo(f"  [{citation.n}] {citation.title} — {citation.url}")
+        echo(f"  [{citation.n}] {citation.title}" + (f" — {citation.url}" if citation.url else ""))
     echo(f"  (confidence {turn.confidence or 0:.2f}, {turn.kind})")
 
 
@@ -262,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_gaps_and_articles_commands(sub)
     add_analytics_command(sub)
+    add_announce_command(sub)
 
     serve = sub.add_parser(
         "serve",

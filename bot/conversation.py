@@ -79,6 +79,7 @@ class Citation:
     section: str = ""
     snippet: str = ""
     relevance: float = 0.0
+    kind: str = "article"  # or "announcement" (issue 21): `article_id` is then announcement:<id>
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.articles import ArticleContent, ArticleStatus, ArticleVersion, IndexState, StoredArticle
 from bot.conversation import (
@@ -21,6 +21,9 @@ from bot.conversation import (
 from bot.passages import AnswerRequest
 from escalation.types import Priority, Ticket
 from retrieval.types import SearchResult
+
+if TYPE_CHECKING:
+    from bot.announcements import Announcement
 
 
 class ConversationStore(Protocol):
@@ -373,4 +376,36 @@ class ArticleStore(Protocol):
 
     async def sources(self) -> dict[str, tuple[str, str]]:
         """(source, source hash) of every article, by id."""
+        ...
+
+
+class AnnouncementStore(Protocol):
+    """Announcements and their time windows (issue 21). Synchronous: call it from a worker thread.
+
+    Times are timezone-aware UTC. Methods raise `NotFound` for unknown ids and `StorageError`
+    when the database fails.
+    """
+
+    def add(self, announcement: Announcement) -> None:
+        """Store a new announcement (its id is new)."""
+        ...
+
+    def get(self, announcement_id: str) -> Announcement:
+        """One announcement."""
+        ...
+
+    def end(self, announcement_id: str, now: dt.datetime) -> Announcement:
+        """End it at `now` (one that ended earlier keeps its end); the stored result."""
+        ...
+
+    def current(self, now: dt.datetime) -> builtins.list[Announcement]:
+        """Every announcement not ended at `now` (active or scheduled), by start."""
+        ...
+
+    def apply_incident(
+        self, incident_id: str, status: str, title: str, text: str, now: dt.datetime
+    ) -> Announcement | None:
+        """Create or update the announcement of a status page's incident, atomically: status
+        "resolved" ends it, any other (re)opens it; empty title/text keep the stored ones.
+        None for a resolved incident that was never announced (nothing is stored)."""
         ...

@@ -27,6 +27,7 @@ Key = Literal[
     "may_help",
     "while_waiting",
     "handoff_cancelled",
+    "announcement",
 ]
 
 _EN: dict[Key, str] = {
@@ -54,6 +55,7 @@ _EN: dict[Key, str] = {
     "merged": "A person from our support team is handling your request. You can keep writing here.",
     "may_help": "These articles may help, though they don't answer it exactly:",
     "while_waiting": "While you wait: {answer}",
+    "announcement": 'From our current announcement "{title}" [1]:\n\n{text}',
     "handoff_cancelled": "OK, I've cancelled your request for a person. I'm still here if you "
     "need anything else.",
     "injection": "I can only help with questions about {company}: orders, shipping, returns, "
@@ -86,6 +88,7 @@ _ES: dict[Key, str] = {
     "escribiendo aquí.",
     "may_help": "Estos artículos pueden servirte, aunque no lo responden exactamente:",
     "while_waiting": "Mientras esperas: {answer}",
+    "announcement": "Según nuestro aviso actual «{title}» [1]:\n\n{text}",
     "handoff_cancelled": "De acuerdo, he cancelado tu solicitud para hablar con una persona. "
     "Sigo aquí si necesitas algo más.",
     "injection": "Solo puedo ayudarte con preguntas sobre {company}: pedidos, envíos, "

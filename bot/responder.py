@@ -11,6 +11,7 @@ import anyio
 
 from bot import messages
 from bot.agent_context import AgentContext, reply_text, with_agent_turns
+from bot.announcements import Announcements, Audience
 from bot.composer import Composer
 from bot.confidence import confidence
 from bot.conversation import AnswerKind, Citation, Conversation, Mode, Role, Turn
@@ -82,6 +83,7 @@ class Responder:
         rewriter: ChatModel | None = None,
         escalator: Escalator | None = None,
         agent_context: AgentContext | None = None,
+        announcements: Announcements | None = None,
     ) -> None:
         self._kb = kb
         self._store = store
@@ -94,6 +96,7 @@ class Responder:
         self._rewriter = rewriter
         self._escalator = escalator
         self._agent_context = agent_context
+        self._announcements = announcements
         self._kb_locales: tuple[float, frozenset[str]] | None = None
 
     def validate(self, text: str) -> str:
@@ -162,7 +165,9 @@ class Responder:
             empathy += "\n\n"
             yield ReplyEvent("token", text=empathy)
         draft: Draft | None = None
-        async for item in self._answer(turn.text, earlier, conversation.locale, self._kb):
+        audience = Audience(conversation.locale, conversation.page_url)
+        answer = self._answer(turn.text, earlier, conversation.locale, self._kb, audience)
+        async for item in answer:
             if isinstance(item, Draft):
                 draft = item
             else:
@@ -244,9 +249,15 @@ class Responder:
         return [item async for item in answer if isinstance(item, Draft)][-1]
 
     async def _answer(
-        self, question: str, earlier: Sequence[Turn], locale_hint: str | None, kb: ArticleSearch
+        self,
+        question: str,
+        earlier: Sequence[Turn],
+        locale_hint: str | None,
+        kb: ArticleSearch,
+        audience: Audience | None = None,
     ) -> AsyncIterator[str | Draft]:
-        """The answer's text as it is approved, then the finished Draft (always last)."""
+        """The answer's text as it is approved, then the finished Draft (always last); an
+        active announcement for `audience` that matches the question comes first (issue 21)."""
         locale = self._locale(question, locale_hint)
         company = self._config.company_name
         small = classify(question)
@@ -264,6 +275,18 @@ class Responder:
                 yield Draft(reply, AnswerKind.REFUSAL, (), 0.0, meta)
                 return
             question = without_injection(question)
+        if self._announcements is not None and audience is not None:
+            found = await anyio.to_thread.run_sync(self._announcements.find, question, audience)
+            if found is not None:
+                announced = found.announcement
+                reply = messages.text(
+                    "announcement", locale, company, title=announced.title, text=announced.text
+                )
+                yield reply
+                score = confidence(AnswerKind.ANSWER, min(found.similarity, 1.0), 1.0)
+                meta["announcement"] = announced.id
+                yield Draft(reply, AnswerKind.ANSWER, (announced.citation(),), score, meta)
+                return
         if self._agent_context is not None:  # issue 16: what an agent said answers it
             said = await anyio.to_thread.run_sync(self._agent_context.find, question, earlier)
             if said is not None:

@@ -231,6 +231,22 @@ class AnalyticsConfig(BaseModel):
     )
 
 
+class AnnouncementsConfig(BaseModel):
+    """Announcements (issue 21): the status page's webhook and when the bot answers from one."""
+
+    webhook_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="HMAC-SHA256 key of the status page's incident webhook; empty = webhook off.",
+    )
+    min_similarity: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="The bot answers from an active announcement whose title and text are at "
+        "least this similar (cosine) to the question.",
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of supportbot; created only in entry points (CLI, app factory, evals)."""
 
@@ -263,6 +279,7 @@ class Settings(BaseSettings):
     realtime: RealtimeConfig = RealtimeConfig()
     editor: EditorConfig = EditorConfig()
     analytics: AnalyticsConfig = AnalyticsConfig()
+    announcements: AnnouncementsConfig = AnnouncementsConfig()
 
     @model_validator(mode="after")
     def _check_backends(self) -> Settings:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from bot.backends.sql_announcements import SqlAnnouncementStore
 from bot.backends.sql_articles import SqlArticleStore
 from bot.backends.sql_conversations import SqlConversationStore
 from bot.backends.sql_database import create_engine_for, migrate
@@ -33,6 +34,7 @@ class Database:
     gaps: SqlGapStore
     votes: SqlVoteStore
     surveys: SqlSurveyStore
+    announcements: SqlAnnouncementStore
 
 
 def open_store(url: str, pool_size: int = 10) -> SqlConversationStore:
@@ -60,4 +62,5 @@ def open_database(url: str, pool_size: int = 10) -> Database:
         gaps=SqlGapStore(engine),
         votes=SqlVoteStore(engine),
         surveys=SqlSurveyStore(engine),
+        announcements=SqlAnnouncementStore(engine),
     )

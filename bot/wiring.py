@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.agent_context import AgentContext
+from bot.announcements import Announcements
 from bot.backends.extractive_llm import ExtractiveAnswerer
 from bot.editor import EditorService
 from bot.errors import ConfigError
@@ -182,6 +183,7 @@ class Services:
     editor: EditorService
     try_it: TryIt
     help_portal: HelpPortal
+    announcements: Announcements
 
     async def aclose(self) -> None:
         """Close every backend."""
@@ -246,6 +248,9 @@ def build_services(
         company=settings.answer.company_name,
         summarizer=model,
     )
+    announcements = Announcements(
+        database.announcements, kb.embedder, settings.announcements.min_similarity
+    )
     responder = Responder(
         kb=kb,
         store=store,
@@ -258,6 +263,7 @@ def build_services(
         rewriter=model,
         escalator=escalator,
         agent_context=AgentContext(kb.embedder),
+        announcements=announcements,
     )
     editor = EditorService(database.articles, kb, settings.editor)
     return Services(
@@ -290,6 +296,7 @@ def build_services(
             preview=build_knowledge_base(settings, kb.embedder, "preview"),
         ),
         help_portal=HelpPortal(database.articles, kb, database.gaps, database.votes),
+        announcements=announcements,
     )
 
 

@@ -138,5 +138,8 @@ export function createApi(
       json('POST', `${conversation(id)}/handoff`, { token, body: email ? { email } : {} }),
     /** Cancel a waiting request for a person: {mode, notice} (notice empty if one took it). */
     cancelHandoff: (id, token) => json('POST', `${conversation(id)}/handoff/cancel`, { token }),
+
+    /** The active announcements for a banner query (banner.js): [{id, kind, title, text}]. */
+    announcements: (query) => json('GET', `/api/announcements/active${query}`),
   };
 }

@@ -93,6 +93,7 @@ export function createView(root, { t, translatorFor = () => t, title, greeting, 
   );
 
   const banner = h('div', { class: 'banner', role: 'status' });
+  const announcements = h('div', { class: 'announcements', role: 'region', 'aria-label': t('announcements'), hidden: true });
   const typing = h(
     'div',
     { class: 'typing', hidden: true },
@@ -227,6 +228,7 @@ export function createView(root, { t, translatorFor = () => t, title, greeting, 
     },
     header,
     banner,
+    announcements,
     log,
     h('div', { class: 'extras' }, offlineForm, csat, newChat),
     actions,
@@ -336,6 +338,7 @@ export function createView(root, { t, translatorFor = () => t, title, greeting, 
 
   return {
     input,
+    announcements,
 
     /** Show the panel and focus the message box (or the first control when it is hidden). */
     open() {

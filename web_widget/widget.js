@@ -6,6 +6,7 @@
  */
 
 import { createApi } from './api.js';
+import { announcementsQuery, createAnnouncementBanner } from './banner.js';
 import { cleanCustomer } from './config.js';
 import { pickLanguage, textDirection, translator } from './i18n.js';
 import { createSession } from './session.js';
@@ -180,10 +181,18 @@ export function mountWidget(host, config) {
     },
   });
   view.setEmail(session.email);
+  const notices = createAnnouncementBanner(document, view.announcements, {
+    load: () => api.announcements(announcementsQuery(locale, window.location.href)),
+    store,
+    t,
+    baseUrl: config.url,
+  });
+  notices.refresh();
   window.addEventListener('online', () => session.retryNow());
 
   function open() {
     if (view.isOpen) return;
+    notices.refresh();
     view.open();
     events.emit('open', {});
   }

@@ -18,6 +18,7 @@ from bot.api.recovery import answer_unanswered
 from bot.api.routes import (
     agent,
     analytics,
+    announcements,
     chat,
     console,
     editor,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(chat.router)
     app.include_router(chat.ws_router)
     app.include_router(surveys.router)
+    app.include_router(announcements.router)
     app.include_router(agent.router)
     app.include_router(agent.ws_router)
     app.include_router(health.router)

@@ -111,6 +111,7 @@ class CitationOut(BaseModel):
     url: str
     section: str
     snippet: str
+    kind: str = Field(default="article", description="article, or announcement (issue 21)")
 
     @classmethod
     def of(cls, citation: Citation) -> CitationOut:
@@ -122,6 +123,7 @@ class CitationOut(BaseModel):
             url=citation.url,
             section=citation.section,
             snippet=citation.snippet,
+            kind=citation.kind,
         )
 
 

@@ -212,3 +212,23 @@ nps_answers = sa.Table(
     sa.Column("comment", sa.Text, nullable=False, server_default=""),
     sa.Column("answered_at", UtcDateTime, nullable=False, index=True),
 )
+
+announcements = sa.Table(
+    "announcements",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("locale", sa.String(35), nullable=False, server_default=""),
+    sa.Column("page_pattern", sa.String(500), nullable=False, server_default=""),
+    sa.Column("plan", sa.String(64), nullable=False, server_default=""),
+    sa.Column("starts_at", UtcDateTime, nullable=False, index=True),
+    sa.Column("ends_at", UtcDateTime, nullable=True, index=True),
+    # The status page's incident id: its updates change this one row.
+    sa.Column("source_id", sa.String(200), nullable=True, unique=True),
+    sa.Column("status", sa.String(32), nullable=False, server_default=""),
+    sa.Column("created_by", sa.String(255), nullable=False, server_default=""),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)

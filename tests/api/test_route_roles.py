@@ -90,6 +90,7 @@ ROUTES: dict[tuple[str, str], Expected] = {
     # Agents: the queue, tickets and everything with customer data
     ("GET", "/api/agent/agents"): agents(200),
     ("GET", "/api/agent/tickets"): agents(200),
+    ("GET", "/api/agent/announcements"): agents(200),
     ("GET", "/api/agent/tickets/{ticket_id}"): agents(404),
     ("POST", "/api/agent/tickets/{ticket_id}/claim"): agents(404),
     ("POST", "/api/agent/tickets/{ticket_id}/messages"): agents(422),
@@ -131,6 +132,12 @@ ROUTES: dict[tuple[str, str], Expected] = {
     ("GET", "/api/agent/webhooks"): admins(200),
     ("GET", "/api/agent/staff"): admins(200),
     ("PUT", "/api/agent/staff/{agent_id}/takes-chats"): admins(422),
+    ("GET", "/api/announcements"): admins(200),
+    ("POST", "/api/announcements"): admins(422),
+    ("POST", "/api/announcements/{announcement_id}/end"): admins(404),
+    # The widget's banner, and the status page's webhook (off without its secret)
+    ("GET", "/api/announcements/active"): everyone(200),
+    ("POST", "/api/announcements/webhook"): everyone(404),
     # Public pages and files (staff pages log in through the API above)
     ("GET", "/"): everyone(200),
     ("GET", "/widget.js"): everyone(200),
@@ -189,6 +196,7 @@ class Site:
             key="no-such-gap",
             agent_id="no-such-agent",
             category="no-such-category",
+            announcement_id="no-such-announcement",
         )
 
 

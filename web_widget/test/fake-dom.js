@@ -32,6 +32,10 @@ class FakeNode {
     this.childNodes.push(child);
     return child;
   }
+
+  replaceChildren(...children) {
+    this.childNodes = children;
+  }
 }
 
 class FakeText {

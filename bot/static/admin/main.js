@@ -5,6 +5,7 @@
  */
 
 import { $, el } from '../shared/dom.js';
+import { loadAnnouncements, postAnnouncement } from './announcements.js';
 import { render } from './report.js';
 import { api, login, logout, showDashboard, showLogin, signedIn } from './session.js';
 import { loadStaff } from './staff.js';
@@ -16,6 +17,7 @@ async function load() {
     const response = await api('GET', `/api/analytics?days=${encodeURIComponent(days)}`);
     render(await response.json());
     await loadStaff();
+    await loadAnnouncements();
     $('status').textContent = `Updated ${new Date().toLocaleTimeString()}`;
     document.body.dataset.loaded = 'true';
   } catch (error) {
@@ -47,6 +49,7 @@ function start() {
   $('refresh').addEventListener('click', load);
   $('days').addEventListener('change', load);
   $('export-csv').addEventListener('click', exportCsv);
+  $('announce-form').addEventListener('submit', postAnnouncement);
   if (signedIn()) showDashboard(load);
   else showLogin();
 }

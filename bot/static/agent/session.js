@@ -3,6 +3,7 @@
 import { $, show } from '../shared/dom.js';
 import { session } from '../shared/api.js';
 import * as login from '../shared/login.js';
+import { loadAnnouncements } from './announcements.js';
 import { explain } from './labels.js';
 import { closeSocket, connect } from './live.js';
 import { loadAgents, loadQueue, tickClock } from './queue.js';
@@ -52,7 +53,7 @@ export async function startConsole() {
   connect();
   clearInterval(state.clockTimer);
   state.clockTimer = setInterval(tickClock, CLOCK_MS);
-  await Promise.all([loadAgents(), loadQueue()]);
+  await Promise.all([loadAgents(), loadQueue(), loadAnnouncements()]);
   if (state.selectedId) await openTicket(state.selectedId, { focus: false });
   const first = document.querySelector('.ticket-item');
   (first || $('main')).focus();
