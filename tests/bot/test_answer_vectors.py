@@ -29,7 +29,7 @@ QUESTIONS = (
 def test_after_warming_an_answer_encodes_nothing_but_its_question(
     sample_kb: KnowledgeBase, embedder: Embedder, tmp_path: Path
 ) -> None:
-    articles, problems = load_kb(ROOT / "kb_content")
+    articles, problems = load_kb(ROOT / "kb_content", ChunkingConfig().max_file_bytes)
     assert not problems
     chunker = Chunker(ChunkingConfig())
     warming = Counting(embedder)
@@ -49,7 +49,7 @@ def test_after_warming_an_answer_encodes_nothing_but_its_question(
 
 
 def test_grounding_sentences_are_prepared_only_for_a_language_model() -> None:
-    articles, _ = load_kb(ROOT / "kb_content")
+    articles, _ = load_kb(ROOT / "kb_content", ChunkingConfig().max_file_bytes)
     chunker = Chunker(ChunkingConfig())
     units = set(answer_texts(articles[:3], chunker, grounding=False))
     both = set(answer_texts(articles[:3], chunker, grounding=True))
