@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from bot.cli_analytics import add_analytics_command
 from bot.cli_content import add_gaps_and_articles_commands, add_ingest_command
 from bot.cli_eval import add_eval_commands
+from bot.cli_mail import add_mail_command
 from bot.cli_output import echo
 from bot.conversation import Turn
 from bot.errors import BotError
@@ -262,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_gaps_and_articles_commands(sub)
     add_analytics_command(sub)
+    add_mail_command(sub)
 
     serve = sub.add_parser(
         "serve",

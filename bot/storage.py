@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from bot.backends.sql_articles import SqlArticleStore
 from bot.backends.sql_conversations import SqlConversationStore
 from bot.backends.sql_database import create_engine_for, migrate
+from bot.backends.sql_email import SqlEmailStore
 from bot.backends.sql_gaps import SqlGapStore
 from bot.backends.sql_lifecycle import SqlTicketLifecycle
 from bot.backends.sql_schema import escalation_tables
@@ -33,6 +34,7 @@ class Database:
     gaps: SqlGapStore
     votes: SqlVoteStore
     surveys: SqlSurveyStore
+    emails: SqlEmailStore
 
 
 def open_store(url: str, pool_size: int = 10) -> SqlConversationStore:
@@ -60,4 +62,5 @@ def open_database(url: str, pool_size: int = 10) -> Database:
         gaps=SqlGapStore(engine),
         votes=SqlVoteStore(engine),
         surveys=SqlSurveyStore(engine),
+        emails=SqlEmailStore(engine),
     )
