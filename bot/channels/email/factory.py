@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.channels.email.imap_poller import ImapMailbox
+from bot.channels.email.interfaces import Mailbox
 from bot.channels.email.service import MailService
 from bot.channels.email.smtp_sender import SmtpSender
 from bot.wiring import Services
@@ -12,8 +13,9 @@ from bot.wiring import Services
 log = logging.getLogger(__name__)
 
 
-def build_mail_service(services: Services) -> MailService:
-    """The mail service on `services` (call only when `mail.enabled`)."""
+def build_mail_service(services: Services, mailbox: Mailbox | None = None) -> MailService:
+    """The mail service on `services` (call only when `mail.enabled`); `mailbox` replaces the
+    configured IMAP one."""
     settings = services.settings
     config = settings.mail
     return MailService(
@@ -23,7 +25,8 @@ def build_mail_service(services: Services) -> MailService:
         store=services.store,
         emails=services.database.emails,
         responder=services.responder,
-        mailbox=ImapMailbox(
+        mailbox=mailbox
+        or ImapMailbox(
             host=config.imap_host,
             port=config.imap_port,
             security=config.imap_security,
