@@ -6,12 +6,14 @@ escalates through the responder, and sends by SMTP; agents answer through the HT
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from email.message import Message
 
 import anyio
 import httpx
 import pytest
+from websockets.sync.client import connect
 
 from bot.analytics import compute
 from bot.channels.email.types import EmailRecord
@@ -25,7 +27,7 @@ from tests.live_server import LiveServer
 from tests.mail.conftest import HELP_URL, mail_settings
 from tests.mail.mails import CUSTOMER, mail
 from tests.mail.servers import USER, Dovecot, SmtpServer
-from tests.waiting import eventually
+from tests.waiting import WAIT_S, eventually
 
 pytestmark = pytest.mark.mail
 
@@ -137,13 +139,23 @@ def test_an_escalation_reaches_the_queue_and_the_agent_answers_by_email(
     assert message_id in answer["References"].split()
     assert answer["Auto-Submitted"] is None  # a person wrote it
     assert not any("INTERNAL" in text_of(m) for m in smtp.outbox.messages)
-    # The customer answers the agent's email: same conversation, the agent's to answer.
+    # The customer answers the agent's email: same conversation, the agent's to answer, and
+    # the agent watching it sees the message arrive live.
     follow_id, raw = mail(
         "Thanks! Can you also change the address?",
         subject="Re: My order",
         in_reply_to=str(answer["Message-ID"]),
     )
-    dovecot.deliver(raw)
+    ws_url = live.url.replace("http", "ws", 1) + "/ws/agent"
+    with connect(ws_url, open_timeout=30) as console:
+        console.send(json.dumps({"type": "auth", "token": agent["Authorization"][7:]}))
+        console.send(json.dumps({"type": "watch", "conversation_id": record.conversation_id}))
+        console.send(json.dumps({"type": "ping"}))
+        dovecot.deliver(raw)
+        while (event := json.loads(console.recv(timeout=WAIT_S)))["type"] != "message":
+            pass
+    assert event["conversation_id"] == record.conversation_id
+    assert event["turn"]["text"].startswith("Thanks! Can you also change the address?")
     follow = eventually(lambda: handled(services, follow_id), "the follow-up handled")
     assert follow.conversation_id is not None
     assert follow.conversation_id == record.conversation_id

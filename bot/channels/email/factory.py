@@ -6,16 +6,18 @@ import logging
 
 from bot.channels.email.imap_poller import ImapMailbox
 from bot.channels.email.interfaces import Mailbox
-from bot.channels.email.service import MailService
+from bot.channels.email.service import Announce, MailService
 from bot.channels.email.smtp_sender import SmtpSender
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 
 
-def build_mail_service(services: Services, mailbox: Mailbox | None = None) -> MailService:
+def build_mail_service(
+    services: Services, mailbox: Mailbox | None = None, announce: Announce | None = None
+) -> MailService:
     """The mail service on `services` (call only when `mail.enabled`); `mailbox` replaces the
-    configured IMAP one."""
+    configured IMAP one; `announce` shows stored turns to agents live."""
     settings = services.settings
     config = settings.mail
     return MailService(
@@ -45,12 +47,13 @@ def build_mail_service(services: Services, mailbox: Mailbox | None = None) -> Ma
             password=config.smtp_password.get_secret_value(),
             timeout_s=config.timeout_s,
         ),
+        announce=announce,
     )
 
 
-async def run_mail(services: Services) -> None:
+async def run_mail(services: Services, announce: Announce | None = None) -> None:
     """Run the email channel until cancelled (the background poller of `serve`)."""
-    mail = build_mail_service(services)
+    mail = build_mail_service(services, announce=announce)
     try:
         await mail.run()
     except Exception:  # a bug, not the mail server (that is retried): say so, then stop

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import anyio
 
@@ -35,6 +35,10 @@ AGENT_REPLIES_S = 1.0  # how often agents' replies are looked for
 LOOP_GUARD = "loop_guard"
 CLIENT_ID_CHARS = 128  # the turns' client_id column
 
+Announce = Callable[[str, Turn], Awaitable[None]]
+"""Shows a stored turn live ("message" for the customer's, "reply" for the bot's) to the
+agents watching its conversation; never raises."""
+
 
 class MailService:
     """Reads the mailbox, answers through the responder, sends replies and agents' replies."""
@@ -50,6 +54,7 @@ class MailService:
         responder: Responder,
         mailbox: Mailbox,
         sender: MailSender,
+        announce: Announce | None = None,
     ) -> None:
         self._config = config
         self._company = company
@@ -59,6 +64,7 @@ class MailService:
         self._responder = responder
         self._mailbox = mailbox
         self._sender = sender
+        self._announce = announce
 
     async def run(self) -> None:
         """Poll the mailbox and send agents' replies until cancelled; failures are logged and
@@ -170,8 +176,11 @@ class MailService:
         notices: list[Turn] = []
         replies = self._responder.reply(conversation.id, text, client_id=_key(mail))
         async for event in replies:
-            if event.type == "done":
+            if event.type == "customer_turn" and event.turn is not None:
+                await self._show("message", event.turn)
+            elif event.type == "done" and event.turn is not None:
                 answer = event.turn
+                await self._show("reply", answer)
             elif event.type in ("handoff", "notice") and event.turn is not None:
                 notices.append(event.turn)
         parts = [t for t in (answer, *notices) if t is not None]
@@ -195,7 +204,8 @@ class MailService:
         self, conversation: Conversation, mail: InboundEmail, text: str, n: int
     ) -> None:
         """Keep a message the loop guard stops: stored for agents, not answered."""
-        await self._store.append(conversation.id, Role.CUSTOMER, text, client_id=_key(mail))
+        turn = await self._store.append(conversation.id, Role.CUSTOMER, text, client_id=_key(mail))
+        await self._show("message", turn)
         await self._store.append(
             conversation.id,
             Role.SYSTEM,
@@ -204,6 +214,10 @@ class MailService:
             kind="email_unanswered",
             client_id=_key(mail, "email-unanswered"),
         )
+
+    async def _show(self, kind: str, turn: Turn) -> None:
+        if self._announce is not None:
+            await self._announce(kind, turn)
 
     async def _send(
         self,
