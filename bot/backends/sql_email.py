@@ -16,9 +16,10 @@ from sqlalchemy.engine import Engine, RowMapping
 from bot.backends.sql_database import ConstraintViolation, transaction
 from bot.backends.sql_schema import conversations, customers, email_messages, turns
 from bot.channels.email.types import EmailRecord, InboundEmail, Thread
-from bot.conversation import HANDBACK_NOTE, Channel, Role
+from bot.conversation import HANDBACK_NOTE, Role
 
 _NOTE_CHARS = 4000
+RECENT_DAYS = 30  # agents' replies are looked for in threads with mail this recent
 
 
 class SqlEmailStore:
@@ -208,17 +209,21 @@ class SqlEmailStore:
         return int(count)
 
     def unsent_agent_turns(self, stale_before: dt.datetime, limit: int) -> list[tuple[str, int]]:
-        """Agent replies in email conversations with no email sent or freshly claimed."""
+        """Agent replies in email conversations with no email sent or freshly claimed (in
+        conversations with mail in the last `RECENT_DAYS`: this runs every second)."""
         taken = sa.select(email_messages.c.turn_id).where(
             email_messages.c.turn_id.is_not(None),
             email_messages.c.handled_at.is_not(None)
             | (email_messages.c.claimed_at >= stale_before),
         )
+        recent = sa.select(email_messages.c.conversation_id).where(
+            email_messages.c.created_at >= _now() - dt.timedelta(days=RECENT_DAYS),
+            email_messages.c.conversation_id.is_not(None),
+        )
         statement = (
             sa.select(turns.c.conversation_id, turns.c.id)
-            .select_from(turns.join(conversations, conversations.c.id == turns.c.conversation_id))
             .where(
-                conversations.c.channel == Channel.EMAIL.value,
+                turns.c.conversation_id.in_(recent),
                 turns.c.role == Role.AGENT.value,
                 turns.c.kind != HANDBACK_NOTE,
                 turns.c.id.not_in(taken),

@@ -187,10 +187,9 @@ class SmtpServer:
     def __init__(self) -> None:
         self.port = free_port()
         self.outbox = Outbox()
-        self._controller = Controller(self.outbox, hostname="127.0.0.1", port=self.port)
 
     def __enter__(self) -> SmtpServer:
-        self._controller.start()
+        self.start()
         return self
 
     def __exit__(
@@ -199,4 +198,13 @@ class SmtpServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Listen (again) on the port."""
+        self._controller = Controller(self.outbox, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        """Stop listening: the SMTP server is down."""
         self._controller.stop()

@@ -106,6 +106,25 @@ def test_a_crash_between_storing_and_marking_seen_sends_no_second_reply(
     assert len(smtp.outbox.replies_to(message_id)) == 1  # ...and does not answer it again
 
 
+def test_while_the_smtp_server_is_down_the_message_waits_for_the_next_pass(
+    services: Services, dovecot: Dovecot, smtp: SmtpServer
+) -> None:
+    message_id, raw = mail("How long does a refund take?", subject="Down", sender="d@c.test")
+    dovecot.deliver(raw)
+    smtp.stop()
+    try:
+        assert poll(services) == 1  # the failure is logged; the message stays unseen
+        assert dovecot.unseen() == 1
+        assert not services.database.emails.record(message_id).handled
+    finally:
+        smtp.start()
+    assert poll(services) == 1
+    assert dovecot.unseen() == 0
+    assert len(smtp.outbox.replies_to(message_id)) == 1
+    _, turns = stored(services, message_id)
+    assert sum(t.role is Role.BOT for t in turns) == 1  # the stored answer, sent once
+
+
 def test_malformed_mime_and_an_unknown_charset_are_kept_with_a_note(
     services: Services, dovecot: Dovecot, smtp: SmtpServer
 ) -> None:

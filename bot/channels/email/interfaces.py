@@ -111,8 +111,8 @@ class EmailStore(Protocol):
         ...
 
     def unsent_agent_turns(self, stale_before: dt.datetime, limit: int) -> list[tuple[str, int]]:
-        """(conversation id, turn id) of agent replies in email conversations with no email
-        sent or claimed after `stale_before`, oldest first."""
+        """(conversation id, turn id) of agent replies in email conversations (with recent
+        mail) that have no email sent or claimed after `stale_before`, oldest first."""
         ...
 
     def earlier_conversations(self, email: str) -> list[dict[str, str]]:

@@ -89,7 +89,12 @@ class MailService:
         """Process the unseen messages, marking each seen once it is handled; their number."""
         unseen = await anyio.to_thread.run_sync(self._mailbox.unseen)
         for uid, raw in unseen:
-            if await self.receive(raw):
+            try:
+                done = await self.receive(raw)
+            except Exception:  # this message waits for the next pass; the others go on
+                log.exception("email channel: message %s not handled; tried again later", uid)
+                continue
+            if done:
                 await anyio.to_thread.run_sync(self._mailbox.mark_seen, uid)
         return len(unseen)
 
