@@ -118,7 +118,8 @@ class MailService:
         try:
             await self._handle(mail, record.conversation_id)
         except BaseException:
-            await anyio.to_thread.run_sync(self._emails.unclaim, mail.message_id)
+            with anyio.CancelScope(shield=True):  # also when the server stops meanwhile
+                await anyio.to_thread.run_sync(self._emails.unclaim, mail.message_id)
             raise
         return True
 
@@ -139,11 +140,13 @@ class MailService:
 
     async def _agent_replies_loop(self) -> None:
         while True:
+            pause = AGENT_REPLIES_S
             try:
                 await self.send_agent_replies()
             except BotError as exc:
                 log.warning("email channel: sending agents' replies: %s; trying again", exc)
-            await anyio.sleep(AGENT_REPLIES_S)
+                pause = self._config.poll_interval_s
+            await anyio.sleep(pause)
 
     async def _handle(self, mail: InboundEmail, known: str | None) -> None:
         flags = [kind.value for kind in mail.machine]
