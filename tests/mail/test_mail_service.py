@@ -12,7 +12,7 @@ import pytest
 from bot.channels.email.errors import MailError
 from bot.channels.email.factory import build_mail_service
 from bot.channels.email.imap_poller import ImapMailbox
-from bot.channels.email.types import EmailRecord
+from bot.channels.email.types import EmailRecord, Fetched
 from bot.conversation import Role, Turn
 from bot.wiring import Services, build_services
 from retrieval.interfaces import Embedder
@@ -52,7 +52,7 @@ class CrashOnSeen:
     def __init__(self, mailbox: ImapMailbox) -> None:
         self._mailbox = mailbox
 
-    def unseen(self) -> list[tuple[str, bytes]]:
+    def unseen(self) -> list[Fetched]:
         return self._mailbox.unseen()
 
     def mark_seen(self, uid: str) -> None:
@@ -65,10 +65,15 @@ class CrashOnSeen:
         self._mailbox.close()
 
 
-def imap(dovecot: Dovecot) -> ImapMailbox:
+def imap(dovecot: Dovecot, max_message_bytes: int = 25_000_000) -> ImapMailbox:
     """The support mailbox on the test server."""
     return ImapMailbox(
-        host="127.0.0.1", port=dovecot.port, security="plain", user=USER, password=PASSWORD
+        host="127.0.0.1",
+        port=dovecot.port,
+        security="plain",
+        user=USER,
+        password=PASSWORD,
+        max_message_bytes=max_message_bytes,
     )
 
 
@@ -175,6 +180,19 @@ def test_attachments_are_listed_up_to_the_limits_and_never_inlined(
     assert "alert(1)" not in customer.text  # an attachment is never read as the message
     reply = smtp.outbox.replies_to(message_id)
     assert len(reply) == 1 and "alert(1)" not in reply[0].as_string()
+
+
+def test_a_message_over_the_size_limit_is_kept_as_its_headers_with_a_note(
+    services: Services, dovecot: Dovecot
+) -> None:
+    message_id, raw = mail("x" * 5000, subject="How long does a refund take?", sender="h@c.test")
+    dovecot.deliver(raw)
+    assert poll(services, imap(dovecot, max_message_bytes=2000)) == 1
+    record, turns = stored(services, message_id)
+    assert "over the size limit: only its headers were read" in record.note
+    assert any(t.kind == "email_details" and "only its headers" in t.text for t in turns)
+    assert "x" * 100 not in "".join(t.text for t in turns)
+    assert dovecot.unseen() == 0
 
 
 def test_html_only_mail_is_read_as_text_and_answered_without_its_markup(

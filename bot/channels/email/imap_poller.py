@@ -14,6 +14,7 @@ import time
 from typing import Any, Literal
 
 from bot.channels.email.errors import MailError
+from bot.channels.email.types import Fetched
 
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
@@ -45,15 +46,12 @@ class ImapMailbox:
         self._idle = idle
         self._conn: imaplib.IMAP4 | None = None
 
-    def unseen(self) -> list[tuple[str, bytes]]:
-        """(uid, raw) of the unseen messages, oldest first; headers only when over the limit."""
+    def unseen(self) -> list[Fetched]:
+        """The unseen messages, oldest first; headers only when over the limit."""
         conn = self._connection()
         try:
             _, data = _ok(conn.uid("SEARCH", "UNSEEN"), "search")
-            found: list[tuple[str, bytes]] = []
-            for uid in (data[0] or b"").split():
-                found.append((uid.decode(), self._fetch(conn, uid.decode())))
-            return found
+            return [self._fetch(conn, uid.decode()) for uid in (data[0] or b"").split()]
         except (imaplib.IMAP4.error, OSError) as exc:
             self.close()
             raise MailError(f"reading the mailbox on {self._host} failed: {exc}") from exc
@@ -115,17 +113,14 @@ class ImapMailbox:
         self._conn = conn
         return conn
 
-    def _fetch(self, conn: imaplib.IMAP4, uid: str) -> bytes:
+    def _fetch(self, conn: imaplib.IMAP4, uid: str) -> Fetched:
         _, data = _ok(conn.uid("FETCH", uid, "(RFC822.SIZE)"), "fetch size")
-        size = _SIZE.search(data[0] if isinstance(data[0], bytes) else b"")
-        part = "BODY.PEEK[]"
-        if size is not None and int(size.group(1)) > self._max_bytes:
-            part = "BODY.PEEK[HEADER]"
+        found = _SIZE.search(data[0] if isinstance(data[0], bytes) else b"")
+        size = int(found.group(1)) if found else 0
+        part = "BODY.PEEK[HEADER]" if size > self._max_bytes else "BODY.PEEK[]"
         _, data = _ok(conn.uid("FETCH", uid, f"({part})"), "fetch")
-        for item in data:
-            if isinstance(item, tuple):
-                return bytes(item[1])
-        return b""
+        raw = next((bytes(item[1]) for item in data if isinstance(item, tuple)), b"")
+        return Fetched(uid, raw, max(size, len(raw)))
 
 
 def _ok(result: tuple[str, list[Any]], what: str) -> tuple[str, list[Any]]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from typing import Protocol
 
-from bot.channels.email.types import EmailRecord, InboundEmail, Thread
+from bot.channels.email.types import EmailRecord, Fetched, InboundEmail, Thread
 
 
 class Mailbox(Protocol):
@@ -16,9 +16,9 @@ class Mailbox(Protocol):
     Methods raise `MailError` when the server cannot be reached or refuses.
     """
 
-    def unseen(self) -> list[tuple[str, bytes]]:
-        """The (uid, raw bytes) of messages not marked seen, oldest first; reading them does
-        not mark them seen. A message over the size limit comes as its headers only."""
+    def unseen(self) -> list[Fetched]:
+        """The messages not marked seen, oldest first; reading them does not mark them seen.
+        A message over the size limit comes as its headers only."""
         ...
 
     def mark_seen(self, uid: str) -> None:

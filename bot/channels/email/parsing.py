@@ -44,9 +44,16 @@ def parse_email(
     own_address: str = "",
     max_attachment_bytes: int = 10_000_000,
     max_attachments: int = 20,
+    size: int = 0,
 ) -> InboundEmail:
-    """Decode `raw` (RFC 5322 bytes) as far as possible; never raises."""
+    """Decode `raw` (RFC 5322 bytes) as far as possible; never raises. A `size` over
+    `len(raw)` says that `raw` is only the headers of a message too big to read whole."""
     notes: list[str] = []
+    if size > len(raw):
+        notes.append(
+            f"message of {size:,} bytes, over the size limit: only its headers were read; "
+            "the whole message stays on the mail server"
+        )
     msg = email.message_from_bytes(raw)  # compat32: keeps going on any defect
     defects = sorted({type(d).__name__ for part in msg.walk() for d in part.defects})
     if defects:
@@ -102,7 +109,7 @@ def parse_email(
         machine=machine_kinds(msg, sender, own_address),
         attachments=tuple(attachments),
         notes=tuple(dict.fromkeys(notes)),
-        size=len(raw),
+        size=max(size, len(raw)),
     )
 
 

@@ -88,24 +88,26 @@ class MailService:
     async def poll_once(self) -> int:
         """Process the unseen messages, marking each seen once it is handled; their number."""
         unseen = await anyio.to_thread.run_sync(self._mailbox.unseen)
-        for uid, raw in unseen:
+        for fetched in unseen:
             try:
-                done = await self.receive(raw)
+                done = await self.receive(fetched.raw, fetched.size)
             except Exception:  # this message waits for the next pass; the others go on
-                log.exception("email channel: message %s not handled; tried again later", uid)
+                log.exception("email channel: message %s not handled; tried again", fetched.uid)
                 continue
             if done:
-                await anyio.to_thread.run_sync(self._mailbox.mark_seen, uid)
+                await anyio.to_thread.run_sync(self._mailbox.mark_seen, fetched.uid)
         return len(unseen)
 
-    async def receive(self, raw: bytes) -> bool:
-        """Store one message, then answer it, escalate it or only keep it (machines, loops).
+    async def receive(self, raw: bytes, size: int = 0) -> bool:
+        """Store one message, then answer it, escalate it or only keep it (machines, loops);
+        `size` is its size on the server when `raw` is only its headers.
 
         True once it needs nothing more (also for a duplicate); False while another worker
         holds it. A failure (the SMTP server away) leaves it to the next pass.
         """
         mail = parse_email(
             raw,
+            size=size,
             own_address=self._config.address,
             max_attachment_bytes=self._config.max_attachment_bytes,
             max_attachments=self._config.max_attachments,

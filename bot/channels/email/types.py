@@ -36,6 +36,16 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
+class Fetched:
+    """A message read from the mailbox: `raw` is its headers only when `size` (its size on the
+    server) is over the limit."""
+
+    uid: str
+    raw: bytes
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
 class InboundEmail:
     """One received message, decoded as far as it could be.
 
