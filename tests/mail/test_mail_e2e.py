@@ -121,6 +121,9 @@ def test_an_escalation_reaches_the_queue_and_the_agent_answers_by_email(
         assert ticket["customer_email"] == CUSTOMER
         detail = http.get(f"/api/agent/tickets/{ticket['id']}").json()
         assert any("talk to a person" in t["text"] for t in detail["turns"])
+        supplied = detail["customer"]["customer_supplied"]
+        assert supplied["email"] == CUSTOMER
+        assert supplied["metadata"]["email_subject"] == "My order"
         assert http.post(f"/api/agent/tickets/{ticket['id']}/claim").status_code == 200
         note = http.post(
             f"/api/agent/tickets/{ticket['id']}/notes", json={"text": "INTERNAL: VIP, careful"}
