@@ -130,6 +130,24 @@ def test_while_the_smtp_server_is_down_the_message_waits_for_the_next_pass(
     assert sum(t.role is Role.BOT for t in turns) == 1  # the stored answer, sent once
 
 
+def test_a_handoff_notice_the_smtp_server_refused_is_sent_on_the_next_pass(
+    services: Services, dovecot: Dovecot, smtp: SmtpServer
+) -> None:
+    message_id, raw = mail("I want to talk to a person.", subject="Person", sender="p@c.test")
+    dovecot.deliver(raw)
+    smtp.stop()
+    try:
+        assert poll(services) == 1  # escalated and stored; the notice could not be sent
+        assert smtp.outbox.replies_to(message_id) == []
+    finally:
+        smtp.start()
+    assert poll(services) == 1
+    notices = smtp.outbox.replies_to(message_id)
+    assert len(notices) == 1
+    assert "A person from our team will follow up by email" in str(notices[0])
+    assert dovecot.unseen() == 0
+
+
 def test_malformed_mime_and_an_unknown_charset_are_kept_with_a_note(
     services: Services, dovecot: Dovecot, smtp: SmtpServer
 ) -> None:

@@ -25,7 +25,7 @@ from bot.channels.email.types import InboundEmail, Thread
 from bot.conversation import Channel, Citation, Conversation, Customer, Mode, Role, Turn
 from bot.errors import BotError
 from bot.interfaces import ConversationStore
-from bot.responder import Responder
+from bot.responder import Responder, answer_key
 from bot.settings import MailConfig
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 CLAIM_S = 300.0  # a claim older than this was left by a crash: another pass may take it
 AGENT_REPLIES_S = 1.0  # how often agents' replies are looked for
 LOOP_GUARD = "loop_guard"
+EMAILED_NOTICES = ("handoff", "handoff_cancelled")  # system turns the customer is emailed
 CLIENT_ID_CHARS = 128  # the turns' client_id column
 
 Announce = Callable[[str, Turn], Awaitable[None]]
@@ -181,23 +182,32 @@ class MailService:
         await anyio.to_thread.run_sync(self._emails.finish, mail.message_id, conversation.id, flags)
 
     async def _answer(self, conversation: Conversation, mail: InboundEmail, text: str) -> None:
-        """The responder's answer (or handoff notice) to the message, sent in its thread."""
-        answer: Turn | None = None
-        notices: list[Turn] = []
-        replies = self._responder.reply(conversation.id, text, client_id=_key(mail))
-        async for event in replies:
+        """The responder's answer (or handoff notice) to the message, sent in its thread.
+
+        What is sent is read back from the turns stored for the message, not from this run's
+        events: a pass after a failure (SMTP away, a crash) sends what an earlier one stored.
+        """
+        customer: Turn | None = None
+        async for event in self._responder.reply(conversation.id, text, client_id=_key(mail)):
             if event.type == "customer_turn" and event.turn is not None:
-                await self._show("message", event.turn)
+                customer = event.turn
+                await self._show("message", customer)
             elif event.type == "done" and event.turn is not None:
-                answer = event.turn
-                await self._show("reply", answer)
-            elif event.type in ("handoff", "notice") and event.turn is not None:
-                notices.append(event.turn)
-        parts = [t for t in (answer, *notices) if t is not None]
+                await self._show("reply", event.turn)
+        assert customer is not None  # the responder stores the message first
+        parts: list[Turn] = []
+        for turn in await self._store.turns(conversation.id, after_seq=customer.seq):
+            if turn.role is Role.CUSTOMER:
+                break  # what follows answers a later message
+            if (turn.role is Role.BOT and turn.client_id == answer_key(customer)) or (
+                turn.role is Role.SYSTEM and turn.kind in EMAILED_NOTICES
+            ):
+                parts.append(turn)
         if not parts:
             return  # a person answers (an agent holds the conversation, or it waits for one)
+        answer = next((t for t in parts if t.role is Role.BOT), None)
         body = "\n\n".join(t.text for t in parts)
-        handoff = next((t for t in notices if t.kind == "handoff"), None)
+        handoff = next((t for t in parts if t.kind == "handoff"), None)
         if handoff is not None:  # say honestly how the answer will come
             locale = str(handoff.meta.get("locale") or conversation.locale or "en")
             body += "\n\n" + messages.text("email_follow_up", locale, self._company)
