@@ -193,8 +193,9 @@ class SqlEmailStore:
                 )
             )
 
-    def bot_replies_since(self, conversation_id: str, since: dt.datetime) -> int:
-        """Emails sent for the bot's (and the system's) turns in the conversation since then."""
+    def bot_replies_since(self, conversation_id: str, since: dt.datetime, besides: str) -> int:
+        """Emails sent for the bot's (and the system's) turns in the conversation since then,
+        other than the reply to the message `besides`."""
         with transaction(self._engine) as conn:
             count = conn.execute(
                 sa.select(sa.func.count())
@@ -203,6 +204,7 @@ class SqlEmailStore:
                     email_messages.c.conversation_id == conversation_id,
                     email_messages.c.direction == "out",
                     email_messages.c.created_at >= since,
+                    email_messages.c.in_reply_to != besides,
                     turns.c.role != Role.AGENT.value,
                 )
             ).scalar_one()

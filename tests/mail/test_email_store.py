@@ -111,7 +111,9 @@ def test_threads_outbound_mail_and_the_agents_replies_to_send(
     assert claim("<out1@x>", bot.id)
     emails.sent("<out1@x>")
     assert not claim("<out1b@x>", bot.id, now + dt.timedelta(seconds=1))  # sent: never twice
-    assert emails.bot_replies_since(conversation.id, now - dt.timedelta(hours=1)) == 1
+    hour_ago = now - dt.timedelta(hours=1)
+    assert emails.bot_replies_since(conversation.id, hour_ago, "<other@c>") == 1
+    assert emails.bot_replies_since(conversation.id, hour_ago, "<q1@c>") == 0  # its own reply
     assert emails.unsent_agent_turns(fresh, 10) == [(conversation.id, agent.id)]
     assert claim("<out2@x>", agent.id)
     assert emails.unsent_agent_turns(fresh, 10) == []  # claimed by a worker now
@@ -123,4 +125,4 @@ def test_threads_outbound_mail_and_the_agents_replies_to_send(
     assert claim("<out5@x>", agent.id, later)  # a claim left by a crash goes stale
     emails.sent("<out5@x>")
     assert emails.unsent_agent_turns(later, 10) == []
-    assert emails.bot_replies_since(conversation.id, now - dt.timedelta(hours=1)) == 1
+    assert emails.bot_replies_since(conversation.id, hour_ago, "<other@c>") == 1  # bot only

@@ -100,7 +100,17 @@ def stored(services: Services, message_id: str) -> tuple[EmailRecord, list[Turn]
 def test_a_crash_between_storing_and_marking_seen_sends_no_second_reply(
     services: Services, dovecot: Dovecot, smtp: SmtpServer
 ) -> None:
-    message_id, raw = mail("How long does a refund take?", subject="Crash", sender="c@c.test")
+    first, raw = mail("How long does a refund take?", subject="Crash", sender="c@c.test")
+    dovecot.deliver(raw)
+    poll(services)
+    (reply,) = smtp.outbox.replies_to(first)
+    # The second message of the thread: the loop guard's last allowed reply (2 per hour).
+    message_id, raw = mail(
+        "And how long does a refund take by card?",
+        subject="Re: Crash",
+        sender="c@c.test",
+        in_reply_to=str(reply["Message-ID"]),
+    )
     dovecot.deliver(raw)
     with pytest.raises(MailError, match="crashed"):
         poll(services, CrashOnSeen(imap(dovecot)))
@@ -109,6 +119,9 @@ def test_a_crash_between_storing_and_marking_seen_sends_no_second_reply(
     assert poll(services) == 1  # the restarted worker reads it again...
     assert dovecot.unseen() == 0  # ...marks it seen...
     assert len(smtp.outbox.replies_to(message_id)) == 1  # ...and does not answer it again
+    record, turns = stored(services, message_id)
+    assert "loop_guard" not in record.flags  # its own reply does not count against it
+    assert not any(t.kind == "email_unanswered" for t in turns)
 
 
 def test_while_the_smtp_server_is_down_the_message_waits_for_the_next_pass(

@@ -106,8 +106,9 @@ class EmailStore(Protocol):
         """Forget an outbound message that could not be sent (it is tried again)."""
         ...
 
-    def bot_replies_since(self, conversation_id: str, since: dt.datetime) -> int:
-        """Bot emails sent in the conversation at or after `since` (the loop guard)."""
+    def bot_replies_since(self, conversation_id: str, since: dt.datetime, besides: str) -> int:
+        """Bot emails sent in the conversation at or after `since`, other than the reply to
+        the message `besides` (the loop guard; a message seen again keeps its own reply)."""
         ...
 
     def unsent_agent_turns(self, stale_before: dt.datetime, limit: int) -> list[tuple[str, int]]:

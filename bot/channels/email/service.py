@@ -172,7 +172,7 @@ class MailService:
         text = self._text(mail, conversation)
         hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
         count = await anyio.to_thread.run_sync(
-            self._emails.bot_replies_since, conversation.id, hour_ago
+            self._emails.bot_replies_since, conversation.id, hour_ago, mail.message_id
         )
         if count >= self._config.max_replies_per_hour:
             await self._hold(conversation, mail, text, count)
