@@ -15,6 +15,7 @@ from bot.cli_analytics import add_analytics_command
 from bot.cli_announce import add_announce_command
 from bot.cli_content import add_gaps_and_articles_commands, add_ingest_command
 from bot.cli_eval import add_eval_commands
+from bot.cli_mail import add_mail_command
 from bot.cli_output import echo
 from bot.conversation import Turn
 from bot.errors import BotError
@@ -264,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_gaps_and_articles_commands(sub)
     add_analytics_command(sub)
     add_announce_command(sub)
+    add_mail_command(sub)
 
     serve = sub.add_parser(
         "serve",

@@ -28,6 +28,7 @@ Key = Literal[
     "while_waiting",
     "handoff_cancelled",
     "announcement",
+    "email_follow_up",
 ]
 
 _EN: dict[Key, str] = {
@@ -58,6 +59,7 @@ _EN: dict[Key, str] = {
     "announcement": 'From our current announcement "{title}" [1]:\n\n{text}',
     "handoff_cancelled": "OK, I've cancelled your request for a person. I'm still here if you "
     "need anything else.",
+    "email_follow_up": "A person from our team will follow up by email in this thread.",
     "injection": "I can only help with questions about {company}: orders, shipping, returns, "
     "billing and your account. I can't change how I work, share internal instructions or show "
     "anyone else's information. What can I help you with?",
@@ -91,6 +93,7 @@ _ES: dict[Key, str] = {
     "announcement": "Según nuestro aviso actual «{title}» [1]:\n\n{text}",
     "handoff_cancelled": "De acuerdo, he cancelado tu solicitud para hablar con una persona. "
     "Sigo aquí si necesitas algo más.",
+    "email_follow_up": "Una persona de nuestro equipo te responderá por correo en este hilo.",
     "injection": "Solo puedo ayudarte con preguntas sobre {company}: pedidos, envíos, "
     "devoluciones, pagos y tu cuenta. No puedo cambiar cómo funciono, compartir instrucciones "
     "internas ni mostrar información de otras personas. ¿En qué puedo ayudarte?",

@@ -247,6 +247,61 @@ class AnnouncementsConfig(BaseModel):
     )
 
 
+Security = Literal["ssl", "starttls", "plain"]
+
+
+class MailConfig(BaseModel):
+    """The email channel (issue 20): a support mailbox read by IMAP, answered by SMTP."""
+
+    enabled: bool = Field(
+        default=False, description="Poll the mailbox (in `serve`, or `supportbot mail poll`)."
+    )
+    address: str = Field(default="", description="The support address: From of our replies.")
+    display_name: str = Field(default="", description="Sender name; empty = the company name.")
+    public_url: str = Field(
+        default="",
+        description="This server's public address (e.g. https://support.example.com): "
+        "citations link to <public_url>/help/<article>.",
+    )
+    imap_host: str = ""
+    imap_port: int = Field(default=0, ge=0, le=65535, description="0 = 993 (ssl) or 143.")
+    imap_security: Security = Field(
+        default="ssl", description="ssl (IMAPS), starttls, or plain (localhost tests only)."
+    )
+    imap_user: str = Field(default="", description="Empty = the address.")
+    imap_password: SecretStr = SecretStr("")
+    imap_folder: str = "INBOX"
+    smtp_host: str = ""
+    smtp_port: int = Field(default=0, ge=0, le=65535, description="0 = 465 (ssl) or 587.")
+    smtp_security: Security = Field(default="starttls", description="ssl, starttls or plain.")
+    smtp_user: str = Field(default="", description="Empty = no SMTP login.")
+    smtp_password: SecretStr = SecretStr("")
+    poll_interval_s: float = Field(
+        default=60.0, gt=0, description="Seconds between mailbox checks (IDLE wakes earlier)."
+    )
+    idle: bool = Field(default=True, description="Wait with IMAP IDLE where the server has it.")
+    timeout_s: float = Field(default=30.0, gt=0, description="One IMAP or SMTP operation.")
+    max_replies_per_hour: int = Field(
+        default=5, ge=1, description="Loop guard: bot replies per thread per hour, at most."
+    )
+    max_attachment_bytes: int = Field(
+        default=10_000_000, ge=0, description="Larger attachments are flagged for agents."
+    )
+    max_attachments: int = Field(default=20, ge=0, description="Attachments listed per message.")
+    max_message_bytes: int = Field(
+        default=25_000_000, ge=1, description="Larger messages: only their headers are read."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> MailConfig:
+        if self.enabled and not (self.address and self.imap_host and self.smtp_host):
+            raise ValueError(
+                "mail.enabled needs SUPPORTBOT_MAIL__ADDRESS, SUPPORTBOT_MAIL__IMAP_HOST and "
+                "SUPPORTBOT_MAIL__SMTP_HOST"
+            )
+        return self
+
+
 class Settings(BaseSettings):
     """Every setting of supportbot; created only in entry points (CLI, app factory, evals)."""
 
@@ -280,6 +335,7 @@ class Settings(BaseSettings):
     editor: EditorConfig = EditorConfig()
     analytics: AnalyticsConfig = AnalyticsConfig()
     announcements: AnnouncementsConfig = AnnouncementsConfig()
+    mail: MailConfig = MailConfig()
 
     @model_validator(mode="after")
     def _check_backends(self) -> Settings:

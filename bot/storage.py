@@ -10,6 +10,7 @@ from bot.backends.sql_announcements import SqlAnnouncementStore
 from bot.backends.sql_articles import SqlArticleStore
 from bot.backends.sql_conversations import SqlConversationStore
 from bot.backends.sql_database import create_engine_for, migrate
+from bot.backends.sql_email import SqlEmailStore
 from bot.backends.sql_gaps import SqlGapStore
 from bot.backends.sql_lifecycle import SqlTicketLifecycle
 from bot.backends.sql_schema import escalation_tables
@@ -35,6 +36,7 @@ class Database:
     votes: SqlVoteStore
     surveys: SqlSurveyStore
     announcements: SqlAnnouncementStore
+    emails: SqlEmailStore
 
 
 def open_store(url: str, pool_size: int = 10) -> SqlConversationStore:
@@ -63,4 +65,5 @@ def open_database(url: str, pool_size: int = 10) -> Database:
         votes=SqlVoteStore(engine),
         surveys=SqlSurveyStore(engine),
         announcements=SqlAnnouncementStore(engine),
+        emails=SqlEmailStore(engine),
     )

@@ -32,6 +32,7 @@ from bot.api.routes import (
     surveys,
     widget,
 )
+from bot.channels.email.factory import run_mail
 from bot.settings import Settings
 from bot.startup import seconds_since_loading
 from bot.wiring import Services, build_services
@@ -51,11 +52,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         await app.state.services.escalator.webhooks.resume()
         app.state.ready_after_s = seconds_since_loading()
         recovery = asyncio.create_task(answer_unanswered(app.state.services, app.state.metrics))
+        background: list[asyncio.Task[object]] = [recovery]
+        if app.state.services.settings.mail.enabled:  # the email channel's poller (issue 20)
+            announce = chat.turn_announcer(app.state.services)
+            background.append(asyncio.create_task(run_mail(app.state.services, announce)))
         try:
             yield
         finally:
-            recovery.cancel()
-            await asyncio.gather(recovery, return_exceptions=True)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             if owned:
                 await app.state.services.aclose()
 

@@ -232,3 +232,36 @@ announcements = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# Mail of the email channel (migration 0009, issue 20), both directions. `message_id` is unique:
+# a message delivered twice is stored, and answered, once. An inbound row is stored before the
+# message is marked seen on the server; `claimed_at` (a worker took it) and `handled_at` (it is
+# answered, or needs no answer) let a crash between the two re-process it without a second
+# reply. An outbound row names the turn it sent (`turn_id`, unique: one email per turn).
+email_messages = sa.Table(
+    "email_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("message_id", sa.String(512), nullable=False, unique=True),
+    sa.Column(
+        "conversation_id",
+        sa.String(64),
+        sa.ForeignKey("conversations.id"),
+        nullable=True,
+        index=True,
+    ),
+    sa.Column("turn_id", sa.Integer, sa.ForeignKey("turns.id"), nullable=True, unique=True),
+    sa.Column("direction", sa.String(3), nullable=False),
+    sa.Column("sender", sa.String(320), nullable=False, server_default=""),
+    sa.Column("recipient", sa.String(320), nullable=False, server_default=""),
+    sa.Column("subject", sa.Text, nullable=False, server_default=""),
+    sa.Column("in_reply_to", sa.String(512), nullable=False, server_default="", index=True),
+    sa.Column("reference_ids", sa.JSON, nullable=False),
+    sa.Column("flags", sa.JSON, nullable=False),
+    sa.Column("attachments", sa.JSON, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("size", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("claimed_at", UtcDateTime, nullable=True),
+    sa.Column("handled_at", UtcDateTime, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False, index=True),
+)

@@ -84,7 +84,7 @@ def test_migrate_is_idempotent(engine: Engine) -> None:
         "alembic_version", "customers", "conversations", "turns", "feedback",
         "tickets", "ticket_notes", "agents", "agent_sessions", "webhook_deliveries",
         "articles", "article_versions", "gap_links", "ticket_links", "help_votes",
-        "nps_answers", "announcements",
+        "nps_answers", "announcements", "email_messages",
     }
 
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect, status
@@ -46,6 +46,17 @@ log = logging.getLogger(__name__)
 def channel_of(conversation_id: str) -> str:
     """The live-event channel of a conversation."""
     return f"conversation:{conversation_id}"
+
+
+def turn_announcer(services: Services) -> Callable[[str, Turn], Awaitable[None]]:
+    """Publishes a stored turn on its conversation's live channel as a `message` or `reply`
+    event, as a chat's (the email channel's turns reach agents' consoles this way)."""
+
+    async def announce(kind: str, turn: Turn) -> None:
+        event = {"type": kind, "turn": TurnOut.of(turn).model_dump(mode="json")}
+        await publish_or_log(services.broadcaster, channel_of(turn.conversation_id), event)
+
+    return announce
 
 
 def _record(metrics: Metrics, turn: Turn) -> None:

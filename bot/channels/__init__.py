@@ -1,0 +1,1 @@
+"""Channels other than the widget and the API that feed the same conversations (issue 20)."""

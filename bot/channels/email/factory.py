@@ -1,0 +1,63 @@
+"""Builds the email channel from the `mail` settings and the running services."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.channels.email.imap_poller import ImapMailbox
+from bot.channels.email.interfaces import Mailbox
+from bot.channels.email.service import Announce, MailService
+from bot.channels.email.smtp_sender import SmtpSender
+from bot.wiring import Services
+
+log = logging.getLogger(__name__)
+
+
+def build_mail_service(
+    services: Services, mailbox: Mailbox | None = None, announce: Announce | None = None
+) -> MailService:
+    """The mail service on `services` (call only when `mail.enabled`); `mailbox` replaces the
+    configured IMAP one; `announce` shows stored turns to agents live."""
+    settings = services.settings
+    config = settings.mail
+    return MailService(
+        config=config,
+        company=settings.answer.company_name,
+        max_message_chars=settings.answer.max_message_chars,
+        store=services.store,
+        emails=services.database.emails,
+        responder=services.responder,
+        mailbox=mailbox
+        or ImapMailbox(
+            host=config.imap_host,
+            port=config.imap_port,
+            security=config.imap_security,
+            user=config.imap_user or config.address,
+            password=config.imap_password.get_secret_value(),
+            folder=config.imap_folder,
+            timeout_s=config.timeout_s,
+            max_message_bytes=config.max_message_bytes,
+            idle=config.idle,
+        ),
+        sender=SmtpSender(
+            host=config.smtp_host,
+            port=config.smtp_port,
+            security=config.smtp_security,
+            user=config.smtp_user,
+            password=config.smtp_password.get_secret_value(),
+            timeout_s=config.timeout_s,
+        ),
+        announce=announce,
+    )
+
+
+async def run_mail(services: Services, announce: Announce | None = None) -> None:
+    """Run the email channel until cancelled (the background poller of `serve`)."""
+    mail = build_mail_service(services, announce=announce)
+    try:
+        await mail.run()
+    except Exception:  # a bug, not the mail server (that is retried): say so, then stop
+        log.exception("the email channel stopped")
+        raise
+    finally:
+        await mail.close()

@@ -1,0 +1,128 @@
+"""The `email_messages` store on SQLite and PostgreSQL: one row per Message-ID, claims, threads,
+the loop guard's count and the agents' replies still to send."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+
+from bot.backends.sql_conversations import SqlConversationStore
+from bot.backends.sql_database import create_engine_for, migrate
+from bot.backends.sql_email import SqlEmailStore
+from bot.channels.email.types import InboundEmail, MachineKind, Thread
+from bot.conversation import HANDBACK_NOTE, Channel, Customer, Role
+from tests.contracts.conftest import fresh_database, require_postgres
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def stores(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[SqlEmailStore, SqlConversationStore]]:
+    """The email and conversation stores on a new database of each backend."""
+    if request.param == "sqlite":
+        engine = create_engine_for(f"sqlite:///{tmp_path / 'mail.db'}")
+        migrate(engine)
+        yield SqlEmailStore(engine), SqlConversationStore(engine)
+        engine.dispose()
+        return
+    with fresh_database(require_postgres()) as url:
+        engine = create_engine_for(url)
+        migrate(engine)
+        yield SqlEmailStore(engine), SqlConversationStore(engine)
+        engine.dispose()
+
+
+def inbound(message_id: str, *, sender: str = "ann@c.test", **extra: object) -> InboundEmail:
+    """A received message."""
+    return InboundEmail(
+        message_id=message_id,
+        sender=sender,
+        sender_name="Ann",
+        subject="Refund",
+        text="How long?",
+        full_text="How long?",
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def test_one_row_per_message_id_and_one_claim_at_a_time(
+    stores: tuple[SqlEmailStore, SqlConversationStore],
+) -> None:
+    emails, _ = stores
+    first = emails.add_inbound(inbound("<a@c>", machine=(MachineKind.BOUNCE,), notes=("odd",)))
+    again = emails.add_inbound(inbound("<a@c>"))
+    assert again == first and first.flags == ("bounce",) and first.note == "odd"
+    now = dt.datetime.now(dt.UTC)
+    assert emails.claim("<a@c>", now - dt.timedelta(minutes=5))
+    assert not emails.claim("<a@c>", now - dt.timedelta(minutes=5))  # another worker has it
+    assert emails.claim("<a@c>", now + dt.timedelta(seconds=1))  # its claim went stale
+    emails.unclaim("<a@c>")
+    assert emails.claim("<a@c>", now - dt.timedelta(minutes=5))
+    emails.finish("<a@c>", None, ["bounce"])
+    assert emails.record("<a@c>").handled
+    assert not emails.claim("<a@c>", now + dt.timedelta(seconds=1))  # handled: never again
+
+
+def test_threads_outbound_mail_and_the_agents_replies_to_send(
+    stores: tuple[SqlEmailStore, SqlConversationStore],
+) -> None:
+    emails, conversations = stores
+    chat, _ = anyio.run(
+        lambda: conversations.create_conversation(
+            Customer(id="", email="Ann@C.test"), channel=Channel.WIDGET, locale=""
+        )
+    )
+    conversation, _ = anyio.run(
+        lambda: conversations.create_conversation(
+            Customer(id="", email="ann@c.test"), channel=Channel.EMAIL, locale=""
+        )
+    )
+    assert [c["id"] for c in emails.earlier_conversations("ANN@c.test")] == [
+        conversation.id,
+        chat.id,
+    ]
+    emails.add_inbound(inbound("<q1@c>", references=("<r0@c>",)))
+    emails.attach("<q1@c>", conversation.id)
+    assert emails.thread_conversation(["<nope@c>", "<q1@c>"]) == conversation.id
+    assert emails.thread_conversation([]) is None
+    thread = emails.thread(conversation.id)
+    assert thread == Thread("ann@c.test", "Refund", "<q1@c>", ("<r0@c>", "<q1@c>"))
+    bot = anyio.run(lambda: conversations.append(conversation.id, Role.BOT, "answer"))
+    agent = anyio.run(lambda: conversations.append(conversation.id, Role.AGENT, "hi, Sam"))
+    anyio.run(lambda: conversations.append(conversation.id, Role.AGENT, "n", kind=HANDBACK_NOTE))
+    now = dt.datetime.now(dt.UTC)
+    fresh = now - dt.timedelta(minutes=5)
+
+    def claim(message_id: str, turn_id: int, stale_before: dt.datetime = fresh) -> bool:
+        return emails.add_outbound(
+            message_id,
+            thread,
+            sender="support@x.test",
+            conversation_id=conversation.id,
+            turn_id=turn_id,
+            flags=["bot"],
+            stale_before=stale_before,
+        )
+
+    assert claim("<out1@x>", bot.id)
+    emails.sent("<out1@x>")
+    assert not claim("<out1b@x>", bot.id, now + dt.timedelta(seconds=1))  # sent: never twice
+    hour_ago = now - dt.timedelta(hours=1)
+    assert emails.bot_replies_since(conversation.id, hour_ago, "<other@c>") == 1
+    assert emails.bot_replies_since(conversation.id, hour_ago, "<q1@c>") == 0  # its own reply
+    assert emails.unsent_agent_turns(fresh, 10) == [(conversation.id, agent.id)]
+    assert claim("<out2@x>", agent.id)
+    assert emails.unsent_agent_turns(fresh, 10) == []  # claimed by a worker now
+    assert not claim("<out3@x>", agent.id)  # ...so nobody else sends it
+    emails.release("<out2@x>")  # the SMTP server refused: try again
+    assert emails.unsent_agent_turns(fresh, 10) == [(conversation.id, agent.id)]
+    assert claim("<out4@x>", agent.id)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    assert claim("<out5@x>", agent.id, later)  # a claim left by a crash goes stale
+    emails.sent("<out5@x>")
+    assert emails.unsent_agent_turns(later, 10) == []
+    assert emails.bot_replies_since(conversation.id, hour_ago, "<other@c>") == 1  # bot only

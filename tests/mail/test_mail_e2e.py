@@ -1,0 +1,234 @@
+"""The email channel end to end: real Dovecot, real SMTP, the real app server and its poller.
+
+Mail is delivered with IMAP APPEND; the server's background poller (IDLE) reads it, answers or
+escalates through the responder, and sends by SMTP; agents answer through the HTTP API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from email.message import Message
+
+import anyio
+import httpx
+import pytest
+from websockets.sync.client import connect
+
+from bot.analytics import compute
+from bot.channels.email.types import EmailRecord
+from bot.conversation import Channel, Mode, Role
+from bot.resolution import Rules
+from bot.wiring import Services
+from escalation.types import AgentRole
+from retrieval.interfaces import Embedder
+from tests.api.conftest import PASSWORD, api_settings, log_in, start
+from tests.live_server import LiveServer
+from tests.mail.conftest import HELP_URL, mail_settings
+from tests.mail.mails import CUSTOMER, mail
+from tests.mail.servers import USER, Dovecot, SmtpServer
+from tests.waiting import WAIT_S, eventually
+
+pytestmark = pytest.mark.mail
+
+
+@pytest.fixture(scope="module")
+def site(
+    embedder: Embedder,
+    tmp_path_factory: pytest.TempPathFactory,
+    dovecot: Dovecot,
+    smtp: SmtpServer,
+) -> Iterator[tuple[Services, LiveServer]]:
+    """The app with the email channel on, always open, and the agent "sam"."""
+    settings = api_settings(
+        tmp_path_factory.mktemp("mail-site"),
+        escalation={"business_hours": ""},
+        api={"rate_limit_per_ip": 100_000, "rate_limit_per_conversation": 1000},
+        mail=mail_settings(dovecot, smtp),
+    )
+    services, live = start(settings, embedder)
+    anyio.run(services.escalator.agents.add, "sam", PASSWORD, AgentRole.AGENT, "Sam")
+    with live:
+        yield services, live
+    anyio.run(services.aclose)
+
+
+def handled(services: Services, message_id: str) -> EmailRecord | None:
+    """The stored message once the channel is done with it."""
+    try:
+        record = services.database.emails.record(message_id)
+    except Exception:  # noqa: BLE001 - not stored yet
+        return None
+    return record if record.handled else None
+
+
+def text_of(message: Message, subtype: str = "plain") -> str:
+    """The decoded text/<subtype> part of a received message."""
+    for part in message.walk():
+        if part.get_content_type() == f"text/{subtype}":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError(f"no text/{subtype} part")
+
+
+def test_a_routine_question_is_answered_in_its_thread_with_cited_links(
+    site: tuple[Services, LiveServer], dovecot: Dovecot, smtp: SmtpServer
+) -> None:
+    services, _ = site
+    message_id, raw = mail(
+        "Hi,\n\nhow long does a refund take?\n\nOn Mon, 1 Jan 2024, Shop <shop@x.test> wrote:\n"
+        "> Your order shipped.\n\n-- \nAnn Example\nAcme fan club",
+        subject="Refund question",
+    )
+    dovecot.deliver(raw)
+    reply = smtp.outbox.wait_for(lambda m: m["In-Reply-To"] == message_id, "the bot's reply")
+    assert reply["Subject"] == "Re: Refund question"
+    assert reply["To"] == CUSTOMER
+    assert USER in reply["From"]
+    assert message_id in reply["References"].split()
+    assert reply["Auto-Submitted"] == "auto-replied"  # other machines must not answer it
+    plain, html = text_of(reply), text_of(reply, "html")
+    assert "business days" in plain
+    link = f"{HELP_URL}/help/refund-timing"
+    assert "[1]" in plain and link in plain
+    assert f'<a href="{link}">' in html
+    record = eventually(lambda: handled(services, message_id), "the message handled")
+    assert record.conversation_id is not None
+    conversation = anyio.run(services.store.get, record.conversation_id)
+    assert conversation.channel is Channel.EMAIL
+    turns = anyio.run(services.store.turns, conversation.id)
+    said = [t.text for t in turns if t.role is Role.CUSTOMER]
+    assert said == ["Refund question\n\nHi,\n\nhow long does a refund take?"]  # quote, signature
+    eventually(lambda: dovecot.unseen() == 0, "the message marked seen")
+    report = compute(services.database.engine, days=1, embedder=services.kb.embedder, rules=Rules())
+    assert report.by_channel["email"].first_response_s_p50 is not None
+
+
+def test_an_escalation_reaches_the_queue_and_the_agent_answers_by_email(
+    site: tuple[Services, LiveServer], dovecot: Dovecot, smtp: SmtpServer
+) -> None:
+    services, live = site
+    message_id, raw = mail("I want to talk to a person about my order, please.", subject="My order")
+    dovecot.deliver(raw)
+    notice = smtp.outbox.wait_for(lambda m: m["In-Reply-To"] == message_id, "the handoff notice")
+    assert "A person from our team will follow up by email" in text_of(notice)
+    record = eventually(lambda: handled(services, message_id), "the message handled")
+    agent = log_in(live.url, "sam")
+    with httpx.Client(base_url=live.url, headers=agent, timeout=30) as http:
+        queue = http.get("/api/agent/tickets").json()
+        ticket = next(t for t in queue if t["conversation_id"] == record.conversation_id)
+        assert ticket["customer_email"] == CUSTOMER
+        detail = http.get(f"/api/agent/tickets/{ticket['id']}").json()
+        assert any("talk to a person" in t["text"] for t in detail["turns"])
+        supplied = detail["customer"]["customer_supplied"]
+        assert supplied["email"] == CUSTOMER
+        assert supplied["metadata"]["email_subject"] == "My order"
+        assert http.post(f"/api/agent/tickets/{ticket['id']}/claim").status_code == 200
+        note = http.post(
+            f"/api/agent/tickets/{ticket['id']}/notes", json={"text": "INTERNAL: VIP, careful"}
+        )
+        assert note.status_code == 200
+        sent = http.post(
+            f"/api/agent/tickets/{ticket['id']}/messages",
+            json={"text": "Hi Ann, I'm Sam. Your order ships tomorrow."},
+        )
+        assert sent.status_code == 200, sent.text
+    answer = smtp.outbox.wait_for(
+        lambda m: "Sam" in (m["From"] or "") and m["In-Reply-To"] == message_id,
+        "the agent's reply by email",
+    )
+    assert "Your order ships tomorrow." in text_of(answer)
+    assert message_id in answer["References"].split()
+    assert answer["Auto-Submitted"] is None  # a person wrote it
+    assert not any("INTERNAL" in text_of(m) for m in smtp.outbox.messages)
+    # The customer answers the agent's email: same conversation, the agent's to answer, and
+    # the agent watching it sees the message arrive live.
+    follow_id, raw = mail(
+        "Thanks! Can you also change the address?",
+        subject="Re: My order",
+        in_reply_to=str(answer["Message-ID"]),
+    )
+    ws_url = live.url.replace("http", "ws", 1) + "/ws/agent"
+    with connect(ws_url, open_timeout=30) as console:
+        console.send(json.dumps({"type": "auth", "token": agent["Authorization"][7:]}))
+        console.send(json.dumps({"type": "watch", "conversation_id": record.conversation_id}))
+        console.send(json.dumps({"type": "ping"}))
+        dovecot.deliver(raw)
+        while (event := json.loads(console.recv(timeout=WAIT_S)))["type"] != "message":
+            pass
+    assert event["conversation_id"] == record.conversation_id
+    assert event["turn"]["text"].startswith("Thanks! Can you also change the address?")
+    follow = eventually(lambda: handled(services, follow_id), "the follow-up handled")
+    assert follow.conversation_id is not None
+    assert follow.conversation_id == record.conversation_id
+    conversation = anyio.run(services.store.get, follow.conversation_id)
+    assert conversation.mode is Mode.AGENT
+    assert smtp.outbox.replies_to(follow_id) == []  # the bot stays out of the agent's chat
+
+
+@pytest.mark.parametrize(
+    ("sender", "subject", "headers"),
+    [
+        (CUSTOMER, "Automatic reply: A question", {"Auto-Submitted": "auto-replied"}),
+        (CUSTOMER, "Out of Office: back Monday", {}),
+        (CUSTOMER, "Re: A question", {"X-Autoreply": "yes"}),
+        ("MAILER-DAEMON@mx.customer.test", "Undelivered Mail Returned to Sender", {}),
+        (CUSTOMER, "Weekly digest", {"List-Id": "<news.lists.customer.test>"}),
+        (CUSTOMER, "Sale!", {"Precedence": "bulk"}),
+        (USER, "How long does a refund take?", {}),
+    ],
+    ids=["auto-submitted", "out-of-office", "x-autoreply", "bounce", "list-id", "bulk", "own"],
+)
+def test_machines_and_our_own_mail_are_stored_but_never_answered(
+    site: tuple[Services, LiveServer],
+    dovecot: Dovecot,
+    smtp: SmtpServer,
+    sender: str,
+    subject: str,
+    headers: dict[str, str],
+) -> None:
+    services, _ = site
+    message_id, raw = mail(
+        "How long does a refund take?", sender=sender, subject=subject, headers=headers
+    )
+    dovecot.deliver(raw)
+    record = eventually(lambda: handled(services, message_id), "the message handled")
+    assert record.flags  # why it got no answer
+    eventually(lambda: dovecot.unseen() == 0, "the message marked seen")
+    assert smtp.outbox.replies_to(message_id) == []  # a reply is sent before \Seen
+
+
+def test_the_same_message_delivered_twice_is_answered_once(
+    site: tuple[Services, LiveServer], dovecot: Dovecot, smtp: SmtpServer
+) -> None:
+    services, _ = site
+    message_id, raw = mail("How long does a refund take?", subject="Twice", sender="t@c.test")
+    dovecot.deliver(raw)
+    dovecot.deliver(raw)
+    eventually(lambda: handled(services, message_id), "the message handled")
+    eventually(lambda: dovecot.unseen() == 0, "both copies marked seen")
+    assert len(smtp.outbox.replies_to(message_id)) == 1
+    record = services.database.emails.record(message_id)
+    assert record.conversation_id is not None
+    turns = anyio.run(services.store.turns, record.conversation_id)
+    assert sum(t.role is Role.CUSTOMER for t in turns) == 1
+
+
+def test_a_widget_customer_who_writes_an_email_has_one_history(
+    site: tuple[Services, LiveServer], dovecot: Dovecot, smtp: SmtpServer
+) -> None:
+    services, live = site
+    address = "bob@customer.test"
+    chat = httpx.post(
+        f"{live.url}/api/conversations", json={"channel": "widget", "email": address.upper()}
+    ).json()
+    message_id, raw = mail("How long does a refund take?", subject="Refund", sender=address)
+    dovecot.deliver(raw)
+    smtp.outbox.wait_for(lambda m: m["In-Reply-To"] == message_id, "the bot's reply")
+    record = eventually(lambda: handled(services, message_id), "the message handled")
+    assert record.conversation_id is not None
+    by_mail = anyio.run(services.store.get, record.conversation_id)
+    in_widget = anyio.run(services.store.get, chat["id"])
+    assert by_mail.customer_id == in_widget.customer_id
+    assert chat["id"] in by_mail.metadata["earlier_conversations"]
