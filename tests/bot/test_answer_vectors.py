@@ -1,4 +1,4 @@
-"""Answers read the passage sentences that ingestion prepared instead of encoding them (issue 18)."""
+"""Answers read the passage sentences prepared at ingestion instead of encoding them (issue 18)."""
 
 from __future__ import annotations
 
