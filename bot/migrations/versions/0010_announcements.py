@@ -2,7 +2,7 @@
 time window, also made and ended by a status page's signed incident updates.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2025-01-10 00:00:00
 
 The shape is frozen here (not imported from `bot.backends.sql_schema`) so that this revision
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0008"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
