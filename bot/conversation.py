@@ -116,6 +116,15 @@ class Conversation:
 
 
 @dataclass(frozen=True, slots=True)
+class PastConversation:
+    """One entry of a customer's timeline: a conversation and its first customer message."""
+
+    conversation: Conversation
+    opening: str
+    turns: int
+
+
+@dataclass(frozen=True, slots=True)
 class Feedback:
     """A thumbs up (+1) or down (-1) on one bot turn."""
 

@@ -14,6 +14,7 @@ from bot.conversation import (
     Conversation,
     Customer,
     Mode,
+    PastConversation,
     Role,
     TicketLink,
     Turn,
@@ -89,6 +90,13 @@ class ConversationStore(Protocol):
 
     async def set_mode(self, conversation_id: str, mode: Mode) -> Conversation:
         """Change who answers the conversation."""
+        ...
+
+    async def customer_conversations(
+        self, customer_id: str, limit: int
+    ) -> builtins.list[PastConversation]:
+        """The customer's conversations on every channel, newest first, at most `limit`, each
+        with its first customer message (empty if none) and number of turns."""
         ...
 
     async def unanswered(self, since: dt.datetime, limit: int) -> builtins.list[Turn]:

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.schemas import ClientId, TurnOut
-from bot.conversation import TicketLink, Turn
+from bot.conversation import PastConversation, TicketLink, Turn
 from bot.customer_said import CustomerSaid
 from bot.suggested_replies import SuggestedReply
 from escalation.types import Agent, AgentRole, Note, Ticket
@@ -169,6 +169,30 @@ class LinkedConversationOut(BaseModel):
         )
 
 
+class PastConversationOut(BaseModel):
+    """Another conversation of the same customer record, on any channel (the timeline)."""
+
+    conversation_id: str
+    channel: str = Field(description="widget, api or email")
+    mode: str
+    created_at: dt.datetime
+    opening: str = Field(description="The customer's first message (empty if none).")
+    turns: int
+
+    @classmethod
+    def of(cls, past: PastConversation) -> PastConversationOut:
+        """From the store's timeline entry."""
+        conversation = past.conversation
+        return cls(
+            conversation_id=conversation.id,
+            channel=conversation.channel.value,
+            mode=conversation.mode.value,
+            created_at=conversation.created_at,
+            opening=past.opening[:300],
+            turns=past.turns,
+        )
+
+
 class CustomerOut(BaseModel):
     """Who the customer is: facts the server verified, apart from claims nobody checked."""
 
@@ -226,6 +250,12 @@ class TicketDetailOut(BaseModel):
     )
     linked: list[LinkedConversationOut] = Field(
         description="Conversations agents merged into this ticket, oldest first."
+    )
+    history: list[PastConversationOut] = Field(
+        default_factory=list,
+        description="The customer's other conversations on every channel (widget, API, email), "
+        "newest first, at most 20: one record per email address or verified id, so the same "
+        "person across channels; an unverified email can be typed by anyone.",
     )
     possibly_same: list[TicketOut] = Field(
         default_factory=list,

@@ -18,7 +18,16 @@ from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from bot.backends.sql_database import ConstraintViolation, transaction
 from bot.backends.sql_schema import conversations, customers, feedback, turns
-from bot.conversation import Channel, Citation, Conversation, Customer, Mode, Role, Turn
+from bot.conversation import (
+    Channel,
+    Citation,
+    Conversation,
+    Customer,
+    Mode,
+    PastConversation,
+    Role,
+    Turn,
+)
 from bot.errors import Forbidden, InvalidInput, NotFound, StorageError
 
 
@@ -157,6 +166,45 @@ class SqlConversationStore:
     def _get(self, conversation_id: str) -> Conversation:
         with transaction(self._engine) as conn:
             return _conversation(_conversation_row(conn, conversation_id))
+
+    async def customer_conversations(self, customer_id: str, limit: int) -> list[PastConversation]:
+        """The customer's conversations, newest first, with their opening message."""
+        return await anyio.to_thread.run_sync(self._customer_conversations, customer_id, limit)
+
+    def _customer_conversations(self, customer_id: str, limit: int) -> list[PastConversation]:
+        counts = (
+            sa.select(turns.c.conversation_id, sa.func.count().label("n"))
+            .group_by(turns.c.conversation_id)
+            .subquery()
+        )
+        first = (
+            sa.select(turns.c.conversation_id, sa.func.min(turns.c.seq).label("seq"))
+            .where(turns.c.role == Role.CUSTOMER.value)
+            .group_by(turns.c.conversation_id)
+            .subquery()
+        )
+        opening = turns.alias("opening")
+        query = (
+            sa.select(conversations, counts.c.n, opening.c.text.label("opening"))
+            .outerjoin(counts, counts.c.conversation_id == conversations.c.id)
+            .outerjoin(first, first.c.conversation_id == conversations.c.id)
+            .outerjoin(
+                opening,
+                sa.and_(
+                    opening.c.conversation_id == first.c.conversation_id,
+                    opening.c.seq == first.c.seq,
+                ),
+            )
+            .where(conversations.c.customer_id == customer_id)
+            .order_by(conversations.c.created_at.desc(), conversations.c.id)
+            .limit(limit)
+        )
+        with transaction(self._engine) as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            PastConversation(_conversation(row), row["opening"] or "", row["n"] or 0)
+            for row in rows
+        ]
 
     def _get_customer(self, customer_id: str) -> Customer:
         with transaction(self._engine) as conn:

@@ -82,6 +82,26 @@ async def test_customers_are_reused_by_email_or_external_id(store: SqlConversati
     assert len(ids) == 5
 
 
+async def test_a_customers_conversations_on_every_channel_newest_first(
+    store: SqlConversationStore,
+) -> None:
+    chat, _ = await new_conversation(store, Customer(id="", email="ana@example.com"))
+    await store.append(chat.id, Role.BOT, "Hi! How can I help?")
+    await store.append(chat.id, Role.CUSTOMER, "where is my parcel?")
+    await store.append(chat.id, Role.CUSTOMER, "it was due Monday")
+    mail, _ = await store.create_conversation(
+        Customer(id="", email="ana@example.com"), channel=Channel.EMAIL, locale="en"
+    )
+    other, _ = await new_conversation(store, Customer(id="", email="someone@example.com"))
+    await store.append(other.id, Role.CUSTOMER, "not Ana's")
+    past = await store.customer_conversations(chat.customer_id, 10)
+    assert [p.conversation.id for p in past] == [mail.id, chat.id]
+    assert [p.conversation.channel for p in past] == [Channel.EMAIL, Channel.WIDGET]
+    assert [(p.opening, p.turns) for p in past] == [("", 0), ("where is my parcel?", 3)]
+    assert len(await store.customer_conversations(chat.customer_id, 1)) == 1
+    assert await store.customer_conversations("no-such-customer", 10) == []
+
+
 async def test_check_token(store: SqlConversationStore) -> None:
     conversation, token = await new_conversation(store)
     other, other_token = await new_conversation(store)

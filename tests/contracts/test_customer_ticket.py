@@ -212,3 +212,17 @@ def test_two_agents_merging_crosswise_at_once_make_exactly_one_merge(desk: Desk)
         assert detail(desk, gone)["ticket"]["status"] == "resolved"
         assert detail(desk, gone)["linked"] == []
         assert mode(desk, one.id) is mode(desk, two.id) is Mode.WAITING
+
+
+def test_a_ticket_shows_the_customers_conversations_on_other_channels(desk: Desk) -> None:
+    widget = Chat(desk.client, email="mo@example.com", channel="widget")
+    assert widget.send("<b>where</b> is my parcel 7781?").status_code == 200
+    stranger = Chat(desk.client, email="someone-else@example.com", channel="widget")
+    assert stranger.send("not Mo's question").status_code == 200
+    later = Chat(desk.client, email="MO@example.com")  # another channel: the API
+    ticket = hand_off(desk, later)
+
+    history = detail(desk, ticket)["history"]
+    assert [(h["conversation_id"], h["channel"]) for h in history] == [(widget.id, "widget")]
+    assert history[0]["opening"] == "<b>where</b> is my parcel 7781?"  # text; the page escapes
+    assert history[0]["turns"] >= 2  # the question and the bot's answer

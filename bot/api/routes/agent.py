@@ -26,6 +26,7 @@ from bot.api.agent_schemas import (
     LoginOut,
     MergeIn,
     NoteOut,
+    PastConversationOut,
     ReplyIn,
     SuggestedReplyOut,
     SuggestionOut,
@@ -62,6 +63,7 @@ from escalation.types import AgentRole, TicketStatus
 router = APIRouter(prefix="/api/agent", tags=["agents"], dependencies=[Depends(limit_ip)])
 ws_router = APIRouter(tags=["agents"])
 SESSION_TTL_S = 12 * 3600
+HISTORY = 20  # conversations of the customer listed in a ticket (its timeline)
 
 
 @router.post("/login", response_model=LoginOut)
@@ -139,6 +141,13 @@ async def ticket_detail(
         context={k: v for k, v in ticket.context.items() if k != "customer"},
         turns=[TurnOut.of(t) for t in turns],
         linked=[LinkedConversationOut.of(link, earlier) for link, earlier in linked],
+        history=[
+            PastConversationOut.of(p)
+            for p in await services.store.customer_conversations(
+                conversation.customer_id, HISTORY + 1
+            )
+            if p.conversation.id != conversation.id
+        ][:HISTORY],
         possibly_same=[TicketOut.of(t) for t in await services.desk.possibly_same(ticket_id)],
         notes=[NoteOut.of(n) for n in await queue.notes(ticket_id)],
         suggested_replies=[

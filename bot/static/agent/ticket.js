@@ -8,6 +8,7 @@ import { scheduleQueueRefresh, watch } from './live.js';
 import { loadAgents, renderQueue } from './queue.js';
 import { api } from './session.js';
 import { state } from './state.js';
+import { renderTimeline } from './timeline.js';
 import { renderNote, renderTurn, scrollTranscript, showTyping } from './transcript.js';
 
 export async function openTicket(id, { focus = true, quiet = false } = {}) {
@@ -74,6 +75,7 @@ function renderDetail(keepDrafts) {
   meta.replaceChildren(...metaItems);
 
   renderLinked(Array.isArray(state.detail.linked) ? state.detail.linked : []);
+  renderTimeline(state.detail.history);
   renderPossiblySame(ticket, Array.isArray(state.detail.possibly_same) ? state.detail.possibly_same : []);
   const list = $('transcript');
   list.replaceChildren(...turns.map(renderTurn));

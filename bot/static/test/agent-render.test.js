@@ -132,3 +132,23 @@ test('labels and errors read as agents need them', () => {
   assert.equal(explain(new ApiError(409, 'invalid_transition', 'it is resolved')), 'This chat can no longer do that: it is resolved');
   assert.equal(explain(new ApiError(500, null, '')), 'HTTP 500');
 });
+
+test("the customer's timeline lists other channels' conversations, hostile text as text", async () => {
+  const { renderTimeline, timelineLabel } = await import('../agent/timeline.js');
+  mount('section#timeline', 'ol#timeline-list');
+  const now = new Date().toISOString();
+  renderTimeline([
+    { conversation_id: 'c2', channel: 'email', mode: 'bot', created_at: now, opening: HOSTILE, turns: 2 },
+    { conversation_id: 'c1', channel: '"><x', mode: 'closed', created_at: now, opening: '', turns: 1 },
+  ]);
+  const items = document.getElementById('timeline-list').querySelectorAll('li');
+  assert.equal(items.length, 2);
+  assert.match(items[0].querySelector('.timeline-label').textContent, /^Email, .* ago, bot, 2 messages$/);
+  assert.equal(items[0].querySelector('.timeline-opening').textContent, HOSTILE);
+  assert.equal(items[0].querySelectorAll('img').length + items[0].querySelectorAll('script').length, 0);
+  assert.equal(items[1].className, 'timeline-entry channel-other');
+  assert.match(timelineLabel({ channel: 'widget', turns: 1, mode: 'bot', created_at: now }), /^Chat, .*, 1 message$/);
+  assert.equal(document.getElementById('timeline').hidden, false);
+  renderTimeline(undefined);
+  assert.equal(document.getElementById('timeline').hidden, true);
+});
