@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, RowMapping
 
 from bot.backends.sql_database import ConstraintViolation, transaction
-from bot.backends.sql_schema import conversations, customers, email_messages, turns
+from bot.backends.sql_schema import email_messages, turns
 from bot.channels.email.types import EmailRecord, InboundEmail, Thread
 from bot.conversation import HANDBACK_NOTE, Role
 
@@ -235,23 +235,6 @@ class SqlEmailStore:
         )
         with transaction(self._engine) as conn:
             return [(row.conversation_id, row.id) for row in conn.execute(statement)]
-
-    def earlier_conversations(self, email: str) -> list[dict[str, str]]:
-        """The conversations of the customer with this address, newest first (at most 20)."""
-        with transaction(self._engine) as conn:
-            rows = conn.execute(
-                sa.select(conversations.c.id, conversations.c.channel, conversations.c.created_at)
-                .select_from(
-                    conversations.join(customers, customers.c.id == conversations.c.customer_id)
-                )
-                .where(customers.c.email == email.strip().lower(), customers.c.email != "")
-                .order_by(conversations.c.created_at.desc())
-                .limit(20)
-            ).all()
-        return [
-            {"id": row.id, "channel": row.channel, "started": row.created_at.isoformat()}
-            for row in rows
-        ]
 
     def record(self, message_id: str) -> EmailRecord:
         """The stored message with this Message-ID."""

@@ -81,10 +81,8 @@ def test_threads_outbound_mail_and_the_agents_replies_to_send(
             Customer(id="", email="ann@c.test"), channel=Channel.EMAIL, locale=""
         )
     )
-    assert [c["id"] for c in emails.earlier_conversations("ANN@c.test")] == [
-        conversation.id,
-        chat.id,
-    ]
+    past = anyio.run(conversations.customer_conversations, conversation.customer_id, 20)
+    assert [p.conversation.id for p in past] == [conversation.id, chat.id]
     emails.add_inbound(inbound("<q1@c>", references=("<r0@c>",)))
     emails.attach("<q1@c>", conversation.id)
     assert emails.thread_conversation(["<nope@c>", "<q1@c>"]) == conversation.id

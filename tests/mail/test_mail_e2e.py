@@ -231,4 +231,8 @@ def test_a_widget_customer_who_writes_an_email_has_one_history(
     by_mail = anyio.run(services.store.get, record.conversation_id)
     in_widget = anyio.run(services.store.get, chat["id"])
     assert by_mail.customer_id == in_widget.customer_id
-    assert chat["id"] in by_mail.metadata["earlier_conversations"]
+    past = anyio.run(services.store.customer_conversations, by_mail.customer_id, 20)
+    assert [(p.conversation.id, p.conversation.channel.value) for p in past] == [
+        (by_mail.id, "email"),
+        (chat["id"], "widget"),
+    ]

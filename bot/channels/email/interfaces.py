@@ -115,8 +115,3 @@ class EmailStore(Protocol):
         """(conversation id, turn id) of agent replies in email conversations (with recent
         mail) that have no email sent or claimed after `stale_before`, oldest first."""
         ...
-
-    def earlier_conversations(self, email: str) -> list[dict[str, str]]:
-        """The conversations of the customer with this address (id, channel, started), newest
-        first."""
-        ...

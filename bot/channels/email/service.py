@@ -296,17 +296,13 @@ class MailService:
                 return conversation
         if mail.machine or not mail.sender:
             return None
-        earlier = await anyio.to_thread.run_sync(self._emails.earlier_conversations, mail.sender)
-        metadata = {"email_subject": mail.subject}
-        if earlier:  # one history: agents see the customer's other conversations
-            metadata["earlier_conversations"] = ", ".join(
-                f"{c['id']} ({c['channel']}, {c['started'][:10]})" for c in earlier
-            )
+        # One history: the address is the customer record of their widget chats too, so a
+        # ticket's timeline lists them all (`ConversationStore.customer_conversations`).
         conversation, _ = await self._store.create_conversation(
             Customer(id="", name=mail.sender_name, email=mail.sender),
             channel=Channel.EMAIL,
             locale="",
-            metadata=metadata,
+            metadata={"email_subject": mail.subject},
         )
         await anyio.to_thread.run_sync(self._emails.attach, mail.message_id, conversation.id)
         return conversation
