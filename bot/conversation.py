@@ -79,6 +79,7 @@ class Citation:
     section: str = ""
     snippet: str = ""
     relevance: float = 0.0
+    kind: str = "article"  # or "account": the verified customer's own data (issue 21)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,7 @@ class Conversation:
     page_url: str = ""
     metadata: Mapping[str, Any] = field(default_factory=dict)
     csat: int | None = None
+    identity: Mapping[str, Any] = field(default_factory=dict)  # bot.identity: checked, stored
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,8 +45,12 @@ class Retriever:
         locale: str | None = None,
         category: str | None = None,
         mode: Mode = "hybrid",
+        plan: str | None = None,
     ) -> list[SearchResult]:
-        """The k best articles for `query`, best first, optionally within a locale/category."""
+        """The k best articles for `query`, best first, optionally within a locale/category.
+
+        `plan` set: only articles for everyone and for that plan ("" = for everyone only: an
+        anonymous customer); None: every article (staff tools)."""
         cfg = self._config
         filters = {key: v for key, v in (("locale", locale), ("category", category)) if v}
         dense: list[ScoredChunk] = []
@@ -56,6 +60,9 @@ class Retriever:
             dense = self._vectors.query(vector, cfg.candidates, filters)
         if mode != "dense":
             lexical = self._keywords.search(query, cfg.candidates, filters)
+        if plan is not None:  # after the search: the stores' filters only test equality
+            dense = [hit for hit in dense if hit.chunk.for_plan(plan)]
+            lexical = [hit for hit in lexical if hit.chunk.for_plan(plan)]
         by_dense = _best_per_article(dense)
         by_lexical = _best_per_article(lexical)
         fused = weighted_rrf(

@@ -20,6 +20,21 @@ METADATA_VALUE_CHARS = 500
 METADATA_CHARS = 4_000
 
 
+class IdentityIn(BaseModel):
+    """A customer identity signed by the host site's server (README, "Verified customers")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    payload: str = Field(
+        max_length=4000,
+        description="base64url of the identity's JSON: user_id (required), email, name, plan, "
+        "locale, attributes {}, expires (Unix seconds).",
+    )
+    signature: str = Field(
+        max_length=128, description="Hex HMAC-SHA256 of `payload` with identity.secret."
+    )
+
+
 class CustomerIn(BaseModel):
     """Optional customer metadata sent by the widget when a chat starts."""
 
@@ -34,6 +49,11 @@ class CustomerIn(BaseModel):
     email: str = Field(default="", max_length=320, pattern=EMAIL_PATTERN)
     page_url: str = Field(default="", max_length=2000)
     locale: str = Field(default="", max_length=20, pattern=r"^$|^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$")
+    identity: IdentityIn | None = Field(
+        default=None,
+        description="Who the customer is, signed by your server; without a valid signature "
+        "the customer is anonymous (agents see 'unverified').",
+    )
     metadata: dict[str, str] = Field(
         default_factory=dict,
         max_length=METADATA_KEYS,
@@ -80,6 +100,12 @@ class ConversationCreated(BaseModel):
     locale: str
     mode: str
     created_at: dt.datetime
+    verified: bool = Field(
+        default=False, description="True when the signed identity checked out (issue 21)."
+    )
+    greeting: str = Field(
+        default="", description="A greeting by name for a verified customer (else empty)."
+    )
 
 
 ClientId = Annotated[
@@ -111,6 +137,11 @@ class CitationOut(BaseModel):
     url: str
     section: str
     snippet: str
+    kind: Literal["article", "account"] = Field(
+        default="article",
+        description="`article`: a help-center article; `account`: the verified customer's "
+        "own account data (no link).",
+    )
 
     @classmethod
     def of(cls, citation: Citation) -> CitationOut:
@@ -122,6 +153,7 @@ class CitationOut(BaseModel):
             url=citation.url,
             section=citation.section,
             snippet=citation.snippet,
+            kind="account" if citation.kind == "account" else "article",
         )
 
 

@@ -36,10 +36,17 @@ class SqlConversationStore:
         locale: str,
         page_url: str = "",
         metadata: Mapping[str, Any] | None = None,
+        identity: Mapping[str, Any] | None = None,
     ) -> tuple[Conversation, str]:
         """Create (or reuse, by external id or email) the customer and a new conversation."""
         return await anyio.to_thread.run_sync(
-            self._create_conversation, customer, channel, locale, page_url, dict(metadata or {})
+            self._create_conversation,
+            customer,
+            channel,
+            locale,
+            page_url,
+            dict(metadata or {}),
+            dict(identity) if identity else None,
         )
 
     async def get(self, conversation_id: str) -> Conversation:
@@ -132,6 +139,7 @@ class SqlConversationStore:
         locale: str,
         page_url: str,
         metadata: dict[str, Any],
+        identity: dict[str, Any] | None,
     ) -> tuple[Conversation, str]:
         token = secrets.token_urlsafe(32)
         conversation_id = uuid.uuid4().hex
@@ -147,6 +155,7 @@ class SqlConversationStore:
                     locale=locale,
                     page_url=page_url,
                     metadata=metadata,
+                    identity=identity,
                     token_hash=_token_hash(token),
                     created_at=now,
                     updated_at=now,
@@ -340,18 +349,26 @@ def _token_hash(token: str) -> str:
 def _find_or_add_customer(
     conn: Connection, customer: Customer, locale: str, now: dt.datetime
 ) -> str:
-    """The id of the customer with this external id or email, created when there is none."""
+    """The id of the customer with this external id or email, created when there is none.
+
+    The external id is a verified user id (issue 21): a verified customer is found by it only,
+    and an email nobody verified never finds a verified customer's record (their NPS answers
+    and history stay theirs)."""
     external_id = customer.external_id.strip()
     email = customer.email.strip().lower()
     row = None
-    for column, value in ((customers.c.external_id, external_id), (customers.c.email, email)):
-        if value and row is None:
-            row = conn.execute(
-                sa.select(customers.c.id, customers.c.name, customers.c.locale)
-                .where(column == value)
-                .order_by(customers.c.created_at)
-                .limit(1)
-            ).first()
+    match = (
+        customers.c.external_id == external_id
+        if external_id
+        else sa.and_(customers.c.email == email, customers.c.external_id == "")
+    )
+    if external_id or email:
+        row = conn.execute(
+            sa.select(customers.c.id, customers.c.name, customers.c.locale)
+            .where(match)
+            .order_by(customers.c.created_at)
+            .limit(1)
+        ).first()
     if row is None:
         customer_id = uuid.uuid4().hex
         conn.execute(
@@ -487,6 +504,7 @@ def _conversation(row: RowMapping) -> Conversation:
         page_url=row["page_url"],
         metadata=row["metadata"],
         csat=row["csat"],
+        identity=row["identity"] or {},
     )
 
 
