@@ -113,7 +113,6 @@ class Conversation:
     page_url: str = ""
     metadata: Mapping[str, Any] = field(default_factory=dict)
     csat: int | None = None
-    identity: Mapping[str, Any] = field(default_factory=dict)  # bot.identity: checked, stored
 
 
 @dataclass(frozen=True, slots=True)

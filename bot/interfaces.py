@@ -47,6 +47,11 @@ class ConversationStore(Protocol):
         """
         ...
 
+    async def identity(self, conversation_id: str) -> Mapping[str, Any]:
+        """The checked identity kept with the conversation ({} when none was offered);
+        `NotFound` for an unknown conversation."""
+        ...
+
     async def get(self, conversation_id: str) -> Conversation:
         """The conversation."""
         ...

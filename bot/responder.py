@@ -173,7 +173,7 @@ class Responder:
             empathy += "\n\n"
             yield ReplyEvent("token", text=empathy)
         draft: Draft | None = None
-        who = restored(conversation.identity)
+        who = restored(await self._store.identity(conversation_id))
         async for item in self._answer(turn.text, earlier, conversation.locale, self._kb, who):
             if isinstance(item, Draft):
                 draft = item
@@ -221,7 +221,8 @@ class Responder:
         # answered again with confidence; in the language the customer has been writing.
         said = (t.text for t in reversed(history) if t.role is Role.CUSTOMER)
         hint = next(filter(None, map(detect_language, said)), conversation.locale)
-        answer = self._answer(turn.text, (), hint, self._kb, restored(conversation.identity))
+        who = restored(await self._store.identity(conversation.id))
+        answer = self._answer(turn.text, (), hint, self._kb, who)
         draft = [item async for item in answer if isinstance(item, Draft)][-1]
         if (
             draft.kind is not AnswerKind.ANSWER

@@ -298,7 +298,9 @@ def test_the_demo_page_signs_its_demo_customer_who_can_ask_about_their_order(
     services, live = start(settings, embedder)
     with live, httpx.Client(base_url=live.url, timeout=60) as http:
         page = http.get("/").text
-        config = json.loads(re.search(r"window.SupportBotConfig = (\{.*?\});</script>", page)[1])
+        found = re.search(r"window.SupportBotConfig = (\{.*?\});</script>", page)
+        assert found is not None, page
+        config = json.loads(found[1])
         assert config["greeting"].startswith("Hi Dana!")
         chat = Chat(live.url, identity=config["identity"])
         assert chat.created["verified"] is True

@@ -56,7 +56,7 @@ def found(kb: KnowledgeBase, plan: str | None) -> set[str]:
         r.article_id
         for q in QUESTIONS
         for mode in ("hybrid", "dense", "lexical")
-        for r in kb.search(q, 10, plan=plan, mode=mode)  # type: ignore[arg-type]
+        for r in kb.search(q, 10, plan=plan, mode=mode)
     }
 
 
