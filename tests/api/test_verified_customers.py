@@ -25,6 +25,7 @@ from bot.identity import sign
 from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder
+from retrieval.types import Article
 from tests.api.conftest import PASSWORD, api_settings, log_in, start
 from tests.live_server import LiveServer
 
@@ -54,6 +55,22 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
     },
 }
 SLOW_S = 3.0  # the connector's timeout in these tests is 1 s
+PLAN_ARTICLES = [
+    Article(
+        id="plus-priority-line",
+        title="Priority phone line for Plus members",
+        body="## Priority phone line\n\nPlus members call the priority phone line at "
+        "1-800-555-0199, every day from 7am to 11pm.",
+        audience=("plus",),
+    ),
+    Article(
+        id="business-priority-line",
+        title="Priority phone line for Business accounts",
+        body="## Priority phone line\n\nBusiness accounts call the priority phone line at "
+        "1-800-555-0100, on weekdays from 8am to 6pm.",
+        audience=("business",),
+    ),
+]
 
 
 class Connector(BaseHTTPRequestHandler):
@@ -114,6 +131,7 @@ def site(
         connector={"url": connector_url, "token": TOKEN, "timeout_s": 1.0, "cache_s": 0},
     )
     services, live = start(settings, embedder)
+    services.kb.index_articles(PLAN_ARTICLES)
     anyio.run(services.escalator.agents.add, "sam", PASSWORD, AgentRole.AGENT, "Sam")
     with live:
         yield services, live
@@ -322,3 +340,25 @@ def test_without_the_demo_the_page_signs_nobody(embedder: Embedder, tmp_path: Pa
     anyio.run(services.aclose)
     assert "SupportBotConfig" not in page
     assert connector.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("plan", "allowed", "number"),
+    [
+        ("plus", {"plus-priority-line"}, "0199"),
+        ("business", {"business-priority-line"}, "0100"),
+        (None, set(), None),  # anonymous: articles for everyone only
+    ],
+)
+def test_answers_never_cite_another_plans_article(
+    site: tuple[Services, LiveServer], plan: str | None, allowed: set[str], number: str | None
+) -> None:
+    _, live = site
+    identity = {"identity": signed("cus_plans", plan=plan)} if plan else {}
+    chat = Chat(live.url, **identity)
+    reply = chat.ask("What is the number of the priority phone line?")
+    cited = {c["article_id"] for c in reply["citations"]}
+    restricted = {a.id for a in PLAN_ARTICLES}
+    assert cited & restricted == allowed
+    for other in ("0199", "0100"):
+        assert (other in reply["text"]) == (other == number)
