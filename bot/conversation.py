@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 
 class Role(StrEnum):
@@ -67,6 +67,9 @@ class Customer:
     created_at: dt.datetime | None = None
 
 
+CitationKind = Literal["article", "announcement", "account"]
+
+
 @dataclass(frozen=True, slots=True)
 class Citation:
     """A numbered source shown with an answer: `[n]` in the text maps to it."""
@@ -79,7 +82,9 @@ class Citation:
     section: str = ""
     snippet: str = ""
     relevance: float = 0.0
-    kind: str = "article"  # or "announcement" (issue 21): `article_id` is then announcement:<id>
+    # Or (issue 21) "announcement" (`article_id` is then announcement:<id>), or "account": the
+    # verified customer's own data.
+    kind: CitationKind = "article"
 
 
 @dataclass(frozen=True, slots=True)

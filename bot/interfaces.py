@@ -42,11 +42,18 @@ class ConversationStore(Protocol):
         locale: str,
         page_url: str = "",
         metadata: Mapping[str, Any] | None = None,
+        identity: Mapping[str, Any] | None = None,
     ) -> tuple[Conversation, str]:
-        """Create (or reuse, by email/external id) the customer and a new conversation.
+        """Create (or reuse, by email/external id) the customer and a new conversation;
+        `identity` is the checked identity (bot.identity.Check.stored), kept as it is.
 
         Returns the conversation and its access token; only a hash of the token is stored.
         """
+        ...
+
+    async def identity(self, conversation_id: str) -> Mapping[str, Any]:
+        """The checked identity kept with the conversation ({} when none was offered);
+        `NotFound` for an unknown conversation."""
         ...
 
     async def get(self, conversation_id: str) -> Conversation:
@@ -279,8 +286,11 @@ class ArticleSearch(Protocol):
     each with a relevance in [0, 1] comparable across implementations.
     """
 
-    def search(self, query: str, k: int = 5, *, locale: str | None = None) -> list[SearchResult]:
-        """The k best articles for `query`, within `locale` when given."""
+    def search(
+        self, query: str, k: int = 5, *, locale: str | None = None, plan: str | None = None
+    ) -> list[SearchResult]:
+        """The k best articles for `query`, within `locale` when given; with `plan` given,
+        only articles for everyone and that plan ("" = for everyone only)."""
         ...
 
     def locales(self) -> frozenset[str]:

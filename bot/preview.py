@@ -38,10 +38,12 @@ class DraftOverlay:
         self._article_id = article_id
         self._preview_id = preview_id
 
-    def search(self, query: str, k: int = 5, *, locale: str | None = None) -> list[SearchResult]:
+    def search(
+        self, query: str, k: int = 5, *, locale: str | None = None, plan: str | None = None
+    ) -> list[SearchResult]:
         """Live results without the drafted article, merged by relevance with its draft."""
-        live = self._live.search(query, k + 1, locale=locale)
-        drafts = self._preview.search(query, k + PREVIEW_SLACK, locale=locale)
+        live = self._live.search(query, k + 1, locale=locale, plan=plan)
+        drafts = self._preview.search(query, k + PREVIEW_SLACK, locale=locale, plan=plan)
         merged = [r for r in live if r.article_id != self._article_id] + [
             _renamed(r, self._article_id) for r in drafts if r.article_id == self._preview_id
         ]

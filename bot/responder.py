@@ -10,10 +10,18 @@ from typing import Any, Literal
 import anyio
 
 from bot import messages
+from bot.account_answers import (
+    account_answer,
+    account_citation,
+    account_topic,
+    cannot_see,
+    greeting,
+)
 from bot.agent_context import AgentContext, reply_text, with_agent_turns
 from bot.announcements import Announcements, Audience
 from bot.composer import Composer
 from bot.confidence import confidence
+from bot.connector import Connector
 from bot.conversation import AnswerKind, Citation, Conversation, Mode, Role, Turn
 from bot.coverage import coverage, refusal_text, uncovered
 from bot.empathy import acknowledgement, read_feeling
@@ -21,6 +29,7 @@ from bot.errors import InvalidInput, LLMError
 from bot.followup import last_topic, needs_context, standalone_query
 from bot.grounding import GroundingChecker
 from bot.handoff import Escalator
+from bot.identity import Identity, restored
 from bot.injection import instructions_only, looks_like_injection, without_injection
 from bot.interfaces import Answerer, ArticleSearch, ChatModel, ConversationStore
 from bot.language import detect_language
@@ -84,6 +93,7 @@ class Responder:
         escalator: Escalator | None = None,
         agent_context: AgentContext | None = None,
         announcements: Announcements | None = None,
+        connector: Connector | None = None,
     ) -> None:
         self._kb = kb
         self._store = store
@@ -97,6 +107,7 @@ class Responder:
         self._escalator = escalator
         self._agent_context = agent_context
         self._announcements = announcements
+        self._connector = connector
         self._kb_locales: tuple[float, frozenset[str]] | None = None
 
     def validate(self, text: str) -> str:
@@ -165,8 +176,12 @@ class Responder:
             empathy += "\n\n"
             yield ReplyEvent("token", text=empathy)
         draft: Draft | None = None
-        audience = Audience(conversation.locale, conversation.page_url)
-        answer = self._answer(turn.text, earlier, conversation.locale, self._kb, audience)
+        who = restored(await self._store.identity(conversation_id))
+        plan = who.plan if who is not None else None  # verified plans only
+        audience = Audience(conversation.locale, conversation.page_url, plan)
+        answer = self._answer(
+            turn.text, earlier, conversation.locale, self._kb, who, audience=audience
+        )
         async for item in answer:
             if isinstance(item, Draft):
                 draft = item
@@ -214,7 +229,8 @@ class Responder:
         # answered again with confidence; in the language the customer has been writing.
         said = (t.text for t in reversed(history) if t.role is Role.CUSTOMER)
         hint = next(filter(None, map(detect_language, said)), conversation.locale)
-        answer = self._answer(turn.text, (), hint, self._kb)
+        who = restored(await self._store.identity(conversation.id))
+        answer = self._answer(turn.text, (), hint, self._kb, who)
         draft = [item async for item in answer if isinstance(item, Draft)][-1]
         if (
             draft.kind is not AnswerKind.ANSWER
@@ -245,7 +261,7 @@ class Responder:
         """The answer a customer's first message would get, from `kb` (default: the live
         articles); nothing is stored and nobody is escalated to."""
         cleaned = self.validate(question)
-        answer = self._answer(cleaned, (), locale, kb or self._kb)
+        answer = self._answer(cleaned, (), locale, kb or self._kb, staff=True)
         return [item async for item in answer if isinstance(item, Draft)][-1]
 
     async def _answer(
@@ -254,15 +270,23 @@ class Responder:
         earlier: Sequence[Turn],
         locale_hint: str | None,
         kb: ArticleSearch,
+        who: Identity | None = None,
+        *,
         audience: Audience | None = None,
+        staff: bool = False,
     ) -> AsyncIterator[str | Draft]:
-        """The answer's text as it is approved, then the finished Draft (always last); an
-        active announcement for `audience` that matches the question comes first (issue 21)."""
-        locale = self._locale(question, locale_hint)
+        """The answer's text as it is approved, then the finished Draft (always last). `who`
+        is the verified customer (None: anonymous); an active announcement for `audience` that
+        matches the question comes first (issue 21); `staff` previews see every plan's
+        articles."""
+        locale = self._locale(question, locale_hint or (who.locale if who else None))
         company = self._config.company_name
         small = classify(question)
         if small is not None:
-            reply = messages.text(small, locale, company)
+            if small == "greeting" and who is not None and who.name:
+                reply = greeting(who.name, locale, company)
+            else:
+                reply = messages.text(small, locale, company)
             yield reply
             yield Draft(reply, AnswerKind.SMALLTALK, (), 1.0, {"locale": locale})
             return
@@ -295,8 +319,37 @@ class Responder:
                 score = confidence(AnswerKind.ANSWER, min(said.score, 1.0), 1.0)
                 yield Draft(reply, AnswerKind.ANSWER, (), score, meta | said.meta)
                 return
+        unseen = ""
+        topic = account_topic(question) if who is not None else None
+        if who is not None and topic is not None and self._connector is not None:
+            lookup = await self._connector.lookup(who.user_id)  # this conversation's id only
+            if lookup.account is not None:
+                reply = account_answer(topic, question, lookup.account, locale) + " [1]"
+                yield reply
+                meta |= {"source": "account", "account_topic": topic}
+                citation = account_citation(reply, locale)
+                yield Draft(reply, AnswerKind.ANSWER, (citation,), 0.9, meta)
+                return
+            meta["account_problem"] = lookup.problem
+            unseen = cannot_see(locale) + "\n\n"  # what it cannot see, then the help center
+            yield unseen
+        plan = None if staff else (who.plan if who is not None else "")
+        async for item in self._from_articles(question, earlier, locale, kb, plan, meta):
+            yield replace(item, text=unseen + item.text) if isinstance(item, Draft) else item
+
+    async def _from_articles(
+        self,
+        question: str,
+        earlier: Sequence[Turn],
+        locale: str,
+        kb: ArticleSearch,
+        plan: str | None,
+        meta: dict[str, Any],
+    ) -> AsyncIterator[str | Draft]:
+        """The help center's answer (or refusal): text as approved, then the Draft."""
+        company = self._config.company_name
         query = await self._standalone(question, earlier)
-        results, note = await self._search(query, locale, kb)
+        results, note = await self._search(query, locale, kb, plan)
         top = results[0].relevance if results else 0.0
         meta |= {
             "query": query,
@@ -411,15 +464,18 @@ class Responder:
         return standalone_query(question, said, last_topic(earlier))
 
     async def _search(
-        self, query: str, locale: str, kb: ArticleSearch
+        self, query: str, locale: str, kb: ArticleSearch, plan: str | None
     ) -> tuple[list[SearchResult], str]:
-        """Results in the customer's locale; other locales' articles (with a note) if weak."""
+        """Results in the customer's locale; other locales' articles (with a note) if weak.
+        Only articles for everyone and the customer's `plan` (see ArticleSearch.search)."""
         k = self._config.passages
         if locale in await self._locales(kb):
-            results = await anyio.to_thread.run_sync(lambda: kb.search(query, k, locale=locale))
+            results = await anyio.to_thread.run_sync(
+                lambda: kb.search(query, k, locale=locale, plan=plan)
+            )
             if results and results[0].relevance >= self._config.refusal_relevance:
                 return results, ""
-        results = await anyio.to_thread.run_sync(lambda: kb.search(query, k))
+        results = await anyio.to_thread.run_sync(lambda: kb.search(query, k, plan=plan))
         if results and results[0].locale != locale:
             note = messages.NOT_IN_LANGUAGE.get(locale) or messages.text(
                 "other_language", locale, self._config.company_name

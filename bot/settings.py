@@ -302,6 +302,50 @@ class MailConfig(BaseModel):
         return self
 
 
+class IdentityConfig(BaseModel):
+    """Verified customers (issue 21): the host site signs who is chatting with this secret."""
+
+    secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="HMAC-SHA256 key the host site signs identities with; empty = every "
+        "customer is anonymous (unverified).",
+    )
+    max_age_s: int = Field(
+        default=86_400,
+        ge=60,
+        description="A signed identity with an `expires` time is refused after it; one without "
+        "is refused unless allow_no_expiry.",
+    )
+    allow_no_expiry: bool = Field(
+        default=True, description="Accept signatures that carry no `expires` time."
+    )
+    demo: bool = Field(
+        default=False,
+        description="The demo page (/) signs an identity for its one demo customer and serves "
+        "the demo store's connector at /demo/connector (never for production data).",
+    )
+
+
+class ConnectorConfig(BaseModel):
+    """The company's customer data endpoint, called with a verified customer's id (issue 21)."""
+
+    url: str = Field(
+        default="",
+        description="URL with {user_id}, e.g. https://shop.example/support/customers/{user_id}; "
+        "empty = no account data.",
+    )
+    token: SecretStr = Field(
+        default=SecretStr(""), description="Sent as 'Authorization: Bearer <token>'."
+    )
+    timeout_s: float = Field(default=3.0, gt=0, le=30, description="One call at most.")
+    cache_s: float = Field(
+        default=30.0,
+        ge=0,
+        le=600,
+        description="A customer's data is reused for this long (per customer id; 0 = never).",
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of supportbot; created only in entry points (CLI, app factory, evals)."""
 
@@ -336,6 +380,8 @@ class Settings(BaseSettings):
     analytics: AnalyticsConfig = AnalyticsConfig()
     announcements: AnnouncementsConfig = AnnouncementsConfig()
     mail: MailConfig = MailConfig()
+    identity: IdentityConfig = IdentityConfig()
+    connector: ConnectorConfig = ConnectorConfig()
 
     @model_validator(mode="after")
     def _check_backends(self) -> Settings:
@@ -349,6 +395,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 "set SUPPORTBOT_ESCALATION__WEBHOOK_SECRET: prod refuses the dev secret"
             )
+        if self.mode == "prod" and self.identity.demo:
+            raise ValueError(
+                "SUPPORTBOT_IDENTITY__DEMO signs a demo identity for anyone: prod refuses it"
+            )
+        if self.connector.url and not self.connector.url.startswith(("http://", "https://")):
+            raise ValueError("SUPPORTBOT_CONNECTOR__URL must start with http:// or https://")
         if self.vector.backend == "chroma-http" and not self.vector.host:
             raise ValueError("vector.backend chroma-http needs SUPPORTBOT_VECTOR__HOST")
         self._check_redis()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.agent_context import AgentContext
 from bot.announcements import Announcements
 from bot.backends.extractive_llm import ExtractiveAnswerer
+from bot.connector import Connector, FixedConnector, HttpConnector
+from bot.demo_store import DEMO_ACCOUNTS
 from bot.editor import EditorService
 from bot.errors import ConfigError
 from bot.generative import GenerativeAnswerer
@@ -184,10 +187,14 @@ class Services:
     try_it: TryIt
     help_portal: HelpPortal
     announcements: Announcements
+    connector: Connector | None = None
+    identity_secret: str = ""  # the signing secret of verified customers (bot/identity.py)
 
     async def aclose(self) -> None:
         """Close every backend."""
         await self.editor.aclose()
+        if self.connector is not None:
+            await self.connector.aclose()
         self.try_it.close()
         await self.escalator.webhooks.drain()
         await self.broadcaster.aclose()
@@ -198,6 +205,22 @@ class Services:
             await self.chat_model.aclose()
         await self.store.aclose()
         self.kb.close()
+
+
+def build_connector(settings: Settings) -> Connector | None:
+    """The customer data connector: the configured endpoint, else the demo store's accounts
+    when the demo is on, else none."""
+    cfg = settings.connector
+    if cfg.url:
+        return HttpConnector(cfg.url, cfg.token.get_secret_value(), cfg.timeout_s, cfg.cache_s)
+    return FixedConnector(DEMO_ACCOUNTS) if settings.identity.demo else None
+
+
+def identity_secret(settings: Settings) -> str:
+    """The identity signing secret; the demo without one gets a random one per process, which
+    only this server's demo page knows (nobody else can sign with it)."""
+    secret = settings.identity.secret.get_secret_value()
+    return secret or (secrets.token_hex(32) if settings.identity.demo else "")
 
 
 def build_services(
@@ -251,6 +274,7 @@ def build_services(
     announcements = Announcements(
         database.announcements, kb.embedder, settings.announcements.min_similarity
     )
+    connector = build_connector(settings)
     responder = Responder(
         kb=kb,
         store=store,
@@ -264,6 +288,7 @@ def build_services(
         escalator=escalator,
         agent_context=AgentContext(kb.embedder),
         announcements=announcements,
+        connector=connector,
     )
     editor = EditorService(database.articles, kb, settings.editor)
     return Services(
@@ -297,6 +322,8 @@ def build_services(
         ),
         help_portal=HelpPortal(database.articles, kb, database.gaps, database.votes),
         announcements=announcements,
+        connector=connector,
+        identity_secret=identity_secret(settings),
     )
 
 

@@ -41,7 +41,8 @@ def rank_cases(
     out = []
     for case in cases:
         started = time.perf_counter()
-        hits = kb.search(query_text(case), k, mode=mode)
+        # As an anonymous customer: plan-only articles (issue 21) are never theirs.
+        hits = kb.search(query_text(case), k, mode=mode, plan="")
         out.append(
             RankedCase(
                 case, tuple(h.article_id for h in hits), (time.perf_counter() - started) * 1e3

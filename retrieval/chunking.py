@@ -39,9 +39,10 @@ class Chunker:
 
 
 def _make_chunk(article: Article, n: int, section: str, text: str) -> Chunk:
-    fingerprint = "\x1f".join(
-        (article.title, section, text, article.url, article.locale, article.category)
-    )
+    audience = ",".join(article.audience)
+    parts = (article.title, section, text, article.url, article.locale, article.category)
+    # Only a restricted article's hash covers its audience: existing chunks keep theirs.
+    fingerprint = "\x1f".join((*parts, audience) if audience else parts)
     return Chunk(
         id=f"{article.id}#{n}",
         article_id=article.id,
@@ -54,4 +55,5 @@ def _make_chunk(article: Article, n: int, section: str, text: str) -> Chunk:
         tokens=count_tokens(text),
         content_hash=hashlib.sha256(fingerprint.encode()).hexdigest()[:32],
         source=article.source,
+        audience=audience,
     )

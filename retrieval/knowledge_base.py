@@ -87,9 +87,12 @@ class KnowledgeBase:
         locale: str | None = None,
         category: str | None = None,
         mode: Mode = "hybrid",
+        plan: str | None = None,
     ) -> list[SearchResult]:
-        """The k best articles for `query`."""
-        return self.retriever.search(query, k, locale=locale, category=category, mode=mode)
+        """The k best articles for `query` (for customers on `plan`, see Retriever.search)."""
+        return self.retriever.search(
+            query, k, locale=locale, category=category, mode=mode, plan=plan
+        )
 
     def locales(self) -> frozenset[str]:
         """Locales that have at least one indexed chunk."""

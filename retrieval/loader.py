@@ -70,6 +70,16 @@ def _meta_str(meta: dict[str, Any], key: str, path: Path) -> str:
     return str(value).strip()
 
 
+def _audience(value: Any, path: Path) -> tuple[str, ...]:
+    """The plans of front matter `audience:` (a list or comma-separated text), lower-case."""
+    if value is None or value == "":
+        return ()
+    plans = value.split(",") if isinstance(value, str) else value
+    if not isinstance(plans, list) or not all(isinstance(p, str | int) for p in plans):
+        raise ArticleFormatError(str(path), "'audience' must be a list of plan names")
+    return tuple(sorted({str(p).strip().lower() for p in plans if str(p).strip()}))
+
+
 def _check_id(article_id: str, path: Path) -> str:
     if not SLUG.match(article_id):
         raise ArticleFormatError(
@@ -106,6 +116,7 @@ def parse_markdown(text: str, path: Path) -> Article:
     if not isinstance(tags, list):
         raise ArticleFormatError(str(path), "'tags' must be a list")
     return Article(
+        audience=_audience(meta.get("audience"), path),
         id=_check_id(_meta_str(meta, "id", path) or slugify(path.stem), path),
         title=title,
         body=body,

@@ -12,6 +12,7 @@ from retrieval.types import ScoredChunk, SearchResult
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
+PLAN_OVERFETCH = 2  # candidates fetched per one kept, when a plan filters them
 
 
 def _best_per_article(hits: Sequence[ScoredChunk]) -> dict[str, list[ScoredChunk]]:
@@ -45,17 +46,27 @@ class Retriever:
         locale: str | None = None,
         category: str | None = None,
         mode: Mode = "hybrid",
+        plan: str | None = None,
     ) -> list[SearchResult]:
-        """The k best articles for `query`, best first, optionally within a locale/category."""
+        """The k best articles for `query`, best first, optionally within a locale/category.
+
+        `plan` set: only articles for everyone and for that plan ("" = for everyone only: an
+        anonymous customer); None: every article (staff tools)."""
         cfg = self._config
         filters = {key: v for key, v in (("locale", locale), ("category", category)) if v}
         dense: list[ScoredChunk] = []
         lexical: list[ScoredChunk] = []
+        # The stores' filters only test equality: a plan filters after the search, which asks
+        # for more so that other plans' articles take none of the candidates' places.
+        wanted = cfg.candidates if plan is None else cfg.candidates * PLAN_OVERFETCH
         if mode != "lexical":
             vector = self._embedder.embed_query(query)
-            dense = self._vectors.query(vector, cfg.candidates, filters)
+            dense = self._vectors.query(vector, wanted, filters)
         if mode != "dense":
-            lexical = self._keywords.search(query, cfg.candidates, filters)
+            lexical = self._keywords.search(query, wanted, filters)
+        if plan is not None:
+            dense = [hit for hit in dense if hit.chunk.for_plan(plan)][: cfg.candidates]
+            lexical = [hit for hit in lexical if hit.chunk.for_plan(plan)][: cfg.candidates]
         by_dense = _best_per_article(dense)
         by_lexical = _best_per_article(lexical)
         fused = weighted_rrf(

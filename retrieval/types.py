@@ -18,6 +18,7 @@ class Article:
     tags: tuple[str, ...] = ()
     updated: str = ""
     source: str = ""
+    audience: tuple[str, ...] = ()  # plans the article is for (front matter `audience:`); () = all
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,11 @@ class Chunk:
     tokens: int
     content_hash: str
     source: str = ""
+    audience: str = ""  # the article's plans, comma-separated and lower-case; "" = everyone
+
+    def for_plan(self, plan: str) -> bool:
+        """True when a customer on `plan` ("" = anonymous or unverified) may be shown this."""
+        return not self.audience or (bool(plan) and plan.lower() in self.audience.split(","))
 
     @property
     def embed_text(self) -> str:

@@ -35,6 +35,17 @@ export function cleanCustomer(customer = {}) {
   return clean;
 }
 
+/**
+ * The signed identity ({payload, signature}) made by the host site's server, or null. The
+ * server checks it; a bad one only makes the customer anonymous.
+ */
+export function cleanIdentity(identity) {
+  if (!identity || typeof identity !== 'object') return null;
+  const { payload, signature } = identity;
+  if (typeof payload !== 'string' || typeof signature !== 'string' || !payload || !signature) return null;
+  return payload.length <= 4000 && signature.length <= 128 ? { payload, signature } : null;
+}
+
 /** The locale if the server accepts it ("es-MX"), else "". */
 export function cleanLocale(locale) {
   return LOCALE.test(locale || '') && locale.length <= 20 ? locale : '';
@@ -68,5 +79,10 @@ export function resolveConfig(dataset = {}, global = {}) {
     launcherText: pick(dataset.launcherText, g.launcherText, DEFAULTS.launcherText) || '',
     title: pick(dataset.title, g.title, DEFAULTS.title) || '',
     customer,
+    identity: cleanIdentity(
+      dataset.identityPayload
+        ? { payload: dataset.identityPayload, signature: dataset.identitySignature }
+        : g.identity,
+    ),
   });
 }

@@ -65,7 +65,7 @@ export function parseInline(text, sources = new Map(), allowBold = true) {
 function citationMap(citations = [], base = undefined) {
   const sources = new Map();
   for (const citation of citations) {
-    const href = safeUrl(citation.url, base);
+    const href = citation.url ? safeUrl(citation.url, base) : null; // an account source: no page
     if (href) sources.set(citation.n, { href, title: citation.title || '' });
   }
   return sources;

@@ -42,6 +42,7 @@ export function createSession({
   store,
   baseUrl,
   customer,
+  signedIdentity = null,
   page,
   locale,
   timeZone = '',
@@ -213,6 +214,7 @@ export function createSession({
       page_url: page.slice(0, 2000),
       locale: cleanLocale(locale),
       metadata: { ...(plan ? { plan } : {}), ...(timeZone ? { time_zone: timeZone } : {}) },
+      ...(signedIdentity ? { identity: signedIdentity } : {}),
     });
     conversation = { id: created.id, token: created.token, agent: '', offline: false, emailGiven: false };
     mode = created.mode;

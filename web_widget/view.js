@@ -294,7 +294,7 @@ export function createView(root, { t, translatorFor = () => t, title, greeting, 
 
   function sources(citations) {
     const items = citations.map((c) => {
-      const href = safeUrl(c.url, baseUrl);
+      const href = c.url ? safeUrl(c.url, baseUrl) : null; // "Your account" has no page
       const label = c.title || c.url;
       return h(
         'li',

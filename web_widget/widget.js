@@ -132,6 +132,7 @@ export function mountWidget(host, config) {
     store,
     baseUrl: config.url,
     customer: config.customer,
+    signedIdentity: config.identity,
     page: window.location.href,
     locale,
     timeZone: browserTimeZone(),

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.schemas import ClientId, TurnOut
+from bot.connector import Lookup, account_json
 from bot.conversation import PastConversation, TicketLink, Turn
 from bot.customer_said import CustomerSaid
+from bot.identity import restored
 from bot.suggested_replies import SuggestedReply
 from escalation.types import Agent, AgentRole, Note, Ticket
 
@@ -196,10 +198,27 @@ class PastConversationOut(BaseModel):
 class CustomerOut(BaseModel):
     """Who the customer is: facts the server verified, apart from claims nobody checked."""
 
+    identity: Literal["verified", "unverified"] = Field(
+        default="unverified",
+        description="`verified` when the host site's signed identity checked out (issue 21); "
+        "otherwise the customer is anonymous and nothing below `verified` is set.",
+    )
+    identity_problem: str = Field(
+        default="",
+        description="Why an offered identity was refused (e.g. the signature does not match).",
+    )
     verified: dict[str, str] = Field(
         default_factory=dict,
-        description="Facts the server verified (e.g. a signed identity); empty until identity "
-        "verification exists. Only these may be shown to agents as facts.",
+        description="Facts the server verified (the signed identity: user_id, email, name, "
+        "plan, locale, attributes). Only these may be shown to agents as facts.",
+    )
+    account: dict[str, Any] | None = Field(
+        default=None,
+        description="The verified customer's account from the customer data connector "
+        "(orders, subscription, invoices); null when unverified or not available.",
+    )
+    account_problem: str = Field(
+        default="", description="Why the account data is not shown (timeout, http 500...)."
     )
     customer_supplied: CustomerSuppliedOut = Field(
         description="Sent by the customer or the widget's page, unverified: show it as such."
@@ -211,14 +230,27 @@ class CustomerOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, ticket: Ticket, said: CustomerSaid | None = None) -> CustomerOut:
+    def of(
+        cls,
+        ticket: Ticket,
+        said: CustomerSaid | None = None,
+        identity: Mapping[str, Any] | None = None,
+        lookup: Lookup | None = None,
+    ) -> CustomerOut:
         """From a ticket, whose customer details all came from the customer (issue 15, item 10),
-        and what the customer wrote about themselves."""
+        what the customer wrote about themselves, the conversation's checked identity and the
+        connector's lookup of that verified customer."""
         given = ticket.context.get("customer")
         given = given if isinstance(given, Mapping) else {}
         metadata = given.get("metadata")
         said = said or CustomerSaid()
+        who = restored(identity)
         return cls(
+            identity="verified" if who is not None else "unverified",
+            identity_problem=str((identity or {}).get("problem") or ""),
+            verified=who.facts() if who is not None else {},
+            account=account_json(lookup.account) if lookup and lookup.account else None,
+            account_problem=lookup.problem if lookup is not None else "",
             said_in_chat=CustomerSaidOut(name=said.name, order_numbers=list(said.order_numbers)),
             customer_supplied=CustomerSuppliedOut(
                 name=str(given.get("name") or ""),

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from bot.conversation import HANDBACK_NOTE, Citation, Conversation, Turn
+from bot.conversation import HANDBACK_NOTE, Citation, CitationKind, Conversation, Turn
 from bot.messages import notices_locale
 
 EMAIL_PATTERN = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -18,6 +18,21 @@ METADATA_KEYS = 20
 METADATA_KEY_CHARS = 64
 METADATA_VALUE_CHARS = 500
 METADATA_CHARS = 4_000
+
+
+class IdentityIn(BaseModel):
+    """A customer identity signed by the host site's server (README, "Verified customers")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    payload: str = Field(
+        max_length=4000,
+        description="base64url of the identity's JSON: user_id (required), email, name, plan, "
+        "locale, attributes {}, expires (Unix seconds).",
+    )
+    signature: str = Field(
+        max_length=128, description="Hex HMAC-SHA256 of `payload` with identity.secret."
+    )
 
 
 class CustomerIn(BaseModel):
@@ -34,6 +49,11 @@ class CustomerIn(BaseModel):
     email: str = Field(default="", max_length=320, pattern=EMAIL_PATTERN)
     page_url: str = Field(default="", max_length=2000)
     locale: str = Field(default="", max_length=20, pattern=r"^$|^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$")
+    identity: IdentityIn | None = Field(
+        default=None,
+        description="Who the customer is, signed by your server; without a valid signature "
+        "the customer is anonymous (agents see 'unverified').",
+    )
     metadata: dict[str, str] = Field(
         default_factory=dict,
         max_length=METADATA_KEYS,
@@ -80,6 +100,12 @@ class ConversationCreated(BaseModel):
     locale: str
     mode: str
     created_at: dt.datetime
+    verified: bool = Field(
+        default=False, description="True when the signed identity checked out (issue 21)."
+    )
+    greeting: str = Field(
+        default="", description="A greeting by name for a verified customer (else empty)."
+    )
 
 
 ClientId = Annotated[
@@ -111,7 +137,11 @@ class CitationOut(BaseModel):
     url: str
     section: str
     snippet: str
-    kind: str = Field(default="article", description="article, or announcement (issue 21)")
+    kind: CitationKind = Field(
+        default="article",
+        description="`article`: a help-center article; `announcement`: an active announcement "
+        "(issue 21); `account`: the verified customer's own account data (no link).",
+    )
 
     @classmethod
     def of(cls, citation: Citation) -> CitationOut:

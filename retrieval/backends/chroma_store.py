@@ -26,7 +26,16 @@ from retrieval.types import Chunk, ScoredChunk, Stamp
 # A query over every locale uses a listing of our collections at most this old (another worker
 # may add a locale meanwhile: it is searched from the next listing on).
 LISTING_TTL_S = 5.0
-_META_KEYS = ("article_id", "title", "section", "url", "locale", "category", "source")
+_META_KEYS = (
+    "article_id",
+    "title",
+    "section",
+    "url",
+    "locale",
+    "category",
+    "source",
+    "audience",
+)
 
 
 def persistent_client(path: Path) -> ClientAPI:

@@ -18,6 +18,7 @@ CHUNK_COLUMNS = (
     "locale",
     "category",
     "source",
+    "audience",
 )
 
 

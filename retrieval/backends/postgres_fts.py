@@ -73,9 +73,10 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS {table} (
     id TEXT PRIMARY KEY, article_id TEXT NOT NULL, title TEXT NOT NULL, section TEXT NOT NULL,
     text TEXT NOT NULL, url TEXT NOT NULL, locale TEXT NOT NULL, category TEXT NOT NULL,
-    source TEXT NOT NULL, tokens INTEGER NOT NULL, content_hash TEXT NOT NULL,
-    document TSVECTOR NOT NULL
+    source TEXT NOT NULL, audience TEXT NOT NULL DEFAULT '', tokens INTEGER NOT NULL,
+    content_hash TEXT NOT NULL, document TSVECTOR NOT NULL
 );
+ALTER TABLE {table} ADD COLUMN IF NOT EXISTS audience TEXT NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS {document_index} ON {table} USING GIN (document);
 CREATE INDEX IF NOT EXISTS {locale_index} ON {table} (locale, category);
 """

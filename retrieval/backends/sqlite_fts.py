@@ -16,8 +16,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunk_rows (
     rowid INTEGER PRIMARY KEY,
     id TEXT UNIQUE NOT NULL, article_id TEXT NOT NULL, title TEXT, section TEXT, text TEXT,
-    url TEXT, locale TEXT, category TEXT, source TEXT, tokens INTEGER, content_hash TEXT,
-    indexed TEXT NOT NULL
+    url TEXT, locale TEXT, category TEXT, source TEXT, audience TEXT NOT NULL DEFAULT '',
+    tokens INTEGER, content_hash TEXT, indexed TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunk_rows_locale ON chunk_rows(locale, category);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_fts USING fts5(
@@ -57,6 +57,12 @@ class SqliteKeywordIndex:
         self._lock = threading.Lock()
         try:
             self._con.executescript(_SCHEMA)
+            columns = {row[1] for row in self._con.execute("PRAGMA table_info(chunk_rows)")}
+            if "audience" not in columns:  # an index made before articles had audiences
+                with self._con:
+                    self._con.execute(
+                        "ALTER TABLE chunk_rows ADD COLUMN audience TEXT NOT NULL DEFAULT ''"
+                    )
         except sqlite3.OperationalError as exc:
             check_fts5()
             raise BackendUnavailable(f"cannot open keyword index {path}: {exc}") from exc

@@ -47,12 +47,24 @@ def test_the_ticket_detail_separates_customer_claims_from_verified_facts(
     anyio.run(services.aclose)
 
     assert detail["customer"] == {
-        "verified": {},  # nothing is verified until identity verification exists
+        "identity": "unverified",  # no signed identity: anonymous (issue 21)
+        "identity_problem": "",
+        "verified": {},
+        "account": None,
+        "account_problem": "",
         "customer_supplied": {**body, "metadata": IMPERSONATION},
         "said_in_chat": {"name": "", "order_numbers": []},  # Eve wrote nothing
     }
     assert "customer" not in detail["context"]  # no second, unlabelled copy
     properties = schemas["CustomerOut"]["properties"]
-    assert set(properties) == {"verified", "customer_supplied", "said_in_chat"}
+    assert set(properties) == {
+        "identity",
+        "identity_problem",
+        "verified",
+        "account",
+        "account_problem",
+        "customer_supplied",
+        "said_in_chat",
+    }
     assert "unverified" in properties["customer_supplied"]["description"]
     assert "unverified" in properties["said_in_chat"]["description"]

@@ -141,6 +141,7 @@ ROUTES: dict[tuple[str, str], Expected] = {
     # Public pages and files (staff pages log in through the API above)
     ("GET", "/"): everyone(200),
     ("GET", "/widget.js"): everyone(200),
+    ("GET", "/demo/connector/customers/{user_id}"): everyone(404),
     ("GET", "/help"): everyone(200),
     ("GET", "/help/search"): everyone(200),
     ("GET", "/help/sitemap.xml"): everyone(200),
@@ -197,6 +198,7 @@ class Site:
             agent_id="no-such-agent",
             category="no-such-category",
             announcement_id="no-such-announcement",
+            user_id="no-such-customer",
         )
 
 

@@ -69,8 +69,9 @@ def test_widget_script_is_served_cached_and_compressed(client: TestClient) -> No
     assert again.status_code == 304 and again.content == b""
 
 
-def test_demo_page_embeds_the_widget_like_a_customer(client: TestClient) -> None:
-    page = client.get("/")
+def test_demo_page_embeds_the_widget_like_a_customer(tmp_path: Path) -> None:
+    with TestClient(create_app(api_settings(tmp_path))) as client:  # the page reads settings
+        page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "Brightcart" in page.text
     assert (

@@ -347,3 +347,28 @@ async def test_claim_is_won_by_one_caller_until_the_next_turn(
     await store.set_mode(conversation.id, Mode.BOT)
     assert not await store.claim(conversation.id)  # changed since its last turn
     assert not await store.claim(UNKNOWN)
+
+
+async def test_the_checked_identity_is_kept_and_verified_customers_stay_apart(
+    store: SqlConversationStore,
+) -> None:
+    verified = {"status": "verified", "user_id": "u-1", "email": "ana@example.com"}
+    first, _ = await store.create_conversation(
+        Customer(id="", email="ana@example.com", external_id="u-1"),
+        channel=Channel.WIDGET,
+        locale="en",
+        identity=verified,
+    )
+    again, _ = await store.create_conversation(
+        Customer(id="", email="new@example.com", external_id="u-1"),
+        channel=Channel.WIDGET,
+        locale="en",
+        identity=verified,
+    )
+    claimed, _ = await new_conversation(store, Customer(id="", email="ana@example.com"))
+    assert await store.identity(first.id) == verified
+    assert await store.identity(claimed.id) == {}
+    assert again.customer_id == first.customer_id  # the same verified user, whatever the email
+    assert claimed.customer_id != first.customer_id  # an unverified email is not them
+    with pytest.raises(NotFound):
+        await store.identity("no-such-conversation")

@@ -168,7 +168,9 @@ class Listed:
         self.results = list(results)
         self.asked: list[int] = []
 
-    def search(self, query: str, k: int = 5, *, locale: str | None = None) -> list[SearchResult]:
+    def search(
+        self, query: str, k: int = 5, *, locale: str | None = None, plan: str | None = None
+    ) -> list[SearchResult]:
         self.asked.append(k)
         return self.results[:k]
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { cleanCustomer, cleanLocale, resolveConfig } from '../config.js';
+import { cleanCustomer, cleanIdentity, cleanLocale, resolveConfig } from '../config.js';
 import { pickLanguage, textDirection, translator } from '../i18n.js';
 import { contrastRatio, parseRgb, textColorOn } from '../theme.js';
 
@@ -35,6 +35,19 @@ test('identity and locale are cleaned to what the server accepts', (t) => {
   assert.equal(cleanLocale('es-MX'), 'es-MX');
   assert.equal(cleanLocale('english please'), '');
   assert.equal(cleanLocale(undefined), '');
+});
+
+test('a signed identity passes as {payload, signature}; anything else is none', () => {
+  const signed = { payload: 'eyJ1c2VyX2lkIjoidTEifQ', signature: 'ab12' };
+  assert.deepEqual(cleanIdentity({ ...signed, extra: 1 }), signed);
+  assert.equal(cleanIdentity({ payload: 'x' }), null);
+  assert.equal(cleanIdentity('x'), null);
+  assert.equal(cleanIdentity({ payload: 'x'.repeat(4001), signature: 'ab' }), null);
+  const url = 'https://bot.example';
+  assert.deepEqual(resolveConfig({ supportbotUrl: url }, { identity: signed }).identity, signed);
+  const fromTag = resolveConfig({ supportbotUrl: url, identityPayload: 'p', identitySignature: 's' }, { identity: signed });
+  assert.deepEqual(fromTag.identity, { payload: 'p', signature: 's' });
+  assert.equal(resolveConfig({ supportbotUrl: url }).identity, null);
 });
 
 test('language and direction from the locale', () => {

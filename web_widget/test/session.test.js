@@ -10,7 +10,7 @@ const flush = () => new Promise((resolve) => setImmediate(resolve));
 const turn = (id, role, text, extra = {}) => ({ id, seq: id, role, text, citations: [], ...extra });
 
 /** A session on fakes: an API whose stream replays a script, hand-driven timers and sockets. */
-function harness({ stream, mode = 'bot', timeZone, post } = {}) {
+function harness({ stream, mode = 'bot', timeZone, post, signedIdentity } = {}) {
   const calls = [];
   const events = [];
   const sockets = [];
@@ -66,6 +66,7 @@ function harness({ stream, mode = 'bot', timeZone, post } = {}) {
     store,
     baseUrl: 'https://bot.example',
     customer: { name: 'Ann', plan: 'pro' },
+    signedIdentity,
     page: 'https://shop.example/cart',
     locale: 'en-US',
     timeZone,
@@ -324,4 +325,13 @@ test('while waiting, the customer can take the request back (button or words)', 
   sockets[0].handlers.onEvent({ type: 'handoff_cancelled', mode: 'bot', text: 'Cancelled elsewhere.' });
   assert.equal(types(events, ['mode']).at(-1)[1].mode, 'bot');
   assert.deepEqual(types(events, ['notice']).at(-1)[1], { text: 'Cancelled elsewhere.' });
+});
+
+test('a signed identity goes with the new conversation, untouched', async () => {
+  fakeStorage.items.clear();
+  const signedIdentity = { payload: 'eyJ1c2VyX2lkIjoidTEifQ', signature: 'ab12' };
+  const { session, calls } = harness({ signedIdentity, async stream() {} });
+  session.send('where is my order?');
+  await flush();
+  assert.deepEqual(calls[0][1].identity, signedIdentity);
 });

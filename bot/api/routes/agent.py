@@ -53,6 +53,7 @@ from bot.conversation import Role
 from bot.customer_said import customer_said
 from bot.errors import BotError, Conflict, Forbidden, NotFound
 from bot.handoff import QUEUE_CHANNEL, conversation_channel
+from bot.identity import restored
 from bot.realtime import publish_or_log
 from bot.suggested_replies import suggested_replies
 from bot.ticket_desk import agent_label
@@ -135,9 +136,14 @@ async def ticket_detail(
     customer_texts = [t.text for t in everything if t.role is Role.CUSTOMER]
     said = " ".join(t.text for t in turns if t.role is Role.CUSTOMER)[-500:]
     results = await anyio.to_thread.run_sync(lambda: services.kb.search(said or ticket.summary, 3))
+    identity = await services.store.identity(conversation.id)
+    who = restored(identity)  # the connector is asked about a verified id only
+    lookup = None
+    if who is not None and services.connector is not None:
+        lookup = await services.connector.lookup(who.user_id)
     return TicketDetailOut(
         ticket=TicketOut.of(ticket),
-        customer=CustomerOut.of(ticket, customer_said(customer_texts)),
+        customer=CustomerOut.of(ticket, customer_said(customer_texts), identity, lookup),
         context={k: v for k, v in ticket.context.items() if k != "customer"},
         turns=[TurnOut.of(t) for t in turns],
         linked=[LinkedConversationOut.of(link, earlier) for link, earlier in linked],

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 
 from bot import messages
+from bot.account_answers import greeting
 from bot.api.deps import ConversationDep, MetricsDep, ServicesDep, limit_ip
 from bot.api.errors import close_live, describe, error_event
 from bot.api.metrics import Metrics
@@ -32,6 +33,7 @@ from bot.api.socket_auth import FORBIDDEN, NOT_FOUND, reject, socket_token
 from bot.conversation import Channel, Customer, Mode, Role, Turn
 from bot.errors import BotError, InvalidInput
 from bot.handoff import notice_locale
+from bot.identity import verify
 from bot.realtime import Event, publish_or_log
 from bot.responder import ReplyEvent
 from bot.wiring import Services
@@ -156,14 +158,36 @@ async def _report_failures(websocket: WebSocket, queue: asyncio.Queue[Outcome]) 
 async def create_conversation(
     services: ServicesDep, customer: CustomerIn | None = None
 ) -> ConversationCreated:
-    """Start a conversation; keep the returned token, every later call needs it."""
+    """Start a conversation; keep the returned token, every later call needs it. A signed
+    `identity` that checks out makes the customer verified (else they are anonymous)."""
     customer = customer or CustomerIn()
+    check = None
+    if customer.identity is not None:
+        identity_cfg = services.settings.identity
+        check = verify(
+            customer.identity.payload,
+            customer.identity.signature,
+            services.identity_secret,
+            max_age_s=identity_cfg.max_age_s,
+            allow_no_expiry=identity_cfg.allow_no_expiry,
+        )
+        if check.identity is None:
+            log.info("an offered customer identity is unverified: %s", check.problem)
+    who = check.identity if check is not None else None
+    locale = (who.locale if who is not None and who.locale else customer.locale) or ""
     conversation, token = await services.store.create_conversation(
-        Customer(id="", name=customer.name, email=customer.email, locale=customer.locale),
+        Customer(
+            id="",
+            name=who.name if who is not None else customer.name,
+            email=who.email if who is not None else customer.email,
+            locale=locale,
+            external_id=who.user_id if who is not None else "",
+        ),
         channel=Channel(customer.channel),
-        locale=customer.locale.split("-")[0].lower(),
+        locale=locale.split("-")[0].split("_")[0].lower(),
         page_url=customer.page_url,
         metadata=customer.metadata,
+        identity=check.stored() if check is not None else None,
     )
     return ConversationCreated(
         id=conversation.id,
@@ -171,6 +195,12 @@ async def create_conversation(
         locale=conversation.locale,
         mode=conversation.mode.value,
         created_at=conversation.created_at,
+        verified=who is not None,
+        greeting=greeting(
+            who.name, conversation.locale or "en", services.settings.answer.company_name
+        )
+        if who is not None and who.name
+        else "",
     )
 
 

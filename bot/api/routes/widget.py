@@ -10,16 +10,25 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from bot.account_answers import greeting
+from bot.api.deps import ServicesDep
+from bot.demo_store import DEMO_ACCOUNTS, DEMO_IDENTITY
+from bot.errors import NotFound
+from bot.identity import sign
+
 WIDGET_DIR = Path(__file__).resolve().parents[3] / "web_widget"
 BUNDLE_PATH = WIDGET_DIR / "dist" / "widget.js"
+DEMO_IDENTITY_S = 3600  # how long the demo page's signed identity is good for
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "templates")
 
 router = APIRouter(include_in_schema=False)
@@ -77,7 +86,32 @@ def widget_script(request: Request) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-def demo_page(request: Request) -> HTMLResponse:
-    """The Brightcart demo store, embedding the widget exactly as a customer site would."""
+def demo_page(request: Request, services: ServicesDep) -> HTMLResponse:
+    """The Brightcart demo store, embedding the widget exactly as a customer site would; with
+    `identity.demo` on, signed in as the demo store's one customer (as the store's server
+    would sign its logged-in customer: nobody can ask this page to sign anyone else)."""
     base_url = str(request.base_url).rstrip("/")
-    return TEMPLATES.TemplateResponse(request, "demo.html", {"base_url": base_url})
+    widget_config = None
+    if services.settings.identity.demo:
+        payload, signature = sign(
+            DEMO_IDENTITY | {"expires": int(time.time()) + DEMO_IDENTITY_S},
+            services.identity_secret,
+        )
+        company = services.settings.answer.company_name
+        widget_config = {
+            "identity": {"payload": payload, "signature": signature},
+            "greeting": greeting(DEMO_IDENTITY["name"], DEMO_IDENTITY["locale"], company),
+        }
+    return TEMPLATES.TemplateResponse(
+        request, "demo.html", {"base_url": base_url, "widget_config": widget_config}
+    )
+
+
+@router.get("/demo/connector/customers/{user_id}", tags=["demo"])
+def demo_connector(user_id: str, services: ServicesDep) -> dict[str, Any]:
+    """The example customer data connector (the demo store's orders): the JSON shape a
+    company's endpoint returns (README, "Verified customers"); 404 unless the demo is on."""
+    account = DEMO_ACCOUNTS.get(user_id) if services.settings.identity.demo else None
+    if account is None:
+        raise NotFound("no such demo customer (the demo connector needs identity.demo)")
+    return account

@@ -33,7 +33,8 @@ export function suppliedBy(customer) {
  */
 export function renderCustomer(ticket, customer) {
   const verified = customer.verified && typeof customer.verified === 'object' ? Object.entries(customer.verified) : [];
-  $('ctx-verified').replaceChildren(
+  const problem = typeof customer.identity_problem === 'string' ? customer.identity_problem : '';
+  const shown = [
     verified.length
       ? el(
           'dl',
@@ -41,7 +42,10 @@ export function renderCustomer(ticket, customer) {
           ...verified.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: String(v) })]),
         )
       : el('p', { className: 'muted small', text: 'Nothing about this customer has been verified.' }),
-  );
+    problem ? el('p', { className: 'chip chip-unverified', text: `Unverified identity: ${problem}` }) : null,
+    ...accountRows(customer),
+  ];
+  $('ctx-verified').replaceChildren(...shown.filter(Boolean));
   const supplied = suppliedBy(customer);
   const said = saidInChat(customer);
   const saidChip = () => el('span', { className: 'chip chip-said', text: 'said by the customer' });
@@ -58,6 +62,32 @@ export function renderCustomer(ticket, customer) {
   if (said.orders.length) rows.push(['Order numbers', el('span', {}, said.orders.join(', '), saidChip())]);
   for (const [key, value] of Object.entries(metadata)) rows.push([`“${key}”`, String(value)]);
   $('ctx-customer').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)]));
+}
+
+/** The verified customer's account from the company's connector (issue 21), as text. */
+export function accountRows(customer) {
+  if (customer.account_problem) {
+    return [el('p', { className: 'muted small', text: `Account data unavailable (${customer.account_problem}).` })];
+  }
+  const account = customer.account && typeof customer.account === 'object' ? customer.account : null;
+  if (!account) return [];
+  const rows = [];
+  for (const o of Array.isArray(account.orders) ? account.orders : []) {
+    const when = o.delivered_at || o.shipped_at || o.placed_at || '';
+    rows.push([`Order #${o.id}`, [o.status, when, o.carrier, o.tracking].filter(Boolean).join(' · ')]);
+  }
+  const sub = account.subscription;
+  if (sub && typeof sub === 'object') rows.push(['Subscription', [sub.plan, sub.status, sub.renews_at && `renews ${sub.renews_at}`].filter(Boolean).join(' · ')]);
+  for (const i of Array.isArray(account.invoices) ? account.invoices : []) {
+    rows.push([`Invoice ${i.id}`, [i.amount, i.due_at && `due ${i.due_at}`, i.status].filter(Boolean).join(' · ')]);
+  }
+  return [
+    el(
+      'dl',
+      { className: 'kv account', attrs: { 'aria-label': 'From the customer data connector' } },
+      ...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: String(v) })]),
+    ),
+  ];
 }
 
 export function renderContext(ticket, context, suggestions) {

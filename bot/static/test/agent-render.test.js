@@ -115,6 +115,27 @@ test('what the customer supplied never passes for what the server verified', () 
   assert.match(rows.querySelectorAll('dd')[5].textContent, /^123, A-9said by the customer$/);
 });
 
+test('a verified customer\'s account is shown as text; a refused identity says why', () => {
+  mount('ctx-verified', 'dl#ctx-customer');
+  renderCustomer({}, {
+    identity: 'verified',
+    verified: { user_id: 'u-1', plan: 'plus' },
+    account: {
+      orders: [{ id: '1042', status: 'shipped', shipped_at: '2025-05-03', carrier: HOSTILE, tracking: '1Z9' }],
+      subscription: { plan: 'Plus', status: 'active', renews_at: '2025-06-01' },
+      invoices: [{ id: 'INV-7', amount: '29.00 EUR', due_at: '2025-05-20', status: 'open' }],
+    },
+    customer_supplied: {},
+  });
+  const panel = document.getElementById('ctx-verified');
+  const account = panel.querySelector('dl.account');
+  assert.deepEqual(account.querySelectorAll('dt').map((n) => n.textContent), ['Order #1042', 'Subscription', 'Invoice INV-7']);
+  assert.equal(account.querySelectorAll('dd')[0].textContent, `shipped · 2025-05-03 · ${HOSTILE} · 1Z9`);
+  mount('ctx-verified', 'dl#ctx-customer');
+  renderCustomer({}, { identity: 'unverified', identity_problem: 'the signature does not match', verified: {}, account: null });
+  assert.match(document.getElementById('ctx-verified').textContent, /Unverified identity: the signature does not match$/);
+});
+
 test('nothing verified says so; odd said_in_chat shapes are ignored', () => {
   mount('ctx-verified', 'dl#ctx-customer');
   renderCustomer({ customer_email: null }, { verified: 'yes' });

@@ -1,0 +1,92 @@
+"""Plan-aware retrieval (issue 21): front matter `audience:` lists the plans an article is for;
+a search for one plan never returns another plan's article, and an anonymous customer's
+search ("" plan) only articles for everyone. Real embedder, Chroma and SQLite FTS5."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval.errors import ArticleFormatError
+from retrieval.knowledge_base import KnowledgeBase
+from retrieval.loader import parse_markdown
+from tests.conftest import KBFactory
+
+ARTICLES = {
+    "plus-priority-line.md": (
+        "[plus]",
+        "Priority phone line for Plus members",
+        "Plus members call the priority phone line at 1-800-555-0199 for help with orders.",
+    ),
+    "business-priority-line.md": (
+        "[business, enterprise]",
+        "Priority phone line for Business",
+        "Business accounts call the priority phone line at 1-800-555-0100 for help with orders.",
+    ),
+    "phone-support.md": (
+        "",
+        "Phone support",
+        "Everyone can call our phone line at 1-800-555-0000 for help with orders, 9am-5pm.",
+    ),
+}
+QUESTIONS = ["what is the priority phone line number?", "can I call you about my order?"]
+
+
+def write_kb(folder: Path) -> Path:
+    folder.mkdir()
+    for name, (audience, title, body) in ARTICLES.items():
+        front = f"audience: {audience}\n" if audience else ""
+        (folder / name).write_text(
+            f"---\ntitle: {title}\n{front}---\n## {title}\n\n{body}\n", encoding="utf-8"
+        )
+    return folder
+
+
+@pytest.fixture
+def kb(make_kb: KBFactory, tmp_path: Path) -> KnowledgeBase:
+    kb = make_kb(tmp_path / "index")
+    report = kb.ingest_path(write_kb(tmp_path / "kb"))
+    assert report.ok, report.problems
+    return kb
+
+
+def found(kb: KnowledgeBase, plan: str | None) -> set[str]:
+    return {
+        r.article_id
+        for q in QUESTIONS
+        for mode in ("hybrid", "dense", "lexical")
+        for r in kb.search(q, 10, plan=plan, mode=mode)
+    }
+
+
+def test_a_plan_never_gets_another_plans_article(kb: KnowledgeBase) -> None:
+    assert found(kb, "plus") == {"plus-priority-line", "phone-support"}
+    assert found(kb, "PLUS") == {"plus-priority-line", "phone-support"}
+    assert found(kb, "enterprise") == {"business-priority-line", "phone-support"}
+
+
+def test_anonymous_customers_get_articles_for_everyone_only(kb: KnowledgeBase) -> None:
+    assert found(kb, "") == {"phone-support"}
+
+
+def test_staff_tools_search_every_article(kb: KnowledgeBase) -> None:
+    assert found(kb, None) == {name.removesuffix(".md") for name in ARTICLES}
+
+
+def test_changing_the_audience_re_indexes_the_article(kb: KnowledgeBase, tmp_path: Path) -> None:
+    source = tmp_path / "kb" / "plus-priority-line.md"
+    source.write_text(source.read_text().replace("[plus]", "[business]"), encoding="utf-8")
+    report = kb.ingest_path(tmp_path / "kb")
+    assert report.updated == ["plus-priority-line"]
+    assert "plus-priority-line" not in found(kb, "plus")
+    assert "plus-priority-line" in found(kb, "business")
+
+
+def test_audience_must_list_plans(tmp_path: Path) -> None:
+    path = tmp_path / "bad.md"
+    text = "---\ntitle: T\naudience: {plus: 1}\n---\nBody\n"
+    with pytest.raises(ArticleFormatError, match="audience"):
+        parse_markdown(text, path)
+    ok = parse_markdown("---\ntitle: T\naudience: Plus, Business\n---\nBody\n", path)
+    assert ok.audience == ("business", "plus")
