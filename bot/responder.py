@@ -23,6 +23,7 @@ from bot.handoff import Escalator
 from bot.injection import instructions_only, looks_like_injection, without_injection
 from bot.interfaces import Answerer, ArticleSearch, ChatModel, ConversationStore
 from bot.language import detect_language
+from bot.page_help import PageHelp
 from bot.passages import AnswerRequest, passages_from
 from bot.prompting import PromptBuilder
 from bot.settings import AnswerConfig, GroundingConfig
@@ -82,6 +83,7 @@ class Responder:
         rewriter: ChatModel | None = None,
         escalator: Escalator | None = None,
         agent_context: AgentContext | None = None,
+        page_help: PageHelp | None = None,
     ) -> None:
         self._kb = kb
         self._store = store
@@ -94,6 +96,7 @@ class Responder:
         self._rewriter = rewriter
         self._escalator = escalator
         self._agent_context = agent_context
+        self._page_help = page_help
         self._kb_locales: tuple[float, frozenset[str]] | None = None
 
     def validate(self, text: str) -> str:
@@ -162,7 +165,10 @@ class Responder:
             empathy += "\n\n"
             yield ReplyEvent("token", text=empathy)
         draft: Draft | None = None
-        async for item in self._answer(turn.text, earlier, conversation.locale, self._kb):
+        answer = self._answer(
+            turn.text, earlier, conversation.locale, self._kb, page=conversation.page_url
+        )
+        async for item in answer:
             if isinstance(item, Draft):
                 draft = item
             else:
@@ -244,9 +250,16 @@ class Responder:
         return [item async for item in answer if isinstance(item, Draft)][-1]
 
     async def _answer(
-        self, question: str, earlier: Sequence[Turn], locale_hint: str | None, kb: ArticleSearch
+        self,
+        question: str,
+        earlier: Sequence[Turn],
+        locale_hint: str | None,
+        kb: ArticleSearch,
+        *,
+        page: str = "",
     ) -> AsyncIterator[str | Draft]:
-        """The answer's text as it is approved, then the finished Draft (always last)."""
+        """The answer's text as it is approved, then the finished Draft (always last); articles
+        mapped to the customer's `page` win close calls (issue 21)."""
         locale = self._locale(question, locale_hint)
         company = self._config.company_name
         small = classify(question)
@@ -274,7 +287,9 @@ class Responder:
                 return
         query = await self._standalone(question, earlier)
         results, note = await self._search(query, locale, kb)
-        top = results[0].relevance if results else 0.0
+        if self._page_help is not None and page:
+            results = await self._page_help.prefer(results, page, locale)
+        top = max((r.relevance for r in results), default=0.0)
         meta |= {
             "query": query,
             "top_relevance": round(top, 4),

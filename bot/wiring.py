@@ -17,6 +17,7 @@ from bot.handoff import Escalator, embed_examples
 from bot.help_portal import HelpPortal
 from bot.interfaces import Answerer, ChatModel, ConversationStore
 from bot.login import StaffLogin
+from bot.page_help import PageHelp
 from bot.preview import TryIt
 from bot.prompting import PromptBuilder
 from bot.ratelimit import (
@@ -175,6 +176,7 @@ class Services:
     editor: EditorService
     try_it: TryIt
     help_portal: HelpPortal
+    page_help: PageHelp
 
     async def aclose(self) -> None:
         """Close every backend."""
@@ -239,6 +241,7 @@ def build_services(
         company=settings.answer.company_name,
         summarizer=model,
     )
+    page_help = PageHelp(database.articles, settings.page_help)
     responder = Responder(
         kb=kb,
         store=store,
@@ -251,6 +254,7 @@ def build_services(
         rewriter=model,
         escalator=escalator,
         agent_context=AgentContext(kb.embedder),
+        page_help=page_help,
     )
     editor = EditorService(database.articles, kb, settings.editor)
     return Services(
@@ -283,6 +287,7 @@ def build_services(
             preview=build_knowledge_base(settings, kb.embedder, "preview"),
         ),
         help_portal=HelpPortal(database.articles, kb, database.gaps, database.votes),
+        page_help=page_help,
     )
 
 

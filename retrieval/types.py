@@ -18,6 +18,10 @@ class Article:
     tags: tuple[str, ...] = ()
     updated: str = ""
     source: str = ""
+    # Page-aware help (issue 21): URL path globs of the host site's pages this article helps
+    # with, and the questions the widget suggests there.
+    pages: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,8 +34,8 @@ class NoAnswer extends ApiError {
 }
 
 /**
- * A session; `customer` is {name?, email?, plan?}, `page` the host page URL, `timeZone` the
- * browser's IANA zone (the server shows opening hours in it too).
+ * A session; `customer` is {name?, email?, plan?}, `page` the host page URL (`pageTitle` its
+ * title), `timeZone` the browser's IANA zone (the server shows opening hours in it too).
  */
 export function createSession({
   api,
@@ -43,6 +43,7 @@ export function createSession({
   baseUrl,
   customer,
   page,
+  pageTitle = '',
   locale,
   timeZone = '',
   emit,
@@ -211,6 +212,7 @@ export function createSession({
       name: name || '',
       email: email || '',
       page_url: page.slice(0, 2000),
+      page_title: pageTitle.slice(0, 300),
       locale: cleanLocale(locale),
       metadata: { ...(plan ? { plan } : {}), ...(timeZone ? { time_zone: timeZone } : {}) },
     });

@@ -132,6 +132,7 @@ export function mountWidget(host, config) {
     baseUrl: config.url,
     customer: config.customer,
     page: window.location.href,
+    pageTitle: document.title,
     locale,
     timeZone: browserTimeZone(),
     emit(type, payload) {

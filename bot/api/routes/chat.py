@@ -152,7 +152,7 @@ async def create_conversation(
         channel=Channel(customer.channel),
         locale=customer.locale.split("-")[0].lower(),
         page_url=customer.page_url,
-        metadata=customer.metadata,
+        metadata=customer.stored_metadata(),
     )
     return ConversationCreated(
         id=conversation.id,

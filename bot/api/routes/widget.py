@@ -143,5 +143,15 @@ def widget_script(request: Request) -> Response:
 @router.get("/", response_class=HTMLResponse)
 def demo_page(request: Request) -> HTMLResponse:
     """The Brightcart demo store, embedding the widget exactly as a customer site would."""
+    return _demo(request, "home")
+
+
+@router.get("/demo/checkout", response_class=HTMLResponse)
+def demo_checkout(request: Request) -> HTMLResponse:
+    """The demo store's checkout: the widget suggests checkout questions there (issue 21)."""
+    return _demo(request, "checkout")
+
+
+def _demo(request: Request, page: str) -> HTMLResponse:
     base_url = str(request.base_url).rstrip("/")
-    return TEMPLATES.TemplateResponse(request, "demo.html", {"base_url": base_url})
+    return TEMPLATES.TemplateResponse(request, "demo.html", {"base_url": base_url, "page": page})
