@@ -138,5 +138,12 @@ export function createApi(
       json('POST', `${conversation(id)}/handoff`, { token, body: email ? { email } : {} }),
     /** Cancel a waiting request for a person: {mode, notice} (notice empty if one took it). */
     cancelHandoff: (id, token) => json('POST', `${conversation(id)}/handoff/cancel`, { token }),
+    /** Whether to ask the NPS question: {due, period_days}. */
+    npsDue: (id, token) => json('GET', `${conversation(id)}/nps`, { token }),
+    /** The NPS answer {score, comment}; 409 when this customer already answered lately. */
+    answerNps: (id, token, body) => json('POST', `${conversation(id)}/nps`, { token, body }),
+    /** What editors suggest on a page of the host site: {path, questions, articles, nudge_after_s}. */
+    suggestions: (page, locale) =>
+      json('GET', `/api/suggestions?page=${encodeURIComponent(page)}&locale=${encodeURIComponent(locale)}`),
   };
 }

@@ -480,6 +480,11 @@ export function createSession({
       return conversation?.id ?? null;
     },
 
+    /** {id, token} of the conversation (for its surveys), or null before the first message. */
+    get credentials() {
+      return conversation ? { id: conversation.id, token: conversation.token } : null;
+    },
+
     /** Retry now (the browser is back online). */
     retryNow() {
       socket?.retryNow();

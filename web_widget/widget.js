@@ -10,6 +10,8 @@ import { cleanCustomer } from './config.js';
 import { pickLanguage, textDirection, translator } from './i18n.js';
 import { createSession } from './session.js';
 import { createStore } from './store.js';
+import { createNps } from './nps.js';
+import { createSuggestions } from './suggestions.js';
 import { parseRgb, textColorOn } from './theme.js';
 import { createView } from './view.js';
 
@@ -75,6 +77,15 @@ function browserTimeZone() {
   }
 }
 
+/** localStorage, or null where the browser blocks it. */
+function localStorageOrNull() {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
 function publicTurn(turn) {
   return { id: turn.id, role: turn.role, text: turn.text, citations: turn.citations || [], createdAt: turn.created_at };
 }
@@ -105,7 +116,10 @@ export function mountWidget(host, config) {
     launcherText: config.launcherText,
     baseUrl: config.url,
     handlers: {
-      send: (text) => session.send(text),
+      send: (text) => {
+        suggestions.seen(true);
+        session.send(text);
+      },
       toggle: () => (view.isOpen ? close() : open()),
       close: () => close(),
       human: () => session.requestPerson(),
@@ -123,6 +137,21 @@ export function mountWidget(host, config) {
       },
       endChat: () => session.end(),
     },
+  });
+
+  const nps = createNps({ api, t, credentials: () => session.credentials, place: (node) => view.place(node) });
+  const suggestions = createSuggestions({
+    api,
+    t,
+    page: window.location.href,
+    locale: pickLanguage(locale),
+    baseUrl: config.url,
+    place: (node) => view.place(node),
+    placeNudge: (node) => view.place(node, true),
+    ask: (text) => session.send(text),
+    openChat: () => open(),
+    storage: localStorageOrNull(),
+    active: () => document.activeElement,
   });
 
   const reasons = { message_too_long: 'tooLong', empty_message: 'empty' };
@@ -165,6 +194,7 @@ export function mountWidget(host, config) {
           break;
         case 'mode':
           view.setMode(payload);
+          if (payload.mode === 'closed' && payload.started) nps.offer();
           break;
         case 'network':
           view.setBanner(!payload.ok);
@@ -174,6 +204,7 @@ export function mountWidget(host, config) {
           break;
         case 'reset':
           view.reset();
+          nps.reset();
           break;
         default:
           break;
@@ -185,6 +216,7 @@ export function mountWidget(host, config) {
 
   function open() {
     if (view.isOpen) return;
+    suggestions.seen();
     view.open();
     events.emit('open', {});
   }
@@ -195,7 +227,10 @@ export function mountWidget(host, config) {
     events.emit('close', {});
   }
 
-  session.restore().finally(() => events.emit('ready', { conversationId: session.conversationId }));
+  session.restore().finally(() => {
+    if (!session.conversationId) suggestions.load(); // only before the customer's first message
+    events.emit('ready', { conversationId: session.conversationId });
+  });
 
   return Object.freeze({
     open,

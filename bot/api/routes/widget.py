@@ -39,6 +39,8 @@ MODULES = (
     "socket.js",
     "session.js",
     "view.js",
+    "suggestions.js",
+    "nps.js",
     "widget.js",
     "loader.js",
 )
