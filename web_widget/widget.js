@@ -139,7 +139,13 @@ export function mountWidget(host, config) {
     },
   });
 
-  const nps = createNps({ api, t, credentials: () => session.credentials, place: (node) => view.place(node) });
+  const nps = createNps({
+    api,
+    t,
+    credentials: () => session.credentials,
+    place: (node) => view.place(node),
+    storage: localStorageOrNull(),
+  });
   const suggestions = createSuggestions({
     api,
     t,

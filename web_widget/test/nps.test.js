@@ -6,7 +6,12 @@ import { installDocument } from './event-dom.js';
 
 const t = (key) => key;
 
-function setup({ due = true, answer = async () => null } = {}) {
+function memoryStorage() {
+  const data = new Map();
+  return { getItem: (k) => data.get(k) ?? null, setItem: (k, v) => data.set(k, String(v)) };
+}
+
+function setup({ due = true, answer = async () => null, storage = null, now = () => 0 } = {}) {
   const panel = installDocument();
   const calls = [];
   const api = {
@@ -20,7 +25,7 @@ function setup({ due = true, answer = async () => null } = {}) {
     },
   };
   let chat = { id: 'c1', token: 't1' };
-  const nps = createNps({ api, t, credentials: () => chat, place: (node) => panel.prepend(node) });
+  const nps = createNps({ api, t, credentials: () => chat, place: (node) => panel.prepend(node), storage, now });
   return { panel, calls, nps, setChat: (next) => { chat = next; } };
 }
 
@@ -93,4 +98,30 @@ test('a new chat takes the old survey away and may ask again', async () => {
   assert.equal(panel.all('form').length, 0);
   await nps.offer();
   assert.equal(calls.filter(([kind]) => kind === 'due').length, 2);
+});
+
+test('this browser is not asked again within the period after an answer or a 409', async () => {
+  const storage = memoryStorage();
+  let clock = 0;
+  const day = 24 * 60 * 60 * 1000;
+  const first = setup({ storage, now: () => clock });
+  await first.nps.offer();
+  const [form] = first.panel.all('form');
+  await form.all('button')[8].fire('click');
+  await form.fire('submit');
+  const later = setup({ storage, now: () => clock });
+  later.setChat({ id: 'c2', token: 't2' }); // an anonymous visitor's next chat
+  clock = 89 * day;
+  await later.nps.offer();
+  assert.equal(later.calls.length, 0);
+  clock = 91 * day;
+  await later.nps.offer();
+  assert.equal(later.panel.all('form').length, 1);
+  const conflicted = setup({ storage: memoryStorage(), answer: async () => { throw conflict(); } });
+  await conflicted.nps.offer();
+  await conflicted.panel.all('form')[0].all('button')[0].fire('click');
+  await conflicted.panel.all('form')[0].fire('submit');
+  conflicted.setChat({ id: 'c3', token: 't3' });
+  await conflicted.nps.offer();
+  assert.equal(conflicted.calls.filter(([kind]) => kind === 'due').length, 1);
 });
