@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from bot.articles import ArticleContent
+from bot.editor import check_content, content_hash
+from bot.errors import InvalidInput
 from bot.page_help import PageArticle, mapped, page_path, prefer_page, suggest
 from bot.settings import Settings
 from retrieval.errors import ArticleFormatError
@@ -93,3 +99,25 @@ def test_the_sample_store_suggests_other_questions_at_checkout_than_at_home() ->
     assert home.questions and checkout.questions
     assert not set(home.questions) & set(checkout.questions)
     assert "Why was my payment declined?" in checkout.questions
+
+
+def test_editors_page_patterns_and_questions_are_bounded_and_deduplicated() -> None:
+    content = ArticleContent(
+        "T", "Body.", pages=(" /checkout* ", "/checkout*", ""), questions=("Why?", " ")
+    )
+    checked = check_content(content, 10_000)
+    assert (checked.pages, checked.questions) == (("/checkout*",), ("Why?",))
+    with pytest.raises(InvalidInput, match="at most 10 questions"):
+        check_content(ArticleContent("T", "B", questions=tuple(f"q{n}" for n in range(11))), 100)
+    with pytest.raises(InvalidInput, match="page patterns of at most 300"):
+        check_content(ArticleContent("T", "B", pages=("/" + "x" * 300,)), 100)
+
+
+def test_an_article_without_pages_keeps_its_content_hash() -> None:
+    plain = ArticleContent("T", "Body.", tags=("a",), url="/x")
+    # The hash of the fields as they were before pages and questions existed (issue 21).
+    before = hashlib.sha256(
+        json.dumps(["T", "Body.", "", "en", ["a"], "/x"], ensure_ascii=False).encode()
+    ).hexdigest()
+    assert content_hash(plain) == before
+    assert content_hash(replace(plain, pages=("/",))) != before
