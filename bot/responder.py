@@ -287,9 +287,9 @@ class Responder:
                 return
         query = await self._standalone(question, earlier)
         results, note = await self._search(query, locale, kb)
-        if self._page_help is not None and page:
+        top = results[0].relevance if results else 0.0
+        if self._page_help is not None and page:  # reorders only; refusals stay as they were
             results = await self._page_help.prefer(results, page, locale)
-        top = max((r.relevance for r in results), default=0.0)
         meta |= {
             "query": query,
             "top_relevance": round(top, 4),
