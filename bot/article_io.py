@@ -18,8 +18,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from bot.articles import ArticleContent
-from bot.editor import check_content, check_id
+from bot.editor import check_content, check_id, content_of
 from bot.errors import InvalidInput
 from bot.sanitize import clean_markdown, clean_text
 from bot.settings import Settings
@@ -46,7 +45,17 @@ __all__ = [
     "to_markdown",
 ]
 
-FRONT_MATTER_KEYS = ("id", "title", "category", "tags", "locale", "url", "updated")
+FRONT_MATTER_KEYS = (
+    "id",
+    "title",
+    "category",
+    "tags",
+    "locale",
+    "url",
+    "updated",
+    "pages",
+    "questions",
+)
 _SKIPPED_NAMES = {"readme.md", "readme.txt"}
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed: the same articles always give the same archive
 
@@ -125,6 +134,8 @@ def to_markdown(article: Article) -> str:
         "url": article.url,
         "updated": article.updated,
     }
+    if article.pages or article.questions:
+        meta |= {"pages": list(article.pages), "questions": list(article.questions)}
     head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000)
     return f"---\n{head}---\n{article.body.strip()}\n"
 
@@ -251,9 +262,7 @@ def _checked(article: Article, max_chars: int) -> Article:
     body = clean_markdown(article.body).strip()
     if not body:
         raise ArticleFormatError(article.source, "no text is left once unsafe HTML is removed")
-    raw = ArticleContent(
-        clean_text(article.title), body, article.category, article.locale, article.tags, article.url
-    )
+    raw = replace(content_of(article), title=clean_text(article.title), body=body)
     try:
         content = check_content(raw, max_chars)
         article_id = check_id(article.id)
@@ -268,6 +277,8 @@ def _checked(article: Article, max_chars: int) -> Article:
         locale=content.locale,
         tags=content.tags,
         url=content.url,
+        pages=content.pages,
+        questions=content.questions,
     )
 
 

@@ -35,6 +35,8 @@ class ArticleContent:
     locale: str = "en"
     tags: tuple[str, ...] = ()
     url: str = ""
+    pages: tuple[str, ...] = ()  # URL path globs of the host site (issue 21)
+    questions: tuple[str, ...] = ()  # suggested on those pages
 
 
 @dataclass(frozen=True, slots=True)

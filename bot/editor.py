@@ -37,6 +37,10 @@ MAX_TITLE_CHARS = 200
 MAX_CATEGORY_CHARS = 100
 MAX_TAGS = 20
 MAX_TAG_CHARS = 50
+MAX_PAGES = 20
+MAX_PAGE_CHARS = 300
+MAX_QUESTIONS = 10
+MAX_QUESTION_CHARS = 200
 _POLL_S = 0.05
 # Articles indexed together in one worker-thread call (one embedding batch).
 INDEX_BATCH = 16
@@ -95,13 +99,40 @@ def check_content(content: ArticleContent, max_body_chars: int) -> ArticleConten
     url = content.url.strip()
     if url and not url.startswith(("http://", "https://", "/")):
         raise InvalidInput(f"url {url!r} must start with http://, https:// or /", "invalid_article")
-    return ArticleContent(title, body, category, locale, tags, url)
+    pages = _bounded(content.pages, MAX_PAGES, MAX_PAGE_CHARS, "page patterns")
+    questions = _bounded(content.questions, MAX_QUESTIONS, MAX_QUESTION_CHARS, "questions")
+    return ArticleContent(title, body, category, locale, tags, url, pages, questions)
+
+
+def _bounded(values: Sequence[str], most: int, chars: int, what: str) -> tuple[str, ...]:
+    kept = tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
+    if len(kept) > most or any(len(v) > chars for v in kept):
+        raise InvalidInput(
+            f"use at most {most} {what} of at most {chars} characters each", "invalid_article"
+        )
+    return kept
+
+
+def content_of(article: Article) -> ArticleContent:
+    """The editable content of a loaded article (as written; `check_content` validates it)."""
+    return ArticleContent(
+        article.title,
+        article.body,
+        article.category,
+        article.locale,
+        article.tags,
+        article.url,
+        article.pages,
+        article.questions,
+    )
 
 
 def content_hash(content: ArticleContent) -> str:
     """A stable hash of everything an editor can change in a version."""
     fields = [content.title, content.body, content.category, content.locale, content.tags]
-    encoded = json.dumps([*fields, content.url], ensure_ascii=False)
+    extra = [content.pages, content.questions] if content.pages or content.questions else []
+    # Without pages or questions the hash is what it was before they existed (issue 21).
+    encoded = json.dumps([*fields, content.url, *extra], ensure_ascii=False)
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
@@ -114,6 +145,9 @@ def as_text(content: ArticleContent) -> str:
         f"tags: {', '.join(content.tags)}",
         f"url: {content.url}",
     ]
+    if content.pages or content.questions:
+        head.append(f"pages: {', '.join(content.pages)}")
+        head.append(f"questions: {' | '.join(content.questions)}")
     return "\n".join(head) + "\n\n" + content.body + "\n"
 
 
@@ -131,6 +165,8 @@ def as_article(
         tags=content.tags,
         updated=updated.date().isoformat(),
         source=source,
+        pages=content.pages,
+        questions=content.questions,
     )
 
 
@@ -371,9 +407,7 @@ class EditorService:
             await anyio.sleep(_POLL_S)
 
     async def _sync_file(self, article: Article, known: tuple[str, str] | None) -> Problem | None:
-        content = ArticleContent(
-            article.title, article.body, article.category, article.locale, article.tags, article.url
-        )
+        content = content_of(article)
         digest = content_hash(content)
         source = FILE_SOURCE + article.source
         note = f"synced from {article.source}"

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.article_io import ImportBatch
-from bot.articles import ArticleContent, ArticleStatus, StoredArticle
-from bot.editor import EditorService, as_article
+from bot.articles import ArticleStatus, StoredArticle
+from bot.editor import EditorService, as_article, content_of
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.interfaces import ArticleStore
 from retrieval.types import Article, Problem
@@ -78,9 +78,7 @@ async def _write(
     editor: EditorService, article: Article, author: str
 ) -> tuple[StoredArticle, Outcome]:
     """The article after writing it, and whether it was imported, updated or already equal."""
-    content = ArticleContent(
-        article.title, article.body, article.category, article.locale, article.tags, article.url
-    )
+    content = content_of(article)
     note = f"imported from {article.source}"
     try:
         current = await editor.get(article.id)

@@ -33,6 +33,7 @@ from bot.identity import Identity, restored
 from bot.injection import instructions_only, looks_like_injection, without_injection
 from bot.interfaces import Answerer, ArticleSearch, ChatModel, ConversationStore
 from bot.language import detect_language
+from bot.page_help import PageHelp
 from bot.passages import AnswerRequest, passages_from
 from bot.prompting import PromptBuilder
 from bot.settings import AnswerConfig, GroundingConfig
@@ -94,6 +95,7 @@ class Responder:
         agent_context: AgentContext | None = None,
         announcements: Announcements | None = None,
         connector: Connector | None = None,
+        page_help: PageHelp | None = None,
     ) -> None:
         self._kb = kb
         self._store = store
@@ -108,6 +110,7 @@ class Responder:
         self._agent_context = agent_context
         self._announcements = announcements
         self._connector = connector
+        self._page_help = page_help
         self._kb_locales: tuple[float, frozenset[str]] | None = None
 
     def validate(self, text: str) -> str:
@@ -277,8 +280,8 @@ class Responder:
     ) -> AsyncIterator[str | Draft]:
         """The answer's text as it is approved, then the finished Draft (always last). `who`
         is the verified customer (None: anonymous); an active announcement for `audience` that
-        matches the question comes first (issue 21); `staff` previews see every plan's
-        articles."""
+        matches the question comes first, and articles mapped to its page win close calls
+        (issue 21); `staff` previews see every plan's articles."""
         locale = self._locale(question, locale_hint or (who.locale if who else None))
         company = self._config.company_name
         small = classify(question)
@@ -334,7 +337,9 @@ class Responder:
             unseen = cannot_see(locale) + "\n\n"  # what it cannot see, then the help center
             yield unseen
         plan = None if staff else (who.plan if who is not None else "")
-        async for item in self._from_articles(question, earlier, locale, kb, plan, meta):
+        page = audience.page_url if audience is not None else ""
+        answer = self._from_articles(question, earlier, locale, kb, plan, page, meta)
+        async for item in answer:
             yield replace(item, text=unseen + item.text) if isinstance(item, Draft) else item
 
     async def _from_articles(
@@ -344,13 +349,17 @@ class Responder:
         locale: str,
         kb: ArticleSearch,
         plan: str | None,
+        page: str,
         meta: dict[str, Any],
     ) -> AsyncIterator[str | Draft]:
-        """The help center's answer (or refusal): text as approved, then the Draft."""
+        """The help center's answer (or refusal): text as approved, then the Draft; articles
+        mapped to the customer's `page` win close calls."""
         company = self._config.company_name
         query = await self._standalone(question, earlier)
         results, note = await self._search(query, locale, kb, plan)
         top = results[0].relevance if results else 0.0
+        if self._page_help is not None and page:  # reorders only; refusals stay as they were
+            results = await self._page_help.prefer(results, page, locale)
         meta |= {
             "query": query,
             "top_relevance": round(top, 4),

@@ -346,6 +346,32 @@ class ConnectorConfig(BaseModel):
     )
 
 
+class PageHelpConfig(BaseModel):
+    """Page-aware help: suggestions per page of the host site and the retrieval tie-breaker
+    (issue 21)."""
+
+    boost_margin: float = Field(
+        default=0.05,
+        ge=0,
+        le=0.5,
+        description="Articles mapped to the customer's page go first when their relevance is "
+        "within this of the best result's (0 turns the tie-breaker off).",
+    )
+    max_suggestions: int = Field(
+        default=4, ge=1, le=10, description="Questions and articles the widget suggests per page."
+    )
+    cache_s: float = Field(
+        default=10, ge=0, le=3600, description="Seconds the page map of the articles is reused."
+    )
+    nudge_after_s: int = Field(
+        default=0,
+        ge=0,
+        le=3600,
+        description="Widget nudge after this many seconds on a mapped page, once per page per "
+        "visitor (0 = off).",
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of supportbot; created only in entry points (CLI, app factory, evals)."""
 
@@ -378,6 +404,7 @@ class Settings(BaseSettings):
     realtime: RealtimeConfig = RealtimeConfig()
     editor: EditorConfig = EditorConfig()
     analytics: AnalyticsConfig = AnalyticsConfig()
+    page_help: PageHelpConfig = PageHelpConfig()
     announcements: AnnouncementsConfig = AnnouncementsConfig()
     mail: MailConfig = MailConfig()
     identity: IdentityConfig = IdentityConfig()

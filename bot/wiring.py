@@ -21,6 +21,7 @@ from bot.handoff import Escalator, embed_examples
 from bot.help_portal import HelpPortal
 from bot.interfaces import Answerer, ChatModel, ConversationStore
 from bot.login import StaffLogin
+from bot.page_help import PageHelp
 from bot.preview import TryIt
 from bot.prompting import PromptBuilder
 from bot.ratelimit import (
@@ -187,6 +188,7 @@ class Services:
     try_it: TryIt
     help_portal: HelpPortal
     announcements: Announcements
+    page_help: PageHelp
     connector: Connector | None = None
     identity_secret: str = ""  # the signing secret of verified customers (bot/identity.py)
 
@@ -275,6 +277,7 @@ def build_services(
         database.announcements, kb.embedder, settings.announcements.min_similarity
     )
     connector = build_connector(settings)
+    page_help = PageHelp(database.articles, settings.page_help)
     responder = Responder(
         kb=kb,
         store=store,
@@ -289,6 +292,7 @@ def build_services(
         agent_context=AgentContext(kb.embedder),
         announcements=announcements,
         connector=connector,
+        page_help=page_help,
     )
     editor = EditorService(database.articles, kb, settings.editor)
     return Services(
@@ -324,6 +328,7 @@ def build_services(
         announcements=announcements,
         connector=connector,
         identity_secret=identity_secret(settings),
+        page_help=page_help,
     )
 
 

@@ -78,9 +78,7 @@ class CachedEmbedder:
                     self._keep(self._documents, text, vector)
         return np.stack([found[t] for t in texts]).astype(np.float32, copy=True)
 
-    def warm(
-        self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None
-    ) -> int:
+    def warm(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> int:
         """Encode into the persistent cache the `texts` it lacks (not into memory); how many
         were encoded. Without a persistent cache, nothing."""
         if self._persistent is None:

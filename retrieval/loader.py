@@ -80,6 +80,15 @@ def _audience(value: Any, path: Path) -> tuple[str, ...]:
     return tuple(sorted({str(p).strip().lower() for p in plans if str(p).strip()}))
 
 
+def _meta_list(meta: dict[str, Any], key: str, path: Path) -> tuple[str, ...]:
+    value = meta.get(key) or []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
+        raise ArticleFormatError(str(path), f"front matter key {key!r} must be a list of text")
+    return tuple(str(v).strip() for v in value if str(v).strip())
+
+
 def _check_id(article_id: str, path: Path) -> str:
     if not SLUG.match(article_id):
         raise ArticleFormatError(
@@ -126,6 +135,8 @@ def parse_markdown(text: str, path: Path) -> Article:
         tags=tuple(str(t) for t in tags if str(t).strip()),
         updated=_meta_str(meta, "updated", path),
         source=str(path),
+        pages=_meta_list(meta, "pages", path),
+        questions=_meta_list(meta, "questions", path),
     )
 
 

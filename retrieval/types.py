@@ -19,6 +19,10 @@ class Article:
     updated: str = ""
     source: str = ""
     audience: tuple[str, ...] = ()  # plans the article is for (front matter `audience:`); () = all
+    # Page-aware help (issue 21): URL path globs of the host site's pages this article helps
+    # with, and the questions the widget suggests there.
+    pages: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,5 +141,12 @@ export function createApi(
 
     /** The active announcements for a banner query (banner.js): [{id, kind, title, text}]. */
     announcements: (query) => json('GET', `/api/announcements/active${query}`),
+    /** Whether to ask the NPS question: {due, period_days}. */
+    npsDue: (id, token) => json('GET', `${conversation(id)}/nps`, { token }),
+    /** The NPS answer {score, comment}; 409 when this customer already answered lately. */
+    answerNps: (id, token, body) => json('POST', `${conversation(id)}/nps`, { token, body }),
+    /** What editors suggest on a page of the host site: {path, questions, articles, nudge_after_s}. */
+    suggestions: (page, locale) =>
+      json('GET', `/api/suggestions?page=${encodeURIComponent(page)}&locale=${encodeURIComponent(locale)}`),
   };
 }

@@ -34,8 +34,8 @@ class NoAnswer extends ApiError {
 }
 
 /**
- * A session; `customer` is {name?, email?, plan?}, `page` the host page URL, `timeZone` the
- * browser's IANA zone (the server shows opening hours in it too).
+ * A session; `customer` is {name?, email?, plan?}, `page` the host page URL (`pageTitle` its
+ * title), `timeZone` the browser's IANA zone (the server shows opening hours in it too).
  */
 export function createSession({
   api,
@@ -44,6 +44,7 @@ export function createSession({
   customer,
   signedIdentity = null,
   page,
+  pageTitle = '',
   locale,
   timeZone = '',
   emit,
@@ -212,6 +213,7 @@ export function createSession({
       name: name || '',
       email: email || '',
       page_url: page.slice(0, 2000),
+      page_title: pageTitle.slice(0, 300),
       locale: cleanLocale(locale),
       metadata: { ...(plan ? { plan } : {}), ...(timeZone ? { time_zone: timeZone } : {}) },
       ...(signedIdentity ? { identity: signedIdentity } : {}),
@@ -478,6 +480,11 @@ export function createSession({
     /** The conversation id, or null before the first message. */
     get conversationId() {
       return conversation?.id ?? null;
+    },
+
+    /** {id, token} of the conversation (for its surveys), or null before the first message. */
+    get credentials() {
+      return conversation ? { id: conversation.id, token: conversation.token } : null;
     },
 
     /** Retry now (the browser is back online). */

@@ -28,7 +28,7 @@ function icon(name, rotate = false) {
 }
 
 /** An element: `text` sets textContent, `on<event>` adds a listener, the rest are attributes. */
-function h(tag, props = {}, ...children) {
+export function h(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (value === undefined || value === null || value === false) continue;
@@ -215,6 +215,7 @@ export function createView(root, { t, translatorFor = () => t, title, greeting, 
     }
   });
 
+  const extras = h('div', { class: 'extras' }, offlineForm, csat, newChat);
   const panel = h(
     'div',
     {
@@ -230,7 +231,7 @@ export function createView(root, { t, translatorFor = () => t, title, greeting, 
     banner,
     announcements,
     log,
-    h('div', { class: 'extras' }, offlineForm, csat, newChat),
+    extras,
     actions,
     waitingActions,
     composer,
@@ -339,6 +340,12 @@ export function createView(root, { t, translatorFor = () => t, title, greeting, 
   return {
     input,
     announcements,
+
+    /** Add a card (suggestions, a survey) above the chat's own extras, or by the launcher. */
+    place(node, byLauncher = false) {
+      if (byLauncher) root.insertBefore(node, launcher);
+      else extras.prepend(node);
+    },
 
     /** Show the panel and focus the message box (or the first control when it is hidden). */
     open() {

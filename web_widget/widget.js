@@ -11,6 +11,8 @@ import { cleanCustomer } from './config.js';
 import { pickLanguage, textDirection, translator } from './i18n.js';
 import { createSession } from './session.js';
 import { createStore } from './store.js';
+import { createNps } from './nps.js';
+import { createSuggestions } from './suggestions.js';
 import { parseRgb, textColorOn } from './theme.js';
 import { createView } from './view.js';
 
@@ -76,6 +78,15 @@ function browserTimeZone() {
   }
 }
 
+/** localStorage, or null where the browser blocks it. */
+function localStorageOrNull() {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
 function publicTurn(turn) {
   return { id: turn.id, role: turn.role, text: turn.text, citations: turn.citations || [], createdAt: turn.created_at };
 }
@@ -106,7 +117,10 @@ export function mountWidget(host, config) {
     launcherText: config.launcherText,
     baseUrl: config.url,
     handlers: {
-      send: (text) => session.send(text),
+      send: (text) => {
+        suggestions.seen(true);
+        session.send(text);
+      },
       toggle: () => (view.isOpen ? close() : open()),
       close: () => close(),
       human: () => session.requestPerson(),
@@ -126,6 +140,27 @@ export function mountWidget(host, config) {
     },
   });
 
+  const nps = createNps({
+    api,
+    t,
+    credentials: () => session.credentials,
+    place: (node) => view.place(node),
+    storage: localStorageOrNull(),
+  });
+  const suggestions = createSuggestions({
+    api,
+    t,
+    page: window.location.href,
+    locale: pickLanguage(locale),
+    baseUrl: config.url,
+    place: (node) => view.place(node),
+    placeNudge: (node) => view.place(node, true),
+    ask: (text) => session.send(text),
+    openChat: () => open(),
+    storage: localStorageOrNull(),
+    active: () => document.activeElement,
+  });
+
   const reasons = { message_too_long: 'tooLong', empty_message: 'empty' };
   session = createSession({
     api,
@@ -134,6 +169,7 @@ export function mountWidget(host, config) {
     customer: config.customer,
     signedIdentity: config.identity,
     page: window.location.href,
+    pageTitle: document.title,
     locale,
     timeZone: browserTimeZone(),
     emit(type, payload) {
@@ -166,6 +202,7 @@ export function mountWidget(host, config) {
           break;
         case 'mode':
           view.setMode(payload);
+          if (payload.mode === 'closed' && payload.started) nps.offer();
           break;
         case 'network':
           view.setBanner(!payload.ok);
@@ -175,6 +212,7 @@ export function mountWidget(host, config) {
           break;
         case 'reset':
           view.reset();
+          nps.reset();
           break;
         default:
           break;
@@ -194,6 +232,7 @@ export function mountWidget(host, config) {
   function open() {
     if (view.isOpen) return;
     notices.refresh();
+    suggestions.seen();
     view.open();
     events.emit('open', {});
   }
@@ -204,7 +243,10 @@ export function mountWidget(host, config) {
     events.emit('close', {});
   }
 
-  session.restore().finally(() => events.emit('ready', { conversationId: session.conversationId }));
+  session.restore().finally(() => {
+    if (!session.conversationId) suggestions.load(); // only before the customer's first message
+    events.emit('ready', { conversationId: session.conversationId });
+  });
 
   return Object.freeze({
     open,

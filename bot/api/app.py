@@ -29,6 +29,7 @@ from bot.api.routes import (
     health,
     help_center,
     help_portal,
+    page_help,
     surveys,
     widget,
 )
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(chat.ws_router)
     app.include_router(surveys.router)
     app.include_router(announcements.router)
+    app.include_router(page_help.router)
     app.include_router(agent.router)
     app.include_router(agent.ws_router)
     app.include_router(health.router)

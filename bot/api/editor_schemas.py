@@ -24,6 +24,8 @@ class ContentIn(BaseModel):
     locale: str = Field(default="en", max_length=35)
     tags: list[str] = Field(default_factory=list, max_length=100)
     url: str = Field(default="", max_length=2_000)
+    pages: list[str] = Field(default_factory=list, max_length=100)
+    questions: list[str] = Field(default_factory=list, max_length=100)
 
     def content(self) -> ArticleContent:
         """As the domain type."""
@@ -34,6 +36,8 @@ class ContentIn(BaseModel):
             locale=self.locale,
             tags=tuple(self.tags),
             url=self.url,
+            pages=tuple(self.pages),
+            questions=tuple(self.questions),
         )
 
 
@@ -75,6 +79,8 @@ class ContentOut(BaseModel):
     locale: str
     tags: list[str]
     url: str
+    pages: list[str]
+    questions: list[str]
 
     @staticmethod
     def fields_of(content: ArticleContent) -> dict[str, Any]:
@@ -86,6 +92,8 @@ class ContentOut(BaseModel):
             "locale": content.locale,
             "tags": list(content.tags),
             "url": content.url,
+            "pages": list(content.pages),
+            "questions": list(content.questions),
         }
 
 

@@ -48,6 +48,11 @@ class CustomerIn(BaseModel):
     name: str = Field(default="", max_length=200)
     email: str = Field(default="", max_length=320, pattern=EMAIL_PATTERN)
     page_url: str = Field(default="", max_length=2000)
+    page_title: str = Field(
+        default="",
+        max_length=300,
+        description="The host page's title; kept with the metadata as `page_title`.",
+    )
     locale: str = Field(default="", max_length=20, pattern=r"^$|^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$")
     identity: IdentityIn | None = Field(
         default=None,
@@ -90,6 +95,11 @@ class CustomerIn(BaseModel):
                 {"total": total, "limit": METADATA_CHARS},
             )
         return metadata
+
+    def stored_metadata(self) -> dict[str, str]:
+        """The metadata to store: with the page title when the widget sent one (issue 21)."""
+        title = self.page_title.strip()
+        return self.metadata | {"page_title": title} if title else dict(self.metadata)
 
 
 class ConversationCreated(BaseModel):

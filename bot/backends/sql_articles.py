@@ -15,6 +15,7 @@ from bot.backends.sql_database import ConstraintViolation, transaction
 from bot.backends.sql_schema import article_versions, articles
 from bot.errors import Conflict, NotFound
 
+_CONTENT = ("title", "body", "category", "locale", "tags", "url", "pages", "questions")
 _LIVE = (articles.c.id == article_versions.c.article_id) & (
     article_versions.c.version == articles.c.current_version
 )
@@ -315,9 +316,7 @@ def _now() -> dt.datetime:
 
 def _joined() -> sa.Select[Any]:
     """Articles joined with their current version's content."""
-    content = [
-        article_versions.c[name] for name in ("title", "body", "category", "locale", "tags", "url")
-    ]
+    content = [article_versions.c[name] for name in _CONTENT]
     return sa.select(articles, *content).join(article_versions, _LIVE)
 
 
@@ -340,6 +339,8 @@ def _insert_version(
             locale=content.locale,
             tags=list(content.tags),
             url=content.url,
+            pages=list(content.pages),
+            questions=list(content.questions),
             author=author,
             note=note,
             created_at=now,
@@ -379,6 +380,8 @@ def _content(row: RowMapping) -> ArticleContent:
         locale=row["locale"],
         tags=tuple(row["tags"]),
         url=row["url"],
+        pages=tuple(row["pages"]),
+        questions=tuple(row["questions"]),
     )
 
 

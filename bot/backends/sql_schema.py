@@ -138,6 +138,9 @@ article_versions = sa.Table(
     sa.Column("locale", sa.String(35), nullable=False, server_default="en"),
     sa.Column("tags", sa.JSON, nullable=False),
     sa.Column("url", sa.Text, nullable=False, server_default=""),
+    # Page-aware help (migration 0012): URL path globs and suggested questions.
+    sa.Column("pages", sa.JSON, nullable=False),
+    sa.Column("questions", sa.JSON, nullable=False),
     sa.Column("author", sa.String(255), nullable=False),
     sa.Column("note", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", UtcDateTime, nullable=False),

@@ -76,6 +76,7 @@ ROUTES: dict[tuple[str, str], Expected] = {
     ("POST", "/api/conversations/{conversation_id}/handoff/cancel"): conversation_owner(200),
     ("GET", "/api/conversations/{conversation_id}/nps"): conversation_owner(200),
     ("POST", "/api/conversations/{conversation_id}/nps"): conversation_owner(422),
+    ("GET", "/api/suggestions"): everyone(200),
     ("WS", "/ws/conversations/{conversation_id}"): {
         ANONYMOUS: UNAUTHENTICATED,
         CUSTOMER: ACCEPTED,
@@ -140,6 +141,7 @@ ROUTES: dict[tuple[str, str], Expected] = {
     ("POST", "/api/announcements/webhook"): everyone(404),
     # Public pages and files (staff pages log in through the API above)
     ("GET", "/"): everyone(200),
+    ("GET", "/demo/checkout"): everyone(200),
     ("GET", "/widget.js"): everyone(200),
     ("GET", "/demo/connector/customers/{user_id}"): everyone(404),
     ("GET", "/help"): everyone(200),

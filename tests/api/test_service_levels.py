@@ -15,6 +15,7 @@ import anyio
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.analytics import Analytics, compute
 from bot.api.app import create_app
@@ -298,3 +299,34 @@ def test_cli_json_and_table(
     table = capsys.readouterr().out
     assert "First-contact resolution" in table and "40.0 %" in table and "email" in table
     assert main(["analytics", "--since", "0"]) == 2
+
+
+def test_prometheus_gauges_carry_the_figures(seeded: Seeded) -> None:
+    services = seeded.services
+    with TestClient(create_app(services.settings, services)) as client:
+        scraped = client.get("/metrics")
+        assert scraped.status_code == 200
+        again = client.get("/metrics").text  # within the cache: the same figures
+    samples = {
+        (s.name, s.labels.get("channel")): s.value
+        for family in text_string_to_metric_families(scraped.text)
+        for s in family.samples
+        if s.name.startswith("supportbot_") and "channel" in s.labels
+    }
+    assert samples[("supportbot_nps", "all")] == 40
+    assert samples[("supportbot_fcr", "all")] == 0.4
+    assert samples[("supportbot_first_response_seconds_p50", "all")] == 25.0
+    assert samples[("supportbot_first_response_seconds_p50", "email")] == 120.0
+    assert samples[("supportbot_first_response_seconds_p50", "widget")] == 20.0
+    assert {c: samples[("supportbot_nps", c)] for c in ("api", "email", "widget")} == {
+        "api": 50,
+        "email": -100,
+        "widget": 100,
+    }
+    figures = compute(services.database.engine, days=30, embedder=services.kb.embedder).summary()
+    assert samples[("supportbot_bot_resolved_rate", "all")] == figures["bot_resolved_rate"]
+    assert samples[("supportbot_escalation_rate", "all")] == figures["escalation_rate"]
+    # No CSAT was given: the gauge has no sample rather than a made-up 0.
+    assert figures["csat"] is None
+    assert not any(name == "supportbot_csat" for name, _ in samples)
+    assert "# TYPE supportbot_csat gauge" in again

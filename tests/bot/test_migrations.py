@@ -219,15 +219,25 @@ def test_articles_at_revision_0003_survive_the_content_gaps_migration(engine: En
         command.upgrade(config, "0003")
     assert current_revision(engine) == "0003"
 
-    async def write() -> None:
-        articles = SqlArticleStore(engine)
-        await articles.create("kept", ArticleContent("Kept", "Version one."), author="ana")
-        await articles.save(
-            "kept", ArticleContent("Kept", "Version two."), author="bo", base_version=1
+    # Written as rows of revision 0003's shape: today's store writes columns added later.
+    now = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO articles (id, status, current_version, published_version, created_at,"
+                " updated_at, updated_by, index_state)"
+                " VALUES ('kept', 'published', 2, 2, :now, :now, 'bo', 'pending')"
+            ),
+            {"now": now},
         )
-        await articles.publish("kept", 2, author="bo")
-
-    anyio.run(write)
+        for version, author, body in ((1, "ana", "Version one."), (2, "bo", "Version two.")):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO article_versions (article_id, version, title, body, tags, author,"
+                    " created_at) VALUES ('kept', :version, 'Kept', :body, '[]', :author, :now)"
+                ),
+                {"version": version, "body": body, "author": author, "now": now},
+            )
     migrate(engine)
     assert current_revision(engine) == head_revision()
 

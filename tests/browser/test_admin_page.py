@@ -93,10 +93,12 @@ def test_admin_sees_the_dashboard_with_charts(page: Any, site: Site) -> None:
     expect(page.locator("body[data-loaded='true']")).to_be_attached()
     expect(page.locator("#whoami")).to_have_text("Ada Admin")
     kpis = page.locator("#kpis .kpi")
-    expect(kpis).to_have_count(6)
+    expect(kpis).to_have_count(9)  # with NPS, FCR and first response (issue 21)
     expect(kpis.nth(0).locator(".kpi-value")).to_have_text("7")  # six seeded + the hostile one
+    expect(kpis.nth(6).locator(".kpi-label")).to_have_text("NPS")
     # Every chart is an SVG drawn in the page, with one mark per value.
-    for name in ("conversations", "rates", "reasons", "csat"):
+    charts = ("conversations", "rates", "reasons", "csat", "nps", "fcr", "csat-trend")
+    for name in (*charts, "first-response"):
         expect(page.locator(f"[data-chart='{name}'] svg.svg-chart")).to_be_visible()
     conversations = page.locator("[data-chart='conversations'] rect.bar[data-value]")
     total = sum(int(v) for v in conversations.evaluate_all("(n) => n.map((e) => e.dataset.value)"))
@@ -108,6 +110,8 @@ def test_admin_sees_the_dashboard_with_charts(page: Any, site: Site) -> None:
     csat = page.locator("[data-chart='csat'] rect.bar[data-value]")
     expect(csat).to_have_count(3)  # scores 2, 4 and 5
     assert page.locator("[data-chart='rates'] circle.dot").count() >= 2
+    assert page.locator("[data-chart='csat-trend'] circle.dot").count() >= 1
+    expect(page.locator("[data-chart='first-response'] rect.bar").first).to_be_visible()
     box = page.locator("[data-chart='conversations'] svg").bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] > 100
     # Tables; customer text is shown as text, never as HTML.

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from retrieval.backends.chroma_store import ChromaVectorStore, persistent_client
 from retrieval.errors import EmbeddingModelMismatch
+from retrieval.types import SearchResult
 from tests.conftest import KBFactory
 
 
-def ids(hits: list[object]) -> list[str]:
-    return [h.article_id for h in hits]  # type: ignore[attr-defined]
+def ids(hits: Sequence[SearchResult]) -> list[str]:
+    return [h.article_id for h in hits]
 
 
 def test_first_ingest_adds_everything_and_second_embeds_nothing(

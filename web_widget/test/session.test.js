@@ -107,7 +107,7 @@ test('first message: creates the conversation, streams, and ignores the socket e
   await flush();
   assert.deepEqual(calls[0], [
     'create',
-    { channel: 'widget', name: 'Ann', email: '', page_url: 'https://shop.example/cart', locale: 'en-US', metadata: { plan: 'pro' } },
+    { channel: 'widget', name: 'Ann', email: '', page_url: 'https://shop.example/cart', page_title: '', locale: 'en-US', metadata: { plan: 'pro' } },
   ]);
   assert.deepEqual(calls[1], ['stream', { text: 'how long is the reset link valid?', client_id: clientId }]);
   assert.equal(sockets[0].url, 'wss://bot.example/ws/conversations/c1'); // no token in the URL

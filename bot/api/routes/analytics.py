@@ -23,15 +23,18 @@ ADMIN_ONLY = [Depends(limit_ip), Depends(admin_role)]
 Days = Annotated[int, Query(ge=1, le=366, description="UTC days back, today included")]
 
 
-async def _analytics(services: Services, days: int) -> Analytics:
-    return await anyio.to_thread.run_sync(
-        lambda: compute(
-            services.database.engine,
-            days=days,
-            embedder=services.kb.embedder,
-            rules=Rules.of(services.settings),
-        )
+def compute_for(services: Services, days: int) -> Analytics:
+    """The analytics of the last `days` UTC days (blocking: call it in a worker thread)."""
+    return compute(
+        services.database.engine,
+        days=days,
+        embedder=services.kb.embedder,
+        rules=Rules.of(services.settings),
     )
+
+
+async def _analytics(services: Services, days: int) -> Analytics:
+    return await anyio.to_thread.run_sync(compute_for, services, days)
 
 
 @router.get("/api/analytics", dependencies=ADMIN_ONLY)

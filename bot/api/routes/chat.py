@@ -186,7 +186,7 @@ async def create_conversation(
         channel=Channel(customer.channel),
         locale=locale.split("-")[0].split("_")[0].lower(),
         page_url=customer.page_url,
-        metadata=customer.metadata,
+        metadata=customer.stored_metadata(),
         identity=check.stored() if check is not None else None,
     )
     return ConversationCreated(

@@ -25,6 +25,7 @@ from bot.api.deps import ServicesDep
 from bot.demo_store import DEMO_ACCOUNTS, DEMO_IDENTITY
 from bot.errors import NotFound
 from bot.identity import sign
+from bot.wiring import Services
 
 WIDGET_DIR = Path(__file__).resolve().parents[3] / "web_widget"
 BUNDLE_PATH = WIDGET_DIR / "dist" / "widget.js"
@@ -90,6 +91,16 @@ def demo_page(request: Request, services: ServicesDep) -> HTMLResponse:
     """The Brightcart demo store, embedding the widget exactly as a customer site would; with
     `identity.demo` on, signed in as the demo store's one customer (as the store's server
     would sign its logged-in customer: nobody can ask this page to sign anyone else)."""
+    return _demo(request, services, "home")
+
+
+@router.get("/demo/checkout", response_class=HTMLResponse)
+def demo_checkout(request: Request, services: ServicesDep) -> HTMLResponse:
+    """The demo store's checkout: the widget suggests checkout questions there (issue 21)."""
+    return _demo(request, services, "checkout")
+
+
+def _demo(request: Request, services: Services, page: str) -> HTMLResponse:
     base_url = str(request.base_url).rstrip("/")
     widget_config = None
     if services.settings.identity.demo:
@@ -102,9 +113,8 @@ def demo_page(request: Request, services: ServicesDep) -> HTMLResponse:
             "identity": {"payload": payload, "signature": signature},
             "greeting": greeting(DEMO_IDENTITY["name"], DEMO_IDENTITY["locale"], company),
         }
-    return TEMPLATES.TemplateResponse(
-        request, "demo.html", {"base_url": base_url, "widget_config": widget_config}
-    )
+    context = {"base_url": base_url, "widget_config": widget_config, "page": page}
+    return TEMPLATES.TemplateResponse(request, "demo.html", context)
 
 
 @router.get("/demo/connector/customers/{user_id}", tags=["demo"])

@@ -37,10 +37,10 @@ function frame(label) {
   });
 }
 
-function axes(svg, yMax, format) {
+function axes(svg, yMax, format, yMin = 0) {
   const plotH = H - PAD.top - PAD.bottom;
   for (let i = 0; i <= 4; i += 1) {
-    const value = (yMax * i) / 4;
+    const value = yMin + ((yMax - yMin) * i) / 4;
     const y = PAD.top + plotH - (plotH * i) / 4;
     svg.append(shape('line', { x1: PAD.left, x2: W - PAD.right, y1: y, y2: y, class: 'grid' }));
     svg.append(text(PAD.left - 6, y + 4, format(value), { class: 'tick', 'text-anchor': 'end' }));
@@ -93,11 +93,11 @@ export function barChart(label, labels, series, format = (v) => `${Math.round(v)
   return svg;
 }
 
-// Lines of rates in [0, 1]; null values leave gaps.
-export function lineChart(label, labels, series) {
+// Lines of rates in [0, 1] (or of values in [min, max], shown by `format`); null values leave gaps.
+export function lineChart(label, labels, series, { min = 0, max = 1, format = percent } = {}) {
   const svg = frame(label);
   if (!labels.length) return empty(svg, 'No data');
-  axes(svg, 1, percent);
+  axes(svg, max, format, min);
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const slot = plotW / labels.length;
@@ -106,10 +106,10 @@ export function lineChart(label, labels, series) {
     s.values.forEach((value, i) => {
       if (value === null || value === undefined) return;
       const x = PAD.left + slot * i + slot / 2;
-      const y = PAD.top + plotH - plotH * value;
+      const y = PAD.top + plotH - (plotH * (value - min)) / (max - min);
       path += `${path && s.values[i - 1] !== null && s.values[i - 1] !== undefined ? 'L' : 'M'}${x.toFixed(1)},${y.toFixed(1)} `;
       svg.append(shape('circle', { cx: x, cy: y, r: 3, class: `dot ${s.cls}` },
-        [tip(`${labels[i]} · ${s.name}: ${percent(value)}`)]));
+        [tip(`${labels[i]} · ${s.name}: ${format(value)}`)]));
     });
     if (path) svg.append(shape('path', { d: path.trim(), class: `line ${s.cls}` }));
   }
@@ -119,9 +119,9 @@ export function lineChart(label, labels, series) {
 }
 
 // Horizontal bars: rows = [{label, value}]
-export function hbarChart(label, rows, format = (v) => `${v}`) {
+export function hbarChart(label, rows, format = (v) => `${v}`, none = 'No escalations') {
   const svg = frame(label);
-  if (!rows.length) return empty(svg, 'No escalations');
+  if (!rows.length) return empty(svg, none);
   const left = 150;
   const max = Math.max(1, ...rows.map((r) => r.value));
   const rowH = Math.min(32, (H - 20) / rows.length);

@@ -3,6 +3,7 @@
 import { $, el } from '../shared/dom.js';
 import { decimal, duration, percent } from '../shared/format.js';
 import { barChart, hbarChart, lineChart } from './charts.js';
+import { qualityKpis, renderQuality } from './quality.js';
 
 // Why a question is a content gap, or how an answer failed (bot/reporting).
 const REASONS = {
@@ -35,7 +36,7 @@ export function kpiItems(overall) {
 }
 
 function kpis(overall) {
-  $('kpis').replaceChildren(...kpiItems(overall).map(([label, value]) => el(
+  $('kpis').replaceChildren(...[...kpiItems(overall), ...qualityKpis(overall)].map(([label, value]) => el(
     'div',
     { className: 'kpi' },
     el('div', { className: 'kpi-value', text: value }),
@@ -80,6 +81,7 @@ export function render(data) {
   chart('csat', barChart('CSAT distribution', scores, [
     { name: 'responses', cls: 'series-4', values: scores.map((s) => data.csat_distribution[s] || 0) },
   ]));
+  renderQuality(data);
   fillTable('top-questions', data.top_questions.map((q) => [q.text, `${q.count}`]));
   fillTable('top-articles', data.top_articles.map((a) => [a.title || a.article_id, `${a.count}`]));
   fillTable('content-gaps', data.content_gaps.map((q) => [q.text, reasonList(q.reasons), `${q.count}`]), 2);

@@ -49,18 +49,21 @@ export function renderCustomer(ticket, customer) {
   const supplied = suppliedBy(customer);
   const said = saidInChat(customer);
   const saidChip = () => el('span', { className: 'chip chip-said', text: 'said by the customer' });
+  const metadata = supplied.metadata && typeof supplied.metadata === 'object' ? supplied.metadata : {};
   const rows = [
     ['Name', supplied.name || (said.name ? el('span', {}, said.name, saidChip()) : '–')],
     ['Email', supplied.email || ticket.customer_email || '–'],
     ['Page', supplied.page_url ? link(supplied.page_url) : '–'],
+    ['Page title', metadata.page_title ? String(metadata.page_title) : '–'],
     ['Locale', supplied.locale || '–'],
   ];
-  const metadata = supplied.metadata && typeof supplied.metadata === 'object' ? supplied.metadata : {};
   if (said.name && supplied.name && said.name !== supplied.name) {
     rows.push(['Name in chat', el('span', {}, said.name, saidChip())]);
   }
   if (said.orders.length) rows.push(['Order numbers', el('span', {}, said.orders.join(', '), saidChip())]);
-  for (const [key, value] of Object.entries(metadata)) rows.push([`“${key}”`, String(value)]);
+  for (const [key, value] of Object.entries(metadata)) {
+    if (key !== 'page_title') rows.push([`“${key}”`, String(value)]);
+  }
   $('ctx-customer').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)]));
 }
 

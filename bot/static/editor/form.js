@@ -12,6 +12,8 @@ export function formContent() {
     locale: $('f-locale').value.trim() || 'en',
     tags: $('f-tags').value.split(',').map((t) => t.trim()).filter(Boolean),
     url: $('f-url').value.trim(),
+    pages: $('f-pages').value.split(',').map((p) => p.trim()).filter(Boolean),
+    questions: $('f-questions').value.split('\n').map((q) => q.trim()).filter(Boolean),
   };
 }
 
@@ -23,6 +25,8 @@ function contentOf(article) {
     locale: article.locale,
     tags: article.tags || [],
     url: article.url,
+    pages: article.pages || [],
+    questions: article.questions || [],
   };
 }
 
@@ -38,7 +42,7 @@ export function confirmDiscard() {
 }
 
 export function fillForm(article) {
-  const content = article ? contentOf(article) : { title: '', body: '', category: '', locale: 'en', tags: [], url: '' };
+  const content = article ? contentOf(article) : { title: '', body: '', category: '', locale: 'en', tags: [], url: '', pages: [], questions: [] };
   $('f-id').value = article ? article.id : '';
   $('f-id').readOnly = Boolean(article);
   $('f-title').value = content.title;
@@ -46,6 +50,8 @@ export function fillForm(article) {
   $('f-locale').value = content.locale;
   $('f-tags').value = content.tags.join(', ');
   $('f-url').value = content.url;
+  $('f-pages').value = content.pages.join(', ');
+  $('f-questions').value = content.questions.join('\n');
   $('f-body').value = content.body;
 }
 

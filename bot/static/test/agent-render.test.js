@@ -99,7 +99,7 @@ test('what the customer supplied never passes for what the server verified', () 
       name: 'Ann',
       email: 'ann@example.com',
       page_url: 'javascript:alert(1)',
-      metadata: { verified: 'yes', 'Identity check': 'passed', '<b>': HOSTILE },
+      metadata: { verified: 'yes', 'Identity check': 'passed', '<b>': HOSTILE, page_title: HOSTILE },
     },
     said_in_chat: { name: 'Annie', order_numbers: [123, 'A-9'] },
   };
@@ -108,11 +108,12 @@ test('what the customer supplied never passes for what the server verified', () 
   assert.deepEqual(verified.querySelectorAll('dt').map((n) => n.textContent), ['plan']);
   const rows = document.getElementById('ctx-customer');
   const keys = rows.querySelectorAll('dt').map((n) => n.textContent);
-  assert.deepEqual(keys, ['Name', 'Email', 'Page', 'Locale', 'Name in chat', 'Order numbers', '“verified”', '“Identity check”', '“<b>”']);
+  assert.deepEqual(keys, ['Name', 'Email', 'Page', 'Page title', 'Locale', 'Name in chat', 'Order numbers', '“verified”', '“Identity check”', '“<b>”']);
   assert.equal(rows.querySelectorAll('a').length, 0); // the javascript: page is text
   assert.equal(rows.querySelectorAll('dd')[2].textContent, 'javascript:alert(1)');
-  assert.equal(rows.querySelectorAll('dd')[8].textContent, HOSTILE);
-  assert.match(rows.querySelectorAll('dd')[5].textContent, /^123, A-9said by the customer$/);
+  assert.equal(rows.querySelectorAll('dd')[3].textContent, HOSTILE); // the page title, as text
+  assert.equal(rows.querySelectorAll('dd')[9].textContent, HOSTILE);
+  assert.match(rows.querySelectorAll('dd')[6].textContent, /^123, A-9said by the customer$/);
 });
 
 test('a verified customer\'s account is shown as text; a refused identity says why', () => {
