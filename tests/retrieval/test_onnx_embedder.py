@@ -107,6 +107,9 @@ def test_a_corrupt_or_missing_export_is_rebuilt(
     assert OnnxEmbedder(cache).dimension == 384
     assert exported.is_file()
     assert [p.name for p in cache.iterdir() if p.name.startswith(".")] == []  # no temp files left
+    # Rebuilt or not, idle inference threads sleep rather than spin on shared cores.
+    options = rebuilt._session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
 def test_two_workers_exporting_at_once_both_start(tmp_path: Path) -> None:
