@@ -27,6 +27,7 @@ class Passage:
     parts: tuple[tuple[str, str], ...]
     relevance: float
     chunk_id: str
+    link: str = ""  # where its citation links; empty = its help-center page
 
     @property
     def text(self) -> str:
@@ -39,7 +40,7 @@ class Passage:
             n=self.n,
             article_id=self.article_id,
             title=self.title,
-            url=help_url(self.article_id),
+            url=self.link or help_url(self.article_id),
             chunk_id=self.chunk_id,
             section=self.section,
             snippet=self.text[:300],
@@ -63,8 +64,12 @@ def _position(chunk_id: str) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
-def passages_from(results: Sequence[SearchResult], limit: int) -> list[Passage]:
-    """One passage per article (its best chunks in reading order), numbered by rank."""
+def passages_from(
+    results: Sequence[SearchResult], limit: int, article_urls: bool = False
+) -> list[Passage]:
+    """One passage per article (its best chunks in reading order), numbered by rank; with
+    `article_urls`, citations link to an article's own `url` (an external help center) where
+    it has one, else to its help-center page here."""
     out = []
     for n, result in enumerate(results[:limit], start=1):
         chunks = sorted((c.chunk for c in result.chunks), key=lambda c: _position(c.id))
@@ -78,6 +83,7 @@ def passages_from(results: Sequence[SearchResult], limit: int) -> list[Passage]:
                 parts=tuple((c.section, c.text) for c in chunks),
                 relevance=result.relevance,
                 chunk_id=result.best.id,
+                link=result.url if article_urls else "",
             )
         )
     return out

@@ -104,6 +104,7 @@ class Responder:
         self._checker = checker
         self._prompts = prompts
         self._config = config
+        self._article_urls = config.citation_links == "article_url"
         self._grounding = grounding
         self._rewriter = rewriter
         self._escalator = escalator
@@ -385,7 +386,7 @@ class Responder:
         request = AnswerRequest(
             question=question,
             query=query,
-            passages=passages_from(results, self._config.passages),
+            passages=passages_from(results, self._config.passages, self._article_urls),
             history=[
                 (t.role, t.text) for t in with_agent_turns(earlier, self._config.history_turns)
             ],
@@ -435,7 +436,7 @@ class Responder:
         """The refusal, then the closest articles as reading suggestions (not as the answer)."""
         company = self._config.company_name
         close = [r for r in results if r.relevance >= SUGGESTION_RELEVANCE]
-        suggested = passages_from(close, SUGGESTIONS)
+        suggested = passages_from(close, SUGGESTIONS, self._article_urls)
         lines = [messages.text("refusal", locale, company)]
         if suggested:
             lines += ["", messages.text("may_help", locale, company)]

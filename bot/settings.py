@@ -78,6 +78,12 @@ class AnswerConfig(BaseModel):
 
     company_name: str = "Brightcart"
     passages: int = Field(default=4, ge=1, description="Articles given to the answerer.")
+    citation_links: Literal["help_center", "article_url"] = Field(
+        default="help_center",
+        description="Where citations link: this app's help-center pages (/help/<id>), or each "
+        "article's own `url` front matter (an external help center; articles without one "
+        "still link here).",
+    )
     history_turns: int = Field(default=6, ge=0, description="Earlier turns kept in the prompt.")
     refusal_relevance: float = Field(
         default=0.30, ge=0, le=1, description="Top relevance under which the bot refuses."

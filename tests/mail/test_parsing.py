@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.channels.email.compose import compose_reply
@@ -144,10 +146,11 @@ def test_reply_headers_and_the_html_part_escape_everything() -> None:
         sender_name="Acme",
         thread=thread,
         message_id="<r2@example.test>",
-        text="See [1].",
-        citations=citations[:1],
+        text="See [1] and [2].",
+        citations=(replace(citations[0], url="/help/refund-timing"), citations[1]),
         public_url="https://support.example/",
     )
     plain = linked.get_body(("plain",))
     assert plain is not None
     assert "[1] Refunds <fast>: https://support.example/help/refund-timing" in plain.get_content()
+    assert "javascript:" not in plain.get_content()

@@ -7,7 +7,6 @@ import re
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
-from urllib.parse import quote
 
 from bot.channels.email.threads import reply_subject
 from bot.channels.email.types import Thread
@@ -17,11 +16,16 @@ _MARK = re.compile(r"\[(\d{1,3})\]")
 
 
 def citation_url(citation: Citation, public_url: str) -> str:
-    """The help-center page of a cited article under `public_url`, else the article's own URL
-    when it is a web address (anything else, e.g. `javascript:`, is never linked)."""
-    if public_url:
-        return f"{public_url.rstrip('/')}/help/{quote(citation.article_id, safe='')}"
-    return citation.url if citation.url.startswith(("https://", "http://")) else ""
+    """Where a citation links in an email: an absolute web address as it is (an article's page
+    in an external help center, `answer.citation_links`), a help-center path (`/help/<id>`)
+    under `public_url`; anything else (no public URL, an account source, `javascript:`) is not
+    linked."""
+    url = citation.url
+    if url.startswith(("https://", "http://")):
+        return url
+    if url.startswith("/") and public_url:
+        return public_url.rstrip("/") + url
+    return ""
 
 
 def compose_reply(
