@@ -49,9 +49,11 @@ $(VENV)/.dev-installed: requirements/dev.txt pyproject.toml $(UV)
 	$(DEV_INSTALL)
 	touch $@
 
+# The demo shop: its sample announcement and its signed-in demo customer (never in production).
 run: install
 	$(BIN)/supportbot ingest
-	$(BIN)/supportbot serve
+	$(BIN)/supportbot announce --demo
+	SUPPORTBOT_IDENTITY__DEMO=true $(BIN)/supportbot serve
 
 # Re-resolve every lock to the newest releases; run `make test` before committing the result.
 lock: $(UV)

@@ -9,6 +9,17 @@ import json
 from bot.announcements import KINDS, Announcement, new_announcement, parse_time
 from bot.cli_output import echo
 from bot.settings import Settings
+from bot.status_page import IncidentUpdate
+
+# The demo shop's announcement (`make run`): a banner on the demo page, and the bot's answer to
+# "is tracking broken?" while it lasts.
+DEMO_INCIDENT = IncidentUpdate(
+    incident_id="brightcart-demo",
+    status="monitoring",
+    title="Tracking updates are delayed",
+    body="Our carriers' tracking pages are updating up to 6 hours late today. Parcels are "
+    "moving as usual: there is nothing you need to do.",
+)
 
 
 def add_announce_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,6 +38,11 @@ def add_announce_command(sub: argparse._SubParsersAction[argparse.ArgumentParser
     action = announce.add_mutually_exclusive_group()
     action.add_argument("--list", action="store_true", help="list active and scheduled ones")
     action.add_argument("--end", metavar="ID", help="end the announcement ID now")
+    action.add_argument(
+        "--demo",
+        action="store_true",
+        help="post (or refresh) the demo shop's sample announcement; `make run` does",
+    )
     announce.add_argument("--title", default="", help="title (default: the text's first line)")
     announce.add_argument("--kind", choices=KINDS, default="notice", help="default: notice")
     announce.add_argument(
@@ -47,11 +63,11 @@ def add_announce_command(sub: argparse._SubParsersAction[argparse.ArgumentParser
 def _announce(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage import open_database
 
-    if not (args.list or args.end or args.text):
-        echo("error: give the text to announce, --list or --end ID (see --help)", err=True)
+    if not (args.list or args.end or args.demo or args.text):
+        echo("error: give the text to announce, --list, --end ID or --demo (see --help)", err=True)
         return 2
-    if (args.list or args.end) and args.text:
-        echo("error: --list and --end take no text", err=True)
+    if (args.list or args.end or args.demo) and args.text:
+        echo("error: --list, --end and --demo take no text", err=True)
         return 2
     now = dt.datetime.now(dt.UTC)
     announcement = None
@@ -75,6 +91,12 @@ def _announce(args: argparse.Namespace, settings: Settings) -> int:
             _show(store.current(now), now, args.json)
         elif args.end:
             _show([store.end(args.end, now)], now, args.json)
+        elif args.demo:  # one row however often it runs: an incident of the demo status page
+            update = DEMO_INCIDENT
+            posted = store.apply_incident(
+                update.incident_id, update.status, update.title, update.text, now
+            )
+            _show([posted] if posted is not None else [], now, args.json)
         elif announcement is not None:
             store.add(announcement)
             _show([announcement], now, args.json)

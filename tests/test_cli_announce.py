@@ -63,8 +63,8 @@ def test_announce_list_and_end(capsys: pytest.CaptureFixture[str]) -> None:
         (["Outage", "--until", "tomorrow"], "--until 'tomorrow' is not an ISO 8601 date"),
         (["Outage", "--until", "2000-01-01"], "must be after the start"),
         (["--end", "nope"], "no announcement 'nope'"),
-        ([], "give the text to announce, --list or --end ID"),
-        (["Outage", "--list"], "--list and --end take no text"),
+        ([], "give the text to announce, --list, --end ID or --demo"),
+        (["Outage", "--list"], "--list, --end and --demo take no text"),
     ],
 )
 def test_readable_errors(
@@ -80,3 +80,14 @@ def test_help_explains_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for option in ("--title", "--until", "--locale", "--page", "--plan", "--list", "--end"):
         assert option in out
+
+
+def test_the_demo_announcement_is_one_row_however_often_it_is_posted(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    [first] = run_json(capsys, "--demo")
+    [again] = run_json(capsys, "--demo")
+    assert again["id"] == first["id"] and first["state"] == "active"
+    assert first["title"] == "Tracking updates are delayed"
+    assert [row["id"] for row in run_json(capsys, "--list")] == [first["id"]]
+    assert main(["announce", "--demo", "text"]) == 2
