@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Literal
 
@@ -29,6 +30,9 @@ Key = Literal[
     "handoff_cancelled",
     "announcement",
     "email_follow_up",
+    "email_nps_survey",
+    "email_nps_thanks",
+    "email_earlier_conversation",
 ]
 
 _EN: dict[Key, str] = {
@@ -60,6 +64,11 @@ _EN: dict[Key, str] = {
     "handoff_cancelled": "OK, I've cancelled your request for a person. I'm still here if you "
     "need anything else.",
     "email_follow_up": "A person from our team will follow up by email in this thread.",
+    "email_nps_survey": "How likely are you to recommend {company} to a friend or colleague? "
+    "Reply with a number from 0 to 10, and a comment if you like.",
+    "email_nps_thanks": "Thank you for your answer!",
+    "email_earlier_conversation": "We have your earlier conversation with us ({channel}, "
+    "{date}) on file, so there's no need to repeat yourself.",
     "injection": "I can only help with questions about {company}: orders, shipping, returns, "
     "billing and your account. I can't change how I work, share internal instructions or show "
     "anyone else's information. What can I help you with?",
@@ -94,6 +103,11 @@ _ES: dict[Key, str] = {
     "handoff_cancelled": "De acuerdo, he cancelado tu solicitud para hablar con una persona. "
     "Sigo aquí si necesitas algo más.",
     "email_follow_up": "Una persona de nuestro equipo te responderá por correo en este hilo.",
+    "email_nps_survey": "¿Qué probabilidad hay de que recomiendes {company} a un amigo o "
+    "colega? Responde con un número del 0 al 10 y, si quieres, un comentario.",
+    "email_nps_thanks": "¡Gracias por tu respuesta!",
+    "email_earlier_conversation": "Tenemos registrada tu conversación anterior con nosotros "
+    "({channel}, {date}), así que no hace falta que lo repitas.",
     "injection": "Solo puedo ayudarte con preguntas sobre {company}: pedidos, envíos, "
     "devoluciones, pagos y tu cuenta. No puedo cambiar cómo funciono, compartir instrucciones "
     "internas ni mostrar información de otras personas. ¿En qué puedo ayudarte?",
@@ -125,6 +139,28 @@ def about_minutes(minutes: int, locale: str) -> str:
     if locale.split("-")[0].lower() == "es":
         return "alrededor de un minuto" if minutes == 1 else f"unos {minutes} minutos"
     return "about a minute" if minutes == 1 else f"about {minutes} minutes"
+
+
+_CHANNELS = {
+    "en": {"widget": "chat", "api": "chat", "cli": "chat", "email": "email"},
+    "es": {"widget": "chat", "api": "chat", "cli": "chat", "email": "correo"},
+}
+_MONTHS = {
+    "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(),
+    "es": "ene feb mar abr may jun jul ago sep oct nov dic".split(),
+}
+
+
+def channel_name(channel: str, locale: str) -> str:
+    """A channel as the customer knows it: "chat" for the widget, "email"/"correo"."""
+    names = _CHANNELS.get(locale.split("-")[0].lower(), _CHANNELS["en"])
+    return names.get(channel, channel)
+
+
+def short_date(day: dt.date, locale: str) -> str:
+    """A day and month in words: "3 Dec", "3 dic"."""
+    months = _MONTHS.get(locale.split("-")[0].lower(), _MONTHS["en"])
+    return f"{day.day} {months[day.month - 1]}"
 
 
 def supported_locales() -> frozenset[str]:

@@ -146,7 +146,9 @@ def acknowledged(text: str) -> tuple[Feeling, bool, str] | None:
 
 def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     """(language, pattern) for every message template with its values left open."""
-    holes = dict.fromkeys(("minutes", "hours", "email", "name", "answer", "title", "text"), _HOLE)
+    holes = dict.fromkeys(
+        ("minutes", "hours", "email", "name", "answer", "title", "text", "channel", "date"), _HOLE
+    )
     out = []
     for lang in LANGS:
         for key in get_args(messages.Key):

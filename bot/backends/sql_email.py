@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, RowMapping
 
 from bot.backends.sql_database import ConstraintViolation, transaction
-from bot.backends.sql_schema import email_messages, turns
-from bot.channels.email.types import EmailRecord, InboundEmail, Thread
-from bot.conversation import HANDBACK_NOTE, Role
+from bot.backends.sql_schema import conversations, email_messages, turns
+from bot.channels.email.types import NPS_NOT_DUE, NPS_SURVEY, EmailRecord, InboundEmail, Thread
+from bot.conversation import HANDBACK_NOTE, Channel, Mode, Role
 
 _NOTE_CHARS = 4000
 RECENT_DAYS = 30  # agents' replies are looked for in threads with mail this recent
@@ -213,28 +213,41 @@ class SqlEmailStore:
     def unsent_agent_turns(self, stale_before: dt.datetime, limit: int) -> list[tuple[str, int]]:
         """Agent replies in email conversations with no email sent or freshly claimed (in
         conversations with mail in the last `RECENT_DAYS`: this runs every second)."""
-        taken = sa.select(email_messages.c.turn_id).where(
-            email_messages.c.turn_id.is_not(None),
-            email_messages.c.handled_at.is_not(None)
-            | (email_messages.c.claimed_at >= stale_before),
-        )
-        recent = sa.select(email_messages.c.conversation_id).where(
-            email_messages.c.created_at >= _now() - dt.timedelta(days=RECENT_DAYS),
-            email_messages.c.conversation_id.is_not(None),
-        )
         statement = (
             sa.select(turns.c.conversation_id, turns.c.id)
             .where(
-                turns.c.conversation_id.in_(recent),
+                turns.c.conversation_id.in_(_recent()),
                 turns.c.role == Role.AGENT.value,
                 turns.c.kind != HANDBACK_NOTE,
-                turns.c.id.not_in(taken),
+                turns.c.id.not_in(_taken(stale_before)),
             )
             .order_by(turns.c.id)
             .limit(limit)
         )
         with transaction(self._engine) as conn:
             return [(row.conversation_id, row.id) for row in conn.execute(statement)]
+
+    def unsurveyed(self, stale_before: dt.datetime, limit: int) -> list[str]:
+        """Closed email conversations (with mail in the last `RECENT_DAYS`) whose NPS survey
+        is neither decided against nor emailed (sent, or claimed after `stale_before`), the
+        longest closed first."""
+        surveyed = sa.select(turns.c.conversation_id).where(
+            (turns.c.kind == NPS_NOT_DUE)
+            | ((turns.c.kind == NPS_SURVEY) & turns.c.id.in_(_taken(stale_before)))
+        )
+        statement = (
+            sa.select(conversations.c.id)
+            .where(
+                conversations.c.id.in_(_recent()),
+                conversations.c.channel == Channel.EMAIL.value,
+                conversations.c.mode == Mode.CLOSED.value,
+                conversations.c.id.not_in(surveyed),
+            )
+            .order_by(conversations.c.updated_at)
+            .limit(limit)
+        )
+        with transaction(self._engine) as conn:
+            return [row.id for row in conn.execute(statement)]
 
     def record(self, message_id: str) -> EmailRecord:
         """The stored message with this Message-ID."""
@@ -264,6 +277,22 @@ def _email_record(row: RowMapping) -> EmailRecord:
         turn_id=row["turn_id"],
         note=row["note"],
         attachments=tuple(row["attachments"]),
+    )
+
+
+def _taken(stale_before: dt.datetime) -> sa.Select[tuple[int | None]]:
+    """Turns with an email sent, or claimed by a worker after `stale_before`."""
+    return sa.select(email_messages.c.turn_id).where(
+        email_messages.c.turn_id.is_not(None),
+        email_messages.c.handled_at.is_not(None) | (email_messages.c.claimed_at >= stale_before),
+    )
+
+
+def _recent() -> sa.Select[tuple[str | None]]:
+    """Conversations with mail in the last `RECENT_DAYS` (polled every second: keep it small)."""
+    return sa.select(email_messages.c.conversation_id).where(
+        email_messages.c.created_at >= _now() - dt.timedelta(days=RECENT_DAYS),
+        email_messages.c.conversation_id.is_not(None),
     )
 
 

@@ -36,6 +36,7 @@ def test_the_dialogue_set_covers_what_issue_17_measures() -> None:
 def test_every_notice_template_is_read_in_its_language() -> None:
     values = {"minutes": 5, "hours": "Monday 9:00–17:00", "email": "a@b.co", "name": "Ana"}
     values |= {"title": "Checkout", "text": "Card payments fail."}  # an announcement
+    values |= {"channel": "chat", "date": "3 Dec"}  # an earlier conversation, by email
     for lang in ("en", "es"):
         for key in get_args(messages.Key):
             text = messages.text(key, lang, "Acme", **values, answer="It takes 2 days.")

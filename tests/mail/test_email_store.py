@@ -1,10 +1,11 @@
 """The `email_messages` store on SQLite and PostgreSQL: one row per Message-ID, claims, threads,
-the loop guard's count and the agents' replies still to send."""
+the loop guard's count, the agents' replies and the NPS surveys still to send."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -13,8 +14,14 @@ import pytest
 from bot.backends.sql_conversations import SqlConversationStore
 from bot.backends.sql_database import create_engine_for, migrate
 from bot.backends.sql_email import SqlEmailStore
-from bot.channels.email.types import InboundEmail, MachineKind, Thread
-from bot.conversation import HANDBACK_NOTE, Channel, Customer, Role
+from bot.channels.email.types import (
+    NPS_NOT_DUE,
+    NPS_SURVEY,
+    InboundEmail,
+    MachineKind,
+    Thread,
+)
+from bot.conversation import HANDBACK_NOTE, Channel, Customer, Mode, Role
 from tests.contracts.conftest import fresh_database, require_postgres
 
 
@@ -124,3 +131,40 @@ def test_threads_outbound_mail_and_the_agents_replies_to_send(
     emails.sent("<out5@x>")
     assert emails.unsent_agent_turns(later, 10) == []
     assert emails.bot_replies_since(conversation.id, hour_ago, "<other@c>") == 1  # bot only
+
+
+def test_resolved_email_conversations_wait_for_their_survey_decision(
+    stores: tuple[SqlEmailStore, SqlConversationStore],
+) -> None:
+    emails, conversations = stores
+    ids = []
+    for n in range(3):
+        create = partial(conversations.create_conversation, channel=Channel.EMAIL, locale="")
+        conversation, _ = anyio.run(create, Customer(id="", email=f"c{n}@c.test"))
+        emails.add_inbound(inbound(f"<s{n}@c>", sender=f"c{n}@c.test"))
+        emails.attach(f"<s{n}@c>", conversation.id)
+        ids.append(conversation.id)
+    fresh = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    assert emails.unsurveyed(fresh, 10) == []  # none resolved yet
+    for conversation_id in ids[:2]:
+        anyio.run(conversations.set_mode, conversation_id, Mode.CLOSED)
+    assert emails.unsurveyed(fresh, 10) == ids[:2]
+    anyio.run(lambda: conversations.append(ids[0], Role.SYSTEM, "not due", kind=NPS_NOT_DUE))
+    survey = anyio.run(
+        lambda: conversations.append(ids[1], Role.SYSTEM, "How likely?", kind=NPS_SURVEY)
+    )
+    assert emails.unsurveyed(fresh, 10) == [ids[1]]  # its survey is stored, not yet emailed
+    thread = emails.thread(ids[1])
+    assert thread is not None
+    assert emails.add_outbound(
+        "<nps@x>",
+        thread,
+        sender="support@x.test",
+        conversation_id=ids[1],
+        turn_id=survey.id,
+        flags=["system"],
+        stale_before=fresh,
+    )
+    assert emails.unsurveyed(fresh, 10) == []  # claimed by a worker
+    emails.sent("<nps@x>")
+    assert emails.unsurveyed(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1), 10) == []

@@ -6,6 +6,7 @@ escalates through the responder, and sends by SMTP; agents answer through the HT
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from email.message import Message
@@ -16,7 +17,8 @@ import pytest
 from websockets.sync.client import connect
 
 from bot.analytics import compute
-from bot.channels.email.types import EmailRecord
+from bot.channels.email.factory import build_mail_service
+from bot.channels.email.types import NPS_NOT_DUE, EmailRecord
 from bot.conversation import Channel, Mode, Role
 from bot.resolution import Rules
 from bot.wiring import Services
@@ -223,9 +225,21 @@ def test_a_widget_customer_who_writes_an_email_has_one_history(
     chat = httpx.post(
         f"{live.url}/api/conversations", json={"channel": "widget", "email": address.upper()}
     ).json()
+    said = httpx.post(
+        f"{live.url}/api/conversations/{chat['id']}/messages",
+        json={"text": "My parcel code is ZX-991, where is it?"},
+        headers={"Authorization": f"Bearer {chat['token']}"},
+        timeout=60,
+    )
+    assert said.status_code == 200, said.text
     message_id, raw = mail("How long does a refund take?", subject="Refund", sender=address)
     dovecot.deliver(raw)
-    smtp.outbox.wait_for(lambda m: m["In-Reply-To"] == message_id, "the bot's reply")
+    reply = smtp.outbox.wait_for(lambda m: m["In-Reply-To"] == message_id, "the bot's reply")
+    # Only the earlier chat's channel and day, never its content (the sender is not verified).
+    day = anyio.run(services.store.get, chat["id"]).created_at
+    earlier = f"We have your earlier conversation with us (chat, {day.day} {day:%b}) on file"
+    assert f"{earlier}, so there's no need to repeat yourself." in text_of(reply)
+    assert "ZX-991" not in text_of(reply) and "parcel" not in text_of(reply)
     record = eventually(lambda: handled(services, message_id), "the message handled")
     assert record.conversation_id is not None
     by_mail = anyio.run(services.store.get, record.conversation_id)
@@ -236,3 +250,89 @@ def test_a_widget_customer_who_writes_an_email_has_one_history(
         (by_mail.id, "email"),
         (chat["id"], "widget"),
     ]
+
+
+def escalated_ticket(
+    services: Services, live: LiveServer, dovecot: Dovecot, sender: str
+) -> tuple[str, str, str]:
+    """(Message-ID, conversation id, ticket id) of an email from `sender` that asks for a
+    person and waits in the queue."""
+    message_id, raw = mail("I want to talk to a person about my order, please.", sender=sender)
+    dovecot.deliver(raw)
+    record = eventually(lambda: handled(services, message_id), "the message handled")
+    assert record.conversation_id is not None
+    agent = log_in(live.url, "sam")
+    queue = httpx.get(f"{live.url}/api/agent/tickets", headers=agent, timeout=30).json()
+    ticket = next(t for t in queue if t["conversation_id"] == record.conversation_id)
+    return message_id, record.conversation_id, ticket["id"]
+
+
+def resolve(live: LiveServer, ticket_id: str) -> None:
+    """Resolve the ticket as the agent "sam", through the HTTP API."""
+    agent = log_in(live.url, "sam")
+    with httpx.Client(base_url=live.url, headers=agent, timeout=30) as http:
+        assert http.post(f"/api/agent/tickets/{ticket_id}/claim").status_code == 200
+        resolved = http.post(f"/api/agent/tickets/{ticket_id}/resolve")
+        assert resolved.status_code == 200, resolved.text
+
+
+def test_a_resolved_email_ticket_gets_the_nps_survey_once_and_a_scored_reply_is_stored(
+    site: tuple[Services, LiveServer], dovecot: Dovecot, smtp: SmtpServer
+) -> None:
+    services, live = site
+    sender = "nps@customer.test"
+    message_id, conversation_id, ticket_id = escalated_ticket(services, live, dovecot, sender)
+    resolve(live, ticket_id)
+
+    def is_survey(m: Message) -> bool:
+        return m["To"] == sender and "recommend" in text_of(m)
+
+    survey = smtp.outbox.wait_for(is_survey, "the NPS survey")
+    assert survey["In-Reply-To"] == message_id  # in the ticket's thread
+    company = services.settings.answer.company_name
+    assert text_of(survey).strip() == (
+        f"How likely are you to recommend {company} to a friend or colleague? Reply with a "
+        "number from 0 to 10, and a comment if you like."
+    )
+    mail_service = build_mail_service(services)
+    assert anyio.run(mail_service.send_surveys) == 0  # another pass sends nothing more
+    assert len([m for m in smtp.outbox.messages if is_survey(m)]) == 1
+
+    reply_id, raw = mail(
+        "9 great help\n\nOn Sat, 5 Dec 2026, Support <support@example.test> wrote:\n> How likely?",
+        subject="Re: A question",
+        sender=sender,
+        in_reply_to=str(survey["Message-ID"]),
+    )
+    dovecot.deliver(raw)
+    thanks = smtp.outbox.wait_for(lambda m: m["In-Reply-To"] == reply_id, "the thank-you")
+    assert text_of(thanks).strip() == "Thank you for your answer!"
+    record = eventually(lambda: handled(services, reply_id), "the reply handled")
+    assert record.flags == ("nps_answer",)
+    assert record.conversation_id == conversation_id
+    now = dt.datetime.now(dt.UTC)
+    answers = services.database.surveys.nps_answers(now - dt.timedelta(hours=1), now)
+    [answer] = [a for a in answers if a.conversation_id == conversation_id]
+    assert (answer.score, answer.comment) == (9, "great help")
+    assert len(smtp.outbox.replies_to(reply_id)) == 1  # the thank-you, no bot answer
+    conversation = anyio.run(services.store.get, conversation_id)
+    assert conversation.mode is Mode.CLOSED
+    past = anyio.run(services.store.customer_conversations, conversation.customer_id, 5)
+    assert [p.conversation.id for p in past] == [conversation_id]  # no new conversation
+
+
+def test_a_customer_who_answered_nps_lately_gets_no_survey_email(
+    site: tuple[Services, LiveServer], dovecot: Dovecot, smtp: SmtpServer
+) -> None:
+    services, live = site
+    sender = "answered@customer.test"
+    message_id, conversation_id, ticket_id = escalated_ticket(services, live, dovecot, sender)
+    services.database.surveys.answer_nps(conversation_id, 8, "", dt.timedelta(days=90))
+    resolve(live, ticket_id)
+
+    def decided() -> bool:
+        turns = anyio.run(services.store.turns, conversation_id)
+        return any(t.kind == NPS_NOT_DUE for t in turns)
+
+    eventually(decided, "the survey decided against")
+    assert not any("recommend" in text_of(m) for m in smtp.outbox.messages if m["To"] == sender)

@@ -8,6 +8,7 @@ import pytest
 
 from bot.channels.email.compose import compose_reply
 from bot.channels.email.parsing import html_to_text, message_ids, new_text, parse_email
+from bot.channels.email.service import NPS_REPLY
 from bot.channels.email.threads import MAX_REFERENCES, references, reply_subject
 from bot.channels.email.types import MachineKind, Thread
 from bot.conversation import Citation
@@ -154,3 +155,26 @@ def test_reply_headers_and_the_html_part_escape_everything() -> None:
     assert plain is not None
     assert "[1] Refunds <fast>: https://support.example/help/refund-timing" in plain.get_content()
     assert "javascript:" not in plain.get_content()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("9 great help", (9, "great help")),
+        ("10", (10, "")),
+        ("0 - too slow", (0, "too slow")),
+        ("8/10: quick answer", (8, "quick answer")),
+        ("7 out of 10", (7, "")),
+        ("9. Thanks!", (9, "Thanks!")),
+        ("11 is my score", None),
+        ("9.5", None),
+        ("100", None),
+        ("Thanks, 9", None),
+        ("2nd order missing", None),
+    ],
+)
+def test_a_survey_reply_is_a_score_only_when_it_starts_with_0_to_10(
+    text: str, expected: tuple[int, str] | None
+) -> None:
+    found = NPS_REPLY.match(text)
+    assert (None if found is None else (int(found[1]), found[2])) == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from bot.channels.email.imap_poller import ImapMailbox
@@ -47,6 +48,8 @@ def build_mail_service(
             password=config.smtp_password.get_secret_value(),
             timeout_s=config.timeout_s,
         ),
+        surveys=services.database.surveys,
+        nps_period=dt.timedelta(days=settings.analytics.nps_period_days),
         announce=announce,
     )
 

@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from typing import Protocol
 
 from bot.channels.email.types import EmailRecord, Fetched, InboundEmail, Thread
+from bot.nps import NpsAnswer
 
 
 class Mailbox(Protocol):
@@ -114,4 +115,24 @@ class EmailStore(Protocol):
     def unsent_agent_turns(self, stale_before: dt.datetime, limit: int) -> list[tuple[str, int]]:
         """(conversation id, turn id) of agent replies in email conversations (with recent
         mail) that have no email sent or claimed after `stale_before`, oldest first."""
+        ...
+
+    def unsurveyed(self, stale_before: dt.datetime, limit: int) -> list[str]:
+        """Ids of closed email conversations (with recent mail) that have neither an
+        `NPS_NOT_DUE` turn nor an `NPS_SURVEY` turn whose email was sent or claimed after
+        `stale_before`; at most `limit`, the longest closed first."""
+        ...
+
+
+class NpsSurveys(Protocol):
+    """The NPS survey's answers (`SqlSurveyStore`). Synchronous: call it from a worker thread."""
+
+    def nps_due(self, conversation_id: str, period: dt.timedelta) -> bool:
+        """Whether the conversation's customer may be asked (no answer within `period`)."""
+        ...
+
+    def answer_nps(
+        self, conversation_id: str, score: int, comment: str, period: dt.timedelta
+    ) -> NpsAnswer:
+        """Store the customer's answer; `Conflict` if they answered within `period`."""
         ...

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 
 import anyio
@@ -18,13 +19,14 @@ import anyio
 from bot import messages
 from bot.channels.email.compose import compose_reply
 from bot.channels.email.errors import MailError
-from bot.channels.email.interfaces import EmailStore, Mailbox, MailSender
+from bot.channels.email.interfaces import EmailStore, Mailbox, MailSender, NpsSurveys
 from bot.channels.email.parsing import parse_email
 from bot.channels.email.threads import new_message_id, references
-from bot.channels.email.types import InboundEmail, Thread
+from bot.channels.email.types import NPS_ANSWER, NPS_NOT_DUE, NPS_SURVEY, InboundEmail, Thread
 from bot.conversation import Channel, Citation, Conversation, Customer, Mode, Role, Turn
-from bot.errors import BotError
+from bot.errors import BotError, Conflict
 from bot.interfaces import ConversationStore
+from bot.nps import MAX_COMMENT_CHARS
 from bot.responder import Responder, answer_key
 from bot.settings import MailConfig
 
@@ -35,6 +37,12 @@ AGENT_REPLIES_S = 1.0  # how often agents' replies are looked for
 LOOP_GUARD = "loop_guard"
 EMAILED_NOTICES = ("handoff", "handoff_cancelled")  # system turns the customer is emailed
 CLIENT_ID_CHARS = 128  # the turns' client_id column
+SURVEY_KEY = "email-nps-survey"  # the client id of a conversation's one survey decision
+# A reply to the survey: a score from 0 to 10 (also "9/10"), then any comment.
+NPS_REPLY = re.compile(
+    r"\s*(10|[0-9])(?![\d.,]\d)(?:\s*(?:/|out of)\s*10)?\b[\s:.,;!\-\u2013\u2014]*(.*)",
+    re.DOTALL | re.IGNORECASE,
+)
 
 Announce = Callable[[str, Turn], Awaitable[None]]
 """Shows a stored turn live ("message" for the customer's, "reply" for the bot's) to the
@@ -55,6 +63,8 @@ class MailService:
         responder: Responder,
         mailbox: Mailbox,
         sender: MailSender,
+        surveys: NpsSurveys,
+        nps_period: dt.timedelta,
         announce: Announce | None = None,
     ) -> None:
         self._config = config
@@ -65,6 +75,8 @@ class MailService:
         self._responder = responder
         self._mailbox = mailbox
         self._sender = sender
+        self._surveys = surveys
+        self._nps_period = nps_period
         self._announce = announce
 
     async def run(self) -> None:
@@ -141,11 +153,43 @@ class MailService:
             )
         return sent
 
+    async def send_surveys(self) -> int:
+        """Email the NPS question in each resolved email conversation not yet surveyed, when
+        its customer is due (issue 21); how many were sent."""
+        pending = await anyio.to_thread.run_sync(self._emails.unsurveyed, _stale(), 20)
+        sent = 0
+        for conversation_id in pending:
+            thread = await anyio.to_thread.run_sync(self._emails.thread, conversation_id)
+            if thread is None:
+                continue
+            due = await anyio.to_thread.run_sync(
+                self._surveys.nps_due, conversation_id, self._nps_period
+            )
+            if not due:
+                await self._store.append(
+                    conversation_id,
+                    Role.SYSTEM,
+                    "NPS survey not emailed: the customer answered it within the last "
+                    f"{self._nps_period.days} days.",
+                    kind=NPS_NOT_DUE,
+                    client_id=SURVEY_KEY,
+                )
+                continue
+            locale = await self._locale(conversation_id)
+            text = messages.text("email_nps_survey", locale, self._company)
+            turn = await self._store.append(
+                conversation_id, Role.SYSTEM, text, kind=NPS_SURVEY, client_id=SURVEY_KEY
+            )
+            if turn.kind == NPS_SURVEY:  # not a "not due" stored by another worker meanwhile
+                sent += await self._send(conversation_id, turn, thread, turn.text)
+        return sent
+
     async def _agent_replies_loop(self) -> None:
         while True:
             pause = AGENT_REPLIES_S
             try:
                 await self.send_agent_replies()
+                await self.send_surveys()
             except BotError as exc:
                 log.warning("email channel: sending agents' replies: %s; trying again", exc)
                 pause = self._config.poll_interval_s
@@ -153,6 +197,12 @@ class MailService:
 
     async def _handle(self, mail: InboundEmail, known: str | None) -> None:
         flags = [kind.value for kind in mail.machine]
+        surveyed = None if mail.machine else await self._nps_answer(mail)
+        if surveyed is not None:  # a score for the survey: stored and thanked, not answered
+            await anyio.to_thread.run_sync(
+                self._emails.finish, mail.message_id, surveyed, [NPS_ANSWER]
+            )
+            return
         conversation = await self._conversation(mail, known)
         if conversation is None or mail.machine:  # never answer machines (nor ourselves)
             conversation_id = conversation.id if conversation else None
@@ -181,6 +231,42 @@ class MailService:
             await self._answer(conversation, mail, text)
         await anyio.to_thread.run_sync(self._emails.finish, mail.message_id, conversation.id, flags)
 
+    async def _nps_answer(self, mail: InboundEmail) -> str | None:
+        """Store a reply to the NPS survey that starts with a score, and thank the customer;
+        the survey's conversation, or None when the message is no such reply."""
+        found = NPS_REPLY.match(mail.text)
+        if found is None or not mail.thread_ids:
+            return None
+        conversation_id = await anyio.to_thread.run_sync(
+            self._emails.thread_conversation, mail.thread_ids
+        )
+        if conversation_id is None:
+            return None
+        conversation = await self._store.get(conversation_id)
+        turns = await self._store.turns(conversation_id)
+        if conversation.mode is not Mode.CLOSED or not any(t.kind == NPS_SURVEY for t in turns):
+            return None
+        score, comment = int(found[1]), found[2].strip()[:MAX_COMMENT_CHARS]
+        try:
+            await anyio.to_thread.run_sync(
+                self._surveys.answer_nps, conversation_id, score, comment, self._nps_period
+            )
+        except Conflict:  # answered already (in the widget, or by this message before a crash)
+            log.info("email channel: NPS answer %s not stored: answered already", mail.message_id)
+        note = f"NPS answer by email: {score}" + (f" — {comment}" if comment else "")
+        turn = await self._store.append(
+            conversation_id, Role.SYSTEM, note, kind=NPS_ANSWER, client_id=_key(mail, "nps")
+        )
+        locale = messages.notices_locale(conversation, turns)
+        thanks = messages.text("email_nps_thanks", locale, self._company)
+        await self._send(conversation_id, turn, _thread_of(mail), thanks)
+        return conversation_id
+
+    async def _locale(self, conversation_id: str) -> str:
+        """The language of the conversation's notices (its customer's latest message's)."""
+        conversation = await self._store.get(conversation_id)
+        return messages.notices_locale(conversation, await self._store.turns(conversation_id))
+
     async def _answer(self, conversation: Conversation, mail: InboundEmail, text: str) -> None:
         """The responder's answer (or handoff notice) to the message, sent in its thread.
 
@@ -195,8 +281,9 @@ class MailService:
             elif event.type == "done" and event.turn is not None:
                 await self._show("reply", event.turn)
         assert customer is not None  # the responder stores the message first
+        turns = await self._store.turns(conversation.id)
         parts: list[Turn] = []
-        for turn in await self._store.turns(conversation.id, after_seq=customer.seq):
+        for turn in (t for t in turns if t.seq > customer.seq):
             if turn.role is Role.CUSTOMER:
                 break  # what follows answers a later message
             if (turn.role is Role.BOT and turn.client_id == answer_key(customer)) or (
@@ -211,14 +298,33 @@ class MailService:
         if handoff is not None:  # say honestly how the answer will come
             locale = str(handoff.meta.get("locale") or conversation.locale or "en")
             body += "\n\n" + messages.text("email_follow_up", locale, self._company)
-        thread = Thread(
-            recipient=mail.sender,
-            subject=mail.subject,
-            last_message_id=mail.message_id,
-            references=references(mail.references, mail.message_id),
-        )
+        if not any(t.role is Role.CUSTOMER and t.seq < customer.seq for t in turns):
+            body += await self._earlier(conversation, messages.notices_locale(conversation, turns))
         citations = answer.citations if answer is not None else ()
-        await self._send(conversation.id, parts[-1], thread, body, citations)
+        await self._send(conversation.id, parts[-1], _thread_of(mail), body, citations)
+
+    async def _earlier(self, conversation: Conversation, locale: str) -> str:
+        """A closing line naming the channel and day of the customer's latest earlier
+        conversation (issue 20), or "". Never its content: a sender address is not verified."""
+        past = await self._store.customer_conversations(conversation.customer_id, 3)
+        earlier = next(
+            (
+                p.conversation
+                for p in past
+                if p.conversation.id != conversation.id
+                and p.conversation.created_at <= conversation.created_at
+            ),
+            None,
+        )
+        if earlier is None:
+            return ""
+        return "\n\n" + messages.text(
+            "email_earlier_conversation",
+            locale,
+            self._company,
+            channel=messages.channel_name(earlier.channel.value, locale),
+            date=messages.short_date(earlier.created_at.date(), locale),
+        )
 
     async def _hold(
         self, conversation: Conversation, mail: InboundEmail, text: str, n: int
@@ -315,6 +421,16 @@ class MailService:
             text = f"{mail.subject}\n\n{text}"
         text = text.strip() or mail.subject or "(an email without text)"
         return text[: self._max_chars]
+
+
+def _thread_of(mail: InboundEmail) -> Thread:
+    """The thread of a reply to `mail`."""
+    return Thread(
+        recipient=mail.sender,
+        subject=mail.subject,
+        last_message_id=mail.message_id,
+        references=references(mail.references, mail.message_id),
+    )
 
 
 def _details(mail: InboundEmail) -> str:
