@@ -453,7 +453,11 @@ def test_api_imports_a_translation_with_its_original_and_refuses_a_bad_link(site
     hola = md("hola-mundo", "Hola").replace("---\n", "---\ntranslation_of: hello-world\n", 1)
     lost = md("perdido", "Perdido").replace("---\n", "---\ntranslation_of: no-such-id\n", 1)
     # The translation sorts first in the archive: the import writes originals first.
-    files = {"a/hola.md": hola, "a/perdido.md": lost, "b/hello.md": md("hello-world", "Hello")}
+    files: dict[str, bytes | str] = {
+        "a/hola.md": hola,
+        "a/perdido.md": lost,
+        "b/hello.md": md("hello-world", "Hello"),
+    }
     with site.client() as client:
         ed = site.login(client, "ed")
         report = upload(client, ed, "t.zip", make_zip(files), publish=False).json()
