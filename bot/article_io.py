@@ -55,6 +55,7 @@ FRONT_MATTER_KEYS = (
     "updated",
     "pages",
     "questions",
+    "translation_of",
 )
 _SKIPPED_NAMES = {"readme.md", "readme.txt"}
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed: the same articles always give the same archive
@@ -136,6 +137,8 @@ def to_markdown(article: Article) -> str:
     }
     if article.pages or article.questions:
         meta |= {"pages": list(article.pages), "questions": list(article.questions)}
+    if article.translation_of:
+        meta["translation_of"] = article.translation_of
     head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000)
     return f"---\n{head}---\n{article.body.strip()}\n"
 
@@ -170,6 +173,7 @@ def export_jsonl(articles: Sequence[Article]) -> str:
             "url": a.url,
             "updated": a.updated,
         }
+        | ({"translation_of": a.translation_of} if a.translation_of else {})
         for a in sorted(articles, key=lambda a: a.id)
     )
     return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
@@ -279,6 +283,7 @@ def _checked(article: Article, max_chars: int) -> Article:
         url=content.url,
         pages=content.pages,
         questions=content.questions,
+        translation_of=content.translation_of,
     )
 
 

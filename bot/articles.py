@@ -37,6 +37,7 @@ class ArticleContent:
     url: str = ""
     pages: tuple[str, ...] = ()  # URL path globs of the host site (issue 21)
     questions: tuple[str, ...] = ()  # suggested on those pages
+    translation_of: str = ""  # the id of the original this version translates (issue 20)
 
 
 @dataclass(frozen=True, slots=True)

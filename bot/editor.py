@@ -18,7 +18,7 @@ import anyio
 import anyio.to_thread
 
 from bot.articles import ArticleContent, ArticleStatus, ArticleVersion, IndexState, StoredArticle
-from bot.errors import BotError, Conflict, InvalidInput
+from bot.errors import BotError, Conflict, InvalidInput, NotFound
 from bot.interfaces import ArticleStore
 from bot.settings import EditorConfig
 from retrieval.indexer import Progress
@@ -101,7 +101,8 @@ def check_content(content: ArticleContent, max_body_chars: int) -> ArticleConten
         raise InvalidInput(f"url {url!r} must start with http://, https:// or /", "invalid_article")
     pages = _bounded(content.pages, MAX_PAGES, MAX_PAGE_CHARS, "page patterns")
     questions = _bounded(content.questions, MAX_QUESTIONS, MAX_QUESTION_CHARS, "questions")
-    return ArticleContent(title, body, category, locale, tags, url, pages, questions)
+    original = content.translation_of.strip()
+    return ArticleContent(title, body, category, locale, tags, url, pages, questions, original)
 
 
 def _bounded(values: Sequence[str], most: int, chars: int, what: str) -> tuple[str, ...]:
@@ -124,14 +125,20 @@ def content_of(article: Article) -> ArticleContent:
         article.url,
         article.pages,
         article.questions,
+        article.translation_of,
     )
 
 
 def content_hash(content: ArticleContent) -> str:
     """A stable hash of everything an editor can change in a version."""
     fields = [content.title, content.body, content.category, content.locale, content.tags]
-    extra = [content.pages, content.questions] if content.pages or content.questions else []
-    # Without pages or questions the hash is what it was before they existed (issue 21).
+    extra: list[object] = [content.pages, content.questions]
+    if content.translation_of:
+        extra.append(content.translation_of)
+    elif not (content.pages or content.questions):
+        # Without pages, questions or an original the hash is what it was before they
+        # existed (issues 20 and 21).
+        extra = []
     encoded = json.dumps([*fields, content.url, *extra], ensure_ascii=False)
     return hashlib.sha256(encoded.encode()).hexdigest()
 
@@ -148,6 +155,8 @@ def as_text(content: ArticleContent) -> str:
     if content.pages or content.questions:
         head.append(f"pages: {', '.join(content.pages)}")
         head.append(f"questions: {' | '.join(content.questions)}")
+    if content.translation_of:
+        head.append(f"translation_of: {content.translation_of}")
     return "\n".join(head) + "\n\n" + content.body + "\n"
 
 
@@ -167,6 +176,7 @@ def as_article(
         source=source,
         pages=content.pages,
         questions=content.questions,
+        translation_of=content.translation_of,
     )
 
 
@@ -219,7 +229,8 @@ class EditorService:
     ) -> StoredArticle:
         """A new draft at version 1 (`Conflict` "article_exists" when the id is taken)."""
         clean = check_content(content, self._config.max_article_chars)
-        return await self.store.create(check_id(article_id), clean, author=author)
+        await self.check_translation(check_id(article_id), clean)
+        return await self.store.create(article_id, clean, author=author)
 
     async def save(
         self, article_id: str, content: ArticleContent, *, author: str, base_version: int
@@ -232,7 +243,37 @@ class EditorService:
         current = await self.store.get(article_id)
         if current.current_version == base_version and current.content == clean:
             return current
+        await self.check_translation(article_id, clean)
         return await self.store.save(article_id, clean, author=author, base_version=base_version)
+
+    async def check_translation(self, article_id: str, content: ArticleContent) -> None:
+        """`InvalidInput` unless `content.translation_of` is empty or names another article,
+        not deleted, that translates nothing itself (links always point at the original)."""
+        original_id = content.translation_of
+        if not original_id:
+            return
+        if original_id == article_id:
+            raise InvalidInput(
+                "an article cannot be a translation of itself; clear 'translation of' or "
+                "enter the original article's id",
+                "invalid_article",
+            )
+        try:
+            original = await self.store.get(original_id)
+        except NotFound:
+            original = None
+        if original is None or original.status is ArticleStatus.DELETED:
+            raise InvalidInput(
+                f"'translation of' names {original_id!r}, but there is no such article; "
+                "enter the id of the original article",
+                "invalid_article",
+            )
+        if original.content.translation_of:
+            raise InvalidInput(
+                f"{original_id!r} is itself a translation of "
+                f"{original.content.translation_of!r}; link to that original instead",
+                "invalid_article",
+            )
 
     async def publish(
         self, article_id: str, *, author: str, version: int | None = None

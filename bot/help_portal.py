@@ -54,13 +54,15 @@ class Listed:
     locale: str
     updated: dt.date
     url: str
+    original: str  # the id of the original: its own, or the one it translates
 
     @classmethod
     def of(cls, version: ArticleVersion) -> Listed:
         """The list entry of a live version."""
         content, article_id = version.content, version.article_id
         url, day = help_url(article_id), version.created_at.date()
-        return cls(article_id, content.title, content.category, content.locale, day, url)
+        original = content.translation_of or article_id
+        return cls(article_id, content.title, content.category, content.locale, day, url, original)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +175,18 @@ class HelpPortal:
         if article.status is ArticleStatus.DRAFT:
             raise NotFound(f"article {article_id!r} is not published")
         raise Gone(f"article {article_id!r} is no longer published")
+
+    async def translations(self, live: ArticleVersion) -> dict[str, Listed]:
+        """The published articles of each other locale in `live`'s group (its original and
+        every article translating that original), by locale; the first by id when a locale
+        has several. Unpublished ones are never listed."""
+        original = live.content.translation_of or live.article_id
+        group = (
+            a
+            for a in sorted(await self.published(), key=lambda a: a.id, reverse=True)
+            if a.original == original and a.locale != live.content.locale
+        )
+        return {a.locale: a for a in group}
 
     async def last_title(self, article_id: str) -> str:
         """The title of the newest version (for what to suggest instead of a withdrawn one)."""

@@ -51,7 +51,8 @@ async def import_batch(
     imported version goes live (indexing runs in the background, as for any publish).
     """
     report = ImportReport(problems=list(batch.problems))
-    for article in batch.articles:
+    # Originals first, so that a translation imported with its original can name it.
+    for article in sorted(batch.articles, key=lambda a: bool(a.translation_of)):
         try:
             stored, outcome = await _write(editor, article, author)
             if publish and (
@@ -80,6 +81,7 @@ async def _write(
     """The article after writing it, and whether it was imported, updated or already equal."""
     content = content_of(article)
     note = f"imported from {article.source}"
+    await editor.check_translation(article.id, content)
     try:
         current = await editor.get(article.id)
     except NotFound:

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -124,9 +125,10 @@ def parse_markdown(text: str, path: Path) -> Article:
         tags = [t.strip() for t in tags.split(",")]
     if not isinstance(tags, list):
         raise ArticleFormatError(str(path), "'tags' must be a list")
+    article_id = _check_id(_meta_str(meta, "id", path) or slugify(path.stem), path)
     return Article(
         audience=_audience(meta.get("audience"), path),
-        id=_check_id(_meta_str(meta, "id", path) or slugify(path.stem), path),
+        id=article_id,
         title=title,
         body=body,
         url=_meta_str(meta, "url", path),
@@ -137,7 +139,22 @@ def parse_markdown(text: str, path: Path) -> Article:
         source=str(path),
         pages=_meta_list(meta, "pages", path),
         questions=_meta_list(meta, "questions", path),
+        translation_of=_translation_of(meta, article_id, path),
     )
+
+
+def _translation_of(meta: dict[str, Any], article_id: str, path: Path) -> str:
+    """Front matter `translation_of`: the id of the original (a slug, not the article's own)."""
+    original = _meta_str(meta, "translation_of", path)
+    if original and not SLUG.match(original):
+        raise ArticleFormatError(
+            str(path), f"'translation_of' {original!r} is not an article id; use the original's id"
+        )
+    if original == article_id:
+        raise ArticleFormatError(
+            str(path), "'translation_of' names the article itself; use the original's id"
+        )
+    return original
 
 
 def parse_text(text: str, path: Path) -> Article:
@@ -201,6 +218,7 @@ def article_from_row(row: Any, where: str) -> Article:
         tags=tuple(str(t) for t in tags if str(t).strip()),
         updated=str(row.get("updated") or ""),
         source=where,
+        translation_of=str(row.get("translation_of") or "").strip(),
     )
 
 
@@ -284,7 +302,28 @@ def load_sources(paths: Iterable[Path], max_bytes: int) -> tuple[list[Article], 
                 )
                 continue
             articles[article.id] = article
-    return list(articles.values()), problems
+    return _linked(articles, problems), problems
+
+
+def _linked(articles: dict[str, Article], problems: list[Problem]) -> list[Article]:
+    """The articles, each `translation_of` naming a loaded original (one that translates
+    nothing itself); any other link is dropped with a warning in `problems` (the article
+    itself still loads)."""
+    kept = []
+    for article in articles.values():
+        original = articles.get(article.translation_of)
+        if article.translation_of and (original is None or original.translation_of):
+            why = "no loaded article has that id" if original is None else "it is a translation"
+            problems.append(
+                Problem(
+                    article.source,
+                    f"'translation_of' {article.translation_of!r} ignored: {why}; "
+                    "name the original article's id",
+                )
+            )
+            article = replace(article, translation_of="")
+        kept.append(article)
+    return kept
 
 
 def load_kb(root: Path, max_bytes: int) -> tuple[list[Article], list[Problem]]:

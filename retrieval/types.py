@@ -23,6 +23,8 @@ class Article:
     # with, and the questions the widget suggests there.
     pages: tuple[str, ...] = ()
     questions: tuple[str, ...] = ()
+    # The id of the article this one translates (front matter `translation_of:`); "" = none.
+    translation_of: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ class ContentIn(BaseModel):
     url: str = Field(default="", max_length=2_000)
     pages: list[str] = Field(default_factory=list, max_length=100)
     questions: list[str] = Field(default_factory=list, max_length=100)
+    translation_of: str = Field(default="", max_length=128)
 
     def content(self) -> ArticleContent:
         """As the domain type."""
@@ -38,6 +39,7 @@ class ContentIn(BaseModel):
             url=self.url,
             pages=tuple(self.pages),
             questions=tuple(self.questions),
+            translation_of=self.translation_of,
         )
 
 
@@ -81,6 +83,7 @@ class ContentOut(BaseModel):
     url: str
     pages: list[str]
     questions: list[str]
+    translation_of: str
 
     @staticmethod
     def fields_of(content: ArticleContent) -> dict[str, Any]:
@@ -94,6 +97,7 @@ class ContentOut(BaseModel):
             "url": content.url,
             "pages": list(content.pages),
             "questions": list(content.questions),
+            "translation_of": content.translation_of,
         }
 
 

@@ -15,7 +15,17 @@ from bot.backends.sql_database import ConstraintViolation, transaction
 from bot.backends.sql_schema import article_versions, articles
 from bot.errors import Conflict, NotFound
 
-_CONTENT = ("title", "body", "category", "locale", "tags", "url", "pages", "questions")
+_CONTENT = (
+    "title",
+    "body",
+    "category",
+    "locale",
+    "tags",
+    "url",
+    "pages",
+    "questions",
+    "translation_of",
+)
 _LIVE = (articles.c.id == article_versions.c.article_id) & (
     article_versions.c.version == articles.c.current_version
 )
@@ -341,6 +351,7 @@ def _insert_version(
             url=content.url,
             pages=list(content.pages),
             questions=list(content.questions),
+            translation_of=content.translation_of,
             author=author,
             note=note,
             created_at=now,
@@ -382,6 +393,7 @@ def _content(row: RowMapping) -> ArticleContent:
         url=row["url"],
         pages=tuple(row["pages"]),
         questions=tuple(row["questions"]),
+        translation_of=row["translation_of"],
     )
 
 

@@ -141,6 +141,8 @@ article_versions = sa.Table(
     # Page-aware help (migration 0012): URL path globs and suggested questions.
     sa.Column("pages", sa.JSON, nullable=False),
     sa.Column("questions", sa.JSON, nullable=False),
+    # Translations (migration 0013): the id of the original article, "" when none.
+    sa.Column("translation_of", sa.String(128), nullable=False, server_default=""),
     sa.Column("author", sa.String(255), nullable=False),
     sa.Column("note", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", UtcDateTime, nullable=False),

@@ -151,7 +151,7 @@ def test_article_page_has_contents_date_related_articles_and_a_vote_form(
     assert '<form method="post" action="/help/reset-password/vote">' in html
     assert '<button type="submit" name="helpful" value="yes">Yes</button>' in html
     assert f'<link rel="canonical" href="{site.url}/help/reset-password">' in html
-    assert "/help?lang=es" in links(html)  # the language switcher
+    assert "/help/restablecer-contrasena-es" in links(html)  # the language switcher
 
 
 @pytest.mark.parametrize(
@@ -276,3 +276,62 @@ def test_search_is_a_reserved_article_id() -> None:
     with pytest.raises(InvalidInput, match="reserved"):
         check_id("search")
     assert check_id("searching") == "searching"
+
+
+def switcher(html: str) -> str:
+    return html.split('<nav class="languages"', 1)[1].split("</nav>", 1)[0]
+
+
+def test_article_pages_link_their_translations_both_ways(site: Site, http: httpx.Client) -> None:
+    english = http.get("/help/reset-password").text
+    assert (
+        '<a href="/help/restablecer-contrasena-es" hreflang="es" lang="es" class="translation">'
+        "Cómo restablecer tu contraseña (Español)</a>"
+    ) in switcher(english)
+    for code, path in (("en", "reset-password"), ("es", "restablecer-contrasena-es")):
+        assert f'<link rel="alternate" hreflang="{code}" href="{site.url}/help/{path}">' in english
+    assert f'<link rel="canonical" href="{site.url}/help/reset-password">' in english
+    spanish = http.get("/help/restablecer-contrasena-es").text
+    assert '<html lang="es">' in spanish
+    assert '<a href="/help/reset-password" hreflang="en" lang="en"' in switcher(spanish)
+    assert '<link rel="alternate" hreflang="en" href="' in spanish
+    assert f'<link rel="canonical" href="{site.url}/help/restablecer-contrasena-es">' in spanish
+
+
+def test_an_article_without_translation_links_the_locale_home(http: httpx.Client) -> None:
+    html = http.get("/help/close-account").text
+    assert links(switcher(html)) == ["/help?lang=es"]
+    assert 'rel="alternate"' not in html
+
+
+def test_sitemap_lists_translations_as_alternates(site: Site, http: httpx.Client) -> None:
+    root = ET.fromstring(http.get("/help/sitemap.xml").content)
+    alternates = {
+        url.findtext(f"{SITEMAP}loc"): {
+            link.get("hreflang"): link.get("href")
+            for link in url.iter("{http://www.w3.org/1999/xhtml}link")
+        }
+        for url in root.iter(f"{SITEMAP}url")
+    }
+    pair = {
+        "en": f"{site.url}/help/reset-password",
+        "es": f"{site.url}/help/restablecer-contrasena-es",
+    }
+    assert alternates[pair["en"]] == alternates[pair["es"]] == pair
+    assert alternates[f"{site.url}/help/close-account"] == {}
+
+
+def test_an_unpublished_translation_is_never_linked(site: Site, http: httpx.Client) -> None:
+    publish(site, http, "gift-wrap", title="Gift wrap an order", body="Tick **Gift wrap**.")
+    draft = {"id": "envolver-regalo", "title": "Envolver para regalo", "body": "Marca la casilla.",
+             "locale": "es", "translation_of": "gift-wrap"}  # fmt: skip
+    created = http.post("/api/editor/articles", json=draft, headers=site.editor)
+    assert created.status_code == 201, created.text
+    assert links(switcher(http.get("/help/gift-wrap").text)) == ["/help?lang=es"]
+    published = http.post("/api/editor/articles/envolver-regalo/publish", headers=site.editor)
+    assert published.status_code == 202, published.text
+    assert links(switcher(http.get("/help/gift-wrap").text)) == ["/help/envolver-regalo"]
+    withdrawn = http.post("/api/editor/articles/envolver-regalo/unpublish", headers=site.editor)
+    assert withdrawn.status_code == 200, withdrawn.text
+    html = http.get("/help/gift-wrap").text
+    assert links(switcher(html)) == ["/help?lang=es"] and "envolver-regalo" not in html

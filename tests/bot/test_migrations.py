@@ -270,3 +270,37 @@ def test_accounts_at_revision_0004_survive_the_takes_chats_migration(engine: Eng
     root = anyio.run(agents.get, "a1")
     assert (root.name, root.role, root.takes_chats) == ("root", AgentRole.ADMIN, False)
     assert anyio.run(agents.online, 60) == []
+
+
+def test_versions_at_revision_0012_translate_nothing_after_0013(engine: Engine) -> None:
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0012")
+    now = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO articles (id, status, current_version, published_version, created_at,"
+                " updated_at, updated_by, index_state)"
+                " VALUES ('hola', 'draft', 1, NULL, :now, :now, 'ana', 'pending')"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO article_versions (article_id, version, title, body, tags, pages,"
+                " questions, author, created_at)"
+                " VALUES ('hola', 1, 'Hola', 'Cuerpo.', '[]', '[]', '[]', 'ana', :now)"
+            ),
+            {"now": now},
+        )
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+    assert anyio.run(SqlArticleStore(engine).get, "hola").content.translation_of == ""
+
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0012")
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("article_versions")}
+    assert "translation_of" not in columns and "pages" in columns

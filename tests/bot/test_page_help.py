@@ -121,3 +121,9 @@ def test_an_article_without_pages_keeps_its_content_hash() -> None:
     ).hexdigest()
     assert content_hash(plain) == before
     assert content_hash(replace(plain, pages=("/",))) != before
+    # An original to translate changes it too (issue 20); without one it stays as it was.
+    translated = replace(plain, translation_of="original")
+    assert (
+        len({content_hash(translated), content_hash(replace(translated, pages=("/",))), before})
+        == 3
+    )

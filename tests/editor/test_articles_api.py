@@ -138,6 +138,34 @@ def test_create_get_list_and_validation(client: httpx.Client) -> None:
         assert response.json()["detail"]
 
 
+def test_translation_of_round_trips_and_bad_links_are_refused(client: httpx.Client) -> None:
+    create(client, "moon-delivery", title="Delivery to the Moon")
+    created = create(client, "entrega-luna", locale="es", translation_of=" moon-delivery ")
+    assert created["translation_of"] == "moon-delivery"
+    assert client.get("/api/editor/articles/entrega-luna").json() == created
+    saved = client.put(
+        "/api/editor/articles/entrega-luna",
+        json={"title": "Entrega en la Luna", "body": "Texto.", "locale": "es",
+              "translation_of": "", "base_version": 1},
+    )  # fmt: skip
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["translation_of"] == "" and saved.json()["current_version"] == 2
+    versions = client.get("/api/editor/articles/entrega-luna/versions").json()
+    assert [v["translation_of"] for v in versions["versions"]] == ["moon-delivery", ""]
+    for article_id, original, reason in (
+        ("luna-self", "luna-self", "cannot be a translation of itself"),
+        ("luna-lost", "no-such-article", "there is no such article"),
+        ("luna-chain", "entrega-luna-2", "is itself a translation of 'moon-delivery'"),
+    ):
+        if original == "entrega-luna-2":
+            create(client, original, locale="es", translation_of="moon-delivery")
+        body = {"id": article_id, "title": "t", "locale": "es", "translation_of": original}
+        refused = client.post("/api/editor/articles", json=body)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error_code"] == "invalid_article"
+        assert reason in refused.json()["detail"]
+
+
 def test_unknown_ids_are_404_everywhere(client: httpx.Client) -> None:
     save = {"title": "t", "base_version": 1}
     for method, path, body in (

@@ -97,6 +97,17 @@ def test_zip_and_jsonl_round_trip_the_fixture_kb() -> None:
     assert export_path(hostile) == "etc-cron-jobs/x.md"
 
 
+def test_translation_of_survives_markdown_zip_and_jsonl() -> None:
+    hola = md("hola", "Hola").replace("title: Hola\n", "title: Hola\ntranslation_of: hello\n")
+    loaded = parse_upload("hola.md", hola.encode(), LIMITS)
+    assert not loaded.problems and loaded.articles[0].translation_of == "hello"
+    from_zip = parse_upload("kb.zip", export_zip(loaded.articles), LIMITS)
+    from_jsonl = parse_upload("kb.jsonl", export_jsonl(loaded.articles).encode(), LIMITS)
+    assert [a.translation_of for a in (*from_zip.articles, *from_jsonl.articles)] == ["hello"] * 2
+    plain = parse_upload("hello.md", md("hello").encode(), LIMITS).articles
+    assert "translation_of" not in export_jsonl(plain) + export_zip(plain).decode("latin-1")
+
+
 def test_single_markdown_html_and_text_files() -> None:
     single = parse_upload("../../etc/reset.md", md("reset-password").encode(), LIMITS)
     assert [a.id for a in single.articles] == ["reset-password"]
@@ -436,6 +447,27 @@ def test_editor_role_is_required(site: Site) -> None:
             ).status_code
             == 404
         )
+
+
+def test_api_imports_a_translation_with_its_original_and_refuses_a_bad_link(site: Site) -> None:
+    hola = md("hola-mundo", "Hola").replace("---\n", "---\ntranslation_of: hello-world\n", 1)
+    lost = md("perdido", "Perdido").replace("---\n", "---\ntranslation_of: no-such-id\n", 1)
+    # The translation sorts first in the archive: the import writes originals first.
+    files: dict[str, bytes | str] = {
+        "a/hola.md": hola,
+        "a/perdido.md": lost,
+        "b/hello.md": md("hello-world", "Hello"),
+    }
+    with site.client() as client:
+        ed = site.login(client, "ed")
+        report = upload(client, ed, "t.zip", make_zip(files), publish=False).json()
+        assert sorted(report["imported"]) == ["hello-world", "hola-mundo"]
+        [problem] = report["problems"]
+        assert problem["file"] == "t.zip/a/perdido.md"
+        assert "'no-such-id', but there is no such article" in problem["reason"]
+        articles = editor_articles(client, ed)
+        assert articles["hola-mundo"]["translation_of"] == "hello-world"
+        assert articles["hello-world"]["translation_of"] == ""
 
 
 # ---------------------------------------------------------------- CLI

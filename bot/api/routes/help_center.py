@@ -19,7 +19,7 @@ from markupsafe import Markup
 from bot.api.deps import ServicesDep, limit_ip
 from bot.api.help_pages import absolute, page
 from bot.errors import Gone, NotFound
-from bot.help_portal import category_name
+from bot.help_portal import Listed, category_name
 from bot.help_votes import VISITOR_COOKIE, parse_vote, visitor_token
 from bot.passages import help_url
 from bot.sanitize import render_markdown
@@ -60,6 +60,17 @@ async def _missing(
     )
 
 
+def _alternates(
+    request: Request, article_id: str, locale: str, translations: dict[str, Listed]
+) -> dict[str, str]:
+    """Absolute URLs of the article in each language, itself included (`hreflang` links);
+    none when it has no published translation."""
+    if not translations:
+        return {}
+    paths = {locale: help_url(article_id)} | {code: t.url for code, t in translations.items()}
+    return {code: absolute(request, path) for code, path in sorted(paths.items())}
+
+
 @router.get("/help/{article_id}")
 async def help_article(
     article_id: str, request: Request, services: ServicesDep, voted: str = ""
@@ -73,6 +84,7 @@ async def help_article(
     content = live.content
     body, toc = with_anchors(render_markdown(content.body))
     vote = parse_vote(voted)
+    translations = await portal.translations(live)
     return page(
         request,
         "help_article.html",
@@ -89,6 +101,8 @@ async def help_article(
         updated_on=live.created_at.date().isoformat(),
         related=await portal.related(article_id, content.title, content.category, content.locale),
         locales=await portal.locales(),
+        translations=translations,
+        alternates=_alternates(request, article_id, content.locale, translations),
         voted=vote,
         canonical=absolute(request, help_url(article_id)),
     )

@@ -19,6 +19,8 @@ from bot.help_portal import DEFAULT_LOCALE, MAX_QUERY_CHARS, clean_query
 
 router = APIRouter(tags=["help center"], include_in_schema=False)
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XHTML_NS = "http://www.w3.org/1999/xhtml"  # hreflang alternates (Google's sitemap extension)
+_QUOTE = {'"': "&quot;"}
 NO_CATEGORY = "We could not find this category. It may have been renamed or emptied."
 EMPTY_QUERY = "Type a few words about your question, for example “reset my password”."
 LONG_QUERY = f"Your search is too long. Please use at most {MAX_QUERY_CHARS} characters."
@@ -107,10 +109,20 @@ async def help_category(
 
 @router.get("/help/sitemap.xml")
 async def help_sitemap(request: Request, services: ServicesDep) -> Response:
-    """Every public help-center page with its last change (sitemaps.org protocol)."""
+    """Every public help-center page with its last change (sitemaps.org protocol); an
+    article with published translations lists each language's version as an alternate."""
     portal = services.help_portal
     published = await portal.published()
     pages: list[tuple[str, str]] = []
+    groups: dict[str, dict[str, str]] = {}
+    for article in sorted(published, key=lambda a: a.id):
+        groups.setdefault(article.original, {}).setdefault(article.locale, article.url)
+    alternates = {
+        absolute(request, path): _alternate_links(request, group)
+        for group in groups.values()
+        if len(group) > 1
+        for path in group.values()
+    }
     for locale in await portal.locales():
         mine = [a for a in published if a.locale == locale]
         pages.append((absolute(request, in_language("/help", locale)), mine[0].updated.isoformat()))
@@ -119,13 +131,24 @@ async def help_sitemap(request: Request, services: ServicesDep) -> Response:
             pages.append((url, found.updated.isoformat()))
     pages += [(absolute(request, a.url), a.updated.isoformat()) for a in published]
     entries = "".join(
-        f"  <url><loc>{escape(loc)}</loc><lastmod>{lastmod}</lastmod></url>\n"
+        f"  <url><loc>{escape(loc)}</loc><lastmod>{lastmod}</lastmod>"
+        f"{alternates.get(loc, '')}</url>\n"
         for loc, lastmod in dict(pages).items()
     )
-    head = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}">\n'
+    namespaces = f'xmlns="{SITEMAP_NS}" xmlns:xhtml="{XHTML_NS}"'
+    head = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset {namespaces}>\n'
     xml = f"{head}{entries}</urlset>\n"
     return Response(
         xml,
         media_type="application/xml",
         headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+def _alternate_links(request: Request, paths: dict[str, str]) -> str:
+    """`<xhtml:link>` alternates of one article group: its path in each locale."""
+    return "".join(
+        f'<xhtml:link rel="alternate" hreflang="{escape(code, _QUOTE)}" '
+        f'href="{escape(absolute(request, path), _QUOTE)}"/>'
+        for code, path in sorted(paths.items())
     )

@@ -14,6 +14,7 @@ export function formContent() {
     url: $('f-url').value.trim(),
     pages: $('f-pages').value.split(',').map((p) => p.trim()).filter(Boolean),
     questions: $('f-questions').value.split('\n').map((q) => q.trim()).filter(Boolean),
+    translation_of: $('f-translation-of').value.trim(),
   };
 }
 
@@ -27,6 +28,7 @@ function contentOf(article) {
     url: article.url,
     pages: article.pages || [],
     questions: article.questions || [],
+    translation_of: article.translation_of || '',
   };
 }
 
@@ -42,7 +44,7 @@ export function confirmDiscard() {
 }
 
 export function fillForm(article) {
-  const content = article ? contentOf(article) : { title: '', body: '', category: '', locale: 'en', tags: [], url: '', pages: [], questions: [] };
+  const content = article ? contentOf(article) : { title: '', body: '', category: '', locale: 'en', tags: [], url: '', pages: [], questions: [], translation_of: '' };
   $('f-id').value = article ? article.id : '';
   $('f-id').readOnly = Boolean(article);
   $('f-title').value = content.title;
@@ -52,6 +54,7 @@ export function fillForm(article) {
   $('f-url').value = content.url;
   $('f-pages').value = content.pages.join(', ');
   $('f-questions').value = content.questions.join('\n');
+  $('f-translation-of').value = content.translation_of;
   $('f-body').value = content.body;
 }
 
