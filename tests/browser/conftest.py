@@ -151,7 +151,9 @@ def live(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     with PageServer() as pages:
         settings = api_settings(
             data_dir,
-            api={"cors_origins": [pages.origin]},
+            # Every widget of a module comes from one address, and each opening asks for its
+            # banner and suggestions too: the per-address limit is tested in tests/api.
+            api={"cors_origins": [pages.origin], "rate_limit_per_ip": 100_000},
             escalation={"business_hours": ""},  # people answer at any hour in these tests
         )
         services, server = start(settings, embedder)

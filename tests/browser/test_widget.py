@@ -553,6 +553,7 @@ def test_configuration_spanish_and_javascript_api(tab: Tab, live: Live) -> None:
             "name": "Ana",
             "email": "ana@example.com",
             "page_url": page_url,
+            "page_title": "",
             "locale": "es-MX",
             "metadata": {"plan": "pro", "time_zone": zone},
         }
@@ -650,8 +651,9 @@ def test_a_real_agent_takes_over_through_the_agent_api(tab: Tab, live: Live) -> 
     widget.page.get_by_role("button", name="Talk to a person").click()
     expect(widget.status).to_have_text("Waiting for a person…")
     conversation_id, _ = widget.conversation()
-    tickets = httpx.get(f"{live.url}/api/agent/tickets", headers=agent).json()
-    ticket = next(t for t in tickets if t["conversation_id"] == conversation_id)
+    listed = httpx.get(f"{live.url}/api/agent/tickets", headers=agent)
+    assert listed.status_code == 200, listed.text
+    ticket = next(t for t in listed.json() if t["conversation_id"] == conversation_id)
     assert ticket["reasons"] == ["explicit_request"]
     claimed = httpx.post(f"{live.url}/api/agent/tickets/{ticket['id']}/claim", headers=agent)
     assert claimed.status_code == 200
