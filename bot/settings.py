@@ -282,6 +282,11 @@ class MailConfig(BaseModel):
     smtp_security: Security = Field(default="starttls", description="ssl, starttls or plain.")
     smtp_user: str = Field(default="", description="Empty = no SMTP login.")
     smtp_password: SecretStr = SecretStr("")
+    ca_file: str = Field(
+        default="",
+        description="PEM file of CA certificates trusted besides the system's, for a mail "
+        "server with a private CA (IMAP and SMTP); empty = the system CAs only.",
+    )
     poll_interval_s: float = Field(
         default=60.0, gt=0, description="Seconds between mailbox checks (IDLE wakes earlier)."
     )
@@ -304,6 +309,11 @@ class MailConfig(BaseModel):
             raise ValueError(
                 "mail.enabled needs SUPPORTBOT_MAIL__ADDRESS, SUPPORTBOT_MAIL__IMAP_HOST and "
                 "SUPPORTBOT_MAIL__SMTP_HOST"
+            )
+        if self.ca_file and not Path(self.ca_file).is_file():
+            raise ValueError(
+                f"SUPPORTBOT_MAIL__CA_FILE: no such file {self.ca_file!r}; give the path of the "
+                "PEM file of the mail server's CA, or leave it empty for the system CAs"
             )
         return self
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -32,3 +34,10 @@ def test_inconsistent_backends_are_refused() -> None:
         Settings(llm={"backend": "openai-compatible"})  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="SUPPORTBOT_VECTOR__HOST"):
         Settings(vector={"backend": "chroma-http"})  # type: ignore[arg-type]
+
+
+def test_a_missing_mail_ca_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="SUPPORTBOT_MAIL__CA_FILE: no such file"):
+        Settings(mail={"ca_file": str(tmp_path / "ca.pem")})  # type: ignore[arg-type]
+    (tmp_path / "ca.pem").write_text("")
+    assert Settings(mail={"ca_file": str(tmp_path / "ca.pem")}).mail.ca_file  # type: ignore[arg-type]

@@ -1,5 +1,6 @@
 """Real mail servers for the email channel's tests: Debian's Dovecot (IMAP) as a child
-process with its own configuration, and aiosmtpd (SMTP), each on a free localhost port."""
+process with its own configuration, and aiosmtpd (SMTP), each on a free localhost port;
+optionally with TLS, on a certificate of a throwaway CA made with the openssl command."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import imaplib
 import os
 import pwd
 import shutil
+import ssl
 import subprocess
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 from types import TracebackType
@@ -35,7 +38,7 @@ log_path = {root}/dovecot.log
 default_internal_user = dovecot
 default_internal_group = dovecot
 default_login_user = dovenull
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{root}/mail/%u
@@ -46,7 +49,9 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
+    ssl = yes
   }}
 }}
 service stats {{
@@ -68,6 +73,50 @@ userdb {{
 """
 
 
+OPENSSL = "/usr/bin/openssl"
+
+
+@dataclass(frozen=True, slots=True)
+class Certificates:
+    """A throwaway CA (`ca`, PEM) and a server certificate and key it signed for localhost."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        """A server-side TLS context with the certificate."""
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, self.key)
+        return context
+
+
+def make_certificates(folder: Path) -> Certificates:
+    """A new CA and a certificate for localhost and 127.0.0.1, valid for a day, in `folder`."""
+    ca, ca_key = folder / "ca.pem", folder / "ca.key"
+    cert, key = folder / "localhost.pem", folder / "localhost.key"
+    key_options = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    _openssl(
+        "req", "-x509", *key_options, "-keyout", ca_key, "-out", ca, "-days", "1",
+        "-subj", "/CN=supportbot test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    )  # fmt: skip
+    _openssl(
+        "req", "-x509", *key_options, "-keyout", key, "-out", cert, "-days", "1",
+        "-CA", ca, "-CAkey", ca_key, "-subj", "/CN=localhost",
+        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        "-addext", "basicConstraints=critical,CA:FALSE",
+        "-addext", "keyUsage=critical,digitalSignature",
+        "-addext", "extendedKeyUsage=serverAuth",
+    )  # fmt: skip
+    return Certificates(ca, cert, key)
+
+
+def _openssl(*args: str | Path) -> None:
+    subprocess.run([OPENSSL, *map(str, args)], check=True, capture_output=True)
+
+
 def require_dovecot() -> None:
     """Skip locally, fail under CI=true, when Dovecot is not installed (make mail-deps)."""
     if os.path.exists(DOVECOT):
@@ -79,15 +128,18 @@ def require_dovecot() -> None:
 
 
 class Dovecot:
-    """A Dovecot IMAP server (plain IMAP on 127.0.0.1, one user) until exit.
+    """A Dovecot IMAP server (IMAP on 127.0.0.1, one user) until exit; with `tls`, also IMAPS
+    on `imaps_port` and STARTTLS on `port`.
 
     Its folder is outside pytest's (that one is private to root, and Dovecot's processes run
     as the `dovecot` user), and is removed on exit.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tls: Certificates | None = None) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="supportbot-dovecot-"))
         self.port = free_port()
+        self.imaps_port = free_port() if tls else 0
+        self._tls = tls
         self._process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Dovecot:
@@ -98,7 +150,14 @@ class Dovecot:
         self.root.chmod(0o755)  # the mail processes run as dovecot
         (self.root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
         config = self.root / "dovecot.conf"
-        config.write_text(_CONFIG.format(root=self.root, port=self.port))
+        tls = (
+            f"ssl = yes\nssl_cert = <{self._tls.cert}\nssl_key = <{self._tls.key}"
+            if self._tls
+            else "ssl = no"
+        )
+        config.write_text(
+            _CONFIG.format(root=self.root, port=self.port, imaps_port=self.imaps_port, ssl=tls)
+        )
         self._process = subprocess.Popen([DOVECOT, "-F", "-c", str(config)])
         eventually(self._answers, f"Dovecot on port {self.port} (log: {self.root}/dovecot.log)")
         return self
@@ -182,11 +241,13 @@ class Outbox:
 
 
 class SmtpServer:
-    """aiosmtpd on a free localhost port until exit; `outbox` has what it received."""
+    """aiosmtpd on a free localhost port until exit; `outbox` has what it received. With
+    `tls`, it accepts mail only after STARTTLS."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: Certificates | None = None) -> None:
         self.port = free_port()
         self.outbox = Outbox()
+        self._tls = tls.server_context() if tls else None
 
     def __enter__(self) -> SmtpServer:
         self.start()
@@ -202,7 +263,13 @@ class SmtpServer:
 
     def start(self) -> None:
         """Listen (again) on the port."""
-        self._controller = Controller(self.outbox, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            self.outbox,
+            hostname="127.0.0.1",
+            port=self.port,
+            tls_context=self._tls,
+            require_starttls=self._tls is not None,
+        )
         self._controller.start()
 
     def stop(self) -> None:

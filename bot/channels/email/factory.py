@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from bot.channels.email.errors import tls_context
 from bot.channels.email.imap_poller import ImapMailbox
 from bot.channels.email.interfaces import Mailbox
 from bot.channels.email.service import Announce, MailService
@@ -21,6 +22,7 @@ def build_mail_service(
     configured IMAP one; `announce` shows stored turns to agents live."""
     settings = services.settings
     config = settings.mail
+    tls = tls_context(config.ca_file)
     return MailService(
         config=config,
         company=settings.answer.company_name,
@@ -39,6 +41,7 @@ def build_mail_service(
             timeout_s=config.timeout_s,
             max_message_bytes=config.max_message_bytes,
             idle=config.idle,
+            tls=tls,
         ),
         sender=SmtpSender(
             host=config.smtp_host,
@@ -47,6 +50,7 @@ def build_mail_service(
             user=config.smtp_user,
             password=config.smtp_password.get_secret_value(),
             timeout_s=config.timeout_s,
+            tls=tls,
         ),
         surveys=services.database.surveys,
         nps_period=dt.timedelta(days=settings.analytics.nps_period_days),

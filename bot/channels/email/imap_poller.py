@@ -13,7 +13,7 @@ import ssl
 import time
 from typing import Any, Literal
 
-from bot.channels.email.errors import MailError
+from bot.channels.email.errors import MailError, hint, tls_context
 from bot.channels.email.types import Fetched
 
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
@@ -34,6 +34,7 @@ class ImapMailbox:
         timeout_s: float = 30.0,
         max_message_bytes: int = 25_000_000,
         idle: bool = True,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._host = host
         self._port = port or (993 if security == "ssl" else 143)
@@ -44,6 +45,7 @@ class ImapMailbox:
         self._timeout_s = timeout_s
         self._max_bytes = max_message_bytes
         self._idle = idle
+        self._tls = tls or tls_context()
         self._conn: imaplib.IMAP4 | None = None
 
     def unseen(self) -> list[Fetched]:
@@ -96,19 +98,19 @@ class ImapMailbox:
                 conn = imaplib.IMAP4_SSL(
                     self._host,
                     self._port,
-                    ssl_context=ssl.create_default_context(),
+                    ssl_context=self._tls,
                     timeout=self._timeout_s,
                 )
             else:
                 conn = imaplib.IMAP4(self._host, self._port, timeout=self._timeout_s)
                 if self._security == "starttls":
-                    conn.starttls(ssl.create_default_context())
+                    conn.starttls(self._tls)
             conn.login(self._user, self._password)
             _ok(conn.select(_quoted(self._folder)), f"select {self._folder}")
         except (imaplib.IMAP4.error, OSError) as exc:
             raise MailError(
                 f"cannot open the mailbox {self._user}@{self._host}:{self._port} "
-                f"({self._security}): {exc}; check SUPPORTBOT_MAIL__IMAP_*"
+                f"({self._security}): {exc}{hint(exc)}; check SUPPORTBOT_MAIL__IMAP_*"
             ) from exc
         self._conn = conn
         return conn

@@ -7,7 +7,7 @@ import ssl
 from email.message import EmailMessage
 from typing import Literal
 
-from bot.channels.email.errors import MailError
+from bot.channels.email.errors import MailError, hint, tls_context
 
 
 class SmtpSender:
@@ -22,6 +22,7 @@ class SmtpSender:
         user: str = "",
         password: str = "",
         timeout_s: float = 30.0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._host = host
         self._port = port or (465 if security == "ssl" else 587)
@@ -29,6 +30,7 @@ class SmtpSender:
         self._user = user
         self._password = password
         self._timeout_s = timeout_s
+        self._tls = tls or tls_context()
 
     def send(self, message: EmailMessage) -> None:
         """Hand `message` to the server; MailError if it is not accepted."""
@@ -39,18 +41,18 @@ class SmtpSender:
                     self._host,
                     self._port,
                     timeout=self._timeout_s,
-                    context=ssl.create_default_context(),
+                    context=self._tls,
                 )
             else:
                 smtp = smtplib.SMTP(self._host, self._port, timeout=self._timeout_s)
             with smtp:
                 if self._security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=self._tls)
                 if self._user:
                     smtp.login(self._user, self._password)
                 smtp.send_message(message)
         except (smtplib.SMTPException, OSError) as exc:
             raise MailError(
                 f"sending mail through {self._host}:{self._port} ({self._security}) failed: "
-                f"{exc}; check SUPPORTBOT_MAIL__SMTP_*"
+                f"{exc}{hint(exc)}; check SUPPORTBOT_MAIL__SMTP_*"
             ) from exc
