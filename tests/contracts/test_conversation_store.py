@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -85,14 +86,15 @@ async def test_customers_are_reused_by_email_or_external_id(store: SqlConversati
 async def test_a_customers_conversations_on_every_channel_newest_first(
     store: SqlConversationStore,
 ) -> None:
-    chat, _ = await new_conversation(store, Customer(id="", email="ana@example.com"))
+    ana = f"ana-{uuid.uuid4().hex}@example.com"  # the PostgreSQL database outlives one test
+    chat, _ = await new_conversation(store, Customer(id="", email=ana))
     await store.append(chat.id, Role.BOT, "Hi! How can I help?")
     await store.append(chat.id, Role.CUSTOMER, "where is my parcel?")
     await store.append(chat.id, Role.CUSTOMER, "it was due Monday")
     mail, _ = await store.create_conversation(
-        Customer(id="", email="ana@example.com"), channel=Channel.EMAIL, locale="en"
+        Customer(id="", email=ana.upper()), channel=Channel.EMAIL, locale="en"
     )
-    other, _ = await new_conversation(store, Customer(id="", email="someone@example.com"))
+    other, _ = await new_conversation(store, Customer(id="", email=f"x{ana}"))
     await store.append(other.id, Role.CUSTOMER, "not Ana's")
     past = await store.customer_conversations(chat.customer_id, 10)
     assert [p.conversation.id for p in past] == [mail.id, chat.id]

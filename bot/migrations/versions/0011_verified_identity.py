@@ -28,6 +28,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop `conversations.identity` (the conversations stay, anonymous)."""
-    with op.batch_alter_table("conversations") as batch:
-        batch.drop_column("identity")
+    """Drop `conversations.identity` (the conversations stay, anonymous).
+
+    A plain DROP COLUMN (SQLite 3.35 and later): a batch copy would drop and recreate
+    `conversations`, which the turns and tickets reference.
+    """
+    op.execute("ALTER TABLE conversations DROP COLUMN identity")
