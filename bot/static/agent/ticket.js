@@ -101,14 +101,22 @@ function renderDetail(keepDrafts) {
   renderQueue();
 }
 
-/** Conversations an agent merged into this ticket: summary, then the transcript. */
+/** Conversations an agent merged into this ticket: summary, then the transcript. One the agent
+ * opened stays open when the ticket is drawn again (a new message, a refresh). */
 function renderLinked(linked) {
   show($('linked'), linked.length > 0);
+  const opened = new Set(
+    [...$('linked-list').querySelectorAll('details')].filter((d) => d.open).map((d) => d.dataset.conversation),
+  );
   $('linked-list').replaceChildren(
     ...linked.map((conversation) =>
       el(
         'details',
-        { className: 'linked-conversation' },
+        {
+          className: 'linked-conversation',
+          dataset: { conversation: String(conversation.conversation_id) },
+          attrs: opened.has(String(conversation.conversation_id)) ? { open: '' } : {},
+        },
         el('summary', { text: `Earlier request, merged ${waited(conversation.linked_at)} ago` }),
         el('p', { className: 'summary', text: conversation.summary || 'No summary.' }),
         el(
