@@ -93,6 +93,9 @@ class MailService:
                 except BotError as exc:
                     log.warning("email channel: %s; trying again", exc)
                     await anyio.sleep(self._config.poll_interval_s)
+                except Exception:  # never stop the channel: log it and try again
+                    log.exception("email channel: polling failed; trying again")
+                    await anyio.sleep(self._config.poll_interval_s)
 
     async def close(self) -> None:
         """Log out of the mailbox."""
@@ -192,6 +195,9 @@ class MailService:
                 await self.send_surveys()
             except BotError as exc:
                 log.warning("email channel: sending agents' replies: %s; trying again", exc)
+                pause = self._config.poll_interval_s
+            except Exception:  # never stop the channel: log it and try again
+                log.exception("email channel: sending agents' replies failed; trying again")
                 pause = self._config.poll_interval_s
             await anyio.sleep(pause)
 
