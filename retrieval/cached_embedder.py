@@ -83,9 +83,7 @@ class CachedEmbedder:
         were encoded. Without a persistent cache, nothing."""
         if self._persistent is None:
             return 0
-        unique = list(dict.fromkeys(texts))
-        have = self._persistent.get(self.model_id, unique)
-        missing = [t for t in unique if t not in have]
+        missing = self._persistent.missing(self.model_id, texts)
         for start in range(0, len(missing), WARM_BATCH):
             part = missing[start : start + WARM_BATCH]
             self._persistent.put(self.model_id, part, self._inner.embed_documents(part))

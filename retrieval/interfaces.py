@@ -46,6 +46,10 @@ class VectorCache(Protocol):
         """The stored vectors of those `texts` that have one (others are absent)."""
         ...
 
+    def missing(self, model_id: str, texts: Sequence[str]) -> list[str]:
+        """Those `texts` that have no stored vector, in order, each once."""
+        ...
+
     def put(self, model_id: str, texts: Sequence[str], vectors: Vectors) -> Vectors:
         """Store one row of `vectors` per text; returns the rows as `get` will return them
         (a cache may store them at lower precision)."""

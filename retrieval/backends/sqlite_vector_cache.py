@@ -58,19 +58,28 @@ class SqliteVectorCache:
     def get(self, model_id: str, texts: Sequence[str]) -> dict[str, Vectors]:
         """The stored vectors of those `texts` that have one."""
         keys = {digest(t): t for t in texts}
-        found: dict[str, Vectors] = {}
-        wanted = list(keys)
+        return {
+            keys[key]: np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+            for key, blob in self._rows(model_id, list(keys), "digest, vector")
+        }
+
+    def missing(self, model_id: str, texts: Sequence[str]) -> list[str]:
+        """Those `texts` without a stored vector, in order, each once (no vector is read)."""
+        keys = {digest(t): t for t in texts}
+        stored = {key for (key,) in self._rows(model_id, list(keys), "digest")}
+        return [text for key, text in keys.items() if key not in stored]
+
+    def _rows(self, model_id: str, keys: list[bytes], columns: str) -> list[tuple[bytes, ...]]:
+        rows: list[tuple[bytes, ...]] = []
         with self._lock:
-            for start in range(0, len(wanted), _BATCH):
-                part = wanted[start : start + _BATCH]
+            for start in range(0, len(keys), _BATCH):
+                part = keys[start : start + _BATCH]
                 marks = ",".join("?" * len(part))
-                rows = self._db.execute(
-                    f"SELECT digest, vector FROM vectors WHERE model = ? AND digest IN ({marks})",
+                rows += self._db.execute(
+                    f"SELECT {columns} FROM vectors WHERE model = ? AND digest IN ({marks})",
                     [model_id, *part],
                 ).fetchall()
-                for key, blob in rows:
-                    found[keys[key]] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
-        return found
+        return rows
 
     def put(self, model_id: str, texts: Sequence[str], vectors: Vectors) -> Vectors:
         """Store a row per text (a text already stored keeps its vector); the rows as stored."""
