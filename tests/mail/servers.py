@@ -242,12 +242,14 @@ class Outbox:
 
 class SmtpServer:
     """aiosmtpd on a free localhost port until exit; `outbox` has what it received. With
-    `tls`, it accepts mail only after STARTTLS."""
+    `tls`, it accepts mail only after STARTTLS, or (`implicit`) only over TLS from the first
+    byte, as on port 465."""
 
-    def __init__(self, tls: Certificates | None = None) -> None:
+    def __init__(self, tls: Certificates | None = None, *, implicit: bool = False) -> None:
         self.port = free_port()
         self.outbox = Outbox()
         self._tls = tls.server_context() if tls else None
+        self._implicit = implicit
 
     def __enter__(self) -> SmtpServer:
         self.start()
@@ -263,6 +265,12 @@ class SmtpServer:
 
     def start(self) -> None:
         """Listen (again) on the port."""
+        if self._implicit:
+            self._controller = Controller(
+                self.outbox, hostname="127.0.0.1", port=self.port, ssl_context=self._tls
+            )
+            self._controller.start()
+            return
         self._controller = Controller(
             self.outbox,
             hostname="127.0.0.1",

@@ -1,9 +1,12 @@
-"""The email channel over real TLS: Dovecot with IMAPS and STARTTLS, aiosmtpd with STARTTLS,
-both on a certificate of a throwaway CA that only `mail.ca_file` makes trusted."""
+"""The email channel over real TLS: Dovecot with IMAPS and STARTTLS, aiosmtpd with STARTTLS and
+implicit TLS (port 465 style), all on a certificate of a throwaway CA that only `mail.ca_file`
+makes trusted."""
 
 from __future__ import annotations
 
 import dataclasses
+import email
+import email.policy
 import logging
 from collections.abc import Iterator
 
@@ -12,6 +15,7 @@ import pytest
 
 from bot.channels.email.errors import MailError, tls_context
 from bot.channels.email.imap_poller import ImapMailbox
+from bot.channels.email.smtp_sender import SmtpSender
 from bot.wiring import Services, build_services
 from retrieval.interfaces import Embedder
 from tests.api.conftest import api_settings
@@ -161,3 +165,28 @@ def test_imap_starttls_polls_once_trusting_the_ca_and_is_refused_without_it(
     assert poll(services, starttls_mailbox(dovecot, certificates)) == 1
     assert len(smtp.outbox.replies_to(message_id)) == 1
     assert dovecot.unseen() == 0
+
+
+def test_smtp_over_implicit_tls_sends_trusting_the_ca_and_is_refused_without_it(
+    certificates: Certificates,
+) -> None:
+    message_id, raw = mail("Sent over implicit TLS", subject="Over SMTPS")
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+
+    def sender(ca: Certificates | None) -> SmtpSender:
+        return SmtpSender(
+            host="localhost",
+            port=server.port,
+            security="ssl",
+            tls=tls_context(str(ca.ca) if ca else ""),
+        )
+
+    with SmtpServer(certificates, implicit=True) as server:
+        with pytest.raises(MailError, match=UNTRUSTED):
+            sender(None).send(message)
+        assert server.outbox.messages == []
+        sender(certificates).send(message)
+        received = server.outbox.wait_for(
+            lambda m: m.get("Message-ID") == message_id, "the message sent over implicit TLS"
+        )
+    assert "Sent over implicit TLS" in text_of(received)
