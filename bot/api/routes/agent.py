@@ -10,6 +10,7 @@ from fastapi import (
     APIRouter,
     Depends,
     Header,
+    Path,
     Query,
     Request,
     Response,
@@ -49,7 +50,7 @@ from bot.api.deps import (
 )
 from bot.api.downloads import download
 from bot.api.errors import close_live
-from bot.api.schemas import TurnOut
+from bot.api.schemas import MAX_INT, TurnOut
 from bot.api.socket_auth import FORBIDDEN, UNAUTHENTICATED, reject, socket_token
 from bot.conversation import Role
 from bot.customer_said import customer_said
@@ -187,7 +188,10 @@ async def ticket_detail(
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 async def attachment(
-    ticket_id: str, attachment_id: int, services: ServicesDep, agent: AgentDep
+    ticket_id: str,
+    attachment_id: Annotated[int, Path(ge=1, le=MAX_INT)],
+    services: ServicesDep,
+    agent: AgentDep,
 ) -> Response:
     """Download an attachment of the ticket's email (always as a file to save, never shown);
     404 for an id not in this ticket's conversation, or whose content was not kept."""
