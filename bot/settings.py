@@ -296,9 +296,14 @@ class MailConfig(BaseModel):
         default=5, ge=1, description="Loop guard: bot replies per thread per hour, at most."
     )
     max_attachment_bytes: int = Field(
-        default=10_000_000, ge=0, description="Larger attachments are flagged for agents."
+        default=10_000_000,
+        ge=0,
+        description="Attachments up to this size are kept for agents to download; larger ones "
+        "are only listed.",
     )
-    max_attachments: int = Field(default=20, ge=0, description="Attachments listed per message.")
+    max_attachments: int = Field(
+        default=20, ge=0, description="Attachments listed (and kept) per message."
+    )
     max_message_bytes: int = Field(
         default=25_000_000, ge=1, description="Larger messages: only their headers are read."
     )

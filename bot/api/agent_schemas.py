@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.schemas import ClientId, TurnOut
+from bot.channels.email.types import StoredAttachment
 from bot.connector import Lookup, account_json
 from bot.conversation import PastConversation, TicketLink, Turn
 from bot.customer_said import CustomerSaid
@@ -102,6 +103,30 @@ class NoteOut(BaseModel):
     def of(cls, note: Note) -> NoteOut:
         """From the domain type."""
         return cls(id=note.id, agent_id=note.agent_id, text=note.text, created_at=note.created_at)
+
+
+class AttachmentOut(BaseModel):
+    """An attachment of the customer's email, as they declared it (name and type unverified)."""
+
+    id: int
+    filename: str
+    content_type: str = Field(description="The type the sender declared; served as a download.")
+    size: int = Field(description="Bytes.")
+    kept: bool = Field(
+        description="Whether its content was kept (within the size limit) for download at "
+        "`GET /api/agent/tickets/{ticket_id}/attachments/{id}`."
+    )
+
+    @classmethod
+    def of(cls, attachment: StoredAttachment) -> AttachmentOut:
+        """From the domain type."""
+        return cls(
+            id=attachment.id,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+            size=attachment.size,
+            kept=attachment.kept,
+        )
 
 
 class SuggestionOut(BaseModel):
@@ -293,6 +318,11 @@ class TicketDetailOut(BaseModel):
         default_factory=list,
         description="Other active tickets with this customer record or email: possibly the "
         "same customer, but emails are not verified. An agent may merge them (`/merge`).",
+    )
+    attachments: list[AttachmentOut] = Field(
+        default_factory=list,
+        description="Attachments of the email received in this conversation, oldest first; "
+        "those over the size limit are listed but not kept.",
     )
     mode: str
 

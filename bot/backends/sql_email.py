@@ -1,7 +1,8 @@
 """The `email_messages` table: mail of the email channel (SQLite or PostgreSQL).
 
 Synchronous: call it from a worker thread. The unique Message-ID makes a message delivered
-twice one row; claims let one worker of several process it (issue 20).
+twice one row; claims let one worker of several process it (issue 20). Attachments are rows
+of `email_attachments`, stored with their message (their content only within the size limit).
 """
 
 from __future__ import annotations
@@ -14,9 +15,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, RowMapping
 
 from bot.backends.sql_database import ConstraintViolation, transaction
-from bot.backends.sql_schema import conversations, email_messages, turns
-from bot.channels.email.types import NPS_NOT_DUE, NPS_SURVEY, EmailRecord, InboundEmail, Thread
+from bot.backends.sql_schema import conversations, email_attachments, email_messages, turns
+from bot.channels.email.types import (
+    NPS_NOT_DUE,
+    NPS_SURVEY,
+    EmailRecord,
+    InboundEmail,
+    StoredAttachment,
+    Thread,
+)
 from bot.conversation import HANDBACK_NOTE, Channel, Mode, Role
+from bot.errors import NotFound
 
 _NOTE_CHARS = 4000
 RECENT_DAYS = 30  # agents' replies are looked for in threads with mail this recent
@@ -46,10 +55,60 @@ class SqlEmailStore:
         }
         try:
             with transaction(self._engine) as conn:
-                conn.execute(email_messages.insert().values(**values))
+                email_id = conn.execute(
+                    email_messages.insert().values(**values).returning(email_messages.c.id)
+                ).scalar_one()
+                if mail.attachments:
+                    conn.execute(
+                        email_attachments.insert(),
+                        [
+                            {
+                                "email_id": email_id,
+                                "position": n,
+                                "filename": a.filename,
+                                "content_type": a.content_type[:255],
+                                "size": a.size,
+                                "content": a.content,
+                            }
+                            for n, a in enumerate(mail.attachments)
+                        ],
+                    )
         except ConstraintViolation:  # delivered twice (or by two workers at once): one row
             pass
         return self.record(mail.message_id)
+
+    def attachments(self, conversation_id: str) -> list[StoredAttachment]:
+        """The attachments of the mail received in the conversation, oldest message first."""
+        statement = (
+            _attachment_select()
+            .where(email_messages.c.conversation_id == conversation_id)
+            .order_by(email_messages.c.id, email_attachments.c.position)
+        )
+        with transaction(self._engine) as conn:
+            return [_stored_attachment(row) for row in conn.execute(statement).mappings()]
+
+    def attachment_content(
+        self, conversation_id: str, attachment_id: int
+    ) -> tuple[StoredAttachment, bytes]:
+        """An attachment of the conversation's mail and its kept content."""
+        statement = _attachment_select(email_attachments.c.content).where(
+            email_attachments.c.id == attachment_id,
+            email_messages.c.conversation_id == conversation_id,
+        )
+        with transaction(self._engine) as conn:
+            row = conn.execute(statement).mappings().first()
+        if row is None:
+            raise NotFound(
+                f"no attachment {attachment_id} in this ticket's conversation: the ticket "
+                "detail lists its attachments"
+            )
+        found = _stored_attachment(row)
+        if row["content"] is None:
+            raise NotFound(
+                f"attachment {found.filename!r} was over the size limit, so its content was "
+                "not kept: the original message stays on the mail server"
+            )
+        return found, bytes(row["content"])
 
     def claim(self, message_id: str, stale_before: dt.datetime) -> bool:
         """Take an unhandled message unless another worker claimed it after `stale_before`."""
@@ -277,6 +336,34 @@ def _email_record(row: RowMapping) -> EmailRecord:
         turn_id=row["turn_id"],
         note=row["note"],
         attachments=tuple(row["attachments"]),
+    )
+
+
+def _attachment_select(*extra: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """Attachments with their message's id and whether their content is kept."""
+    return sa.select(
+        email_attachments.c.id,
+        email_attachments.c.position,
+        email_attachments.c.filename,
+        email_attachments.c.content_type,
+        email_attachments.c.size,
+        email_attachments.c.content.is_not(None).label("kept"),
+        email_messages.c.message_id,
+        *extra,
+    ).select_from(
+        email_attachments.join(email_messages, email_messages.c.id == email_attachments.c.email_id)
+    )
+
+
+def _stored_attachment(row: RowMapping) -> StoredAttachment:
+    return StoredAttachment(
+        id=row["id"],
+        message_id=row["message_id"],
+        position=row["position"],
+        filename=row["filename"],
+        content_type=row["content_type"],
+        size=row["size"],
+        kept=bool(row["kept"]),
     )
 
 

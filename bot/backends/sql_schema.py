@@ -272,3 +272,23 @@ email_messages = sa.Table(
     sa.Column("handled_at", UtcDateTime, nullable=True),
     sa.Column("created_at", UtcDateTime, nullable=False, index=True),
 )
+
+# Attachments of received mail (issue 20): `content` is NULL when over the size limit.
+email_attachments = sa.Table(
+    "email_attachments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "email_id",
+        sa.Integer,
+        sa.ForeignKey("email_messages.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("content_type", sa.String(255), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=True),
+    sa.UniqueConstraint("email_id", "position"),
+)

@@ -100,6 +100,7 @@ ROUTES: dict[tuple[str, str], Expected] = {
     ("POST", "/api/agent/tickets/{ticket_id}/resolve"): agents(404),
     ("POST", "/api/agent/tickets/{ticket_id}/return"): agents(404),
     ("POST", "/api/agent/tickets/{ticket_id}/merge"): agents(422),
+    ("GET", "/api/agent/tickets/{ticket_id}/attachments/{attachment_id}"): agents(404),
     ("WS", "/ws/agent"): {
         ANONYMOUS: UNAUTHENTICATED,
         CUSTOMER: 4401,
@@ -201,6 +202,7 @@ class Site:
             category="no-such-category",
             announcement_id="no-such-announcement",
             user_id="no-such-customer",
+            attachment_id=1,
         )
 
 

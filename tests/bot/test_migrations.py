@@ -27,7 +27,9 @@ from bot.backends.sql_database import (
     migrate,
     normalize_url,
 )
+from bot.backends.sql_email import SqlEmailStore
 from bot.backends.sql_schema import escalation_tables, metadata
+from bot.channels.email.types import Attachment, InboundEmail
 from bot.conversation import Channel, Customer, Role
 from bot.errors import ConfigError, StorageError
 from escalation.backends.sql_agents import SqlAgentStore
@@ -84,7 +86,7 @@ def test_migrate_is_idempotent(engine: Engine) -> None:
         "alembic_version", "customers", "conversations", "turns", "feedback",
         "tickets", "ticket_notes", "agents", "agent_sessions", "webhook_deliveries",
         "articles", "article_versions", "gap_links", "ticket_links", "help_votes",
-        "nps_answers", "announcements", "email_messages",
+        "nps_answers", "announcements", "email_messages", "email_attachments",
     }
 
 
@@ -304,3 +306,43 @@ def test_versions_at_revision_0012_translate_nothing_after_0013(engine: Engine) 
         command.downgrade(config, "0012")
     columns = {c["name"] for c in sa.inspect(engine).get_columns("article_versions")}
     assert "translation_of" not in columns and "pages" in columns
+
+
+def test_mail_stored_before_0014_keeps_its_listing_and_new_mail_keeps_attachments(
+    engine: Engine,
+) -> None:
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0013")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO email_messages (message_id, direction, reference_ids, flags,"
+                " attachments, created_at) VALUES ('<old@c>', 'in', '[]', '[]',"
+                ' \'[{"filename": "a.pdf"}]\', :now)'
+            ),
+            {"now": dt.datetime(2025, 1, 1, tzinfo=dt.UTC)},
+        )
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+    emails = SqlEmailStore(engine)
+    assert emails.record("<old@c>").attachments == ({"filename": "a.pdf"},)
+    new = InboundEmail(
+        message_id="<new@c>",
+        sender="ann@c.test",
+        sender_name="",
+        subject="",
+        text="",
+        full_text="",
+        attachments=(Attachment("b.txt", "text/plain", 2, False, b"hi"),),
+    )
+    emails.add_inbound(new)
+
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0013")
+    assert "email_attachments" not in sa.inspect(engine).get_table_names()
+    assert emails.record("<new@c>").attachments == (
+        {"filename": "b.txt", "content_type": "text/plain", "size": 2, "over_limit": False},
+    )

@@ -1,5 +1,6 @@
 """The agent console in Debian's Chromium (Playwright): live queue, strict escaping, claim,
-reply, notes, the 409 message when another agent wins the claim, and axe-core checks.
+reply, notes, the 409 message when another agent wins the claim, email attachments saved as
+files, and axe-core checks.
 
 The pages run with the Content-Security-Policy bypassed: the console's escaping alone must keep
 hostile text inert (the CSP is a second layer, checked separately). Screenshots go to
@@ -18,6 +19,7 @@ import anyio
 import httpx
 import pytest
 
+from bot.channels.email.types import Attachment, InboundEmail
 from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder
@@ -524,6 +526,62 @@ def test_agent_context_name_said_markdown_suggested_reply_merged_chat_and_hand_b
         stored = run_async(site.services.store.turns, chat.id)
         notes = [t.text for t in stored if t.kind == "handback_note"]
         assert notes == ["Refund RF-20931 approved."]
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_email_attachments_download_as_files_under_the_real_csp(
+    browser: Any, site: Site, client: httpx.Client
+) -> None:
+    chat = Chat(client, name="Fay", email="files@example.com", locale="en")
+    handoff = client.post(f"/api/conversations/{chat.id}/handoff", json={}, headers=chat.headers)
+    assert handoff.status_code == 202
+    receipt = bytes(range(256)) * 8
+    files = (
+        Attachment("r\u00e9ceipt.pdf", "application/pdf", len(receipt), False, receipt),
+        Attachment(PAYLOAD + ".html", "text/html", 9, False, PAYLOAD.encode()),
+        Attachment("huge.zip", "application/zip", 60_000_000, True, None),
+    )
+    emails = site.services.database.emails
+    mail = InboundEmail(
+        message_id="<files@example.com>",
+        sender="files@example.com",
+        sender_name="Fay",
+        subject="Receipts",
+        text="See attached",
+        full_text="See attached",
+        attachments=files,
+    )
+    emails.add_inbound(mail)
+    emails.attach(mail.message_id, chat.id)
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        log_in(page, site, "bob")
+        ticket_item(page, "files@example.com").click()
+        links = page.locator("#attachment-list .attachment-link")
+        links.first.wait_for()
+        assert links.all_inner_texts() == ["r\u00e9ceipt.pdf", PAYLOAD + ".html"]
+        not_kept = page.locator("#attachment-list .attachment-not-kept")
+        assert "huge.zip" in not_kept.inner_text() and "not kept" in not_kept.inner_text()
+        assert not_kept.locator("a").count() == 0
+        with page.expect_download() as saved:
+            links.nth(0).click()
+        download = saved.value
+        assert download.suggested_filename == "r\u00e9ceipt.pdf"
+        with open(download.path(), "rb") as file:
+            assert file.read() == receipt
+        with page.expect_download() as saved:
+            links.nth(1).click()
+        with open(saved.value.path(), "rb") as file:
+            assert file.read() == PAYLOAD.encode()  # saved, never rendered
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert page.url.endswith("/agent")  # still the console: nothing was opened
+        shot(page, "7-attachments")
         assert errors == []
     finally:
         context.close()

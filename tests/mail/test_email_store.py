@@ -1,5 +1,6 @@
 """The `email_messages` store on SQLite and PostgreSQL: one row per Message-ID, claims, threads,
-the loop guard's count, the agents' replies and the NPS surveys still to send."""
+the loop guard's count, the agents' replies, the NPS surveys still to send and the attachments
+kept with their message."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from bot.backends.sql_email import SqlEmailStore
 from bot.channels.email.types import (
     NPS_NOT_DUE,
     NPS_SURVEY,
+    Attachment,
     InboundEmail,
     MachineKind,
     Thread,
 )
 from bot.conversation import HANDBACK_NOTE, Channel, Customer, Mode, Role
+from bot.errors import NotFound
 from tests.contracts.conftest import fresh_database, require_postgres
 
 
@@ -168,3 +171,46 @@ def test_resolved_email_conversations_wait_for_their_survey_decision(
     assert emails.unsurveyed(fresh, 10) == []  # claimed by a worker
     emails.sent("<nps@x>")
     assert emails.unsurveyed(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1), 10) == []
+
+
+def test_attachments_are_kept_with_their_message_once_and_served_only_in_its_conversation(
+    stores: tuple[SqlEmailStore, SqlConversationStore],
+) -> None:
+    emails, conversations = stores
+    binary = bytes(range(256)) * 4  # every byte value, NULs included
+    files = (
+        Attachment("receipt.pdf", "application/pdf", len(binary), False, binary),
+        Attachment("huge.zip", "application/zip", 50_000_000, True, None),
+        Attachment("<script>.html", "text/html", 8, False, b"<b>x</b>"),
+    )
+    emails.add_inbound(inbound("<att@c>", attachments=files))
+    emails.add_inbound(inbound("<att@c>", attachments=files[:1]))  # delivered again: unchanged
+    emails.add_inbound(inbound("<other@c>", attachments=files[:1]))
+    mine, _ = anyio.run(
+        partial(conversations.create_conversation, channel=Channel.EMAIL, locale=""),
+        Customer(id="", email="ann@c.test"),
+    )
+    theirs, _ = anyio.run(
+        partial(conversations.create_conversation, channel=Channel.EMAIL, locale=""),
+        Customer(id="", email="bob@c.test"),
+    )
+    assert emails.attachments(mine.id) == []  # not in a conversation yet
+    emails.attach("<att@c>", mine.id)
+    emails.finish("<other@c>", theirs.id, [])
+    listed = emails.attachments(mine.id)
+    assert [(a.position, a.filename, a.content_type, a.size, a.kept) for a in listed] == [
+        (0, "receipt.pdf", "application/pdf", 1024, True),
+        (1, "huge.zip", "application/zip", 50_000_000, False),
+        (2, "<script>.html", "text/html", 8, True),
+    ]
+    assert {a.message_id for a in listed} == {"<att@c>"}
+    found, content = emails.attachment_content(mine.id, listed[0].id)
+    assert found == listed[0] and content == binary
+    assert emails.attachment_content(mine.id, listed[2].id)[1] == b"<b>x</b>"
+    with pytest.raises(NotFound, match="over the size limit"):
+        emails.attachment_content(mine.id, listed[1].id)
+    [other] = emails.attachments(theirs.id)
+    with pytest.raises(NotFound, match="no attachment"):
+        emails.attachment_content(mine.id, other.id)  # another conversation's
+    with pytest.raises(NotFound, match="no attachment"):
+        emails.attachment_content(mine.id, 10**9)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Iterator
-from email.message import Message
+from email.message import EmailMessage, Message
 
 import anyio
 import httpx
@@ -27,11 +28,12 @@ from retrieval.interfaces import Embedder
 from tests.api.conftest import PASSWORD, api_settings, log_in, start
 from tests.live_server import LiveServer
 from tests.mail.conftest import HELP_URL, mail_settings
-from tests.mail.mails import CUSTOMER, mail
+from tests.mail.mails import CUSTOMER, mail, new_id
 from tests.mail.servers import USER, Dovecot, SmtpServer
 from tests.waiting import WAIT_S, eventually
 
 pytestmark = pytest.mark.mail
+ATTACHMENT_LIMIT = 50_000  # bytes of an attachment kept for agents
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +48,7 @@ def site(
         tmp_path_factory.mktemp("mail-site"),
         escalation={"business_hours": ""},
         api={"rate_limit_per_ip": 100_000, "rate_limit_per_conversation": 1000},
-        mail=mail_settings(dovecot, smtp),
+        mail=mail_settings(dovecot, smtp, max_attachment_bytes=ATTACHMENT_LIMIT),
     )
     services, live = start(settings, embedder)
     anyio.run(services.escalator.agents.add, "sam", PASSWORD, AgentRole.AGENT, "Sam")
@@ -336,3 +338,103 @@ def test_a_customer_who_answered_nps_lately_gets_no_survey_email(
 
     eventually(decided, "the survey decided against")
     assert not any("recommend" in text_of(m) for m in smtp.outbox.messages if m["To"] == sender)
+
+
+def ticket_with_files(
+    services: Services,
+    live: LiveServer,
+    dovecot: Dovecot,
+    sender: str,
+    files: list[tuple[str, str, str, bytes]],
+) -> str:
+    """The id of the ticket of an email from `sender` that asks for a person, with `files`
+    ((filename, maintype, subtype, bytes)) attached."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = USER
+    msg["Subject"] = "Receipts"
+    msg["Message-ID"] = message_id = new_id()
+    msg.set_content("I want to talk to a person about my order, please. Receipts attached.")
+    for filename, maintype, subtype, content in files:
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    dovecot.deliver(msg.as_bytes())
+    record = eventually(lambda: handled(services, message_id), "the message handled")
+    agent = log_in(live.url, "sam")
+    queue = httpx.get(f"{live.url}/api/agent/tickets", headers=agent, timeout=30).json()
+    return str(next(t["id"] for t in queue if t["conversation_id"] == record.conversation_id))
+
+
+def test_agents_download_kept_attachments_as_files_only_from_their_ticket(
+    site: tuple[Services, LiveServer], dovecot: Dovecot
+) -> None:
+    services, live = site
+    receipt = os.urandom(20_000) + bytes(range(256))  # any bytes, NULs included
+    hostile = b"<html><script>alert(document.cookie)</script></html>"
+    ticket_id = ticket_with_files(
+        services,
+        live,
+        dovecot,
+        "files@customer.test",
+        [
+            ("r\u00e9ceipt 1.pdf", "application", "pdf", receipt),
+            ("big.zip", "application", "zip", b"z" * (ATTACHMENT_LIMIT + 1)),
+            ("<script>.html", "text", "html", hostile),
+        ],
+    )
+    other_ticket = ticket_with_files(
+        services, live, dovecot, "other@customer.test", [("theirs.txt", "text", "plain", b"x")]
+    )
+    agent = log_in(live.url, "sam")
+    with httpx.Client(base_url=live.url, headers=agent, timeout=30) as http:
+        detail = http.get(f"/api/agent/tickets/{ticket_id}").json()
+        small, big, page = detail["attachments"]
+        assert (small["filename"], small["size"], small["kept"]) == (
+            "r\u00e9ceipt 1.pdf",
+            len(receipt),
+            True,
+        )
+        assert small["content_type"] == "application/pdf"
+        assert (big["filename"], big["size"], big["kept"]) == (
+            "big.zip",
+            ATTACHMENT_LIMIT + 1,
+            False,
+        )
+        notes = [t["text"] for t in detail["turns"] if t["kind"] == "email_details"]
+        assert "big.zip (application/zip, 50,001 bytes) — over the size limit" in notes[0]
+
+        got = http.get(f"/api/agent/tickets/{ticket_id}/attachments/{small['id']}")
+        assert got.status_code == 200 and got.content == receipt  # byte-identical
+        assert got.headers["content-type"] == "application/octet-stream"
+        assert got.headers["content-disposition"] == (
+            "attachment; filename=\"r_ceipt 1.pdf\"; filename*=UTF-8''r%C3%A9ceipt%201.pdf"
+        )
+        assert got.headers["x-content-type-options"] == "nosniff"
+        assert got.headers["cache-control"] == "no-store"
+
+        html = http.get(f"/api/agent/tickets/{ticket_id}/attachments/{page['id']}")
+        assert html.status_code == 200 and html.content == hostile
+        assert html.headers["content-type"] == "application/octet-stream"  # never text/html
+        assert html.headers["content-disposition"] == (
+            "attachment; filename=\"script_.html\"; filename*=UTF-8''script_.html"
+        )
+
+        not_kept = http.get(f"/api/agent/tickets/{ticket_id}/attachments/{big['id']}")
+        assert not_kept.status_code == 404
+        assert "over the size limit" in not_kept.json()["detail"]
+
+        [theirs] = http.get(f"/api/agent/tickets/{other_ticket}").json()["attachments"]
+        foreign = http.get(f"/api/agent/tickets/{ticket_id}/attachments/{theirs['id']}")
+        assert foreign.status_code == 404
+        assert "no attachment" in foreign.json()["detail"]
+        assert (
+            http.get(f"/api/agent/tickets/{other_ticket}/attachments/{theirs['id']}").content
+            == b"x"
+        )
+        unknown = http.get(f"/api/agent/tickets/no-such-ticket/attachments/{small['id']}")
+        assert unknown.status_code == 404
+
+    path = f"{live.url}/api/agent/tickets/{ticket_id}/attachments/{small['id']}"
+    assert httpx.get(path, timeout=30).status_code == 401  # anonymous
+    chat = httpx.post(f"{live.url}/api/conversations", json={"channel": "widget"}).json()
+    customer = {"Authorization": f"Bearer {chat['token']}"}
+    assert httpx.get(path, headers=customer, timeout=30).status_code == 401

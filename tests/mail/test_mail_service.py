@@ -207,6 +207,16 @@ def test_attachments_are_listed_up_to_the_limits_and_never_inlined(
     assert "2 more attachments" in record.note
     details = next(t for t in turns if t.kind == "email_details")
     assert "big.pdf (application/pdf, 5,000 bytes) — over the size limit" in details.text
+    assert record.conversation_id is not None
+    emails = services.database.emails
+    kept = emails.attachments(record.conversation_id)  # the ones past the count: not stored
+    assert [(a.filename, a.kept) for a in kept] == [
+        ("big.pdf", False),
+        ("<b>x</b>.html", True),
+        ("p0.png", True),
+    ]
+    page = emails.attachment_content(record.conversation_id, kept[1].id)[1]
+    assert page == b"<script>alert(1)</script>"  # kept as received, never opened
     customer = next(t for t in turns if t.role is Role.CUSTOMER)
     assert "alert(1)" not in customer.text  # an attachment is never read as the message
     reply = smtp.outbox.replies_to(message_id)

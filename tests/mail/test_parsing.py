@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from email.message import EmailMessage
 
 import pytest
 
@@ -178,3 +179,20 @@ def test_a_survey_reply_is_a_score_only_when_it_starts_with_0_to_10(
 ) -> None:
     found = NPS_REPLY.match(text)
     assert (None if found is None else (int(found[1]), found[2])) == expected
+
+
+def test_attachments_keep_their_bytes_up_to_the_limits_only() -> None:
+    msg = EmailMessage()
+    msg["From"] = "ann@customer.test"
+    msg["Message-ID"] = "<att@c.test>"
+    msg.set_content("Receipts attached.")
+    small = bytes(range(256))
+    msg.add_attachment(small, maintype="application", subtype="pdf", filename="r.pdf")
+    msg.add_attachment(b"x" * 2000, maintype="application", subtype="zip", filename="big.zip")
+    msg.add_attachment(b"third", maintype="image", subtype="png", filename="p.png")
+    mail = parse_email(msg.as_bytes(), max_attachment_bytes=1000, max_attachments=2)
+    kept = [(a.filename, a.size, a.over_limit, a.content) for a in mail.attachments]
+    assert kept == [("r.pdf", 256, False, small), ("big.zip", 2000, True, None)]
+    assert any("listed, its content not kept" in note for note in mail.notes)
+    assert any("1 more attachments than the 2 listed" in note for note in mail.notes)
+    assert "x" * 100 not in mail.full_text  # never read as the message

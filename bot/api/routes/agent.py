@@ -10,6 +10,7 @@ from fastapi import (
     APIRouter,
     Depends,
     Header,
+    Path,
     Query,
     Request,
     Response,
@@ -19,6 +20,7 @@ from fastapi import (
 
 from bot.api.agent_schemas import (
     AgentOut,
+    AttachmentOut,
     CustomerOut,
     HandBackIn,
     LinkedConversationOut,
@@ -46,8 +48,9 @@ from bot.api.deps import (
     limit_ip,
     staff_for_token,
 )
+from bot.api.downloads import download
 from bot.api.errors import close_live
-from bot.api.schemas import TurnOut
+from bot.api.schemas import MAX_INT, TurnOut
 from bot.api.socket_auth import FORBIDDEN, UNAUTHENTICATED, reject, socket_token
 from bot.conversation import Role
 from bot.customer_said import customer_said
@@ -169,8 +172,34 @@ async def ticket_detail(
             )
             for r in results
         ],
+        attachments=[
+            AttachmentOut.of(a)
+            for a in await anyio.to_thread.run_sync(
+                services.database.emails.attachments, conversation.id
+            )
+        ],
         mode=conversation.mode.value,
     )
+
+
+@router.get(
+    "/tickets/{ticket_id}/attachments/{attachment_id}",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+async def attachment(
+    ticket_id: str,
+    attachment_id: Annotated[int, Path(ge=1, le=MAX_INT)],
+    services: ServicesDep,
+    agent: AgentDep,
+) -> Response:
+    """Download an attachment of the ticket's email (always as a file to save, never shown);
+    404 for an id not in this ticket's conversation, or whose content was not kept."""
+    ticket = await services.escalator.queue.get(ticket_id)
+    found, content = await anyio.to_thread.run_sync(
+        services.database.emails.attachment_content, ticket.conversation_id, attachment_id
+    )
+    return download(content, found.filename)
 
 
 @router.post("/tickets/{ticket_id}/claim", response_model=TicketOut)

@@ -7,7 +7,13 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from typing import Protocol
 
-from bot.channels.email.types import EmailRecord, Fetched, InboundEmail, Thread
+from bot.channels.email.types import (
+    EmailRecord,
+    Fetched,
+    InboundEmail,
+    StoredAttachment,
+    Thread,
+)
 from bot.nps import NpsAnswer
 
 
@@ -51,7 +57,22 @@ class EmailStore(Protocol):
     """
 
     def add_inbound(self, mail: InboundEmail) -> EmailRecord:
-        """Store a received message; the stored one if its Message-ID is already there."""
+        """Store a received message with its attachments (their content where `content` is
+        set), in one transaction; the stored one, unchanged, if its Message-ID is already
+        there."""
+        ...
+
+    def attachments(self, conversation_id: str) -> list[StoredAttachment]:
+        """The attachments of the mail received in the conversation, in the order of the
+        messages, then of the attachments in each; kept or not."""
+        ...
+
+    def attachment_content(
+        self, conversation_id: str, attachment_id: int
+    ) -> tuple[StoredAttachment, bytes]:
+        """An attachment of mail received in the conversation, with its content (bytes as
+        received: never open, execute or inline them). Raises `NotFound` when no such
+        attachment is in that conversation, or when its content was not kept."""
         ...
 
     def record(self, message_id: str) -> EmailRecord:

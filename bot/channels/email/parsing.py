@@ -76,7 +76,9 @@ def parse_email(
             if len(attachments) >= max_attachments:
                 extra += 1
                 continue
-            size = len(part.get_payload(decode=True) or b"")
+            content = part.get_payload(decode=True)
+            content = content if isinstance(content, bytes) else b""
+            size = len(content)
             over = size > max_attachment_bytes
             name = _printable(filename) or "(unnamed)"
             if over:
@@ -84,7 +86,8 @@ def parse_email(
                     f"attachment {name!r} is {size:,} bytes, over the {max_attachment_bytes:,}-"
                     "byte limit: listed, its content not kept"
                 )
-            attachments.append(Attachment(name, _printable(kind), size, over))
+            kept = None if over else content
+            attachments.append(Attachment(name, _printable(kind), size, over, kept))
         elif kind == "text/html":
             htmls.append(_body(part, notes))
         else:

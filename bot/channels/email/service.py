@@ -443,7 +443,7 @@ def _details(mail: InboundEmail) -> str:
     """A note for agents on what the message carried besides text, or on its defects."""
     lines = [
         f"Attachment: {a.filename} ({a.content_type}, {a.size:,} bytes)"
-        + (" — over the size limit" if a.over_limit else "")
+        + (" — over the size limit, its content not kept" if a.over_limit else "")
         for a in mail.attachments
     ]
     lines += [f"Note: {note}" for note in mail.notes]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 # Kinds of the system turns of the NPS survey by email (issue 21): one survey turn (its email
@@ -24,12 +24,14 @@ class MachineKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """What an attachment is (its content is never stored, opened or inlined)."""
+    """An attachment of a received message: `content` is its bytes when within the size
+    limit (kept for agents to download, never opened, executed or inlined), else None."""
 
     filename: str
     content_type: str
     size: int
     over_limit: bool = False
+    content: bytes | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form for the store."""
@@ -39,6 +41,20 @@ class Attachment:
             "size": self.size,
             "over_limit": self.over_limit,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAttachment:
+    """An attachment as stored with its message: `kept` when its content can be downloaded.
+    `filename` and `content_type` are what the sender declared (not verified)."""
+
+    id: int
+    message_id: str
+    position: int
+    filename: str
+    content_type: str
+    size: int
+    kept: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ const TOKEN_KEY = 'supportbot.agent.token';
 const AGENT_KEY = 'supportbot.agent.profile';
 const CLOCK_MS = 15000;
 
-export const { api, load: loadSession, save: saveSession, forget } = session(state, {
+export const { api, request, load: loadSession, save: saveSession, forget } = session(state, {
   tokenKey: TOKEN_KEY,
   agentKey: AGENT_KEY,
   onExpired: endSession,

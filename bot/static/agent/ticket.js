@@ -2,6 +2,7 @@
 
 import { $, el, setMessage, show } from '../shared/dom.js';
 import { waited } from '../shared/format.js';
+import { renderAttachments } from './attachments.js';
 import { renderContext, renderCustomer, renderReplies, saidInChat, suppliedBy } from './customer.js';
 import { STATUSES, agentName, explain } from './labels.js';
 import { scheduleQueueRefresh, watch } from './live.js';
@@ -76,6 +77,7 @@ function renderDetail(keepDrafts) {
 
   renderLinked(Array.isArray(state.detail.linked) ? state.detail.linked : []);
   renderTimeline(state.detail.history);
+  renderAttachments(ticket.id, state.detail.attachments);
   renderPossiblySame(ticket, Array.isArray(state.detail.possibly_same) ? state.detail.possibly_same : []);
   const list = $('transcript');
   list.replaceChildren(...turns.map(renderTurn));
