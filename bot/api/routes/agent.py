@@ -47,9 +47,9 @@ from bot.api.deps import (
     staff_for_token,
 )
 from bot.api.errors import close_live
-from bot.api.schemas import TurnOut
 from bot.api.socket_auth import FORBIDDEN, UNAUTHENTICATED, reject, socket_token
 from bot.conversation import Role
+from bot.conversations.events import TurnOut
 from bot.customer_said import customer_said
 from bot.errors import BotError, Conflict, Forbidden, NotFound
 from bot.handoff import QUEUE_CHANNEL, conversation_channel
