@@ -47,7 +47,7 @@ async def answer_unanswered(services: Services, metrics: Metrics) -> int:
             while (outcome := await queue.get()) is not None:
                 if isinstance(outcome, Exception):
                     log.warning("could not answer message %d after a restart: %s", turn.id, outcome)
-                elif outcome["type"] in ("reply", "handoff"):
+                elif outcome.type in ("reply", "handoff"):
                     answered += 1
     except BotError as exc:
         log.error("answering the messages left without a reply stopped: %s", exc)

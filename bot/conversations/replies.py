@@ -8,9 +8,15 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from bot.conversation import Turn
-from bot.conversations.events import TurnOut
+from bot.conversations.events import (
+    Handoff,
+    HandoffMode,
+    Token,
+    TurnEvent,
+    TurnEventType,
+    tell_conversation,
+)
 from bot.errors import BotError
-from bot.realtime import Event, publish_or_log
 from bot.responder import ReplyEvent
 from bot.wiring import Services
 from escalation.errors import EscalationError
@@ -21,24 +27,20 @@ OnAnswer = Callable[[Turn], None]
 """Called with each stored bot answer (the API counts them in its metrics)."""
 
 
-def channel_of(conversation_id: str) -> str:
-    """The live-event channel of a conversation."""
-    return f"conversation:{conversation_id}"
-
-
-def turn_announcer(services: Services) -> Callable[[str, Turn], Awaitable[None]]:
+def turn_announcer(services: Services) -> Callable[[TurnEventType, Turn], Awaitable[None]]:
     """Publishes a stored turn on its conversation's live channel as a `message` or `reply`
     event, as a chat's (the email channel's turns reach agents' consoles this way)."""
 
-    async def announce(kind: str, turn: Turn) -> None:
-        event = {"type": kind, "turn": TurnOut.of(turn).model_dump(mode="json")}
-        await publish_or_log(services.broadcaster, channel_of(turn.conversation_id), event)
+    async def announce(kind: TurnEventType, turn: Turn) -> None:
+        await tell_conversation(services.broadcaster, turn.conversation_id, TurnEvent(kind, turn))
 
     return announce
 
 
 Failure = BotError | EscalationError
-Outcome = Event | Failure | None
+Shown = Token | TurnEvent | Handoff
+"""What a reply shows its customer, in order."""
+Outcome = Shown | Failure | None
 
 
 def start_reply(
@@ -63,39 +65,30 @@ def relay(
     """Run `replies` in a task that outlives the request; events go to a queue and to the
     conversation's live channel."""
     queue: asyncio.Queue[Outcome] = asyncio.Queue()
-    channel = channel_of(conversation_id)
 
     async def run() -> None:
         try:
             async for event in replies:
+                shown: Shown
                 if event.type == "token":
-                    payload: Event = {"type": "token", "text": event.text}
-                elif event.type == "handoff":
-                    assert event.turn is not None
-                    mode = "offline" if event.turn.meta.get("offline") else "waiting"
-                    await queue.put(
-                        {
-                            "type": "handoff",
-                            "mode": mode,
-                            "wait_message": event.text,
-                            "locale": event.turn.meta.get("locale", ""),
-                            "turn": TurnOut.of(event.turn).model_dump(mode="json"),
-                        }
-                    )
-                    continue  # the escalator already told the live channel
-                elif event.type == "notice":
-                    assert event.turn is not None
-                    turn = TurnOut.of(event.turn).model_dump(mode="json")
-                    await queue.put({"type": "notice", "turn": turn})
-                    continue  # the escalator already told the live channel
+                    shown = Token(event.text)
                 else:
                     assert event.turn is not None
-                    kind = "message" if event.type == "customer_turn" else "reply"
-                    payload = {"type": kind, "turn": TurnOut.of(event.turn).model_dump(mode="json")}
+                    if event.type == "handoff":
+                        offline = bool(event.turn.meta.get("offline"))
+                        locale = str(event.turn.meta.get("locale", ""))
+                        mode: HandoffMode = "offline" if offline else "waiting"
+                        await queue.put(Handoff(mode, event.text, locale=locale, turn=event.turn))
+                        continue  # the escalator already told the live channel
+                    if event.type == "notice":
+                        await queue.put(TurnEvent("notice", event.turn))
+                        continue  # the escalator already told the live channel
+                    kind: TurnEventType = "message" if event.type == "customer_turn" else "reply"
+                    shown = TurnEvent(kind, event.turn)
                     if event.type == "done":
                         on_answer(event.turn)
-                await queue.put(payload)
-                await publish_or_log(services.broadcaster, channel, payload)
+                await queue.put(shown)
+                await tell_conversation(services.broadcaster, conversation_id, shown)
         except (BotError, EscalationError) as exc:
             await queue.put(exc)
         except Exception:  # never a silent hang: the client gets an error event

@@ -30,8 +30,8 @@ from bot.api.schemas import (
 )
 from bot.api.socket_auth import FORBIDDEN, NOT_FOUND, reject, socket_token
 from bot.conversation import Channel, Customer, Mode, Role
-from bot.conversations.events import TurnOut
-from bot.conversations.replies import Failure, Outcome, channel_of, start_reply
+from bot.conversations.events import TurnEvent, TurnOut, conversation_channel
+from bot.conversations.replies import Failure, Outcome, Shown, start_reply
 from bot.errors import BotError, InvalidInput
 from bot.handoff import notice_locale
 from bot.identity import verify
@@ -44,7 +44,7 @@ _sockets: set[asyncio.Task[None]] = set()  # tasks that report a reply's failure
 log = logging.getLogger(__name__)
 
 
-async def _drain(queue: asyncio.Queue[Outcome]) -> AsyncIterator[Event | Failure]:
+async def _drain(queue: asyncio.Queue[Outcome]) -> AsyncIterator[Shown | Failure]:
     while (event := await queue.get()) is not None:
         yield event
 
@@ -52,7 +52,7 @@ async def _drain(queue: asyncio.Queue[Outcome]) -> AsyncIterator[Event | Failure
 async def _report_failures(websocket: WebSocket, queue: asyncio.Queue[Outcome]) -> None:
     """Send a WebSocket-started reply's failure to that socket (its events come live)."""
     async for outcome in _drain(queue):
-        if not isinstance(outcome, dict):
+        if isinstance(outcome, Exception):
             with contextlib.suppress(WebSocketDisconnect, RuntimeError):
                 await websocket.send_json(error_event(outcome))
 
@@ -133,12 +133,12 @@ async def post_message(
             services, metrics.record_answer, conversation.id, message.text, message.client_id
         )
     ):
-        if not isinstance(event, dict):
+        if isinstance(event, Exception):
             raise event
-        if event["type"] == "message":
-            stored = TurnOut.model_validate(event["turn"])
-        elif event["type"] in ("reply", "notice"):
-            reply = TurnOut.model_validate(event["turn"])
+        if isinstance(event, TurnEvent) and event.type == "message":
+            stored = TurnOut.of(event.turn)
+        elif isinstance(event, TurnEvent):  # the reply, or a notice instead
+            reply = TurnOut.of(event.turn)
     assert stored is not None
     current = await services.store.get(conversation.id)
     return ReplyOut(message=stored, reply=reply, mode=current.mode.value)
@@ -165,7 +165,7 @@ async def stream_message(
 
     async def body() -> AsyncIterator[str]:
         async for outcome in _drain(queue):
-            event = outcome if isinstance(outcome, dict) else error_event(outcome)
+            event = error_event(outcome) if isinstance(outcome, Exception) else outcome.payload()
             data = {k: v for k, v in event.items() if k != "type"}
             yield f"event: {event['type']}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
@@ -257,7 +257,7 @@ async def live_events(websocket: WebSocket, conversation_id: str) -> None:
         await reject(websocket, FORBIDDEN if describe(exc)[0] == 403 else NOT_FOUND, str(exc))
         return
     try:
-        async with services.broadcaster.subscribe(channel_of(conversation_id)) as events:
+        async with services.broadcaster.subscribe(conversation_channel(conversation_id)) as events:
             sender = asyncio.create_task(_forward(websocket, events))
             try:
                 while True:
