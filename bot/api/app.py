@@ -34,7 +34,6 @@ from bot.api.routes import (
     widget,
 )
 from bot.channels.email.factory import run_mail
-from bot.conversations.replies import turn_announcer
 from bot.settings import Settings
 from bot.startup import seconds_since_loading
 from bot.wiring import Services, build_services
@@ -56,7 +55,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         recovery = asyncio.create_task(answer_unanswered(app.state.services, app.state.metrics))
         background: list[asyncio.Task[object]] = [recovery]
         if app.state.services.settings.mail.enabled:  # the email channel's poller (issue 20)
-            announce = turn_announcer(app.state.services)
+            announce = app.state.services.replies.announce
             background.append(asyncio.create_task(run_mail(app.state.services, announce)))
         try:
             yield

@@ -31,7 +31,7 @@ from bot.api.schemas import (
 from bot.api.socket_auth import FORBIDDEN, NOT_FOUND, reject, socket_token
 from bot.conversation import Channel, Customer, Mode, Role
 from bot.conversations.events import TurnEvent, TurnOut, conversation_channel
-from bot.conversations.replies import Failure, Outcome, Shown, start_reply
+from bot.conversations.replies import Failure, Outcome, Shown
 from bot.errors import BotError, InvalidInput
 from bot.handoff import notice_locale
 from bot.identity import verify
@@ -115,9 +115,13 @@ async def get_conversation(conversation: ConversationDep, services: ServicesDep)
     return ConversationOut.of(conversation, await services.store.turns(conversation.id))
 
 
-async def _accept(services: Services, conversation_id: str, message: MessageIn) -> None:
-    services.responder.validate(message.text)
-    await services.conversation_limiter.hit(conversation_id, "messages in this conversation")
+async def _reply(
+    services: Services, metrics: Metrics, conversation_id: str, message: MessageIn
+) -> asyncio.Queue[Outcome]:
+    """The reply to `message` (checked and rate-limited first), its answers counted."""
+    return await services.replies.start(
+        conversation_id, message.text, client_id=message.client_id, on_answer=metrics.record_answer
+    )
 
 
 @router.post("/conversations/{conversation_id}/messages", response_model=ReplyOut)
@@ -125,14 +129,10 @@ async def post_message(
     conversation: ConversationDep, message: MessageIn, services: ServicesDep, metrics: MetricsDep
 ) -> ReplyOut:
     """Send a message; the answer comes back when complete (see /messages/stream)."""
-    await _accept(services, conversation.id, message)
+    queue = await _reply(services, metrics, conversation.id, message)
     stored: TurnOut | None = None
     reply: TurnOut | None = None
-    async for event in _drain(
-        start_reply(
-            services, metrics.record_answer, conversation.id, message.text, message.client_id
-        )
-    ):
+    async for event in _drain(queue):
         if isinstance(event, Exception):
             raise event
         if isinstance(event, TurnEvent) and event.type == "message":
@@ -158,10 +158,7 @@ async def stream_message(
     (the stored bot turn with citations and confidence), `handoff`, `notice` (a stored system
     turn, e.g. the request for a person cancelled), or `error`.
     """
-    await _accept(services, conversation.id, message)
-    queue = start_reply(
-        services, metrics.record_answer, conversation.id, message.text, message.client_id
-    )
+    queue = await _reply(services, metrics, conversation.id, message)
 
     async def body() -> AsyncIterator[str]:
         async for outcome in _drain(queue):
@@ -297,20 +294,13 @@ async def _handle_client(
         return
     try:
         message = MessageIn(text=str(data.get("text", "")), client_id=data.get("client_id"))
-        await _accept(services, conversation_id, message)
+        queue = await _reply(services, metrics, conversation_id, message)
     except BotError as exc:
         await websocket.send_json(error_event(exc))
         return
     except ValueError as exc:
         await websocket.send_json(error_event(InvalidInput(str(exc), "invalid_request")))
         return
-    task = asyncio.create_task(
-        _report_failures(
-            websocket,
-            start_reply(
-                services, metrics.record_answer, conversation_id, message.text, message.client_id
-            ),
-        )
-    )
+    task = asyncio.create_task(_report_failures(websocket, queue))
     _sockets.add(task)
     task.add_done_callback(_sockets.discard)
