@@ -12,12 +12,20 @@ import numpy as np
 
 from bot import messages
 from bot.conversation import Conversation, Role, Turn
+from bot.conversations.events import (
+    Handoff,
+    HandoffCancelled,
+    LiveEvent,
+    TicketChanged,
+    tell_conversation,
+    tell_queue,
+)
 from bot.empathy import Reading, acknowledgement
 from bot.errors import LLMError
 from bot.interfaces import ChatModel, ConversationStore, TicketLifecycle
 from bot.opening_hours import describe_hours
 from bot.prompting import PromptBuilder
-from bot.realtime import Broadcaster, publish_or_log
+from bot.realtime import Broadcaster
 from bot.webhooks import WebhookSender
 from escalation.availability import BusinessHours
 from escalation.config import EscalationConfig
@@ -43,7 +51,6 @@ from escalation.types import (
 from escalation.wait import WaitEstimate, estimate_wait
 from retrieval.interfaces import Embedder
 
-QUEUE_CHANNEL = "queue"
 # The metadata key under which the widget sends the browser's IANA time zone (issue 17).
 LOCAL_ZONE_KEY = "time_zone"
 _ROLE_NAMES = {
@@ -61,11 +68,6 @@ class HandoffResult:
     ticket: Ticket
     offline: bool
     notice: Turn
-
-
-def conversation_channel(conversation_id: str) -> str:
-    """The live-event channel of a conversation."""
-    return f"conversation:{conversation_id}"
 
 
 class Escalator:
@@ -273,22 +275,10 @@ class Escalator:
                 **({"feeling": feeling.feeling.value} if feeling is not None else {}),
             },
         )
-        await publish_or_log(
-            self._broadcaster,
-            conversation_channel(conversation.id),
-            {
-                "type": "handoff",
-                "mode": "offline" if offline else "waiting",
-                "wait_message": notice_text,
-                "ticket_id": ticket.id,
-                "locale": locale,
-            },
+        handoff = Handoff(
+            "offline" if offline else "waiting", notice_text, ticket_id=ticket.id, locale=locale
         )
-        await publish_or_log(
-            self._broadcaster,
-            QUEUE_CHANNEL,
-            {"type": "ticket", "ticket_id": ticket.id, "status": ticket.status.value},
-        )
+        await self._tell(conversation.id, handoff, ticket)
         self.webhooks.fire("escalation", ticket_payload(ticket))
         return HandoffResult(ticket, offline, notice)
 
@@ -311,18 +301,14 @@ class Escalator:
             ticket, notice = await self._lifecycle.cancel(ticket.id, text, {"ticket_id": ticket.id})
         except InvalidTransition:  # an agent claimed it a moment ago: they answer now
             return None
-        await publish_or_log(
-            self._broadcaster,
-            conversation_channel(conversation.id),
-            {"type": "handoff_cancelled", "mode": "bot", "text": text, "ticket_id": ticket.id},
-        )
-        await publish_or_log(
-            self._broadcaster,
-            QUEUE_CHANNEL,
-            {"type": "ticket", "ticket_id": ticket.id, "status": ticket.status.value},
-        )
+        await self._tell(conversation.id, HandoffCancelled(text, ticket.id), ticket)
         self.webhooks.fire("cancel", ticket_payload(ticket))
         return notice
+
+    async def _tell(self, conversation_id: str, event: LiveEvent, ticket: Ticket) -> None:
+        """Show `event` to the conversation's listeners and the ticket's change to the queue."""
+        await tell_conversation(self._broadcaster, conversation_id, event)
+        await tell_queue(self._broadcaster, TicketChanged.of(ticket))
 
     async def _summary(self, turns: Sequence[Turn], reasons: Sequence[str]) -> str:
         said = [t.text for t in turns if t.role is Role.CUSTOMER]

@@ -14,10 +14,21 @@ from typing import Any
 
 from bot import messages
 from bot.conversation import Role, TicketLink, Turn
+from bot.conversations.events import (
+    AgentJoined,
+    Closed,
+    Handoff,
+    LiveEvent,
+    ReturnedToBot,
+    TicketChanged,
+    Transferred,
+    tell_conversation,
+    tell_queue,
+)
 from bot.errors import BotError
-from bot.handoff import QUEUE_CHANNEL, conversation_channel, notice_locale, ticket_payload
+from bot.handoff import notice_locale, ticket_payload
 from bot.interfaces import ConversationStore, TicketLifecycle
-from bot.realtime import Broadcaster, Event, publish_or_log
+from bot.realtime import Broadcaster
 from bot.webhooks import WebhookSender
 from escalation.interfaces import AgentStore
 from escalation.types import Agent, Ticket, TicketStatus
@@ -25,9 +36,9 @@ from escalation.types import Agent, Ticket, TicketStatus
 log = logging.getLogger(__name__)
 
 
-def agent_label(agent: Agent) -> dict[str, str]:
+def agent_name(agent: Agent) -> str:
     """How an agent is named to customers in live events."""
-    return {"name": agent.display_name or agent.name}
+    return agent.display_name or agent.name
 
 
 class TicketDesk:
@@ -52,9 +63,9 @@ class TicketDesk:
     async def claim(self, ticket_id: str, agent: Agent) -> Ticket:
         """Take the chat; exactly one of several agents claiming at once wins."""
         ticket = await self._lifecycle.claim(ticket_id, agent.id)
-        name = agent_label(agent)["name"]
+        name = agent_name(agent)
         text = await self._notice(ticket, "agent_joined", name=name)
-        await self._changed(ticket, {"type": "agent_joined", "agent": {"name": name}, **text})
+        await self._changed(ticket, AgentJoined(name, text))
         self._webhooks.fire("claim", ticket_payload(ticket))
         return ticket
 
@@ -63,14 +74,14 @@ class TicketDesk:
         if to_agent_id is not None:
             await self._agents.get(to_agent_id)
         ticket = await self._lifecycle.transfer(ticket_id, agent.id, to_agent_id)
-        await self._changed(ticket, {"type": "transferred"})
+        await self._changed(ticket, Transferred())
         return ticket
 
     async def reply(
         self, ticket_id: str, agent: Agent, text: str, client_id: str | None = None
     ) -> Turn:
         """Store the agent's reply (once per `client_id`); announce it with `announce`."""
-        meta: Mapping[str, Any] = {"agent_id": agent.id, "agent_name": agent_label(agent)["name"]}
+        meta: Mapping[str, Any] = {"agent_id": agent.id, "agent_name": agent_name(agent)}
         _, turn = await self._lifecycle.reply(
             ticket_id, agent.id, text, meta=meta, client_id=client_id
         )
@@ -79,17 +90,17 @@ class TicketDesk:
     async def resolve(self, ticket_id: str, agent: Agent) -> Ticket:
         """Close the chat as resolved (the widget asks for CSAT)."""
         ticket = await self._lifecycle.resolve(ticket_id, agent.id)
-        await self._changed(ticket, {"type": "closed", **await self._locale(ticket)})
+        await self._changed(ticket, Closed(await self._locale(ticket)))
         self._webhooks.fire("resolve", ticket_payload(ticket))
         return ticket
 
     async def hand_back(self, ticket_id: str, agent: Agent, note: str = "") -> Ticket:
         """Hand the chat back to the bot, with an optional `note` for it (issue 16: the bot
         answers follow-ups from what agents said; the customer's view leaves the note out)."""
-        meta = {"agent_id": agent.id, "agent_name": agent_label(agent)["name"]}
+        meta = {"agent_id": agent.id, "agent_name": agent_name(agent)}
         ticket = await self._lifecycle.return_to_bot(ticket_id, agent.id, note=note, meta=meta)
         text = await self._notice(ticket, "returned_to_bot")
-        await self._changed(ticket, {"type": "returned_to_bot", **text})
+        await self._changed(ticket, ReturnedToBot(text))
         return ticket
 
     async def merge(self, ticket_id: str, into_id: str, agent: Agent) -> Ticket:
@@ -101,24 +112,19 @@ class TicketDesk:
         source, target = await self._lifecycle.merge(ticket_id, into_id, agent.id)
         text = await self._notice(source, "merged")
         try:
-            if text:
-                notice = str(text["text"])
-                await self._store.append(source.conversation_id, Role.SYSTEM, notice, kind="merged")
+            if text is not None:
+                await self._store.append(source.conversation_id, Role.SYSTEM, text, kind="merged")
         except BotError:  # the merge is stored: the live notice below still tells the customer
             log.warning("merge notice not stored in %s", source.conversation_id, exc_info=True)
         # The widget's own events for the mode the chat now has (an agent's, or waiting).
-        event: Event = (
-            {"type": "agent_joined", "agent": {"name": ""}, **text}
+        event: LiveEvent = (
+            AgentJoined("", text)
             if target.status is TicketStatus.CLAIMED
-            else {"type": "handoff", "mode": "waiting", "wait_message": text.get("text", "")}
+            else Handoff("waiting", text or "")
         )
         await self.announce(source.conversation_id, event)
         for ticket in (source, target):
-            await publish_or_log(
-                self._broadcaster,
-                QUEUE_CHANNEL,
-                {"type": "ticket", "ticket_id": ticket.id, "status": ticket.status.value},
-            )
+            await tell_queue(self._broadcaster, TicketChanged.of(ticket))
         return target
 
     async def possibly_same(self, ticket_id: str) -> list[Ticket]:
@@ -132,32 +138,28 @@ class TicketDesk:
             for link in await self._lifecycle.links(ticket_id)
         ]
 
-    async def announce(self, conversation_id: str, event: Event) -> None:
+    async def announce(self, conversation_id: str, event: LiveEvent) -> None:
         """Send a live event to the conversation's listeners (logged, never raised, on failure)."""
-        await publish_or_log(self._broadcaster, conversation_channel(conversation_id), event)
+        await tell_conversation(self._broadcaster, conversation_id, event)
 
-    async def _notice(self, ticket: Ticket, key: messages.Key, **values: object) -> Event:
-        """`{"text": notice}` in the conversation's notice language; empty (the widget words
-        it in the page's language) if that cannot be read: the action is already stored."""
-        found = await self._locale(ticket)
-        if not found:
-            return {}
-        return {"text": messages.text(key, str(found["locale"]), self._company, **values)}
+    async def _notice(self, ticket: Ticket, key: messages.Key, **values: object) -> str | None:
+        """The notice in the conversation's notice language; None (the widget words it in the
+        page's language) if that cannot be read: the action is already stored."""
+        locale = await self._locale(ticket)
+        if locale is None:
+            return None
+        return messages.text(key, locale, self._company, **values)
 
-    async def _locale(self, ticket: Ticket) -> Event:
-        """`{"locale": the conversation's notice language}` (the widget's survey asks in it),
-        or empty if that cannot be read."""
+    async def _locale(self, ticket: Ticket) -> str | None:
+        """The conversation's notice language (the widget's survey asks in it), or None if that
+        cannot be read."""
         try:
             conversation = await self._store.get(ticket.conversation_id)
-            return {"locale": await notice_locale(self._store, conversation)}
+            return await notice_locale(self._store, conversation)
         except BotError:
             log.warning("no notice language for %s", ticket.conversation_id, exc_info=True)
-            return {}
+            return None
 
-    async def _changed(self, ticket: Ticket, event: Event) -> None:
+    async def _changed(self, ticket: Ticket, event: LiveEvent) -> None:
         await self.announce(ticket.conversation_id, event)
-        await publish_or_log(
-            self._broadcaster,
-            QUEUE_CHANNEL,
-            {"type": "ticket", "ticket_id": ticket.id, "status": ticket.status.value},
-        )
+        await tell_queue(self._broadcaster, TicketChanged.of(ticket))

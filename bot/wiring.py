@@ -11,6 +11,7 @@ from bot.agent_context import AgentContext
 from bot.announcements import Announcements
 from bot.backends.extractive_llm import ExtractiveAnswerer
 from bot.connector import Connector, FixedConnector, HttpConnector
+from bot.conversations.replies import ReplyService
 from bot.demo_store import DEMO_ACCOUNTS
 from bot.editor import EditorService
 from bot.errors import ConfigError
@@ -189,6 +190,7 @@ class Services:
     help_portal: HelpPortal
     announcements: Announcements
     page_help: PageHelp
+    replies: ReplyService
     connector: Connector | None = None
     identity_secret: str = ""  # the signing secret of verified customers (bot/identity.py)
 
@@ -295,6 +297,9 @@ def build_services(
         page_help=page_help,
     )
     editor = EditorService(database.articles, kb, settings.editor)
+    conversation_limiter = build_rate_limiter(
+        settings, "conversation", settings.api.rate_limit_per_conversation
+    )
     return Services(
         settings=settings,
         kb=kb,
@@ -313,9 +318,7 @@ def build_services(
             settings.answer.company_name,
         ),
         ip_limiter=build_rate_limiter(settings, "ip", settings.api.rate_limit_per_ip),
-        conversation_limiter=build_rate_limiter(
-            settings, "conversation", settings.api.rate_limit_per_conversation
-        ),
+        conversation_limiter=conversation_limiter,
         staff_login=build_staff_login(settings, database.agents),
         editor=editor,
         try_it=TryIt(
@@ -329,6 +332,7 @@ def build_services(
         connector=connector,
         identity_secret=identity_secret(settings),
         page_help=page_help,
+        replies=ReplyService(responder, broadcaster, conversation_limiter),
     )
 
 

@@ -26,8 +26,8 @@ import anyio
 
 from bot import messages
 from bot.conversation import Channel, Conversation, Customer, Mode, Role, Turn
+from bot.conversations.events import conversation_channel
 from bot.empathy import Feeling, Reading, acknowledgement
-from bot.handoff import conversation_channel
 from bot.realtime import Event
 from bot.responder import ReplyEvent
 from bot.settings import Settings

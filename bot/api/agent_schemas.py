@@ -8,10 +8,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.api.schemas import ClientId, TurnOut
+from bot.api.schemas import ClientId
 from bot.channels.email.types import StoredAttachment
 from bot.connector import Lookup, account_json
 from bot.conversation import PastConversation, TicketLink, Turn
+from bot.conversations.events import TurnOut
 from bot.customer_said import CustomerSaid
 from bot.identity import restored
 from bot.suggested_replies import SuggestedReply

@@ -16,6 +16,8 @@ from typing import Any
 import anyio.to_thread
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from bot.conversation import Turn
+
 QUALITY_DAYS = 30
 QUALITY_TTL_S = 10.0
 # Gauge name -> key of `Analytics.summary()` (and of each channel's figures).
@@ -85,3 +87,12 @@ class Metrics:
                     if values.get(key) is not None:
                         gauge.labels(channel).set(values[key])
             self._quality_at = time.monotonic()
+
+    def record_answer(self, turn: Turn) -> None:
+        """Count a stored bot turn: its kind, confidence and any fallback."""
+        self.answers.labels(turn.kind or "none").inc()
+        if turn.confidence is not None:
+            self.confidence.observe(turn.confidence)
+        reason = turn.meta.get("fallback") or ("llm_error" if "error" in turn.meta else None)
+        if reason:
+            self.fallbacks.labels(str(reason)).inc()

@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 
 from bot.api.metrics import Metrics
-from bot.api.routes.chat import relay
 from bot.conversation import Role
 from bot.errors import BotError
 from bot.responder import answer_key
@@ -38,11 +37,11 @@ async def answer_unanswered(services: Services, metrics: Metrics) -> int:
             later = await store.turns(turn.conversation_id, after_seq=turn.seq)
             if any(t.client_id == answer_key(turn) or t.role in HANDLED for t in later):
                 continue  # answered, or handed to a person, since the listing
-            queue = relay(services, metrics, turn.conversation_id, services.responder.resume(turn))
+            queue = services.replies.resume(turn, on_answer=metrics.record_answer)
             while (outcome := await queue.get()) is not None:
                 if isinstance(outcome, Exception):
                     log.warning("could not answer message %d after a restart: %s", turn.id, outcome)
-                elif outcome["type"] in ("reply", "handoff"):
+                elif outcome.type in ("reply", "handoff"):
                     answered += 1
     except BotError as exc:
         log.error("answering the messages left without a reply stopped: %s", exc)

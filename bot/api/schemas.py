@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from bot.conversation import HANDBACK_NOTE, Citation, CitationKind, Conversation, Turn
+from bot.conversation import HANDBACK_NOTE, Conversation, Turn
+from bot.conversations.events import TurnOut
 from bot.messages import notices_locale
 
 EMAIL_PATTERN = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -136,62 +137,6 @@ class MessageIn(BaseModel):
 
     text: str
     client_id: ClientId = None
-
-
-class CitationOut(BaseModel):
-    """A numbered source: `[n]` in the text links to it."""
-
-    n: int
-    article_id: str
-    title: str
-    url: str
-    section: str
-    snippet: str
-    kind: CitationKind = Field(
-        default="article",
-        description="`article`: a help-center article; `announcement`: an active announcement "
-        "(issue 21); `account`: the verified customer's own account data (no link).",
-    )
-
-    @classmethod
-    def of(cls, citation: Citation) -> CitationOut:
-        """From the domain type."""
-        return cls(
-            n=citation.n,
-            article_id=citation.article_id,
-            title=citation.title,
-            url=citation.url,
-            section=citation.section,
-            snippet=citation.snippet,
-            kind=citation.kind,
-        )
-
-
-class TurnOut(BaseModel):
-    """One message of the conversation."""
-
-    id: int
-    seq: int
-    role: str
-    text: str
-    citations: list[CitationOut]
-    confidence: float | None
-    kind: str
-    created_at: dt.datetime
-
-    @classmethod
-    def of(cls, turn: Turn) -> TurnOut:
-        """From the domain type."""
-        return cls(
-            id=turn.id,
-            seq=turn.seq,
-            role=turn.role.value,
-            text=turn.text,
-            citations=[CitationOut.of(c) for c in turn.citations],
-            confidence=turn.confidence,
-            kind=turn.kind,
-            created_at=turn.created_at,
-        )
 
 
 class ReplyOut(BaseModel):

@@ -50,16 +50,22 @@ from bot.api.deps import (
 )
 from bot.api.downloads import download
 from bot.api.errors import close_live
-from bot.api.schemas import MAX_INT, TurnOut
+from bot.api.schemas import MAX_INT
 from bot.api.socket_auth import FORBIDDEN, UNAUTHENTICATED, reject, socket_token
 from bot.conversation import Role
+from bot.conversations.events import (
+    QUEUE_CHANNEL,
+    AgentMessage,
+    AvailabilityChanged,
+    TurnOut,
+    conversation_channel,
+    tell_queue,
+)
 from bot.customer_said import customer_said
 from bot.errors import BotError, Conflict, Forbidden, NotFound
-from bot.handoff import QUEUE_CHANNEL, conversation_channel
 from bot.identity import restored
-from bot.realtime import publish_or_log
 from bot.suggested_replies import suggested_replies
-from bot.ticket_desk import agent_label
+from bot.ticket_desk import agent_name
 from bot.wiring import Services
 from escalation.errors import AuthError
 from escalation.types import AgentRole, TicketStatus
@@ -216,12 +222,8 @@ async def reply(ticket_id: str, body: ReplyIn, services: ServicesDep, agent: Age
     reply is stored even when the live delivery fails (the widget re-reads the history).
     """
     turn = await services.desk.reply(ticket_id, agent, body.text.strip(), body.client_id)
-    out = TurnOut.of(turn)
-    await services.desk.announce(
-        turn.conversation_id,
-        {"type": "agent_message", "turn": out.model_dump(mode="json"), "agent": agent_label(agent)},
-    )
-    return out
+    await services.desk.announce(turn.conversation_id, AgentMessage(turn, agent_name(agent)))
+    return TurnOut.of(turn)
 
 
 @router.post("/tickets/{ticket_id}/notes", response_model=NoteOut)
@@ -307,7 +309,7 @@ async def set_takes_chats(
 
 async def _availability_changed(services: Services) -> None:
     """Tell the consoles to redraw who takes chats (issue 17)."""
-    await publish_or_log(services.broadcaster, QUEUE_CHANNEL, {"type": "availability"})
+    await tell_queue(services.broadcaster, AvailabilityChanged())
 
 
 async def _accounts(services: Services) -> list[AgentOut]:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect, status
@@ -27,119 +27,24 @@ from bot.api.schemas import (
     HandoffOut,
     MessageIn,
     ReplyOut,
-    TurnOut,
 )
 from bot.api.socket_auth import FORBIDDEN, NOT_FOUND, reject, socket_token
-from bot.conversation import Channel, Customer, Mode, Role, Turn
+from bot.conversation import Channel, Customer, Mode, Role
+from bot.conversations.events import TurnEvent, TurnOut, conversation_channel
+from bot.conversations.replies import Failure, Outcome, Shown
 from bot.errors import BotError, InvalidInput
 from bot.handoff import notice_locale
 from bot.identity import verify
-from bot.realtime import Event, publish_or_log
-from bot.responder import ReplyEvent
+from bot.realtime import Event
 from bot.wiring import Services
-from escalation.errors import EscalationError
 
 router = APIRouter(prefix="/api", tags=["chat"], dependencies=[Depends(limit_ip)])
 ws_router = APIRouter(tags=["chat"])
-_running: set[asyncio.Task[None]] = set()
+_sockets: set[asyncio.Task[None]] = set()  # tasks that report a reply's failure to a socket
 log = logging.getLogger(__name__)
 
 
-def channel_of(conversation_id: str) -> str:
-    """The live-event channel of a conversation."""
-    return f"conversation:{conversation_id}"
-
-
-def turn_announcer(services: Services) -> Callable[[str, Turn], Awaitable[None]]:
-    """Publishes a stored turn on its conversation's live channel as a `message` or `reply`
-    event, as a chat's (the email channel's turns reach agents' consoles this way)."""
-
-    async def announce(kind: str, turn: Turn) -> None:
-        event = {"type": kind, "turn": TurnOut.of(turn).model_dump(mode="json")}
-        await publish_or_log(services.broadcaster, channel_of(turn.conversation_id), event)
-
-    return announce
-
-
-def _record(metrics: Metrics, turn: Turn) -> None:
-    metrics.answers.labels(turn.kind or "none").inc()
-    if turn.confidence is not None:
-        metrics.confidence.observe(turn.confidence)
-    reason = turn.meta.get("fallback") or ("llm_error" if "error" in turn.meta else None)
-    if reason:
-        metrics.fallbacks.labels(str(reason)).inc()
-
-
-Failure = BotError | EscalationError
-Outcome = Event | Failure | None
-
-
-def start_reply(
-    services: Services, metrics: Metrics, conversation_id: str, message: MessageIn
-) -> asyncio.Queue[Outcome]:
-    """Run the responder in a task that outlives the request; events go to a queue and to
-    the conversation's live channel. The reply is stored even if the client disconnects."""
-    replies = services.responder.reply(conversation_id, message.text, client_id=message.client_id)
-    return relay(services, metrics, conversation_id, replies)
-
-
-def relay(
-    services: Services,
-    metrics: Metrics,
-    conversation_id: str,
-    replies: AsyncIterator[ReplyEvent],
-) -> asyncio.Queue[Outcome]:
-    """Run `replies` in a task that outlives the request; events go to a queue and to the
-    conversation's live channel."""
-    queue: asyncio.Queue[Outcome] = asyncio.Queue()
-    channel = channel_of(conversation_id)
-
-    async def run() -> None:
-        try:
-            async for event in replies:
-                if event.type == "token":
-                    payload: Event = {"type": "token", "text": event.text}
-                elif event.type == "handoff":
-                    assert event.turn is not None
-                    mode = "offline" if event.turn.meta.get("offline") else "waiting"
-                    await queue.put(
-                        {
-                            "type": "handoff",
-                            "mode": mode,
-                            "wait_message": event.text,
-                            "locale": event.turn.meta.get("locale", ""),
-                            "turn": TurnOut.of(event.turn).model_dump(mode="json"),
-                        }
-                    )
-                    continue  # the escalator already told the live channel
-                elif event.type == "notice":
-                    assert event.turn is not None
-                    turn = TurnOut.of(event.turn).model_dump(mode="json")
-                    await queue.put({"type": "notice", "turn": turn})
-                    continue  # the escalator already told the live channel
-                else:
-                    assert event.turn is not None
-                    kind = "message" if event.type == "customer_turn" else "reply"
-                    payload = {"type": kind, "turn": TurnOut.of(event.turn).model_dump(mode="json")}
-                    if event.type == "done":
-                        _record(metrics, event.turn)
-                await queue.put(payload)
-                await publish_or_log(services.broadcaster, channel, payload)
-        except (BotError, EscalationError) as exc:
-            await queue.put(exc)
-        except Exception:  # never a silent hang: the client gets an error event
-            log.exception("the reply in conversation %s failed", conversation_id)
-            await queue.put(BotError("the reply failed on our side; please send it again"))
-        finally:
-            await queue.put(None)
-
-    task = asyncio.create_task(run())
-    _running.add(task)
-    task.add_done_callback(_running.discard)
-    return queue
-
-
-async def _drain(queue: asyncio.Queue[Outcome]) -> AsyncIterator[Event | Failure]:
+async def _drain(queue: asyncio.Queue[Outcome]) -> AsyncIterator[Shown | Failure]:
     while (event := await queue.get()) is not None:
         yield event
 
@@ -147,7 +52,7 @@ async def _drain(queue: asyncio.Queue[Outcome]) -> AsyncIterator[Event | Failure
 async def _report_failures(websocket: WebSocket, queue: asyncio.Queue[Outcome]) -> None:
     """Send a WebSocket-started reply's failure to that socket (its events come live)."""
     async for outcome in _drain(queue):
-        if not isinstance(outcome, dict):
+        if isinstance(outcome, Exception):
             with contextlib.suppress(WebSocketDisconnect, RuntimeError):
                 await websocket.send_json(error_event(outcome))
 
@@ -210,9 +115,13 @@ async def get_conversation(conversation: ConversationDep, services: ServicesDep)
     return ConversationOut.of(conversation, await services.store.turns(conversation.id))
 
 
-async def _accept(services: Services, conversation_id: str, message: MessageIn) -> None:
-    services.responder.validate(message.text)
-    await services.conversation_limiter.hit(conversation_id, "messages in this conversation")
+async def _reply(
+    services: Services, metrics: Metrics, conversation_id: str, message: MessageIn
+) -> asyncio.Queue[Outcome]:
+    """The reply to `message` (checked and rate-limited first), its answers counted."""
+    return await services.replies.start(
+        conversation_id, message.text, client_id=message.client_id, on_answer=metrics.record_answer
+    )
 
 
 @router.post("/conversations/{conversation_id}/messages", response_model=ReplyOut)
@@ -220,16 +129,16 @@ async def post_message(
     conversation: ConversationDep, message: MessageIn, services: ServicesDep, metrics: MetricsDep
 ) -> ReplyOut:
     """Send a message; the answer comes back when complete (see /messages/stream)."""
-    await _accept(services, conversation.id, message)
+    queue = await _reply(services, metrics, conversation.id, message)
     stored: TurnOut | None = None
     reply: TurnOut | None = None
-    async for event in _drain(start_reply(services, metrics, conversation.id, message)):
-        if not isinstance(event, dict):
+    async for event in _drain(queue):
+        if isinstance(event, Exception):
             raise event
-        if event["type"] == "message":
-            stored = TurnOut.model_validate(event["turn"])
-        elif event["type"] in ("reply", "notice"):
-            reply = TurnOut.model_validate(event["turn"])
+        if isinstance(event, TurnEvent) and event.type == "message":
+            stored = TurnOut.of(event.turn)
+        elif isinstance(event, TurnEvent):  # the reply, or a notice instead
+            reply = TurnOut.of(event.turn)
     assert stored is not None
     current = await services.store.get(conversation.id)
     return ReplyOut(message=stored, reply=reply, mode=current.mode.value)
@@ -249,12 +158,11 @@ async def stream_message(
     (the stored bot turn with citations and confidence), `handoff`, `notice` (a stored system
     turn, e.g. the request for a person cancelled), or `error`.
     """
-    await _accept(services, conversation.id, message)
-    queue = start_reply(services, metrics, conversation.id, message)
+    queue = await _reply(services, metrics, conversation.id, message)
 
     async def body() -> AsyncIterator[str]:
         async for outcome in _drain(queue):
-            event = outcome if isinstance(outcome, dict) else error_event(outcome)
+            event = error_event(outcome) if isinstance(outcome, Exception) else outcome.payload()
             data = {k: v for k, v in event.items() if k != "type"}
             yield f"event: {event['type']}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
@@ -346,7 +254,7 @@ async def live_events(websocket: WebSocket, conversation_id: str) -> None:
         await reject(websocket, FORBIDDEN if describe(exc)[0] == 403 else NOT_FOUND, str(exc))
         return
     try:
-        async with services.broadcaster.subscribe(channel_of(conversation_id)) as events:
+        async with services.broadcaster.subscribe(conversation_channel(conversation_id)) as events:
             sender = asyncio.create_task(_forward(websocket, events))
             try:
                 while True:
@@ -386,15 +294,13 @@ async def _handle_client(
         return
     try:
         message = MessageIn(text=str(data.get("text", "")), client_id=data.get("client_id"))
-        await _accept(services, conversation_id, message)
+        queue = await _reply(services, metrics, conversation_id, message)
     except BotError as exc:
         await websocket.send_json(error_event(exc))
         return
     except ValueError as exc:
         await websocket.send_json(error_event(InvalidInput(str(exc), "invalid_request")))
         return
-    task = asyncio.create_task(
-        _report_failures(websocket, start_reply(services, metrics, conversation_id, message))
-    )
-    _running.add(task)
-    task.add_done_callback(_running.discard)
+    task = asyncio.create_task(_report_failures(websocket, queue))
+    _sockets.add(task)
+    task.add_done_callback(_sockets.discard)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from bot.api.deps import ServicesDep, editor_role, limit_ip
-from bot.api.schemas import CitationOut
+from bot.conversations.events import CitationOut
 from bot.responder import Draft
 
 router = APIRouter(

@@ -24,6 +24,7 @@ from bot.channels.email.parsing import parse_email
 from bot.channels.email.threads import new_message_id, references
 from bot.channels.email.types import NPS_ANSWER, NPS_NOT_DUE, NPS_SURVEY, InboundEmail, Thread
 from bot.conversation import Channel, Citation, Conversation, Customer, Mode, Role, Turn
+from bot.conversations.events import TurnEventType
 from bot.errors import BotError, Conflict
 from bot.interfaces import ConversationStore
 from bot.nps import MAX_COMMENT_CHARS
@@ -44,7 +45,7 @@ NPS_REPLY = re.compile(
     re.DOTALL | re.IGNORECASE,
 )
 
-Announce = Callable[[str, Turn], Awaitable[None]]
+Announce = Callable[[TurnEventType, Turn], Awaitable[None]]
 """Shows a stored turn live ("message" for the customer's, "reply" for the bot's) to the
 agents watching its conversation; never raises."""
 
@@ -347,7 +348,7 @@ class MailService:
             client_id=_key(mail, "email-unanswered"),
         )
 
-    async def _show(self, kind: str, turn: Turn) -> None:
+    async def _show(self, kind: TurnEventType, turn: Turn) -> None:
         if self._announce is not None:
             await self._announce(kind, turn)
 

@@ -1,0 +1,121 @@
+"""The reply pipeline every channel calls: runs the responder's reply in a task that outlives
+the request, and shows its events live on the conversation's channel (issue 19)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from bot.conversation import Turn
+from bot.conversations.events import (
+    Handoff,
+    HandoffMode,
+    Token,
+    TurnEvent,
+    TurnEventType,
+    tell_conversation,
+)
+from bot.errors import BotError
+from bot.ratelimit import RateLimiter
+from bot.realtime import Broadcaster
+from bot.responder import ReplyEvent, Responder
+from escalation.errors import EscalationError
+
+log = logging.getLogger(__name__)
+
+OnAnswer = Callable[[Turn], None]
+"""Called with each stored bot answer (the API counts them in its metrics); must not raise."""
+Failure = BotError | EscalationError
+Shown = Token | TurnEvent | Handoff
+"""What a reply shows its customer, in order."""
+Outcome = Shown | Failure | None
+"""A queue item: what the reply showed, the failure that ended it, or None at its end."""
+
+
+class ReplyService:
+    """Answers customer messages through the responder and shows the reply live."""
+
+    def __init__(
+        self, responder: Responder, broadcaster: Broadcaster, limiter: RateLimiter
+    ) -> None:
+        self._responder = responder
+        self._broadcaster = broadcaster
+        self._limiter = limiter
+        self._running: set[asyncio.Task[None]] = set()  # referenced until done
+
+    async def start(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        client_id: str | None = None,
+        on_answer: OnAnswer | None = None,
+    ) -> asyncio.Queue[Outcome]:
+        """Check the message and count it against the conversation's rate limit (raising
+        `InvalidInput` or `RateLimited`), then reply in a task that outlives the request: its
+        events go to the returned queue and to the conversation's live channel, and the reply
+        is stored even if the client disconnects."""
+        self._responder.validate(text)
+        await self._limiter.hit(conversation_id, "messages in this conversation")
+        replies = self._responder.reply(conversation_id, text, client_id=client_id)
+        return self._relay(conversation_id, replies, on_answer)
+
+    def resume(self, turn: Turn, *, on_answer: OnAnswer | None = None) -> asyncio.Queue[Outcome]:
+        """Answer a stored customer turn left without a reply (by a crash), as `start` does."""
+        return self._relay(turn.conversation_id, self._responder.resume(turn), on_answer)
+
+    async def announce(self, kind: TurnEventType, turn: Turn) -> None:
+        """Show a stored turn on its conversation's live channel as a `message` or `reply`
+        event, as a chat's (the email channel's turns reach agents' consoles this way)."""
+        await tell_conversation(self._broadcaster, turn.conversation_id, TurnEvent(kind, turn))
+
+    def _relay(
+        self,
+        conversation_id: str,
+        replies: AsyncIterator[ReplyEvent],
+        on_answer: OnAnswer | None,
+    ) -> asyncio.Queue[Outcome]:
+        """Run `replies` in a task that outlives the request; events go to a queue and to the
+        conversation's live channel."""
+        queue: asyncio.Queue[Outcome] = asyncio.Queue()
+
+        async def run() -> None:
+            try:
+                async for event in replies:
+                    shown: Shown
+                    if event.type == "token":
+                        shown = Token(event.text)
+                    else:
+                        assert event.turn is not None
+                        if event.type == "handoff":
+                            offline = bool(event.turn.meta.get("offline"))
+                            locale = str(event.turn.meta.get("locale", ""))
+                            mode: HandoffMode = "offline" if offline else "waiting"
+                            await queue.put(
+                                Handoff(mode, event.text, locale=locale, turn=event.turn)
+                            )
+                            continue  # the escalator already told the live channel
+                        if event.type == "notice":
+                            await queue.put(TurnEvent("notice", event.turn))
+                            continue  # the escalator already told the live channel
+                        kind: TurnEventType = (
+                            "message" if event.type == "customer_turn" else "reply"
+                        )
+                        shown = TurnEvent(kind, event.turn)
+                        if event.type == "done" and on_answer is not None:
+                            on_answer(event.turn)
+                    await queue.put(shown)
+                    await tell_conversation(self._broadcaster, conversation_id, shown)
+            except (BotError, EscalationError) as exc:
+                await queue.put(exc)
+            except Exception:  # never a silent hang: the client gets an error event
+                log.exception("the reply in conversation %s failed", conversation_id)
+                await queue.put(BotError("the reply failed on our side; please send it again"))
+            finally:
+                await queue.put(None)
+
+        task = asyncio.create_task(run())
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return queue
