@@ -19,6 +19,7 @@ from bot.account_answers import (
 )
 from bot.agent_context import AgentContext, reply_text, with_agent_turns
 from bot.announcements import Announcements, Audience
+from bot.answer_signals import signals
 from bot.composer import Composer
 from bot.confidence import confidence
 from bot.connector import Connector
@@ -369,6 +370,8 @@ class Responder:
         }
         covered = coverage(query, results)
         meta["coverage"] = round(covered.share, 4)
+        heard = signals(query, results, covered)  # for evaluations (issue 16)
+        meta["signals"] = {name: round(value, 4) for name, value in heard.items()}
         if top < self._config.refusal_relevance or covered.share < self._config.min_coverage:
             meta["missing"] = list(covered.missing)
             reply, suggested = self._refusal_with_suggestions(results, locale)

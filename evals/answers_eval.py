@@ -88,6 +88,7 @@ class AnswerOutcome:
     similarity: float | None = None
     retrieved: tuple[str, ...] = ()
     judge: JudgeScores | None = None
+    signals: dict[str, float] = field(default_factory=dict)  # the answerability model's inputs
 
     @property
     def refused(self) -> bool:
@@ -258,6 +259,7 @@ async def answer_case(services: Services, case: AnswerCase) -> AnswerOutcome:
         history_handoff=history_handoff,
         ms=ms,
         sources=tuple(Source(c.n, c.title, c.snippet) for c in done.citations) if done else (),
+        signals=dict(meta.get("signals") or {}),
     )
 
 

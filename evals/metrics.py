@@ -91,6 +91,27 @@ def calibration_bins(
     return out
 
 
+def roc_auc(truth: Sequence[bool], scores: Sequence[float]) -> float:
+    """Area under the ROC curve: the chance that a random positive outscores a random
+    negative (ties count half); NaN without both classes."""
+    order = sorted(range(len(scores)), key=lambda i: scores[i])
+    ranks = [0.0] * len(scores)
+    start = 0
+    while start < len(order):  # tied scores share their mean rank
+        end = start
+        while end + 1 < len(order) and scores[order[end + 1]] == scores[order[start]]:
+            end += 1
+        for i in order[start : end + 1]:
+            ranks[i] = (start + end) / 2 + 1
+        start = end + 1
+    positives = sum(1 for t in truth if t)
+    negatives = len(truth) - positives
+    if not positives or not negatives:
+        return math.nan
+    rank_sum = sum(r for r, t in zip(ranks, truth, strict=True) if t)
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+
+
 def expected_calibration_error(
     confidences: Sequence[float], correct: Sequence[bool], bins: int = 5
 ) -> float:

@@ -45,7 +45,6 @@ import numpy as np
 from evals.adapter_tuning import (
     ENCODER_LAYERS,
     F64,
-    I64,
     Tuner,
     add_recipe_arguments,
     best_threshold,
@@ -56,6 +55,7 @@ from evals.adapter_tuning import (
     score,
 )
 from evals.errors import MissingExtra, require_extra
+from evals.metrics import roc_auc
 from retrieval.backends.adapted_minilm import AdaptedMiniLM
 from retrieval.backends.st_embedder import bundled_model_dir
 
@@ -156,18 +156,6 @@ def split_by_group(
     )
 
 
-def auc(labels: I64, probs: F64) -> float:
-    """Area under the ROC curve (rank statistic)."""
-    order = np.argsort(probs, kind="stable")
-    ranks = np.empty(len(probs), dtype=np.float64)
-    ranks[order] = np.arange(1, len(probs) + 1)
-    pos = labels == 1
-    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
-    if not n_pos or not n_neg:
-        return float("nan")
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
 def report(rows: Sequence[Pair], probs: F64, threshold: float) -> list[str]:
     """Per source: rows, AUC, accuracy at the threshold."""
     lines = []
@@ -175,10 +163,8 @@ def report(rows: Sequence[Pair], probs: F64, threshold: float) -> list[str]:
     for source in sorted({r.source for r in rows}) + ["all"]:
         mask = np.asarray([source in {"all", r.source} for r in rows])
         acc = float(np.mean((probs[mask] >= threshold) == (labels[mask] == 1)))
-        lines.append(
-            f"  {source:<20} n={int(mask.sum()):>5}  AUC {auc(labels[mask], probs[mask]):.3f}  "
-            f"accuracy {acc:.3f}"
-        )
+        area = roc_auc(list(labels[mask] == 1), list(probs[mask]))
+        lines.append(f"  {source:<20} n={int(mask.sum()):>5}  AUC {area:.3f}  accuracy {acc:.3f}")
     return lines
 
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from evals.metrics import mrr_at, ndcg_at, percentile, recall_at
+from evals.metrics import mrr_at, ndcg_at, percentile, recall_at, roc_auc
 
 
 def test_recall_is_success_at_k() -> None:
@@ -32,3 +32,10 @@ def test_percentile() -> None:
     assert percentile([], 50) == 0.0
     assert percentile([4, 1, 3, 2], 50) == 2.5
     assert percentile([1, 2, 3, 4, 5], 95) == pytest.approx(4.8)
+
+
+def test_roc_auc_ranks_positives_above_negatives_with_ties_half() -> None:
+    assert roc_auc([True, False, True, False], [0.9, 0.1, 0.8, 0.2]) == 1.0
+    assert roc_auc([True, False], [0.1, 0.9]) == 0.0
+    assert roc_auc([True, False, True], [0.5, 0.5, 0.9]) == 0.75
+    assert math.isnan(roc_auc([True, True], [0.1, 0.2]))
