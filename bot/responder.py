@@ -28,7 +28,8 @@ from bot.empathy import acknowledgement, read_feeling
 from bot.errors import InvalidInput, LLMError
 from bot.followup import last_topic, needs_context, standalone_query
 from bot.grounding import GroundingChecker
-from bot.handoff import Escalator
+from bot.handoff.escalator import Escalator
+from bot.handoff.waiting import general_question, wants_to_cancel
 from bot.identity import Identity, restored
 from bot.injection import instructions_only, looks_like_injection, without_injection
 from bot.interfaces import Answerer, ArticleSearch, ChatModel, ConversationStore
@@ -38,7 +39,6 @@ from bot.passages import AnswerRequest, passages_from
 from bot.prompting import PromptBuilder
 from bot.settings import AnswerConfig, GroundingConfig
 from bot.smalltalk import classify
-from bot.waiting import general_question, wants_to_cancel
 from escalation.policy import assess
 from escalation.types import EscalationDecision, Reason
 from retrieval.types import SearchResult

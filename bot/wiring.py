@@ -18,7 +18,9 @@ from bot.errors import ConfigError
 from bot.generative import GenerativeAnswerer
 from bot.grounding import GroundingChecker
 from bot.guarded_llm import guarded
-from bot.handoff import Escalator, embed_examples
+from bot.handoff.escalator import Escalator, embed_examples
+from bot.handoff.ticket_desk import TicketDesk
+from bot.handoff.webhooks import WebhookSender
 from bot.help_portal import HelpPortal
 from bot.interfaces import Answerer, ChatModel, ConversationStore
 from bot.login import StaffLogin
@@ -38,8 +40,6 @@ from bot.realtime import Broadcaster
 from bot.responder import Responder
 from bot.settings import LLMConfig, Settings
 from bot.storage import Database, open_database
-from bot.ticket_desk import TicketDesk
-from bot.webhooks import WebhookSender
 from escalation.availability import parse_hours
 from escalation.config import EscalationConfig
 from escalation.detectors import HUMAN_REQUEST_EXAMPLES, MeaningDetectors
