@@ -21,7 +21,7 @@ from bot.analytics import compute, read_window, window
 from bot.api.app import create_app
 from bot.backends.sql_schema import escalation_tables, turns
 from bot.conversation import Channel, Citation, Customer, Role
-from bot.gaps import flag_questions
+from bot.helpcenter.gaps import flag_questions
 from bot.resolution import Reason, Rules
 from bot.settings import Settings
 from bot.wiring import Services, build_services

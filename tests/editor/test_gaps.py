@@ -16,13 +16,13 @@ from fastapi.testclient import TestClient
 
 from bot.analytics import window
 from bot.api.app import create_app
-from bot.articles import ArticleContent
 from bot.backends.sql_schema import articles, escalation_tables
 from bot.cli import main
 from bot.cli_content import sparkline
 from bot.conversation import Channel, Citation, Customer, Role
 from bot.errors import NotFound
-from bot.gaps import ContentGaps, GapGroup, cluster, group_key
+from bot.helpcenter.articles import ArticleContent
+from bot.helpcenter.gaps import ContentGaps, GapGroup, cluster, group_key
 from bot.resolution import Reason, Rules
 from bot.settings import Settings
 from bot.storage import open_database

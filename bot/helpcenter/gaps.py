@@ -31,8 +31,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.analytics import WindowRows, cited_articles, question_key, window
-from bot.articles import ArticleStatus, StoredArticle
 from bot.errors import NotFound
+from bot.helpcenter.articles import ArticleStatus, StoredArticle
 from bot.resolution import Reason, Rules, assess
 from bot.settings import EditorConfig
 from retrieval.interfaces import Embedder
