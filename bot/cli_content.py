@@ -218,7 +218,7 @@ def _gaps(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from bot.helpcenter.gaps import ContentGaps
-    from bot.resolution import Rules
+    from bot.reporting.resolution import Rules
     from bot.storage import open_database
     from retrieval.factory import build_embedder
 

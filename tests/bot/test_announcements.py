@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.analytics import cited_articles
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.helpcenter.announcements import (
     Announcement,
@@ -21,6 +20,7 @@ from bot.helpcenter.announcements import (
     parse_time,
 )
 from bot.helpcenter.status_page import IncidentUpdate, parse, signature, verify
+from bot.reporting.analytics import cited_articles
 from bot.storage import Database, open_database
 from retrieval.interfaces import Embedder
 from tests.contracts.conftest import fresh_database, require_postgres

@@ -14,7 +14,6 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from bot.analytics import window
 from bot.api.app import create_app
 from bot.backends.sql_schema import articles, escalation_tables
 from bot.cli import main
@@ -23,7 +22,8 @@ from bot.conversation import Channel, Citation, Customer, Role
 from bot.errors import NotFound
 from bot.helpcenter.articles import ArticleContent
 from bot.helpcenter.gaps import ContentGaps, GapGroup, cluster, group_key
-from bot.resolution import Reason, Rules
+from bot.reporting.analytics import window
+from bot.reporting.resolution import Reason, Rules
 from bot.settings import Settings
 from bot.storage import open_database
 from bot.wiring import Services, build_services

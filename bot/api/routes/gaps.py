@@ -20,7 +20,7 @@ from bot.backends.sql_gaps import SqlGapStore
 from bot.helpcenter.articles import ArticleStatus
 from bot.helpcenter.gaps import ContentGaps
 from bot.helpcenter.stale import find_stale
-from bot.resolution import Rules
+from bot.reporting.resolution import Rules
 from bot.wiring import Services
 
 router = APIRouter(
