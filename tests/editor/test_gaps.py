@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from bot.api.app import create_app
 from bot.backends.sql_schema import articles, escalation_tables
 from bot.cli import main
-from bot.cli_content import sparkline
+from bot.cli.content import sparkline
 from bot.conversation import Channel, Citation, Customer, Role
 from bot.errors import NotFound
 from bot.helpcenter.articles import ArticleContent
@@ -474,7 +474,7 @@ def test_the_store_on_postgresql() -> None:
 
 
 def test_the_cli_has_a_letter_for_every_reason() -> None:
-    from bot.cli_content import REASON_LETTERS
+    from bot.cli.content import REASON_LETTERS
 
     assert set(REASON_LETTERS) == {reason.value for reason in Reason}
     assert len(set(REASON_LETTERS.values())) == len(REASON_LETTERS)

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from bot.cli_output import echo
+from bot.cli.output import echo
 from bot.errors import BotError
 from bot.settings import Settings
 from retrieval.errors import RetrievalError

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import json
 
-from bot.cli_output import echo
+from bot.cli.output import echo
 from bot.helpcenter.announcements import KINDS, Announcement, new_announcement, parse_time
 from bot.helpcenter.status_page import IncidentUpdate
 from bot.settings import Settings
