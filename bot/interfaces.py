@@ -7,7 +7,6 @@ import datetime as dt
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.articles import ArticleContent, ArticleStatus, ArticleVersion, IndexState, StoredArticle
 from bot.conversation import (
     Channel,
     Citation,
@@ -19,12 +18,19 @@ from bot.conversation import (
     TicketLink,
     Turn,
 )
+from bot.helpcenter.articles import (
+    ArticleContent,
+    ArticleStatus,
+    ArticleVersion,
+    IndexState,
+    StoredArticle,
+)
 from bot.passages import AnswerRequest
 from escalation.types import Priority, Ticket
 from retrieval.types import SearchResult
 
 if TYPE_CHECKING:
-    from bot.announcements import Announcement
+    from bot.helpcenter.announcements import Announcement
 
 
 class ConversationStore(Protocol):

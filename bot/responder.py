@@ -18,7 +18,6 @@ from bot.account_answers import (
     greeting,
 )
 from bot.agent_context import AgentContext, reply_text, with_agent_turns
-from bot.announcements import Announcements, Audience
 from bot.answer_signals import signals
 from bot.composer import Composer
 from bot.confidence import confidence
@@ -29,17 +28,18 @@ from bot.empathy import acknowledgement, read_feeling
 from bot.errors import InvalidInput, LLMError
 from bot.followup import last_topic, needs_context, standalone_query
 from bot.grounding import GroundingChecker
-from bot.handoff import Escalator
+from bot.handoff.escalator import Escalator
+from bot.handoff.waiting import general_question, wants_to_cancel
+from bot.helpcenter.announcements import Announcements, Audience
+from bot.helpcenter.page_help import PageHelp
 from bot.identity import Identity, restored
 from bot.injection import instructions_only, looks_like_injection, without_injection
 from bot.interfaces import Answerer, ArticleSearch, ChatModel, ConversationStore
 from bot.language import detect_language
-from bot.page_help import PageHelp
 from bot.passages import AnswerRequest, passages_from
 from bot.prompting import PromptBuilder
 from bot.settings import AnswerConfig, GroundingConfig
 from bot.smalltalk import classify
-from bot.waiting import general_question, wants_to_cancel
 from escalation.policy import assess
 from escalation.types import EscalationDecision, Reason
 from retrieval.types import SearchResult

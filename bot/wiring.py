@@ -8,22 +8,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.agent_context import AgentContext
-from bot.announcements import Announcements
 from bot.backends.extractive_llm import ExtractiveAnswerer
 from bot.connector import Connector, FixedConnector, HttpConnector
 from bot.conversations.replies import ReplyService
 from bot.demo_store import DEMO_ACCOUNTS
-from bot.editor import EditorService
 from bot.errors import ConfigError
 from bot.generative import GenerativeAnswerer
 from bot.grounding import GroundingChecker
 from bot.guarded_llm import guarded
-from bot.handoff import Escalator, embed_examples
-from bot.help_portal import HelpPortal
+from bot.handoff.escalator import Escalator, embed_examples
+from bot.handoff.ticket_desk import TicketDesk
+from bot.handoff.webhooks import WebhookSender
+from bot.helpcenter.announcements import Announcements
+from bot.helpcenter.editor import EditorService
+from bot.helpcenter.help_portal import HelpPortal
+from bot.helpcenter.page_help import PageHelp
+from bot.helpcenter.preview import TryIt
 from bot.interfaces import Answerer, ChatModel, ConversationStore
 from bot.login import StaffLogin
-from bot.page_help import PageHelp
-from bot.preview import TryIt
 from bot.prompting import PromptBuilder
 from bot.ratelimit import (
     Backoff,
@@ -38,8 +40,6 @@ from bot.realtime import Broadcaster
 from bot.responder import Responder
 from bot.settings import LLMConfig, Settings
 from bot.storage import Database, open_database
-from bot.ticket_desk import TicketDesk
-from bot.webhooks import WebhookSender
 from escalation.availability import parse_hours
 from escalation.config import EscalationConfig
 from escalation.detectors import HUMAN_REQUEST_EXAMPLES, MeaningDetectors

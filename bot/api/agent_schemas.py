@@ -14,8 +14,8 @@ from bot.connector import Lookup, account_json
 from bot.conversation import PastConversation, TicketLink, Turn
 from bot.conversations.events import TurnOut
 from bot.customer_said import CustomerSaid
+from bot.handoff.suggested_replies import SuggestedReply
 from bot.identity import restored
-from bot.suggested_replies import SuggestedReply
 from escalation.types import Agent, AgentRole, Note, Ticket
 
 

@@ -8,7 +8,13 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.schemas import MAX_INT
-from bot.articles import ArticleContent, ArticleStatus, ArticleVersion, IndexState, StoredArticle
+from bot.helpcenter.articles import (
+    ArticleContent,
+    ArticleStatus,
+    ArticleVersion,
+    IndexState,
+    StoredArticle,
+)
 
 Version = Annotated[int, Field(ge=1, le=MAX_INT)]
 

@@ -18,8 +18,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.api.routes.console import TEMPLATES_DIR, asset_url
-from bot.editor import LOCALE
-from bot.help_portal import DEFAULT_LOCALE
+from bot.helpcenter.editor import LOCALE
+from bot.helpcenter.help_portal import DEFAULT_LOCALE
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

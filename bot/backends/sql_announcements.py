@@ -9,10 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.announcements import Announcement
 from bot.backends.sql_database import ConstraintViolation, transaction
 from bot.backends.sql_schema import announcements
 from bot.errors import NotFound
+from bot.helpcenter.announcements import Announcement
 from escalation.backends.sql_tables import write_lock
 
 _INCIDENT_TITLE = "Service incident"

@@ -10,10 +10,16 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
-from bot.articles import ArticleContent, ArticleStatus, ArticleVersion, IndexState, StoredArticle
 from bot.backends.sql_database import ConstraintViolation, transaction
 from bot.backends.sql_schema import article_versions, articles
 from bot.errors import Conflict, NotFound
+from bot.helpcenter.articles import (
+    ArticleContent,
+    ArticleStatus,
+    ArticleVersion,
+    IndexState,
+    StoredArticle,
+)
 
 _CONTENT = (
     "title",

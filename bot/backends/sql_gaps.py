@@ -12,11 +12,11 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.analytics import cited_articles, read_window
 from bot.backends.sql_database import ConstraintViolation, transaction
 from bot.backends.sql_schema import gap_links
-from bot.gaps import FlaggedQuestion, GapLink, flag_questions
-from bot.resolution import Rules
+from bot.helpcenter.gaps import FlaggedQuestion, GapLink, flag_questions
+from bot.reporting.analytics import cited_articles, read_window
+from bot.reporting.resolution import Rules
 from retrieval.interfaces import Embedder
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from bot.backends.sql_database import transaction
 from bot.backends.sql_schema import conversations, customers, nps_answers
 from bot.errors import Conflict, NotFound
-from bot.nps import NpsAnswer
+from bot.reporting.nps import NpsAnswer
 from escalation.backends.sql_tables import write_lock
 
 

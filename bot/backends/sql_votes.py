@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from bot.backends.sql_database import ConstraintViolation, transaction
 from bot.backends.sql_schema import help_votes
-from bot.help_votes import VoteCount
+from bot.helpcenter.help_votes import VoteCount
 
 
 class SqlVoteStore:

@@ -14,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from bot.analytics import compute, question_key, window
 from bot.api.app import create_app
 from bot.backends.sql_schema import escalation_tables, turns
 from bot.conversation import Channel, Citation, Customer, Role
+from bot.reporting.analytics import compute, question_key, window
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from escalation.types import AgentRole, Priority

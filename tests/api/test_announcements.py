@@ -11,7 +11,7 @@ import anyio
 import httpx
 import pytest
 
-from bot.status_page import SIGNATURE_HEADER, signature
+from bot.helpcenter.status_page import SIGNATURE_HEADER, signature
 from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from bot.api.app import create_app
-from bot.articles import IndexState
-from bot.editor import check_id
 from bot.errors import InvalidInput
+from bot.helpcenter.articles import IndexState
+from bot.helpcenter.editor import check_id
 from bot.wiring import Services, build_services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder

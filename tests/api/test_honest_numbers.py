@@ -17,12 +17,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from bot.analytics import compute, read_window, window
 from bot.api.app import create_app
 from bot.backends.sql_schema import escalation_tables, turns
 from bot.conversation import Channel, Citation, Customer, Role
-from bot.gaps import flag_questions
-from bot.resolution import Reason, Rules
+from bot.helpcenter.gaps import flag_questions
+from bot.reporting.analytics import compute, read_window, window
+from bot.reporting.resolution import Reason, Rules
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from escalation.types import AgentRole, Priority

@@ -17,12 +17,12 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.analytics import Analytics, compute
 from bot.api.app import create_app
 from bot.backends.sql_schema import conversations, escalation_tables, turns
 from bot.cli import main
 from bot.conversation import Channel, Citation, Customer, Role
-from bot.nps import summarize
+from bot.reporting.analytics import Analytics, compute
+from bot.reporting.nps import summarize
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from escalation.types import AgentRole, Priority

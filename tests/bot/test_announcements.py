@@ -11,10 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.analytics import cited_articles
-from bot.announcements import Announcement, Announcements, Audience, new_announcement, parse_time
 from bot.errors import Forbidden, InvalidInput, NotFound
-from bot.status_page import IncidentUpdate, parse, signature, verify
+from bot.helpcenter.announcements import (
+    Announcement,
+    Announcements,
+    Audience,
+    new_announcement,
+    parse_time,
+)
+from bot.helpcenter.status_page import IncidentUpdate, parse, signature, verify
+from bot.reporting.analytics import cited_articles
 from bot.storage import Database, open_database
 from retrieval.interfaces import Embedder
 from tests.contracts.conftest import fresh_database, require_postgres

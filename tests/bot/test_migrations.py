@@ -18,7 +18,6 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from bot.articles import ArticleContent
 from bot.backends.sql_articles import SqlArticleStore
 from bot.backends.sql_conversations import SqlConversationStore
 from bot.backends.sql_database import (
@@ -32,6 +31,7 @@ from bot.backends.sql_schema import escalation_tables, metadata
 from bot.channels.email.types import Attachment, InboundEmail
 from bot.conversation import Channel, Customer, Role
 from bot.errors import ConfigError, StorageError
+from bot.helpcenter.articles import ArticleContent
 from escalation.backends.sql_agents import SqlAgentStore
 from escalation.types import AgentRole
 from tests.conftest import ROOT

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from bot import messages
-from bot.opening_hours import describe_hours
+from bot.handoff.opening_hours import describe_hours
 from escalation.availability import parse_hours
 
 MADRID = "Europe/Madrid"

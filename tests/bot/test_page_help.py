@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.articles import ArticleContent
-from bot.editor import check_content, content_hash
 from bot.errors import InvalidInput
-from bot.page_help import PageArticle, mapped, page_path, prefer_page, suggest
+from bot.helpcenter.articles import ArticleContent
+from bot.helpcenter.editor import check_content, content_hash
+from bot.helpcenter.page_help import PageArticle, mapped, page_path, prefer_page, suggest
 from bot.settings import Settings
 from retrieval.errors import ArticleFormatError
 from retrieval.loader import load_kb, parse_markdown

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.resolution import complains, normalised, says_it_helped
+from bot.reporting.resolution import complains, normalised, says_it_helped
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import anyio
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from bot.announcements import new_announcement
+from bot.helpcenter.announcements import new_announcement
 from escalation.types import AgentRole
 from tests.api.conftest import PASSWORD
 from tests.browser.conftest import Live, Tab, Widget, embed_tag

@@ -14,7 +14,7 @@ import anyio
 import pytest
 
 from bot.api.app import create_app
-from bot.articles import ArticleContent, IndexState
+from bot.helpcenter.articles import ArticleContent, IndexState
 from bot.wiring import build_services
 from retrieval.interfaces import Embedder
 from retrieval.loader import load_kb

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.articles import ArticleContent, ArticleStatus, IndexState
 from bot.backends.sql_articles import SqlArticleStore
 from bot.errors import Conflict, NotFound
+from bot.helpcenter.articles import ArticleContent, ArticleStatus, IndexState
 from bot.storage import open_database
 
 pytestmark = pytest.mark.anyio

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.backends.sql_schema import escalation_tables
-from bot.webhooks import SIGNATURE_HEADER, WebhookSender, sign
+from bot.handoff.webhooks import SIGNATURE_HEADER, WebhookSender, sign
 from escalation.backends.sql_webhooks import SqlWebhookLog
 
 pytestmark = pytest.mark.anyio

@@ -11,8 +11,8 @@ import anyio
 import httpx
 import pytest
 
-from bot.articles import ArticleContent, IndexState, StoredArticle
-from bot.editor import retrieval_article
+from bot.helpcenter.articles import ArticleContent, IndexState, StoredArticle
+from bot.helpcenter.editor import retrieval_article
 from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.articles import ArticleContent, ArticleStatus, IndexState
-from bot.editor import EditorService
+from bot.helpcenter.articles import ArticleContent, ArticleStatus, IndexState
+from bot.helpcenter.editor import EditorService
 from bot.settings import EditorConfig
 from bot.storage import open_database
 from retrieval.loader import load_kb

@@ -14,16 +14,16 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from bot.analytics import window
 from bot.api.app import create_app
-from bot.articles import ArticleContent
 from bot.backends.sql_schema import articles, escalation_tables
 from bot.cli import main
-from bot.cli_content import sparkline
+from bot.cli.content import sparkline
 from bot.conversation import Channel, Citation, Customer, Role
 from bot.errors import NotFound
-from bot.gaps import ContentGaps, GapGroup, cluster, group_key
-from bot.resolution import Reason, Rules
+from bot.helpcenter.articles import ArticleContent
+from bot.helpcenter.gaps import ContentGaps, GapGroup, cluster, group_key
+from bot.reporting.analytics import window
+from bot.reporting.resolution import Reason, Rules
 from bot.settings import Settings
 from bot.storage import open_database
 from bot.wiring import Services, build_services
@@ -474,7 +474,7 @@ def test_the_store_on_postgresql() -> None:
 
 
 def test_the_cli_has_a_letter_for_every_reason() -> None:
-    from bot.cli_content import REASON_LETTERS
+    from bot.cli.content import REASON_LETTERS
 
     assert set(REASON_LETTERS) == {reason.value for reason in Reason}
     assert len(set(REASON_LETTERS.values())) == len(REASON_LETTERS)

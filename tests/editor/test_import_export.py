@@ -15,7 +15,8 @@ import anyio
 import httpx
 import pytest
 
-from bot.article_io import (
+from bot.cli import main
+from bot.helpcenter.article_io import (
     ImportLimits,
     export_jsonl,
     export_path,
@@ -23,7 +24,6 @@ from bot.article_io import (
     parse_path,
     parse_upload,
 )
-from bot.cli import main
 from bot.settings import Settings
 from bot.wiring import Services
 from escalation.types import AgentRole

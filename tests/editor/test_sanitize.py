@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from bot.sanitize import ALLOWED_TAGS, clean_html, clean_markdown, clean_text, render_markdown
+from bot.helpcenter.sanitize import (
+    ALLOWED_TAGS,
+    clean_html,
+    clean_markdown,
+    clean_text,
+    render_markdown,
+)
 
 # Payloads from the OWASP XSS filter evasion cheat sheet and common scanner lists.
 PAYLOADS = [

@@ -13,7 +13,7 @@ import anyio
 import httpx
 import pytest
 
-from bot.preview import DraftOverlay
+from bot.helpcenter.preview import DraftOverlay
 from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder

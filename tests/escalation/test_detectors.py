@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.handoff import embed_examples
+from bot.handoff.escalator import embed_examples
 from escalation.availability import parse_hours
 from escalation.config import EscalationConfig
 from escalation.detectors import (

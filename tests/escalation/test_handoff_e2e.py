@@ -27,7 +27,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from bot.backends.sql_schema import escalation_tables
-from bot.webhooks import SIGNATURE_HEADER, sign
+from bot.handoff.webhooks import SIGNATURE_HEADER, sign
 from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder

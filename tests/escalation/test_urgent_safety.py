@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.handoff import embed_examples
+from bot.handoff.escalator import embed_examples
 from escalation.config import EscalationConfig
 from escalation.detectors import HUMAN_REQUEST_EXAMPLES, MeaningDetectors
 from escalation.rules import load_rules

@@ -17,11 +17,11 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from bot.analytics import compute
 from bot.channels.email.factory import build_mail_service
 from bot.channels.email.types import NPS_NOT_DUE, EmailRecord
 from bot.conversation import Channel, Mode, Role
-from bot.resolution import Rules
+from bot.reporting.analytics import compute
+from bot.reporting.resolution import Rules
 from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder

@@ -63,9 +63,9 @@ from bot.conversations.events import (
 )
 from bot.customer_said import customer_said
 from bot.errors import BotError, Conflict, Forbidden, NotFound
+from bot.handoff.suggested_replies import suggested_replies
+from bot.handoff.ticket_desk import agent_name
 from bot.identity import restored
-from bot.suggested_replies import suggested_replies
-from bot.ticket_desk import agent_name
 from bot.wiring import Services
 from escalation.errors import AuthError
 from escalation.types import AgentRole, TicketStatus

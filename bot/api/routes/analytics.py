@@ -12,10 +12,10 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.analytics import Analytics, compute
 from bot.api.deps import ServicesDep, admin_role, limit_ip
 from bot.api.routes.console import staff_page
-from bot.resolution import Rules
+from bot.reporting.analytics import Analytics, compute
+from bot.reporting.resolution import Rules
 from bot.wiring import Services
 
 router = APIRouter(tags=["analytics"])

@@ -1,6 +1,6 @@
 """Announcements (issue 21): admins post and end them, agents read the active ones beside the
 queue, the widget fetches the ones for its page as a banner, and a status page's signed
-incident updates create, change and end them (`bot/status_page.py` has the shape)."""
+incident updates create, change and end them (`bot/helpcenter/status_page.py` has the shape)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import anyio
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.announcements import (
+from bot.api.deps import AdminDep, AgentDep, ServicesDep, limit_ip
+from bot.errors import NotFound
+from bot.helpcenter.announcements import (
     MAX_PATTERN_CHARS,
     MAX_TEXT_CHARS,
     MAX_TITLE_CHARS,
@@ -20,9 +22,7 @@ from bot.announcements import (
     new_announcement,
     parse_time,
 )
-from bot.api.deps import AdminDep, AgentDep, ServicesDep, limit_ip
-from bot.errors import NotFound
-from bot.status_page import SIGNATURE_HEADER, parse, verify
+from bot.helpcenter.status_page import SIGNATURE_HEADER, parse, verify
 
 router = APIRouter(tags=["announcements"], dependencies=[Depends(limit_ip)])
 

@@ -33,7 +33,7 @@ from bot.conversation import Channel, Customer, Mode, Role
 from bot.conversations.events import TurnEvent, TurnOut, conversation_channel
 from bot.conversations.replies import Failure, Outcome, Shown
 from bot.errors import BotError, InvalidInput
-from bot.handoff import notice_locale
+from bot.handoff.escalator import notice_locale
 from bot.identity import verify
 from bot.realtime import Event
 from bot.wiring import Services

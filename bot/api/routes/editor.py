@@ -19,7 +19,7 @@ from bot.api.editor_schemas import (
     VersionsOut,
 )
 from bot.api.schemas import MAX_INT
-from bot.articles import ArticleStatus
+from bot.helpcenter.articles import ArticleStatus
 from escalation.types import Agent
 
 router = APIRouter(prefix="/api/editor", tags=["editor"], dependencies=[Depends(limit_ip)])

@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 
 from bot.api.deps import EditorDep, ServicesDep, limit_ip
 from bot.api.routes.editor import author
-from bot.article_io import ImportLimits, export_jsonl, export_zip, parse_upload
-from bot.importing import ExportStatus, export_articles, import_batch
-from bot.sanitize import render_markdown
+from bot.helpcenter.article_io import ImportLimits, export_jsonl, export_zip, parse_upload
+from bot.helpcenter.importing import ExportStatus, export_articles, import_batch
+from bot.helpcenter.sanitize import render_markdown
 
 router = APIRouter(prefix="/api/editor", tags=["editor"], dependencies=[Depends(limit_ip)])
 

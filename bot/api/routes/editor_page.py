@@ -2,7 +2,7 @@
 
 The page talks to the editor API (`/api/editor/...`) with an agent session of the editor or
 admin role. Text from the server is rendered by the script as text; the only HTML it inserts
-is the article preview, sanitised by the server (`bot/sanitize.py`).
+is the article preview, sanitised by the server (`bot/helpcenter/sanitize.py`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 `GET /api/editor/gaps?days=30`, `POST /api/editor/gaps/{key}/cover`,
 `GET /api/editor/stale` and `GET /api/editor/helpful?days=30` (the help center's
-"Was this helpful?" votes); see `bot.gaps`, `bot.stale` and `bot.help_portal`.
+"Was this helpful?" votes); see `bot.helpcenter.gaps`, `bot.helpcenter.stale` and
+`bot.helpcenter.help_portal`.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from bot.api.deps import EditorDep, ServicesDep, editor_role, limit_ip
-from bot.articles import ArticleStatus
 from bot.backends.sql_gaps import SqlGapStore
-from bot.gaps import ContentGaps
-from bot.resolution import Rules
-from bot.stale import find_stale
+from bot.helpcenter.articles import ArticleStatus
+from bot.helpcenter.gaps import ContentGaps
+from bot.helpcenter.stale import find_stale
+from bot.reporting.resolution import Rules
 from bot.wiring import Services
 
 router = APIRouter(

@@ -19,11 +19,11 @@ from markupsafe import Markup
 from bot.api.deps import ServicesDep, limit_ip
 from bot.api.help_pages import absolute, page
 from bot.errors import Gone, NotFound
-from bot.help_portal import Listed, category_name
-from bot.help_votes import VISITOR_COOKIE, parse_vote, visitor_token
+from bot.helpcenter.help_portal import Listed, category_name
+from bot.helpcenter.help_votes import VISITOR_COOKIE, parse_vote, visitor_token
+from bot.helpcenter.sanitize import render_markdown
+from bot.helpcenter.toc import with_anchors
 from bot.passages import help_url
-from bot.sanitize import render_markdown
-from bot.toc import with_anchors
 from bot.wiring import Services
 
 router = APIRouter(tags=["help center"], include_in_schema=False)

@@ -2,7 +2,7 @@
 `/help/search?q=` and `/help/sitemap.xml`.
 
 Included before `help_center`'s `/help/{article_id}`, so these paths win; article ids cannot
-contain "/" or ".", and `search` is a reserved id (`bot.editor.RESERVED_IDS`).
+contain "/" or ".", and `search` is a reserved id (`bot.helpcenter.editor.RESERVED_IDS`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from bot.api.deps import ServicesDep, limit_ip
 from bot.api.help_pages import absolute, category_url, chosen_locale, in_language, page
 from bot.errors import NotFound
-from bot.help_portal import DEFAULT_LOCALE, MAX_QUERY_CHARS, clean_query
+from bot.helpcenter.help_portal import DEFAULT_LOCALE, MAX_QUERY_CHARS, clean_query
 
 router = APIRouter(tags=["help center"], include_in_schema=False)
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from bot.api.deps import ServicesDep, limit_ip
-from bot.page_help import MAX_PATH_CHARS
+from bot.helpcenter.page_help import MAX_PATH_CHARS
 
 router = APIRouter(prefix="/api", tags=["widget"], dependencies=[Depends(limit_ip)])
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.deps import ConversationDep, ServicesDep, limit_ip
-from bot.nps import MAX_COMMENT_CHARS, MAX_SCORE, MIN_SCORE
+from bot.reporting.nps import MAX_COMMENT_CHARS, MAX_SCORE, MIN_SCORE
 from bot.wiring import Services
 
 router = APIRouter(prefix="/api", tags=["surveys"], dependencies=[Depends(limit_ip)])

@@ -14,7 +14,7 @@ from bot.channels.email.types import (
     StoredAttachment,
     Thread,
 )
-from bot.nps import NpsAnswer
+from bot.reporting.nps import NpsAnswer
 
 
 class Mailbox(Protocol):

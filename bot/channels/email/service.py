@@ -27,7 +27,7 @@ from bot.conversation import Channel, Citation, Conversation, Customer, Mode, Ro
 from bot.conversations.events import TurnEventType
 from bot.errors import BotError, Conflict
 from bot.interfaces import ConversationStore
-from bot.nps import MAX_COMMENT_CHARS
+from bot.reporting.nps import MAX_COMMENT_CHARS
 from bot.responder import Responder, answer_key
 from bot.settings import MailConfig
 

@@ -22,7 +22,7 @@ async function renderPreview() {
   try {
     const data = await api('POST', '/api/editor/render', { markdown });
     if (seq !== state.renderSeq) return;
-    // Sanitised by the server (bot/sanitize.py); the only HTML this page inserts.
+    // Sanitised by the server (bot/helpcenter/sanitize.py); the only HTML this page inserts.
     $('preview').innerHTML = data.html;
     $('preview-state').textContent = '';
   } catch (error) {

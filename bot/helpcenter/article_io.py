@@ -18,9 +18,9 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from bot.editor import check_content, check_id, content_of
 from bot.errors import InvalidInput
-from bot.sanitize import clean_markdown, clean_text
+from bot.helpcenter.editor import check_content, check_id, content_of
+from bot.helpcenter.sanitize import clean_markdown, clean_text
 from bot.settings import Settings
 from retrieval.errors import ArticleFormatError
 from retrieval.loader import (

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.analytics import window
-from bot.articles import ArticleStatus, StoredArticle
+from bot.helpcenter.articles import ArticleStatus, StoredArticle
+from bot.reporting.analytics import window
 from bot.settings import EditorConfig
 
 if TYPE_CHECKING:

@@ -4,8 +4,8 @@ Definitions (per UTC day of a conversation's start, and over the whole window):
 
 - conversation: a conversation started in the window with at least one customer message;
 - escalated: the conversation has a ticket (or a handoff notice turn);
-- bot-resolved: with evidence and without a failure, as `bot.resolution` defines them (the
-  customer said it helped, thumbs-up, CSAT >= 4, or quiet for the window after a confident
+- bot-resolved: with evidence and without a failure, as `bot.reporting.resolution` defines them
+  (the customer said it helped, thumbs-up, CSAT >= 4, or quiet for the window after a confident
   answer; no thumbs-down, repeat, rephrase, complaint or person request after an answer), not
   escalated, and the same customer did not come back within 24 h of the conversation's last
   message with the same topic. Same topic = the first customer messages of both conversations
@@ -15,9 +15,9 @@ Definitions (per UTC day of a conversation's start, and over the whole window):
   note-only hand-back is no reply);
 - escalation reasons: from `tickets.reasons` (a ticket may give several);
 - top questions: first customer messages grouped by exact lower-cased text;
-- content gaps: the questions `bot.resolution` flags (refused, low confidence, failure signals,
-  escalated), grouped by lower-cased text, with their reasons; bare requests for a person are
-  none;
+- content gaps: the questions `bot.reporting.resolution` flags (refused, low confidence, failure
+  signals, escalated), grouped by lower-cased text, with their reasons; bare requests for a
+  person are none;
 - failure signals: how many answers got each failure reason;
 - agent-resolved: a ticket of the conversation was resolved by an agent; reopened when the
   customer wrote again, or a new ticket was opened, after that;
@@ -28,7 +28,8 @@ Definitions (per UTC day of a conversation's start, and over the whole window):
 - first response: from the first customer message to the first bot or agent reply (p50,
   overall, per day and per channel); time to resolution: from the first customer message to
   the last bot answer (bot-resolved) or to the ticket's resolution (agent-resolved), p50 each;
-- NPS: % promoters (9-10) - % detractors (0-6) of the answers given in the window (`bot.nps`).
+- NPS: % promoters (9-10) - % detractors (0-6) of the answers given in the window
+  (`bot.reporting.nps`).
 """
 
 from __future__ import annotations
@@ -46,11 +47,11 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.analytics_period import DAILY_COLUMNS, Period, csv_value, p50, ratio
 from bot.backends.sql_schema import conversations, escalation_tables, feedback, nps_answers, turns
 from bot.conversation import HANDBACK_NOTE, Role
-from bot.nps import summarize
-from bot.resolution import FAILURES, Outcome, Reason, Rules, assess
+from bot.reporting.analytics_period import DAILY_COLUMNS, Period, csv_value, p50, ratio
+from bot.reporting.nps import summarize
+from bot.reporting.resolution import FAILURES, Outcome, Reason, Rules, assess
 from retrieval.interfaces import Embedder
 
 SAME_TOPIC_COSINE = 0.8

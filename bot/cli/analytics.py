@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from bot.cli_output import echo
+from bot.cli.output import echo
 from bot.settings import Settings
 
 _ROWS = (
@@ -31,7 +31,7 @@ def add_analytics_command(sub: argparse._SubParsersAction[argparse.ArgumentParse
         help="live figures: resolution, escalation, FCR, CSAT, NPS, response times",
         description="Read the conversations of the last DAYS UTC days (today included) from "
         "the database and print the admin dashboard's headline figures, overall and per "
-        "channel. Definitions: bot/analytics.py and the README.",
+        "channel. Definitions: bot/reporting/analytics.py and the README.",
     )
     analytics.add_argument(
         "--since", type=int, default=30, metavar="DAYS", help="UTC days back (default 30)"
@@ -41,8 +41,8 @@ def add_analytics_command(sub: argparse._SubParsersAction[argparse.ArgumentParse
 
 
 def _analytics(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.analytics import compute
-    from bot.resolution import Rules
+    from bot.reporting.analytics import compute
+    from bot.reporting.resolution import Rules
     from bot.storage import open_database
     from retrieval.factory import build_embedder
 

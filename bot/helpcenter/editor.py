@@ -17,8 +17,14 @@ from collections.abc import AsyncIterator, Sequence
 import anyio
 import anyio.to_thread
 
-from bot.articles import ArticleContent, ArticleStatus, ArticleVersion, IndexState, StoredArticle
 from bot.errors import BotError, Conflict, InvalidInput, NotFound
+from bot.helpcenter.articles import (
+    ArticleContent,
+    ArticleStatus,
+    ArticleVersion,
+    IndexState,
+    StoredArticle,
+)
 from bot.interfaces import ArticleStore
 from bot.settings import EditorConfig
 from retrieval.indexer import Progress

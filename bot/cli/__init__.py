@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from bot.cli_analytics import add_analytics_command
-from bot.cli_announce import add_announce_command
-from bot.cli_content import add_gaps_and_articles_commands, add_ingest_command
-from bot.cli_eval import add_eval_commands
-from bot.cli_mail import add_mail_command
-from bot.cli_output import echo
+from bot.cli.analytics import add_analytics_command
+from bot.cli.announce import add_announce_command
+from bot.cli.content import add_gaps_and_articles_commands, add_ingest_command
+from bot.cli.eval import add_eval_commands
+from bot.cli.mail import add_mail_command
+from bot.cli.output import echo
 from bot.conversation import Turn
 from bot.errors import BotError
 from bot.settings import Settings

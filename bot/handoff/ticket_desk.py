@@ -26,10 +26,10 @@ from bot.conversations.events import (
     tell_queue,
 )
 from bot.errors import BotError
-from bot.handoff import notice_locale, ticket_payload
+from bot.handoff.escalator import notice_locale, ticket_payload
+from bot.handoff.webhooks import WebhookSender
 from bot.interfaces import ConversationStore, TicketLifecycle
 from bot.realtime import Broadcaster
-from bot.webhooks import WebhookSender
 from escalation.interfaces import AgentStore
 from escalation.types import Agent, Ticket, TicketStatus
 

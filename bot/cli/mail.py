@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli_output import echo
+from bot.cli.output import echo
 from bot.settings import Settings
 
 

@@ -14,14 +14,14 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from bot.cli_output import echo
+from bot.cli.output import echo
 from bot.errors import BotError
 from bot.settings import Settings
 from retrieval.errors import RetrievalError
 
 if TYPE_CHECKING:
-    from bot.editor import EditorService
-    from bot.importing import ImportReport
+    from bot.helpcenter.editor import EditorService
+    from bot.helpcenter.importing import ImportReport
     from bot.interfaces import ArticleStore
     from retrieval.knowledge_base import KnowledgeBase
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     import anyio
 
-    from bot.editor import EditorService
+    from bot.helpcenter.editor import EditorService
     from bot.storage import open_database
     from bot.wiring import build_knowledge_base, export_emotion_scorer
     from retrieval.factory import onnx_models_dir
@@ -95,7 +95,7 @@ def _warm_answers(
     from tqdm import tqdm
 
     from bot.answer_vectors import warm_answer_vectors
-    from bot.editor import retrieval_article
+    from bot.helpcenter.editor import retrieval_article
     from retrieval.cached_embedder import CachedEmbedder
     from retrieval.chunking import Chunker
 
@@ -217,8 +217,8 @@ def _gaps(args: argparse.Namespace, settings: Settings) -> int:
     import anyio
     from tqdm import tqdm
 
-    from bot.gaps import ContentGaps
-    from bot.resolution import Rules
+    from bot.helpcenter.gaps import ContentGaps
+    from bot.reporting.resolution import Rules
     from bot.storage import open_database
     from retrieval.factory import build_embedder
 
@@ -279,14 +279,14 @@ def _gaps(args: argparse.Namespace, settings: Settings) -> int:
 def _articles(args: argparse.Namespace, settings: Settings) -> int:
     import anyio
 
-    from bot.article_io import (
+    from bot.helpcenter.article_io import (
         ImportLimits,
         export_jsonl,
         export_path,
         parse_path,
         to_markdown,
     )
-    from bot.importing import export_articles, import_batch
+    from bot.helpcenter.importing import export_articles, import_batch
     from bot.storage import open_database
     from bot.wiring import build_services
 

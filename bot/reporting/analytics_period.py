@@ -1,5 +1,5 @@
 """The figures of one period of the analytics (a day, a channel, or the whole window), and
-how they are written to CSV (no I/O; definitions in `bot.analytics`)."""
+how they are written to CSV (no I/O; definitions in `bot.reporting.analytics`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.nps import NpsSummary
+from bot.reporting.nps import NpsSummary
 
 DAILY_COLUMNS = (
     "day",

@@ -22,11 +22,11 @@ from bot.conversations.events import (
 )
 from bot.empathy import Reading, acknowledgement
 from bot.errors import LLMError
+from bot.handoff.opening_hours import describe_hours
+from bot.handoff.webhooks import WebhookSender
 from bot.interfaces import ChatModel, ConversationStore, TicketLifecycle
-from bot.opening_hours import describe_hours
 from bot.prompting import PromptBuilder
 from bot.realtime import Broadcaster
-from bot.webhooks import WebhookSender
 from escalation.availability import BusinessHours
 from escalation.config import EscalationConfig
 from escalation.detectors import (

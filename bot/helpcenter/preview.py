@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import anyio
 
-from bot.editor import EditorService, retrieval_article
+from bot.helpcenter.editor import EditorService, retrieval_article
 from bot.interfaces import ArticleSearch
 from bot.responder import Draft, Responder
 from retrieval.knowledge_base import KnowledgeBase

@@ -1,10 +1,10 @@
 """Content gaps: the questions the bot could not answer well, grouped by meaning (issue #6).
 
-Which questions: those `bot.resolution` flags: refused (not an injection attempt), answered
-under `escalation.low_confidence`, disliked, followed by a failure signal (the same question
-again, in other words, a complaint, a request for a person right after the answer), or the
-last question before a ticket. Bare requests for a person are none. One question may have
-several of these reasons.
+Which questions: those `bot.reporting.resolution` flags: refused (not an injection attempt),
+answered under `escalation.low_confidence`, disliked, followed by a failure signal (the same
+question again, in other words, a complaint, a request for a person right after the answer),
+or the last question before a ticket. Bare requests for a person are none. One question may
+have several of these reasons.
 
 Groups: average-linkage agglomerative clustering on cosine distance (the embeddings are unit
 vectors, so the mean pairwise similarity of two groups is `sum_a . sum_b / (n_a n_b)`), merging
@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from bot.analytics import WindowRows, cited_articles, question_key, window
-from bot.articles import ArticleStatus, StoredArticle
 from bot.errors import NotFound
-from bot.resolution import Reason, Rules, assess
+from bot.helpcenter.articles import ArticleStatus, StoredArticle
+from bot.reporting.analytics import WindowRows, cited_articles, question_key, window
+from bot.reporting.resolution import Reason, Rules, assess
 from bot.settings import EditorConfig
 from retrieval.interfaces import Embedder
 
@@ -128,7 +128,7 @@ class GapGroup:
 def flag_questions(
     rows: WindowRows, rules: Rules, now: dt.datetime, embedder: Embedder | None = None
 ) -> list[FlaggedQuestion]:
-    """The questions of these conversations that count as gaps (see `bot.resolution`)."""
+    """The questions of these conversations that count as gaps (see `bot.reporting.resolution`)."""
     outcomes = assess(
         rows.turns,
         rows.tickets,

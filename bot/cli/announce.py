@@ -6,10 +6,10 @@ import argparse
 import datetime as dt
 import json
 
-from bot.announcements import KINDS, Announcement, new_announcement, parse_time
-from bot.cli_output import echo
+from bot.cli.output import echo
+from bot.helpcenter.announcements import KINDS, Announcement, new_announcement, parse_time
+from bot.helpcenter.status_page import IncidentUpdate
 from bot.settings import Settings
-from bot.status_page import IncidentUpdate
 
 # The demo shop's announcement (`make run`): a banner on the demo page, and the bot's answer to
 # "is tracking broken?" while it lasts.

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.article_io import ImportBatch
-from bot.articles import ArticleStatus, StoredArticle
-from bot.editor import EditorService, as_article, content_of
 from bot.errors import Conflict, InvalidInput, NotFound
+from bot.helpcenter.article_io import ImportBatch
+from bot.helpcenter.articles import ArticleStatus, StoredArticle
+from bot.helpcenter.editor import EditorService, as_article, content_of
 from bot.interfaces import ArticleStore
 from retrieval.types import Article, Problem
 

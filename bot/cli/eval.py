@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bot.cli_output import echo
+from bot.cli.output import echo
 from bot.settings import Settings
 
 

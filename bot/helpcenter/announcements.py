@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from bot.conversation import Citation
 from bot.errors import InvalidInput
-from bot.status_page import IncidentUpdate
+from bot.helpcenter.status_page import IncidentUpdate
 from retrieval.interfaces import Embedder
 
 if TYPE_CHECKING:  # the Protocol's module imports this one's types

@@ -1,0 +1,1 @@
+"""Handing conversations to people: the escalator, the ticket desk, webhooks."""

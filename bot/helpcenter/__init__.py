@@ -1,0 +1,1 @@
+"""The help center: articles, editor, import/export, try-it, sanitising, stale, gaps, news."""

@@ -1,0 +1,1 @@
+"""Reporting: the analytics figures, their windows and periods, resolution signals, NPS."""
