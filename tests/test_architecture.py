@@ -25,9 +25,9 @@ VENDORS = {
     "llama_cpp",
 }
 VENDOR_OK = ("backends/", "retrieval/chunking.py")
-# The console script (bot/cli/__init__.py, and bot/cli/eval.py for `supportbot eval`) is the one
+# The console script (bot/cli/main.py, and bot/cli/eval.py for `supportbot eval`) is the one
 # entry point above everything.
-ENTRY_POINTS = {"bot/cli/__init__.py", "bot/cli/eval.py"}
+ENTRY_POINTS = {"bot/cli/main.py", "bot/cli/eval.py"}
 
 
 def imports(path: Path) -> set[str]:

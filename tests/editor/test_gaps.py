@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from bot.api.app import create_app
 from bot.backends.sql_schema import articles, escalation_tables
-from bot.cli import main
 from bot.cli.content import sparkline
+from bot.cli.main import main
 from bot.conversation import Channel, Citation, Customer, Role
 from bot.errors import NotFound
 from bot.helpcenter.articles import ArticleContent

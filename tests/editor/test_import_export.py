@@ -15,7 +15,7 @@ import anyio
 import httpx
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.helpcenter.article_io import (
     ImportLimits,
     export_jsonl,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.errors import LLMError
 from bot.settings import Settings
 from evals.answers_eval import (

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from evals.escalation_eval import binary_metrics
 from tests.conftest import FIXTURES
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.settings import MailConfig, Settings
 from tests.mail.conftest import mail_settings
 from tests.mail.mails import mail
