@@ -39,7 +39,7 @@ from typing import Any
 import anyio
 from _common import REPO, emit, latency_summary, load, machine, table
 
-from bot.answer_vectors import warm_answer_vectors
+from bot.answering.answer_vectors import warm_answer_vectors
 from bot.conversation import Channel, Customer
 from bot.settings import Settings
 from bot.wiring import Services, build_services

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.answering.passages import AnswerRequest
 from bot.conversation import (
     Channel,
     Citation,
@@ -25,7 +26,6 @@ from bot.helpcenter.articles import (
     IndexState,
     StoredArticle,
 )
-from bot.passages import AnswerRequest
 from escalation.types import Priority, Ticket
 from retrieval.types import SearchResult
 

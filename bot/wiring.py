@@ -7,14 +7,16 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.agent_context import AgentContext
-from bot.backends.extractive_llm import ExtractiveAnswerer
+from bot.answering.agent_context import AgentContext
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.generative import GenerativeAnswerer
+from bot.answering.grounding import GroundingChecker
+from bot.answering.prompting import PromptBuilder
+from bot.answering.responder import Responder
 from bot.connector import Connector, FixedConnector, HttpConnector
 from bot.conversations.replies import ReplyService
 from bot.demo_store import DEMO_ACCOUNTS
 from bot.errors import ConfigError
-from bot.generative import GenerativeAnswerer
-from bot.grounding import GroundingChecker
 from bot.guarded_llm import guarded
 from bot.handoff.escalator import Escalator, embed_examples
 from bot.handoff.ticket_desk import TicketDesk
@@ -26,7 +28,6 @@ from bot.helpcenter.page_help import PageHelp
 from bot.helpcenter.preview import TryIt
 from bot.interfaces import Answerer, ChatModel, ConversationStore
 from bot.login import StaffLogin
-from bot.prompting import PromptBuilder
 from bot.ratelimit import (
     Backoff,
     FailureLimiter,
@@ -37,7 +38,6 @@ from bot.ratelimit import (
     RateLimiter,
 )
 from bot.realtime import Broadcaster
-from bot.responder import Responder
 from bot.settings import LLMConfig, Settings
 from bot.storage import Database, open_database
 from escalation.availability import parse_hours

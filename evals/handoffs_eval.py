@@ -24,12 +24,12 @@ from typing import Any, get_args
 
 import anyio
 
-from bot import messages
+from bot.answering import messages
+from bot.answering.empathy import Feeling, Reading, acknowledgement
+from bot.answering.responder import ReplyEvent
 from bot.conversation import Channel, Conversation, Customer, Mode, Role, Turn
 from bot.conversations.events import conversation_channel
-from bot.empathy import Feeling, Reading, acknowledgement
 from bot.realtime import Event
-from bot.responder import ReplyEvent
 from bot.settings import Settings
 from bot.wiring import Services
 from escalation.types import Agent, AgentRole

@@ -22,7 +22,7 @@ What it does, all seeded and deterministic:
 Rows are cached in `--cache` (JSON) so refitting does not run the responder again; the model
 (coefficients, scaling, threshold) goes to `--out`, outside the package.
 
-Measured on 2026-12-05 (signals of `bot/answer_signals.py`; AUC for answerable against
+Measured on 2026-12-05 (signals of `bot/answering/answer_signals.py`; AUC for answerable against
 answer-gone / for an answer citing a right article, every question answered):
 
     signal               training (out of fold)   answers_iqa     golden (160+50)
@@ -61,7 +61,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from bot.answer_signals import SIGNALS
+from bot.answering.answer_signals import SIGNALS
 from bot.settings import Settings
 from evals.adapter_tuning import say
 from evals.answers_eval import (

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from bot.answering.responder import answer_key
 from bot.api.metrics import Metrics
 from bot.conversation import Role
 from bot.errors import BotError
-from bot.responder import answer_key
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from bot.answering.messages import notices_locale
 from bot.conversation import HANDBACK_NOTE, Conversation, Turn
 from bot.conversations.events import TurnOut
-from bot.messages import notices_locale
 
 EMAIL_PATTERN = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_INT = 2**31 - 1

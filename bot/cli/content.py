@@ -94,7 +94,7 @@ def _warm_answers(
     import anyio
     from tqdm import tqdm
 
-    from bot.answer_vectors import warm_answer_vectors
+    from bot.answering.answer_vectors import warm_answer_vectors
     from bot.helpcenter.editor import retrieval_article
     from retrieval.cached_embedder import CachedEmbedder
     from retrieval.chunking import Chunker

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 
+from bot.answering.responder import ReplyEvent, Responder
 from bot.conversation import Turn
 from bot.conversations.events import (
     Handoff,
@@ -19,7 +20,6 @@ from bot.conversations.events import (
 from bot.errors import BotError
 from bot.ratelimit import RateLimiter
 from bot.realtime import Broadcaster
-from bot.responder import ReplyEvent, Responder
 from escalation.errors import EscalationError
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,9 @@ from typing import Any
 import anyio
 import numpy as np
 
-from bot import messages
+from bot.answering import messages
+from bot.answering.empathy import Reading, acknowledgement
+from bot.answering.prompting import PromptBuilder
 from bot.conversation import Conversation, Role, Turn
 from bot.conversations.events import (
     Handoff,
@@ -20,12 +22,10 @@ from bot.conversations.events import (
     tell_conversation,
     tell_queue,
 )
-from bot.empathy import Reading, acknowledgement
 from bot.errors import LLMError
 from bot.handoff.opening_hours import describe_hours
 from bot.handoff.webhooks import WebhookSender
 from bot.interfaces import ChatModel, ConversationStore, TicketLifecycle
-from bot.prompting import PromptBuilder
 from bot.realtime import Broadcaster
 from escalation.availability import BusinessHours
 from escalation.config import EscalationConfig

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.answering.grounding import split_sentences
+from bot.answering.passages import help_url
 from bot.conversation import Role, Turn
-from bot.grounding import split_sentences
-from bot.passages import help_url
 
 MAX_SUGGESTIONS = 3
 PASSAGE_CHARS = 320

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from bot import messages
+from bot.answering import messages
 from bot.conversation import Role, TicketLink, Turn
 from bot.conversations.events import (
     AgentJoined,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import anyio
 import anyio.to_thread
 
+from bot.answering.passages import help_url
 from bot.backends.sql_gaps import SqlGapStore
 from bot.backends.sql_votes import SqlVoteStore
 from bot.errors import Gone, NotFound
@@ -25,7 +26,6 @@ from bot.helpcenter.articles import ArticleStatus, ArticleVersion
 from bot.helpcenter.help_votes import VoteCount, visitor_key
 from bot.helpcenter.sanitize import clean_text
 from bot.interfaces import ArticleStore
-from bot.passages import help_url
 from retrieval.errors import RetrievalError
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.types import SearchResult

@@ -20,7 +20,7 @@ import anyio
 import httpx
 import pytest
 
-from bot.account_answers import cannot_see
+from bot.answering.account_answers import cannot_see
 from bot.identity import sign
 from bot.wiring import Services
 from escalation.types import AgentRole

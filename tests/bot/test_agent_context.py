@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.agent_context import (
+from bot.answering.agent_context import (
     AgentContext,
     grants_exception,
     informative,
@@ -93,7 +93,7 @@ def test_an_exception_is_deferred_to_and_a_person_offered_again(context: AgentCo
 
 
 def test_a_recalled_fact_is_quoted_without_the_deference() -> None:
-    from bot.agent_context import AgentStatement
+    from bot.answering.agent_context import AgentStatement
 
     plain = AgentStatement(3, "", REFUND, 0.7, exception=False)
     assert reply_text(plain, "en") == f'Earlier in this chat, our support agent wrote: "{REFUND}"'

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer_signals import SIGNALS, signals
-from bot.coverage import coverage
+from bot.answering.answer_signals import SIGNALS, signals
+from bot.answering.coverage import coverage
 from retrieval.types import SearchResult
 from tests.fakes import search_result
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.answer_vectors import answer_texts, warm_answer_vectors
-from bot.backends.extractive_llm import ExtractiveAnswerer
-from bot.passages import AnswerRequest, passages_from
-from bot.prompting import PromptBuilder
+from bot.answering.answer_vectors import answer_texts, warm_answer_vectors
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.passages import AnswerRequest, passages_from
+from bot.answering.prompting import PromptBuilder
 from retrieval.backends.sqlite_vector_cache import SqliteVectorCache
 from retrieval.cached_embedder import CachedEmbedder
 from retrieval.chunking import Chunker

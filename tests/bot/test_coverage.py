@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.coverage import Coverage, coverage, refusal_text, uncovered_focus
+from bot.answering.coverage import Coverage, coverage, refusal_text, uncovered_focus
 from bot.settings import Settings
 from retrieval.types import SearchResult
 from tests.fakes import search_result

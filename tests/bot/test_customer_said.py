@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.customer_said import CustomerSaid, customer_said
+from bot.answering.customer_said import CustomerSaid, customer_said
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.empathy import Feeling, Reading, acknowledgement, read_feeling
+from bot.answering.empathy import Feeling, Reading, acknowledgement, read_feeling
 from bot.handoff.waiting import general_question, wants_to_cancel
 
 APOLOGIES = ("sorry", "apolog", "siento", "lo lamento", "disculp", "perdón")

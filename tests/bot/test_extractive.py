@@ -9,13 +9,13 @@ from collections.abc import AsyncIterator
 import anyio
 import pytest
 
-from bot.backends.extractive_llm import ExtractiveAnswerer, asks_how
-from bot.composer import Composer
-from bot.grounding import GroundingChecker, split_sentences, strip_markers
-from bot.passages import AnswerRequest, Passage, passages_from
-from bot.prompting import PromptBuilder
+from bot.answering.composer import Composer
+from bot.answering.extractive import ExtractiveAnswerer, asks_how
+from bot.answering.grounding import GroundingChecker, split_sentences, strip_markers
+from bot.answering.passages import AnswerRequest, Passage, passages_from
+from bot.answering.prompting import PromptBuilder
+from bot.answering.units import units_of
 from bot.settings import GroundingConfig
-from bot.units import units_of
 from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.grounding import GroundingChecker, split_sentences, strip_markers
+from bot.answering.grounding import GroundingChecker, split_sentences, strip_markers
 from bot.settings import GroundingConfig
 from retrieval.interfaces import Embedder
 

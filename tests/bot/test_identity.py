@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.account_answers import account_answer, account_topic
+from bot.answering.account_answers import account_answer, account_topic
 from bot.connector import MalformedAccount, parse_account, redact_pii
 from bot.identity import Check, Identity, restored, sign, verify
 

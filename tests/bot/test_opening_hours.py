@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot import messages
+from bot.answering import messages
 from bot.handoff.opening_hours import describe_hours
 from escalation.availability import parse_hours
 

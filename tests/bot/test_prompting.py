@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from jinja2 import UndefinedError
 
+from bot.answering.passages import AnswerRequest, Passage
+from bot.answering.prompting import PromptBuilder, environment
 from bot.conversation import Role
-from bot.passages import AnswerRequest, Passage
-from bot.prompting import PromptBuilder, environment
 from retrieval.tokens import count_tokens
 
 

@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from bot.confidence import confidence
+from bot.answering.confidence import confidence
+from bot.answering.followup import last_topic, needs_context, standalone_query
+from bot.answering.injection import looks_like_injection, without_injection
+from bot.answering.language import detect_language
+from bot.answering.smalltalk import classify
 from bot.conversation import AnswerKind, Citation, Role, Turn
-from bot.followup import last_topic, needs_context, standalone_query
-from bot.injection import looks_like_injection, without_injection
-from bot.language import detect_language
-from bot.smalltalk import classify
 
 
 @pytest.mark.parametrize(

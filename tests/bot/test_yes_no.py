@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.yes_no import asks_yes_no, same_question, yes_or_no
+from bot.answering.yes_no import asks_yes_no, same_question, yes_or_no
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import anyio
 import pytest
 
-from bot import messages
+from bot.answering import messages
 from bot.backends.sql_schema import escalation_tables
 from bot.conversation import Channel, Customer, Role
 from bot.settings import Settings

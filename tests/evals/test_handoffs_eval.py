@@ -9,8 +9,8 @@ from typing import get_args
 
 import pytest
 
-from bot import messages
-from bot.empathy import Feeling, Reading, acknowledgement
+from bot.answering import messages
+from bot.answering.empathy import Feeling, Reading, acknowledgement
 from bot.settings import Settings
 from evals.errors import DatasetError
 from evals.handoffs_eval import acknowledged, evaluate_handoffs, load_dialogues, notice_language

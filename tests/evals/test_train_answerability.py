@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from bot.answer_signals import SIGNALS
+from bot.answering.answer_signals import SIGNALS
 from evals.answers_eval import AnswerCase
 from evals.train_answerability import Row, best_threshold, fit, gone_ids, matrix
 

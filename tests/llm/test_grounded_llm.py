@@ -17,11 +17,11 @@ import anyio
 import httpx
 import pytest
 
-from bot import messages
+from bot.answering import messages
+from bot.answering.grounding import Evidence, GroundingChecker, strip_markers
+from bot.answering.passages import Passage, help_url, passages_from
 from bot.api.app import create_app
 from bot.conversation import Channel, Customer, Turn
-from bot.grounding import Evidence, GroundingChecker, strip_markers
-from bot.passages import Passage, help_url, passages_from
 from bot.settings import AnswerConfig, GroundingConfig, LLMConfig, Settings
 from bot.wiring import Services, build_services
 from escalation.config import EscalationConfig

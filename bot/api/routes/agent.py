@@ -18,6 +18,7 @@ from fastapi import (
     WebSocketDisconnect,
 )
 
+from bot.answering.customer_said import customer_said
 from bot.api.agent_schemas import (
     AgentOut,
     AttachmentOut,
@@ -61,7 +62,6 @@ from bot.conversations.events import (
     conversation_channel,
     tell_queue,
 )
-from bot.customer_said import customer_said
 from bot.errors import BotError, Conflict, Forbidden, NotFound
 from bot.handoff.suggested_replies import suggested_replies
 from bot.handoff.ticket_desk import agent_name

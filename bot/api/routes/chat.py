@@ -12,8 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import StreamingResponse
 
-from bot import messages
-from bot.account_answers import greeting
+from bot.answering import messages
+from bot.answering.account_answers import greeting
 from bot.api.deps import ConversationDep, MetricsDep, ServicesDep, limit_ip
 from bot.api.errors import close_live, describe, error_event
 from bot.api.metrics import Metrics

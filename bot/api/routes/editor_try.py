@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
+from bot.answering.responder import Draft
 from bot.api.deps import ServicesDep, editor_role, limit_ip
 from bot.conversations.events import CitationOut
-from bot.responder import Draft
 
 router = APIRouter(
     prefix="/api/editor",

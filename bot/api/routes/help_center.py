@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 
+from bot.answering.passages import help_url
 from bot.api.deps import ServicesDep, limit_ip
 from bot.api.help_pages import absolute, page
 from bot.errors import Gone, NotFound
@@ -23,7 +24,6 @@ from bot.helpcenter.help_portal import Listed, category_name
 from bot.helpcenter.help_votes import VISITOR_COOKIE, parse_vote, visitor_token
 from bot.helpcenter.sanitize import render_markdown
 from bot.helpcenter.toc import with_anchors
-from bot.passages import help_url
 from bot.wiring import Services
 
 router = APIRouter(tags=["help center"], include_in_schema=False)

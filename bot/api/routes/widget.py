@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from bot.account_answers import greeting
+from bot.answering.account_answers import greeting
 from bot.api.deps import ServicesDep
 from bot.demo_store import DEMO_ACCOUNTS, DEMO_IDENTITY
 from bot.errors import NotFound

@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import anyio
 
-from bot import messages
+from bot.answering import messages
+from bot.answering.responder import Responder, answer_key
 from bot.channels.email.compose import compose_reply
 from bot.channels.email.errors import MailError
 from bot.channels.email.interfaces import EmailStore, Mailbox, MailSender, NpsSurveys
@@ -28,7 +29,6 @@ from bot.conversations.events import TurnEventType
 from bot.errors import BotError, Conflict
 from bot.interfaces import ConversationStore
 from bot.reporting.nps import MAX_COMMENT_CHARS
-from bot.responder import Responder, answer_key
 from bot.settings import MailConfig
 
 log = logging.getLogger(__name__)

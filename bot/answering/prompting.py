@@ -8,8 +8,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from bot.answering.passages import AnswerRequest, Passage
 from bot.conversation import Role
-from bot.passages import AnswerRequest, Passage
 from retrieval.tokens import count_tokens, truncate
 
 LANGUAGES = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from bot.answering.passages import AnswerRequest
+from bot.answering.prompting import PromptBuilder
 from bot.interfaces import ChatModel
-from bot.passages import AnswerRequest
-from bot.prompting import PromptBuilder
 
 
 class GenerativeAnswerer:

@@ -1,13 +1,13 @@
 """The extractive answerer: no generative model, the best passage sentences with citations.
 
-Passages are split into units (bot/units.py: plain sentences, table rows and short lists as
-sentences, numbered steps whole) and scored against the question with the embedder already
-loaded for retrieval. The unit that answers the question leads (issue #16: say the asked fact
-first); a little supporting context of the same articles follows in reading order, within a
-word budget. Steps are quoted only when the question asks how. A yes/no question gets "Yes."
-or "No." first when the leading unit says so plainly (bot/yes_no.py). Each source is cited
-once, after the last sentence taken from it. It cannot invent anything: every fact comes from
-an article.
+Passages are split into units (bot/answering/units.py: plain sentences, table rows and short
+lists as sentences, numbered steps whole) and scored against the question with the embedder
+already loaded for retrieval. The unit that answers the question leads (issue #16: say the
+asked fact first); a little supporting context of the same articles follows in reading order,
+within a word budget. Steps are quoted only when the question asks how. A yes/no question gets
+"Yes." or "No." first when the leading unit says so plainly (bot/answering/yes_no.py). Each
+source is cited once, after the last sentence taken from it. It cannot invent anything: every
+fact comes from an article.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from collections.abc import AsyncIterator
 import anyio
 import numpy as np
 
-from bot.passages import AnswerRequest
-from bot.prompting import PromptBuilder
-from bot.units import Unit, units_of
-from bot.yes_no import same_question, yes_or_no
+from bot.answering.passages import AnswerRequest
+from bot.answering.prompting import PromptBuilder
+from bot.answering.units import Unit, units_of
+from bot.answering.yes_no import same_question, yes_or_no
 from retrieval.interfaces import Embedder, Vectors
 from retrieval.stopwords import content_terms
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.grounding import split_sentences
-from bot.passages import Passage
+from bot.answering.grounding import split_sentences
+from bot.answering.passages import Passage
 from retrieval.stopwords import ENGLISH, SPANISH, content_terms
 
 _STEP = re.compile(r"^\s*\d+[.)]\s+")

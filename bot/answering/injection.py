@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.grounding import split_sentences
+from bot.answering.grounding import split_sentences
 from retrieval.stopwords import content_terms
 
 _PATTERNS = re.compile(

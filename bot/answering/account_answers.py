@@ -12,9 +12,9 @@ import datetime as dt
 import re
 from typing import Literal
 
+from bot.answering.customer_said import customer_said
 from bot.connector import Account, Order, orders_named
 from bot.conversation import Citation
-from bot.customer_said import customer_said
 
 Topic = Literal["order", "subscription", "invoice"]
 ACCOUNT_SOURCE = "account"

@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.answering.grounding import split_sentences
 from bot.conversation import HANDBACK_NOTE, Role, Turn
-from bot.grounding import split_sentences
 from retrieval.interfaces import Embedder
 from retrieval.stopwords import content_terms
 

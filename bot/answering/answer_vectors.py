@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from bot.grounding import split_sentences
-from bot.passages import Passage
-from bot.units import units_of
+from bot.answering.grounding import split_sentences
+from bot.answering.passages import Passage
+from bot.answering.units import units_of
 from retrieval.cached_embedder import CachedEmbedder
 from retrieval.chunking import Chunker
 from retrieval.types import Article

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.coverage import Coverage, coverage, focus_terms
+from bot.answering.coverage import Coverage, coverage, focus_terms
 from retrieval.stopwords import content_terms
 from retrieval.types import SearchResult
 

@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Literal
 
+from bot.answering.language import detect_language
 from bot.conversation import Conversation, Role, Turn
-from bot.language import detect_language
 
 Key = Literal[
     "greeting",

@@ -18,8 +18,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.answering.followup import opens_with_connector
 from bot.conversation import Turn
-from bot.followup import opens_with_connector
 from retrieval.stopwords import content_terms
 from retrieval.types import SearchResult
 

@@ -9,37 +9,37 @@ from typing import Any, Literal
 
 import anyio
 
-from bot import messages
-from bot.account_answers import (
+from bot.answering import messages
+from bot.answering.account_answers import (
     account_answer,
     account_citation,
     account_topic,
     cannot_see,
     greeting,
 )
-from bot.agent_context import AgentContext, reply_text, with_agent_turns
-from bot.answer_signals import signals
-from bot.composer import Composer
-from bot.confidence import confidence
+from bot.answering.agent_context import AgentContext, reply_text, with_agent_turns
+from bot.answering.answer_signals import signals
+from bot.answering.composer import Composer
+from bot.answering.confidence import confidence
+from bot.answering.coverage import coverage, refusal_text, uncovered
+from bot.answering.empathy import acknowledgement, read_feeling
+from bot.answering.followup import last_topic, needs_context, standalone_query
+from bot.answering.grounding import GroundingChecker
+from bot.answering.injection import instructions_only, looks_like_injection, without_injection
+from bot.answering.language import detect_language
+from bot.answering.passages import AnswerRequest, passages_from
+from bot.answering.prompting import PromptBuilder
+from bot.answering.smalltalk import classify
 from bot.connector import Connector
 from bot.conversation import AnswerKind, Citation, Conversation, Mode, Role, Turn
-from bot.coverage import coverage, refusal_text, uncovered
-from bot.empathy import acknowledgement, read_feeling
 from bot.errors import InvalidInput, LLMError
-from bot.followup import last_topic, needs_context, standalone_query
-from bot.grounding import GroundingChecker
 from bot.handoff.escalator import Escalator
 from bot.handoff.waiting import general_question, wants_to_cancel
 from bot.helpcenter.announcements import Announcements, Audience
 from bot.helpcenter.page_help import PageHelp
 from bot.identity import Identity, restored
-from bot.injection import instructions_only, looks_like_injection, without_injection
 from bot.interfaces import Answerer, ArticleSearch, ChatModel, ConversationStore
-from bot.language import detect_language
-from bot.passages import AnswerRequest, passages_from
-from bot.prompting import PromptBuilder
 from bot.settings import AnswerConfig, GroundingConfig
-from bot.smalltalk import classify
 from escalation.policy import assess
 from escalation.types import EscalationDecision, Reason
 from retrieval.types import SearchResult
