@@ -138,7 +138,7 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
 @contextmanager
 def llama_server(threads: int, context: int) -> Iterator[str]:
     """`python -m llama_cpp.server` on the bundled SmolLM2; yields its /v1 base URL."""
-    from bot.backends.local_llm import bundled_smollm2
+    from bot.llm.backends.local import bundled_smollm2
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -17,7 +17,6 @@ from bot.connector import Connector, FixedConnector, HttpConnector
 from bot.conversations.replies import ReplyService
 from bot.demo_store import DEMO_ACCOUNTS
 from bot.errors import ConfigError
-from bot.guarded_llm import guarded
 from bot.handoff.escalator import Escalator, embed_examples
 from bot.handoff.ticket_desk import TicketDesk
 from bot.handoff.webhooks import WebhookSender
@@ -27,6 +26,7 @@ from bot.helpcenter.help_portal import HelpPortal
 from bot.helpcenter.page_help import PageHelp
 from bot.helpcenter.preview import TryIt
 from bot.interfaces import Answerer, ChatModel, ConversationStore
+from bot.llm.guarded import guarded
 from bot.login import StaffLogin
 from bot.ratelimit import (
     Backoff,
@@ -87,7 +87,7 @@ def build_knowledge_base(
 def build_chat_model(config: LLMConfig) -> ChatModel | None:
     """The configured language model, or None for the extractive backend."""
     if config.backend == "openai-compatible":
-        from bot.backends.openai_llm import OpenAIChatModel
+        from bot.llm.backends.openai_compatible import OpenAIChatModel
 
         return OpenAIChatModel(
             base_url=config.base_url,
@@ -98,7 +98,7 @@ def build_chat_model(config: LLMConfig) -> ChatModel | None:
             temperature=config.temperature,
         )
     if config.backend == "local":
-        from bot.backends.local_llm import LocalChatModel
+        from bot.llm.backends.local import LocalChatModel
 
         return LocalChatModel(
             config.gguf_path, context_tokens=config.context_tokens, temperature=config.temperature

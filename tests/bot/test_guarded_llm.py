@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from bot.errors import LLMError, LLMTimeout, LLMUnavailable
-from bot.guarded_llm import CircuitBreaker, GuardedChatModel
+from bot.llm.guarded import CircuitBreaker, GuardedChatModel
 from tests.fakes import ScriptedLLM
 
 

@@ -38,7 +38,7 @@ def _gguf() -> Path:
     missing = [name for name in _SERVER_MODULES if importlib.util.find_spec(name) is None]
     if missing:
         unavailable(f"cannot import {', '.join(missing)}")
-    from bot.backends.local_llm import bundled_smollm2
+    from bot.llm.backends.local import bundled_smollm2
 
     try:
         return bundled_smollm2()

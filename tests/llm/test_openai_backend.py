@@ -11,8 +11,8 @@ from typing import ClassVar
 import anyio
 import pytest
 
-from bot.backends.openai_llm import OpenAIChatModel
 from bot.errors import LLMError, LLMTimeout
+from bot.llm.backends.openai_compatible import OpenAIChatModel
 from tests.live_server import free_port
 from tests.llm.conftest import MODEL
 

@@ -1,0 +1,1 @@
+"""Language models: the ChatModel backends (OpenAI-compatible, local) and their guard."""

@@ -1,0 +1,1 @@
+"""ChatModel implementations, one module each."""
