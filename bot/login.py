@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.ratelimit import FailureLimiter
+from bot.runtime.ratelimit import FailureLimiter
 from escalation.errors import AuthError
 from escalation.interfaces import AgentStore
 from escalation.types import Agent

@@ -28,7 +28,7 @@ from bot.helpcenter.preview import TryIt
 from bot.interfaces import Answerer, ChatModel, ConversationStore
 from bot.llm.guarded import guarded
 from bot.login import StaffLogin
-from bot.ratelimit import (
+from bot.runtime.ratelimit import (
     Backoff,
     FailureLimiter,
     FallbackFailureLimiter,
@@ -37,7 +37,7 @@ from bot.ratelimit import (
     MemoryRateLimiter,
     RateLimiter,
 )
-from bot.realtime import Broadcaster
+from bot.runtime.realtime import Broadcaster
 from bot.settings import LLMConfig, Settings
 from bot.storage import Database, open_database
 from escalation.availability import parse_hours
@@ -110,11 +110,11 @@ def build_broadcaster(settings: Settings) -> Broadcaster:
     """The configured live-event broadcaster (Redis pub/sub to share it across workers)."""
     if settings.realtime.backend == "redis":
         try:
-            from bot.backends.redis_broadcaster import RedisBroadcaster
+            from bot.runtime.backends.redis_broadcaster import RedisBroadcaster
         except ImportError as exc:
             raise _missing_redis("realtime.backend") from exc
         return RedisBroadcaster(settings.redis.url)
-    from bot.backends.memory_broadcaster import MemoryBroadcaster
+    from bot.runtime.backends.memory_broadcaster import MemoryBroadcaster
 
     return MemoryBroadcaster()
 
@@ -124,7 +124,7 @@ def build_rate_limiter(settings: Settings, name: str, per_minute: int) -> RateLi
     falls back to this worker's counts while Redis is unreachable)."""
     if settings.api.rate_limit_backend == "redis":
         try:
-            from bot.backends.redis_ratelimit import RedisRateLimiter
+            from bot.runtime.backends.redis_ratelimit import RedisRateLimiter
         except ImportError as exc:
             raise _missing_redis("api.rate_limit_backend") from exc
         return FallbackRateLimiter(
@@ -139,7 +139,7 @@ def build_failure_limiter(settings: Settings, name: str, backoff: Backoff) -> Fa
     back to this worker's counts while Redis is unreachable)."""
     if settings.api.rate_limit_backend == "redis":
         try:
-            from bot.backends.redis_ratelimit import RedisFailureLimiter
+            from bot.runtime.backends.redis_ratelimit import RedisFailureLimiter
         except ImportError as exc:
             raise _missing_redis("api.rate_limit_backend") from exc
         return FallbackFailureLimiter(

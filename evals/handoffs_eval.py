@@ -29,7 +29,7 @@ from bot.answering.empathy import Feeling, Reading, acknowledgement
 from bot.answering.responder import ReplyEvent
 from bot.conversation import Channel, Conversation, Customer, Mode, Role, Turn
 from bot.conversations.events import conversation_channel
-from bot.realtime import Event
+from bot.runtime.realtime import Event
 from bot.settings import Settings
 from bot.wiring import Services
 from escalation.types import Agent, AgentRole

@@ -18,8 +18,8 @@ from bot.conversations.events import (
     tell_conversation,
 )
 from bot.errors import BotError
-from bot.ratelimit import RateLimiter
-from bot.realtime import Broadcaster
+from bot.runtime.ratelimit import RateLimiter
+from bot.runtime.realtime import Broadcaster
 from escalation.errors import EscalationError
 
 log = logging.getLogger(__name__)

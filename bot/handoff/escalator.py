@@ -26,7 +26,7 @@ from bot.errors import LLMError
 from bot.handoff.opening_hours import describe_hours
 from bot.handoff.webhooks import WebhookSender
 from bot.interfaces import ChatModel, ConversationStore, TicketLifecycle
-from bot.realtime import Broadcaster
+from bot.runtime.realtime import Broadcaster
 from escalation.availability import BusinessHours
 from escalation.config import EscalationConfig
 from escalation.detectors import (

@@ -29,7 +29,7 @@ from bot.errors import BotError
 from bot.handoff.escalator import notice_locale, ticket_payload
 from bot.handoff.webhooks import WebhookSender
 from bot.interfaces import ConversationStore, TicketLifecycle
-from bot.realtime import Broadcaster
+from bot.runtime.realtime import Broadcaster
 from escalation.interfaces import AgentStore
 from escalation.types import Agent, Ticket, TicketStatus
 

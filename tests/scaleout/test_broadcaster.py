@@ -9,10 +9,10 @@ from contextlib import AsyncExitStack
 import pytest
 import redis.asyncio
 
-from bot.backends.memory_broadcaster import MemoryBroadcaster
-from bot.backends.redis_broadcaster import RedisBroadcaster
 from bot.errors import BackendUnavailable
-from bot.realtime import Broadcaster, Event
+from bot.runtime.backends.memory_broadcaster import MemoryBroadcaster
+from bot.runtime.backends.redis_broadcaster import RedisBroadcaster
+from bot.runtime.realtime import Broadcaster, Event
 from bot.settings import RealtimeConfig, RedisConfig, Settings
 from bot.wiring import build_broadcaster
 

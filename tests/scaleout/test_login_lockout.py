@@ -18,9 +18,14 @@ import redis.asyncio
 from fastapi import FastAPI
 
 from bot.api.app import create_app
-from bot.backends.redis_ratelimit import RedisFailureLimiter
 from bot.errors import RateLimited
-from bot.ratelimit import Backoff, FailureLimiter, FallbackFailureLimiter, MemoryFailureLimiter
+from bot.runtime.backends.redis_ratelimit import RedisFailureLimiter
+from bot.runtime.ratelimit import (
+    Backoff,
+    FailureLimiter,
+    FallbackFailureLimiter,
+    MemoryFailureLimiter,
+)
 from bot.settings import ApiConfig, RedisConfig, Settings
 from bot.wiring import Services, build_failure_limiter, build_services
 from escalation.types import AgentRole

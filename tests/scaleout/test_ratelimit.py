@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 import redis.asyncio
 
-from bot.backends.redis_ratelimit import RedisRateLimiter
 from bot.errors import BackendUnavailable, RateLimited
-from bot.ratelimit import FallbackRateLimiter, MemoryRateLimiter, RateLimiter
+from bot.runtime.backends.redis_ratelimit import RedisRateLimiter
+from bot.runtime.ratelimit import FallbackRateLimiter, MemoryRateLimiter, RateLimiter
 from bot.settings import ApiConfig, RedisConfig, Settings
 from bot.wiring import build_rate_limiter
 

@@ -35,7 +35,7 @@ from bot.conversations.replies import Failure, Outcome, Shown
 from bot.errors import BotError, InvalidInput
 from bot.handoff.escalator import notice_locale
 from bot.identity import verify
-from bot.realtime import Event
+from bot.runtime.realtime import Event
 from bot.wiring import Services
 
 router = APIRouter(prefix="/api", tags=["chat"], dependencies=[Depends(limit_ip)])

@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 
 from bot.backends.sql_database import display_url
 from bot.errors import BackendUnavailable
-from bot.realtime import Delivery, Event, LocalFanout, decode, drain, encode
+from bot.runtime.realtime import Delivery, Event, LocalFanout, decode, drain, encode
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bot.realtime import Event, LocalFanout, decode, drain, encode
+from bot.runtime.realtime import Event, LocalFanout, decode, drain, encode
 
 
 class MemoryBroadcaster:

@@ -9,7 +9,7 @@ from redis.exceptions import RedisError
 
 from bot.backends.sql_database import display_url
 from bot.errors import BackendUnavailable
-from bot.ratelimit import Backoff, refusal
+from bot.runtime.ratelimit import Backoff, refusal
 
 # Sliding window over a sorted set of hit times, atomic because Redis runs a script alone.
 # Times come from the Redis server clock (TIME), so workers with skewed clocks agree.

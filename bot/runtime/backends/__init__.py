@@ -1,0 +1,1 @@
+"""Broadcasters and rate limiters, one module each (in memory, Redis)."""
