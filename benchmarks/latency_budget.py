@@ -40,7 +40,7 @@ import anyio
 from _common import REPO, emit, latency_summary, load, machine, table
 
 from bot.answering.answer_vectors import warm_answer_vectors
-from bot.conversation import Channel, Customer
+from bot.conversations.models import Channel, Customer
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from escalation.config import EscalationConfig

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bot.startup  # noqa: F401  (first of ours: it starts the clock /readyz reports)
-from bot.conversation import (
+from bot.conversations.models import (
     AnswerKind,
     Channel,
     Citation,

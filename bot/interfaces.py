@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.answering.passages import AnswerRequest
-from bot.conversation import (
+from bot.conversations.models import (
     Channel,
     Citation,
     Conversation,

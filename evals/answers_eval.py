@@ -30,7 +30,7 @@ from pathlib import Path
 import anyio
 
 from bot.answering.responder import ReplyEvent
-from bot.conversation import Channel, Customer, Turn
+from bot.conversations.models import Channel, Customer, Turn
 from bot.settings import Settings, StorageConfig
 from bot.wiring import Services, build_services
 from evals.cases import load_docs, rows_of

@@ -27,8 +27,8 @@ import anyio
 from bot.answering import messages
 from bot.answering.empathy import Feeling, Reading, acknowledgement
 from bot.answering.responder import ReplyEvent
-from bot.conversation import Channel, Conversation, Customer, Mode, Role, Turn
 from bot.conversations.events import conversation_channel
+from bot.conversations.models import Channel, Conversation, Customer, Mode, Role, Turn
 from bot.runtime.realtime import Event
 from bot.settings import Settings
 from bot.wiring import Services

@@ -14,7 +14,7 @@ from typing import Literal
 
 from bot.answering.customer_said import customer_said
 from bot.connector import Account, Order, orders_named
-from bot.conversation import Citation
+from bot.conversations.models import Citation
 
 Topic = Literal["order", "subscription", "invoice"]
 ACCOUNT_SOURCE = "account"

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.answering.grounding import split_sentences
-from bot.conversation import HANDBACK_NOTE, Role, Turn
+from bot.conversations.models import HANDBACK_NOTE, Role, Turn
 from retrieval.interfaces import Embedder
 from retrieval.stopwords import content_terms
 

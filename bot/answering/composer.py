@@ -15,7 +15,7 @@ import anyio
 
 from bot.answering.grounding import Evidence, GroundingChecker, Verdict, strip_markers
 from bot.answering.passages import Passage
-from bot.conversation import Citation
+from bot.conversations.models import Citation
 
 # Sentence ends, but never between a sentence and its citation marker ("... once. [1]").
 _BOUNDARY = re.compile(r"(?<=[.!?])(?<!\b\d\.)(?<!\b\d\d\.)\s+(?=\S)(?!\[\d)|\n+")

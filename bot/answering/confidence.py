@@ -3,7 +3,7 @@ the passages cover, answer type."""
 
 from __future__ import annotations
 
-from bot.conversation import AnswerKind
+from bot.conversations.models import AnswerKind
 
 RELEVANCE_WEIGHT = 0.6
 GROUNDING_WEIGHT = 0.4

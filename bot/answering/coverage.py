@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.answering.followup import opens_with_connector
-from bot.conversation import Turn
+from bot.conversations.models import Turn
 from retrieval.stopwords import content_terms
 from retrieval.types import SearchResult
 

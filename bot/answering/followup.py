@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.conversation import Role, Turn
+from bot.conversations.models import Role, Turn
 from retrieval.stopwords import content_terms
 
 _CONNECTOR = re.compile(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from bot.answering.language import detect_language
-from bot.conversation import Conversation, Role, Turn
+from bot.conversations.models import Conversation, Role, Turn
 
 Key = Literal[
     "greeting",

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from bot.conversation import Citation, Role
+from bot.conversations.models import Citation, Role
 from retrieval.types import SearchResult
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.answering.passages import AnswerRequest, Passage
-from bot.conversation import Role
+from bot.conversations.models import Role
 from retrieval.tokens import count_tokens, truncate
 
 LANGUAGES = {

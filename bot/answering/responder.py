@@ -31,7 +31,7 @@ from bot.answering.passages import AnswerRequest, passages_from
 from bot.answering.prompting import PromptBuilder
 from bot.answering.smalltalk import classify
 from bot.connector import Connector
-from bot.conversation import AnswerKind, Citation, Conversation, Mode, Role, Turn
+from bot.conversations.models import AnswerKind, Citation, Conversation, Mode, Role, Turn
 from bot.errors import InvalidInput, LLMError
 from bot.handoff.escalator import Escalator
 from bot.handoff.waiting import general_question, wants_to_cancel

@@ -12,8 +12,8 @@ from bot.answering.customer_said import CustomerSaid
 from bot.api.schemas import ClientId
 from bot.channels.email.types import StoredAttachment
 from bot.connector import Lookup, account_json
-from bot.conversation import PastConversation, TicketLink, Turn
 from bot.conversations.events import TurnOut
+from bot.conversations.models import PastConversation, TicketLink, Turn
 from bot.handoff.suggested_replies import SuggestedReply
 from bot.identity import restored
 from escalation.types import Agent, AgentRole, Note, Ticket

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from bot.api.metrics import Metrics
-from bot.conversation import Conversation
+from bot.conversations.models import Conversation
 from bot.errors import Forbidden
 from bot.wiring import Services
 from escalation.errors import AuthError

@@ -16,7 +16,7 @@ from typing import Any
 import anyio.to_thread
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from bot.conversation import Turn
+from bot.conversations.models import Turn
 
 QUALITY_DAYS = 30
 QUALITY_TTL_S = 10.0

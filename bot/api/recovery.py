@@ -7,7 +7,7 @@ import logging
 
 from bot.answering.responder import answer_key
 from bot.api.metrics import Metrics
-from bot.conversation import Role
+from bot.conversations.models import Role
 from bot.errors import BotError
 from bot.wiring import Services
 

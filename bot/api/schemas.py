@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from bot.answering.messages import notices_locale
-from bot.conversation import HANDBACK_NOTE, Conversation, Turn
 from bot.conversations.events import TurnOut
+from bot.conversations.models import HANDBACK_NOTE, Conversation, Turn
 
 EMAIL_PATTERN = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_INT = 2**31 - 1

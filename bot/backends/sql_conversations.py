@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from bot.backends.sql_database import ConstraintViolation, transaction
 from bot.backends.sql_schema import conversations, customers, feedback, turns
-from bot.conversation import (
+from bot.conversations.models import (
     Channel,
     Citation,
     Conversation,

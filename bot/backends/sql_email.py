@@ -24,7 +24,7 @@ from bot.channels.email.types import (
     StoredAttachment,
     Thread,
 )
-from bot.conversation import HANDBACK_NOTE, Channel, Mode, Role
+from bot.conversations.models import HANDBACK_NOTE, Channel, Mode, Role
 from bot.errors import NotFound
 
 _NOTE_CHARS = 4000

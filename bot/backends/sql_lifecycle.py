@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.backends.sql_conversations import append_turn, change_mode, client_turn, turn_values
 from bot.backends.sql_database import ConstraintViolation, transaction
 from bot.backends.sql_schema import conversations, escalation_tables, ticket_links
-from bot.conversation import HANDBACK_NOTE, Mode, Role, TicketLink, Turn
+from bot.conversations.models import HANDBACK_NOTE, Mode, Role, TicketLink, Turn
 from escalation.backends.sql_queue import SqlHandoffQueue
 from escalation.backends.sql_tables import now, write_lock
 from escalation.errors import InvalidTransition

@@ -17,7 +17,7 @@ from bot.cli.content import add_gaps_and_articles_commands, add_ingest_command
 from bot.cli.eval import add_eval_commands
 from bot.cli.mail import add_mail_command
 from bot.cli.output import echo
-from bot.conversation import Turn
+from bot.conversations.models import Turn
 from bot.errors import BotError
 from bot.settings import Settings
 from escalation.errors import EscalationError
@@ -92,7 +92,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _conversation(settings: Settings, questions: AsyncIterator[str], as_json: bool) -> None:
-    from bot.conversation import Channel, Customer
+    from bot.conversations.models import Channel, Customer
     from bot.wiring import build_services
 
     services = build_services(settings)

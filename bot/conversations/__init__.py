@@ -1,4 +1,4 @@
-"""Conversations: live events and the reply pipeline that every channel calls (issue 19).
+"""Conversations: their data types, live events and the reply pipeline every channel calls.
 
 Nothing is imported here: `bot.handoff` imports the events and the reply pipeline imports
 the responder, which imports `bot.handoff`.

@@ -9,7 +9,7 @@ from typing import ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from bot.conversation import Citation, CitationKind, Turn
+from bot.conversations.models import Citation, CitationKind, Turn
 from bot.runtime.realtime import Broadcaster, Event, publish_or_log
 from escalation.types import Ticket
 

@@ -8,7 +8,6 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from bot.answering.responder import ReplyEvent, Responder
-from bot.conversation import Turn
 from bot.conversations.events import (
     Handoff,
     HandoffMode,
@@ -17,6 +16,7 @@ from bot.conversations.events import (
     TurnEventType,
     tell_conversation,
 )
+from bot.conversations.models import Turn
 from bot.errors import BotError
 from bot.runtime.ratelimit import RateLimiter
 from bot.runtime.realtime import Broadcaster

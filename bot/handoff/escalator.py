@@ -13,7 +13,6 @@ import numpy as np
 from bot.answering import messages
 from bot.answering.empathy import Reading, acknowledgement
 from bot.answering.prompting import PromptBuilder
-from bot.conversation import Conversation, Role, Turn
 from bot.conversations.events import (
     Handoff,
     HandoffCancelled,
@@ -22,6 +21,7 @@ from bot.conversations.events import (
     tell_conversation,
     tell_queue,
 )
+from bot.conversations.models import Conversation, Role, Turn
 from bot.errors import LLMError
 from bot.handoff.opening_hours import describe_hours
 from bot.handoff.webhooks import WebhookSender

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.answering.grounding import split_sentences
 from bot.answering.passages import help_url
-from bot.conversation import Role, Turn
+from bot.conversations.models import Role, Turn
 
 MAX_SUGGESTIONS = 3
 PASSAGE_CHARS = 320

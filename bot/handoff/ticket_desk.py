@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.answering import messages
-from bot.conversation import Role, TicketLink, Turn
 from bot.conversations.events import (
     AgentJoined,
     Closed,
@@ -25,6 +24,7 @@ from bot.conversations.events import (
     tell_conversation,
     tell_queue,
 )
+from bot.conversations.models import Role, TicketLink, Turn
 from bot.errors import BotError
 from bot.handoff.escalator import notice_locale, ticket_payload
 from bot.handoff.webhooks import WebhookSender

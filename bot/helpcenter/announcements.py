@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
 from urllib.parse import urlsplit
 
-from bot.conversation import Citation
+from bot.conversations.models import Citation
 from bot.errors import InvalidInput
 from bot.helpcenter.status_page import IncidentUpdate
 from retrieval.interfaces import Embedder

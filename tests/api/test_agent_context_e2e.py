@@ -13,7 +13,7 @@ import anyio
 import httpx
 import pytest
 
-from bot.conversation import Role
+from bot.conversations.models import Role
 from bot.wiring import Services
 from retrieval.interfaces import Embedder
 from tests.api.conftest import Chat, agent_site, log_in

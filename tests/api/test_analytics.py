@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from bot.api.app import create_app
 from bot.backends.sql_schema import escalation_tables, turns
-from bot.conversation import Channel, Citation, Customer, Role
+from bot.conversations.models import Channel, Citation, Customer, Role
 from bot.reporting.analytics import compute, question_key, window
 from bot.settings import Settings
 from bot.wiring import Services, build_services

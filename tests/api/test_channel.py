@@ -8,7 +8,7 @@ from pathlib import Path
 import anyio
 import httpx
 
-from bot.conversation import Channel
+from bot.conversations.models import Channel
 from retrieval.interfaces import Embedder
 from tests.api.conftest import api_settings, start
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from bot.api.app import create_app
 from bot.backends.sql_surveys import SqlSurveyStore
-from bot.conversation import Channel, Customer
+from bot.conversations.models import Channel, Customer
 from bot.errors import Conflict
 from bot.settings import Settings
 from bot.storage import open_database

@@ -16,7 +16,7 @@ import pytest
 from bot.api.app import create_app
 from bot.api.metrics import Metrics
 from bot.api.recovery import answer_unanswered
-from bot.conversation import Channel, Customer, Mode, Role, Turn
+from bot.conversations.models import Channel, Customer, Mode, Role, Turn
 from bot.wiring import Services, build_services
 from retrieval.interfaces import Embedder
 from tests.api.conftest import api_settings

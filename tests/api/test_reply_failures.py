@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from bot.api.app import create_app
-from bot.conversation import Role
+from bot.conversations.models import Role
 from bot.wiring import build_services
 from retrieval.interfaces import Embedder
 from tests.api.conftest import Chat, api_settings

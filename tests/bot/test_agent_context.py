@@ -13,7 +13,7 @@ from bot.answering.agent_context import (
     reply_text,
     with_agent_turns,
 )
-from bot.conversation import HANDBACK_NOTE, Role, Turn
+from bot.conversations.models import HANDBACK_NOTE, Role, Turn
 from retrieval.interfaces import Embedder
 
 NOW = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)

@@ -8,7 +8,6 @@ import json
 
 import pytest
 
-from bot.conversation import Citation, Role, Turn
 from bot.conversations.events import (
     QUEUE_CHANNEL,
     AgentJoined,
@@ -25,6 +24,7 @@ from bot.conversations.events import (
     TurnEvent,
     conversation_channel,
 )
+from bot.conversations.models import Citation, Role, Turn
 
 AT = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
 TURN = Turn(

@@ -29,7 +29,7 @@ from bot.backends.sql_database import (
 from bot.backends.sql_email import SqlEmailStore
 from bot.backends.sql_schema import escalation_tables, metadata
 from bot.channels.email.types import Attachment, InboundEmail
-from bot.conversation import Channel, Customer, Role
+from bot.conversations.models import Channel, Customer, Role
 from bot.errors import ConfigError, StorageError
 from bot.helpcenter.articles import ArticleContent
 from escalation.backends.sql_agents import SqlAgentStore

@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from bot.conversation import Channel, Customer
+from bot.conversations.models import Channel, Customer
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from retrieval.interfaces import Embedder

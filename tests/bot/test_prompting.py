@@ -9,7 +9,7 @@ from jinja2 import UndefinedError
 
 from bot.answering.passages import AnswerRequest, Passage
 from bot.answering.prompting import PromptBuilder, environment
-from bot.conversation import Role
+from bot.conversations.models import Role
 from retrieval.tokens import count_tokens
 
 

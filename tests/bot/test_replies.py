@@ -9,8 +9,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from bot.conversation import Channel, Customer, Role, Turn
 from bot.conversations.events import Token, TurnEvent, conversation_channel
+from bot.conversations.models import Channel, Customer, Role, Turn
 from bot.conversations.replies import Failure, Outcome, Shown
 from bot.errors import InvalidInput, RateLimited
 from bot.settings import Settings

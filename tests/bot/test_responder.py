@@ -8,7 +8,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from bot.conversation import Channel, Customer, Role, Turn
+from bot.conversations.models import Channel, Customer, Role, Turn
 from bot.errors import InvalidInput, LLMTimeout
 from bot.settings import Settings
 from bot.wiring import Services, build_services

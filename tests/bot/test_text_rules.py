@@ -11,7 +11,7 @@ from bot.answering.followup import last_topic, needs_context, standalone_query
 from bot.answering.injection import looks_like_injection, without_injection
 from bot.answering.language import detect_language
 from bot.answering.smalltalk import classify
-from bot.conversation import AnswerKind, Citation, Role, Turn
+from bot.conversations.models import AnswerKind, Citation, Role, Turn
 
 
 @pytest.mark.parametrize(

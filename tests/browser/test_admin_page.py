@@ -54,7 +54,7 @@ def site(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     ids = in_thread(seed, services)
 
     async def hostile() -> None:  # a customer question that is HTML must stay text
-        from bot.conversation import Channel, Customer, Role
+        from bot.conversations.models import Channel, Customer, Role
 
         conversation, _ = await services.store.create_conversation(
             Customer(id=""), channel=Channel.WIDGET, locale="en"

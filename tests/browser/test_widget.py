@@ -20,8 +20,8 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Request, Route, WebSocketRoute, expect
 
-from bot.conversation import Role, Turn
 from bot.conversations.events import TurnOut
+from bot.conversations.models import Role, Turn
 from tests.browser.conftest import Live, Tab, Widget, embed_tag
 
 pytestmark = pytest.mark.browser

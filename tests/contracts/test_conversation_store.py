@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from bot.backends.sql_conversations import SqlConversationStore
 from bot.backends.sql_database import create_engine_for
 from bot.backends.sql_schema import feedback
-from bot.conversation import Channel, Citation, Conversation, Customer, Mode, Role
+from bot.conversations.models import Channel, Citation, Conversation, Customer, Mode, Role
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.interfaces import ConversationStore
 from bot.storage import open_store

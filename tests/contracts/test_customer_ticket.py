@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 import pytest
 
-from bot.conversation import Mode, Role
+from bot.conversations.models import Mode, Role
 from retrieval.interfaces import Embedder
 from tests.api.conftest import Chat
 from tests.contracts.conftest import fresh_database, require_postgres

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from bot.backends.sql_conversations import SqlConversationStore
 from bot.backends.sql_database import MIGRATIONS_DIR, create_engine_for, migrate
 from bot.backends.sql_schema import escalation_tables
-from bot.conversation import Channel, Customer, Role
+from bot.conversations.models import Channel, Customer, Role
 from escalation.backends.sql_agents import SqlAgentStore
 from escalation.backends.sql_queue import SqlHandoffQueue
 from escalation.backends.sql_tables import define_tables

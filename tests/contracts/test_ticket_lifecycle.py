@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from bot.backends.sql_conversations import SqlConversationStore
 from bot.backends.sql_lifecycle import SqlTicketLifecycle
 from bot.backends.sql_schema import escalation_tables
-from bot.conversation import HANDBACK_NOTE, Channel, Customer, Mode, Role
+from bot.conversations.models import HANDBACK_NOTE, Channel, Customer, Mode, Role
 from escalation.backends.sql_queue import SqlHandoffQueue
 from escalation.errors import AlreadyClaimed, InvalidTransition, TicketNotFound
 from escalation.types import Priority, TicketStatus

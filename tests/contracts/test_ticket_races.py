@@ -20,7 +20,7 @@ import anyio
 import httpx
 import pytest
 
-from bot.conversation import Mode, Role
+from bot.conversations.models import Mode, Role
 from bot.wiring import Services, build_services
 from escalation.types import AgentRole, TicketStatus
 from retrieval.interfaces import Embedder

@@ -18,7 +18,7 @@ from bot.api.app import create_app
 from bot.backends.sql_schema import articles, escalation_tables
 from bot.cli.content import sparkline
 from bot.cli.main import main
-from bot.conversation import Channel, Citation, Customer, Role
+from bot.conversations.models import Channel, Citation, Customer, Role
 from bot.errors import NotFound
 from bot.helpcenter.articles import ArticleContent
 from bot.helpcenter.gaps import ContentGaps, GapGroup, cluster, group_key

@@ -10,7 +10,7 @@ import pytest
 
 from bot.answering import messages
 from bot.backends.sql_schema import escalation_tables
-from bot.conversation import Channel, Customer, Role
+from bot.conversations.models import Channel, Customer, Role
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from escalation.config import EscalationConfig

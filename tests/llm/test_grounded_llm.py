@@ -21,7 +21,7 @@ from bot.answering import messages
 from bot.answering.grounding import Evidence, GroundingChecker, strip_markers
 from bot.answering.passages import Passage, help_url, passages_from
 from bot.api.app import create_app
-from bot.conversation import Channel, Customer, Turn
+from bot.conversations.models import Channel, Customer, Turn
 from bot.settings import AnswerConfig, GroundingConfig, LLMConfig, Settings
 from bot.wiring import Services, build_services
 from escalation.config import EscalationConfig

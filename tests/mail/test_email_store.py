@@ -23,7 +23,7 @@ from bot.channels.email.types import (
     MachineKind,
     Thread,
 )
-from bot.conversation import HANDBACK_NOTE, Channel, Customer, Mode, Role
+from bot.conversations.models import HANDBACK_NOTE, Channel, Customer, Mode, Role
 from bot.errors import NotFound
 from tests.contracts.conftest import fresh_database, require_postgres
 

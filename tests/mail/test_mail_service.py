@@ -13,7 +13,7 @@ from bot.channels.email.errors import MailError
 from bot.channels.email.factory import build_mail_service
 from bot.channels.email.imap_poller import ImapMailbox
 from bot.channels.email.types import EmailRecord, Fetched
-from bot.conversation import Role, Turn
+from bot.conversations.models import Role, Turn
 from bot.wiring import Services, build_services
 from retrieval.interfaces import Embedder
 from tests.api.conftest import api_settings

@@ -12,7 +12,7 @@ from bot.channels.email.parsing import html_to_text, message_ids, new_text, pars
 from bot.channels.email.service import NPS_REPLY
 from bot.channels.email.threads import MAX_REFERENCES, references, reply_subject
 from bot.channels.email.types import MachineKind, Thread
-from bot.conversation import Citation
+from bot.conversations.models import Citation
 
 
 def raw(headers: str, body: str = "Hello") -> bytes:

@@ -53,7 +53,6 @@ from bot.api.downloads import download
 from bot.api.errors import close_live
 from bot.api.schemas import MAX_INT
 from bot.api.socket_auth import FORBIDDEN, UNAUTHENTICATED, reject, socket_token
-from bot.conversation import Role
 from bot.conversations.events import (
     QUEUE_CHANNEL,
     AgentMessage,
@@ -62,6 +61,7 @@ from bot.conversations.events import (
     conversation_channel,
     tell_queue,
 )
+from bot.conversations.models import Role
 from bot.errors import BotError, Conflict, Forbidden, NotFound
 from bot.handoff.suggested_replies import suggested_replies
 from bot.handoff.ticket_desk import agent_name

@@ -29,8 +29,8 @@ from bot.api.schemas import (
     ReplyOut,
 )
 from bot.api.socket_auth import FORBIDDEN, NOT_FOUND, reject, socket_token
-from bot.conversation import Channel, Customer, Mode, Role
 from bot.conversations.events import TurnEvent, TurnOut, conversation_channel
+from bot.conversations.models import Channel, Customer, Mode, Role
 from bot.conversations.replies import Failure, Outcome, Shown
 from bot.errors import BotError, InvalidInput
 from bot.handoff.escalator import notice_locale

@@ -10,7 +10,7 @@ from email.utils import formataddr, formatdate
 
 from bot.channels.email.threads import reply_subject
 from bot.channels.email.types import Thread
-from bot.conversation import Citation
+from bot.conversations.models import Citation
 
 _MARK = re.compile(r"\[(\d{1,3})\]")
 

@@ -24,8 +24,8 @@ from bot.channels.email.interfaces import EmailStore, Mailbox, MailSender, NpsSu
 from bot.channels.email.parsing import parse_email
 from bot.channels.email.threads import new_message_id, references
 from bot.channels.email.types import NPS_ANSWER, NPS_NOT_DUE, NPS_SURVEY, InboundEmail, Thread
-from bot.conversation import Channel, Citation, Conversation, Customer, Mode, Role, Turn
 from bot.conversations.events import TurnEventType
+from bot.conversations.models import Channel, Citation, Conversation, Customer, Mode, Role, Turn
 from bot.errors import BotError, Conflict
 from bot.interfaces import ConversationStore
 from bot.reporting.nps import MAX_COMMENT_CHARS
