@@ -40,7 +40,7 @@ import httpx
 from _common import REPO, emit, latency_summary, load, machine, table
 
 from bot.conversations.models import Channel, Customer, Turn
-from bot.interfaces import ChatModel
+from bot.llm.interfaces import ChatModel
 from bot.settings import Settings
 from bot.wiring import Services, build_chat_model, build_services
 from retrieval.config import EmbeddingConfig

@@ -14,7 +14,8 @@ from bot.conversations.models import (
     Turn,
 )
 from bot.errors import BotError, ConfigError, Forbidden, InvalidInput, LLMError, NotFound
-from bot.interfaces import Answerer, ChatModel, ConversationStore
+from bot.interfaces import Answerer, ConversationStore
+from bot.llm.interfaces import ChatModel
 from bot.settings import Settings
 
 __all__ = [

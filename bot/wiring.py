@@ -25,8 +25,9 @@ from bot.helpcenter.editor import EditorService
 from bot.helpcenter.help_portal import HelpPortal
 from bot.helpcenter.page_help import PageHelp
 from bot.helpcenter.preview import TryIt
-from bot.interfaces import Answerer, ChatModel, ConversationStore
+from bot.interfaces import Answerer, ConversationStore
 from bot.llm.guarded import guarded
+from bot.llm.interfaces import ChatModel
 from bot.login import StaffLogin
 from bot.runtime.ratelimit import (
     Backoff,

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.errors import LLMError
-from bot.interfaces import ChatModel
+from bot.llm.interfaces import ChatModel
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 JUDGE_MAX_TOKENS = 200

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from bot.answering.passages import AnswerRequest
 from bot.answering.prompting import PromptBuilder
-from bot.interfaces import ChatModel
+from bot.llm.interfaces import ChatModel
 
 
 class GenerativeAnswerer:

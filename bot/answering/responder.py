@@ -38,7 +38,8 @@ from bot.handoff.waiting import general_question, wants_to_cancel
 from bot.helpcenter.announcements import Announcements, Audience
 from bot.helpcenter.page_help import PageHelp
 from bot.identity import Identity, restored
-from bot.interfaces import Answerer, ArticleSearch, ChatModel, ConversationStore
+from bot.interfaces import Answerer, ArticleSearch, ConversationStore
+from bot.llm.interfaces import ChatModel
 from bot.settings import AnswerConfig, GroundingConfig
 from escalation.policy import assess
 from escalation.types import EscalationDecision, Reason

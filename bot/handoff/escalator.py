@@ -25,7 +25,8 @@ from bot.conversations.models import Conversation, Role, Turn
 from bot.errors import LLMError
 from bot.handoff.opening_hours import describe_hours
 from bot.handoff.webhooks import WebhookSender
-from bot.interfaces import ChatModel, ConversationStore, TicketLifecycle
+from bot.interfaces import ConversationStore, TicketLifecycle
+from bot.llm.interfaces import ChatModel
 from bot.runtime.realtime import Broadcaster
 from escalation.availability import BusinessHours
 from escalation.config import EscalationConfig

@@ -1,1 +1,1 @@
-"""Language models: the ChatModel backends (OpenAI-compatible, local) and their guard."""
+"""Language models: the ChatModel protocol, its backends (OpenAI-compatible, local), their guard."""

@@ -15,7 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Se
 import anyio
 
 from bot.errors import LLMError, LLMTimeout, LLMUnavailable
-from bot.interfaces import ChatModel
+from bot.llm.interfaces import ChatModel
 from bot.settings import LLMConfig
 
 log = logging.getLogger(__name__)
