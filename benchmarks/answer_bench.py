@@ -202,11 +202,13 @@ def settings_for(backend: str, data_dir: Path, args: argparse.Namespace, base_ur
     }
     if backend == "openai-compatible":
         llm |= {"base_url": base_url, "model": SERVER_MODEL}
-    return Settings(
-        data_dir=data_dir,
-        llm=llm,
-        answer={"passages": args.passages},
-        escalation={"enabled": False},
+    return Settings.model_validate(
+        {
+            "data_dir": data_dir,
+            "llm": llm,
+            "answer": {"passages": args.passages},
+            "escalation": {"enabled": False},
+        }
     )
 
 
