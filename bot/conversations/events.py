@@ -105,6 +105,12 @@ async def tell_queue(broadcaster: Broadcaster, event: LiveEvent) -> None:
     await publish_or_log(broadcaster, QUEUE_CHANNEL, event.payload())
 
 
+async def tell_ticket(broadcaster: Broadcaster, ticket: Ticket, event: LiveEvent) -> None:
+    """Publish `event` to the ticket's conversation and the ticket's status to the queue."""
+    await tell_conversation(broadcaster, ticket.conversation_id, event)
+    await tell_queue(broadcaster, TicketChanged.of(ticket))
+
+
 def _turn(turn: Turn) -> Event:
     return TurnOut.of(turn).model_dump(mode="json")
 

@@ -16,10 +16,7 @@ from bot.answering.prompting import PromptBuilder
 from bot.conversations.events import (
     Handoff,
     HandoffCancelled,
-    LiveEvent,
-    TicketChanged,
-    tell_conversation,
-    tell_queue,
+    tell_ticket,
 )
 from bot.conversations.models import Conversation, Role, Turn
 from bot.errors import LLMError
@@ -279,7 +276,7 @@ class Escalator:
         handoff = Handoff(
             "offline" if offline else "waiting", notice_text, ticket_id=ticket.id, locale=locale
         )
-        await self._tell(conversation.id, handoff, ticket)
+        await tell_ticket(self._broadcaster, ticket, handoff)
         self.webhooks.fire("escalation", ticket_payload(ticket))
         return HandoffResult(ticket, offline, notice)
 
@@ -302,14 +299,9 @@ class Escalator:
             ticket, notice = await self._lifecycle.cancel(ticket.id, text, {"ticket_id": ticket.id})
         except InvalidTransition:  # an agent claimed it a moment ago: they answer now
             return None
-        await self._tell(conversation.id, HandoffCancelled(text, ticket.id), ticket)
+        await tell_ticket(self._broadcaster, ticket, HandoffCancelled(text, ticket.id))
         self.webhooks.fire("cancel", ticket_payload(ticket))
         return notice
-
-    async def _tell(self, conversation_id: str, event: LiveEvent, ticket: Ticket) -> None:
-        """Show `event` to the conversation's listeners and the ticket's change to the queue."""
-        await tell_conversation(self._broadcaster, conversation_id, event)
-        await tell_queue(self._broadcaster, TicketChanged.of(ticket))
 
     async def _summary(self, turns: Sequence[Turn], reasons: Sequence[str]) -> str:
         said = [t.text for t in turns if t.role is Role.CUSTOMER]

@@ -23,6 +23,7 @@ from bot.conversations.events import (
     Transferred,
     tell_conversation,
     tell_queue,
+    tell_ticket,
 )
 from bot.conversations.models import Role, TicketLink, Turn
 from bot.errors import BotError
@@ -65,7 +66,7 @@ class TicketDesk:
         ticket = await self._lifecycle.claim(ticket_id, agent.id)
         name = agent_name(agent)
         text = await self._notice(ticket, "agent_joined", name=name)
-        await self._changed(ticket, AgentJoined(name, text))
+        await tell_ticket(self._broadcaster, ticket, AgentJoined(name, text))
         self._webhooks.fire("claim", ticket_payload(ticket))
         return ticket
 
@@ -74,7 +75,7 @@ class TicketDesk:
         if to_agent_id is not None:
             await self._agents.get(to_agent_id)
         ticket = await self._lifecycle.transfer(ticket_id, agent.id, to_agent_id)
-        await self._changed(ticket, Transferred())
+        await tell_ticket(self._broadcaster, ticket, Transferred())
         return ticket
 
     async def reply(
@@ -90,7 +91,7 @@ class TicketDesk:
     async def resolve(self, ticket_id: str, agent: Agent) -> Ticket:
         """Close the chat as resolved (the widget asks for CSAT)."""
         ticket = await self._lifecycle.resolve(ticket_id, agent.id)
-        await self._changed(ticket, Closed(await self._locale(ticket)))
+        await tell_ticket(self._broadcaster, ticket, Closed(await self._locale(ticket)))
         self._webhooks.fire("resolve", ticket_payload(ticket))
         return ticket
 
@@ -100,7 +101,7 @@ class TicketDesk:
         meta = {"agent_id": agent.id, "agent_name": agent_name(agent)}
         ticket = await self._lifecycle.return_to_bot(ticket_id, agent.id, note=note, meta=meta)
         text = await self._notice(ticket, "returned_to_bot")
-        await self._changed(ticket, ReturnedToBot(text))
+        await tell_ticket(self._broadcaster, ticket, ReturnedToBot(text))
         return ticket
 
     async def merge(self, ticket_id: str, into_id: str, agent: Agent) -> Ticket:
@@ -159,7 +160,3 @@ class TicketDesk:
         except BotError:
             log.warning("no notice language for %s", ticket.conversation_id, exc_info=True)
             return None
-
-    async def _changed(self, ticket: Ticket, event: LiveEvent) -> None:
-        await self.announce(ticket.conversation_id, event)
-        await tell_queue(self._broadcaster, TicketChanged.of(ticket))
