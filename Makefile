@@ -91,7 +91,7 @@ mail-deps:
 
 # The widget's and the staff pages' pure modules, with Node's own test runner.
 node-test:
-	node --test web_widget/test/ bot/static/test/
+	node --test web_widget/test/ bot/web/static/test/
 
 pytest: install-dev browser-deps mail-deps widget-deps
 	$(BIN)/python -m pytest

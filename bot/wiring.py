@@ -15,6 +15,7 @@ from bot.answering.prompting import PromptBuilder
 from bot.answering.responder import Responder
 from bot.connector import Connector, FixedConnector, HttpConnector
 from bot.conversations.replies import ReplyService
+from bot.db.database import Database, open_database
 from bot.demo_store import DEMO_ACCOUNTS
 from bot.errors import ConfigError
 from bot.handoff.escalator import Escalator, embed_examples
@@ -40,7 +41,6 @@ from bot.runtime.ratelimit import (
 )
 from bot.runtime.realtime import Broadcaster
 from bot.settings import LLMConfig, Settings
-from bot.storage import Database, open_database
 from escalation.availability import parse_hours
 from escalation.config import EscalationConfig
 from escalation.detectors import HUMAN_REQUEST_EXAMPLES, MeaningDetectors

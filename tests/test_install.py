@@ -68,7 +68,7 @@ for name in {blocked!r}:
 import bot, escalation, retrieval
 for package in (bot, escalation, retrieval):
     for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-        if not module.name.startswith("bot.migrations") and not module.name.endswith("__main__"):
+        if not module.name.startswith("bot.db.migrations") and not module.name.endswith("__main__"):
             importlib.import_module(module.name)
 """
     done = subprocess.run(

@@ -1,4 +1,4 @@
-"""Jinja2 prompt templates (`bot/prompts/*.j2`) packed into a tiktoken-counted budget."""
+"""Jinja2 prompt templates (`bot/answering/prompts/*.j2`) packed into a tiktoken-counted budget."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ Message = dict[str, str]
 def environment() -> Environment:
     """The template environment (StrictUndefined: a missing variable is an error)."""
     return Environment(
-        loader=PackageLoader("bot", "prompts"),
+        loader=PackageLoader("bot.answering", "prompts"),
         undefined=StrictUndefined,
         autoescape=False,
         trim_blocks=True,

@@ -41,9 +41,9 @@ def add_analytics_command(sub: argparse._SubParsersAction[argparse.ArgumentParse
 
 
 def _analytics(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.database import open_database
     from bot.reporting.analytics import compute
     from bot.reporting.resolution import Rules
-    from bot.storage import open_database
     from retrieval.factory import build_embedder
 
     if args.since < 1:

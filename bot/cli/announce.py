@@ -61,7 +61,7 @@ def add_announce_command(sub: argparse._SubParsersAction[argparse.ArgumentParser
 
 
 def _announce(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.storage import open_database
+    from bot.db.database import open_database
 
     if not (args.list or args.end or args.demo or args.text):
         echo("error: give the text to announce, --list, --end ID or --demo (see --help)", err=True)

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     import anyio
 
+    from bot.db.database import open_database
     from bot.helpcenter.editor import EditorService
-    from bot.storage import open_database
     from bot.wiring import build_knowledge_base, export_emotion_scorer
     from retrieval.factory import onnx_models_dir
 
@@ -217,9 +217,9 @@ def _gaps(args: argparse.Namespace, settings: Settings) -> int:
     import anyio
     from tqdm import tqdm
 
+    from bot.db.database import open_database
     from bot.helpcenter.gaps import ContentGaps
     from bot.reporting.resolution import Rules
-    from bot.storage import open_database
     from retrieval.factory import build_embedder
 
     database = open_database(settings.database_url)
@@ -279,6 +279,7 @@ def _gaps(args: argparse.Namespace, settings: Settings) -> int:
 def _articles(args: argparse.Namespace, settings: Settings) -> int:
     import anyio
 
+    from bot.db.database import open_database
     from bot.helpcenter.article_io import (
         ImportLimits,
         export_jsonl,
@@ -287,7 +288,6 @@ def _articles(args: argparse.Namespace, settings: Settings) -> int:
         to_markdown,
     )
     from bot.helpcenter.importing import export_articles, import_batch
-    from bot.storage import open_database
     from bot.wiring import build_services
 
     if args.articles_command == "export":

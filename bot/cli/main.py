@@ -171,7 +171,7 @@ def _agents(args: argparse.Namespace, settings: Settings) -> int:
 
     import anyio
 
-    from bot.storage import open_database
+    from bot.db.database import open_database
     from escalation.types import AgentRole
 
     agents = open_database(settings.database_url).agents

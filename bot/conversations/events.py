@@ -81,7 +81,7 @@ def conversation_channel(conversation_id: str) -> str:
 
 class LiveEvent(Protocol):
     """An event published on a live channel; `payload()` is its JSON, as the widget
-    (web_widget/) and the staff pages (bot/static/) read it: never rename a field."""
+    (web_widget/) and the staff pages (bot/web/static/) read it: never rename a field."""
 
     @property
     def type(self) -> str:

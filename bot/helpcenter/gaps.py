@@ -38,7 +38,7 @@ from bot.settings import EditorConfig
 from retrieval.interfaces import Embedder
 
 if TYPE_CHECKING:
-    from bot.backends.sql_gaps import SqlGapStore
+    from bot.db.sql_gaps import SqlGapStore
 
 MAX_EXAMPLES = 5
 EMBED_BATCH = 64

@@ -19,8 +19,8 @@ import anyio
 import anyio.to_thread
 
 from bot.answering.passages import help_url
-from bot.backends.sql_gaps import SqlGapStore
-from bot.backends.sql_votes import SqlVoteStore
+from bot.db.sql_gaps import SqlGapStore
+from bot.db.sql_votes import SqlVoteStore
 from bot.errors import Gone, NotFound
 from bot.helpcenter.articles import ArticleStatus, ArticleVersion
 from bot.helpcenter.help_votes import VoteCount, visitor_key

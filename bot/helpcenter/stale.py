@@ -17,7 +17,7 @@ from bot.reporting.analytics import window
 from bot.settings import EditorConfig
 
 if TYPE_CHECKING:
-    from bot.backends.sql_gaps import SqlGapStore
+    from bot.db.sql_gaps import SqlGapStore
 
 
 @dataclass(frozen=True, slots=True)

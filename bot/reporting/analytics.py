@@ -47,8 +47,8 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.backends.sql_schema import conversations, escalation_tables, feedback, nps_answers, turns
 from bot.conversations.models import HANDBACK_NOTE, Role
+from bot.db.schema import conversations, escalation_tables, feedback, nps_answers, turns
 from bot.reporting.analytics_period import DAILY_COLUMNS, Period, csv_value, p50, ratio
 from bot.reporting.nps import summarize
 from bot.reporting.resolution import FAILURES, Outcome, Reason, Rules, assess

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.api.app import create_app
-from bot.backends.sql_schema import conversations, turns
+from bot.db.schema import conversations, turns
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from escalation.types import AgentRole

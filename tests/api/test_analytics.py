@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from bot.api.app import create_app
-from bot.backends.sql_schema import escalation_tables, turns
 from bot.conversations.models import Channel, Citation, Customer, Role
+from bot.db.schema import escalation_tables, turns
 from bot.reporting.analytics import compute, question_key, window
 from bot.settings import Settings
 from bot.wiring import Services, build_services

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from bot.backends.sql_schema import conversations
+from bot.db.schema import conversations
 from bot.wiring import Services
 from retrieval.interfaces import Embedder
 from tests.api.conftest import api_settings, start

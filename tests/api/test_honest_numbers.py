@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from bot.api.app import create_app
-from bot.backends.sql_schema import escalation_tables, turns
 from bot.conversations.models import Channel, Citation, Customer, Role
+from bot.db.schema import escalation_tables, turns
 from bot.helpcenter.gaps import flag_questions
 from bot.reporting.analytics import compute, read_window, window
 from bot.reporting.resolution import Reason, Rules

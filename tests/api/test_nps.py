@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.api.app import create_app
-from bot.backends.sql_surveys import SqlSurveyStore
 from bot.conversations.models import Channel, Customer
+from bot.db.database import open_database
+from bot.db.sql_surveys import SqlSurveyStore
 from bot.errors import Conflict
 from bot.settings import Settings
-from bot.storage import open_database
 from bot.wiring import Services, build_services
 from retrieval.interfaces import Embedder
 from tests.contracts.conftest import fresh_database, require_postgres

@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.api.app import create_app
-from bot.backends.sql_schema import conversations, escalation_tables, turns
 from bot.cli.main import main
 from bot.conversations.models import Channel, Citation, Customer, Role
+from bot.db.schema import conversations, escalation_tables, turns
 from bot.reporting.analytics import Analytics, compute
 from bot.reporting.nps import summarize
 from bot.settings import Settings

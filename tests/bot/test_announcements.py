@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.db.database import Database, open_database
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.helpcenter.announcements import (
     Announcement,
@@ -21,7 +22,6 @@ from bot.helpcenter.announcements import (
 )
 from bot.helpcenter.status_page import IncidentUpdate, parse, signature, verify
 from bot.reporting.analytics import cited_articles
-from bot.storage import Database, open_database
 from retrieval.interfaces import Embedder
 from tests.contracts.conftest import fresh_database, require_postgres
 

@@ -1,5 +1,5 @@
 """Issue 19: every live event's JSON, field by field and in order, as the widget
-(web_widget/) and the staff pages (bot/static/) read it."""
+(web_widget/) and the staff pages (bot/web/static/) read it."""
 
 from __future__ import annotations
 

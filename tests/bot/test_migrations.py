@@ -18,21 +18,21 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from bot.backends.sql_articles import SqlArticleStore
-from bot.backends.sql_conversations import SqlConversationStore
-from bot.backends.sql_database import (
+from bot.channels.email.types import Attachment, InboundEmail
+from bot.conversations.models import Channel, Customer, Role
+from bot.db.engine import (
     MIGRATIONS_DIR,
     create_engine_for,
     migrate,
     normalize_url,
 )
-from bot.backends.sql_email import SqlEmailStore
-from bot.backends.sql_schema import escalation_tables, metadata
-from bot.channels.email.types import Attachment, InboundEmail
-from bot.conversations.models import Channel, Customer, Role
+from bot.db.schema import escalation_tables, metadata
+from bot.db.sql_agents import SqlAgentStore
+from bot.db.sql_articles import SqlArticleStore
+from bot.db.sql_conversations import SqlConversationStore
+from bot.db.sql_email import SqlEmailStore
 from bot.errors import ConfigError, StorageError
 from bot.helpcenter.articles import ArticleContent
-from escalation.backends.sql_agents import SqlAgentStore
 from escalation.types import AgentRole
 from tests.conftest import ROOT
 from tests.contracts.conftest import fresh_database, require_postgres
@@ -92,7 +92,7 @@ def test_migrate_is_idempotent(engine: Engine) -> None:
 
 MIGRATE_SCRIPT = """
 import sys
-from bot.backends.sql_database import create_engine_for, migrate
+from bot.db.engine import create_engine_for, migrate
 migrate(create_engine_for(sys.argv[1]))
 """
 

@@ -48,7 +48,8 @@ def test_every_template_renders_with_a_sample_context() -> None:
         "Last message: and then?" in builder.rewrite_messages("and then?", ["first"])[0]["content"]
     )
     assert builder.extractive([{"text": "It works once.", "n": 1}]) == "It works once. [1]"
-    names = {p.name for p in (Path(__file__).parents[2] / "bot" / "prompts").glob("*.j2")}
+    prompts = Path(__file__).parents[2] / "bot" / "answering" / "prompts"
+    names = {p.name for p in prompts.glob("*.j2")}
     assert names == {"system.j2", "answer.j2", "rewrite.j2", "extractive_answer.j2", "summary.j2"}
     summary = builder.render("summary.j2", transcript=[("Customer", "hi")], reasons=["emotion"])
     assert "Customer: hi" in summary and "Escalated because: emotion" in summary

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy.engine import Engine, make_url
 
-from bot.backends.sql_database import create_engine_for, display_url, migrate
-from bot.backends.sql_schema import escalation_tables, ticket_links
+from bot.db.engine import create_engine_for, display_url, migrate
+from bot.db.schema import escalation_tables, ticket_links
 
 POSTGRES_URL_ENV = "SUPPORTBOT_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"

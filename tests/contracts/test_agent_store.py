@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.backends.sql_schema import escalation_tables
-from escalation.backends.sql_agents import SqlAgentStore
+from bot.db.schema import escalation_tables
+from bot.db.sql_agents import SqlAgentStore
 from escalation.errors import AuthError, DuplicateAgent
 from escalation.interfaces import AgentStore
 from escalation.passwords import hash_password, verify_password

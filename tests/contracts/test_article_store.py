@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.backends.sql_articles import SqlArticleStore
+from bot.db.database import open_database
+from bot.db.sql_articles import SqlArticleStore
 from bot.errors import Conflict, NotFound
 from bot.helpcenter.articles import ArticleContent, ArticleStatus, IndexState
-from bot.storage import open_database
 
 pytestmark = pytest.mark.anyio
 

@@ -17,8 +17,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from escalation.backends.sql_queue import SqlHandoffQueue
-from escalation.backends.sql_tables import define_tables
+from bot.db.sql_queue import SqlHandoffQueue
+from bot.db.sql_support import define_tables
 from escalation.errors import AlreadyClaimed
 from escalation.types import Priority, TicketStatus
 
@@ -29,7 +29,7 @@ CLAIMERS = 20
 @pytest.fixture
 def queue(engine: Engine) -> SqlHandoffQueue:
     """The queue on the application's tables."""
-    from bot.backends.sql_schema import escalation_tables
+    from bot.db.schema import escalation_tables
 
     return SqlHandoffQueue(engine, escalation_tables)
 

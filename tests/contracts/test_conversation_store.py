@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 import sqlalchemy as sa
 
-from bot.backends.sql_conversations import SqlConversationStore
-from bot.backends.sql_database import create_engine_for
-from bot.backends.sql_schema import feedback
 from bot.conversations.models import Channel, Citation, Conversation, Customer, Mode, Role
+from bot.db.database import open_store
+from bot.db.engine import create_engine_for
+from bot.db.schema import feedback
+from bot.db.sql_conversations import SqlConversationStore
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.interfaces import ConversationStore
-from bot.storage import open_store
 
 pytestmark = pytest.mark.anyio
 

@@ -14,14 +14,14 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from bot.backends.sql_conversations import SqlConversationStore
-from bot.backends.sql_database import MIGRATIONS_DIR, create_engine_for, migrate
-from bot.backends.sql_schema import escalation_tables
 from bot.conversations.models import Channel, Customer, Role
-from escalation.backends.sql_agents import SqlAgentStore
-from escalation.backends.sql_queue import SqlHandoffQueue
-from escalation.backends.sql_tables import define_tables
-from escalation.backends.sql_webhooks import SqlWebhookLog
+from bot.db.engine import MIGRATIONS_DIR, create_engine_for, migrate
+from bot.db.schema import escalation_tables
+from bot.db.sql_agents import SqlAgentStore
+from bot.db.sql_conversations import SqlConversationStore
+from bot.db.sql_queue import SqlHandoffQueue
+from bot.db.sql_support import define_tables
+from bot.db.sql_webhooks import SqlWebhookLog
 from escalation.errors import EscalationError
 from escalation.types import AgentRole, Priority, TicketStatus
 from tests.contracts.conftest import fresh_database
@@ -137,7 +137,7 @@ def test_one_active_ticket_per_conversation_is_a_database_rule(engine: Engine) -
 
 
 def test_define_tables_works_on_its_own_metadata(tmp_path: Path) -> None:
-    # Without bot: a bare MetaData and create_all are enough for the escalation backends.
+    # A bare MetaData and create_all are enough for the escalation stores.
     metadata = sa.MetaData()
     tables = define_tables(metadata)
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'standalone.db'}")

@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.backends.sql_schema import escalation_tables
-from escalation.backends.sql_agents import SqlAgentStore
-from escalation.backends.sql_queue import SqlHandoffQueue
-from escalation.backends.sql_webhooks import SqlWebhookLog
+from bot.db.schema import escalation_tables
+from bot.db.sql_agents import SqlAgentStore
+from bot.db.sql_queue import SqlHandoffQueue
+from bot.db.sql_webhooks import SqlWebhookLog
 from escalation.errors import AlreadyClaimed, EscalationError, InvalidTransition, TicketNotFound
 from escalation.interfaces import HandoffQueue, WebhookLog
 from escalation.types import AgentRole, Priority, Ticket, TicketStatus

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.backends.sql_conversations import SqlConversationStore
-from bot.backends.sql_lifecycle import SqlTicketLifecycle
-from bot.backends.sql_schema import escalation_tables
 from bot.conversations.models import HANDBACK_NOTE, Channel, Customer, Mode, Role
-from escalation.backends.sql_queue import SqlHandoffQueue
+from bot.db.schema import escalation_tables
+from bot.db.sql_conversations import SqlConversationStore
+from bot.db.sql_lifecycle import SqlTicketLifecycle
+from bot.db.sql_queue import SqlHandoffQueue
 from escalation.errors import AlreadyClaimed, InvalidTransition, TicketNotFound
 from escalation.types import Priority, TicketStatus
 

@@ -15,9 +15,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.backends.sql_schema import escalation_tables
+from bot.db.schema import escalation_tables
+from bot.db.sql_webhooks import SqlWebhookLog
 from bot.handoff.webhooks import SIGNATURE_HEADER, WebhookSender, sign
-from escalation.backends.sql_webhooks import SqlWebhookLog
 
 pytestmark = pytest.mark.anyio
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.db.database import open_database
 from bot.helpcenter.articles import ArticleContent, ArticleStatus, IndexState
 from bot.helpcenter.editor import EditorService
 from bot.settings import EditorConfig
-from bot.storage import open_database
 from retrieval.loader import load_kb
 from retrieval.types import IngestReport
 from tests.conftest import KB_FIXTURE, KBFactory

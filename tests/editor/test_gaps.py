@@ -15,17 +15,17 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from bot.api.app import create_app
-from bot.backends.sql_schema import articles, escalation_tables
 from bot.cli.content import sparkline
 from bot.cli.main import main
 from bot.conversations.models import Channel, Citation, Customer, Role
+from bot.db.database import open_database
+from bot.db.schema import articles, escalation_tables
 from bot.errors import NotFound
 from bot.helpcenter.articles import ArticleContent
 from bot.helpcenter.gaps import ContentGaps, GapGroup, cluster, group_key
 from bot.reporting.analytics import window
 from bot.reporting.resolution import Reason, Rules
 from bot.settings import Settings
-from bot.storage import open_database
 from bot.wiring import Services, build_services
 from escalation.types import AgentRole, Priority
 from retrieval.interfaces import Embedder

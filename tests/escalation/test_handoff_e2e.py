@@ -26,7 +26,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from bot.backends.sql_schema import escalation_tables
+from bot.db.schema import escalation_tables
 from bot.handoff.webhooks import SIGNATURE_HEADER, sign
 from bot.wiring import Services
 from escalation.types import AgentRole

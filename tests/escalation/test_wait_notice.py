@@ -9,8 +9,8 @@ import anyio
 import pytest
 
 from bot.answering import messages
-from bot.backends.sql_schema import escalation_tables
 from bot.conversations.models import Channel, Customer, Role
+from bot.db.schema import escalation_tables
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from escalation.config import EscalationConfig

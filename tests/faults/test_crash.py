@@ -22,8 +22,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from bot.backends.sql_database import create_engine_for
-from bot.backends.sql_schema import conversations, turns
+from bot.db.engine import create_engine_for
+from bot.db.schema import conversations, turns
 from tests.conftest import KB_FIXTURE, ROOT
 from tests.contracts.conftest import fresh_database, require_postgres
 from tests.live_server import free_port

@@ -12,9 +12,6 @@ from pathlib import Path
 import anyio
 import pytest
 
-from bot.backends.sql_conversations import SqlConversationStore
-from bot.backends.sql_database import create_engine_for, migrate
-from bot.backends.sql_email import SqlEmailStore
 from bot.channels.email.types import (
     NPS_NOT_DUE,
     NPS_SURVEY,
@@ -24,6 +21,9 @@ from bot.channels.email.types import (
     Thread,
 )
 from bot.conversations.models import HANDBACK_NOTE, Channel, Customer, Mode, Role
+from bot.db.engine import create_engine_for, migrate
+from bot.db.sql_conversations import SqlConversationStore
+from bot.db.sql_email import SqlEmailStore
 from bot.errors import NotFound
 from tests.contracts.conftest import fresh_database, require_postgres
 

@@ -20,8 +20,8 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 BOT_DIR = Path(__file__).resolve().parents[2]
-TEMPLATES_DIR = BOT_DIR / "templates"
-STATIC_DIR = BOT_DIR / "static"
+TEMPLATES_DIR = BOT_DIR / "web" / "templates"
+STATIC_DIR = BOT_DIR / "web" / "static"
 STATIC_PATH = "/static"
 # The chat widget's message renderer (a markdown subset built as DOM nodes, never HTML): the
 # console shows each message as the customer saw it (issue 17, item 5).
@@ -97,7 +97,7 @@ async def message_renderer() -> FileResponse:
 
 
 class StaffFiles(StaticFiles):
-    """`bot/static`, revalidated on every use (ETag): a page's ES modules import each other by
+    """`bot/web/static`, revalidated on every use (ETag): a page's ES modules import each other by
     plain path, and only the entry carries a content fingerprint, so a module cached from an
     older release must never be mixed with a newer one."""
 
@@ -114,7 +114,7 @@ class StaffFiles(StaticFiles):
 
 
 def mount_static(app: FastAPI) -> None:
-    """Serve `bot/static` at /static (the router includes it already; for apps without it)."""
+    """Serve `bot/web/static` at /static (the router includes it already; for apps without it)."""
     if not any(getattr(route, "path", None) == STATIC_PATH for route in app.router.routes):
         app.mount(STATIC_PATH, StaffFiles(directory=STATIC_DIR), name="static")
 

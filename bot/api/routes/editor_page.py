@@ -1,4 +1,4 @@
-"""The help-center editor page at /editor (jinja2 template, plain JS and CSS in bot/static).
+"""The help-center editor page at /editor (jinja2 template, plain JS and CSS in bot/web/static).
 
 The page talks to the editor API (`/api/editor/...`) with an agent session of the editor or
 admin role. Text from the server is rendered by the script as text; the only HTML it inserts

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from bot.api.deps import EditorDep, ServicesDep, editor_role, limit_ip
-from bot.backends.sql_gaps import SqlGapStore
+from bot.db.sql_gaps import SqlGapStore
 from bot.helpcenter.articles import ArticleStatus
 from bot.helpcenter.gaps import ContentGaps
 from bot.helpcenter.stale import find_stale

@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 
 from bot.answering.account_answers import greeting
 from bot.api.deps import ServicesDep
+from bot.api.routes.console import TEMPLATES_DIR
 from bot.demo_store import DEMO_ACCOUNTS, DEMO_IDENTITY
 from bot.errors import NotFound
 from bot.identity import sign
@@ -30,7 +31,7 @@ from bot.wiring import Services
 WIDGET_DIR = Path(__file__).resolve().parents[3] / "web_widget"
 BUNDLE_PATH = WIDGET_DIR / "dist" / "widget.js"
 DEMO_IDENTITY_S = 3600  # how long the demo page's signed identity is good for
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "templates")
+TEMPLATES = Jinja2Templates(directory=TEMPLATES_DIR)
 
 router = APIRouter(include_in_schema=False)
 

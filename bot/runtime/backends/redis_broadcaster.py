@@ -12,7 +12,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.backends.sql_database import display_url
+from bot.db.engine import display_url
 from bot.errors import BackendUnavailable
 from bot.runtime.realtime import Delivery, Event, LocalFanout, decode, drain, encode
 

@@ -7,7 +7,7 @@ import secrets
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.backends.sql_database import display_url
+from bot.db.engine import display_url
 from bot.errors import BackendUnavailable
 from bot.runtime.ratelimit import Backoff, refusal
 
