@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bot.db.sql_support import EscalationTables, UtcDateTime, define_tables
+from bot.db.escalation_tables import EscalationTables, define_tables
+from bot.db.sql_support import UtcDateTime
 
 # Named constraints keep migrations deterministic and let SQLite batch mode alter them.
 NAMING_CONVENTION = {

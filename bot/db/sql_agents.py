@@ -13,7 +13,8 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
-from bot.db.sql_support import ConstraintViolation, EscalationTables, now, transaction
+from bot.db.escalation_tables import EscalationTables
+from bot.db.sql_support import ConstraintViolation, now, transaction
 from escalation.errors import AuthError, DuplicateAgent
 from escalation.passwords import hash_password, verify_password
 from escalation.types import Agent, AgentRole

@@ -22,14 +22,8 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
-from bot.db.sql_support import (
-    ACTIVE_STATUSES,
-    ConstraintViolation,
-    EscalationTables,
-    now,
-    transaction,
-    write_lock,
-)
+from bot.db.escalation_tables import ACTIVE_STATUSES, EscalationTables
+from bot.db.sql_support import ConstraintViolation, now, transaction, write_lock
 from escalation.errors import AlreadyClaimed, EscalationError, InvalidTransition, TicketNotFound
 from escalation.types import Note, Priority, Ticket, TicketStatus
 

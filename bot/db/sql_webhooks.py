@@ -10,7 +10,8 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, RowMapping
 
-from bot.db.sql_support import EscalationTables, now, transaction
+from bot.db.escalation_tables import EscalationTables
+from bot.db.sql_support import now, transaction
 from escalation.errors import EscalationError
 from escalation.types import WebhookDelivery
 

@@ -17,8 +17,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.db.escalation_tables import define_tables
 from bot.db.sql_queue import SqlHandoffQueue
-from bot.db.sql_support import define_tables
 from escalation.errors import AlreadyClaimed
 from escalation.types import Priority, TicketStatus
 

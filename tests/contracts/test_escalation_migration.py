@@ -16,11 +16,11 @@ from sqlalchemy.engine import Engine
 
 from bot.conversations.models import Channel, Customer, Role
 from bot.db.engine import MIGRATIONS_DIR, create_engine_for, migrate
+from bot.db.escalation_tables import define_tables
 from bot.db.schema import escalation_tables
 from bot.db.sql_agents import SqlAgentStore
 from bot.db.sql_conversations import SqlConversationStore
 from bot.db.sql_queue import SqlHandoffQueue
-from bot.db.sql_support import define_tables
 from bot.db.sql_webhooks import SqlWebhookLog
 from escalation.errors import EscalationError
 from escalation.types import AgentRole, Priority, TicketStatus
