@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import bot.startup  # noqa: F401  (first of ours: it starts the clock /readyz reports)
+import bot.runtime.startup  # noqa: F401  (first of ours: it starts the clock /readyz reports)
 from bot.conversations.models import (
     AnswerKind,
     Channel,

@@ -51,7 +51,7 @@ class ConversationStore(Protocol):
         identity: Mapping[str, Any] | None = None,
     ) -> tuple[Conversation, str]:
         """Create (or reuse, by email/external id) the customer and a new conversation;
-        `identity` is the checked identity (bot.identity.Check.stored), kept as it is.
+        `identity` is the checked identity (bot.customers.identity.Check.stored), kept as it is.
 
         Returns the conversation and its access token; only a hash of the token is stored.
         """

@@ -13,10 +13,10 @@ from bot.answering.generative import GenerativeAnswerer
 from bot.answering.grounding import GroundingChecker
 from bot.answering.prompting import PromptBuilder
 from bot.answering.responder import Responder
-from bot.connector import Connector, FixedConnector, HttpConnector
 from bot.conversations.replies import ReplyService
+from bot.customers.connector import Connector, FixedConnector, HttpConnector
+from bot.customers.demo_store import DEMO_ACCOUNTS
 from bot.db.database import Database, open_database
-from bot.demo_store import DEMO_ACCOUNTS
 from bot.errors import ConfigError
 from bot.handoff.escalator import Escalator, embed_examples
 from bot.handoff.ticket_desk import TicketDesk
@@ -29,7 +29,6 @@ from bot.helpcenter.preview import TryIt
 from bot.interfaces import Answerer, ConversationStore
 from bot.llm.guarded import guarded
 from bot.llm.interfaces import ChatModel
-from bot.login import StaffLogin
 from bot.runtime.ratelimit import (
     Backoff,
     FailureLimiter,
@@ -40,6 +39,7 @@ from bot.runtime.ratelimit import (
     RateLimiter,
 )
 from bot.runtime.realtime import Broadcaster
+from bot.runtime.staff_login import StaffLogin
 from bot.settings import LLMConfig, Settings
 from escalation.availability import parse_hours
 from escalation.config import EscalationConfig
@@ -193,7 +193,7 @@ class Services:
     page_help: PageHelp
     replies: ReplyService
     connector: Connector | None = None
-    identity_secret: str = ""  # the signing secret of verified customers (bot/identity.py)
+    identity_secret: str = ""  # signs verified customers (bot/customers/identity.py)
 
     async def aclose(self) -> None:
         """Close every backend."""

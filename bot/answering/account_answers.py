@@ -13,8 +13,8 @@ import re
 from typing import Literal
 
 from bot.answering.customer_said import customer_said
-from bot.connector import Account, Order, orders_named
 from bot.conversations.models import Citation
+from bot.customers.connector import Account, Order, orders_named
 
 Topic = Literal["order", "subscription", "invoice"]
 ACCOUNT_SOURCE = "account"

@@ -30,14 +30,14 @@ from bot.answering.language import detect_language
 from bot.answering.passages import AnswerRequest, passages_from
 from bot.answering.prompting import PromptBuilder
 from bot.answering.smalltalk import classify
-from bot.connector import Connector
 from bot.conversations.models import AnswerKind, Citation, Conversation, Mode, Role, Turn
+from bot.customers.connector import Connector
+from bot.customers.identity import Identity, restored
 from bot.errors import InvalidInput, LLMError
 from bot.handoff.escalator import Escalator
 from bot.handoff.waiting import general_question, wants_to_cancel
 from bot.helpcenter.announcements import Announcements, Audience
 from bot.helpcenter.page_help import PageHelp
-from bot.identity import Identity, restored
 from bot.interfaces import Answerer, ArticleSearch, ConversationStore
 from bot.llm.interfaces import ChatModel
 from bot.settings import AnswerConfig, GroundingConfig

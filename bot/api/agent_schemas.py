@@ -10,12 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.answering.customer_said import CustomerSaid
 from bot.api.schemas import ClientId
-from bot.channels.email.types import StoredAttachment
-from bot.connector import Lookup, account_json
+from bot.conversations.channels.email.types import StoredAttachment
 from bot.conversations.events import TurnOut
 from bot.conversations.models import PastConversation, TicketLink, Turn
+from bot.customers.connector import Lookup, account_json
+from bot.customers.identity import restored
 from bot.handoff.suggested_replies import SuggestedReply
-from bot.identity import restored
 from escalation.types import Agent, AgentRole, Note, Ticket
 
 

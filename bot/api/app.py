@@ -33,9 +33,9 @@ from bot.api.routes import (
     surveys,
     widget,
 )
-from bot.channels.email.factory import run_mail
+from bot.conversations.channels.email.factory import run_mail
+from bot.runtime.startup import seconds_since_loading
 from bot.settings import Settings
-from bot.startup import seconds_since_loading
 from bot.wiring import Services, build_services
 
 

@@ -40,7 +40,7 @@ def _poll(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run(settings: Settings, once: bool) -> None:
-    from bot.channels.email.factory import build_mail_service, run_mail
+    from bot.conversations.channels.email.factory import build_mail_service, run_mail
     from bot.wiring import build_services
 
     services = build_services(settings)

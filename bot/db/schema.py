@@ -59,7 +59,7 @@ conversations = sa.Table(
     sa.Column("csat_comment", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
-    # The signed identity and whether it checked out (migration 0011, bot/identity.py).
+    # The signed identity and whether it checked out (migration 0011, bot/customers/identity.py).
     sa.Column("identity", sa.JSON, nullable=True),
 )
 

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, RowMapping
 
-from bot.channels.email.types import (
+from bot.conversations.channels.email.types import (
     NPS_NOT_DUE,
     NPS_SURVEY,
     EmailRecord,

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from bot.answering.account_answers import cannot_see
-from bot.identity import sign
+from bot.customers.identity import sign
 from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.answering.account_answers import account_answer, account_topic
-from bot.connector import MalformedAccount, parse_account, redact_pii
-from bot.identity import Check, Identity, restored, sign, verify
+from bot.customers.connector import MalformedAccount, parse_account, redact_pii
+from bot.customers.identity import Check, Identity, restored, sign, verify
 
 SECRET = "s3cret"
 NOW = 1_750_000_000.0

@@ -18,7 +18,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from bot.channels.email.types import Attachment, InboundEmail
+from bot.conversations.channels.email.types import Attachment, InboundEmail
 from bot.conversations.models import Channel, Customer, Role
 from bot.db.engine import (
     MIGRATIONS_DIR,

@@ -19,7 +19,7 @@ import anyio
 import httpx
 import pytest
 
-from bot.channels.email.types import Attachment, InboundEmail
+from bot.conversations.channels.email.types import Attachment, InboundEmail
 from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder

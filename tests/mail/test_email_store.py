@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from bot.channels.email.types import (
+from bot.conversations.channels.email.types import (
     NPS_NOT_DUE,
     NPS_SURVEY,
     Attachment,

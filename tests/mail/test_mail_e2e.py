@@ -17,8 +17,8 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from bot.channels.email.factory import build_mail_service
-from bot.channels.email.types import NPS_NOT_DUE, EmailRecord
+from bot.conversations.channels.email.factory import build_mail_service
+from bot.conversations.channels.email.types import NPS_NOT_DUE, EmailRecord
 from bot.conversations.models import Channel, Mode, Role
 from bot.reporting.analytics import compute
 from bot.reporting.resolution import Rules

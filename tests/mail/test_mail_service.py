@@ -9,10 +9,10 @@ from email.message import EmailMessage
 import anyio
 import pytest
 
-from bot.channels.email.errors import MailError
-from bot.channels.email.factory import build_mail_service
-from bot.channels.email.imap_poller import ImapMailbox
-from bot.channels.email.types import EmailRecord, Fetched
+from bot.conversations.channels.email.errors import MailError
+from bot.conversations.channels.email.factory import build_mail_service
+from bot.conversations.channels.email.imap_poller import ImapMailbox
+from bot.conversations.channels.email.types import EmailRecord, Fetched
 from bot.conversations.models import Role, Turn
 from bot.wiring import Services, build_services
 from retrieval.interfaces import Embedder

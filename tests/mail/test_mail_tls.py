@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import anyio
 import pytest
 
-from bot.channels.email.errors import MailError, tls_context
-from bot.channels.email.imap_poller import ImapMailbox
-from bot.channels.email.smtp_sender import SmtpSender
+from bot.conversations.channels.email.errors import MailError, tls_context
+from bot.conversations.channels.email.imap_poller import ImapMailbox
+from bot.conversations.channels.email.smtp_sender import SmtpSender
 from bot.wiring import Services, build_services
 from retrieval.interfaces import Embedder
 from tests.api.conftest import api_settings

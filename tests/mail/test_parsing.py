@@ -7,11 +7,16 @@ from email.message import EmailMessage
 
 import pytest
 
-from bot.channels.email.compose import compose_reply
-from bot.channels.email.parsing import html_to_text, message_ids, new_text, parse_email
-from bot.channels.email.service import NPS_REPLY
-from bot.channels.email.threads import MAX_REFERENCES, references, reply_subject
-from bot.channels.email.types import MachineKind, Thread
+from bot.conversations.channels.email.compose import compose_reply
+from bot.conversations.channels.email.parsing import (
+    html_to_text,
+    message_ids,
+    new_text,
+    parse_email,
+)
+from bot.conversations.channels.email.service import NPS_REPLY
+from bot.conversations.channels.email.threads import MAX_REFERENCES, references, reply_subject
+from bot.conversations.channels.email.types import MachineKind, Thread
 from bot.conversations.models import Citation
 
 

@@ -220,7 +220,7 @@ def assert_refused(response: httpx.Response, whose: str) -> None:
 def test_wrong_passwords_lock_the_account_then_the_address(
     site: Site, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.login")
+    caplog.set_level(logging.WARNING, logger="bot.runtime.staff_login")
     alice, bob, carol, nobody = (f"{n}-{site.tag}" for n in ("alice", "bob", "carol", "nobody"))
     for _ in range(5):
         assert site.login(alice, WRONG).status_code == 401
@@ -241,7 +241,7 @@ def test_wrong_passwords_lock_the_account_then_the_address(
     assert site.login(nobody, WRONG).status_code == 401  # the 8th failure locks the address
     assert_refused(site.login(carol, PASSWORD), "from your address")
 
-    failed = [r.getMessage() for r in caplog.records if r.name == "bot.login"]
+    failed = [r.getMessage() for r in caplog.records if r.name == "bot.runtime.staff_login"]
     assert len(failed) == 8
     assert f"failed staff login for account '{alice}' from {site.ip}" in failed[0]
     assert "locked out for 5 s" in failed[4] and "locked out" in failed[-1]

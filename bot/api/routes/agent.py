@@ -62,10 +62,10 @@ from bot.conversations.events import (
     tell_queue,
 )
 from bot.conversations.models import Role
+from bot.customers.identity import restored
 from bot.errors import BotError, Conflict, Forbidden, NotFound
 from bot.handoff.suggested_replies import suggested_replies
 from bot.handoff.ticket_desk import agent_name
-from bot.identity import restored
 from bot.wiring import Services
 from escalation.errors import AuthError
 from escalation.types import AgentRole, TicketStatus

@@ -32,9 +32,9 @@ from bot.api.socket_auth import FORBIDDEN, NOT_FOUND, reject, socket_token
 from bot.conversations.events import TurnEvent, TurnOut, conversation_channel
 from bot.conversations.models import Channel, Customer, Mode, Role
 from bot.conversations.replies import Failure, Outcome, Shown
+from bot.customers.identity import verify
 from bot.errors import BotError, InvalidInput
 from bot.handoff.escalator import notice_locale
-from bot.identity import verify
 from bot.runtime.realtime import Event
 from bot.wiring import Services
 

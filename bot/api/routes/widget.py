@@ -23,9 +23,9 @@ from fastapi.templating import Jinja2Templates
 from bot.answering.account_answers import greeting
 from bot.api.deps import ServicesDep
 from bot.api.routes.console import TEMPLATES_DIR
-from bot.demo_store import DEMO_ACCOUNTS, DEMO_IDENTITY
+from bot.customers.demo_store import DEMO_ACCOUNTS, DEMO_IDENTITY
+from bot.customers.identity import sign
 from bot.errors import NotFound
-from bot.identity import sign
 from bot.wiring import Services
 
 WIDGET_DIR = Path(__file__).resolve().parents[3] / "web_widget"

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
-from bot.channels.email.threads import reply_subject
-from bot.channels.email.types import Thread
+from bot.conversations.channels.email.threads import reply_subject
+from bot.conversations.channels.email.types import Thread
 from bot.conversations.models import Citation
 
 _MARK = re.compile(r"\[(\d{1,3})\]")

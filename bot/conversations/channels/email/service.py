@@ -18,12 +18,18 @@ import anyio
 
 from bot.answering import messages
 from bot.answering.responder import Responder, answer_key
-from bot.channels.email.compose import compose_reply
-from bot.channels.email.errors import MailError
-from bot.channels.email.interfaces import EmailStore, Mailbox, MailSender, NpsSurveys
-from bot.channels.email.parsing import parse_email
-from bot.channels.email.threads import new_message_id, references
-from bot.channels.email.types import NPS_ANSWER, NPS_NOT_DUE, NPS_SURVEY, InboundEmail, Thread
+from bot.conversations.channels.email.compose import compose_reply
+from bot.conversations.channels.email.errors import MailError
+from bot.conversations.channels.email.interfaces import EmailStore, Mailbox, MailSender, NpsSurveys
+from bot.conversations.channels.email.parsing import parse_email
+from bot.conversations.channels.email.threads import new_message_id, references
+from bot.conversations.channels.email.types import (
+    NPS_ANSWER,
+    NPS_NOT_DUE,
+    NPS_SURVEY,
+    InboundEmail,
+    Thread,
+)
 from bot.conversations.events import TurnEventType
 from bot.conversations.models import Channel, Citation, Conversation, Customer, Mode, Role, Turn
 from bot.errors import BotError, Conflict

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from bot.channels.email.errors import tls_context
-from bot.channels.email.imap_poller import ImapMailbox
-from bot.channels.email.interfaces import Mailbox
-from bot.channels.email.service import Announce, MailService
-from bot.channels.email.smtp_sender import SmtpSender
+from bot.conversations.channels.email.errors import tls_context
+from bot.conversations.channels.email.imap_poller import ImapMailbox
+from bot.conversations.channels.email.interfaces import Mailbox
+from bot.conversations.channels.email.service import Announce, MailService
+from bot.conversations.channels.email.smtp_sender import SmtpSender
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)

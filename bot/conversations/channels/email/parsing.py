@@ -15,7 +15,7 @@ from email.message import Message
 from email.utils import parseaddr
 from html.parser import HTMLParser
 
-from bot.channels.email.types import Attachment, InboundEmail, MachineKind
+from bot.conversations.channels.email.types import Attachment, InboundEmail, MachineKind
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 # "On Mon, 1 Jan 2024 at 10:00, Ann <ann@x.org> wrote:" (may wrap onto a second line), and

@@ -13,8 +13,8 @@ import ssl
 import time
 from typing import Any, Literal
 
-from bot.channels.email.errors import MailError, hint, tls_context
-from bot.channels.email.types import Fetched
+from bot.conversations.channels.email.errors import MailError, hint, tls_context
+from bot.conversations.channels.email.types import Fetched
 
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 

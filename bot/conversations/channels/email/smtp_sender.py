@@ -7,7 +7,7 @@ import ssl
 from email.message import EmailMessage
 from typing import Literal
 
-from bot.channels.email.errors import MailError, hint, tls_context
+from bot.conversations.channels.email.errors import MailError, hint, tls_context
 
 
 class SmtpSender:

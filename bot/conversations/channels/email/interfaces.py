@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from typing import Protocol
 
-from bot.channels.email.types import (
+from bot.conversations.channels.email.types import (
     EmailRecord,
     Fetched,
     InboundEmail,

@@ -292,7 +292,7 @@ class HttpConnector:
 
 
 class FixedConnector:
-    """Account data from a fixed mapping (the demo store's, see bot/demo_store.py)."""
+    """Account data from a fixed mapping (the demo store's, see bot/customers/demo_store.py)."""
 
     def __init__(self, accounts: Mapping[str, Any]) -> None:
         self._accounts = accounts

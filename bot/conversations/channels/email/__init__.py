@@ -4,7 +4,7 @@ Inbound mail becomes turns of `email` conversations and goes through the same re
 escalation queue and agents as a chat; replies go back in the same thread.
 """
 
-from bot.channels.email.parsing import parse_email
-from bot.channels.email.types import Attachment, InboundEmail, MachineKind
+from bot.conversations.channels.email.parsing import parse_email
+from bot.conversations.channels.email.types import Attachment, InboundEmail, MachineKind
 
 __all__ = ["Attachment", "InboundEmail", "MachineKind", "parse_email"]

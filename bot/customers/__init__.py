@@ -1,0 +1,2 @@
+"""Verified customers: the signed identity, the company's customer-data connector and the demo
+shop's account."""
