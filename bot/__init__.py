@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bot.runtime.startup  # noqa: F401  (first of ours: it starts the clock /readyz reports)
+from bot.answering.interfaces import Answerer
 from bot.conversations.models import (
     AnswerKind,
     Channel,
@@ -13,8 +14,8 @@ from bot.conversations.models import (
     Role,
     Turn,
 )
+from bot.conversations.store import ConversationStore
 from bot.errors import BotError, ConfigError, Forbidden, InvalidInput, LLMError, NotFound
-from bot.interfaces import Answerer, ConversationStore
 from bot.llm.interfaces import ChatModel
 from bot.settings import Settings
 

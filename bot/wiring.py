@@ -11,9 +11,11 @@ from bot.answering.agent_context import AgentContext
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.generative import GenerativeAnswerer
 from bot.answering.grounding import GroundingChecker
+from bot.answering.interfaces import Answerer
 from bot.answering.prompting import PromptBuilder
 from bot.answering.responder import Responder
 from bot.conversations.replies import ReplyService
+from bot.conversations.store import ConversationStore
 from bot.customers.connector import Connector, FixedConnector, HttpConnector
 from bot.customers.demo_store import DEMO_ACCOUNTS
 from bot.db.database import Database, open_database
@@ -26,7 +28,6 @@ from bot.helpcenter.editor import EditorService
 from bot.helpcenter.help_portal import HelpPortal
 from bot.helpcenter.page_help import PageHelp
 from bot.helpcenter.preview import TryIt
-from bot.interfaces import Answerer, ConversationStore
 from bot.llm.guarded import guarded
 from bot.llm.interfaces import ChatModel
 from bot.runtime.ratelimit import (

@@ -26,11 +26,13 @@ from bot.answering.empathy import acknowledgement, read_feeling
 from bot.answering.followup import last_topic, needs_context, standalone_query
 from bot.answering.grounding import GroundingChecker
 from bot.answering.injection import instructions_only, looks_like_injection, without_injection
+from bot.answering.interfaces import Answerer, ArticleSearch
 from bot.answering.language import detect_language
 from bot.answering.passages import AnswerRequest, passages_from
 from bot.answering.prompting import PromptBuilder
 from bot.answering.smalltalk import classify
 from bot.conversations.models import AnswerKind, Citation, Conversation, Mode, Role, Turn
+from bot.conversations.store import ConversationStore
 from bot.customers.connector import Connector
 from bot.customers.identity import Identity, restored
 from bot.errors import InvalidInput, LLMError
@@ -38,7 +40,6 @@ from bot.handoff.escalator import Escalator
 from bot.handoff.waiting import general_question, wants_to_cancel
 from bot.helpcenter.announcements import Announcements, Audience
 from bot.helpcenter.page_help import PageHelp
-from bot.interfaces import Answerer, ArticleSearch, ConversationStore
 from bot.llm.interfaces import ChatModel
 from bot.settings import AnswerConfig, GroundingConfig
 from escalation.policy import assess

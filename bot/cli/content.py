@@ -22,7 +22,7 @@ from retrieval.errors import RetrievalError
 if TYPE_CHECKING:
     from bot.helpcenter.editor import EditorService
     from bot.helpcenter.importing import ImportReport
-    from bot.interfaces import ArticleStore
+    from bot.helpcenter.interfaces import ArticleStore
     from retrieval.knowledge_base import KnowledgeBase
 
 

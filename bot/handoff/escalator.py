@@ -19,10 +19,11 @@ from bot.conversations.events import (
     tell_ticket,
 )
 from bot.conversations.models import Conversation, Role, Turn
+from bot.conversations.store import ConversationStore
 from bot.errors import LLMError
+from bot.handoff.interfaces import TicketLifecycle
 from bot.handoff.opening_hours import describe_hours
 from bot.handoff.webhooks import WebhookSender
-from bot.interfaces import ConversationStore, TicketLifecycle
 from bot.llm.interfaces import ChatModel
 from bot.runtime.realtime import Broadcaster
 from escalation.availability import BusinessHours

@@ -26,10 +26,11 @@ from bot.conversations.events import (
     tell_ticket,
 )
 from bot.conversations.models import Role, TicketLink, Turn
+from bot.conversations.store import ConversationStore
 from bot.errors import BotError
 from bot.handoff.escalator import notice_locale, ticket_payload
+from bot.handoff.interfaces import TicketLifecycle
 from bot.handoff.webhooks import WebhookSender
-from bot.interfaces import ConversationStore, TicketLifecycle
 from bot.runtime.realtime import Broadcaster
 from escalation.interfaces import AgentStore
 from escalation.types import Agent, Ticket, TicketStatus

@@ -20,7 +20,7 @@ from bot.helpcenter.status_page import IncidentUpdate
 from retrieval.interfaces import Embedder
 
 if TYPE_CHECKING:  # the Protocol's module imports this one's types
-    from bot.interfaces import AnnouncementStore
+    from bot.helpcenter.interfaces import AnnouncementStore
 
 Kind = Literal["notice", "incident", "maintenance", "policy"]
 KINDS: tuple[Kind, ...] = get_args(Kind)

@@ -25,7 +25,7 @@ from bot.helpcenter.articles import (
     IndexState,
     StoredArticle,
 )
-from bot.interfaces import ArticleStore
+from bot.helpcenter.interfaces import ArticleStore
 from bot.settings import EditorConfig
 from retrieval.indexer import Progress
 from retrieval.knowledge_base import KnowledgeBase

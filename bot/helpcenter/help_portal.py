@@ -24,8 +24,8 @@ from bot.db.sql_votes import SqlVoteStore
 from bot.errors import Gone, NotFound
 from bot.helpcenter.articles import ArticleStatus, ArticleVersion
 from bot.helpcenter.help_votes import VoteCount, visitor_key
+from bot.helpcenter.interfaces import ArticleStore
 from bot.helpcenter.sanitize import clean_text
-from bot.interfaces import ArticleStore
 from retrieval.errors import RetrievalError
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.types import SearchResult

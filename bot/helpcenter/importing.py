@@ -9,7 +9,7 @@ from bot.errors import Conflict, InvalidInput, NotFound
 from bot.helpcenter.article_io import ImportBatch
 from bot.helpcenter.articles import ArticleStatus, StoredArticle
 from bot.helpcenter.editor import EditorService, as_article, content_of
-from bot.interfaces import ArticleStore
+from bot.helpcenter.interfaces import ArticleStore
 from retrieval.types import Article, Problem
 
 __all__ = ["ExportStatus", "ImportReport", "export_articles", "import_batch"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
-from bot.interfaces import ArticleStore
+from bot.helpcenter.interfaces import ArticleStore
 from bot.settings import PageHelpConfig
 from retrieval.types import SearchResult
 

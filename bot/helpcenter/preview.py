@@ -16,9 +16,9 @@ from dataclasses import replace
 
 import anyio
 
+from bot.answering.interfaces import ArticleSearch
 from bot.answering.responder import Draft, Responder
 from bot.helpcenter.editor import EditorService, retrieval_article
-from bot.interfaces import ArticleSearch
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.types import Article, SearchResult
 

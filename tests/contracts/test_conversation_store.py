@@ -11,12 +11,12 @@ import pytest
 import sqlalchemy as sa
 
 from bot.conversations.models import Channel, Citation, Conversation, Customer, Mode, Role
+from bot.conversations.store import ConversationStore
 from bot.db.database import open_store
 from bot.db.engine import create_engine_for
 from bot.db.schema import feedback
 from bot.db.sql_conversations import SqlConversationStore
 from bot.errors import Forbidden, InvalidInput, NotFound
-from bot.interfaces import ConversationStore
 
 pytestmark = pytest.mark.anyio
 

@@ -32,8 +32,8 @@ from bot.conversations.channels.email.types import (
 )
 from bot.conversations.events import TurnEventType
 from bot.conversations.models import Channel, Citation, Conversation, Customer, Mode, Role, Turn
+from bot.conversations.store import ConversationStore
 from bot.errors import BotError, Conflict
-from bot.interfaces import ConversationStore
 from bot.reporting.nps import MAX_COMMENT_CHARS
 from bot.settings import MailConfig
 
