@@ -14,9 +14,10 @@ from sqlalchemy.engine import Engine
 
 from bot.db.engine import ConstraintViolation, transaction
 from bot.db.schema import gap_links
+from bot.db.sql_window import read_window
 from bot.helpcenter.gaps import FlaggedQuestion, GapLink, flag_questions
-from bot.reporting.analytics import cited_articles, read_window
 from bot.reporting.resolution import Rules
+from bot.reporting.window import cited_articles
 from retrieval.interfaces import Embedder
 
 

@@ -32,8 +32,8 @@ import numpy.typing as npt
 
 from bot.errors import NotFound
 from bot.helpcenter.articles import ArticleStatus, StoredArticle
-from bot.reporting.analytics import WindowRows, cited_articles, question_key, window
 from bot.reporting.resolution import Reason, Rules, assess
+from bot.reporting.window import WindowRows, cited_articles, question_key, window
 from bot.settings import EditorConfig
 from retrieval.interfaces import Embedder
 

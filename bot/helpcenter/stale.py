@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.helpcenter.articles import ArticleStatus, StoredArticle
-from bot.reporting.analytics import window
+from bot.reporting.window import window
 from bot.settings import EditorConfig
 
 if TYPE_CHECKING:

@@ -39,19 +39,19 @@ import datetime as dt
 import io
 import statistics
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.conversations.models import HANDBACK_NOTE, Role
-from bot.db.schema import conversations, escalation_tables, feedback, nps_answers, turns
+from bot.db.sql_window import read_window
 from bot.reporting.analytics_period import DAILY_COLUMNS, Period, csv_value, p50, ratio
 from bot.reporting.nps import summarize
 from bot.reporting.resolution import FAILURES, Outcome, Reason, Rules, assess
+from bot.reporting.window import cited_articles, question_key, window
 from retrieval.interfaces import Embedder
 
 SAME_TOPIC_COSINE = 0.8
@@ -145,11 +145,6 @@ def _headline(period: Period) -> dict[str, Any]:
     }
 
 
-def question_key(text: str) -> str:
-    """How questions are grouped: lower-cased, whitespace collapsed."""
-    return " ".join(text.lower().split())
-
-
 @dataclass(slots=True)
 class _Conv:
     id: str
@@ -209,95 +204,6 @@ class _Conv:
 
 def _seconds(start: dt.datetime | None, end: dt.datetime | None) -> float | None:
     return None if start is None or end is None else (end - start).total_seconds()
-
-
-def window(days: int, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
-    """[start of the UTC day `days - 1` days ago, now]."""
-    if days < 1:
-        raise ValueError("days must be at least 1")
-    until = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    start = dt.datetime.combine(until.date(), dt.time(), dt.UTC) - dt.timedelta(days=days - 1)
-    return start, until
-
-
-@dataclass(frozen=True, slots=True)
-class WindowRows:
-    """The rows of the conversations started in a window, read in one transaction."""
-
-    # SQLAlchemy rows, read by column name.
-    conversations: Sequence[Any]
-    turns: Sequence[Any]  # ordered by conversation, then seq
-    feedback: Sequence[Any]
-    tickets: Sequence[Any]
-    nps: Sequence[Any]  # answers given in the window, with their conversation's channel
-
-
-def read_window(engine: Engine, since: dt.datetime, until: dt.datetime) -> WindowRows:
-    """Conversations started in [since, until] with their turns, feedback and tickets."""
-    tickets = escalation_tables.tickets
-    in_window = sa.and_(conversations.c.created_at >= since, conversations.c.created_at <= until)
-    chosen = sa.select(conversations.c.id).where(in_window)
-    with engine.connect() as conn, conn.begin():
-        return WindowRows(
-            conversations=conn.execute(
-                sa.select(
-                    conversations.c.id,
-                    conversations.c.customer_id,
-                    conversations.c.channel,
-                    conversations.c.created_at,
-                    conversations.c.csat,
-                ).where(in_window)
-            ).all(),
-            turns=conn.execute(
-                sa.select(
-                    turns.c.id,
-                    turns.c.conversation_id,
-                    turns.c.seq,
-                    turns.c.role,
-                    turns.c.text,
-                    turns.c.kind,
-                    turns.c.confidence,
-                    turns.c.citations,
-                    turns.c.meta,
-                    turns.c.created_at,
-                )
-                .where(turns.c.conversation_id.in_(chosen))
-                .order_by(turns.c.conversation_id, turns.c.seq)
-            ).all(),
-            feedback=conn.execute(
-                sa.select(feedback.c.conversation_id, feedback.c.turn_id, feedback.c.rating).where(
-                    feedback.c.conversation_id.in_(chosen)
-                )
-            ).all(),
-            tickets=conn.execute(
-                sa.select(
-                    tickets.c.conversation_id,
-                    tickets.c.created_at,
-                    tickets.c.reasons,
-                    tickets.c.status,
-                    tickets.c.resolved_at,
-                ).where(tickets.c.conversation_id.in_(chosen))
-            ).all(),
-            nps=conn.execute(
-                sa.select(nps_answers.c.score, nps_answers.c.answered_at, conversations.c.channel)
-                .join(conversations, conversations.c.id == nps_answers.c.conversation_id)
-                .where(nps_answers.c.answered_at >= since, nps_answers.c.answered_at <= until)
-            ).all(),
-        )
-
-
-def cited_articles(citations: Any) -> dict[str, str]:
-    """The article ids of a turn's stored citations (each once), with their titles; cited
-    announcements (issue 21) are not articles."""
-    cited: dict[str, str] = {}
-    for item in citations or []:
-        if (
-            isinstance(item, Mapping)
-            and item.get("article_id")
-            and item.get("kind") != "announcement"
-        ):
-            cited.setdefault(str(item["article_id"]), str(item.get("title") or ""))
-    return cited
 
 
 def compute(

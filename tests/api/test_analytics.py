@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from bot.api.app import create_app
 from bot.conversations.models import Channel, Citation, Customer, Role
 from bot.db.schema import escalation_tables, turns
-from bot.reporting.analytics import compute, question_key, window
+from bot.reporting.analytics import compute
+from bot.reporting.window import question_key, window
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from escalation.types import AgentRole, Priority

@@ -20,9 +20,11 @@ from fastapi.testclient import TestClient
 from bot.api.app import create_app
 from bot.conversations.models import Channel, Citation, Customer, Role
 from bot.db.schema import escalation_tables, turns
+from bot.db.sql_window import read_window
 from bot.helpcenter.gaps import flag_questions
-from bot.reporting.analytics import compute, read_window, window
+from bot.reporting.analytics import compute
 from bot.reporting.resolution import Reason, Rules
+from bot.reporting.window import window
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from escalation.types import AgentRole, Priority

@@ -21,7 +21,7 @@ from bot.helpcenter.announcements import (
     parse_time,
 )
 from bot.helpcenter.status_page import IncidentUpdate, parse, signature, verify
-from bot.reporting.analytics import cited_articles
+from bot.reporting.window import cited_articles
 from retrieval.interfaces import Embedder
 from tests.contracts.conftest import fresh_database, require_postgres
 

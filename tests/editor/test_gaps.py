@@ -23,8 +23,8 @@ from bot.db.schema import articles, escalation_tables
 from bot.errors import NotFound
 from bot.helpcenter.articles import ArticleContent
 from bot.helpcenter.gaps import ContentGaps, GapGroup, cluster, group_key
-from bot.reporting.analytics import window
 from bot.reporting.resolution import Reason, Rules
+from bot.reporting.window import window
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from escalation.types import AgentRole, Priority
