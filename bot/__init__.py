@@ -12,6 +12,7 @@ from bot.conversations.models import (
     Mode,
     Role,
     Turn,
+    TurnKind,
 )
 from bot.errors import BotError, ConfigError, Forbidden, InvalidInput, LLMError, NotFound
 from bot.interfaces import Answerer, ConversationStore
@@ -37,4 +38,5 @@ __all__ = [
     "Role",
     "Settings",
     "Turn",
+    "TurnKind",
 ]

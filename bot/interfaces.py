@@ -18,6 +18,7 @@ from bot.conversations.models import (
     Role,
     TicketLink,
     Turn,
+    TurnKind,
 )
 from bot.helpcenter.articles import (
     ArticleContent,
@@ -82,7 +83,7 @@ class ConversationStore(Protocol):
         *,
         citations: Sequence[Citation] = (),
         confidence: float | None = None,
-        kind: str = "",
+        kind: TurnKind = TurnKind.MESSAGE,
         meta: Mapping[str, Any] | None = None,
         client_id: str | None = None,
     ) -> Turn:
@@ -210,7 +211,7 @@ class TicketLifecycle(Protocol):
         meta: Mapping[str, Any] | None = None,
     ) -> Ticket:
         """Close a held ticket and let the bot answer again; a `note` for the bot is stored
-        with it as an agent turn of kind `HANDBACK_NOTE` (with `meta`)."""
+        with it as an agent turn of kind `TurnKind.HANDBACK_NOTE` (with `meta`)."""
         ...
 
     async def cancel(

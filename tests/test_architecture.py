@@ -70,7 +70,7 @@ def test_public_names_are_pinned() -> None:
     assert bot.__all__ == [
         "AnswerKind", "Answerer", "BotError", "Channel", "ChatModel", "Citation", "ConfigError",
         "Conversation", "ConversationStore", "Customer", "Forbidden", "InvalidInput", "LLMError",
-        "Mode", "NotFound", "Role", "Settings", "Turn",
+        "Mode", "NotFound", "Role", "Settings", "Turn", "TurnKind",
     ]
     assert retrieval.__all__ == [
         "Article", "ArticleFormatError", "BackendUnavailable", "Chunk", "ChunkingConfig",

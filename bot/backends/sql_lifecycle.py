@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.backends.sql_conversations import append_turn, change_mode, client_turn, turn_values
 from bot.backends.sql_database import ConstraintViolation, transaction
 from bot.backends.sql_schema import conversations, escalation_tables, ticket_links
-from bot.conversations.models import HANDBACK_NOTE, Mode, Role, TicketLink, Turn
+from bot.conversations.models import Mode, Role, TicketLink, Turn, TurnKind
 from escalation.backends.sql_queue import SqlHandoffQueue
 from escalation.backends.sql_tables import now, write_lock
 from escalation.errors import InvalidTransition
@@ -277,7 +277,7 @@ class SqlTicketLifecycle:
         ticket = self._queue.close_in(conn, ticket_id, agent_id, TicketStatus.RETURNED)
         if note:
             values = turn_values(
-                ticket.conversation_id, Role.AGENT, note, kind=HANDBACK_NOTE, meta=meta
+                ticket.conversation_id, Role.AGENT, note, kind=TurnKind.HANDBACK_NOTE, meta=meta
             )
             append_turn(conn, values)
         return ticket
@@ -288,7 +288,11 @@ class SqlTicketLifecycle:
             ticket = self._queue.cancel_in(conn, ticket_id)
             change_mode(conn, ticket.conversation_id, MODE_OF_STATUS[ticket.status])
             values = turn_values(
-                ticket.conversation_id, Role.SYSTEM, notice, kind="handoff_cancelled", meta=meta
+                ticket.conversation_id,
+                Role.SYSTEM,
+                notice,
+                kind=TurnKind.HANDOFF_CANCELLED,
+                meta=meta,
             )
             return ticket, append_turn(conn, values)
 

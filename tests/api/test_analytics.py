@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from bot.api.app import create_app
 from bot.backends.sql_schema import escalation_tables, turns
-from bot.conversations.models import Channel, Citation, Customer, Role
+from bot.conversations.models import Channel, Citation, Customer, Role, TurnKind
 from bot.reporting.analytics import compute, question_key, window
 from bot.settings import Settings
 from bot.wiring import Services, build_services
@@ -49,7 +49,7 @@ async def _conversation(
         "Here is how." if answer else "Sorry, I don't know.",
         citations=(answer,) if answer else (),
         confidence=0.8 if answer else 0.1,
-        kind=kind,
+        kind=TurnKind(kind),
     )
     return conversation.id, bot.id
 

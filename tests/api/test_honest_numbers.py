@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from bot.api.app import create_app
 from bot.backends.sql_schema import escalation_tables, turns
-from bot.conversations.models import Channel, Citation, Customer, Role
+from bot.conversations.models import Channel, Citation, Customer, Role, TurnKind
 from bot.helpcenter.gaps import flag_questions
 from bot.reporting.analytics import compute, read_window, window
 from bot.reporting.resolution import Reason, Rules
@@ -171,7 +171,7 @@ async def seed(services: Services) -> dict[str, str]:
                 text,
                 citations=(ARTICLE,) if kind == "answer" else (),
                 confidence=confidence,
-                kind=kind,
+                kind=TurnKind(kind),
             )
             last_bot = turn if role == "bot" else last_bot
         if spec.thumbs and last_bot is not None:
