@@ -13,6 +13,7 @@ from bot.conversations.models import (
     Mode,
     Role,
     Turn,
+    TurnKind,
 )
 from bot.conversations.store import ConversationStore
 from bot.errors import BotError, ConfigError, Forbidden, InvalidInput, LLMError, NotFound
@@ -38,4 +39,5 @@ __all__ = [
     "Role",
     "Settings",
     "Turn",
+    "TurnKind",
 ]

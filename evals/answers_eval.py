@@ -30,7 +30,7 @@ from pathlib import Path
 import anyio
 
 from bot.answering.responder import ReplyEvent
-from bot.conversations.models import Channel, Customer, Turn
+from bot.conversations.models import AnswerMeta, Channel, Customer, Turn
 from bot.settings import Settings, StorageConfig
 from bot.wiring import Services, build_services
 from evals.cases import load_docs, rows_of
@@ -243,28 +243,24 @@ async def answer_case(services: Services, case: AnswerCase) -> AnswerOutcome:
     started = time.perf_counter()
     done, notice = await _drain(services.responder.reply(conversation.id, case.question))
     ms = (time.perf_counter() - started) * 1e3
-    meta = dict(done.meta) if done is not None else {}
+    meta = AnswerMeta.of(done.meta) if done is not None else AnswerMeta()
     reasons = notice.meta.get("reasons", []) if notice is not None else []
     return AnswerOutcome(
         case=case,
-        kind=done.kind if done is not None else "",
+        kind=done.kind.value if done is not None else "",
         text=done.text if done is not None else "",
         cited=tuple(dict.fromkeys(c.article_id for c in done.citations)) if done else (),
         confidence=done.confidence if done is not None else None,
-        grounded_ratio=_number(meta.get("grounded_ratio")),
-        top_relevance=_number(meta.get("top_relevance")),
+        grounded_ratio=meta.grounded_ratio,
+        top_relevance=meta.top_relevance,
         handoff=notice is not None,
         handoff_before_answer=notice is not None and done is None,
         handoff_reasons=tuple(str(r) for r in reasons),
         history_handoff=history_handoff,
         ms=ms,
         sources=tuple(Source(c.n, c.title, c.snippet) for c in done.citations) if done else (),
-        signals=dict(meta.get("signals") or {}),
+        signals=dict(meta.signals or {}),
     )
-
-
-def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
 
 
 def with_similarity(outcomes: Sequence[AnswerOutcome], embedder: Embedder) -> list[AnswerOutcome]:

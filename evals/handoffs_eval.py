@@ -28,7 +28,16 @@ from bot.answering import messages
 from bot.answering.empathy import Feeling, Reading, acknowledgement
 from bot.answering.responder import ReplyEvent
 from bot.conversations.events import conversation_channel
-from bot.conversations.models import Channel, Conversation, Customer, Mode, Role, Turn
+from bot.conversations.models import (
+    AnswerMeta,
+    Channel,
+    Conversation,
+    Customer,
+    Mode,
+    Role,
+    Turn,
+    TurnKind,
+)
 from bot.runtime.realtime import Event
 from bot.settings import Settings
 from bot.wiring import Services
@@ -192,14 +201,14 @@ async def _say(services: Services, conversation: Conversation, step: Step) -> St
         mode=current.mode.value,
         ticket_open=ticket is not None,
     )
-    if notice is not None and notice.kind == "handoff_cancelled":
+    if notice is not None and notice.kind is TurnKind.HANDOFF_CANCELLED:
         outcome.kind = "cancelled"
-    elif done is not None and done.meta.get("while_waiting"):
+    elif done is not None and AnswerMeta.of(done.meta).while_waiting:
         outcome.kind = "while_waiting"
     elif handoff is not None and done is None:
         outcome.kind = "handoff"
     elif done is not None:
-        outcome.kind = "answer" if done.kind == "answer" and handoff is None else "reply"
+        outcome.kind = "answer" if done.kind is TurnKind.ANSWER and handoff is None else "reply"
     elif current.mode in (Mode.WAITING, Mode.AGENT) and ticket is not None:
         outcome.kind = "hold"  # left for the person, who was promised
     else:
@@ -276,7 +285,7 @@ async def _stranded(
     ticket = await services.escalator.queue.active_for(conversation.id)
     if current.mode is Mode.WAITING and ticket is None:
         return "waiting for a person without a ticket"
-    if current.mode is Mode.WAITING and not any(t.kind == "handoff" for t in turns):
+    if current.mode is Mode.WAITING and not any(t.kind is TurnKind.HANDOFF for t in turns):
         return "waiting for a person without having been told"
     return ""
 

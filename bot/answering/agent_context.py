@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.answering.grounding import split_sentences
-from bot.conversations.models import HANDBACK_NOTE, Role, Turn
+from bot.conversations.models import Role, Turn, TurnKind
 from retrieval.interfaces import Embedder
 from retrieval.stopwords import content_terms
 
@@ -85,15 +85,6 @@ class AgentStatement:
     exception: bool
     note: bool = False  # a note the agent left for the bot when handing the chat back
 
-    @property
-    def meta(self) -> dict[str, object]:
-        """What the bot turn records about it."""
-        return {
-            "from_agent_turn": self.turn_id,
-            "agent_score": round(self.score, 4),
-            "agent_exception": self.exception,
-        }
-
 
 def with_agent_turns(earlier: Sequence[Turn], recent: int) -> list[Turn]:
     """The last `recent` turns, preceded by any older agent turns (in order): what an agent
@@ -162,7 +153,7 @@ class AgentContext:
             if not sentences:
                 continue
             text = " ".join(sentences)
-            if turn.kind != HANDBACK_NOTE and not informative(text):
+            if turn.kind is not TurnKind.HANDBACK_NOTE and not informative(text):
                 continue
             similarity = self._embedder.embed_documents([text, *sentences]) @ vector
             whole, per_sentence = float(similarity[0]), [float(x) for x in similarity[1:]]
@@ -182,7 +173,7 @@ class AgentContext:
             if best is None or score >= best.score:
                 name = str(turn.meta.get("agent_name") or "")
                 quote = _quote(sentences, per_sentence)
-                note = turn.kind == HANDBACK_NOTE
+                note = turn.kind is TurnKind.HANDBACK_NOTE
                 best = AgentStatement(turn.id, name, quote, score, exception, note)
         return best
 

@@ -3,7 +3,7 @@ the passages cover, answer type."""
 
 from __future__ import annotations
 
-from bot.conversations.models import AnswerKind
+from bot.conversations.models import AnswerKind, TurnKind
 
 RELEVANCE_WEIGHT = 0.6
 GROUNDING_WEIGHT = 0.4
@@ -16,11 +16,11 @@ def confidence(
 ) -> float:
     """How sure the bot is that this turn serves the customer; `coverage` is the share of the
     question's focus words that the passages mention."""
-    if kind is AnswerKind.SMALLTALK:
+    if kind is TurnKind.SMALLTALK:
         return 1.0
-    if kind is AnswerKind.FALLBACK:
+    if kind is TurnKind.FALLBACK:
         return 0.0
-    if kind is AnswerKind.REFUSAL:
+    if kind is TurnKind.REFUSAL:
         return round(min(top_relevance, REFUSAL_CAP), 4)
     score = (RELEVANCE_WEIGHT * top_relevance + GROUNDING_WEIGHT * grounded_ratio) * (
         1 - COVERAGE_WEIGHT * (1 - coverage)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Literal
 
 import anyio
 
 from bot.answering import messages
 from bot.answering.account_answers import (
+    ACCOUNT_SOURCE,
     account_answer,
     account_citation,
     account_topic,
@@ -31,7 +32,17 @@ from bot.answering.language import detect_language
 from bot.answering.passages import AnswerRequest, passages_from
 from bot.answering.prompting import PromptBuilder
 from bot.answering.smalltalk import classify
-from bot.conversations.models import AnswerKind, Citation, Conversation, Mode, Role, Turn
+from bot.conversations.models import (
+    AnswerKind,
+    AnswerMeta,
+    Citation,
+    Conversation,
+    Mode,
+    RetrievedArticle,
+    Role,
+    Turn,
+    TurnKind,
+)
 from bot.conversations.store import ConversationStore
 from bot.customers.connector import Connector
 from bot.customers.identity import Identity, restored
@@ -76,7 +87,7 @@ class Draft:
     kind: AnswerKind
     citations: tuple[Citation, ...]
     confidence: float
-    meta: dict[str, Any]
+    meta: AnswerMeta
 
 
 class Responder:
@@ -197,7 +208,9 @@ class Responder:
         assert draft is not None
         if feeling is not None:
             draft = replace(
-                draft, text=empathy + draft.text, meta=draft.meta | {"feeling": feeling.feeling}
+                draft,
+                text=empathy + draft.text,
+                meta=replace(draft.meta, feeling=feeling.feeling.value),
             )
         stored = await self._store.append(
             conversation_id,
@@ -205,12 +218,12 @@ class Responder:
             draft.text,
             citations=draft.citations,
             confidence=draft.confidence,
-            kind=draft.kind.value,
-            meta=draft.meta,
+            kind=draft.kind,
+            meta=draft.meta.as_json(),
             client_id=key,
         )
         yield ReplyEvent("done", turn=stored)
-        if self._escalator is not None and not draft.meta.get("injection"):
+        if self._escalator is not None and not draft.meta.injection:
             decision = await self._escalator.check_answer(turn, stored, history)
             if decision.escalate:
                 decision = assess([*decision.findings, *deferred], dict(decision.scores))
@@ -240,14 +253,14 @@ class Responder:
         answer = self._answer(turn.text, (), hint, self._kb, who)
         draft = [item async for item in answer if isinstance(item, Draft)][-1]
         if (
-            draft.kind is not AnswerKind.ANSWER
+            draft.kind is not TurnKind.ANSWER
             or draft.confidence < self._escalator.config.low_confidence
-            or draft.meta.get("injection")
+            or draft.meta.injection
             or (await self._store.get(conversation.id)).mode is not Mode.WAITING
         ):
             return  # unsure, or a person took the chat meanwhile: the person answers
         text = messages.text(
-            "while_waiting", draft.meta["locale"], self._config.company_name, answer=draft.text
+            "while_waiting", draft.meta.locale, self._config.company_name, answer=draft.text
         )
         stored = await self._store.append(
             conversation.id,
@@ -255,8 +268,8 @@ class Responder:
             text,
             citations=draft.citations,
             confidence=draft.confidence,
-            kind=draft.kind.value,
-            meta=draft.meta | {"while_waiting": True},
+            kind=draft.kind,
+            meta=replace(draft.meta, while_waiting=True).as_json(),
             client_id=answer_key(turn),
         )
         yield ReplyEvent("token", text=text)
@@ -295,15 +308,15 @@ class Responder:
             else:
                 reply = messages.text(small, locale, company)
             yield reply
-            yield Draft(reply, AnswerKind.SMALLTALK, (), 1.0, {"locale": locale})
+            yield Draft(reply, TurnKind.SMALLTALK, (), 1.0, AnswerMeta(locale))
             return
-        meta: dict[str, Any] = {"locale": locale}
+        meta = AnswerMeta(locale)
         if looks_like_injection(question):
-            meta["injection"] = True
+            meta = replace(meta, injection=True)
             if instructions_only(question):
                 reply = messages.text("injection", locale, company)
                 yield reply
-                yield Draft(reply, AnswerKind.REFUSAL, (), 0.0, meta)
+                yield Draft(reply, TurnKind.REFUSAL, (), 0.0, meta)
                 return
             question = without_injection(question)
         if self._announcements is not None and audience is not None:
@@ -314,17 +327,23 @@ class Responder:
                     "announcement", locale, company, title=announced.title, text=announced.text
                 )
                 yield reply
-                score = confidence(AnswerKind.ANSWER, min(found.similarity, 1.0), 1.0)
-                meta["announcement"] = announced.id
-                yield Draft(reply, AnswerKind.ANSWER, (announced.citation(),), score, meta)
+                score = confidence(TurnKind.ANSWER, min(found.similarity, 1.0), 1.0)
+                meta = replace(meta, announcement=announced.id)
+                yield Draft(reply, TurnKind.ANSWER, (announced.citation(),), score, meta)
                 return
         if self._agent_context is not None:  # issue 16: what an agent said answers it
             said = await anyio.to_thread.run_sync(self._agent_context.find, question, earlier)
             if said is not None:
                 reply = reply_text(said, locale)
                 yield reply
-                score = confidence(AnswerKind.ANSWER, min(said.score, 1.0), 1.0)
-                yield Draft(reply, AnswerKind.ANSWER, (), score, meta | said.meta)
+                score = confidence(TurnKind.ANSWER, min(said.score, 1.0), 1.0)
+                meta = replace(
+                    meta,
+                    from_agent_turn=said.turn_id,
+                    agent_score=round(said.score, 4),
+                    agent_exception=said.exception,
+                )
+                yield Draft(reply, TurnKind.ANSWER, (), score, meta)
                 return
         unseen = ""
         topic = account_topic(question) if who is not None else None
@@ -333,11 +352,11 @@ class Responder:
             if lookup.account is not None:
                 reply = account_answer(topic, question, lookup.account, locale) + " [1]"
                 yield reply
-                meta |= {"source": "account", "account_topic": topic}
+                meta = replace(meta, source=ACCOUNT_SOURCE, account_topic=topic)
                 citation = account_citation(reply, locale)
-                yield Draft(reply, AnswerKind.ANSWER, (citation,), 0.9, meta)
+                yield Draft(reply, TurnKind.ANSWER, (citation,), 0.9, meta)
                 return
-            meta["account_problem"] = lookup.problem
+            meta = replace(meta, account_problem=lookup.problem)
             unseen = cannot_see(locale) + "\n\n"  # what it cannot see, then the help center
             yield unseen
         plan = None if staff else (who.plan if who is not None else "")
@@ -354,7 +373,7 @@ class Responder:
         kb: ArticleSearch,
         plan: str | None,
         page: str,
-        meta: dict[str, Any],
+        meta: AnswerMeta,
     ) -> AsyncIterator[str | Draft]:
         """The help center's answer (or refusal): text as approved, then the Draft; articles
         mapped to the customer's `page` win close calls."""
@@ -364,29 +383,29 @@ class Responder:
         top = results[0].relevance if results else 0.0
         if self._page_help is not None and page:  # reorders only; refusals stay as they were
             results = await self._page_help.prefer(results, page, locale)
-        meta |= {
-            "query": query,
-            "top_relevance": round(top, 4),
-            # What the bot looked at, even when it refuses: content gaps list these.
-            "retrieved": [{"article_id": r.article_id, "title": r.title} for r in results],
-        }
         covered = coverage(query, results)
-        meta["coverage"] = round(covered.share, 4)
         heard = signals(query, results, covered)  # for evaluations (issue 16)
-        meta["signals"] = {name: round(value, 4) for name, value in heard.items()}
+        meta = replace(
+            meta,
+            query=query,
+            top_relevance=round(top, 4),
+            retrieved=tuple(RetrievedArticle(r.article_id, r.title) for r in results),
+            coverage=round(covered.share, 4),
+            signals={name: round(value, 4) for name, value in heard.items()},
+        )
         if top < self._config.refusal_relevance or covered.share < self._config.min_coverage:
-            meta["missing"] = list(covered.missing)
+            meta = replace(meta, missing=covered.missing)
             reply, suggested = self._refusal_with_suggestions(results, locale)
             yield reply
-            score = confidence(AnswerKind.REFUSAL, top, 0)
-            yield Draft(reply, AnswerKind.REFUSAL, suggested, score, meta)
+            score = confidence(TurnKind.REFUSAL, top, 0)
+            yield Draft(reply, TurnKind.REFUSAL, suggested, score, meta)
             return
         missing = uncovered(question, earlier, results)  # issue 16: "what about Spain?"
         if missing:
-            meta["uncovered"] = missing
+            meta = replace(meta, uncovered=tuple(missing))
             reply = refusal_text(missing, [r.title for r in results], locale, company)
             yield reply
-            yield Draft(reply, AnswerKind.REFUSAL, (), confidence(AnswerKind.REFUSAL, top, 0), meta)
+            yield Draft(reply, TurnKind.REFUSAL, (), confidence(TurnKind.REFUSAL, top, 0), meta)
             return
         request = AnswerRequest(
             question=question,
@@ -400,39 +419,35 @@ class Responder:
         composer = Composer(request.passages, self._checker, verbatim=self._answerer.verbatim)
         if note:
             yield composer.add_plain(note)
-        kind = AnswerKind.ANSWER
-        meta["backend"] = self._answerer.name
+        kind: AnswerKind = TurnKind.ANSWER
+        meta = replace(meta, backend=self._answerer.name)
         try:
             async for shown in composer.feed(self._answerer.stream(request)):
                 yield shown
         except LLMError as exc:
-            meta["error"] = str(exc)
-            kind = AnswerKind.FALLBACK
+            meta = replace(meta, error=str(exc))
+            kind = TurnKind.FALLBACK
             yield composer.add_plain(messages.text("llm_failure", locale, company))
         result = composer.result
-        meta["grounded_ratio"] = round(result.grounded_ratio, 4)
-        if kind is AnswerKind.ANSWER and (
+        grounded = round(result.grounded_ratio, 4)
+        meta = replace(meta, grounded_ratio=grounded)
+        if kind is TurnKind.ANSWER and (
             result.supported == 0 or result.grounded_ratio < self._grounding.min_kept_ratio
         ):
-            meta["fallback"] = "grounding"
+            meta = replace(meta, fallback="grounding")
             composer.verbatim = True
             if result.parts:
                 composer.result.parts.append("\n\n")
             async for shown in composer.feed(self._fallback.stream(request)):
                 yield shown
-        meta["dropped"] = result.dropped
+        meta = replace(meta, dropped=tuple(result.dropped))
         if not result.text:
             reply = messages.text("refusal", locale, company)
             yield reply
-            yield Draft(reply, AnswerKind.REFUSAL, (), confidence(AnswerKind.REFUSAL, top, 0), meta)
+            yield Draft(reply, TurnKind.REFUSAL, (), confidence(TurnKind.REFUSAL, top, 0), meta)
             return
         citations = tuple(result.citations[n] for n in sorted(result.citations))
-        score = confidence(
-            kind,
-            top,
-            meta["grounded_ratio"] if kind is AnswerKind.ANSWER else 0,
-            covered.share,
-        )
+        score = confidence(kind, top, grounded if kind is TurnKind.ANSWER else 0, covered.share)
         yield Draft(result.text, kind, citations, score, meta)
 
     def _refusal_with_suggestions(

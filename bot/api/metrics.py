@@ -16,7 +16,7 @@ from typing import Any
 import anyio.to_thread
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from bot.conversations.models import Turn
+from bot.conversations.models import AnswerMeta, Turn
 
 QUALITY_DAYS = 30
 QUALITY_TTL_S = 10.0
@@ -90,9 +90,10 @@ class Metrics:
 
     def record_answer(self, turn: Turn) -> None:
         """Count a stored bot turn: its kind, confidence and any fallback."""
-        self.answers.labels(turn.kind or "none").inc()
+        self.answers.labels(turn.kind.value or "none").inc()
         if turn.confidence is not None:
             self.confidence.observe(turn.confidence)
-        reason = turn.meta.get("fallback") or ("llm_error" if "error" in turn.meta else None)
+        meta = AnswerMeta.of(turn.meta)
+        reason = meta.fallback or ("llm_error" if meta.error is not None else None)
         if reason:
             self.fallbacks.labels(str(reason)).inc()

@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from bot.answering.messages import notices_locale
 from bot.conversations.events import TurnOut
-from bot.conversations.models import HANDBACK_NOTE, Conversation, Turn
+from bot.conversations.models import Conversation, Turn, TurnKind
 
 EMAIL_PATTERN = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_INT = 2**31 - 1
@@ -171,7 +171,7 @@ class ConversationOut(BaseModel):
             notice_locale=notices_locale(conversation, turns),
             created_at=conversation.created_at,
             csat=conversation.csat,
-            turns=[TurnOut.of(t) for t in turns if t.kind != HANDBACK_NOTE],
+            turns=[TurnOut.of(t) for t in turns if t.kind is not TurnKind.HANDBACK_NOTE],
         )
 
 

@@ -122,13 +122,13 @@ async def _ask_one(services: Services, conversation_id: str, question: str, as_j
     echo()
     for citation in turn.citations:
         echo(f"  [{citation.n}] {citation.title}" + (f" — {citation.url}" if citation.url else ""))
-    echo(f"  (confidence {turn.confidence or 0:.2f}, {turn.kind})")
+    echo(f"  (confidence {turn.confidence or 0:.2f}, {turn.kind.value})")
 
 
 def _turn_json(turn: Turn) -> dict[str, object]:
     return {
         "answer": turn.text,
-        "kind": turn.kind,
+        "kind": turn.kind.value,
         "confidence": turn.confidence,
         "citations": [
             {"n": c.n, "article_id": c.article_id, "title": c.title, "url": c.url}

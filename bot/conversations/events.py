@@ -65,7 +65,7 @@ class TurnOut(BaseModel):
             text=turn.text,
             citations=[CitationOut.of(c) for c in turn.citations],
             confidence=turn.confidence,
-            kind=turn.kind,
+            kind=turn.kind.value,
             created_at=turn.created_at,
         )
 

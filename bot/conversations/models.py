@@ -7,8 +7,8 @@ conversations (the email channel, verified identity and reporting build on this)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -20,11 +20,6 @@ class Role(StrEnum):
     BOT = "bot"
     AGENT = "agent"
     SYSTEM = "system"
-
-
-# The kind of an agent turn written for the bot when a chat is handed back (issue 16): the bot
-# reads it as context; the customer's view of the conversation leaves it out.
-HANDBACK_NOTE = "handback_note"
 
 
 class Mode(StrEnum):
@@ -45,13 +40,36 @@ class Channel(StrEnum):
     EMAIL = "email"
 
 
-class AnswerKind(StrEnum):
-    """What kind of bot turn this is (drives confidence and escalation)."""
+class TurnKind(StrEnum):
+    """What a turn is, beyond who wrote it; the value is what the store keeps."""
 
+    MESSAGE = ""  # a customer's or an agent's own message
+    # Bot answers (drive confidence and escalation): see `AnswerKind`.
     ANSWER = "answer"
     REFUSAL = "refusal"
     SMALLTALK = "smalltalk"
     FALLBACK = "fallback"
+    # An agent's note for the bot when a chat is handed back (issue 16): the bot reads it as
+    # context; the customer's view of the conversation leaves it out.
+    HANDBACK_NOTE = "handback_note"
+    # System notices.
+    HANDOFF = "handoff"
+    HANDOFF_CANCELLED = "handoff_cancelled"
+    MERGED = "merged"
+    EMAIL_SAVED = "email_saved"
+    # The email channel's notices for agents: a message's details (attachments, headers), and
+    # a message the loop guard left unanswered.
+    EMAIL_DETAILS = "email_details"
+    EMAIL_UNANSWERED = "email_unanswered"
+    # The NPS survey by email (issue 21): one survey turn (its email sent at most once) or one
+    # "not due" turn per conversation, and one answer turn per reply.
+    NPS_SURVEY = "nps_survey"
+    NPS_NOT_DUE = "nps_not_due"
+    NPS_ANSWER = "nps_answer"
+
+
+# The kinds a bot answer can have (what the responder drafts).
+AnswerKind = Literal[TurnKind.ANSWER, TurnKind.REFUSAL, TurnKind.SMALLTALK, TurnKind.FALLBACK]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +106,108 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class RetrievedArticle:
+    """An article the bot looked at for an answer."""
+
+    article_id: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerMeta:
+    """How a bot answer was made: the responder builds it, the store keeps it as the turn's
+    `meta` JSON, and gaps, reporting, metrics and evals read it back with `of`.
+
+    A field left at its default (None, False, "") was not set, and is left out of the JSON.
+    """
+
+    locale: str = ""
+    injection: bool = False  # the question tried to give the bot instructions
+    # Where the answer came from when not from articles: an announcement's id (issue 21), the
+    # verified customer's account ("account"), or what an agent said earlier (issue 16).
+    announcement: str | None = None
+    source: str | None = None
+    account_topic: str | None = None
+    account_problem: str | None = None  # why the account was out of reach
+    from_agent_turn: int | None = None
+    agent_score: float | None = None
+    agent_exception: bool | None = None
+    # The search: what the bot looked at, even when it refuses (content gaps list these).
+    query: str | None = None
+    top_relevance: float | None = None
+    retrieved: tuple[RetrievedArticle, ...] | None = None
+    coverage: float | None = None
+    signals: Mapping[str, float] | None = None  # for evaluations (issue 16)
+    missing: tuple[str, ...] | None = None  # the question's terms no article covers
+    uncovered: tuple[str, ...] | None = None  # a follow-up's subject the articles miss
+    # The generated answer and its grounding.
+    backend: str | None = None  # the answerer's name
+    error: str | None = None  # the LLM error that made it a fallback
+    grounded_ratio: float | None = None
+    fallback: str | None = None  # "grounding": too little was grounded, the extract replaced it
+    dropped: tuple[str, ...] | None = None  # sentences the grounding check removed
+    feeling: str | None = None  # the feeling acknowledged first (issue 17)
+    while_waiting: bool = False  # answered while the customer waited for a person
+
+    @classmethod
+    def of(cls, meta: Mapping[str, Any]) -> AnswerMeta:
+        """A bot turn's stored meta, parsed; keys it does not know are ignored."""
+        read = {name: _READ[name](meta[name]) for name in _READ if meta.get(name) is not None}
+        return cls(**read)
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON the store keeps: the fields that are set (tuples as lists)."""
+        stored: dict[str, Any] = {}
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if value == spec.default:
+                continue
+            if isinstance(value, tuple):
+                value = [asdict(v) if isinstance(v, RetrievedArticle) else v for v in value]
+            stored[spec.name] = dict(value) if isinstance(value, Mapping) else value
+        return stored
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value)
+
+
+def _retrieved(value: Any) -> tuple[RetrievedArticle, ...]:
+    return tuple(
+        RetrievedArticle(str(v["article_id"]), str(v.get("title") or ""))
+        for v in value
+        if isinstance(v, Mapping) and v.get("article_id")
+    )
+
+
+_READ: dict[str, Callable[[Any], Any]] = {
+    "locale": str,
+    "injection": bool,
+    "announcement": str,
+    "source": str,
+    "account_topic": str,
+    "account_problem": str,
+    "from_agent_turn": int,
+    "agent_score": float,
+    "agent_exception": bool,
+    "query": str,
+    "top_relevance": float,
+    "retrieved": _retrieved,
+    "coverage": float,
+    "signals": lambda value: {str(k): float(v) for k, v in value.items()},
+    "missing": _strings,
+    "uncovered": _strings,
+    "backend": str,
+    "error": str,
+    "grounded_ratio": float,
+    "fallback": str,
+    "dropped": _strings,
+    "feeling": str,
+    "while_waiting": bool,
+}
+
+
+@dataclass(frozen=True, slots=True)
 class Turn:
     """One message in a conversation; `seq` orders turns within it (from 1)."""
 
@@ -99,7 +219,9 @@ class Turn:
     created_at: dt.datetime
     citations: tuple[Citation, ...] = ()
     confidence: float | None = None
-    kind: str = ""
+    kind: TurnKind = TurnKind.MESSAGE
+    # A bot answer's is an `AnswerMeta` as JSON (read it with `AnswerMeta.of`); other turns
+    # keep their own small records (an agent's name, a handoff's ticket id).
     meta: Mapping[str, Any] = field(default_factory=dict)
     client_id: str | None = None
 

@@ -16,6 +16,7 @@ from bot.conversations.models import (
     PastConversation,
     Role,
     Turn,
+    TurnKind,
 )
 
 
@@ -68,7 +69,7 @@ class ConversationStore(Protocol):
         *,
         citations: Sequence[Citation] = (),
         confidence: float | None = None,
-        kind: str = "",
+        kind: TurnKind = TurnKind.MESSAGE,
         meta: Mapping[str, Any] | None = None,
         client_id: str | None = None,
     ) -> Turn:

@@ -25,6 +25,7 @@ from bot.conversations.models import (
     PastConversation,
     Role,
     Turn,
+    TurnKind,
 )
 from bot.db.engine import ConstraintViolation, transaction
 from bot.db.schema import conversations, customers, feedback, turns
@@ -82,7 +83,7 @@ class SqlConversationStore:
         *,
         citations: Sequence[Citation] = (),
         confidence: float | None = None,
-        kind: str = "",
+        kind: TurnKind = TurnKind.MESSAGE,
         meta: Mapping[str, Any] | None = None,
         client_id: str | None = None,
     ) -> Turn:
@@ -481,7 +482,7 @@ def turn_values(
     *,
     citations: Sequence[Citation] = (),
     confidence: float | None = None,
-    kind: str = "",
+    kind: TurnKind = TurnKind.MESSAGE,
     meta: Mapping[str, Any] | None = None,
     client_id: str | None = None,
 ) -> dict[str, Any]:
@@ -492,7 +493,7 @@ def turn_values(
         "text": text,
         "citations": [dataclasses.asdict(citation) for citation in citations],
         "confidence": confidence,
-        "kind": kind,
+        "kind": kind.value,
         "meta": dict(meta or {}),
         "client_id": client_id,
     }
@@ -584,7 +585,7 @@ def _turn(row: RowMapping) -> Turn:
         created_at=row["created_at"],
         citations=tuple(Citation(**item) for item in row["citations"]),
         confidence=row["confidence"],
-        kind=row["kind"],
+        kind=TurnKind(row["kind"]),
         meta=row["meta"],
         client_id=row["client_id"],
     )

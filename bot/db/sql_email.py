@@ -15,14 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, RowMapping
 
 from bot.conversations.channels.email.types import (
-    NPS_NOT_DUE,
-    NPS_SURVEY,
     EmailRecord,
     InboundEmail,
     StoredAttachment,
     Thread,
 )
-from bot.conversations.models import HANDBACK_NOTE, Channel, Mode, Role
+from bot.conversations.models import Channel, Mode, Role, TurnKind
 from bot.db.engine import ConstraintViolation, transaction
 from bot.db.schema import conversations, email_attachments, email_messages, turns
 from bot.errors import NotFound
@@ -277,7 +275,7 @@ class SqlEmailStore:
             .where(
                 turns.c.conversation_id.in_(_recent()),
                 turns.c.role == Role.AGENT.value,
-                turns.c.kind != HANDBACK_NOTE,
+                turns.c.kind != TurnKind.HANDBACK_NOTE.value,
                 turns.c.id.not_in(_taken(stale_before)),
             )
             .order_by(turns.c.id)
@@ -291,8 +289,8 @@ class SqlEmailStore:
         is neither decided against nor emailed (sent, or claimed after `stale_before`), the
         longest closed first."""
         surveyed = sa.select(turns.c.conversation_id).where(
-            (turns.c.kind == NPS_NOT_DUE)
-            | ((turns.c.kind == NPS_SURVEY) & turns.c.id.in_(_taken(stale_before)))
+            (turns.c.kind == TurnKind.NPS_NOT_DUE.value)
+            | ((turns.c.kind == TurnKind.NPS_SURVEY.value) & turns.c.id.in_(_taken(stale_before)))
         )
         statement = (
             sa.select(conversations.c.id)

@@ -23,7 +23,7 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from bot.conversations.models import HANDBACK_NOTE, Mode, Role, TicketLink, Turn
+from bot.conversations.models import Mode, Role, TicketLink, Turn, TurnKind
 from bot.db.engine import ConstraintViolation, transaction
 from bot.db.schema import conversations, escalation_tables, ticket_links
 from bot.db.sql_conversations import append_turn, change_mode, client_turn, turn_values
@@ -277,7 +277,7 @@ class SqlTicketLifecycle:
         ticket = self._queue.close_in(conn, ticket_id, agent_id, TicketStatus.RETURNED)
         if note:
             values = turn_values(
-                ticket.conversation_id, Role.AGENT, note, kind=HANDBACK_NOTE, meta=meta
+                ticket.conversation_id, Role.AGENT, note, kind=TurnKind.HANDBACK_NOTE, meta=meta
             )
             append_turn(conn, values)
         return ticket
@@ -288,7 +288,11 @@ class SqlTicketLifecycle:
             ticket = self._queue.cancel_in(conn, ticket_id)
             change_mode(conn, ticket.conversation_id, MODE_OF_STATUS[ticket.status])
             values = turn_values(
-                ticket.conversation_id, Role.SYSTEM, notice, kind="handoff_cancelled", meta=meta
+                ticket.conversation_id,
+                Role.SYSTEM,
+                notice,
+                kind=TurnKind.HANDOFF_CANCELLED,
+                meta=meta,
             )
             return ticket, append_turn(conn, values)
 

@@ -18,7 +18,7 @@ from bot.conversations.events import (
     HandoffCancelled,
     tell_ticket,
 )
-from bot.conversations.models import Conversation, Role, Turn
+from bot.conversations.models import Conversation, Role, Turn, TurnKind
 from bot.conversations.store import ConversationStore
 from bot.errors import LLMError
 from bot.handoff.interfaces import TicketLifecycle
@@ -113,8 +113,10 @@ class Escalator:
             vector=vectors[0],
             previous_customer_texts=tuple(texts[1:]),
             previous_vectors=vectors[1:] if len(texts) > 1 else None,
-            earlier_confidences=tuple(t.confidence or 0.0 for t in bots if t.kind == "answer"),
-            last_bot_kind=bots[-1].kind if bots else "",
+            earlier_confidences=tuple(
+                t.confidence or 0.0 for t in bots if t.kind is TurnKind.ANSWER
+            ),
+            last_bot_kind=bots[-1].kind.value if bots else "",
             **extra,
         )
 
@@ -138,17 +140,18 @@ class Escalator:
         earlier = tuple(
             t.confidence or 0.0
             for t in history
-            if t.role is Role.BOT and t.kind == "answer" and t.seq < answer.seq
+            if t.role is Role.BOT and t.kind is TurnKind.ANSWER and t.seq < answer.seq
         )
+        scored = answer.kind in (TurnKind.ANSWER, TurnKind.REFUSAL)
         signals = Signals(
             text=customer_turn.text,
-            confidence=answer.confidence if answer.kind in {"answer", "refusal"} else None,
+            confidence=answer.confidence if scored else None,
             earlier_confidences=earlier,
-            system_error=answer.kind == "fallback",
+            system_error=answer.kind is TurnKind.FALLBACK,
         )
         findings = [
             low_confidence(signals, self.config),
-            weak_streak(signals, self.config) if answer.kind == "answer" else None,
+            weak_streak(signals, self.config) if answer.kind is TurnKind.ANSWER else None,
             system_error(signals),
         ]
         return assess(findings, {"answer_confidence": answer.confidence or 0.0})
@@ -194,7 +197,7 @@ class Escalator:
                     "text": t.text,
                     "at": t.created_at.isoformat(),
                     "confidence": t.confidence,
-                    "kind": t.kind,
+                    "kind": t.kind.value,
                 }
                 for t in turns
             ],
@@ -265,7 +268,7 @@ class Escalator:
             conversation.id,
             Role.SYSTEM,
             notice_text,
-            kind="handoff",
+            kind=TurnKind.HANDOFF,
             meta={
                 "ticket_id": ticket.id,
                 "offline": offline,

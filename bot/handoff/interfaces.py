@@ -79,7 +79,7 @@ class TicketLifecycle(Protocol):
         meta: Mapping[str, Any] | None = None,
     ) -> Ticket:
         """Close a held ticket and let the bot answer again; a `note` for the bot is stored
-        with it as an agent turn of kind `HANDBACK_NOTE` (with `meta`)."""
+        with it as an agent turn of kind `TurnKind.HANDBACK_NOTE` (with `meta`)."""
         ...
 
     async def cancel(

@@ -25,7 +25,7 @@ from bot.conversations.events import (
     tell_queue,
     tell_ticket,
 )
-from bot.conversations.models import Role, TicketLink, Turn
+from bot.conversations.models import Role, TicketLink, Turn, TurnKind
 from bot.conversations.store import ConversationStore
 from bot.errors import BotError
 from bot.handoff.escalator import notice_locale, ticket_payload
@@ -115,7 +115,9 @@ class TicketDesk:
         text = await self._notice(source, "merged")
         try:
             if text is not None:
-                await self._store.append(source.conversation_id, Role.SYSTEM, text, kind="merged")
+                await self._store.append(
+                    source.conversation_id, Role.SYSTEM, text, kind=TurnKind.MERGED
+                )
         except BotError:  # the merge is stored: the live notice below still tells the customer
             log.warning("merge notice not stored in %s", source.conversation_id, exc_info=True)
         # The widget's own events for the mode the chat now has (an agent's, or waiting).

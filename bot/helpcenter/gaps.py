@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from bot.conversations.models import AnswerMeta
 from bot.errors import NotFound
 from bot.helpcenter.articles import ArticleStatus, StoredArticle
 from bot.reporting.resolution import Reason, Rules, assess
@@ -154,7 +155,11 @@ def flag_questions(
 
 def _articles_tried(answer: Any) -> dict[str, str]:
     """The articles an answer cited, else those it retrieved (a refusal cites none)."""
-    return cited_articles(answer.citations) or cited_articles((answer.meta or {}).get("retrieved"))
+    tried = cited_articles(answer.citations)
+    if not tried:
+        for article in AnswerMeta.of(answer.meta or {}).retrieved or ():
+            tried.setdefault(article.article_id, article.title)
+    return tried
 
 
 def cluster(vectors: Vector, max_distance: float) -> list[list[int]]:

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.engine import Engine
 
-from bot.conversations.models import HANDBACK_NOTE, Role
+from bot.conversations.models import Role, TurnKind
 from bot.db.sql_window import read_window
 from bot.reporting.analytics_period import DAILY_COLUMNS, Period, csv_value, p50, ratio
 from bot.reporting.nps import summarize
@@ -270,7 +270,9 @@ def compute(
         agent_turns = [
             t.created_at
             for t in by_conversation.get(ticket.conversation_id, [])
-            if t.role == "agent" and t.kind != HANDBACK_NOTE and t.created_at >= ticket.created_at
+            if t.role == "agent"
+            and t.kind != TurnKind.HANDBACK_NOTE
+            and t.created_at >= ticket.created_at
         ]
         if agent_turns:
             conv.reply_s.append((min(agent_turns) - ticket.created_at).total_seconds())
@@ -358,7 +360,7 @@ def _track_times(conv: _Conv, row: Any) -> None:
     if row.role == Role.CUSTOMER.value:
         conv.first_customer_at = conv.first_customer_at or row.created_at
         conv.last_customer_at = row.created_at
-    elif row.role in REPLIES and row.kind != HANDBACK_NOTE and conv.first_customer_at:
+    elif row.role in REPLIES and row.kind != TurnKind.HANDBACK_NOTE and conv.first_customer_at:
         conv.first_reply_at = conv.first_reply_at or row.created_at
         if row.role == Role.BOT.value:
             conv.last_bot_at = row.created_at

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bot.conversations.models import AnswerMeta, TurnKind
 from escalation.detectors import asks_for_person
 from escalation.types import Reason as EscalationReason
 from retrieval.interfaces import Embedder
@@ -38,7 +39,7 @@ from retrieval.interfaces import Embedder
 if TYPE_CHECKING:
     from bot.settings import Settings
 
-ANSWER_KINDS = frozenset({"answer", "refusal", "fallback"})
+ANSWER_KINDS = frozenset({TurnKind.ANSWER, TurnKind.REFUSAL, TurnKind.FALLBACK})
 HIGH_CSAT = 4
 SHORT_WORDS = 8
 _COMPLAINT = re.compile(
@@ -188,7 +189,7 @@ def assess(
         if (
             last is not None
             and last.role == "bot"
-            and last.kind == "answer"
+            and last.kind == TurnKind.ANSWER
             and (last.confidence is None or last.confidence >= rules.low_confidence)
             and now - last.created_at >= rules.window
         ):
@@ -278,7 +279,7 @@ class _Reader:
             while tickets and tickets[0].created_at < row.created_at:
                 self._ticket(tickets.pop(0), open_question, answered)
                 answered = None
-            if row.role == "system" and row.kind == "handoff":
+            if row.role == "system" and row.kind == TurnKind.HANDOFF:
                 outcome.escalated = True
             if row.role == "customer":
                 signal = None
@@ -310,10 +311,10 @@ class _Reader:
     def _answer_reasons(self, answer: Any) -> set[Reason]:
         found: set[Reason] = set()
         # Refusing an attempt to give the bot instructions is no gap in the help center.
-        if answer.kind == "refusal" and not (answer.meta or {}).get("injection"):
+        if answer.kind == TurnKind.REFUSAL and not AnswerMeta.of(answer.meta or {}).injection:
             found.add(Reason.REFUSED)
         elif (
-            answer.kind == "answer"
+            answer.kind == TurnKind.ANSWER
             and answer.confidence is not None
             and answer.confidence < self._rules.low_confidence
         ):

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from bot.api.app import create_app
-from bot.conversations.models import Channel, Citation, Customer, Role
+from bot.conversations.models import Channel, Citation, Customer, Role, TurnKind
 from bot.db.schema import escalation_tables, turns
 from bot.reporting.analytics import compute
 from bot.reporting.window import question_key, window
@@ -50,7 +50,7 @@ async def _conversation(
         "Here is how." if answer else "Sorry, I don't know.",
         citations=(answer,) if answer else (),
         confidence=0.8 if answer else 0.1,
-        kind=kind,
+        kind=TurnKind(kind),
     )
     return conversation.id, bot.id
 

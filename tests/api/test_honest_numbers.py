@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from bot.api.app import create_app
-from bot.conversations.models import Channel, Citation, Customer, Role
+from bot.conversations.models import Channel, Citation, Customer, Role, TurnKind
 from bot.db.schema import escalation_tables, turns
 from bot.db.sql_window import read_window
 from bot.helpcenter.gaps import flag_questions
@@ -173,7 +173,7 @@ async def seed(services: Services) -> dict[str, str]:
                 text,
                 citations=(ARTICLE,) if kind == "answer" else (),
                 confidence=confidence,
-                kind=kind,
+                kind=TurnKind(kind),
             )
             last_bot = turn if role == "bot" else last_bot
         if spec.thumbs and last_bot is not None:

@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.api.app import create_app
 from bot.cli.main import main
-from bot.conversations.models import Channel, Citation, Customer, Role
+from bot.conversations.models import Channel, Citation, Customer, Role, TurnKind
 from bot.db.schema import conversations, escalation_tables, turns
 from bot.reporting.analytics import Analytics, compute
 from bot.reporting.nps import summarize
@@ -160,7 +160,9 @@ async def _seed(services: Services, now: dt.datetime) -> dict[str, str]:
                 text,
                 citations=cited,
                 confidence=(0.8 if answer else 0.1) if role is Role.BOT else None,
-                kind=("answer" if answer else "refusal") if role is Role.BOT else "",
+                kind=(TurnKind.ANSWER if answer else TurnKind.REFUSAL)
+                if role is Role.BOT
+                else TurnKind.MESSAGE,
             )
     period = dt.timedelta(days=90)
     surveys = services.database.surveys

@@ -13,7 +13,7 @@ from bot.answering.agent_context import (
     reply_text,
     with_agent_turns,
 )
-from bot.conversations.models import HANDBACK_NOTE, Role, Turn
+from bot.conversations.models import Role, Turn, TurnKind
 from retrieval.interfaces import Embedder
 
 NOW = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
@@ -59,7 +59,7 @@ def test_a_question_about_what_the_agent_said_is_answered_from_it(
 ) -> None:
     found = context.find(question, CHAT)
     assert found is not None and found.turn_id == turn_id
-    assert found.meta["from_agent_turn"] == turn_id and found.agent_name == "Sam"
+    assert found.turn_id == turn_id and found.agent_name == "Sam"
 
 
 @pytest.mark.parametrize(
@@ -133,7 +133,7 @@ def test_a_hand_back_note_is_attributed_as_a_note(context: AgentContext) -> None
         Role.AGENT,
         "Refund RF-20931 issued; it reaches the card by 12 March.",
         NOW,
-        kind=HANDBACK_NOTE,
+        kind=TurnKind.HANDBACK_NOTE,
         meta={"agent_name": "Sam"},
     )
     found = context.find("what was my refund reference?", [*CHAT[:2], note])

@@ -24,7 +24,7 @@ from bot.conversations.events import (
     TurnEvent,
     conversation_channel,
 )
-from bot.conversations.models import Citation, Role, Turn
+from bot.conversations.models import Citation, Role, Turn, TurnKind
 
 AT = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
 TURN = Turn(
@@ -36,7 +36,7 @@ TURN = Turn(
     created_at=AT,
     citations=(Citation(1, "refunds", "Refunds", "/help/refunds", "refunds#0", "When", "5 d"),),
     confidence=0.8,
-    kind="answer",
+    kind=TurnKind.ANSWER,
     meta={"private": "never shown"},
 )
 TURN_JSON = (

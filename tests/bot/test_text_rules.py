@@ -11,7 +11,7 @@ from bot.answering.followup import last_topic, needs_context, standalone_query
 from bot.answering.injection import looks_like_injection, without_injection
 from bot.answering.language import detect_language
 from bot.answering.smalltalk import classify
-from bot.conversations.models import AnswerKind, Citation, Role, Turn
+from bot.conversations.models import Citation, Role, Turn, TurnKind
 
 
 @pytest.mark.parametrize(
@@ -83,9 +83,9 @@ def test_injection() -> None:
 
 
 def test_confidence_orders_answer_types() -> None:
-    strong = confidence(AnswerKind.ANSWER, 0.9, 1.0)
-    weak = confidence(AnswerKind.ANSWER, 0.4, 0.5)
+    strong = confidence(TurnKind.ANSWER, 0.9, 1.0)
+    weak = confidence(TurnKind.ANSWER, 0.4, 0.5)
     assert 0 <= weak < strong <= 1
-    assert confidence(AnswerKind.REFUSAL, 0.9, 0) <= 0.2
-    assert confidence(AnswerKind.FALLBACK, 0.9, 1) == 0
-    assert confidence(AnswerKind.SMALLTALK, 0, 0) == 1
+    assert confidence(TurnKind.REFUSAL, 0.9, 0) <= 0.2
+    assert confidence(TurnKind.FALLBACK, 0.9, 1) == 0
+    assert confidence(TurnKind.SMALLTALK, 0, 0) == 1

@@ -10,11 +10,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 import sqlalchemy as sa
 
-from bot.conversations.models import Channel, Citation, Conversation, Customer, Mode, Role
+from bot.conversations.models import (
+    AnswerMeta,
+    Channel,
+    Citation,
+    Conversation,
+    Customer,
+    Mode,
+    RetrievedArticle,
+    Role,
+    TurnKind,
+)
 from bot.conversations.store import ConversationStore
 from bot.db.database import open_store
 from bot.db.engine import create_engine_for
-from bot.db.schema import feedback
+from bot.db.schema import feedback, turns
 from bot.db.sql_conversations import SqlConversationStore
 from bot.errors import Forbidden, InvalidInput, NotFound
 
@@ -169,13 +179,14 @@ async def test_citations_and_meta_round_trip(store: SqlConversationStore) -> Non
         "Refunds take 5–10 days [1].",
         citations=citations,
         confidence=0.75,
-        kind="answer",
+        kind=TurnKind.ANSWER,
         meta=meta,
     )
     for read in (turn, await store.turn(conversation.id, turn.id)):
         assert read.citations == citations
         assert read.meta == meta
-        assert (read.confidence, read.kind, read.client_id) == (0.75, "answer", None)
+        assert (read.confidence, read.kind, read.client_id) == (0.75, TurnKind.ANSWER, None)
+        assert type(read.kind) is TurnKind  # stored as "answer", read back as the enum
         assert read.text == "Refunds take 5–10 days [1]."
 
 
@@ -229,6 +240,45 @@ async def test_feedback_rules(store: SqlConversationStore, store_url: str) -> No
     finally:
         engine.dispose()
     assert [(row.rating, row.comment) for row in rows] == [(-1, "actually wrong")]
+
+
+async def test_a_turn_stored_before_the_types_reads_typed(
+    store: SqlConversationStore, store_url: str
+) -> None:
+    """Issue 19: a bot answer written as plain strings and a meta dict (no migration) reads
+    back with its kind as the enum and its meta parsed."""
+    conversation, _ = await new_conversation(store)
+    old_meta = {
+        "locale": "en",
+        "query": "ship to spain",
+        "top_relevance": 0.35,
+        "retrieved": [{"article_id": "shipping", "title": "Shipping times"}],
+        "signals": {"coverage": 0.5},
+        "uncovered": ["Spain"],
+    }
+    row = {
+        "conversation_id": conversation.id,
+        "seq": 1,
+        "role": "bot",
+        "text": "Sorry.",
+        "citations": [],
+        "confidence": 0.1,
+        "kind": "refusal",
+        "meta": old_meta,
+        "created_at": dt.datetime.now(dt.UTC),
+    }
+    engine = create_engine_for(store_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.insert(turns).values(row))
+    finally:
+        engine.dispose()
+    [read] = await store.turns(conversation.id)
+    assert type(read.kind) is TurnKind and read.kind is TurnKind.REFUSAL
+    meta = AnswerMeta.of(read.meta)
+    assert meta.uncovered == ("Spain",) and meta.signals == {"coverage": 0.5}
+    assert meta.retrieved == (RetrievedArticle("shipping", "Shipping times"),)
+    assert meta.as_json() == old_meta
 
 
 async def test_csat_bounds(store: SqlConversationStore) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.conversations.models import HANDBACK_NOTE, Channel, Customer, Mode, Role
+from bot.conversations.models import Channel, Customer, Mode, Role, TurnKind
 from bot.db.schema import escalation_tables
 from bot.db.sql_conversations import SqlConversationStore
 from bot.db.sql_lifecycle import SqlTicketLifecycle
@@ -125,7 +125,11 @@ async def test_a_hand_back_note_is_stored_with_the_hand_back_or_not_at_all(desk:
     meta = {"agent_id": "ana", "agent_name": "Ana"}
     await desk.lifecycle.return_to_bot(ticket_id, "ana", note="keep the mixer", meta=meta)
     (note,) = await desk.store.turns(conversation_id)
-    assert (note.role, note.kind, note.text) == (Role.AGENT, HANDBACK_NOTE, "keep the mixer")
+    assert (note.role, note.kind, note.text) == (
+        Role.AGENT,
+        TurnKind.HANDBACK_NOTE,
+        "keep the mixer",
+    )
     assert note.meta == meta and await desk.mode(conversation_id) is Mode.BOT
 
     other_id, other_ticket = await desk.opened()
@@ -142,7 +146,7 @@ async def test_the_customer_cancels_an_unclaimed_request_only(desk: Desk) -> Non
     assert await desk.mode(conversation_id) is Mode.BOT
     assert (notice.role, notice.kind, notice.text) == (
         Role.SYSTEM,
-        "handoff_cancelled",
+        TurnKind.HANDOFF_CANCELLED,
         "Request cancelled.",
     )
     assert await desk.queue.active_for(conversation_id) is None
@@ -155,4 +159,4 @@ async def test_the_customer_cancels_an_unclaimed_request_only(desk: Desk) -> Non
         await desk.lifecycle.cancel(other_id, "too late", {})
     assert await desk.mode(other_conversation) is Mode.AGENT
     kinds = [t.kind for t in await desk.store.turns(other_conversation)]
-    assert "handoff_cancelled" not in kinds
+    assert TurnKind.HANDOFF_CANCELLED not in kinds

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from bot.api.app import create_app
 from bot.cli.content import sparkline
 from bot.cli.main import main
-from bot.conversations.models import Channel, Citation, Customer, Role
+from bot.conversations.models import Channel, Citation, Customer, Role, TurnKind
 from bot.db.database import open_database
 from bot.db.schema import articles, escalation_tables
 from bot.errors import NotFound
@@ -155,7 +155,7 @@ async def _seed_conversation(services: Services, q: Q) -> tuple[str, int]:
             "An answer." if q.kind == "answer" else "Sorry, I cannot help with that.",
             citations=tuple(_citation(n, a) for n, a in enumerate(q.cites, start=1)),
             confidence=q.confidence,
-            kind=q.kind,
+            kind=TurnKind(q.kind),
             meta=q.meta,
         )
         if q.thumbs:
@@ -454,7 +454,9 @@ def test_the_store_on_postgresql() -> None:
                 Customer(id=""), channel=Channel.WIDGET, locale="en"
             )
             question = await store.append(conversation.id, Role.CUSTOMER, GIFT[1].text)
-            await store.append(conversation.id, Role.BOT, "Sorry.", confidence=0.1, kind="refusal")
+            await store.append(
+                conversation.id, Role.BOT, "Sorry.", confidence=0.1, kind=TurnKind.REFUSAL
+            )
             return question.id
 
         turn_id = anyio.run(seed)

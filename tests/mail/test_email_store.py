@@ -13,14 +13,12 @@ import anyio
 import pytest
 
 from bot.conversations.channels.email.types import (
-    NPS_NOT_DUE,
-    NPS_SURVEY,
     Attachment,
     InboundEmail,
     MachineKind,
     Thread,
 )
-from bot.conversations.models import HANDBACK_NOTE, Channel, Customer, Mode, Role
+from bot.conversations.models import Channel, Customer, Mode, Role, TurnKind
 from bot.db.engine import create_engine_for, migrate
 from bot.db.sql_conversations import SqlConversationStore
 from bot.db.sql_email import SqlEmailStore
@@ -101,7 +99,9 @@ def test_threads_outbound_mail_and_the_agents_replies_to_send(
     assert thread == Thread("ann@c.test", "Refund", "<q1@c>", ("<r0@c>", "<q1@c>"))
     bot = anyio.run(lambda: conversations.append(conversation.id, Role.BOT, "answer"))
     agent = anyio.run(lambda: conversations.append(conversation.id, Role.AGENT, "hi, Sam"))
-    anyio.run(lambda: conversations.append(conversation.id, Role.AGENT, "n", kind=HANDBACK_NOTE))
+    anyio.run(
+        lambda: conversations.append(conversation.id, Role.AGENT, "n", kind=TurnKind.HANDBACK_NOTE)
+    )
     now = dt.datetime.now(dt.UTC)
     fresh = now - dt.timedelta(minutes=5)
 
@@ -152,9 +152,11 @@ def test_resolved_email_conversations_wait_for_their_survey_decision(
     for conversation_id in ids[:2]:
         anyio.run(conversations.set_mode, conversation_id, Mode.CLOSED)
     assert emails.unsurveyed(fresh, 10) == ids[:2]
-    anyio.run(lambda: conversations.append(ids[0], Role.SYSTEM, "not due", kind=NPS_NOT_DUE))
+    anyio.run(
+        lambda: conversations.append(ids[0], Role.SYSTEM, "not due", kind=TurnKind.NPS_NOT_DUE)
+    )
     survey = anyio.run(
-        lambda: conversations.append(ids[1], Role.SYSTEM, "How likely?", kind=NPS_SURVEY)
+        lambda: conversations.append(ids[1], Role.SYSTEM, "How likely?", kind=TurnKind.NPS_SURVEY)
     )
     assert emails.unsurveyed(fresh, 10) == [ids[1]]  # its survey is stored, not yet emailed
     thread = emails.thread(ids[1])

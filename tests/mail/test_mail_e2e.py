@@ -18,8 +18,8 @@ import pytest
 from websockets.sync.client import connect
 
 from bot.conversations.channels.email.factory import build_mail_service
-from bot.conversations.channels.email.types import NPS_NOT_DUE, EmailRecord
-from bot.conversations.models import Channel, Mode, Role
+from bot.conversations.channels.email.types import EmailRecord
+from bot.conversations.models import Channel, Mode, Role, TurnKind
 from bot.reporting.analytics import compute
 from bot.reporting.resolution import Rules
 from bot.wiring import Services
@@ -334,7 +334,7 @@ def test_a_customer_who_answered_nps_lately_gets_no_survey_email(
 
     def decided() -> bool:
         turns = anyio.run(services.store.turns, conversation_id)
-        return any(t.kind == NPS_NOT_DUE for t in turns)
+        return any(t.kind is TurnKind.NPS_NOT_DUE for t in turns)
 
     eventually(decided, "the survey decided against")
     assert not any("recommend" in text_of(m) for m in smtp.outbox.messages if m["To"] == sender)

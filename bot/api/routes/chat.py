@@ -30,7 +30,7 @@ from bot.api.schemas import (
 )
 from bot.api.socket_auth import FORBIDDEN, NOT_FOUND, reject, socket_token
 from bot.conversations.events import TurnEvent, TurnOut, conversation_channel
-from bot.conversations.models import Channel, Customer, Mode, Role
+from bot.conversations.models import Channel, Customer, Mode, Role, TurnKind
 from bot.conversations.replies import Failure, Outcome, Shown
 from bot.customers.identity import verify
 from bot.errors import BotError, InvalidInput
@@ -216,7 +216,7 @@ async def request_person(
             services.settings.answer.company_name,
             email=body.email,
         )
-        await services.store.append(conversation.id, Role.SYSTEM, thanks, kind="email_saved")
+        await services.store.append(conversation.id, Role.SYSTEM, thanks, kind=TurnKind.EMAIL_SAVED)
         return HandoffOut(
             mode="offline" if ticket.offline else "waiting",
             wait_message=thanks,

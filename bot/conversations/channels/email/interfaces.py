@@ -140,8 +140,8 @@ class EmailStore(Protocol):
 
     def unsurveyed(self, stale_before: dt.datetime, limit: int) -> list[str]:
         """Ids of closed email conversations (with recent mail) that have neither an
-        `NPS_NOT_DUE` turn nor an `NPS_SURVEY` turn whose email was sent or claimed after
-        `stale_before`; at most `limit`, the longest closed first."""
+        `NPS_NOT_DUE` turn nor an `NPS_SURVEY` turn (`TurnKind`) whose email was sent or
+        claimed after `stale_before`; at most `limit`, the longest closed first."""
         ...
 
 

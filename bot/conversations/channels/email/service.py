@@ -24,14 +24,20 @@ from bot.conversations.channels.email.interfaces import EmailStore, Mailbox, Mai
 from bot.conversations.channels.email.parsing import parse_email
 from bot.conversations.channels.email.threads import new_message_id, references
 from bot.conversations.channels.email.types import (
-    NPS_ANSWER,
-    NPS_NOT_DUE,
-    NPS_SURVEY,
     InboundEmail,
     Thread,
 )
 from bot.conversations.events import TurnEventType
-from bot.conversations.models import Channel, Citation, Conversation, Customer, Mode, Role, Turn
+from bot.conversations.models import (
+    Channel,
+    Citation,
+    Conversation,
+    Customer,
+    Mode,
+    Role,
+    Turn,
+    TurnKind,
+)
 from bot.conversations.store import ConversationStore
 from bot.errors import BotError, Conflict
 from bot.reporting.nps import MAX_COMMENT_CHARS
@@ -42,7 +48,7 @@ log = logging.getLogger(__name__)
 CLAIM_S = 300.0  # a claim older than this was left by a crash: another pass may take it
 AGENT_REPLIES_S = 1.0  # how often agents' replies are looked for
 LOOP_GUARD = "loop_guard"
-EMAILED_NOTICES = ("handoff", "handoff_cancelled")  # system turns the customer is emailed
+EMAILED_NOTICES = (TurnKind.HANDOFF, TurnKind.HANDOFF_CANCELLED)  # system turns emailed
 CLIENT_ID_CHARS = 128  # the turns' client_id column
 SURVEY_KEY = "email-nps-survey"  # the client id of a conversation's one survey decision
 # A reply to the survey: a score from 0 to 10 (also "9/10"), then any comment.
@@ -181,16 +187,18 @@ class MailService:
                     Role.SYSTEM,
                     "NPS survey not emailed: the customer answered it within the last "
                     f"{self._nps_period.days} days.",
-                    kind=NPS_NOT_DUE,
+                    kind=TurnKind.NPS_NOT_DUE,
                     client_id=SURVEY_KEY,
                 )
                 continue
             locale = await self._locale(conversation_id)
             text = messages.text("email_nps_survey", locale, self._company)
             turn = await self._store.append(
-                conversation_id, Role.SYSTEM, text, kind=NPS_SURVEY, client_id=SURVEY_KEY
+                conversation_id, Role.SYSTEM, text, kind=TurnKind.NPS_SURVEY, client_id=SURVEY_KEY
             )
-            if turn.kind == NPS_SURVEY:  # not a "not due" stored by another worker meanwhile
+            if (
+                turn.kind is TurnKind.NPS_SURVEY
+            ):  # not a "not due" stored by another worker meanwhile
                 sent += await self._send(conversation_id, turn, thread, turn.text)
         return sent
 
@@ -213,7 +221,7 @@ class MailService:
         surveyed = None if mail.machine else await self._nps_answer(mail)
         if surveyed is not None:  # a score for the survey: stored and thanked, not answered
             await anyio.to_thread.run_sync(
-                self._emails.finish, mail.message_id, surveyed, [NPS_ANSWER]
+                self._emails.finish, mail.message_id, surveyed, [TurnKind.NPS_ANSWER.value]
             )
             return
         conversation = await self._conversation(mail, known)
@@ -229,7 +237,7 @@ class MailService:
                 conversation.id,
                 Role.SYSTEM,
                 details,
-                kind="email_details",
+                kind=TurnKind.EMAIL_DETAILS,
                 client_id=_key(mail, "email-details"),
             )
         text = self._text(mail, conversation)
@@ -257,7 +265,9 @@ class MailService:
             return None
         conversation = await self._store.get(conversation_id)
         turns = await self._store.turns(conversation_id)
-        if conversation.mode is not Mode.CLOSED or not any(t.kind == NPS_SURVEY for t in turns):
+        if conversation.mode is not Mode.CLOSED or not any(
+            t.kind is TurnKind.NPS_SURVEY for t in turns
+        ):
             return None
         score, comment = int(found[1]), found[2].strip()[:MAX_COMMENT_CHARS]
         try:
@@ -268,7 +278,11 @@ class MailService:
             log.info("email channel: NPS answer %s not stored: answered already", mail.message_id)
         note = f"NPS answer by email: {score}" + (f" — {comment}" if comment else "")
         turn = await self._store.append(
-            conversation_id, Role.SYSTEM, note, kind=NPS_ANSWER, client_id=_key(mail, "nps")
+            conversation_id,
+            Role.SYSTEM,
+            note,
+            kind=TurnKind.NPS_ANSWER,
+            client_id=_key(mail, "nps"),
         )
         locale = messages.notices_locale(conversation, turns)
         thanks = messages.text("email_nps_thanks", locale, self._company)
@@ -307,7 +321,7 @@ class MailService:
             return  # a person answers (an agent holds the conversation, or it waits for one)
         answer = next((t for t in parts if t.role is Role.BOT), None)
         body = "\n\n".join(t.text for t in parts)
-        handoff = next((t for t in parts if t.kind == "handoff"), None)
+        handoff = next((t for t in parts if t.kind is TurnKind.HANDOFF), None)
         if handoff is not None:  # say honestly how the answer will come
             locale = str(handoff.meta.get("locale") or conversation.locale or "en")
             body += "\n\n" + messages.text("email_follow_up", locale, self._company)
@@ -350,7 +364,7 @@ class MailService:
             Role.SYSTEM,
             f"Not answered by email: the bot already sent {n} replies in this thread within "
             "the hour (loop guard). A person may answer it.",
-            kind="email_unanswered",
+            kind=TurnKind.EMAIL_UNANSWERED,
             client_id=_key(mail, "email-unanswered"),
         )
 

@@ -6,12 +6,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-# Kinds of the system turns of the NPS survey by email (issue 21): one survey turn (its email
-# sent at most once) or one "not due" turn per conversation, and one answer turn per reply.
-NPS_SURVEY = "nps_survey"
-NPS_NOT_DUE = "nps_not_due"
-NPS_ANSWER = "nps_answer"
-
 
 class MachineKind(StrEnum):
     """Why a message must not be answered: it was sent by a machine, or by us."""
