@@ -15,6 +15,7 @@ from bot.answering.prompting import PromptBuilder
 from bot.answering.responder import Responder
 from bot.connector import Connector, FixedConnector, HttpConnector
 from bot.conversations.replies import ReplyService
+from bot.conversations.service import ConversationService
 from bot.demo_store import DEMO_ACCOUNTS
 from bot.errors import ConfigError
 from bot.handoff.escalator import Escalator, embed_examples
@@ -192,6 +193,7 @@ class Services:
     announcements: Announcements
     page_help: PageHelp
     replies: ReplyService
+    conversations: ConversationService
     connector: Connector | None = None
     identity_secret: str = ""  # the signing secret of verified customers (bot/identity.py)
 
@@ -301,6 +303,7 @@ def build_services(
     conversation_limiter = build_rate_limiter(
         settings, "conversation", settings.api.rate_limit_per_conversation
     )
+    secret = identity_secret(settings)
     return Services(
         settings=settings,
         kb=kb,
@@ -331,9 +334,12 @@ def build_services(
         help_portal=HelpPortal(database.articles, kb, database.gaps, database.votes),
         announcements=announcements,
         connector=connector,
-        identity_secret=identity_secret(settings),
+        identity_secret=secret,
         page_help=page_help,
-        replies=ReplyService(responder, broadcaster, conversation_limiter),
+        replies=ReplyService(responder, store, broadcaster, conversation_limiter),
+        conversations=ConversationService(
+            store, escalator, settings.identity, secret, settings.answer.company_name
+        ),
     )
 
 

@@ -10,13 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.answering.customer_said import CustomerSaid
 from bot.api.schemas import ClientId
-from bot.channels.email.types import StoredAttachment
 from bot.connector import Lookup, account_json
 from bot.conversations.events import TurnOut
 from bot.conversations.models import PastConversation, TicketLink, Turn
-from bot.handoff.suggested_replies import SuggestedReply
 from bot.identity import restored
-from escalation.types import Agent, AgentRole, Note, Ticket
+from escalation.types import Agent, AgentRole, Ticket
 
 
 class LoginIn(BaseModel):
@@ -95,19 +93,18 @@ class TicketOut(BaseModel):
 class NoteOut(BaseModel):
     """An internal note."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     agent_id: str
     text: str
     created_at: dt.datetime
 
-    @classmethod
-    def of(cls, note: Note) -> NoteOut:
-        """From the domain type."""
-        return cls(id=note.id, agent_id=note.agent_id, text=note.text, created_at=note.created_at)
-
 
 class AttachmentOut(BaseModel):
     """An attachment of the customer's email, as they declared it (name and type unverified)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: int
     filename: str
@@ -117,17 +114,6 @@ class AttachmentOut(BaseModel):
         description="Whether its content was kept (within the size limit) for download at "
         "`GET /api/agent/tickets/{ticket_id}/attachments/{id}`."
     )
-
-    @classmethod
-    def of(cls, attachment: StoredAttachment) -> AttachmentOut:
-        """From the domain type."""
-        return cls(
-            id=attachment.id,
-            filename=attachment.filename,
-            content_type=attachment.content_type,
-            size=attachment.size,
-            kept=attachment.kept,
-        )
 
 
 class SuggestionOut(BaseModel):
@@ -153,22 +139,13 @@ class CustomerSuppliedOut(BaseModel):
 class SuggestedReplyOut(BaseModel):
     """A reply made from an article the bot answered from; the console inserts `text`."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     article_id: str
     title: str
     passage: str
     url: str
     text: str
-
-    @classmethod
-    def of(cls, reply: SuggestedReply) -> SuggestedReplyOut:
-        """From the domain type."""
-        return cls(
-            article_id=reply.article_id,
-            title=reply.title,
-            passage=reply.passage,
-            url=reply.url,
-            text=reply.text,
-        )
 
 
 class CustomerSaidOut(BaseModel):
@@ -193,7 +170,7 @@ class LinkedConversationOut(BaseModel):
             conversation_id=link.conversation_id,
             summary=link.summary,
             linked_at=link.linked_at,
-            turns=[TurnOut.of(t) for t in turns],
+            turns=[TurnOut.model_validate(t) for t in turns],
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 from bot.answering.responder import ReplyEvent, Responder
 from bot.conversations.events import (
@@ -16,8 +17,9 @@ from bot.conversations.events import (
     TurnEventType,
     tell_conversation,
 )
-from bot.conversations.models import Turn
+from bot.conversations.models import Mode, Turn
 from bot.errors import BotError
+from bot.interfaces import ConversationStore
 from bot.runtime.ratelimit import RateLimiter
 from bot.runtime.realtime import Broadcaster
 from escalation.errors import EscalationError
@@ -33,13 +35,34 @@ Outcome = Shown | Failure | None
 """A queue item: what the reply showed, the failure that ended it, or None at its end."""
 
 
+async def outcomes(queue: asyncio.Queue[Outcome]) -> AsyncIterator[Shown | Failure]:
+    """The items of a reply's queue, in order, until its end."""
+    while (outcome := await queue.get()) is not None:
+        yield outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """A finished reply: the stored customer message, the bot's reply or the notice that
+    replaced it (None while a person answers), and who answers the conversation now."""
+
+    message: Turn
+    reply: Turn | None
+    mode: Mode
+
+
 class ReplyService:
     """Answers customer messages through the responder and shows the reply live."""
 
     def __init__(
-        self, responder: Responder, broadcaster: Broadcaster, limiter: RateLimiter
+        self,
+        responder: Responder,
+        store: ConversationStore,
+        broadcaster: Broadcaster,
+        limiter: RateLimiter,
     ) -> None:
         self._responder = responder
+        self._store = store
         self._broadcaster = broadcaster
         self._limiter = limiter
         self._running: set[asyncio.Task[None]] = set()  # referenced until done
@@ -51,15 +74,49 @@ class ReplyService:
         *,
         client_id: str | None = None,
         on_answer: OnAnswer | None = None,
+        rate_limited: bool = True,
     ) -> asyncio.Queue[Outcome]:
         """Check the message and count it against the conversation's rate limit (raising
         `InvalidInput` or `RateLimited`), then reply in a task that outlives the request: its
         events go to the returned queue and to the conversation's live channel, and the reply
-        is stored even if the client disconnects."""
+        is stored even if the client disconnects. A channel with limits of its own (email's
+        loop guard) passes `rate_limited=False`."""
         self._responder.validate(text)
-        await self._limiter.hit(conversation_id, "messages in this conversation")
+        if rate_limited:
+            await self._limiter.hit(conversation_id, "messages in this conversation")
         replies = self._responder.reply(conversation_id, text, client_id=client_id)
         return self._relay(conversation_id, replies, on_answer)
+
+    async def answer(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        client_id: str | None = None,
+        on_answer: OnAnswer | None = None,
+        rate_limited: bool = True,
+    ) -> Answered:
+        """`start`, then wait for the reply's end (raising the failure that ended it), for
+        channels that send the answer whole."""
+        queue = await self.start(
+            conversation_id,
+            text,
+            client_id=client_id,
+            on_answer=on_answer,
+            rate_limited=rate_limited,
+        )
+        message: Turn | None = None
+        reply: Turn | None = None
+        async for outcome in outcomes(queue):
+            if isinstance(outcome, Exception):
+                raise outcome
+            if isinstance(outcome, TurnEvent) and outcome.type == "message":
+                message = outcome.turn
+            elif isinstance(outcome, TurnEvent):  # the reply, or a notice instead
+                reply = outcome.turn
+        assert message is not None  # the responder stores the message first
+        current = await self._store.get(conversation_id)
+        return Answered(message, reply, current.mode)
 
     def resume(self, turn: Turn, *, on_answer: OnAnswer | None = None) -> asyncio.Queue[Outcome]:
         """Answer a stored customer turn left without a reply (by a crash), as `start` does."""

@@ -154,7 +154,7 @@ async def ticket_detail(
         ticket=TicketOut.of(ticket),
         customer=CustomerOut.of(ticket, customer_said(customer_texts), identity, lookup),
         context={k: v for k, v in ticket.context.items() if k != "customer"},
-        turns=[TurnOut.of(t) for t in turns],
+        turns=[TurnOut.model_validate(t) for t in turns],
         linked=[LinkedConversationOut.of(link, earlier) for link, earlier in linked],
         history=[
             PastConversationOut.of(p)
@@ -164,9 +164,10 @@ async def ticket_detail(
             if p.conversation.id != conversation.id
         ][:HISTORY],
         possibly_same=[TicketOut.of(t) for t in await services.desk.possibly_same(ticket_id)],
-        notes=[NoteOut.of(n) for n in await queue.notes(ticket_id)],
+        notes=[NoteOut.model_validate(n) for n in await queue.notes(ticket_id)],
         suggested_replies=[
-            SuggestedReplyOut.of(r) for r in suggested_replies(everything, str(request.base_url))
+            SuggestedReplyOut.model_validate(r)
+            for r in suggested_replies(everything, str(request.base_url))
         ],
         suggestions=[
             SuggestionOut(
@@ -179,7 +180,7 @@ async def ticket_detail(
             for r in results
         ],
         attachments=[
-            AttachmentOut.of(a)
+            AttachmentOut.model_validate(a)
             for a in await anyio.to_thread.run_sync(
                 services.database.emails.attachments, conversation.id
             )
@@ -223,13 +224,15 @@ async def reply(ticket_id: str, body: ReplyIn, services: ServicesDep, agent: Age
     """
     turn = await services.desk.reply(ticket_id, agent, body.text.strip(), body.client_id)
     await services.desk.announce(turn.conversation_id, AgentMessage(turn, agent_name(agent)))
-    return TurnOut.of(turn)
+    return TurnOut.model_validate(turn)
 
 
 @router.post("/tickets/{ticket_id}/notes", response_model=NoteOut)
 async def add_note(ticket_id: str, body: TextIn, services: ServicesDep, agent: AgentDep) -> NoteOut:
     """An internal note (never shown to the customer)."""
-    return NoteOut.of(await services.escalator.queue.add_note(ticket_id, agent.id, body.text))
+    return NoteOut.model_validate(
+        await services.escalator.queue.add_note(ticket_id, agent.id, body.text)
+    )
 
 
 @router.post("/tickets/{ticket_id}/transfer", response_model=TicketOut)
