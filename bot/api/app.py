@@ -55,8 +55,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         recovery = asyncio.create_task(answer_unanswered(app.state.services, app.state.metrics))
         background: list[asyncio.Task[object]] = [recovery]
         if app.state.services.settings.mail.enabled:  # the email channel's poller (issue 20)
-            announce = app.state.services.replies.announce
-            background.append(asyncio.create_task(run_mail(app.state.services, announce)))
+            background.append(asyncio.create_task(run_mail(app.state.services)))
         try:
             yield
         finally:

@@ -1,7 +1,8 @@
 """The email channel's service: inbound message → store → answer or escalate → reply by SMTP.
 
-The answer comes from the same `Responder` as a chat (same retrieval, escalation queue and
-context); this module only turns mail into its input and its stored turns back into mail.
+The answer comes from the same reply pipeline as a chat (`ReplyService`: same retrieval,
+escalation queue, context and live events for agents); this module only turns mail into its
+input and its stored turns back into mail.
 Every step is idempotent by Message-ID, so a crash anywhere re-processes a message without a
 second reply (issue 20).
 """
@@ -12,20 +13,20 @@ import datetime as dt
 import hashlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 import anyio
 
 from bot.answering import messages
-from bot.answering.responder import Responder, answer_key
+from bot.answering.responder import answer_key
 from bot.channels.email.compose import compose_reply
 from bot.channels.email.errors import MailError
 from bot.channels.email.interfaces import EmailStore, Mailbox, MailSender, NpsSurveys
 from bot.channels.email.parsing import parse_email
 from bot.channels.email.threads import new_message_id, references
 from bot.channels.email.types import NPS_ANSWER, NPS_NOT_DUE, NPS_SURVEY, InboundEmail, Thread
-from bot.conversations.events import TurnEventType
 from bot.conversations.models import Channel, Citation, Conversation, Customer, Mode, Role, Turn
+from bot.conversations.replies import ReplyService
 from bot.errors import BotError, Conflict
 from bot.interfaces import ConversationStore
 from bot.reporting.nps import MAX_COMMENT_CHARS
@@ -45,13 +46,10 @@ NPS_REPLY = re.compile(
     re.DOTALL | re.IGNORECASE,
 )
 
-Announce = Callable[[TurnEventType, Turn], Awaitable[None]]
-"""Shows a stored turn live ("message" for the customer's, "reply" for the bot's) to the
-agents watching its conversation; never raises."""
-
 
 class MailService:
-    """Reads the mailbox, answers through the responder, sends replies and agents' replies."""
+    """Reads the mailbox, answers through the reply pipeline, sends replies and agents'
+    replies."""
 
     def __init__(
         self,
@@ -61,24 +59,22 @@ class MailService:
         max_message_chars: int,
         store: ConversationStore,
         emails: EmailStore,
-        responder: Responder,
+        replies: ReplyService,
         mailbox: Mailbox,
         sender: MailSender,
         surveys: NpsSurveys,
         nps_period: dt.timedelta,
-        announce: Announce | None = None,
     ) -> None:
         self._config = config
         self._company = company
         self._max_chars = max_message_chars
         self._store = store
         self._emails = emails
-        self._responder = responder
+        self._replies = replies
         self._mailbox = mailbox
         self._sender = sender
         self._surveys = surveys
         self._nps_period = nps_period
-        self._announce = announce
 
     async def run(self) -> None:
         """Poll the mailbox and send agents' replies until cancelled; failures are logged and
@@ -275,19 +271,16 @@ class MailService:
         return messages.notices_locale(conversation, await self._store.turns(conversation_id))
 
     async def _answer(self, conversation: Conversation, mail: InboundEmail, text: str) -> None:
-        """The responder's answer (or handoff notice) to the message, sent in its thread.
+        """The reply pipeline's answer (or handoff notice) to the message, sent in its thread;
+        the loop guard, not the chat's rate limit, bounds how often it answers.
 
         What is sent is read back from the turns stored for the message, not from this run's
         events: a pass after a failure (SMTP away, a crash) sends what an earlier one stored.
         """
-        customer: Turn | None = None
-        async for event in self._responder.reply(conversation.id, text, client_id=_key(mail)):
-            if event.type == "customer_turn" and event.turn is not None:
-                customer = event.turn
-                await self._show("message", customer)
-            elif event.type == "done" and event.turn is not None:
-                await self._show("reply", event.turn)
-        assert customer is not None  # the responder stores the message first
+        answered = await self._replies.answer(
+            conversation.id, text, client_id=_key(mail), rate_limited=False
+        )
+        customer = answered.message
         turns = await self._store.turns(conversation.id)
         parts: list[Turn] = []
         for turn in (t for t in turns if t.seq > customer.seq):
@@ -338,7 +331,7 @@ class MailService:
     ) -> None:
         """Keep a message the loop guard stops: stored for agents, not answered."""
         turn = await self._store.append(conversation.id, Role.CUSTOMER, text, client_id=_key(mail))
-        await self._show("message", turn)
+        await self._replies.announce("message", turn)
         await self._store.append(
             conversation.id,
             Role.SYSTEM,
@@ -347,10 +340,6 @@ class MailService:
             kind="email_unanswered",
             client_id=_key(mail, "email-unanswered"),
         )
-
-    async def _show(self, kind: TurnEventType, turn: Turn) -> None:
-        if self._announce is not None:
-            await self._announce(kind, turn)
 
     async def _send(
         self,
