@@ -19,7 +19,9 @@ from bot.conversations.service import ConversationService
 from bot.demo_store import DEMO_ACCOUNTS
 from bot.errors import ConfigError
 from bot.handoff.escalator import Escalator, embed_examples
+from bot.handoff.staff import Staff
 from bot.handoff.ticket_desk import TicketDesk
+from bot.handoff.ticket_view import TicketView
 from bot.handoff.webhooks import WebhookSender
 from bot.helpcenter.announcements import Announcements
 from bot.helpcenter.editor import EditorService
@@ -184,6 +186,8 @@ class Services:
     broadcaster: Broadcaster
     escalator: Escalator
     desk: TicketDesk
+    tickets: TicketView
+    staff: Staff
     ip_limiter: RateLimiter
     conversation_limiter: RateLimiter
     staff_login: StaffLogin
@@ -304,6 +308,7 @@ def build_services(
         settings, "conversation", settings.api.rate_limit_per_conversation
     )
     secret = identity_secret(settings)
+    staff_login = build_staff_login(settings, database.agents)
     return Services(
         settings=settings,
         kb=kb,
@@ -323,7 +328,11 @@ def build_services(
         ),
         ip_limiter=build_rate_limiter(settings, "ip", settings.api.rate_limit_per_ip),
         conversation_limiter=conversation_limiter,
-        staff_login=build_staff_login(settings, database.agents),
+        tickets=TicketView(
+            database.queue, database.lifecycle, store, kb, database.emails, connector
+        ),
+        staff=Staff(database.agents, staff_login, broadcaster, settings.escalation.agent_online_s),
+        staff_login=staff_login,
         editor=editor,
         try_it=TryIt(
             responder=responder,

@@ -13,8 +13,9 @@ from bot.api.schemas import ClientId
 from bot.connector import Lookup, account_json
 from bot.conversations.events import TurnOut
 from bot.conversations.models import PastConversation, TicketLink, Turn
+from bot.handoff.ticket_view import TicketDetail
 from bot.identity import restored
-from escalation.types import Agent, AgentRole, Ticket
+from escalation.types import Ticket
 
 
 class LoginIn(BaseModel):
@@ -29,6 +30,8 @@ class LoginIn(BaseModel):
 class AgentOut(BaseModel):
     """An agent account (never the password hash)."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     name: str
     display_name: str
@@ -36,21 +39,11 @@ class AgentOut(BaseModel):
     online: bool = False
     takes_chats: bool = False  # answers chats: every agent, admins who opted in
 
-    @classmethod
-    def of(cls, agent: Agent, online: bool = False) -> AgentOut:
-        """From the domain type."""
-        return cls(
-            id=agent.id,
-            name=agent.name,
-            display_name=agent.display_name or agent.name,
-            role=agent.role.value,
-            online=online,
-            takes_chats=agent.role is AgentRole.AGENT or agent.takes_chats,
-        )
-
 
 class LoginOut(BaseModel):
     """A session token for `Authorization: Bearer <token>`."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     token: str
     agent: AgentOut
@@ -303,6 +296,37 @@ class TicketDetailOut(BaseModel):
         "those over the size limit are listed but not kept.",
     )
     mode: str
+
+    @classmethod
+    def of(cls, detail: TicketDetail) -> TicketDetailOut:
+        """From the domain type: the customer's details gathered in `customer`, out of the
+        escalation's `context` (issue 15)."""
+        ticket = detail.ticket
+        return cls(
+            ticket=TicketOut.of(ticket),
+            customer=CustomerOut.of(ticket, detail.said, detail.identity, detail.lookup),
+            context={k: v for k, v in ticket.context.items() if k != "customer"},
+            turns=[TurnOut.model_validate(t) for t in detail.turns],
+            linked=[LinkedConversationOut.of(link, turns) for link, turns in detail.linked],
+            history=[PastConversationOut.of(p) for p in detail.history],
+            possibly_same=[TicketOut.of(t) for t in detail.possibly_same],
+            notes=[NoteOut.model_validate(n) for n in detail.notes],
+            suggested_replies=[
+                SuggestedReplyOut.model_validate(r) for r in detail.suggested_replies
+            ],
+            suggestions=[
+                SuggestionOut(
+                    article_id=r.article_id,
+                    title=r.title,
+                    url=r.url,
+                    snippet=r.best.text[:240],
+                    relevance=round(r.relevance, 3),
+                )
+                for r in detail.suggestions
+            ],
+            attachments=[AttachmentOut.model_validate(a) for a in detail.attachments],
+            mode=detail.conversation.mode.value,
+        )
 
 
 class TextIn(BaseModel):
