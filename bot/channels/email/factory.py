@@ -27,6 +27,7 @@ def build_mail_service(services: Services, mailbox: Mailbox | None = None) -> Ma
         max_message_chars=settings.answer.max_message_chars,
         store=services.store,
         emails=services.database.emails,
+        conversations=services.conversations,
         replies=services.replies,
         mailbox=mailbox
         or ImapMailbox(

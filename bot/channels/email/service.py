@@ -1,8 +1,9 @@
 """The email channel's service: inbound message → store → answer or escalate → reply by SMTP.
 
-The answer comes from the same reply pipeline as a chat (`ReplyService`: same retrieval,
-escalation queue, context and live events for agents); this module only turns mail into its
-input and its stored turns back into mail.
+Conversations start and are answered through the same services as a chat
+(`ConversationService`, and `ReplyService`: same retrieval, escalation queue, context and live
+events for agents); this module only turns mail into their input and its stored turns back
+into mail.
 Every step is idempotent by Message-ID, so a crash anywhere re-processes a message without a
 second reply (issue 20).
 """
@@ -25,8 +26,9 @@ from bot.channels.email.interfaces import EmailStore, Mailbox, MailSender, NpsSu
 from bot.channels.email.parsing import parse_email
 from bot.channels.email.threads import new_message_id, references
 from bot.channels.email.types import NPS_ANSWER, NPS_NOT_DUE, NPS_SURVEY, InboundEmail, Thread
-from bot.conversations.models import Channel, Citation, Conversation, Customer, Mode, Role, Turn
+from bot.conversations.models import Channel, Citation, Conversation, Mode, Role, Turn
 from bot.conversations.replies import ReplyService
+from bot.conversations.service import ConversationService, NewConversation
 from bot.errors import BotError, Conflict
 from bot.interfaces import ConversationStore
 from bot.reporting.nps import MAX_COMMENT_CHARS
@@ -59,6 +61,7 @@ class MailService:
         max_message_chars: int,
         store: ConversationStore,
         emails: EmailStore,
+        conversations: ConversationService,
         replies: ReplyService,
         mailbox: Mailbox,
         sender: MailSender,
@@ -70,6 +73,7 @@ class MailService:
         self._max_chars = max_message_chars
         self._store = store
         self._emails = emails
+        self._conversations = conversations
         self._replies = replies
         self._mailbox = mailbox
         self._sender = sender
@@ -400,14 +404,16 @@ class MailService:
             return None
         # One history: the address is the customer record of their widget chats too, so a
         # ticket's timeline lists them all (`ConversationStore.customer_conversations`).
-        conversation, _ = await self._store.create_conversation(
-            Customer(id="", name=mail.sender_name, email=mail.sender),
-            channel=Channel.EMAIL,
-            locale="",
-            metadata={"email_subject": mail.subject},
+        started = await self._conversations.start(
+            NewConversation(
+                channel=Channel.EMAIL,
+                name=mail.sender_name,
+                email=mail.sender,
+                metadata={"email_subject": mail.subject},
+            )
         )
-        await anyio.to_thread.run_sync(self._emails.attach, mail.message_id, conversation.id)
-        return conversation
+        await anyio.to_thread.run_sync(self._emails.attach, mail.message_id, started.id)
+        return await self._store.get(started.id)
 
     def _text(self, mail: InboundEmail, conversation: Conversation) -> str:
         """What the customer asks: the new text (the subject too when it starts the thread),
