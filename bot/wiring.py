@@ -25,13 +25,17 @@ from bot.handoff.ticket_view import TicketView
 from bot.handoff.webhooks import WebhookSender
 from bot.helpcenter.announcements import Announcements
 from bot.helpcenter.editor import EditorService
+from bot.helpcenter.gaps import ContentGaps
 from bot.helpcenter.help_portal import HelpPortal
 from bot.helpcenter.page_help import PageHelp
 from bot.helpcenter.preview import TryIt
+from bot.helpcenter.review import ContentReview
 from bot.interfaces import Answerer, ConversationStore
 from bot.llm.guarded import guarded
 from bot.llm.interfaces import ChatModel
 from bot.login import StaffLogin
+from bot.reporting.reports import Reports
+from bot.reporting.resolution import Rules
 from bot.runtime.ratelimit import (
     Backoff,
     FailureLimiter,
@@ -194,6 +198,8 @@ class Services:
     editor: EditorService
     try_it: TryIt
     help_portal: HelpPortal
+    review: ContentReview
+    reports: Reports
     announcements: Announcements
     page_help: PageHelp
     replies: ReplyService
@@ -283,7 +289,10 @@ def build_services(
         summarizer=model,
     )
     announcements = Announcements(
-        database.announcements, kb.embedder, settings.announcements.min_similarity
+        database.announcements,
+        kb.embedder,
+        settings.announcements.min_similarity,
+        settings.announcements.webhook_secret.get_secret_value(),
     )
     connector = build_connector(settings)
     page_help = PageHelp(database.articles, settings.page_help)
@@ -309,6 +318,8 @@ def build_services(
     )
     secret = identity_secret(settings)
     staff_login = build_staff_login(settings, database.agents)
+    help_portal = HelpPortal(database.articles, kb, database.gaps, database.votes)
+    rules = Rules.of(settings)
     return Services(
         settings=settings,
         kb=kb,
@@ -340,7 +351,15 @@ def build_services(
             live=kb,
             preview=build_knowledge_base(settings, kb.embedder, "preview"),
         ),
-        help_portal=HelpPortal(database.articles, kb, database.gaps, database.votes),
+        help_portal=help_portal,
+        review=ContentReview(
+            ContentGaps(database.gaps, kb.embedder, settings.editor, rules),
+            database.gaps,
+            editor,
+            help_portal,
+            settings.editor,
+        ),
+        reports=Reports(database.engine, kb.embedder, rules),
         announcements=announcements,
         connector=connector,
         identity_secret=secret,
