@@ -364,7 +364,13 @@ def build_services(
         connector=connector,
         identity_secret=secret,
         page_help=page_help,
-        replies=ReplyService(responder, store, broadcaster, conversation_limiter),
+        replies=ReplyService(
+            responder,
+            store,
+            broadcaster,
+            conversation_limiter,
+            settings.answer.recovery_window_s,
+        ),
         conversations=ConversationService(
             store, escalator, settings.identity, secret, settings.answer.company_name
         ),

@@ -4,11 +4,12 @@ the request, and shows its events live on the conversation's channel (issue 19).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from bot.answering.responder import ReplyEvent, Responder
+from bot.answering.responder import ReplyEvent, Responder, answer_key
 from bot.conversations.events import (
     Handoff,
     HandoffMode,
@@ -17,7 +18,7 @@ from bot.conversations.events import (
     TurnEventType,
     tell_conversation,
 )
-from bot.conversations.models import Mode, Turn
+from bot.conversations.models import Mode, Role, Turn
 from bot.errors import BotError
 from bot.interfaces import ConversationStore
 from bot.runtime.ratelimit import RateLimiter
@@ -25,6 +26,8 @@ from bot.runtime.realtime import Broadcaster
 from escalation.errors import EscalationError
 
 log = logging.getLogger(__name__)
+HANDLED = (Role.AGENT, Role.SYSTEM)  # a person took over after the message
+MAX_RECOVERED = 1_000  # per start; older ones wait for the next start or the customer's resend
 
 OnAnswer = Callable[[Turn], None]
 """Called with each stored bot answer (the API counts them in its metrics); must not raise."""
@@ -60,11 +63,13 @@ class ReplyService:
         store: ConversationStore,
         broadcaster: Broadcaster,
         limiter: RateLimiter,
+        recovery_window_s: int = 0,
     ) -> None:
         self._responder = responder
         self._store = store
         self._broadcaster = broadcaster
         self._limiter = limiter
+        self._recovery_window_s = recovery_window_s
         self._running: set[asyncio.Task[None]] = set()  # referenced until done
 
     async def start(
@@ -121,6 +126,40 @@ class ReplyService:
     def resume(self, turn: Turn, *, on_answer: OnAnswer | None = None) -> asyncio.Queue[Outcome]:
         """Answer a stored customer turn left without a reply (by a crash), as `start` does."""
         return self._relay(turn.conversation_id, self._responder.resume(turn), on_answer)
+
+    async def answer_unanswered(self, *, on_answer: OnAnswer | None = None) -> int:
+        """At start: answer (or hand to a person) each customer message of the last
+        `recovery_window_s` that a stop left without a reply (issue 15); how many this worker
+        answered (none with a window of 0).
+
+        Several workers may start at once: each message is claimed by one of them, and a resend
+        racing with the recovery stores one answer (the answer's key is the message's).
+        """
+        if not self._recovery_window_s:
+            return 0
+        store = self._store
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=self._recovery_window_s)
+        answered = 0
+        try:
+            for turn in await store.unanswered(since, MAX_RECOVERED):
+                # One claim per answer: of several workers, one answers each message.
+                if not await store.claim(turn.conversation_id):
+                    continue  # another worker is answering in this conversation
+                later = await store.turns(turn.conversation_id, after_seq=turn.seq)
+                if any(t.client_id == answer_key(turn) or t.role in HANDLED for t in later):
+                    continue  # answered, or handed to a person, since the listing
+                async for outcome in outcomes(self.resume(turn, on_answer=on_answer)):
+                    if isinstance(outcome, Exception):
+                        log.warning(
+                            "could not answer message %d after a restart: %s", turn.id, outcome
+                        )
+                    elif outcome.type in ("reply", "handoff"):
+                        answered += 1
+        except BotError as exc:
+            log.error("answering the messages left without a reply stopped: %s", exc)
+        if answered:
+            log.warning("answered %d customer message(s) left without a reply by a stop", answered)
+        return answered
 
     async def announce(self, kind: TurnEventType, turn: Turn) -> None:
         """Show a stored turn on its conversation's live channel as a `message` or `reply`
