@@ -15,21 +15,28 @@ from bot.answering.interfaces import Answerer
 from bot.answering.prompting import PromptBuilder
 from bot.answering.responder import Responder
 from bot.conversations.replies import ReplyService
+from bot.conversations.service import ConversationService
 from bot.conversations.store import ConversationStore
 from bot.customers.connector import Connector, FixedConnector, HttpConnector
 from bot.customers.demo_store import DEMO_ACCOUNTS
 from bot.db.database import Database, open_database
 from bot.errors import ConfigError
 from bot.handoff.escalator import Escalator, embed_examples
+from bot.handoff.staff import Staff
 from bot.handoff.ticket_desk import TicketDesk
+from bot.handoff.ticket_view import TicketView
 from bot.handoff.webhooks import WebhookSender
 from bot.helpcenter.announcements import Announcements
 from bot.helpcenter.editor import EditorService
+from bot.helpcenter.gaps import ContentGaps
 from bot.helpcenter.help_portal import HelpPortal
 from bot.helpcenter.page_help import PageHelp
 from bot.helpcenter.preview import TryIt
+from bot.helpcenter.review import ContentReview
 from bot.llm.guarded import guarded
 from bot.llm.interfaces import ChatModel
+from bot.reporting.reports import Reports
+from bot.reporting.resolution import Rules
 from bot.runtime.ratelimit import (
     Backoff,
     FailureLimiter,
@@ -184,15 +191,20 @@ class Services:
     broadcaster: Broadcaster
     escalator: Escalator
     desk: TicketDesk
+    tickets: TicketView
+    staff: Staff
     ip_limiter: RateLimiter
     conversation_limiter: RateLimiter
     staff_login: StaffLogin
     editor: EditorService
     try_it: TryIt
     help_portal: HelpPortal
+    review: ContentReview
+    reports: Reports
     announcements: Announcements
     page_help: PageHelp
     replies: ReplyService
+    conversations: ConversationService
     connector: Connector | None = None
     identity_secret: str = ""  # signs verified customers (bot/customers/identity.py)
 
@@ -278,7 +290,10 @@ def build_services(
         summarizer=model,
     )
     announcements = Announcements(
-        database.announcements, kb.embedder, settings.announcements.min_similarity
+        database.announcements,
+        kb.embedder,
+        settings.announcements.min_similarity,
+        settings.announcements.webhook_secret.get_secret_value(),
     )
     connector = build_connector(settings)
     page_help = PageHelp(database.articles, settings.page_help)
@@ -302,6 +317,10 @@ def build_services(
     conversation_limiter = build_rate_limiter(
         settings, "conversation", settings.api.rate_limit_per_conversation
     )
+    secret = identity_secret(settings)
+    staff_login = build_staff_login(settings, database.agents)
+    help_portal = HelpPortal(database.articles, kb, database.gaps, database.votes)
+    rules = Rules.of(settings)
     return Services(
         settings=settings,
         kb=kb,
@@ -321,7 +340,11 @@ def build_services(
         ),
         ip_limiter=build_rate_limiter(settings, "ip", settings.api.rate_limit_per_ip),
         conversation_limiter=conversation_limiter,
-        staff_login=build_staff_login(settings, database.agents),
+        tickets=TicketView(
+            database.queue, database.lifecycle, store, kb, database.emails, connector
+        ),
+        staff=Staff(database.agents, staff_login, broadcaster, settings.escalation.agent_online_s),
+        staff_login=staff_login,
         editor=editor,
         try_it=TryIt(
             responder=responder,
@@ -329,12 +352,29 @@ def build_services(
             live=kb,
             preview=build_knowledge_base(settings, kb.embedder, "preview"),
         ),
-        help_portal=HelpPortal(database.articles, kb, database.gaps, database.votes),
+        help_portal=help_portal,
+        review=ContentReview(
+            ContentGaps(database.gaps, kb.embedder, settings.editor, rules),
+            database.gaps,
+            editor,
+            help_portal,
+            settings.editor,
+        ),
+        reports=Reports(database.engine, kb.embedder, rules),
         announcements=announcements,
         connector=connector,
-        identity_secret=identity_secret(settings),
+        identity_secret=secret,
         page_help=page_help,
-        replies=ReplyService(responder, broadcaster, conversation_limiter),
+        replies=ReplyService(
+            responder,
+            store,
+            broadcaster,
+            conversation_limiter,
+            settings.answer.recovery_window_s,
+        ),
+        conversations=ConversationService(
+            store, escalator, settings.identity, secret, settings.answer.company_name
+        ),
     )
 
 

@@ -10,13 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.answering.customer_said import CustomerSaid
 from bot.api.schemas import ClientId
-from bot.conversations.channels.email.types import StoredAttachment
 from bot.conversations.events import TurnOut
 from bot.conversations.models import PastConversation, TicketLink, Turn
 from bot.customers.connector import Lookup, account_json
 from bot.customers.identity import restored
-from bot.handoff.suggested_replies import SuggestedReply
-from escalation.types import Agent, AgentRole, Note, Ticket
+from bot.handoff.ticket_view import TicketDetail
+from escalation.types import Ticket
 
 
 class LoginIn(BaseModel):
@@ -31,6 +30,8 @@ class LoginIn(BaseModel):
 class AgentOut(BaseModel):
     """An agent account (never the password hash)."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     name: str
     display_name: str
@@ -38,21 +39,11 @@ class AgentOut(BaseModel):
     online: bool = False
     takes_chats: bool = False  # answers chats: every agent, admins who opted in
 
-    @classmethod
-    def of(cls, agent: Agent, online: bool = False) -> AgentOut:
-        """From the domain type."""
-        return cls(
-            id=agent.id,
-            name=agent.name,
-            display_name=agent.display_name or agent.name,
-            role=agent.role.value,
-            online=online,
-            takes_chats=agent.role is AgentRole.AGENT or agent.takes_chats,
-        )
-
 
 class LoginOut(BaseModel):
     """A session token for `Authorization: Bearer <token>`."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     token: str
     agent: AgentOut
@@ -95,19 +86,18 @@ class TicketOut(BaseModel):
 class NoteOut(BaseModel):
     """An internal note."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     agent_id: str
     text: str
     created_at: dt.datetime
 
-    @classmethod
-    def of(cls, note: Note) -> NoteOut:
-        """From the domain type."""
-        return cls(id=note.id, agent_id=note.agent_id, text=note.text, created_at=note.created_at)
-
 
 class AttachmentOut(BaseModel):
     """An attachment of the customer's email, as they declared it (name and type unverified)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: int
     filename: str
@@ -117,17 +107,6 @@ class AttachmentOut(BaseModel):
         description="Whether its content was kept (within the size limit) for download at "
         "`GET /api/agent/tickets/{ticket_id}/attachments/{id}`."
     )
-
-    @classmethod
-    def of(cls, attachment: StoredAttachment) -> AttachmentOut:
-        """From the domain type."""
-        return cls(
-            id=attachment.id,
-            filename=attachment.filename,
-            content_type=attachment.content_type,
-            size=attachment.size,
-            kept=attachment.kept,
-        )
 
 
 class SuggestionOut(BaseModel):
@@ -153,22 +132,13 @@ class CustomerSuppliedOut(BaseModel):
 class SuggestedReplyOut(BaseModel):
     """A reply made from an article the bot answered from; the console inserts `text`."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     article_id: str
     title: str
     passage: str
     url: str
     text: str
-
-    @classmethod
-    def of(cls, reply: SuggestedReply) -> SuggestedReplyOut:
-        """From the domain type."""
-        return cls(
-            article_id=reply.article_id,
-            title=reply.title,
-            passage=reply.passage,
-            url=reply.url,
-            text=reply.text,
-        )
 
 
 class CustomerSaidOut(BaseModel):
@@ -193,7 +163,7 @@ class LinkedConversationOut(BaseModel):
             conversation_id=link.conversation_id,
             summary=link.summary,
             linked_at=link.linked_at,
-            turns=[TurnOut.of(t) for t in turns],
+            turns=[TurnOut.model_validate(t) for t in turns],
         )
 
 
@@ -326,6 +296,37 @@ class TicketDetailOut(BaseModel):
         "those over the size limit are listed but not kept.",
     )
     mode: str
+
+    @classmethod
+    def of(cls, detail: TicketDetail) -> TicketDetailOut:
+        """From the domain type: the customer's details gathered in `customer`, out of the
+        escalation's `context` (issue 15)."""
+        ticket = detail.ticket
+        return cls(
+            ticket=TicketOut.of(ticket),
+            customer=CustomerOut.of(ticket, detail.said, detail.identity, detail.lookup),
+            context={k: v for k, v in ticket.context.items() if k != "customer"},
+            turns=[TurnOut.model_validate(t) for t in detail.turns],
+            linked=[LinkedConversationOut.of(link, turns) for link, turns in detail.linked],
+            history=[PastConversationOut.of(p) for p in detail.history],
+            possibly_same=[TicketOut.of(t) for t in detail.possibly_same],
+            notes=[NoteOut.model_validate(n) for n in detail.notes],
+            suggested_replies=[
+                SuggestedReplyOut.model_validate(r) for r in detail.suggested_replies
+            ],
+            suggestions=[
+                SuggestionOut(
+                    article_id=r.article_id,
+                    title=r.title,
+                    url=r.url,
+                    snippet=r.best.text[:240],
+                    relevance=round(r.relevance, 3),
+                )
+                for r in detail.suggestions
+            ],
+            attachments=[AttachmentOut.model_validate(a) for a in detail.attachments],
+            mode=detail.conversation.mode.value,
+        )
 
 
 class TextIn(BaseModel):

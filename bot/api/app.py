@@ -14,7 +14,6 @@ from bot.api import errors
 from bot.api.body_limit import BodyLimit
 from bot.api.log_redaction import install_log_redaction
 from bot.api.metrics import Metrics
-from bot.api.recovery import answer_unanswered
 from bot.api.routes import (
     agent,
     analytics,
@@ -52,11 +51,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         await app.state.services.editor.resume_indexing()
         await app.state.services.escalator.webhooks.resume()
         app.state.ready_after_s = seconds_since_loading()
-        recovery = asyncio.create_task(answer_unanswered(app.state.services, app.state.metrics))
+        recovery = asyncio.create_task(
+            app.state.services.replies.answer_unanswered(on_answer=app.state.metrics.record_answer)
+        )
         background: list[asyncio.Task[object]] = [recovery]
         if app.state.services.settings.mail.enabled:  # the email channel's poller (issue 20)
-            announce = app.state.services.replies.announce
-            background.append(asyncio.create_task(run_mail(app.state.services, announce)))
+            background.append(asyncio.create_task(run_mail(app.state.services)))
         try:
             yield
         finally:

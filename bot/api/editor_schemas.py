@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -91,20 +91,17 @@ class ContentOut(BaseModel):
     questions: list[str]
     translation_of: str
 
-    @staticmethod
-    def fields_of(content: ArticleContent) -> dict[str, Any]:
-        """The content fields, from the domain type."""
-        return {
-            "title": content.title,
-            "body": content.body,
-            "category": content.category,
-            "locale": content.locale,
-            "tags": list(content.tags),
-            "url": content.url,
-            "pages": list(content.pages),
-            "questions": list(content.questions),
-            "translation_of": content.translation_of,
-        }
+    @classmethod
+    def of(cls, saved: StoredArticle | ArticleVersion) -> Self:
+        """From the domain type: its content's fields beside its own (the API keeps them flat,
+        the domain nests them in `content`)."""
+        content = set(ContentOut.model_fields)
+        return cls.model_validate(
+            {
+                name: getattr(saved.content if name in content else saved, name)
+                for name in cls.model_fields
+            }
+        )
 
 
 class ArticleOut(ContentOut):
@@ -121,23 +118,6 @@ class ArticleOut(ContentOut):
     index_state: IndexState
     index_error: str
 
-    @classmethod
-    def of(cls, article: StoredArticle) -> ArticleOut:
-        """From the domain type."""
-        return cls(
-            **cls.fields_of(article.content),
-            id=article.id,
-            status=article.status,
-            current_version=article.current_version,
-            published_version=article.published_version,
-            has_unpublished_changes=article.has_unpublished_changes,
-            source=article.source,
-            updated_at=article.updated_at,
-            updated_by=article.updated_by,
-            index_state=article.index_state,
-            index_error=article.index_error,
-        )
-
 
 class ArticleListOut(BaseModel):
     """Articles matching the filters, newest update first."""
@@ -153,18 +133,6 @@ class VersionOut(ContentOut):
     author: str
     note: str
     created_at: dt.datetime
-
-    @classmethod
-    def of(cls, version: ArticleVersion) -> VersionOut:
-        """From the domain type."""
-        return cls(
-            **cls.fields_of(version.content),
-            article_id=version.article_id,
-            version=version.version,
-            author=version.author,
-            note=version.note,
-            created_at=version.created_at,
-        )
 
 
 class VersionsOut(BaseModel):

@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from bot.answering.messages import notices_locale
 from bot.conversations.events import TurnOut
-from bot.conversations.models import Conversation, Turn, TurnKind
+from bot.conversations.models import Channel
+from bot.conversations.service import NewConversation, SignedIdentity
 
 EMAIL_PATTERN = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_INT = 2**31 - 1
@@ -97,14 +97,26 @@ class CustomerIn(BaseModel):
             )
         return metadata
 
-    def stored_metadata(self) -> dict[str, str]:
-        """The metadata to store: with the page title when the widget sent one (issue 21)."""
+    def new_conversation(self) -> NewConversation:
+        """As the domain type; the metadata keeps the page title when the widget sent one
+        (issue 21)."""
         title = self.page_title.strip()
-        return self.metadata | {"page_title": title} if title else dict(self.metadata)
+        identity = self.identity
+        return NewConversation(
+            channel=Channel(self.channel),
+            name=self.name,
+            email=self.email,
+            locale=self.locale,
+            page_url=self.page_url,
+            metadata=self.metadata | {"page_title": title} if title else dict(self.metadata),
+            identity=SignedIdentity(identity.payload, identity.signature) if identity else None,
+        )
 
 
 class ConversationCreated(BaseModel):
     """A new conversation and the token every later call on it needs."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: str
     token: str
@@ -142,6 +154,8 @@ class MessageIn(BaseModel):
 class ReplyOut(BaseModel):
     """The stored customer message and the bot's reply (None while a person answers)."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     message: TurnOut
     reply: TurnOut | None
     mode: str
@@ -149,6 +163,8 @@ class ReplyOut(BaseModel):
 
 class ConversationOut(BaseModel):
     """A conversation with its history as the customer sees it (hand-back notes left out)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: str
     mode: str
@@ -160,19 +176,6 @@ class ConversationOut(BaseModel):
     created_at: dt.datetime
     csat: int | None
     turns: list[TurnOut]
-
-    @classmethod
-    def of(cls, conversation: Conversation, turns: list[Turn]) -> ConversationOut:
-        """From the domain types."""
-        return cls(
-            id=conversation.id,
-            mode=conversation.mode.value,
-            locale=conversation.locale,
-            notice_locale=notices_locale(conversation, turns),
-            created_at=conversation.created_at,
-            csat=conversation.csat,
-            turns=[TurnOut.of(t) for t in turns if t.kind is not TurnKind.HANDBACK_NOTE],
-        )
 
 
 class FeedbackIn(BaseModel):
@@ -213,12 +216,16 @@ class CancelOut(BaseModel):
     """Who answers now that the request for a person is cancelled, and the notice saying so
     (empty, with the mode unchanged, when a person already took the chat)."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     mode: str
     notice: str
 
 
 class HandoffOut(BaseModel):
     """What happens now: waiting for a person, or offline (leave an email)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     mode: Literal["waiting", "offline"]
     wait_message: str

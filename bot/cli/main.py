@@ -92,28 +92,34 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _conversation(settings: Settings, questions: AsyncIterator[str], as_json: bool) -> None:
-    from bot.conversations.models import Channel, Customer
+    from bot.conversations.models import Channel
+    from bot.conversations.service import NewConversation
     from bot.wiring import build_services
 
     services = build_services(settings)
     try:
-        conversation, _ = await services.store.create_conversation(
-            Customer(id=""), channel=Channel.CLI, locale=""
-        )
+        started = await services.conversations.start(NewConversation(channel=Channel.CLI))
         async for question in questions:
-            await _ask_one(services, conversation.id, question, as_json)
+            await _ask_one(services, started.id, question, as_json)
     finally:
         await services.aclose()
 
 
 async def _ask_one(services: Services, conversation_id: str, question: str, as_json: bool) -> None:
+    from bot.conversations.events import Token, TurnEvent
+    from bot.conversations.replies import outcomes
+
     turn = None
-    async for event in services.responder.reply(conversation_id, question):
-        if event.type == "token" and not as_json:
-            sys.stdout.write(event.text)
+    # The person at the terminal runs the server: no rate limit for them.
+    queue = await services.replies.start(conversation_id, question, rate_limited=False)
+    async for outcome in outcomes(queue):
+        if isinstance(outcome, Exception):
+            raise outcome
+        if isinstance(outcome, Token) and not as_json:
+            sys.stdout.write(outcome.text)
             sys.stdout.flush()
-        elif event.type == "done":
-            turn = event.turn
+        elif isinstance(outcome, TurnEvent) and outcome.type == "reply":
+            turn = outcome.turn
     if turn is None:
         return
     if as_json:

@@ -7,15 +7,17 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import ClassVar, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from bot.conversations.models import Citation, CitationKind, Turn
+from bot.conversations.models import CitationKind, Turn
 from bot.runtime.realtime import Broadcaster, Event, publish_or_log
 from escalation.types import Ticket
 
 
 class CitationOut(BaseModel):
     """A numbered source: `[n]` in the text links to it."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     n: int
     article_id: str
@@ -29,22 +31,11 @@ class CitationOut(BaseModel):
         "(issue 21); `account`: the verified customer's own account data (no link).",
     )
 
-    @classmethod
-    def of(cls, citation: Citation) -> CitationOut:
-        """From the domain type."""
-        return cls(
-            n=citation.n,
-            article_id=citation.article_id,
-            title=citation.title,
-            url=citation.url,
-            section=citation.section,
-            snippet=citation.snippet,
-            kind=citation.kind,
-        )
-
 
 class TurnOut(BaseModel):
     """One message of the conversation."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: int
     seq: int
@@ -54,20 +45,6 @@ class TurnOut(BaseModel):
     confidence: float | None
     kind: str
     created_at: dt.datetime
-
-    @classmethod
-    def of(cls, turn: Turn) -> TurnOut:
-        """From the domain type."""
-        return cls(
-            id=turn.id,
-            seq=turn.seq,
-            role=turn.role.value,
-            text=turn.text,
-            citations=[CitationOut.of(c) for c in turn.citations],
-            confidence=turn.confidence,
-            kind=turn.kind.value,
-            created_at=turn.created_at,
-        )
 
 
 QUEUE_CHANNEL = "queue"
@@ -112,7 +89,7 @@ async def tell_ticket(broadcaster: Broadcaster, ticket: Ticket, event: LiveEvent
 
 
 def _turn(turn: Turn) -> Event:
-    return TurnOut.of(turn).model_dump(mode="json")
+    return TurnOut.model_validate(turn).model_dump(mode="json")
 
 
 @dataclass(frozen=True, slots=True)

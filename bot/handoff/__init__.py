@@ -1,1 +1,2 @@
-"""Handing conversations to people: the escalator, the ticket desk, webhooks."""
+"""Handing conversations to people: the escalator, the ticket desk (agent actions), the
+ticket view (what agents read), staff sessions and availability, webhooks."""

@@ -15,6 +15,7 @@ from typing import Any
 from bot.answering import messages
 from bot.conversations.events import (
     AgentJoined,
+    AgentMessage,
     Closed,
     Handoff,
     LiveEvent,
@@ -25,7 +26,7 @@ from bot.conversations.events import (
     tell_queue,
     tell_ticket,
 )
-from bot.conversations.models import Role, TicketLink, Turn, TurnKind
+from bot.conversations.models import Role, Turn, TurnKind
 from bot.conversations.store import ConversationStore
 from bot.errors import BotError
 from bot.handoff.escalator import notice_locale, ticket_payload
@@ -82,11 +83,13 @@ class TicketDesk:
     async def reply(
         self, ticket_id: str, agent: Agent, text: str, client_id: str | None = None
     ) -> Turn:
-        """Store the agent's reply (once per `client_id`); announce it with `announce`."""
+        """Store the agent's reply (once per `client_id`: a resend returns the stored one),
+        then deliver it live; a failed delivery is logged (the widget re-reads the history)."""
         meta: Mapping[str, Any] = {"agent_id": agent.id, "agent_name": agent_name(agent)}
         _, turn = await self._lifecycle.reply(
             ticket_id, agent.id, text, meta=meta, client_id=client_id
         )
+        await self.announce(turn.conversation_id, AgentMessage(turn, agent_name(agent)))
         return turn
 
     async def resolve(self, ticket_id: str, agent: Agent) -> Ticket:
@@ -130,17 +133,6 @@ class TicketDesk:
         for ticket in (source, target):
             await tell_queue(self._broadcaster, TicketChanged.of(ticket))
         return target
-
-    async def possibly_same(self, ticket_id: str) -> list[Ticket]:
-        """Other active tickets that may be the same customer's (unverified email or record)."""
-        return await self._lifecycle.possibly_same(ticket_id)
-
-    async def linked(self, ticket_id: str) -> list[tuple[TicketLink, list[Turn]]]:
-        """The conversations agents merged into the ticket, with their turns."""
-        return [
-            (link, await self._store.turns(link.conversation_id))
-            for link in await self._lifecycle.links(ticket_id)
-        ]
 
     async def announce(self, conversation_id: str, event: LiveEvent) -> None:
         """Send a live event to the conversation's listeners (logged, never raised, on failure)."""

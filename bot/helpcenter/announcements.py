@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Literal, get_args
 from urllib.parse import urlsplit
 
 from bot.conversations.models import Citation
-from bot.errors import InvalidInput
-from bot.helpcenter.status_page import IncidentUpdate
+from bot.errors import InvalidInput, NotFound
+from bot.helpcenter.status_page import IncidentUpdate, parse, verify
 from retrieval.interfaces import Embedder
 
 if TYPE_CHECKING:  # the Protocol's module imports this one's types
@@ -196,10 +196,17 @@ class Match:
 class Announcements:
     """Posting, ending and finding announcements (synchronous: call it from a worker thread)."""
 
-    def __init__(self, store: AnnouncementStore, embedder: Embedder, min_similarity: float) -> None:
+    def __init__(
+        self,
+        store: AnnouncementStore,
+        embedder: Embedder,
+        min_similarity: float,
+        webhook_secret: str = "",
+    ) -> None:
         self._store = store
         self._embedder = embedder
         self._min_similarity = min_similarity
+        self._webhook_secret = webhook_secret
 
     def post(self, announcement: Announcement) -> Announcement:
         """Store a new announcement."""
@@ -220,6 +227,19 @@ class Announcements:
             update.text[:MAX_TEXT_CHARS],
             now or dt.datetime.now(dt.UTC),
         )
+
+    def apply_signed(
+        self, body: bytes, signature: str | None, now: dt.datetime | None = None
+    ) -> Announcement | None:
+        """`apply` a status page's incident update signed with the webhook secret over the raw
+        `body`: `NotFound` while no secret is configured (the webhook is off), `Forbidden` for
+        a missing or wrong signature, `InvalidInput` for a body that is no incident update."""
+        if not self._webhook_secret:
+            raise NotFound(
+                "the status-page webhook is off: set SUPPORTBOT_ANNOUNCEMENTS__WEBHOOK_SECRET"
+            )
+        verify(self._webhook_secret, body, signature)
+        return self.apply(parse(body), now)
 
     def current(self, now: dt.datetime | None = None) -> list[Announcement]:
         """Active and scheduled announcements, by start."""

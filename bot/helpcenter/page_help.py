@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
@@ -40,6 +40,7 @@ class Suggestions:
     path: str
     questions: tuple[str, ...] = ()
     articles: tuple[tuple[str, str, str], ...] = ()  # (article id, title, url)
+    nudge_after_s: int = 0  # the widget's nudge to ask, when it has questions to suggest
 
 
 def page_path(page: str) -> str:
@@ -119,8 +120,12 @@ class PageHelp:
         return entries
 
     async def suggestions(self, page: str, locale: str) -> Suggestions:
-        """The questions and articles the widget suggests on `page`."""
-        return suggest(await self.entries(), page, locale, self._config.max_suggestions)
+        """The questions and articles the widget suggests on `page`, and after how long it
+        nudges the customer to ask one (0: no nudge without questions)."""
+        found = suggest(await self.entries(), page, locale, self._config.max_suggestions)
+        if not found.questions:
+            return found
+        return replace(found, nudge_after_s=self._config.nudge_after_s)
 
     async def prefer(
         self, results: Sequence[SearchResult], page: str, locale: str

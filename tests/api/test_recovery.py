@@ -15,7 +15,6 @@ import pytest
 
 from bot.api.app import create_app
 from bot.api.metrics import Metrics
-from bot.api.recovery import answer_unanswered
 from bot.conversations.models import Channel, Customer, Mode, Role, Turn
 from bot.wiring import Services, build_services
 from retrieval.interfaces import Embedder
@@ -67,7 +66,8 @@ def test_messages_left_without_a_reply_are_answered_once_at_start(
         async def two_workers_start_at_once() -> tuple[list[Turn], list[int]]:
             lost = await crash_after_storing(services, *QUESTIONS, HUMAN)
             taken = await asyncio.gather(
-                answer_unanswered(services, Metrics()), answer_unanswered(services, Metrics())
+                services.replies.answer_unanswered(on_answer=Metrics().record_answer),
+                services.replies.answer_unanswered(on_answer=Metrics().record_answer),
             )
             return lost, list(taken)
 
@@ -122,7 +122,7 @@ def test_a_window_of_zero_turns_the_recovery_off(embedder: Embedder, tmp_path: P
 
     async def run() -> tuple[int, int]:
         (lost,) = await crash_after_storing(services, QUESTIONS[0])
-        taken = await answer_unanswered(services, Metrics())
+        taken = await services.replies.answer_unanswered()
         return taken, len(await services.store.turns(lost.conversation_id))
 
     try:

@@ -220,3 +220,34 @@ def test_a_cited_announcement_is_not_a_cited_article() -> None:
     stored = [asdict(make().citation(1)), {"article_id": "returns", "title": "Returns", "n": 2}]
     assert stored[0]["title"] == "Announcement: Checkout outage"
     assert cited_articles(stored) == {"returns": "Returns"}
+
+
+def test_a_signed_status_update_is_applied_only_with_the_webhook_on_and_a_good_signature(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    database = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
+    body = json.dumps(
+        {
+            "id": "inc-9",
+            "status": "investigating",
+            "title": "Login slow",
+            "body": "Logins are slow.",
+        }
+    ).encode()
+    try:
+        off = Announcements(database.announcements, embedder, 0.5)
+        with pytest.raises(NotFound):
+            off.apply_signed(body, signature("s3cret", body), NOW)
+        on = Announcements(database.announcements, embedder, 0.5, webhook_secret="s3cret")
+        with pytest.raises(Forbidden):
+            on.apply_signed(body, signature("another secret", body), NOW)
+        with pytest.raises(Forbidden):
+            on.apply_signed(body, None, NOW)
+        with pytest.raises(InvalidInput):
+            on.apply_signed(b"{}", signature("s3cret", b"{}"), NOW)
+        assert on.current(NOW) == []
+        applied = on.apply_signed(body, signature("s3cret", body), NOW)
+        assert applied is not None and applied.title == "Login slow"
+        assert on.current(NOW) == [applied]
+    finally:
+        database.engine.dispose()

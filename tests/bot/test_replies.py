@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 from bot.conversations.events import Token, TurnEvent, conversation_channel
-from bot.conversations.models import Channel, Customer, Role, Turn
+from bot.conversations.models import Channel, Customer, Mode, Role, Turn
 from bot.conversations.replies import Failure, Outcome, Shown
 from bot.errors import InvalidInput, RateLimited
 from bot.settings import Settings
@@ -81,6 +81,41 @@ def test_the_email_channel_announces_stored_turns_live(embedder: Embedder, tmp_p
                 heard = await anext(live)
         assert heard == TurnEvent("message", turn).payload()
         assert heard["turn"]["text"] == "Where is my parcel?"
+
+    try:
+        anyio.run(main)
+    finally:
+        anyio.run(services.aclose)
+
+
+def test_a_channel_that_sends_whole_answers_gets_the_message_reply_and_mode(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        escalation={"business_hours": ""},  # type: ignore[arg-type]
+        api={"rate_limit_per_conversation": 1},  # type: ignore[arg-type]
+    )
+    services = build_services(settings, embedder=embedder)
+    services.kb.ingest_path(KB_FIXTURE)
+
+    async def main() -> None:
+        conversation, _ = await services.store.create_conversation(
+            Customer(id=""), channel=Channel.EMAIL, locale="en"
+        )
+        replies = services.replies
+        answered = await replies.answer(conversation.id, "how long do refunds take?")
+        assert answered.message.role is Role.CUSTOMER
+        assert answered.reply is not None and answered.reply.role is Role.BOT
+        assert answered.mode is Mode.BOT
+        with pytest.raises(RateLimited):  # the chat's limit: one message a minute here
+            await replies.answer(conversation.id, "and by card?")
+        # A channel with limits of its own (email's loop guard) is not counted.
+        handed = await replies.answer(
+            conversation.id, "I want to talk to a real person", rate_limited=False
+        )
+        assert handed.message.text == "I want to talk to a real person"
+        assert handed.reply is None and handed.mode is Mode.WAITING  # a person answers now
 
     try:
         anyio.run(main)

@@ -350,7 +350,7 @@ def test_a_message_left_unanswered_by_a_crash_is_resent_and_answered(tab: Tab, l
         worker = threading.Thread(target=lambda: stored.append(anyio.run(append)))
         worker.start()
         worker.join()
-        turn = TurnOut.of(stored[0]).model_dump_json()
+        turn = TurnOut.model_validate(stored[0]).model_dump_json()
         route.fulfill(
             status=200,
             headers={"Content-Type": "text/event-stream"},

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-import anyio
 from fastapi import (
     APIRouter,
     Depends,
@@ -18,21 +17,14 @@ from fastapi import (
     WebSocketDisconnect,
 )
 
-from bot.answering.customer_said import customer_said
 from bot.api.agent_schemas import (
     AgentOut,
-    AttachmentOut,
-    CustomerOut,
     HandBackIn,
-    LinkedConversationOut,
     LoginIn,
     LoginOut,
     MergeIn,
     NoteOut,
-    PastConversationOut,
     ReplyIn,
-    SuggestedReplyOut,
-    SuggestionOut,
     TakesChatsIn,
     TextIn,
     TicketDetailOut,
@@ -55,36 +47,23 @@ from bot.api.schemas import MAX_INT
 from bot.api.socket_auth import FORBIDDEN, UNAUTHENTICATED, reject, socket_token
 from bot.conversations.events import (
     QUEUE_CHANNEL,
-    AgentMessage,
-    AvailabilityChanged,
     TurnOut,
     conversation_channel,
-    tell_queue,
 )
-from bot.conversations.models import Role
-from bot.customers.identity import restored
-from bot.errors import BotError, Conflict, Forbidden, NotFound
-from bot.handoff.suggested_replies import suggested_replies
-from bot.handoff.ticket_desk import agent_name
+from bot.errors import BotError, Forbidden
+from bot.handoff.staff import Account
 from bot.wiring import Services
 from escalation.errors import AuthError
-from escalation.types import AgentRole, TicketStatus
 
 router = APIRouter(prefix="/api/agent", tags=["agents"], dependencies=[Depends(limit_ip)])
 ws_router = APIRouter(tags=["agents"])
-SESSION_TTL_S = 12 * 3600
-HISTORY = 20  # conversations of the customer listed in a ticket (its timeline)
 
 
 @router.post("/login", response_model=LoginOut)
 async def login(body: LoginIn, request: Request, services: ServicesDep) -> LoginOut:
     """Exchange a name and password for a session token; 429 after too many wrong passwords."""
-    agent = await services.staff_login.authenticate(body.name, body.password, client_ip(request))
-    token = await services.escalator.agents.open_session(agent.id, SESSION_TTL_S)
-    out = AgentOut.of(agent, online=True)
-    if out.takes_chats:
-        await _availability_changed(services)
-    return LoginOut(token=token, agent=out)
+    session = await services.staff.log_in(body.name, body.password, client_ip(request))
+    return LoginOut.model_validate(session)
 
 
 @router.post("/logout", status_code=204)
@@ -92,22 +71,20 @@ async def logout(
     services: ServicesDep, agent: StaffDep, authorization: Annotated[str, Header()]
 ) -> Response:
     """End this session."""
-    await services.escalator.agents.close_session(authorization[7:].strip())
-    if AgentOut.of(agent).takes_chats:
-        await _availability_changed(services)
+    await services.staff.log_out(authorization[7:].strip(), agent)
     return Response(status_code=204)
 
 
 @router.get("/me", response_model=AgentOut)
 async def me(agent: StaffDep) -> AgentOut:
     """The logged-in agent."""
-    return AgentOut.of(agent, online=True)
+    return AgentOut.model_validate(Account.of(agent, online=True))
 
 
 @router.get("/agents", response_model=list[AgentOut])
 async def agents(services: ServicesDep, agent: AgentDep) -> list[AgentOut]:
     """Every agent, with who is online (for transfers)."""
-    return await _accounts(services)
+    return [AgentOut.model_validate(a) for a in await services.staff.accounts()]
 
 
 @router.get("/tickets", response_model=list[TicketOut])
@@ -120,14 +97,7 @@ async def tickets(
     priority: Annotated[str | None, Query(pattern="^(urgent|high|normal)$")] = None,
 ) -> list[TicketOut]:
     """The queue: urgent first, then longest waiting. `mine` = claimed by me."""
-    statuses = {
-        "active": [TicketStatus.OPEN, TicketStatus.CLAIMED],
-        "mine": [TicketStatus.CLAIMED],
-    }.get(status, [TicketStatus(status)] if status in TicketStatus._value2member_map_ else [])
-    found = await services.escalator.queue.list(
-        statuses=statuses, agent_id=agent.id if status == "mine" else None
-    )
-    return [TicketOut.of(t) for t in found if priority is None or t.priority.value == priority]
+    return [TicketOut.of(t) for t in await services.tickets.tickets(agent, status, priority)]
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetailOut)
@@ -136,56 +106,7 @@ async def ticket_detail(
 ) -> TicketDetailOut:
     """The ticket with its context, the live transcript, the conversations merged into it, other
     tickets possibly of the same customer, notes, suggested articles and replies."""
-    queue = services.escalator.queue
-    ticket = await queue.get(ticket_id)
-    conversation = await services.store.get(ticket.conversation_id)
-    turns = await services.store.turns(ticket.conversation_id)
-    linked = await services.desk.linked(ticket_id)
-    everything = [t for _, earlier in linked for t in earlier] + turns
-    customer_texts = [t.text for t in everything if t.role is Role.CUSTOMER]
-    said = " ".join(t.text for t in turns if t.role is Role.CUSTOMER)[-500:]
-    results = await anyio.to_thread.run_sync(lambda: services.kb.search(said or ticket.summary, 3))
-    identity = await services.store.identity(conversation.id)
-    who = restored(identity)  # the connector is asked about a verified id only
-    lookup = None
-    if who is not None and services.connector is not None:
-        lookup = await services.connector.lookup(who.user_id)
-    return TicketDetailOut(
-        ticket=TicketOut.of(ticket),
-        customer=CustomerOut.of(ticket, customer_said(customer_texts), identity, lookup),
-        context={k: v for k, v in ticket.context.items() if k != "customer"},
-        turns=[TurnOut.of(t) for t in turns],
-        linked=[LinkedConversationOut.of(link, earlier) for link, earlier in linked],
-        history=[
-            PastConversationOut.of(p)
-            for p in await services.store.customer_conversations(
-                conversation.customer_id, HISTORY + 1
-            )
-            if p.conversation.id != conversation.id
-        ][:HISTORY],
-        possibly_same=[TicketOut.of(t) for t in await services.desk.possibly_same(ticket_id)],
-        notes=[NoteOut.of(n) for n in await queue.notes(ticket_id)],
-        suggested_replies=[
-            SuggestedReplyOut.of(r) for r in suggested_replies(everything, str(request.base_url))
-        ],
-        suggestions=[
-            SuggestionOut(
-                article_id=r.article_id,
-                title=r.title,
-                url=r.url,
-                snippet=r.best.text[:240],
-                relevance=round(r.relevance, 3),
-            )
-            for r in results
-        ],
-        attachments=[
-            AttachmentOut.of(a)
-            for a in await anyio.to_thread.run_sync(
-                services.database.emails.attachments, conversation.id
-            )
-        ],
-        mode=conversation.mode.value,
-    )
+    return TicketDetailOut.of(await services.tickets.detail(ticket_id, str(request.base_url)))
 
 
 @router.get(
@@ -201,10 +122,7 @@ async def attachment(
 ) -> Response:
     """Download an attachment of the ticket's email (always as a file to save, never shown);
     404 for an id not in this ticket's conversation, or whose content was not kept."""
-    ticket = await services.escalator.queue.get(ticket_id)
-    found, content = await anyio.to_thread.run_sync(
-        services.database.emails.attachment_content, ticket.conversation_id, attachment_id
-    )
+    found, content = await services.tickets.attachment(ticket_id, attachment_id)
     return download(content, found.filename)
 
 
@@ -222,14 +140,15 @@ async def reply(ticket_id: str, body: ReplyIn, services: ServicesDep, agent: Age
     reply is stored even when the live delivery fails (the widget re-reads the history).
     """
     turn = await services.desk.reply(ticket_id, agent, body.text.strip(), body.client_id)
-    await services.desk.announce(turn.conversation_id, AgentMessage(turn, agent_name(agent)))
-    return TurnOut.of(turn)
+    return TurnOut.model_validate(turn)
 
 
 @router.post("/tickets/{ticket_id}/notes", response_model=NoteOut)
 async def add_note(ticket_id: str, body: TextIn, services: ServicesDep, agent: AgentDep) -> NoteOut:
     """An internal note (never shown to the customer)."""
-    return NoteOut.of(await services.escalator.queue.add_note(ticket_id, agent.id, body.text))
+    return NoteOut.model_validate(
+        await services.escalator.queue.add_note(ticket_id, agent.id, body.text)
+    )
 
 
 @router.post("/tickets/{ticket_id}/transfer", response_model=TicketOut)
@@ -284,7 +203,7 @@ async def webhook_deliveries(services: ServicesDep, admin: AdminDep) -> list[dic
 @router.get("/staff", response_model=list[AgentOut])
 async def staff(services: ServicesDep, admin: AdminDep) -> list[AgentOut]:
     """Every account with who takes chats and who is online (admins)."""
-    return await _accounts(services)
+    return [AgentOut.model_validate(a) for a in await services.staff.accounts()]
 
 
 @router.put("/staff/{agent_id}/takes-chats", response_model=AgentOut)
@@ -292,31 +211,7 @@ async def set_takes_chats(
     agent_id: str, body: TakesChatsIn, services: ServicesDep, admin: AdminDep
 ) -> AgentOut:
     """Let an admin account answer chats, or stop (agents always do, editors never)."""
-    agents = services.escalator.agents
-    account = next((a for a in await agents.list() if a.id == agent_id), None)
-    if account is None:
-        raise NotFound(f"no account {agent_id!r}: list them with GET /api/agent/staff")
-    if account.role is not AgentRole.ADMIN:
-        raise Conflict(
-            f"{account.name} is an {account.role.value}: only admins choose whether they "
-            "take chats (agents always do, editors never)",
-            code="not_an_admin",
-        )
-    await agents.set_takes_chats(agent_id, body.takes_chats)
-    await _availability_changed(services)
-    return next(a for a in await _accounts(services) if a.id == agent_id)
-
-
-async def _availability_changed(services: Services) -> None:
-    """Tell the consoles to redraw who takes chats (issue 17)."""
-    await tell_queue(services.broadcaster, AvailabilityChanged())
-
-
-async def _accounts(services: Services) -> list[AgentOut]:
-    """Every account, marked online when it takes chats with a live console."""
-    agents = services.escalator.agents
-    online = {a.id for a in await agents.online(services.escalator.config.agent_online_s)}
-    return [AgentOut.of(a, a.id in online) for a in await agents.list()]
+    return AgentOut.model_validate(await services.staff.set_takes_chats(agent_id, body.takes_chats))
 
 
 @ws_router.websocket("/ws/agent")

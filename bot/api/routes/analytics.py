@@ -14,8 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from bot.api.deps import ServicesDep, admin_role, limit_ip
 from bot.api.routes.console import staff_page
-from bot.reporting.analytics import Analytics, compute
-from bot.reporting.resolution import Rules
+from bot.reporting.analytics import Analytics
 from bot.wiring import Services
 
 router = APIRouter(tags=["analytics"])
@@ -23,18 +22,8 @@ ADMIN_ONLY = [Depends(limit_ip), Depends(admin_role)]
 Days = Annotated[int, Query(ge=1, le=366, description="UTC days back, today included")]
 
 
-def compute_for(services: Services, days: int) -> Analytics:
-    """The analytics of the last `days` UTC days (blocking: call it in a worker thread)."""
-    return compute(
-        services.database.engine,
-        days=days,
-        embedder=services.kb.embedder,
-        rules=Rules.of(services.settings),
-    )
-
-
 async def _analytics(services: Services, days: int) -> Analytics:
-    return await anyio.to_thread.run_sync(compute_for, services, days)
+    return await anyio.to_thread.run_sync(services.reports.analytics, days)
 
 
 @router.get("/api/analytics", dependencies=ADMIN_ONLY)

@@ -5,15 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import StreamingResponse
 
-from bot.answering import messages
-from bot.answering.account_answers import greeting
 from bot.api.deps import ConversationDep, MetricsDep, ServicesDep, limit_ip
 from bot.api.errors import close_live, describe, error_event
 from bot.api.metrics import Metrics
@@ -29,29 +26,20 @@ from bot.api.schemas import (
     ReplyOut,
 )
 from bot.api.socket_auth import FORBIDDEN, NOT_FOUND, reject, socket_token
-from bot.conversations.events import TurnEvent, TurnOut, conversation_channel
-from bot.conversations.models import Channel, Customer, Mode, Role, TurnKind
-from bot.conversations.replies import Failure, Outcome, Shown
-from bot.customers.identity import verify
+from bot.conversations.events import conversation_channel
+from bot.conversations.replies import Outcome, outcomes
 from bot.errors import BotError, InvalidInput
-from bot.handoff.escalator import notice_locale
 from bot.runtime.realtime import Event
 from bot.wiring import Services
 
 router = APIRouter(prefix="/api", tags=["chat"], dependencies=[Depends(limit_ip)])
 ws_router = APIRouter(tags=["chat"])
 _sockets: set[asyncio.Task[None]] = set()  # tasks that report a reply's failure to a socket
-log = logging.getLogger(__name__)
-
-
-async def _drain(queue: asyncio.Queue[Outcome]) -> AsyncIterator[Shown | Failure]:
-    while (event := await queue.get()) is not None:
-        yield event
 
 
 async def _report_failures(websocket: WebSocket, queue: asyncio.Queue[Outcome]) -> None:
     """Send a WebSocket-started reply's failure to that socket (its events come live)."""
-    async for outcome in _drain(queue):
+    async for outcome in outcomes(queue):
         if isinstance(outcome, Exception):
             with contextlib.suppress(WebSocketDisconnect, RuntimeError):
                 await websocket.send_json(error_event(outcome))
@@ -65,63 +53,14 @@ async def create_conversation(
 ) -> ConversationCreated:
     """Start a conversation; keep the returned token, every later call needs it. A signed
     `identity` that checks out makes the customer verified (else they are anonymous)."""
-    customer = customer or CustomerIn()
-    check = None
-    if customer.identity is not None:
-        identity_cfg = services.settings.identity
-        check = verify(
-            customer.identity.payload,
-            customer.identity.signature,
-            services.identity_secret,
-            max_age_s=identity_cfg.max_age_s,
-            allow_no_expiry=identity_cfg.allow_no_expiry,
-        )
-        if check.identity is None:
-            log.info("an offered customer identity is unverified: %s", check.problem)
-    who = check.identity if check is not None else None
-    locale = (who.locale if who is not None and who.locale else customer.locale) or ""
-    conversation, token = await services.store.create_conversation(
-        Customer(
-            id="",
-            name=who.name if who is not None else customer.name,
-            email=who.email if who is not None else customer.email,
-            locale=locale,
-            external_id=who.user_id if who is not None else "",
-        ),
-        channel=Channel(customer.channel),
-        locale=locale.split("-")[0].split("_")[0].lower(),
-        page_url=customer.page_url,
-        metadata=customer.stored_metadata(),
-        identity=check.stored() if check is not None else None,
-    )
-    return ConversationCreated(
-        id=conversation.id,
-        token=token,
-        locale=conversation.locale,
-        mode=conversation.mode.value,
-        created_at=conversation.created_at,
-        verified=who is not None,
-        greeting=greeting(
-            who.name, conversation.locale or "en", services.settings.answer.company_name
-        )
-        if who is not None and who.name
-        else "",
-    )
+    started = await services.conversations.start((customer or CustomerIn()).new_conversation())
+    return ConversationCreated.model_validate(started)
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)
 async def get_conversation(conversation: ConversationDep, services: ServicesDep) -> ConversationOut:
     """The conversation and its whole history."""
-    return ConversationOut.of(conversation, await services.store.turns(conversation.id))
-
-
-async def _reply(
-    services: Services, metrics: Metrics, conversation_id: str, message: MessageIn
-) -> asyncio.Queue[Outcome]:
-    """The reply to `message` (checked and rate-limited first), its answers counted."""
-    return await services.replies.start(
-        conversation_id, message.text, client_id=message.client_id, on_answer=metrics.record_answer
-    )
+    return ConversationOut.model_validate(await services.conversations.view(conversation))
 
 
 @router.post("/conversations/{conversation_id}/messages", response_model=ReplyOut)
@@ -129,19 +68,10 @@ async def post_message(
     conversation: ConversationDep, message: MessageIn, services: ServicesDep, metrics: MetricsDep
 ) -> ReplyOut:
     """Send a message; the answer comes back when complete (see /messages/stream)."""
-    queue = await _reply(services, metrics, conversation.id, message)
-    stored: TurnOut | None = None
-    reply: TurnOut | None = None
-    async for event in _drain(queue):
-        if isinstance(event, Exception):
-            raise event
-        if isinstance(event, TurnEvent) and event.type == "message":
-            stored = TurnOut.of(event.turn)
-        elif isinstance(event, TurnEvent):  # the reply, or a notice instead
-            reply = TurnOut.of(event.turn)
-    assert stored is not None
-    current = await services.store.get(conversation.id)
-    return ReplyOut(message=stored, reply=reply, mode=current.mode.value)
+    answered = await services.replies.answer(
+        conversation.id, message.text, client_id=message.client_id, on_answer=metrics.record_answer
+    )
+    return ReplyOut.model_validate(answered)
 
 
 @router.post(
@@ -161,7 +91,7 @@ async def stream_message(
     queue = await _reply(services, metrics, conversation.id, message)
 
     async def body() -> AsyncIterator[str]:
-        async for outcome in _drain(queue):
+        async for outcome in outcomes(queue):
             event = error_event(outcome) if isinstance(outcome, Exception) else outcome.payload()
             data = {k: v for k, v in event.items() if k != "type"}
             yield f"event: {event['type']}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
@@ -170,6 +100,15 @@ async def stream_message(
         body(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _reply(
+    services: Services, metrics: Metrics, conversation_id: str, message: MessageIn
+) -> asyncio.Queue[Outcome]:
+    """The reply to `message` (checked and rate-limited first), its answers counted."""
+    return await services.replies.start(
+        conversation_id, message.text, client_id=message.client_id, on_answer=metrics.record_answer
     )
 
 
@@ -182,13 +121,12 @@ async def feedback(
     A thumbs-down while the bot answers hands the chat to a person.
     """
     if body.csat is not None:
-        await services.store.set_csat(conversation.id, body.csat, body.comment)
-        return Response(status_code=204)
-    assert body.turn_id is not None and body.rating is not None
-    rating = 1 if body.rating == "up" else -1
-    await services.store.add_feedback(conversation.id, body.turn_id, rating, body.comment)
-    if rating < 0 and conversation.mode is Mode.BOT and services.escalator.config.enabled:
-        await services.escalator.escalate(conversation, services.escalator.thumbs_down())
+        await services.conversations.rate_chat(conversation.id, body.csat, body.comment)
+    else:
+        assert body.turn_id is not None and body.rating is not None
+        await services.conversations.rate_turn(
+            conversation, body.turn_id, body.rating == "up", body.comment
+        )
     return Response(status_code=204)
 
 
@@ -197,43 +135,15 @@ async def request_person(
     conversation: ConversationDep, body: HandoffIn, services: ServicesDep
 ) -> HandoffOut:
     """The customer asks for a person ("talk to a person"), or leaves an email when offline."""
-    escalator = services.escalator
-    ticket = await escalator.queue.active_for(conversation.id)
-    if ticket is None:
-        handed = await escalator.escalate(
-            conversation, escalator.explicit_request(), email=body.email
-        )
-        return HandoffOut(
-            mode="offline" if handed.offline else "waiting",
-            wait_message=handed.notice.text,
-            ticket_id=handed.ticket.id,
-        )
-    if body.email:
-        ticket = await escalator.queue.update(ticket.id, customer_email=body.email)
-        thanks = messages.text(
-            "email_saved",
-            await notice_locale(services.store, conversation),
-            services.settings.answer.company_name,
-            email=body.email,
-        )
-        await services.store.append(conversation.id, Role.SYSTEM, thanks, kind=TurnKind.EMAIL_SAVED)
-        return HandoffOut(
-            mode="offline" if ticket.offline else "waiting",
-            wait_message=thanks,
-            ticket_id=ticket.id,
-        )
-    return HandoffOut(
-        mode="offline" if ticket.offline else "waiting", wait_message="", ticket_id=ticket.id
-    )
+    requested = await services.conversations.request_person(conversation, body.email)
+    return HandoffOut.model_validate(requested)
 
 
 @router.post("/conversations/{conversation_id}/handoff/cancel", response_model=CancelOut)
 async def cancel_person(conversation: ConversationDep, services: ServicesDep) -> CancelOut:
     """The customer no longer needs a person ("the bot solved it"): the waiting request is
     cancelled and the bot answers again. Once an agent has taken the chat, nothing changes."""
-    notice = await services.escalator.cancel(conversation)
-    current = await services.store.get(conversation.id)
-    return CancelOut(mode=current.mode.value, notice=notice.text if notice else "")
+    return CancelOut.model_validate(await services.conversations.cancel_person(conversation))
 
 
 @ws_router.websocket("/ws/conversations/{conversation_id}")

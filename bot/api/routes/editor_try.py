@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, field_validator
 
-from bot.answering.responder import Draft
 from bot.api.deps import ServicesDep, editor_role, limit_ip
 from bot.conversations.events import CitationOut
 
@@ -25,20 +24,17 @@ class TryIn(BaseModel):
 class AnswerOut(BaseModel):
     """The answer a customer would get: text, kind, confidence (0-1) and numbered sources."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     text: str
     kind: str
     confidence: float
     citations: list[CitationOut]
 
+    @field_validator("confidence")
     @classmethod
-    def of(cls, draft: Draft) -> AnswerOut:
-        """From the responder's unstored answer."""
-        return cls(
-            text=draft.text,
-            kind=draft.kind.value,
-            confidence=round(draft.confidence, 4),
-            citations=[CitationOut.of(c) for c in draft.citations],
-        )
+    def _rounded(cls, confidence: float) -> float:
+        return round(confidence, 4)
 
 
 class TryOut(BaseModel):
@@ -55,4 +51,4 @@ async def try_article(article_id: str, body: TryIn, services: ServicesDep) -> Tr
     Nothing is stored and nobody is escalated to; the live indexes are not changed.
     """
     draft, live = await services.try_it.ask(article_id, body.question)
-    return TryOut(draft=AnswerOut.of(draft), live=AnswerOut.of(live))
+    return TryOut(draft=AnswerOut.model_validate(draft), live=AnswerOut.model_validate(live))

@@ -8,7 +8,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.api.deps import MetricsDep, ServicesDep
 from bot.api.errors import error_body
-from bot.api.routes.analytics import compute_for
 from bot.errors import BotError
 from retrieval.errors import RetrievalError
 
@@ -58,5 +57,5 @@ async def readyz(request: Request, services: ServicesDep) -> dict[str, object] |
 @router.get("/metrics")
 async def metrics(metrics: MetricsDep, services: ServicesDep) -> Response:
     """Prometheus text format (service levels from the analytics, cached a few seconds)."""
-    await metrics.refresh_quality(lambda days: compute_for(services, days).summary())
+    await metrics.refresh_quality(lambda days: services.reports.analytics(days).summary())
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -43,5 +43,5 @@ async def suggestions(
         path=found.path,
         questions=list(found.questions),
         articles=[SuggestedArticle(id=i, title=t, url=u) for i, t, u in found.articles],
-        nudge_after_s=services.settings.page_help.nudge_after_s if found.questions else 0,
+        nudge_after_s=found.nudge_after_s,
     )

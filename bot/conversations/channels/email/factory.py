@@ -8,18 +8,16 @@ import logging
 from bot.conversations.channels.email.errors import tls_context
 from bot.conversations.channels.email.imap_poller import ImapMailbox
 from bot.conversations.channels.email.interfaces import Mailbox
-from bot.conversations.channels.email.service import Announce, MailService
+from bot.conversations.channels.email.service import MailService
 from bot.conversations.channels.email.smtp_sender import SmtpSender
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 
 
-def build_mail_service(
-    services: Services, mailbox: Mailbox | None = None, announce: Announce | None = None
-) -> MailService:
+def build_mail_service(services: Services, mailbox: Mailbox | None = None) -> MailService:
     """The mail service on `services` (call only when `mail.enabled`); `mailbox` replaces the
-    configured IMAP one; `announce` shows stored turns to agents live."""
+    configured IMAP one."""
     settings = services.settings
     config = settings.mail
     tls = tls_context(config.ca_file)
@@ -29,7 +27,8 @@ def build_mail_service(
         max_message_chars=settings.answer.max_message_chars,
         store=services.store,
         emails=services.database.emails,
-        responder=services.responder,
+        conversations=services.conversations,
+        replies=services.replies,
         mailbox=mailbox
         or ImapMailbox(
             host=config.imap_host,
@@ -54,13 +53,12 @@ def build_mail_service(
         ),
         surveys=services.database.surveys,
         nps_period=dt.timedelta(days=settings.analytics.nps_period_days),
-        announce=announce,
     )
 
 
-async def run_mail(services: Services, announce: Announce | None = None) -> None:
+async def run_mail(services: Services) -> None:
     """Run the email channel until cancelled (the background poller of `serve`)."""
-    mail = build_mail_service(services, announce=announce)
+    mail = build_mail_service(services)
     try:
         await mail.run()
     except Exception:  # a bug, not the mail server (that is retried): say so, then stop

@@ -1,7 +1,9 @@
 """The email channel's service: inbound message → store → answer or escalate → reply by SMTP.
 
-The answer comes from the same `Responder` as a chat (same retrieval, escalation queue and
-context); this module only turns mail into its input and its stored turns back into mail.
+Conversations start and are answered through the same services as a chat
+(`ConversationService`, and `ReplyService`: same retrieval, escalation queue, context and live
+events for agents); this module only turns mail into their input and its stored turns back
+into mail.
 Every step is idempotent by Message-ID, so a crash anywhere re-processes a message without a
 second reply (issue 20).
 """
@@ -12,32 +14,29 @@ import datetime as dt
 import hashlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 import anyio
 
 from bot.answering import messages
-from bot.answering.responder import Responder, answer_key
+from bot.answering.responder import answer_key
 from bot.conversations.channels.email.compose import compose_reply
 from bot.conversations.channels.email.errors import MailError
 from bot.conversations.channels.email.interfaces import EmailStore, Mailbox, MailSender, NpsSurveys
 from bot.conversations.channels.email.parsing import parse_email
 from bot.conversations.channels.email.threads import new_message_id, references
-from bot.conversations.channels.email.types import (
-    InboundEmail,
-    Thread,
-)
-from bot.conversations.events import TurnEventType
+from bot.conversations.channels.email.types import InboundEmail, Thread
 from bot.conversations.models import (
     Channel,
     Citation,
     Conversation,
-    Customer,
     Mode,
     Role,
     Turn,
     TurnKind,
 )
+from bot.conversations.replies import ReplyService
+from bot.conversations.service import ConversationService, NewConversation
 from bot.conversations.store import ConversationStore
 from bot.errors import BotError, Conflict
 from bot.reporting.nps import MAX_COMMENT_CHARS
@@ -57,13 +56,10 @@ NPS_REPLY = re.compile(
     re.DOTALL | re.IGNORECASE,
 )
 
-Announce = Callable[[TurnEventType, Turn], Awaitable[None]]
-"""Shows a stored turn live ("message" for the customer's, "reply" for the bot's) to the
-agents watching its conversation; never raises."""
-
 
 class MailService:
-    """Reads the mailbox, answers through the responder, sends replies and agents' replies."""
+    """Reads the mailbox, answers through the reply pipeline, sends replies and agents'
+    replies."""
 
     def __init__(
         self,
@@ -73,24 +69,24 @@ class MailService:
         max_message_chars: int,
         store: ConversationStore,
         emails: EmailStore,
-        responder: Responder,
+        conversations: ConversationService,
+        replies: ReplyService,
         mailbox: Mailbox,
         sender: MailSender,
         surveys: NpsSurveys,
         nps_period: dt.timedelta,
-        announce: Announce | None = None,
     ) -> None:
         self._config = config
         self._company = company
         self._max_chars = max_message_chars
         self._store = store
         self._emails = emails
-        self._responder = responder
+        self._conversations = conversations
+        self._replies = replies
         self._mailbox = mailbox
         self._sender = sender
         self._surveys = surveys
         self._nps_period = nps_period
-        self._announce = announce
 
     async def run(self) -> None:
         """Poll the mailbox and send agents' replies until cancelled; failures are logged and
@@ -295,19 +291,16 @@ class MailService:
         return messages.notices_locale(conversation, await self._store.turns(conversation_id))
 
     async def _answer(self, conversation: Conversation, mail: InboundEmail, text: str) -> None:
-        """The responder's answer (or handoff notice) to the message, sent in its thread.
+        """The reply pipeline's answer (or handoff notice) to the message, sent in its thread;
+        the loop guard, not the chat's rate limit, bounds how often it answers.
 
         What is sent is read back from the turns stored for the message, not from this run's
         events: a pass after a failure (SMTP away, a crash) sends what an earlier one stored.
         """
-        customer: Turn | None = None
-        async for event in self._responder.reply(conversation.id, text, client_id=_key(mail)):
-            if event.type == "customer_turn" and event.turn is not None:
-                customer = event.turn
-                await self._show("message", customer)
-            elif event.type == "done" and event.turn is not None:
-                await self._show("reply", event.turn)
-        assert customer is not None  # the responder stores the message first
+        answered = await self._replies.answer(
+            conversation.id, text, client_id=_key(mail), rate_limited=False
+        )
+        customer = answered.message
         turns = await self._store.turns(conversation.id)
         parts: list[Turn] = []
         for turn in (t for t in turns if t.seq > customer.seq):
@@ -358,7 +351,7 @@ class MailService:
     ) -> None:
         """Keep a message the loop guard stops: stored for agents, not answered."""
         turn = await self._store.append(conversation.id, Role.CUSTOMER, text, client_id=_key(mail))
-        await self._show("message", turn)
+        await self._replies.announce("message", turn)
         await self._store.append(
             conversation.id,
             Role.SYSTEM,
@@ -367,10 +360,6 @@ class MailService:
             kind=TurnKind.EMAIL_UNANSWERED,
             client_id=_key(mail, "email-unanswered"),
         )
-
-    async def _show(self, kind: TurnEventType, turn: Turn) -> None:
-        if self._announce is not None:
-            await self._announce(kind, turn)
 
     async def _send(
         self,
@@ -431,14 +420,16 @@ class MailService:
             return None
         # One history: the address is the customer record of their widget chats too, so a
         # ticket's timeline lists them all (`ConversationStore.customer_conversations`).
-        conversation, _ = await self._store.create_conversation(
-            Customer(id="", name=mail.sender_name, email=mail.sender),
-            channel=Channel.EMAIL,
-            locale="",
-            metadata={"email_subject": mail.subject},
+        started = await self._conversations.start(
+            NewConversation(
+                channel=Channel.EMAIL,
+                name=mail.sender_name,
+                email=mail.sender,
+                metadata={"email_subject": mail.subject},
+            )
         )
-        await anyio.to_thread.run_sync(self._emails.attach, mail.message_id, conversation.id)
-        return conversation
+        await anyio.to_thread.run_sync(self._emails.attach, mail.message_id, started.id)
+        return await self._store.get(started.id)
 
     def _text(self, mail: InboundEmail, conversation: Conversation) -> str:
         """What the customer asks: the new text (the subject too when it starts the thread),
