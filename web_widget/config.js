@@ -16,7 +16,7 @@ function pick(...values) {
   return values.find((v) => typeof v === 'string' && v.trim() !== '')?.trim();
 }
 
-// The server's rules (bot/api/schemas.py CustomerIn): a value it rejects would stop every chat.
+// The server's rules (bot/api/schemas/chat.py CustomerIn): a value it rejects would stop every chat.
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const LOCALE = /^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$/;
 

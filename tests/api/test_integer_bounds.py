@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.api.app import create_app
-from bot.api.schemas import MAX_INT
+from bot.api.schemas.chat import MAX_INT
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder
 from tests.api.conftest import PASSWORD, Chat, api_settings, log_in, start

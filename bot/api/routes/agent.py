@@ -17,7 +17,19 @@ from fastapi import (
     WebSocketDisconnect,
 )
 
-from bot.api.agent_schemas import (
+from bot.api.deps import (
+    AGENT_ROLES,
+    AdminDep,
+    AgentDep,
+    ServicesDep,
+    StaffDep,
+    client_ip,
+    limit_ip,
+    staff_for_token,
+)
+from bot.api.downloads import download
+from bot.api.errors import close_live
+from bot.api.schemas.agent import (
     AgentOut,
     HandBackIn,
     LoginIn,
@@ -31,19 +43,7 @@ from bot.api.agent_schemas import (
     TicketOut,
     TransferIn,
 )
-from bot.api.deps import (
-    AGENT_ROLES,
-    AdminDep,
-    AgentDep,
-    ServicesDep,
-    StaffDep,
-    client_ip,
-    limit_ip,
-    staff_for_token,
-)
-from bot.api.downloads import download
-from bot.api.errors import close_live
-from bot.api.schemas import MAX_INT
+from bot.api.schemas.chat import MAX_INT
 from bot.api.socket_auth import FORBIDDEN, UNAUTHENTICATED, reject, socket_token
 from bot.conversations.events import (
     QUEUE_CHANNEL,

@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from bot.api.deps import ConversationDep, MetricsDep, ServicesDep, limit_ip
 from bot.api.errors import close_live, describe, error_event
 from bot.api.metrics import Metrics
-from bot.api.schemas import (
+from bot.api.schemas.chat import (
     CancelOut,
     ConversationCreated,
     ConversationOut,

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from bot.api.deps import EditorDep, ServicesDep, limit_ip
-from bot.api.editor_schemas import (
+from bot.api.schemas.chat import MAX_INT
+from bot.api.schemas.editor import (
     ArticleIn,
     ArticleListOut,
     ArticleOut,
@@ -18,7 +19,6 @@ from bot.api.editor_schemas import (
     VersionOut,
     VersionsOut,
 )
-from bot.api.schemas import MAX_INT
 from bot.helpcenter.articles import ArticleStatus
 from escalation.types import Agent
 

@@ -7,7 +7,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.api.schemas import MAX_INT
+from bot.api.schemas.chat import MAX_INT
 from bot.helpcenter.articles import (
     ArticleContent,
     ArticleStatus,

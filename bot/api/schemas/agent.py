@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.answering.customer_said import CustomerSaid
-from bot.api.schemas import ClientId
+from bot.api.schemas.chat import ClientId
 from bot.conversations.events import TurnOut
 from bot.conversations.models import PastConversation, TicketLink, Turn
 from bot.customers.connector import Lookup, account_json
