@@ -360,7 +360,7 @@ def build_services(
             help_portal,
             settings.editor,
         ),
-        reports=Reports(database.engine, kb.embedder, rules),
+        reports=Reports(database.windows, kb.embedder, rules),
         announcements=announcements,
         connector=connector,
         identity_secret=secret,

@@ -52,7 +52,7 @@ def _analytics(args: argparse.Namespace, settings: Settings) -> int:
     database = open_database(settings.database_url, 1)
     try:
         report = compute(
-            database.engine,
+            database.windows,
             days=args.since,
             embedder=build_embedder(settings.embedding, settings.data_dir),
             rules=Rules.of(settings),

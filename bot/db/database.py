@@ -19,6 +19,7 @@ from bot.db.sql_queue import SqlHandoffQueue
 from bot.db.sql_surveys import SqlSurveyStore
 from bot.db.sql_votes import SqlVoteStore
 from bot.db.sql_webhooks import SqlWebhookLog
+from bot.db.sql_window import SqlWindowSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class Database:
     surveys: SqlSurveyStore
     announcements: SqlAnnouncementStore
     emails: SqlEmailStore
+    windows: SqlWindowSource
 
 
 def open_store(url: str, pool_size: int = 10) -> SqlConversationStore:
@@ -66,4 +68,5 @@ def open_database(url: str, pool_size: int = 10) -> Database:
         surveys=SqlSurveyStore(engine),
         announcements=SqlAnnouncementStore(engine),
         emails=SqlEmailStore(engine),
+        windows=SqlWindowSource(engine),
     )

@@ -11,8 +11,20 @@ from bot.db.schema import conversations, escalation_tables, feedback, nps_answer
 from bot.reporting.window import WindowRows
 
 
+class SqlWindowSource:
+    """`WindowSource` on SQLite or PostgreSQL. Synchronous: call it from a worker thread."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def rows(self, since: dt.datetime, until: dt.datetime) -> WindowRows:
+        """Conversations started in [since, until] with their turns, feedback and tickets."""
+        return read_window(self._engine, since, until)
+
+
 def read_window(engine: Engine, since: dt.datetime, until: dt.datetime) -> WindowRows:
-    """Conversations started in [since, until] with their turns, feedback and tickets."""
+    """Conversations started in [since, until] with their turns, feedback and tickets, read in
+    one transaction."""
     tickets = escalation_tables.tickets
     in_window = sa.and_(conversations.c.created_at >= since, conversations.c.created_at <= until)
     chosen = sa.select(conversations.c.id).where(in_window)

@@ -44,14 +44,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy.engine import Engine
 
 from bot.conversations.models import Role, TurnKind
-from bot.db.sql_window import read_window
 from bot.reporting.analytics_period import DAILY_COLUMNS, Period, csv_value, p50, ratio
 from bot.reporting.nps import summarize
 from bot.reporting.resolution import FAILURES, Outcome, Reason, Rules, assess
-from bot.reporting.window import cited_articles, question_key, window
+from bot.reporting.window import WindowSource, cited_articles, question_key, window
 from retrieval.interfaces import Embedder
 
 SAME_TOPIC_COSINE = 0.8
@@ -207,7 +205,7 @@ def _seconds(start: dt.datetime | None, end: dt.datetime | None) -> float | None
 
 
 def compute(
-    engine: Engine,
+    source: WindowSource,
     *,
     days: int = 30,
     now: dt.datetime | None = None,
@@ -218,7 +216,7 @@ def compute(
     """The analytics of the last `days` UTC days (today included), read in one transaction."""
     rules = rules or Rules()
     since, until = window(days, now)
-    data = read_window(engine, since, until)
+    data = source.rows(since, until)
     conv_rows, turn_rows = data.conversations, data.turns
     feedback_rows, ticket_rows = data.feedback, data.tickets
     outcomes = assess(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 
 def window(days: int, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
@@ -28,6 +28,14 @@ class WindowRows:
     feedback: Sequence[Any]
     tickets: Sequence[Any]
     nps: Sequence[Any]  # answers given in the window, with their conversation's channel
+
+
+class WindowSource(Protocol):
+    """Where a window's rows come from (the SQL database: `bot.db.sql_window.SqlWindowSource`)."""
+
+    def rows(self, since: dt.datetime, until: dt.datetime) -> WindowRows:
+        """Conversations started in [since, until], their turns, feedback and tickets (blocking)."""
+        ...
 
 
 def question_key(text: str) -> str:

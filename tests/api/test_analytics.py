@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from bot.api.app import create_app
 from bot.conversations.models import Channel, Citation, Customer, Role, TurnKind
 from bot.db.schema import escalation_tables, turns
+from bot.db.sql_window import SqlWindowSource
 from bot.reporting.analytics import compute
 from bot.reporting.window import question_key, window
 from bot.settings import Settings
@@ -158,7 +159,7 @@ def test_figures_match_the_seeded_conversations(
     seeded: tuple[Services, Seeded], engine: sa.Engine, embedder: Embedder
 ) -> None:
     _, data = seeded
-    report = compute(engine, days=30, now=data.now, embedder=embedder)
+    report = compute(SqlWindowSource(engine), days=30, now=data.now, embedder=embedder)
     overall = report.overall
     assert overall.conversations == 6  # c1-c5, c7 (c6 is empty, c8 too old)
     assert overall.bot_resolved == 2  # c2, c7
@@ -193,7 +194,7 @@ def test_without_an_embedder_only_identical_questions_are_the_same_topic(
     seeded: tuple[Services, Seeded], engine: sa.Engine
 ) -> None:
     _, data = seeded
-    report = compute(engine, days=30, now=data.now)
+    report = compute(SqlWindowSource(engine), days=30, now=data.now)
     # "How can I reset..." is not the same text as "How do I reset...": c1 counts as resolved.
     assert report.overall.bot_resolved == 3
     assert "lower-cased" in report.same_topic_rule
@@ -203,8 +204,8 @@ def test_a_longer_window_reaches_older_conversations(
     seeded: tuple[Services, Seeded], engine: sa.Engine
 ) -> None:
     _, data = seeded
-    assert compute(engine, days=60, now=data.now).overall.conversations == 7
-    assert compute(engine, days=1, now=data.now).overall.conversations <= 5
+    assert compute(SqlWindowSource(engine), days=60, now=data.now).overall.conversations == 7
+    assert compute(SqlWindowSource(engine), days=1, now=data.now).overall.conversations <= 5
     start, until = window(7, data.now)
     assert until == data.now and start.time() == dt.time() and (until - start).days == 6
     with pytest.raises(ValueError):

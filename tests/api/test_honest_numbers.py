@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from bot.api.app import create_app
 from bot.conversations.models import Channel, Citation, Customer, Role, TurnKind
 from bot.db.schema import escalation_tables, turns
-from bot.db.sql_window import read_window
+from bot.db.sql_window import SqlWindowSource, read_window
 from bot.helpcenter.gaps import flag_questions
 from bot.reporting.analytics import compute
 from bot.reporting.resolution import Reason, Rules
@@ -246,7 +246,9 @@ def engine(seeded: Seeded) -> Iterator[sa.Engine]:
 def test_admin_figures_equal_the_hand_computed_ones(
     seeded: Seeded, engine: sa.Engine, embedder: Embedder
 ) -> None:
-    report = compute(engine, days=2, now=seeded.now, embedder=embedder, rules=Rules())
+    report = compute(
+        SqlWindowSource(engine), days=2, now=seeded.now, embedder=embedder, rules=Rules()
+    )
     overall = report.overall
     assert overall.conversations == CONVERSATIONS
     assert overall.bot_resolved == len(RESOLVED)
@@ -272,7 +274,7 @@ def test_content_gaps_flag_the_same_questions_and_no_bare_person_request(
 def test_an_early_read_has_no_quiet_evidence_yet(seeded: Seeded, engine: sa.Engine) -> None:
     # With a 3 h quiet window, 2 h of quiet after s2's answer are not evidence yet: only the
     # customers who said so (s1) or rated it (s12, s13) count.
-    early = compute(engine, days=2, now=seeded.now, rules=Rules(window=3 * HOUR))
+    early = compute(SqlWindowSource(engine), days=2, now=seeded.now, rules=Rules(window=3 * HOUR))
     assert early.overall.bot_resolved == 3
 
 

@@ -217,7 +217,7 @@ def seeded(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 @pytest.fixture(scope="module")
 def report(seeded: Seeded, embedder: Embedder) -> Iterator[Analytics]:
-    yield compute(seeded.services.database.engine, days=30, now=seeded.now, embedder=embedder)
+    yield compute(seeded.services.database.windows, days=30, now=seeded.now, embedder=embedder)
 
 
 def test_nps_is_promoters_minus_detractors() -> None:
@@ -325,7 +325,7 @@ def test_prometheus_gauges_carry_the_figures(seeded: Seeded) -> None:
         "email": -100,
         "widget": 100,
     }
-    figures = compute(services.database.engine, days=30, embedder=services.kb.embedder).summary()
+    figures = compute(services.database.windows, days=30, embedder=services.kb.embedder).summary()
     assert samples[("supportbot_bot_resolved_rate", "all")] == figures["bot_resolved_rate"]
     assert samples[("supportbot_escalation_rate", "all")] == figures["escalation_rate"]
     # No CSAT was given: the gauge has no sample rather than a made-up 0.

@@ -105,7 +105,9 @@ def test_a_routine_question_is_answered_in_its_thread_with_cited_links(
     said = [t.text for t in turns if t.role is Role.CUSTOMER]
     assert said == ["Refund question\n\nHi,\n\nhow long does a refund take?"]  # quote, signature
     eventually(lambda: dovecot.unseen() == 0, "the message marked seen")
-    report = compute(services.database.engine, days=1, embedder=services.kb.embedder, rules=Rules())
+    report = compute(
+        services.database.windows, days=1, embedder=services.kb.embedder, rules=Rules()
+    )
     assert report.by_channel["email"].first_response_s_p50 is not None
 
 
