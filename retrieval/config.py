@@ -23,7 +23,7 @@ class EmbeddingConfig(BaseModel):
     batch_size: int = Field(
         default=16,
         ge=1,
-        description="Texts per encoder call; batches are cut from texts sorted by length, and "
+        description="Texts per model run; batches are cut from texts sorted by length, and "
         "on CPU small ones cost the least (64: ~25% more CPU time per text).",
     )
     cache_dir: str = Field(
