@@ -9,6 +9,7 @@ by `evals.retrieval_eval.summarise`, so the metrics are computed identically, an
 interleaved so they see the same machine state.
 
     .venv/bin/python benchmarks/langchain_peer.py --dataset liveqa_med --limit 10
+    .venv/bin/python benchmarks/langchain_peer.py --docs 300 --answers --min-timed 20
 """
 
 from __future__ import annotations
@@ -25,8 +26,12 @@ from typing import Any
 
 from _common import Stopwatch, emit, latency_summary, machine, progress, ratio, table
 
+from bot.answering.answer_vectors import warm_answer_vectors
 from evals.cases import RetrievalCase, load_docs, load_retrieval_cases
 from evals.retrieval_eval import RankedCase, query_text, rank_cases, summarise
+from retrieval.backends.sqlite_vector_cache import SqliteVectorCache
+from retrieval.cached_embedder import CachedEmbedder
+from retrieval.chunking import Chunker
 from retrieval.config import (
     ChunkingConfig,
     EmbeddingConfig,
@@ -35,6 +40,7 @@ from retrieval.config import (
     VectorConfig,
 )
 from retrieval.factory import build_embedder, build_keyword_index, build_vector_store
+from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.types import Article
 
@@ -132,6 +138,33 @@ def rank_peer(
     return out
 
 
+def subset(articles: Sequence[Article], cases: Sequence[RetrievalCase], n: int) -> list[Article]:
+    """n of `articles`: those the cases expect, then the others in file order (same order)."""
+    expected = {doc for case in cases for doc in case.gold_doc_ids}
+    keep = {a.id for a in articles if a.id in expected}
+    for article in articles:
+        if len(keep) >= n:
+            break
+        keep.add(article.id)
+    return [a for a in articles if a.id in keep]
+
+
+def prepare_answers(embedder: Embedder, articles: Sequence[Article], folder: Path) -> int:
+    """What `supportbot ingest` does after indexing: encode the articles' answer units into a
+    fresh vector cache; how many texts were encoded."""
+    cached = CachedEmbedder(embedder, persistent=SqliteVectorCache(folder / "answers.sqlite"))
+    try:
+        return warm_answer_vectors(
+            cached,
+            articles,
+            Chunker(ChunkingConfig()),
+            grounding=False,
+            progress=progress("ours answer units"),
+        )
+    finally:
+        cached.close()
+
+
 @dataclass
 class Outcome:
     """Metrics of both systems on one dataset."""
@@ -147,14 +180,25 @@ class Outcome:
     dense_cpu: dict[str, float]
     ours_ingest: Stopwatch
     peer_ingest: Stopwatch
+    ours_answers: Stopwatch | None
+    answer_texts: int
     ours_chunks: int
     peer_chunks: int
     widened: int
 
 
-def run_dataset(
-    name: str, data: Path, limit: int | None, fetch: int, min_timed: int, embedder: Any
-) -> Outcome:
+@dataclass(frozen=True)
+class Options:
+    """How much of each dataset to run, and what our ingestion includes."""
+
+    limit: int | None
+    docs: int | None
+    fetch: int
+    min_timed: int
+    answers: bool
+
+
+def run_dataset(name: str, data: Path, options: Options, embedder: Any) -> Outcome:
     """Ingest one dataset into both systems and rank its questions with each, interleaved.
 
     Questions are run in enough passes for `min_timed` timings per system; rankings are
@@ -162,8 +206,11 @@ def run_dataset(
     """
     articles = load_docs(data / name / "docs.jsonl")
     cases = load_retrieval_cases(data / name / "questions.jsonl")
-    if limit:
-        cases = cases[:limit]
+    if options.limit:
+        cases = cases[: options.limit]
+    if options.docs:
+        articles = subset(articles, cases, options.docs)
+    fetch, min_timed = options.fetch, options.min_timed
     emit(f"\n== {name}: {len(articles):,} docs, {len(cases)} questions")
     with tempfile.TemporaryDirectory(prefix="bench-peer-") as tmp:
         kb = KnowledgeBase(
@@ -179,6 +226,12 @@ def run_dataset(
             with ours_ingest:
                 report = kb.ingest(articles, progress=progress("ours embed+store"))
             emit(f"  ours: {report.chunks:,} chunks in {ours_ingest.seconds:.1f}s")
+            ours_answers = Stopwatch() if options.answers else None
+            encoded = 0
+            if ours_answers is not None:
+                with ours_answers:
+                    encoded = prepare_answers(embedder, articles, Path(tmp))
+                emit(f"  ours: {encoded:,} answer texts in {ours_answers.seconds:.1f}s")
             emit("  ingesting (peer) ...")
             peer_ingest = Stopwatch()
             with peer_ingest:
@@ -222,6 +275,8 @@ def run_dataset(
         dense_cpu=latency_summary(dense_cpu),
         ours_ingest=ours_ingest,
         peer_ingest=peer_ingest,
+        ours_answers=ours_answers,
+        answer_texts=encoded,
         ours_chunks=report.chunks,
         peer_chunks=peer.chunks,
         widened=peer.widened,
@@ -259,7 +314,25 @@ def render(outcome: Outcome, fetch: int) -> str:
     oi, pi = outcome.ours_ingest, outcome.peer_ingest
     rows.append(["ingest s wall", oi.seconds, pi.seconds, "", ratio(pi.seconds, oi.seconds), ""])
     rows.append(["ingest s CPU", oi.cpu, pi.cpu, "", ratio(pi.cpu, oi.cpu), ""])
+    rows.append(
+        [
+            "chunks/CPU-s",
+            outcome.ours_chunks / oi.cpu,
+            outcome.peer_chunks / pi.cpu,
+            "",
+            ratio(outcome.ours_chunks * pi.cpu, outcome.peer_chunks * oi.cpu),
+            "",
+        ]
+    )
     docs = outcome.docs
+    if (answers := outcome.ours_answers) is not None:
+        total = oi.cpu + answers.cpu
+        rows.append(["answer units s CPU", answers.cpu, "", "", "", ""])
+        rows.append(["answer units/CPU-s", outcome.answer_texts / answers.cpu, "", "", "", ""])
+        rows.append(["ingest+units s CPU", total, pi.cpu, "", ratio(pi.cpu, total), ""])
+        rows.append(
+            ["articles/CPU-s, +units", docs / total, docs / pi.cpu, "", ratio(pi.cpu, total), ""]
+        )
     rows.append(
         [
             "articles/s wall",
@@ -298,6 +371,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
     parser.add_argument(
+        "--docs",
+        type=int,
+        default=None,
+        help="only N documents: those the questions expect, then the first others",
+    )
+    parser.add_argument(
+        "--answers",
+        action="store_true",
+        help="time our answer-unit preparation too (as `supportbot ingest` does)",
+    )
+    parser.add_argument(
         "--min-timed",
         type=int,
         default=100,
@@ -313,10 +397,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     names = DATASETS if args.dataset == "all" else (args.dataset,)
     embedder = build_embedder(EmbeddingConfig())
     emit(f"machine: {machine()}")
-    results = [
-        run_dataset(n, args.data_dir, args.limit, args.fetch, args.min_timed, embedder)
-        for n in names
-    ]
+    options = Options(args.limit, args.docs, args.fetch, args.min_timed, args.answers)
+    results = [run_dataset(n, args.data_dir, options, embedder) for n in names]
     emit("\n# Results")
     emit(
         "ratios: ours/peer for quality, peer/ours for time (>1.00x = ours better); CPU = "

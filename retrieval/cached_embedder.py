@@ -83,7 +83,8 @@ class CachedEmbedder:
         were encoded. Without a persistent cache, nothing."""
         if self._persistent is None:
             return 0
-        missing = self._persistent.missing(self.model_id, texts)
+        # Sorted so each batch holds texts of similar length and pads little (issue 18).
+        missing = sorted(self._persistent.missing(self.model_id, texts), key=len)
         for start in range(0, len(missing), WARM_BATCH):
             part = missing[start : start + WARM_BATCH]
             self._persistent.put(self.model_id, part, self._inner.embed_documents(part))

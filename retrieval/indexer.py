@@ -93,6 +93,8 @@ def _embed_and_store(
     progress: Progress | None,
     batch: int = 256,
 ) -> None:
+    # Batches of similar length pad little (issue 18); vectors do not depend on the order.
+    chunks = sorted(chunks, key=lambda c: len(c.embed_text))
     if progress:
         progress(0, len(chunks))
     for start in range(0, len(chunks), batch):

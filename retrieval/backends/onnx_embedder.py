@@ -58,12 +58,18 @@ class OnnxEmbedder:
         return self._dimension
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
-        """Embed passages (rows in input order); batches group texts of similar length."""
+        """Embed passages (rows in input order).
+
+        Every text is tokenised first and the batches are cut from them sorted by token count,
+        so a batch pads to about its own length (issue 18: unsorted batches of short sentences
+        padded to one long sentence cost ~3x the CPU).
+        """
         out = np.zeros((len(texts), self._dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        encodings = self._tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         for start in range(0, len(order), self._batch_size):
             rows = order[start : start + self._batch_size]
-            out[rows] = self._run([texts[i] for i in rows])
+            out[rows] = self._pooled([encodings[i].ids for i in rows])
         return out
 
     def embed_query(self, text: str) -> Vectors:
@@ -72,13 +78,15 @@ class OnnxEmbedder:
         return vector
 
     def _run(self, texts: list[str]) -> Vectors:
-        encodings = self._tokenizer.encode_batch(texts)
-        width = max(len(e.ids) for e in encodings)
-        ids = np.full((len(texts), width), self._pad_id, dtype=np.int64)
-        mask = np.zeros((len(texts), width), dtype=np.int64)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = encoding.ids
-            mask[row, : len(encoding.ids)] = 1
+        return self._pooled([e.ids for e in self._tokenizer.encode_batch(texts)])
+
+    def _pooled(self, token_ids: list[list[int]]) -> Vectors:
+        width = max(len(t) for t in token_ids)
+        ids = np.full((len(token_ids), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(token_ids), width), dtype=np.int64)
+        for row, tokens in enumerate(token_ids):
+            ids[row, : len(tokens)] = tokens
+            mask[row, : len(tokens)] = 1
         states = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (states * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)

@@ -99,6 +99,8 @@ def test_warm_encodes_only_what_the_file_lacks(embedder: Embedder, tmp_path: Pat
     texts = ["already asked", *(f"sentence {i}" for i in range(WARM_BATCH + 2)), "sentence 0"]
     assert cached.warm(texts, lambda done, total: seen.append((done, total))) == WARM_BATCH + 2
     assert seen[-1] == (WARM_BATCH + 2, WARM_BATCH + 2)
+    warmed = [len(t) for t in counting.documents[1:]]
+    assert warmed == sorted(warmed)  # shortest first: batches of similar length pad little
     assert cached.warm(texts) == 0
     before = len(counting.documents)
     cached.embed_documents(["sentence 5", "sentence 7"])

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from retrieval.backends.chroma_store import ChromaVectorStore, persistent_client
+from retrieval.chunking import Chunker
+from retrieval.config import ChunkingConfig, KeywordConfig, SearchConfig, VectorConfig
 from retrieval.errors import EmbeddingModelMismatch
+from retrieval.factory import build_keyword_index, build_vector_store
+from retrieval.interfaces import Embedder, Vectors
+from retrieval.knowledge_base import KnowledgeBase
+from retrieval.loader import load_kb
 from retrieval.types import SearchResult
 from tests.conftest import KBFactory
 
@@ -30,6 +36,47 @@ def test_first_ingest_adds_everything_and_second_embeds_nothing(
     second = kb.ingest_path(kb_copy)
     assert (second.added, second.updated, second.deleted) == ([], [], [])
     assert second.unchanged == 8 and second.embedded == 0
+
+
+class Recording:
+    """The real embedder, recording the documents it encodes."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.documents: list[str] = []
+        self.model_id = inner.model_id
+        self.dimension = inner.dimension
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        self.documents += texts
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> Vectors:
+        return self.inner.embed_query(text)
+
+
+def test_chunks_are_embedded_shortest_first_and_stored_with_their_own_vectors(
+    kb_copy: Path, embedder: Embedder, tmp_path: Path
+) -> None:
+    recording = Recording(embedder)
+    kb = KnowledgeBase(
+        recording,
+        build_vector_store(VectorConfig(), tmp_path / "index"),
+        build_keyword_index(KeywordConfig(), tmp_path / "index"),
+        ChunkingConfig(),
+        SearchConfig(),
+    )
+    try:
+        report = kb.ingest_path(kb_copy)
+        lengths = [len(t) for t in recording.documents]
+        assert len(lengths) == report.chunks and lengths == sorted(lengths)
+        articles, _ = load_kb(kb_copy, ChunkingConfig().max_file_bytes)
+        chunker = Chunker(ChunkingConfig())
+        for chunk in (c for a in articles for c in chunker.split(a)):
+            hit = kb.vectors.query(embedder.embed_documents([chunk.embed_text])[0], 1)[0]
+            assert hit.chunk.id == chunk.id and hit.score > 0.999
+    finally:
+        kb.close()
 
 
 def test_changed_article_replaces_only_its_chunks(

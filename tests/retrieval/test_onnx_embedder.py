@@ -58,6 +58,13 @@ def test_default_backend_is_onnx_with_the_torch_vectors(
     assert query.shape == (384,) and float(query @ theirs[1]) > 1 - 1e-4
 
 
+def test_rows_follow_the_input_order_whatever_the_batching(embedder: Embedder) -> None:
+    # Batches (16 texts) are cut from the texts sorted by token count; each row is its text's.
+    texts = [f"{text} (case {i})" for i in range(6) for text in TEXTS]
+    alone = np.stack([embedder.embed_documents([t])[0] for t in texts])
+    assert np.allclose(embedder.embed_documents(texts), alone, atol=1e-5)
+
+
 def test_int8_is_close_and_has_its_own_model_id(
     int8_embedder: Embedder, torch_embedder: Embedder
 ) -> None:
