@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.answering.grounding import split_sentences
-from bot.conversations.models import Role, Turn, TurnKind
+from bot.conversations.models import AgentTurnMeta, Role, Turn, TurnKind
 from retrieval.interfaces import Embedder
 from retrieval.stopwords import content_terms
 
@@ -171,7 +171,7 @@ class AgentContext:
                 continue
             score = max(score, max(granted) + linked) if exception else score
             if best is None or score >= best.score:
-                name = str(turn.meta.get("agent_name") or "")
+                name = AgentTurnMeta.of(turn.meta).agent_name
                 quote = _quote(sentences, per_sentence)
                 note = turn.kind is TurnKind.HANDBACK_NOTE
                 best = AgentStatement(turn.id, name, quote, score, exception, note)

@@ -208,6 +208,76 @@ _READ: dict[str, Callable[[Any], Any]] = {
 
 
 @dataclass(frozen=True, slots=True)
+class HandoffMeta:
+    """A handoff notice's record (a system turn of kind `HANDOFF`): the escalator writes it as
+    the turn's `meta` JSON; the chat and the email channel read it back with `of`."""
+
+    ticket_id: str = ""
+    offline: bool = False  # nobody was available
+    reasons: tuple[str, ...] = ()
+    locale: str = ""  # the notices' language
+    feeling: str | None = None  # the feeling acknowledged first (issue 17)
+
+    @classmethod
+    def of(cls, meta: Mapping[str, Any]) -> HandoffMeta:
+        """A handoff turn's stored meta, parsed; a missing key reads as its default."""
+        feeling = meta.get("feeling")
+        return cls(
+            ticket_id=str(meta.get("ticket_id") or ""),
+            offline=bool(meta.get("offline")),
+            reasons=_strings(meta.get("reasons") or ()),
+            locale=str(meta.get("locale") or ""),
+            feeling=None if feeling is None else str(feeling),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON the store keeps (`feeling` only when one was acknowledged)."""
+        stored: dict[str, Any] = {
+            "ticket_id": self.ticket_id,
+            "offline": self.offline,
+            "reasons": list(self.reasons),
+            "locale": self.locale,
+        }
+        if self.feeling is not None:
+            stored["feeling"] = self.feeling
+        return stored
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffCancelledMeta:
+    """A cancelled handoff's notice record (a system turn of kind `HANDOFF_CANCELLED`)."""
+
+    ticket_id: str = ""
+
+    @classmethod
+    def of(cls, meta: Mapping[str, Any]) -> HandoffCancelledMeta:
+        """The turn's stored meta, parsed."""
+        return cls(str(meta.get("ticket_id") or ""))
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON the store keeps."""
+        return {"ticket_id": self.ticket_id}
+
+
+@dataclass(frozen=True, slots=True)
+class AgentTurnMeta:
+    """Who wrote an agent turn (a reply, or a note for the bot when handing back): the ticket
+    desk writes it as the turn's `meta` JSON; the email channel and the bot read it with `of`."""
+
+    agent_id: str = ""
+    agent_name: str = ""  # as customers see it
+
+    @classmethod
+    def of(cls, meta: Mapping[str, Any]) -> AgentTurnMeta:
+        """An agent turn's stored meta, parsed; a missing key reads as empty."""
+        return cls(str(meta.get("agent_id") or ""), str(meta.get("agent_name") or ""))
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON the store keeps."""
+        return {"agent_id": self.agent_id, "agent_name": self.agent_name}
+
+
+@dataclass(frozen=True, slots=True)
 class Turn:
     """One message in a conversation; `seq` orders turns within it (from 1)."""
 
@@ -220,8 +290,9 @@ class Turn:
     citations: tuple[Citation, ...] = ()
     confidence: float | None = None
     kind: TurnKind = TurnKind.MESSAGE
-    # A bot answer's is an `AnswerMeta` as JSON (read it with `AnswerMeta.of`); other turns
-    # keep their own small records (an agent's name, a handoff's ticket id).
+    # Stored JSON, read with the `of` of its kind's record: `AnswerMeta` (bot answers),
+    # `HandoffMeta`, `HandoffCancelledMeta` (those notices), `AgentTurnMeta` (agent turns);
+    # other turns keep none.
     meta: Mapping[str, Any] = field(default_factory=dict)
     client_id: str | None = None
 

@@ -18,7 +18,7 @@ from bot.conversations.events import (
     TurnEventType,
     tell_conversation,
 )
-from bot.conversations.models import Mode, Role, Turn
+from bot.conversations.models import HandoffMeta, Mode, Role, Turn
 from bot.conversations.store import ConversationStore
 from bot.errors import BotError
 from bot.runtime.ratelimit import RateLimiter
@@ -185,11 +185,10 @@ class ReplyService:
                     else:
                         assert event.turn is not None
                         if event.type == "handoff":
-                            offline = bool(event.turn.meta.get("offline"))
-                            locale = str(event.turn.meta.get("locale", ""))
-                            mode: HandoffMode = "offline" if offline else "waiting"
+                            meta = HandoffMeta.of(event.turn.meta)
+                            mode: HandoffMode = "offline" if meta.offline else "waiting"
                             await queue.put(
-                                Handoff(mode, event.text, locale=locale, turn=event.turn)
+                                Handoff(mode, event.text, locale=meta.locale, turn=event.turn)
                             )
                             continue  # the escalator already told the live channel
                         if event.type == "notice":

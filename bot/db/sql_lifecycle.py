@@ -23,7 +23,15 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from bot.conversations.models import Mode, Role, TicketLink, Turn, TurnKind
+from bot.conversations.models import (
+    AgentTurnMeta,
+    HandoffCancelledMeta,
+    Mode,
+    Role,
+    TicketLink,
+    Turn,
+    TurnKind,
+)
 from bot.db.engine import ConstraintViolation, transaction
 from bot.db.schema import conversations, escalation_tables, ticket_links
 from bot.db.sql_conversations import append_turn, change_mode, client_turn, turn_values
@@ -118,22 +126,19 @@ class SqlTicketLifecycle:
         agent_id: str,
         *,
         note: str = "",
-        meta: Mapping[str, Any] | None = None,
+        meta: AgentTurnMeta | None = None,
     ) -> Ticket:
         """Close the held ticket; the bot answers the conversation again (a `note` for it is
         stored in the same transaction)."""
-        values = dict(meta or {})
+        values = {} if meta is None else meta.as_json()
         return await self._transition(
             ticket_id, lambda conn: self._return_in(conn, ticket_id, agent_id, note, values)
         )
 
-    async def cancel(
-        self, ticket_id: str, notice: str, meta: Mapping[str, Any]
-    ) -> tuple[Ticket, Turn]:
+    async def cancel(self, ticket_id: str, notice: str) -> tuple[Ticket, Turn]:
         """Cancel the open ticket at the customer's request; the bot answers again and the
         `notice` confirming it is stored as a system turn in the same transaction."""
-        values = dict(meta)
-        return await anyio.to_thread.run_sync(self._cancel, ticket_id, notice, values)
+        return await anyio.to_thread.run_sync(self._cancel, ticket_id, notice)
 
     async def reply(
         self,
@@ -141,7 +146,7 @@ class SqlTicketLifecycle:
         agent_id: str,
         text: str,
         *,
-        meta: Mapping[str, Any],
+        meta: AgentTurnMeta,
         client_id: str | None = None,
     ) -> tuple[Ticket, Turn]:
         """Store the agent's reply if the agent holds the ticket (InvalidTransition otherwise).
@@ -150,7 +155,7 @@ class SqlTicketLifecycle:
         ticket has closed since (the retry of a reply that was stored).
         """
         return await anyio.to_thread.run_sync(
-            self._reply, ticket_id, agent_id, text, dict(meta), client_id
+            self._reply, ticket_id, agent_id, text, meta.as_json(), client_id
         )
 
     def _open(self, values: dict[str, Any]) -> Ticket:
@@ -282,7 +287,7 @@ class SqlTicketLifecycle:
             append_turn(conn, values)
         return ticket
 
-    def _cancel(self, ticket_id: str, notice: str, meta: dict[str, Any]) -> tuple[Ticket, Turn]:
+    def _cancel(self, ticket_id: str, notice: str) -> tuple[Ticket, Turn]:
         with transaction(self._engine) as conn:
             self._queue.lock_in(conn, ticket_id)
             ticket = self._queue.cancel_in(conn, ticket_id)
@@ -292,7 +297,7 @@ class SqlTicketLifecycle:
                 Role.SYSTEM,
                 notice,
                 kind=TurnKind.HANDOFF_CANCELLED,
-                meta=meta,
+                meta=HandoffCancelledMeta(ticket.id).as_json(),
             )
             return ticket, append_turn(conn, values)
 

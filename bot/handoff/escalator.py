@@ -18,12 +18,12 @@ from bot.conversations.events import (
     HandoffCancelled,
     tell_ticket,
 )
-from bot.conversations.models import Conversation, Role, Turn, TurnKind
+from bot.conversations.models import Conversation, HandoffMeta, Role, Turn, TurnKind
 from bot.conversations.store import ConversationStore
 from bot.errors import LLMError
 from bot.handoff.interfaces import TicketLifecycle
 from bot.handoff.opening_hours import describe_hours
-from bot.handoff.webhooks import WebhookSender
+from bot.handoff.webhooks import WebhookEvent, WebhookSender
 from bot.llm.interfaces import ChatModel
 from bot.runtime.realtime import Broadcaster
 from escalation.availability import BusinessHours
@@ -269,19 +269,19 @@ class Escalator:
             Role.SYSTEM,
             notice_text,
             kind=TurnKind.HANDOFF,
-            meta={
-                "ticket_id": ticket.id,
-                "offline": offline,
-                "reasons": reasons,
-                "locale": locale,
-                **({"feeling": feeling.feeling.value} if feeling is not None else {}),
-            },
+            meta=HandoffMeta(
+                ticket_id=ticket.id,
+                offline=offline,
+                reasons=tuple(reasons),
+                locale=locale,
+                feeling=None if feeling is None else feeling.feeling.value,
+            ).as_json(),
         )
         handoff = Handoff(
             "offline" if offline else "waiting", notice_text, ticket_id=ticket.id, locale=locale
         )
         await tell_ticket(self._broadcaster, ticket, handoff)
-        self.webhooks.fire("escalation", ticket_payload(ticket))
+        self.webhooks.fire(WebhookEvent.ESCALATION, ticket)
         return HandoffResult(ticket, offline, notice)
 
     async def _wait(self) -> WaitEstimate:
@@ -300,11 +300,11 @@ class Escalator:
         locale = await notice_locale(self._store, conversation)
         text = messages.text("handoff_cancelled", locale, self._company)
         try:
-            ticket, notice = await self._lifecycle.cancel(ticket.id, text, {"ticket_id": ticket.id})
+            ticket, notice = await self._lifecycle.cancel(ticket.id, text)
         except InvalidTransition:  # an agent claimed it a moment ago: they answer now
             return None
         await tell_ticket(self._broadcaster, ticket, HandoffCancelled(text, ticket.id))
-        self.webhooks.fire("cancel", ticket_payload(ticket))
+        self.webhooks.fire(WebhookEvent.CANCEL, ticket)
         return notice
 
     async def _summary(self, turns: Sequence[Turn], reasons: Sequence[str]) -> str:
@@ -328,21 +328,6 @@ class Escalator:
 async def notice_locale(store: ConversationStore, conversation: Conversation) -> str:
     """The language of the system notices posted in `conversation` (issue 17)."""
     return messages.notices_locale(conversation, await store.turns(conversation.id))
-
-
-def ticket_payload(ticket: Ticket) -> dict[str, Any]:
-    """The JSON body of webhook events about a ticket."""
-    return {
-        "ticket_id": ticket.id,
-        "conversation_id": ticket.conversation_id,
-        "status": ticket.status.value,
-        "priority": ticket.priority.value,
-        "reasons": list(ticket.reasons),
-        "summary": ticket.summary,
-        "customer_email": ticket.customer_email,
-        "offline": ticket.offline,
-        "agent_id": ticket.agent_id,
-    }
 
 
 def embed_examples(embedder: Embedder, groups: Sequence[Sequence[str]]) -> list[Any]:

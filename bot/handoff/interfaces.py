@@ -6,10 +6,7 @@ import builtins
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from bot.conversations.models import (
-    TicketLink,
-    Turn,
-)
+from bot.conversations.models import AgentTurnMeta, TicketLink, Turn
 from escalation.types import Priority, Ticket
 
 
@@ -76,17 +73,16 @@ class TicketLifecycle(Protocol):
         agent_id: str,
         *,
         note: str = "",
-        meta: Mapping[str, Any] | None = None,
+        meta: AgentTurnMeta | None = None,
     ) -> Ticket:
         """Close a held ticket and let the bot answer again; a `note` for the bot is stored
         with it as an agent turn of kind `TurnKind.HANDBACK_NOTE` (with `meta`)."""
         ...
 
-    async def cancel(
-        self, ticket_id: str, notice: str, meta: Mapping[str, Any]
-    ) -> tuple[Ticket, Turn]:
+    async def cancel(self, ticket_id: str, notice: str) -> tuple[Ticket, Turn]:
         """Close an open ticket as cancelled by the customer (InvalidTransition once claimed
-        or closed); the bot answers again, and `notice` is stored as a system turn."""
+        or closed); the bot answers again, and `notice` is stored as a system turn (its meta
+        a `HandoffCancelledMeta`)."""
         ...
 
     async def reply(
@@ -95,7 +91,7 @@ class TicketLifecycle(Protocol):
         agent_id: str,
         text: str,
         *,
-        meta: Mapping[str, Any],
+        meta: AgentTurnMeta,
         client_id: str | None = None,
     ) -> tuple[Ticket, Turn]:
         """Store an agent turn while the agent holds the ticket.

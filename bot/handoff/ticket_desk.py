@@ -9,8 +9,6 @@ never fail an action that is stored (issue 15: a reply stored while Redis was do
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
 
 from bot.answering import messages
 from bot.conversations.events import (
@@ -26,12 +24,12 @@ from bot.conversations.events import (
     tell_queue,
     tell_ticket,
 )
-from bot.conversations.models import Role, Turn, TurnKind
+from bot.conversations.models import AgentTurnMeta, Role, Turn, TurnKind
 from bot.conversations.store import ConversationStore
 from bot.errors import BotError
-from bot.handoff.escalator import notice_locale, ticket_payload
+from bot.handoff.escalator import notice_locale
 from bot.handoff.interfaces import TicketLifecycle
-from bot.handoff.webhooks import WebhookSender
+from bot.handoff.webhooks import WebhookEvent, WebhookSender
 from bot.runtime.realtime import Broadcaster
 from escalation.interfaces import AgentStore
 from escalation.types import Agent, Ticket, TicketStatus
@@ -69,7 +67,7 @@ class TicketDesk:
         name = agent_name(agent)
         text = await self._notice(ticket, "agent_joined", name=name)
         await tell_ticket(self._broadcaster, ticket, AgentJoined(name, text))
-        self._webhooks.fire("claim", ticket_payload(ticket))
+        self._webhooks.fire(WebhookEvent.CLAIM, ticket)
         return ticket
 
     async def transfer(self, ticket_id: str, agent: Agent, to_agent_id: str | None) -> Ticket:
@@ -85,7 +83,7 @@ class TicketDesk:
     ) -> Turn:
         """Store the agent's reply (once per `client_id`: a resend returns the stored one),
         then deliver it live; a failed delivery is logged (the widget re-reads the history)."""
-        meta: Mapping[str, Any] = {"agent_id": agent.id, "agent_name": agent_name(agent)}
+        meta = AgentTurnMeta(agent.id, agent_name(agent))
         _, turn = await self._lifecycle.reply(
             ticket_id, agent.id, text, meta=meta, client_id=client_id
         )
@@ -96,13 +94,13 @@ class TicketDesk:
         """Close the chat as resolved (the widget asks for CSAT)."""
         ticket = await self._lifecycle.resolve(ticket_id, agent.id)
         await tell_ticket(self._broadcaster, ticket, Closed(await self._locale(ticket)))
-        self._webhooks.fire("resolve", ticket_payload(ticket))
+        self._webhooks.fire(WebhookEvent.RESOLVE, ticket)
         return ticket
 
     async def hand_back(self, ticket_id: str, agent: Agent, note: str = "") -> Ticket:
         """Hand the chat back to the bot, with an optional `note` for it (issue 16: the bot
         answers follow-ups from what agents said; the customer's view leaves the note out)."""
-        meta = {"agent_id": agent.id, "agent_name": agent_name(agent)}
+        meta = AgentTurnMeta(agent.id, agent_name(agent))
         ticket = await self._lifecycle.return_to_bot(ticket_id, agent.id, note=note, meta=meta)
         text = await self._notice(ticket, "returned_to_bot")
         await tell_ticket(self._broadcaster, ticket, ReturnedToBot(text))

@@ -9,16 +9,101 @@ import hmac
 import json
 import logging
 from collections.abc import Coroutine, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from enum import StrEnum
 from typing import Any
 
 import httpx
 
 from escalation.errors import EscalationError
 from escalation.interfaces import WebhookLog
-from escalation.types import WebhookDelivery
+from escalation.types import Priority, Ticket, TicketStatus, WebhookDelivery
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Supportbot-Signature"
+
+
+class WebhookEvent(StrEnum):
+    """What happened to a ticket; the value is the body's `event` and `X-Supportbot-Event`."""
+
+    ESCALATION = "escalation"  # a conversation was handed to people (a ticket opened)
+    CANCEL = "cancel"  # the customer took the request back before anyone claimed it
+    CLAIM = "claim"
+    RESOLVE = "resolve"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketData:
+    """A webhook body's `data`: the ticket as it is after the event."""
+
+    ticket_id: str
+    conversation_id: str
+    status: TicketStatus
+    priority: Priority
+    reasons: tuple[str, ...]
+    summary: str
+    customer_email: str
+    offline: bool
+    agent_id: str | None
+
+    @classmethod
+    def from_ticket(cls, ticket: Ticket) -> TicketData:
+        """The ticket's data."""
+        return cls(
+            ticket_id=ticket.id,
+            conversation_id=ticket.conversation_id,
+            status=ticket.status,
+            priority=ticket.priority,
+            reasons=ticket.reasons,
+            summary=ticket.summary,
+            customer_email=ticket.customer_email,
+            offline=ticket.offline,
+            agent_id=ticket.agent_id,
+        )
+
+    @classmethod
+    def of(cls, stored: Mapping[str, Any]) -> TicketData:
+        """The data as the delivery log keeps it (`as_json`), parsed."""
+        agent_id = stored["agent_id"]
+        return cls(
+            ticket_id=str(stored["ticket_id"]),
+            conversation_id=str(stored["conversation_id"]),
+            status=TicketStatus(stored["status"]),
+            priority=Priority(stored["priority"]),
+            reasons=tuple(str(r) for r in stored["reasons"]),
+            summary=str(stored["summary"]),
+            customer_email=str(stored["customer_email"]),
+            offline=bool(stored["offline"]),
+            agent_id=None if agent_id is None else str(agent_id),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON object sent (and kept in the delivery log), keys in field order."""
+        return {
+            **asdict(self),
+            "status": self.status.value,
+            "priority": self.priority.value,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookBody:
+    """What each POST carries: `{"event", "delivery", "data"}` as UTF-8 JSON."""
+
+    event: WebhookEvent
+    delivery: int  # the delivery log's id, also sent as `X-Supportbot-Delivery`
+    data: TicketData
+
+    @classmethod
+    def of(cls, delivery: WebhookDelivery) -> WebhookBody:
+        """The body of a logged delivery."""
+        return cls(WebhookEvent(delivery.event), delivery.id, TicketData.of(delivery.payload))
+
+    def encode(self) -> bytes:
+        """The bytes POSTed (and signed)."""
+        body = {"event": self.event.value, "delivery": self.delivery, "data": self.data.as_json()}
+        return json.dumps(body, ensure_ascii=False).encode()
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -47,10 +132,11 @@ class WebhookSender:
         self._timeout = timeout_s
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def fire(self, event: str, payload: Mapping[str, Any]) -> None:
-        """Schedule delivery of `event` to every URL; returns at once."""
+    def fire(self, event: WebhookEvent, ticket: Ticket) -> None:
+        """Schedule delivery of `event` about `ticket` to every URL; returns at once."""
+        data = TicketData.from_ticket(ticket).as_json()
         for url in self._urls:
-            self._spawn(self._deliver(event, url, dict(payload)))
+            self._spawn(self._deliver(event, url, data))
 
     async def resume(self) -> int:
         """Resume in the background the deliveries that a stopped worker left pending or
@@ -65,8 +151,8 @@ class WebhookSender:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(self, event: str, url: str, payload: dict[str, Any]) -> None:
-        await self._attempts_from(await self._log.record(event, url, payload), 1)
+    async def _deliver(self, event: WebhookEvent, url: str, data: dict[str, Any]) -> None:
+        await self._attempts_from(await self._log.record(event.value, url, data), 1)
 
     def _quiet_s(self, attempts: int) -> float:
         """The longest a live sender leaves a delivery with `attempts` unwritten: the backoff
@@ -104,10 +190,7 @@ class WebhookSender:
             error = "the URL is no longer in escalation.webhook_urls"
             await self._log.mark(delivery.id, status="failed", attempts=first - 1, error=error)
             return
-        body = json.dumps(
-            {"event": delivery.event, "delivery": delivery.id, "data": dict(delivery.payload)},
-            ensure_ascii=False,
-        ).encode()
+        body = WebhookBody.of(delivery).encode()
         headers = {
             "Content-Type": "application/json",
             "X-Supportbot-Event": delivery.event,

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from bot.api.app import create_app
-from bot.conversations.models import Channel, Citation, Customer, Role, TurnKind
+from bot.conversations.models import AgentTurnMeta, Channel, Citation, Customer, Role, TurnKind
 from bot.db.schema import escalation_tables, turns
 from bot.db.sql_window import SqlWindowSource, read_window
 from bot.helpcenter.gaps import flag_questions
@@ -191,7 +191,9 @@ async def seed(services: Services) -> dict[str, str]:
             ids[f"{key}/ticket"] = ticket.id
             await lifecycle.claim(ticket.id, agent.id)
             if spec.ticket.reply_after_s is not None:
-                await lifecycle.reply(ticket.id, agent.id, "Hi, I can help.", meta={})
+                await lifecycle.reply(
+                    ticket.id, agent.id, "Hi, I can help.", meta=AgentTurnMeta(agent.id)
+                )
             if spec.ticket.note_after_s is not None:
                 await lifecycle.return_to_bot(ticket.id, agent.id, note="Sent a replacement.")
     return ids

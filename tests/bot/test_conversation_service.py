@@ -174,6 +174,14 @@ def test_asking_for_a_person_opens_one_ticket_and_keeps_a_later_email(
         first = await people.request_person(conversation)
         assert first.mode == "offline"  # nobody is online
         assert first.wait_message
+        (notice,) = await services.store.turns(conversation.id)
+        assert notice.kind is TurnKind.HANDOFF
+        assert notice.meta == {  # the stored JSON, as before it was typed (issue 19)
+            "ticket_id": first.ticket_id,
+            "offline": True,
+            "reasons": ["explicit_request"],
+            "locale": "en",
+        }
         again = await people.request_person(conversation)
         assert (again.ticket_id, again.wait_message) == (first.ticket_id, "")
         emailed = await people.request_person(conversation, "dee@example.com")

@@ -1,10 +1,18 @@
-"""A turn's kind and a bot answer's meta are typed, and read what older versions stored."""
+"""A turn's kind and its meta (bot answers, handoff notices, agent turns) are typed, and
+read what older versions stored."""
 
 from __future__ import annotations
 
 from dataclasses import fields
 
-from bot.conversations.models import AnswerMeta, RetrievedArticle, TurnKind
+from bot.conversations.models import (
+    AgentTurnMeta,
+    AnswerMeta,
+    HandoffCancelledMeta,
+    HandoffMeta,
+    RetrievedArticle,
+    TurnKind,
+)
 
 # A refusal's meta as the responder stored it before it was typed (issue 19): every key the
 # responder ever wrote, with its JSON type.
@@ -84,3 +92,34 @@ def test_turn_kinds_keep_their_stored_values() -> None:
         "nps_answer",
     }
     assert max(len(kind.value) for kind in TurnKind) <= 32  # turns.kind is String(32)
+
+
+# Handoff and agent turns' meta as the escalator, the lifecycle and the ticket desk stored it
+# before it was typed (issue 19).
+OLD_HANDOFF = {
+    "ticket_id": "t1",
+    "offline": True,
+    "reasons": ["explicit_request", "frustration"],
+    "locale": "es",
+    "feeling": "anger",
+}
+
+
+def test_old_handoff_and_agent_metas_parse_and_are_stored_the_same() -> None:
+    handoff = HandoffMeta.of(OLD_HANDOFF)
+    assert handoff == HandoffMeta("t1", True, ("explicit_request", "frustration"), "es", "anger")
+    assert handoff.as_json() == OLD_HANDOFF
+    no_feeling = {k: v for k, v in OLD_HANDOFF.items() if k != "feeling"} | {"offline": False}
+    assert HandoffMeta.of(no_feeling).as_json() == no_feeling  # `offline: false` is kept
+    assert HandoffCancelledMeta.of({"ticket_id": "t1"}).as_json() == {"ticket_id": "t1"}
+    agent = {"agent_id": "ana", "agent_name": "Ana"}
+    assert AgentTurnMeta.of(agent) == AgentTurnMeta("ana", "Ana")
+    assert AgentTurnMeta.of(agent).as_json() == agent
+
+
+def test_missing_handoff_and_agent_keys_read_as_empty() -> None:
+    """Turns stored with less (or none) of their meta, e.g. by tests or an earlier version."""
+    assert HandoffMeta.of({}) == HandoffMeta()
+    assert HandoffMeta.of({"locale": None, "feeling": None}).locale == ""
+    assert AgentTurnMeta.of({"agent_name": "Sam"}) == AgentTurnMeta("", "Sam")
+    assert AgentTurnMeta.of({}).agent_name == ""

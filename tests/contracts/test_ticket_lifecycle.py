@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.conversations.models import Channel, Customer, Mode, Role, TurnKind
+from bot.conversations.models import (
+    AgentTurnMeta,
+    Channel,
+    Customer,
+    HandoffCancelledMeta,
+    Mode,
+    Role,
+    TurnKind,
+)
 from bot.db.schema import escalation_tables
 from bot.db.sql_conversations import SqlConversationStore
 from bot.db.sql_lifecycle import SqlTicketLifecycle
@@ -15,6 +23,8 @@ from escalation.errors import AlreadyClaimed, InvalidTransition, TicketNotFound
 from escalation.types import Priority, TicketStatus
 
 pytestmark = pytest.mark.anyio
+ANA = AgentTurnMeta("ana", "Ana")
+BEN = AgentTurnMeta("ben", "Ben")
 
 
 class Desk:
@@ -95,21 +105,22 @@ async def test_a_refused_transition_changes_nothing(desk: Desk) -> None:
 async def test_a_reply_is_stored_only_while_the_agent_holds_the_ticket(desk: Desk) -> None:
     conversation_id, ticket_id = await desk.opened()
     with pytest.raises(InvalidTransition, match="open, not claimed"):
-        await desk.lifecycle.reply(ticket_id, "ana", "too early", meta={})
+        await desk.lifecycle.reply(ticket_id, "ana", "too early", meta=ANA)
     await desk.lifecycle.claim(ticket_id, "ana")
     with pytest.raises(InvalidTransition, match="held by ana"):
-        await desk.lifecycle.reply(ticket_id, "ben", "not mine", meta={})
+        await desk.lifecycle.reply(ticket_id, "ben", "not mine", meta=BEN)
     _, turn = await desk.lifecycle.reply(
-        ticket_id, "ana", "Hi, checking now", meta={"agent_id": "ana"}, client_id="r-1"
+        ticket_id, "ana", "Hi, checking now", meta=ANA, client_id="r-1"
     )
-    assert (turn.role, turn.text, turn.meta["agent_id"]) == (Role.AGENT, "Hi, checking now", "ana")
+    assert (turn.role, turn.text) == (Role.AGENT, "Hi, checking now")
+    assert turn.meta == {"agent_id": "ana", "agent_name": "Ana"}  # the stored JSON
     await desk.lifecycle.resolve(ticket_id, "ana")
     with pytest.raises(InvalidTransition, match="resolved, not claimed"):
-        await desk.lifecycle.reply(ticket_id, "ana", "after the close", meta={})
+        await desk.lifecycle.reply(ticket_id, "ana", "after the close", meta=ANA)
 
     # The retry of the stored reply returns it, although the ticket has closed since.
     _, retried = await desk.lifecycle.reply(
-        ticket_id, "ana", "Hi, checking now", meta={}, client_id="r-1"
+        ticket_id, "ana", "Hi, checking now", meta=ANA, client_id="r-1"
     )
     assert retried == turn
     agent_turns = [t for t in await desk.store.turns(conversation_id) if t.role is Role.AGENT]
@@ -122,15 +133,15 @@ async def test_a_hand_back_note_is_stored_with_the_hand_back_or_not_at_all(desk:
     with pytest.raises(InvalidTransition):
         await desk.lifecycle.return_to_bot(ticket_id, "ben", note="keep the mixer")
     assert await desk.store.turns(conversation_id) == []
-    meta = {"agent_id": "ana", "agent_name": "Ana"}
-    await desk.lifecycle.return_to_bot(ticket_id, "ana", note="keep the mixer", meta=meta)
+    await desk.lifecycle.return_to_bot(ticket_id, "ana", note="keep the mixer", meta=ANA)
     (note,) = await desk.store.turns(conversation_id)
     assert (note.role, note.kind, note.text) == (
         Role.AGENT,
         TurnKind.HANDBACK_NOTE,
         "keep the mixer",
     )
-    assert note.meta == meta and await desk.mode(conversation_id) is Mode.BOT
+    assert note.meta == {"agent_id": "ana", "agent_name": "Ana"}
+    assert AgentTurnMeta.of(note.meta) == ANA and await desk.mode(conversation_id) is Mode.BOT
 
     other_id, other_ticket = await desk.opened()
     await desk.lifecycle.claim(other_ticket, "ana")
@@ -141,7 +152,7 @@ async def test_a_hand_back_note_is_stored_with_the_hand_back_or_not_at_all(desk:
 async def test_the_customer_cancels_an_unclaimed_request_only(desk: Desk) -> None:
     """Issue 17: 'never mind' closes an open ticket as cancelled, with its notice, atomically."""
     conversation_id, ticket_id = await desk.opened()
-    ticket, notice = await desk.lifecycle.cancel(ticket_id, "Request cancelled.", {"t": 1})
+    ticket, notice = await desk.lifecycle.cancel(ticket_id, "Request cancelled.")
     assert ticket.status is TicketStatus.CANCELLED and ticket.resolved_at is not None
     assert await desk.mode(conversation_id) is Mode.BOT
     assert (notice.role, notice.kind, notice.text) == (
@@ -149,14 +160,16 @@ async def test_the_customer_cancels_an_unclaimed_request_only(desk: Desk) -> Non
         TurnKind.HANDOFF_CANCELLED,
         "Request cancelled.",
     )
+    assert notice.meta == {"ticket_id": ticket_id}  # the stored JSON
+    assert HandoffCancelledMeta.of(notice.meta).ticket_id == ticket_id
     assert await desk.queue.active_for(conversation_id) is None
     with pytest.raises(InvalidTransition, match="it is cancelled, not open"):
-        await desk.lifecycle.cancel(ticket_id, "again", {})
+        await desk.lifecycle.cancel(ticket_id, "again")
 
     other_conversation, other_id = await desk.opened()
     await desk.lifecycle.claim(other_id, "ana")
     with pytest.raises(InvalidTransition, match="it is claimed, not open"):
-        await desk.lifecycle.cancel(other_id, "too late", {})
+        await desk.lifecycle.cancel(other_id, "too late")
     assert await desk.mode(other_conversation) is Mode.AGENT
     kinds = [t.kind for t in await desk.store.turns(other_conversation)]
     assert TurnKind.HANDOFF_CANCELLED not in kinds

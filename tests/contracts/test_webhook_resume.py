@@ -4,6 +4,7 @@ by one of the workers starting together (issue 15); SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -57,6 +58,21 @@ def receiver() -> Iterator[Receiver]:
     receiver.server.server_close()
 
 
+def data(ticket_id: str) -> dict[str, Any]:
+    """A ticket's webhook data as the delivery log keeps it."""
+    return {
+        "ticket_id": ticket_id,
+        "conversation_id": "c1",
+        "status": "open",
+        "priority": "normal",
+        "reasons": ["explicit_request"],
+        "summary": "Wants a refund",
+        "customer_email": "ana@example.com",
+        "offline": False,
+        "agent_id": None,
+    }
+
+
 def worker(log: SqlWebhookLog, urls: list[str]) -> WebhookSender:
     # A 0.5 s timeout: a live sender is silent at most ~3 s, so the test waits that long.
     return WebhookSender(urls, SECRET, log, attempts=3, backoff_s=0.05, timeout_s=0.5)
@@ -66,8 +82,8 @@ async def test_two_workers_resume_each_unfinished_delivery_once(
     engine: Engine, receiver: Receiver
 ) -> None:
     log = SqlWebhookLog(engine, escalation_tables)
-    abandoned = await log.record("escalation", receiver.url, {"ticket": "t1"})
-    retrying = await log.record("escalation", receiver.url, {"ticket": "t2"})
+    abandoned = await log.record("escalation", receiver.url, data("t1"))
+    retrying = await log.record("escalation", receiver.url, data("t2"))
     await log.mark(retrying.id, status="retrying", attempts=1, error="HTTP 503")
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     table = escalation_tables.webhook_deliveries
@@ -78,9 +94,9 @@ async def test_two_workers_resume_each_unfinished_delivery_once(
             .values(updated_at=long_ago)
         )
     # Written just now by a worker that stopped at once: resumed once it is quiet too long.
-    recent = await log.record("escalation", receiver.url, {"ticket": "t3"})
-    gone = await log.record("escalation", "https://removed.example/hook", {"ticket": "t4"})
-    delivered = await log.record("escalation", receiver.url, {"ticket": "t5"})
+    recent = await log.record("escalation", receiver.url, data("t3"))
+    gone = await log.record("escalation", "https://removed.example/hook", data("t4"))
+    delivered = await log.record("escalation", receiver.url, data("t5"))
     await log.mark(delivered.id, status="delivered", attempts=1, error="")
 
     workers = [worker(log, [receiver.url]), worker(log, [receiver.url])]
@@ -95,8 +111,11 @@ async def test_two_workers_resume_each_unfinished_delivery_once(
 
     got = sorted(int(delivery) for delivery, _, _ in receiver.got)
     assert got == sorted([abandoned.id, retrying.id, recent.id])
-    for _, body, signature in receiver.got:
+    for delivery, body, signature in receiver.got:
         assert signature == sign(SECRET, body)
+        sent = json.loads(body)  # the logged data, sent as it was logged
+        assert sent == {"event": "escalation", "delivery": int(delivery), "data": sent["data"]}
+        assert sent["data"] == data(sent["data"]["ticket_id"])
     final = {d.id: (d.status, d.attempts) for d in await log.recent()}
     assert final[abandoned.id] == ("delivered", 1)
     assert final[retrying.id] == ("delivered", 2)

@@ -27,9 +27,11 @@ from bot.conversations.channels.email.parsing import parse_email
 from bot.conversations.channels.email.threads import new_message_id, references
 from bot.conversations.channels.email.types import InboundEmail, Thread
 from bot.conversations.models import (
+    AgentTurnMeta,
     Channel,
     Citation,
     Conversation,
+    HandoffMeta,
     Mode,
     Role,
     Turn,
@@ -159,7 +161,7 @@ class MailService:
             if thread is None:
                 continue
             turn = await self._store.turn(conversation_id, turn_id)
-            agent = str(turn.meta.get("agent_name") or "")
+            agent = AgentTurnMeta.of(turn.meta).agent_name
             sent += await self._send(
                 conversation_id, turn, thread, turn.text, automatic=False, agent=agent
             )
@@ -316,7 +318,7 @@ class MailService:
         body = "\n\n".join(t.text for t in parts)
         handoff = next((t for t in parts if t.kind is TurnKind.HANDOFF), None)
         if handoff is not None:  # say honestly how the answer will come
-            locale = str(handoff.meta.get("locale") or conversation.locale or "en")
+            locale = HandoffMeta.of(handoff.meta).locale or conversation.locale or "en"
             body += "\n\n" + messages.text("email_follow_up", locale, self._company)
         if not any(t.role is Role.CUSTOMER and t.seq < customer.seq for t in turns):
             body += await self._earlier(conversation, messages.notices_locale(conversation, turns))
