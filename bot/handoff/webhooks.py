@@ -190,7 +190,12 @@ class WebhookSender:
             error = "the URL is no longer in escalation.webhook_urls"
             await self._log.mark(delivery.id, status="failed", attempts=first - 1, error=error)
             return
-        body = WebhookBody.of(delivery).encode()
+        try:
+            body = WebhookBody.of(delivery).encode()
+        except (KeyError, TypeError, ValueError) as exc:  # a row no sender of ours wrote
+            error = f"the logged body cannot be read ({type(exc).__name__}: {exc})"
+            await self._log.mark(delivery.id, status="failed", attempts=first - 1, error=error)
+            return
         headers = {
             "Content-Type": "application/json",
             "X-Supportbot-Event": delivery.event,

@@ -97,11 +97,12 @@ async def test_two_workers_resume_each_unfinished_delivery_once(
     recent = await log.record("escalation", receiver.url, data("t3"))
     gone = await log.record("escalation", "https://removed.example/hook", data("t4"))
     delivered = await log.record("escalation", receiver.url, data("t5"))
+    unreadable = await log.record("escalation", receiver.url, {"ticket": "t6"})
     await log.mark(delivered.id, status="delivered", attempts=1, error="")
 
     workers = [worker(log, [receiver.url]), worker(log, [receiver.url])]
     counts = [await w.resume() for w in workers]
-    assert counts == [4, 4]
+    assert counts == [5, 5]
     deadline = time.monotonic() + 60
     while any(d.status in ("pending", "retrying") for d in await log.recent()):
         assert time.monotonic() < deadline, await log.recent()
@@ -116,9 +117,14 @@ async def test_two_workers_resume_each_unfinished_delivery_once(
         sent = json.loads(body)  # the logged data, sent as it was logged
         assert sent == {"event": "escalation", "delivery": int(delivery), "data": sent["data"]}
         assert sent["data"] == data(sent["data"]["ticket_id"])
-    final = {d.id: (d.status, d.attempts) for d in await log.recent()}
+    rows = {d.id: d for d in await log.recent()}
+    final = {i: (d.status, d.attempts) for i, d in rows.items()}
     assert final[abandoned.id] == ("delivered", 1)
     assert final[retrying.id] == ("delivered", 2)
     assert final[recent.id] == ("delivered", 1)
     assert final[gone.id] == ("failed", 0)
     assert final[delivered.id] == ("delivered", 1)
+    assert final[unreadable.id][0] == "failed"  # marked, never left pending
+    assert "cannot be read" in next(
+        d.last_error for d in await log.recent() if d.id == unreadable.id
+    )
