@@ -18,7 +18,6 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.api.routes.console import TEMPLATES_DIR, asset_url
-from bot.helpcenter.editor import LOCALE
 from bot.helpcenter.help_portal import DEFAULT_LOCALE
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -67,13 +66,6 @@ templates.filters["language"] = lambda code: LANGUAGE_NAMES.get(code, code)
 def absolute(request: Request, path: str) -> str:
     """`path` on this server as an absolute URL (canonical links and the sitemap)."""
     return str(request.base_url).rstrip("/") + path
-
-
-def chosen_locale(requested: str | None, available: list[str]) -> str:
-    """The requested locale when articles exist in it, else the default (or the first)."""
-    if requested and LOCALE.match(requested) and requested in available:
-        return requested
-    return DEFAULT_LOCALE if DEFAULT_LOCALE in available or not available else available[0]
 
 
 def page(

@@ -6,8 +6,13 @@ in prod); the example connector serves this account data at `/demo/connector/cus
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from bot.customers.identity import sign
+from bot.errors import NotFound
+
+DEMO_IDENTITY_S = 3600  # how long the demo page's signed identity is good for
 DEMO_USER_ID = "demo-dana"
 DEMO_IDENTITY: dict[str, Any] = {
     "user_id": DEMO_USER_ID,
@@ -46,3 +51,18 @@ DEMO_ACCOUNTS: dict[str, dict[str, Any]] = {
         ],
     }
 }
+
+
+def signed_demo_identity(secret: str) -> tuple[str, str]:
+    """(payload, signature) of the demo customer, good for `DEMO_IDENTITY_S`: what the demo
+    store's server does for its logged-in customer (nobody can ask it to sign anyone else)."""
+    return sign(DEMO_IDENTITY | {"expires": int(time.time()) + DEMO_IDENTITY_S}, secret)
+
+
+def demo_account(user_id: str, *, demo: bool) -> dict[str, Any]:
+    """The demo customer's account data, as a company's connector endpoint returns it;
+    `NotFound` for anyone else, or for everyone unless `identity.demo` is on (`demo`)."""
+    account = DEMO_ACCOUNTS.get(user_id) if demo else None
+    if account is None:
+        raise NotFound("no such demo customer (the demo connector needs identity.demo)")
+    return account

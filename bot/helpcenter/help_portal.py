@@ -1,5 +1,6 @@
 """The self-service help center's queries: published articles by category and locale, popular
-and related articles, search with the bot's retriever, and "Was this helpful?" votes (issue 20).
+and related articles, search with the bot's retriever, and "Was this helpful?" votes (issue 20);
+and what each public page shows, gathered in one call (the routes only add URLs and render).
 
 Lists are read from the article store on every call (one query: a page always shows what is
 published now); only the popular list, which reads the conversations of a whole window, is
@@ -23,6 +24,7 @@ from bot.db.sql_gaps import SqlGapStore
 from bot.db.sql_votes import SqlVoteStore
 from bot.errors import Gone, NotFound
 from bot.helpcenter.articles import ArticleStatus, ArticleVersion
+from bot.helpcenter.editor import LOCALE
 from bot.helpcenter.help_votes import VoteCount, visitor_key
 from bot.helpcenter.interfaces import ArticleStore
 from bot.helpcenter.sanitize import clean_text
@@ -87,6 +89,78 @@ class Hit:
     snippet: str
 
 
+@dataclass(frozen=True, slots=True)
+class Home:
+    """The home page: categories, popular articles (`by_citations`: ranked by the bot's
+    citations, else the newest) and articles without a category, in `locale`."""
+
+    locale: str
+    locales: list[str]
+    categories: list[Category]
+    popular: list[Listed]
+    by_citations: bool
+    uncategorised: list[Listed]
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """A search page: the cleaned words (cut to `MAX_QUERY_CHARS`), the locale asked for
+    (None: any) and the hits; `too_long` when the words were refused for their length."""
+
+    query: str
+    locale: str | None
+    hits: list[Hit]
+    too_long: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryPage:
+    """A category in the locale it is shown in; for an unknown category, None and the
+    categories of the visitor's locale to offer instead."""
+
+    category: Category | None
+    locale: str
+    categories: list[Category]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticlePage:
+    """An article's page: its live version, its translations by locale, related articles
+    and the locales the help center has."""
+
+    live: ArticleVersion
+    translations: dict[str, Listed]
+    related: list[Listed]
+    locales: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapLocale:
+    """One locale's pages in the sitemap: its home (changed with its newest article) and its
+    categories."""
+
+    locale: str
+    updated: dt.date
+    categories: list[Category]
+
+
+@dataclass(frozen=True, slots=True)
+class Sitemap:
+    """Every public page: each locale's, then every published article; `alternates` maps the
+    URL of a translated article to its group's URL in each locale (hreflang)."""
+
+    locales: list[SitemapLocale]
+    articles: list[Listed]
+    alternates: dict[str, dict[str, str]]
+
+
+def chosen_locale(requested: str | None, available: list[str]) -> str:
+    """The requested locale when articles exist in it, else the default (or the first)."""
+    if requested and LOCALE.match(requested) and requested in available:
+        return requested
+    return DEFAULT_LOCALE if DEFAULT_LOCALE in available or not available else available[0]
+
+
 def category_name(slug: str) -> str:
     """A category as people read it: "account-login" → "Account login"."""
     words = slug.replace("-", " ").replace("_", " ").strip()
@@ -122,6 +196,68 @@ class HelpPortal:
         self._votes = votes
         self._cited: tuple[float, Counter[str]] | None = None
 
+    async def home(self, lang: str) -> Home:
+        """The home page in the requested language (else the default)."""
+        locales = await self.locales()
+        locale = chosen_locale(lang, locales)
+        popular, by_citations = await self.popular(locale)
+        categories = await self.categories(locale)
+        uncategorised = [a for a in await self.published() if a.locale == locale and not a.category]
+        return Home(locale, locales, categories, popular, by_citations, uncategorised)
+
+    async def find(self, words: str, lang: str) -> Search:
+        """The search page for a visitor's words, in the requested language (none: any)."""
+        locale = chosen_locale(lang, await self.locales()) if lang else None
+        query = clean_query(words)
+        if len(query) > MAX_QUERY_CHARS:
+            return Search(query[:MAX_QUERY_CHARS], locale, [], too_long=True)
+        return Search(query, locale, await self.search(query, locale) if query else [])
+
+    async def category_page(self, slug: str, lang: str) -> CategoryPage:
+        """A category's page in the requested language (else the one it has articles in)."""
+        locale = chosen_locale(lang, await self.locales())
+        try:
+            found = await self.category(slug, locale)
+        except NotFound:
+            return CategoryPage(None, locale, await self.categories(locale))
+        return CategoryPage(found, found.articles[0].locale, [])
+
+    async def article_page(self, article_id: str) -> ArticlePage:
+        """An article's page; `NotFound` for an unknown id or a draft, `Gone` when withdrawn."""
+        live = await self.article(article_id)
+        content = live.content
+        translations = await self.translations(live)
+        related = await self.related(article_id, content.title, content.category, content.locale)
+        return ArticlePage(live, translations, related, await self.locales())
+
+    async def suggestions(self, article_id: str, *, gone: bool) -> list[Listed]:
+        """Articles to offer instead of a withdrawn (`gone`) or unknown one: those near its
+        last title, or near the words of its id."""
+        if gone:
+            about = (await self._articles.get(article_id)).content.title
+        else:
+            about = article_id.replace("-", " ")[:100]
+        return await self.related(article_id, about, "", None)
+
+    async def sitemap(self) -> Sitemap:
+        """Every public page, with its last change."""
+        published = await self.published()
+        groups: dict[str, dict[str, str]] = {}
+        for article in sorted(published, key=lambda a: a.id):
+            groups.setdefault(article.original, {}).setdefault(article.locale, article.url)
+        alternates = {
+            url: group for group in groups.values() if len(group) > 1 for url in group.values()
+        }
+        locales = [
+            SitemapLocale(
+                locale,
+                next(a.updated for a in published if a.locale == locale),
+                _categories(published, locale),
+            )
+            for locale in _locales(published)
+        ]
+        return Sitemap(locales, published, alternates)
+
     async def published(self) -> list[Listed]:
         """Every published article, newest first (by title within a day)."""
         live = await self._articles.published_versions()
@@ -130,19 +266,11 @@ class HelpPortal:
 
     async def locales(self) -> list[str]:
         """Locales with at least one published article, the default first."""
-        found = {a.locale for a in await self.published()}
-        return sorted(found, key=lambda locale: (locale != DEFAULT_LOCALE, locale))
+        return _locales(await self.published())
 
     async def categories(self, locale: str) -> list[Category]:
         """The categories that have published articles in `locale`, by name."""
-        by_slug: dict[str, list[Listed]] = {}
-        for article in await self.published():
-            if article.locale == locale and article.category:
-                by_slug.setdefault(article.category, []).append(article)
-        return [
-            Category(slug, category_name(slug), tuple(found))
-            for slug, found in sorted(by_slug.items())
-        ]
+        return _categories(await self.published(), locale)
 
     async def category(self, slug: str, locale: str) -> Category:
         """One category's articles in `locale` (else in any locale); `NotFound` when it has
@@ -187,10 +315,6 @@ class HelpPortal:
             if a.original == original and a.locale != live.content.locale
         )
         return {a.locale: a for a in group}
-
-    async def last_title(self, article_id: str) -> str:
-        """The title of the newest version (for what to suggest instead of a withdrawn one)."""
-        return (await self._articles.get(article_id)).content.title
 
     async def related(
         self, article_id: str, about: str, category: str, locale: str | None
@@ -248,3 +372,18 @@ class HelpPortal:
 
 def _unique(articles: Iterable[Listed]) -> list[Listed]:
     return list({a.id: a for a in articles}.values())
+
+
+def _locales(published: Iterable[Listed]) -> list[str]:
+    found = {a.locale for a in published}
+    return sorted(found, key=lambda locale: (locale != DEFAULT_LOCALE, locale))
+
+
+def _categories(published: Iterable[Listed], locale: str) -> list[Category]:
+    by_slug: dict[str, list[Listed]] = {}
+    for article in published:
+        if article.locale == locale and article.category:
+            by_slug.setdefault(article.category, []).append(article)
+    return [
+        Category(slug, category_name(slug), tuple(found)) for slug, found in sorted(by_slug.items())
+    ]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+import anyio.to_thread
+
 from bot.errors import Conflict, InvalidInput, NotFound
-from bot.helpcenter.article_io import ImportBatch
+from bot.helpcenter.article_io import ImportBatch, ImportLimits, parse_upload
 from bot.helpcenter.articles import ArticleStatus, StoredArticle
 from bot.helpcenter.editor import EditorService, as_article, content_of
 from bot.helpcenter.interfaces import ArticleStore
 from retrieval.types import Article, Problem
 
-__all__ = ["ExportStatus", "ImportReport", "export_articles", "import_batch"]
+__all__ = ["ExportStatus", "ImportReport", "export_articles", "import_batch", "import_upload"]
 
 IMPORT_SOURCE = "import"
 ExportStatus = Literal["published", "all"]
@@ -40,6 +43,25 @@ class ImportReport:
             "unchanged": self.unchanged,
             "problems": [{"file": p.path, "reason": p.reason} for p in self.problems],
         }
+
+
+async def import_upload(
+    editor: EditorService,
+    name: str,
+    read: Callable[[int], Awaitable[bytes]],
+    limits: ImportLimits,
+    *,
+    author: str,
+    publish: bool,
+) -> ImportReport:
+    """Import an uploaded file called `name`; `read(n)` returns at most `n` of its bytes.
+
+    Only one byte over `limits.max_upload_bytes` is read: enough for `parse_upload` to refuse
+    the file (naming it in the report) without holding a hostile upload in memory.
+    """
+    data = await read(limits.max_upload_bytes + 1)
+    batch = await anyio.to_thread.run_sync(parse_upload, name, data, limits)
+    return await import_batch(editor, batch, author=author, publish=publish)
 
 
 async def import_batch(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import (
     APIRouter,
@@ -42,6 +42,7 @@ from bot.api.schemas.agent import (
     TicketDetailOut,
     TicketOut,
     TransferIn,
+    WebhookDeliveryOut,
 )
 from bot.api.schemas.chat import MAX_INT
 from bot.api.socket_auth import FORBIDDEN, UNAUTHENTICATED, reject, socket_token
@@ -183,21 +184,11 @@ async def merge(ticket_id: str, body: MergeIn, services: ServicesDep, agent: Age
     return TicketOut.of(await services.desk.merge(ticket_id, body.into, agent))
 
 
-@router.get("/webhooks")
-async def webhook_deliveries(services: ServicesDep, admin: AdminDep) -> list[dict[str, Any]]:
+@router.get("/webhooks", response_model=list[WebhookDeliveryOut])
+async def webhook_deliveries(services: ServicesDep, admin: AdminDep) -> list[WebhookDeliveryOut]:
     """Recent webhook deliveries with status and last error (admins)."""
-    return [
-        {
-            "id": d.id,
-            "event": d.event,
-            "url": d.url,
-            "status": d.status,
-            "attempts": d.attempts,
-            "last_error": d.last_error,
-            "created_at": d.created_at.isoformat(),
-        }
-        for d in await services.database.webhooks.recent()
-    ]
+    recent = await services.database.webhooks.recent()
+    return [WebhookDeliveryOut.model_validate(d) for d in recent]
 
 
 @router.get("/staff", response_model=list[AgentOut])

@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 
 from bot.api.deps import EditorDep, ServicesDep, limit_ip
 from bot.api.routes.editor import author
-from bot.helpcenter.article_io import ImportLimits, export_jsonl, export_zip, parse_upload
-from bot.helpcenter.importing import ExportStatus, export_articles, import_batch
+from bot.helpcenter.article_io import ImportLimits, export_jsonl, export_zip
+from bot.helpcenter.importing import ExportStatus, export_articles, import_upload
 from bot.helpcenter.sanitize import render_markdown
 
 router = APIRouter(prefix="/api/editor", tags=["editor"], dependencies=[Depends(limit_ip)])
@@ -45,12 +45,14 @@ async def import_articles(
     Answers `{imported, updated, unchanged, problems: [{file, reason}]}`; a refused file is
     named in `problems` and nothing of it is imported.
     """
-    limits = ImportLimits.of(services.settings)
-    # One byte over the limit is enough for parse_upload to refuse it (and name the file).
-    data = await file.read(limits.max_upload_bytes + 1)
-    name = file.filename or "upload"
-    batch = await anyio.to_thread.run_sync(parse_upload, name, data, limits)
-    report = await import_batch(services.editor, batch, author=author(editor), publish=publish)
+    report = await import_upload(
+        services.editor,
+        file.filename or "upload",
+        file.read,
+        ImportLimits.of(services.settings),
+        author=author(editor),
+        publish=publish,
+    )
     return report.as_json()
 
 

@@ -42,14 +42,12 @@ async def _missing(
     request: Request, services: Services, article_id: str, error: NotFound
 ) -> Response:
     """The 410 (withdrawn) or 404 page, suggesting articles near what the link was about."""
-    portal = services.help_portal
-    if isinstance(error, Gone):
-        about = await portal.last_title(article_id)
+    gone = isinstance(error, Gone)
+    if gone:
         status, title, message = 410, "Article no longer available", GONE
     else:
-        about = article_id.replace("-", " ")[:100]
         status, title, message = 404, "Article not found", MISSING
-    suggestions = await portal.related(article_id, about, "", None)
+    suggestions = await services.help_portal.suggestions(article_id, gone=gone)
     return page(
         request,
         "help_message.html",
@@ -76,15 +74,13 @@ async def help_article(
     article_id: str, request: Request, services: ServicesDep, voted: str = ""
 ) -> Response:
     """The published version of the article, or a 410 / 404 page with suggestions."""
-    portal = services.help_portal
     try:
-        live = await portal.article(article_id)
+        shown = await services.help_portal.article_page(article_id)
     except NotFound as error:
         return await _missing(request, services, article_id, error)
-    content = live.content
+    live, content = shown.live, shown.live.content
     body, toc = with_anchors(render_markdown(content.body))
     vote = parse_vote(voted)
-    translations = await portal.translations(live)
     return page(
         request,
         "help_article.html",
@@ -99,10 +95,10 @@ async def help_article(
         body_html=Markup(body),  # sanitised by render_markdown; anchors added by with_anchors
         toc=toc,
         updated_on=live.created_at.date().isoformat(),
-        related=await portal.related(article_id, content.title, content.category, content.locale),
-        locales=await portal.locales(),
-        translations=translations,
-        alternates=_alternates(request, article_id, content.locale, translations),
+        related=shown.related,
+        locales=shown.locales,
+        translations=shown.translations,
+        alternates=_alternates(request, article_id, content.locale, shown.translations),
         voted=vote,
         canonical=absolute(request, help_url(article_id)),
     )

@@ -13,9 +13,8 @@ from xml.sax.saxutils import escape
 from fastapi import APIRouter, Depends, Request, Response
 
 from bot.api.deps import ServicesDep, limit_ip
-from bot.api.help_pages import absolute, category_url, chosen_locale, in_language, page
-from bot.errors import NotFound
-from bot.helpcenter.help_portal import DEFAULT_LOCALE, MAX_QUERY_CHARS, clean_query
+from bot.api.help_pages import absolute, category_url, in_language, page
+from bot.helpcenter.help_portal import DEFAULT_LOCALE, MAX_QUERY_CHARS
 
 router = APIRouter(tags=["help center"], include_in_schema=False)
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -29,24 +28,19 @@ LONG_QUERY = f"Your search is too long. Please use at most {MAX_QUERY_CHARS} cha
 @router.get("/help")
 async def help_home(request: Request, services: ServicesDep, lang: str = "") -> Response:
     """Categories, popular articles and the search box, in the chosen language."""
-    portal = services.help_portal
-    locales = await portal.locales()
-    locale = chosen_locale(lang, locales)
-    popular, by_citations = await portal.popular(locale)
-    categories = await portal.categories(locale)
-    uncategorised = [a for a in await portal.published() if a.locale == locale and not a.category]
+    home = await services.help_portal.home(lang)
     return page(
         request,
         "help_home.html",
         title="Help center",
-        locale=locale,
-        lang=locale,
-        locales=locales,
-        categories=categories,
-        popular=popular,
-        by_citations=by_citations,
-        uncategorised=uncategorised,
-        canonical=absolute(request, in_language("/help", locale)),
+        locale=home.locale,
+        lang=home.locale,
+        locales=home.locales,
+        categories=home.categories,
+        popular=home.popular,
+        by_citations=home.by_citations,
+        uncategorised=home.uncategorised,
+        canonical=absolute(request, in_language("/help", home.locale)),
     )
 
 
@@ -55,24 +49,20 @@ async def help_search(
     request: Request, services: ServicesDep, q: str = "", lang: str = ""
 ) -> Response:
     """Articles for the visitor's words (the bot's retriever), or why there are none."""
-    portal = services.help_portal
-    locales = await portal.locales()
-    locale = chosen_locale(lang, locales) if lang else None
-    query = clean_query(q)
+    found = await services.help_portal.find(q, lang)
     context: dict[str, Any] = {
         "title": "Search the help center",
-        "query": query[:MAX_QUERY_CHARS],
-        "lang": locale or "",
-        "locale": locale or DEFAULT_LOCALE,
-        "hits": [],
+        "query": found.query,
+        "lang": found.locale or "",
+        "locale": found.locale or DEFAULT_LOCALE,
+        "hits": found.hits,
         "message": "",
     }
-    if len(query) > MAX_QUERY_CHARS:
+    if found.too_long:
         return page(request, "help_search.html", status=400, **context | {"message": LONG_QUERY})
-    if not query:
+    if not found.query:
         return page(request, "help_search.html", cache=False, **context | {"message": EMPTY_QUERY})
-    hits = await portal.search(query, locale)
-    return page(request, "help_search.html", cache=False, **context | {"hits": hits})
+    return page(request, "help_search.html", cache=False, **context)
 
 
 @router.get("/help/c/{category:path}")  # a category may hold "/" (quoted in its links)
@@ -80,12 +70,8 @@ async def help_category(
     category: str, request: Request, services: ServicesDep, lang: str = ""
 ) -> Response:
     """The published articles of one category, or a 404 page listing the categories."""
-    portal = services.help_portal
-    locales = await portal.locales()
-    locale = chosen_locale(lang, locales)
-    try:
-        found = await portal.category(category, locale)
-    except NotFound:
+    shown = await services.help_portal.category_page(category, lang)
+    if shown.category is None:
         return page(
             request,
             "help_message.html",
@@ -93,17 +79,16 @@ async def help_category(
             title="Category not found",
             message=NO_CATEGORY,
             suggestions=[],
-            categories=await portal.categories(locale),
+            categories=shown.categories,
         )
-    shown = found.articles[0].locale
     return page(
         request,
         "help_category.html",
-        title=found.name,
-        locale=shown,
-        lang=shown,
-        category=found,
-        canonical=absolute(request, category_url(found.slug, shown)),
+        title=shown.category.name,
+        locale=shown.locale,
+        lang=shown.locale,
+        category=shown.category,
+        canonical=absolute(request, category_url(shown.category.slug, shown.locale)),
     )
 
 
@@ -111,25 +96,20 @@ async def help_category(
 async def help_sitemap(request: Request, services: ServicesDep) -> Response:
     """Every public help-center page with its last change (sitemaps.org protocol); an
     article with published translations lists each language's version as an alternate."""
-    portal = services.help_portal
-    published = await portal.published()
+    site = await services.help_portal.sitemap()
     pages: list[tuple[str, str]] = []
-    groups: dict[str, dict[str, str]] = {}
-    for article in sorted(published, key=lambda a: a.id):
-        groups.setdefault(article.original, {}).setdefault(article.locale, article.url)
+    for shown in site.locales:
+        home = absolute(request, in_language("/help", shown.locale))
+        pages.append((home, shown.updated.isoformat()))
+        pages += [
+            (absolute(request, category_url(c.slug, shown.locale)), c.updated.isoformat())
+            for c in shown.categories
+        ]
+    pages += [(absolute(request, a.url), a.updated.isoformat()) for a in site.articles]
     alternates = {
-        absolute(request, path): _alternate_links(request, group)
-        for group in groups.values()
-        if len(group) > 1
-        for path in group.values()
+        absolute(request, url): _alternate_links(request, group)
+        for url, group in site.alternates.items()
     }
-    for locale in await portal.locales():
-        mine = [a for a in published if a.locale == locale]
-        pages.append((absolute(request, in_language("/help", locale)), mine[0].updated.isoformat()))
-        for found in await portal.categories(locale):
-            url = absolute(request, category_url(found.slug, locale))
-            pages.append((url, found.updated.isoformat()))
-    pages += [(absolute(request, a.url), a.updated.isoformat()) for a in published]
     entries = "".join(
         f"  <url><loc>{escape(loc)}</loc><lastmod>{lastmod}</lastmod>"
         f"{alternates.get(loc, '')}</url>\n"

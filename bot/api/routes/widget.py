@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,14 +22,11 @@ from fastapi.templating import Jinja2Templates
 from bot.answering.account_answers import greeting
 from bot.api.deps import ServicesDep
 from bot.api.routes.console import TEMPLATES_DIR
-from bot.customers.demo_store import DEMO_ACCOUNTS, DEMO_IDENTITY
-from bot.customers.identity import sign
-from bot.errors import NotFound
+from bot.customers.demo_store import DEMO_IDENTITY, demo_account, signed_demo_identity
 from bot.wiring import Services
 
 WIDGET_DIR = Path(__file__).resolve().parents[3] / "web_widget"
 BUNDLE_PATH = WIDGET_DIR / "dist" / "widget.js"
-DEMO_IDENTITY_S = 3600  # how long the demo page's signed identity is good for
 TEMPLATES = Jinja2Templates(directory=TEMPLATES_DIR)
 
 router = APIRouter(include_in_schema=False)
@@ -105,10 +101,7 @@ def _demo(request: Request, services: Services, page: str) -> HTMLResponse:
     base_url = str(request.base_url).rstrip("/")
     widget_config = None
     if services.settings.identity.demo:
-        payload, signature = sign(
-            DEMO_IDENTITY | {"expires": int(time.time()) + DEMO_IDENTITY_S},
-            services.identity_secret,
-        )
+        payload, signature = signed_demo_identity(services.identity_secret)
         company = services.settings.answer.company_name
         widget_config = {
             "identity": {"payload": payload, "signature": signature},
@@ -122,7 +115,4 @@ def _demo(request: Request, services: Services, page: str) -> HTMLResponse:
 def demo_connector(user_id: str, services: ServicesDep) -> dict[str, Any]:
     """The example customer data connector (the demo store's orders): the JSON shape a
     company's endpoint returns (README, "Verified customers"); 404 unless the demo is on."""
-    account = DEMO_ACCOUNTS.get(user_id) if services.settings.identity.demo else None
-    if account is None:
-        raise NotFound("no such demo customer (the demo connector needs identity.demo)")
-    return account
+    return demo_account(user_id, demo=services.settings.identity.demo)

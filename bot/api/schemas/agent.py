@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from bot.answering.customer_said import CustomerSaid
 from bot.api.schemas.chat import ClientId
@@ -47,6 +47,25 @@ class LoginOut(BaseModel):
 
     token: str
     agent: AgentOut
+
+
+class WebhookDeliveryOut(BaseModel):
+    """One webhook delivery in the log: its status and last error."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    event: str
+    url: str
+    status: str
+    attempts: int
+    last_error: str
+    created_at: dt.datetime
+
+    @field_serializer("created_at")
+    def _iso(self, created_at: dt.datetime) -> str:
+        # `isoformat()` (`+00:00`), as this log always answered, not pydantic's `Z`.
+        return created_at.isoformat()
 
 
 class TicketOut(BaseModel):
