@@ -69,3 +69,9 @@ class SearchConfig(BaseModel):
     relevance_ceiling: float = Field(
         default=0.65, description="Cosine similarity that maps to relevance 1."
     )
+    calibration_sample: int = Field(
+        default=300,
+        ge=0,
+        description="Pseudo-questions the knowledge base asks itself after each ingestion to "
+        "calibrate answer confidence (about 50 ms each); 0 = off (relevance alone).",
+    )

@@ -361,11 +361,13 @@ class Responder:
         query = await self._standalone(question, earlier)
         results, note = await self._search(query, locale, kb, plan)
         top = results[0].relevance if results else 0.0
+        chance = results[0].probability if results else None
         if self._page_help is not None and page:  # reorders only; refusals stay as they were
             results = await self._page_help.prefer(results, page, locale)
         meta |= {
             "query": query,
             "top_relevance": round(top, 4),
+            "probability": chance,  # the calibrated chance that the best article is right
             # What the bot looked at, even when it refuses: content gaps list these.
             "retrieved": [{"article_id": r.article_id, "title": r.title} for r in results],
         }
@@ -431,6 +433,7 @@ class Responder:
             top,
             meta["grounded_ratio"] if kind is AnswerKind.ANSWER else 0,
             covered.share,
+            chance,
         )
         yield Draft(result.text, kind, citations, score, meta)
 
