@@ -73,5 +73,5 @@ class SearchConfig(BaseModel):
         default=300,
         ge=0,
         description="Pseudo-questions the knowledge base asks itself after each ingestion to "
-        "calibrate answer confidence (about 50 ms each); 0 = off (relevance alone).",
+        "calibrate answer confidence (two embeddings and a search each); 0 = off.",
     )

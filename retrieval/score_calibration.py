@@ -3,10 +3,11 @@
 A dense cosine of 0.7 means "surely the right article" in one help center and "one of ten
 near-duplicate answers" in another, so no fixed ceiling turns it into a probability. Instead,
 each knowledge base quizzes itself: a sample of its articles each give a pseudo-question (the
-title, else the first sentence), which is searched against every other article's stored vectors
-and against the source article's own text with that question held out. Whether the source
-article comes out on top, against the top cosine, is what an isotonic (monotone) fit learns:
-the chance that the best article is a right one, given its cosine, in this knowledge base.
+title, else the first sentence of a question's length, else the first few words), which is
+searched against every other article's stored vectors and against the source article's own
+text with that question held out. Whether the source article comes out on top, against the
+top cosine, is what an isotonic (monotone) fit learns: the chance that the best article is a
+right one, given its cosine, in this knowledge base.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ NEIGHBOURS = 20  # stored chunks fetched per pseudo-question
 MIN_PAIRS = 30  # fewer pseudo-questions say too little: confidence then uses relevance alone
 MIN_WORDS = 4  # a shorter first sentence is no question
 MAX_WORDS = 30
+WINDOW_WORDS = 12  # the pseudo-question of a text without sentence ends
 HELD_OUT_CHARS = 2000  # the embedder truncates long texts anyway
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 _MARKUP = re.compile(r"^\s*(#+|[-*>]|\d+\.)\s*", re.MULTILINE)
@@ -100,14 +102,16 @@ def _probe(article: Article) -> Probe | None:
         return Probe(article.id, article.locale, article.title, body[:HELD_OUT_CHARS])
     sentences = _SENTENCE_END.split(body)
     for n, sentence in enumerate(sentences):
-        words = sentence.split()
-        if MIN_WORDS <= len(words) <= MAX_WORDS:
-            rest = " ".join(sentences[:n] + sentences[n + 1 :])
-            held_out = f"{article.title}\n{rest}" if article.title else rest
-            if not rest:
-                return None
-            return Probe(article.id, article.locale, sentence, held_out[:HELD_OUT_CHARS])
-    return None
+        if MIN_WORDS <= len(sentence.split()) <= MAX_WORDS:
+            question, rest = sentence, " ".join(sentences[:n] + sentences[n + 1 :])
+            break
+    else:  # no sentence of a question's length (unpunctuated text): its first words
+        words = body.split()
+        question, rest = " ".join(words[:WINDOW_WORDS]), " ".join(words[WINDOW_WORDS:])
+    if len(rest.split()) < MIN_WORDS:
+        return None
+    held_out = f"{article.title}\n{rest}" if article.title else rest
+    return Probe(article.id, article.locale, question, held_out[:HELD_OUT_CHARS])
 
 
 def quiz(
@@ -135,20 +139,18 @@ def quiz(
 def fit(
     model_id: str, pairs: Sequence[tuple[float, bool]], minimum: int = MIN_PAIRS
 ) -> ScoreCalibration | None:
-    """The isotonic fit of correctness on cosine (pool adjacent violators); each block's
-    probability is smoothed by one right and one wrong pseudo-case. None under `minimum`
-    pairs."""
+    """The isotonic fit of correctness on cosine (pool adjacent violators) where each block's
+    probability is smoothed by one right and one wrong pseudo-case (never 0 or 1, and rising
+    strictly from knot to knot). None under `minimum` pairs."""
     if not pairs or len(pairs) < minimum:
         return None
     blocks: list[list[float]] = []  # [sum of cosines, right answers, count]
     for cosine, right in sorted(pairs):
         blocks.append([cosine, 1.0 if right else 0.0, 1.0])
-        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
+        while len(blocks) > 1 and _smoothed(blocks[-2]) >= _smoothed(blocks[-1]):
             last = blocks.pop()
             blocks[-1] = [a + b for a, b in zip(blocks[-1], last, strict=True)]
-    knots = tuple(
-        (round(total / n, 4), round((right + 1) / (n + 2), 4)) for total, right, n in blocks
-    )
+    knots = tuple((round(block[0] / block[2], 4), round(_smoothed(block), 4)) for block in blocks)
     return ScoreCalibration(model_id, knots, len(pairs))
 
 
@@ -162,6 +164,10 @@ def calibrate(
     """The calibration of the indexed `articles` from up to `limit` pseudo-questions; None
     when fewer than `minimum` articles give one."""
     return fit(embedder.model_id, quiz(probes(articles, limit), embedder, vectors), minimum)
+
+
+def _smoothed(block: Sequence[float]) -> float:
+    return (block[1] + 1) / (block[2] + 2)
 
 
 def _cosine(a: Sequence[float], b: Sequence[float]) -> float:

@@ -1,8 +1,10 @@
 """Confidence of a bot turn in [0, 1]: retrieval relevance, grounding, how much of the question
-the passages cover, answer type; where the knowledge base is calibrated (issue 16), the chance
-that its best article is right stands in for relevance and grounding."""
+the passages cover, answer type, and where the knowledge base is calibrated (issue 16) the
+chance that its best article is right."""
 
 from __future__ import annotations
+
+import math
 
 from bot.conversations.models import AnswerKind
 
@@ -28,7 +30,11 @@ def confidence(
         return 0.0
     if kind is AnswerKind.REFUSAL:
         return round(min(top_relevance, REFUSAL_CAP), 4)
-    if probability is None:
-        probability = RELEVANCE_WEIGHT * top_relevance + GROUNDING_WEIGHT * grounded_ratio
-    score = probability * (1 - COVERAGE_WEIGHT * (1 - coverage))
+    score = RELEVANCE_WEIGHT * top_relevance + GROUNDING_WEIGHT * grounded_ratio
+    if probability is not None:
+        # Geometric mean: the pseudo-questions under-rate titled help centers (a title held out
+        # of its article is harder than a customer's question) and relevance over-rates crowded
+        # ones; either one low is enough to doubt the answer. Figures: score_calibration.py.
+        score = math.sqrt(max(score, 0.0) * probability)
+    score *= 1 - COVERAGE_WEIGHT * (1 - coverage)
     return round(min(1.0, max(0.0, score)), 4)

@@ -115,7 +115,7 @@ def test_fit_is_monotone_and_never_certain() -> None:
     calibration = fit("m", pairs, minimum=1)
     assert calibration is not None
     ys = [y for _, y in calibration.knots]
-    assert ys == sorted(ys) and 0 < ys[0] and ys[-1] < 1
+    assert all(a < b for a, b in zip(ys, ys[1:], strict=False)) and 0 < ys[0] and ys[-1] < 1
     assert calibration.probability(-1.0) == ys[0] and calibration.probability(2.0) == ys[-1]
     xs = [x for x, _ in calibration.knots]
     middle = (xs[0] + xs[1]) / 2
@@ -128,7 +128,10 @@ def test_probes_hold_the_question_out_of_its_article() -> None:
         id="x", title="", body="Whole life cover lasts a lifetime. It costs more than term."
     )
     titled = Article(id="y", title="How do refunds work", body="Refunds take five days.")
-    found = {p.article_id: p for p in probes([untitled, titled])}
+    unpunctuated = Article(id="z", title="", body=" ".join(f"w{n}" for n in range(20)))
+    found = {p.article_id: p for p in probes([untitled, titled, unpunctuated])}
+    assert found["z"].question.split() == [f"w{n}" for n in range(12)]
+    assert found["z"].held_out.split() == [f"w{n}" for n in range(12, 20)]
     assert found["x"].question == "Whole life cover lasts a lifetime."
     assert found["x"].held_out == "It costs more than term."
     assert (found["y"].question, found["y"].held_out) == (titled.title, titled.body)
