@@ -8,6 +8,17 @@ searched against every other article's stored vectors and against the source art
 text with that question held out. Whether the source article comes out on top, against the
 top cosine, is what an isotonic (monotone) fit learns: the chance that the best article is a
 right one, given its cosine, in this knowledge base.
+
+Measured on 2026-12-05 (embedded extractive stack; ECE over answered questions, 10 bins; no
+judged question or label used to fit or choose anything but the confidence formula):
+
+    answers_iqa (dev, 4,859 answers)   fitted top probability 0.33; answers right 18 %
+      ECE 0.78 -> 0.16, AUC of confidence for a right answer 0.67 -> 0.81
+    golden (kb_content, 60 articles)   ECE 0.15 -> 0.10; citations, refusals unchanged
+    the gate's iqa_sample (552)        ECE 0.72 -> 0.24
+
+Cost: two embeddings and one vector search per pseudo-question at ingestion (59 took 17-20 s
+on two CPU cores shared with several other jobs); nothing at answer time but an interpolation.
 """
 
 from __future__ import annotations

@@ -128,10 +128,10 @@ def test_probes_hold_the_question_out_of_its_article() -> None:
         id="x", title="", body="Whole life cover lasts a lifetime. It costs more than term."
     )
     titled = Article(id="y", title="How do refunds work", body="Refunds take five days.")
-    unpunctuated = Article(id="z", title="", body=" ".join(f"w{n}" for n in range(20)))
+    unpunctuated = Article(id="z", title="", body=" ".join(f"w{n}" for n in range(40)))
     found = {p.article_id: p for p in probes([untitled, titled, unpunctuated])}
     assert found["z"].question.split() == [f"w{n}" for n in range(12)]
-    assert found["z"].held_out.split() == [f"w{n}" for n in range(12, 20)]
+    assert found["z"].held_out.split() == [f"w{n}" for n in range(12, 40)]
     assert found["x"].question == "Whole life cover lasts a lifetime."
     assert found["x"].held_out == "It costs more than term."
     assert (found["y"].question, found["y"].held_out) == (titled.title, titled.body)
