@@ -17,6 +17,10 @@ judged question or label used to fit or choose anything but the confidence formu
     golden (kb_content, 60 articles)   ECE 0.15 -> 0.10; citations, refusals unchanged
     the gate's iqa_sample (552)        ECE 0.72 -> 0.24
 
+Reproduce: `supportbot eval answers --docs <answers_iqa>/docs.jsonl --questions
+<answers_iqa>/questions.jsonl --json` and `supportbot eval gate`; "before" is the same with
+SUPPORTBOT_SEARCH__CALIBRATION_SAMPLE=0.
+
 Cost: two embeddings and one vector search per pseudo-question at ingestion (59 took 17-20 s
 on two CPU cores shared with several other jobs); nothing at answer time but an interpolation.
 """
