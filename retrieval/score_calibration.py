@@ -21,8 +21,9 @@ Reproduce: `supportbot eval answers --docs <answers_iqa>/docs.jsonl --questions
 <answers_iqa>/questions.jsonl --json` and `supportbot eval gate`; "before" is the same with
 SUPPORTBOT_SEARCH__CALIBRATION_SAMPLE=0.
 
-Cost: two embeddings and one vector search per pseudo-question at ingestion (59 took 17-20 s
-on two CPU cores shared with several other jobs); nothing at answer time but an interpolation.
+Cost: two embeddings and one vector search per pseudo-question at ingestion (59 took 5.7-20 s
+on two CPU cores shared with other jobs, load 6-9: 0.1-0.3 s each, so 300 take 30-100 s);
+nothing at answer time but an interpolation.
 """
 
 from __future__ import annotations
