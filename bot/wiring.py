@@ -71,6 +71,7 @@ from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
 
 VECTOR_CACHE_FILE = "answer_vectors.sqlite"  # passage sentences' vectors (issue 18)
+CALIBRATION_FILE = "calibration.json"  # the knowledge base's score calibration (issue 16)
 
 
 def build_knowledge_base(
@@ -90,6 +91,7 @@ def build_knowledge_base(
         ),
         settings.chunking,
         settings.search,
+        settings.index_dir / (f"calibration_{variant}.json" if variant else CALIBRATION_FILE),
     )
 
 

@@ -74,3 +74,9 @@ class SearchConfig(BaseModel):
     relevance_ceiling: float = Field(
         default=0.65, description="Cosine similarity that maps to relevance 1."
     )
+    calibration_sample: int = Field(
+        default=300,
+        ge=0,
+        description="Pseudo-questions the knowledge base asks itself after each ingestion to "
+        "calibrate answer confidence (two embeddings and a search each); 0 = off.",
+    )

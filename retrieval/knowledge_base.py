@@ -11,6 +11,7 @@ from retrieval.indexer import Progress, sync
 from retrieval.interfaces import Embedder, KeywordIndex, VectorStore
 from retrieval.loader import load_kb
 from retrieval.retriever import Mode, Retriever
+from retrieval.score_calibration import ScoreCalibration, calibrate
 from retrieval.types import Article, IngestReport, Problem, SearchResult
 
 
@@ -24,6 +25,7 @@ class KnowledgeBase:
         keywords: KeywordIndex,
         chunking: ChunkingConfig,
         search: SearchConfig,
+        calibration_file: Path | None = None,
     ) -> None:
         self.embedder = embedder
         self.vectors = vectors
@@ -31,6 +33,12 @@ class KnowledgeBase:
         self._chunking = chunking
         self._chunker = Chunker(chunking)
         self.retriever = Retriever(embedder, vectors, keywords, search)
+        self._sample = search.calibration_sample
+        self._calibration_file = calibration_file
+        if calibration_file is not None and self._sample:
+            saved = ScoreCalibration.load(calibration_file)
+            if saved is not None and saved.model_id == embedder.model_id:
+                self.retriever.calibration = saved
 
     def ingest_path(
         self, root: Path, *, rebuild: bool = False, progress: Progress | None = None
@@ -51,7 +59,7 @@ class KnowledgeBase:
         if rebuild:
             self.vectors.reset()
             self.keywords.reset()
-        return sync(
+        report = sync(
             articles,
             self._chunker,
             self.embedder,
@@ -60,6 +68,22 @@ class KnowledgeBase:
             problems=problems,
             progress=progress,
         )
+        if self._sample and (
+            self.retriever.calibration is None or report.added or report.updated or report.deleted
+        ):
+            self.recalibrate(articles)
+        return report
+
+    def recalibrate(self, articles: Sequence[Article]) -> None:
+        """Refit the score calibration on the indexed `articles` (the whole knowledge base) and
+        save it beside the index; an edit of a few articles leaves the last fit in place."""
+        fitted = calibrate(articles, self.embedder, self.vectors, self._sample)
+        self.retriever.calibration = fitted
+        if self._calibration_file is not None:
+            if fitted is None:
+                self._calibration_file.unlink(missing_ok=True)
+            else:
+                fitted.save(self._calibration_file)
 
     def index_articles(
         self, articles: Sequence[Article], *, progress: Progress | None = None

@@ -8,6 +8,7 @@ from typing import Literal
 from retrieval.config import SearchConfig
 from retrieval.fusion import weighted_rrf
 from retrieval.interfaces import Embedder, KeywordIndex, VectorStore
+from retrieval.score_calibration import ScoreCalibration
 from retrieval.types import ScoredChunk, SearchResult
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -37,6 +38,7 @@ class Retriever:
         self._vectors = vectors
         self._keywords = keywords
         self._config = config
+        self.calibration: ScoreCalibration | None = None  # set by the KnowledgeBase
 
     def search(
         self,
@@ -80,11 +82,14 @@ class Retriever:
         results = []
         for article_id in ranked:
             chunk_hits = _merge_chunks(by_dense.get(article_id, []), by_lexical.get(article_id, []))
+            probability = None
             if mode == "lexical":
                 relevance = by_lexical[article_id][0].score / top_lexical
             else:
                 cosine = by_dense[article_id][0].score if article_id in by_dense else dense_floor
                 relevance = self._calibrate(cosine)
+                if self.calibration is not None:
+                    probability = round(self.calibration.probability(cosine), 4)
             first = chunk_hits[0].chunk
             results.append(
                 SearchResult(
@@ -95,6 +100,7 @@ class Retriever:
                     category=first.category,
                     relevance=relevance,
                     chunks=tuple(chunk_hits[: cfg.chunks_per_article]),
+                    probability=probability,
                 )
             )
         return results

@@ -82,6 +82,9 @@ class SearchResult:
     category: str
     relevance: float
     chunks: tuple[ScoredChunk, ...]
+    # The chance that this article, found best, is a right one: its dense cosine through the
+    # knowledge base's own calibration (retrieval/score_calibration.py); None without one.
+    probability: float | None = None
 
     @property
     def best(self) -> Chunk:

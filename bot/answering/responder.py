@@ -381,6 +381,7 @@ class Responder:
         query = await self._standalone(question, earlier)
         results, note = await self._search(query, locale, kb, plan)
         top = results[0].relevance if results else 0.0
+        chance = results[0].probability if results else None
         if self._page_help is not None and page:  # reorders only; refusals stay as they were
             results = await self._page_help.prefer(results, page, locale)
         covered = coverage(query, results)
@@ -389,6 +390,7 @@ class Responder:
             meta,
             query=query,
             top_relevance=round(top, 4),
+            probability=chance,
             retrieved=tuple(RetrievedArticle(r.article_id, r.title) for r in results),
             coverage=round(covered.share, 4),
             signals={name: round(value, 4) for name, value in heard.items()},
@@ -447,7 +449,9 @@ class Responder:
             yield Draft(reply, TurnKind.REFUSAL, (), confidence(TurnKind.REFUSAL, top, 0), meta)
             return
         citations = tuple(result.citations[n] for n in sorted(result.citations))
-        score = confidence(kind, top, grounded if kind is TurnKind.ANSWER else 0, covered.share)
+        score = confidence(
+            kind, top, grounded if kind is TurnKind.ANSWER else 0, covered.share, chance
+        )
         yield Draft(result.text, kind, citations, score, meta)
 
     def _refusal_with_suggestions(

@@ -135,6 +135,7 @@ class AnswerMeta:
     # The search: what the bot looked at, even when it refuses (content gaps list these).
     query: str | None = None
     top_relevance: float | None = None
+    probability: float | None = None  # the KB's calibrated chance that its best article is right
     retrieved: tuple[RetrievedArticle, ...] | None = None
     coverage: float | None = None
     signals: Mapping[str, float] | None = None  # for evaluations (issue 16)
@@ -192,6 +193,7 @@ _READ: dict[str, Callable[[Any], Any]] = {
     "agent_exception": bool,
     "query": str,
     "top_relevance": float,
+    "probability": float,
     "retrieved": _retrieved,
     "coverage": float,
     "signals": lambda value: {str(k): float(v) for k, v in value.items()},

@@ -89,3 +89,13 @@ def test_confidence_orders_answer_types() -> None:
     assert confidence(TurnKind.REFUSAL, 0.9, 0) <= 0.2
     assert confidence(TurnKind.FALLBACK, 0.9, 1) == 0
     assert confidence(TurnKind.SMALLTALK, 0, 0) == 1
+
+
+def test_a_calibrated_knowledge_base_tempers_answer_confidence() -> None:
+    """Issue 16: the KB's calibrated chance that its best article is right pulls confidence
+    down where relevance alone would be sure (a crowded help center), never past it."""
+    sure = confidence(TurnKind.ANSWER, 1.0, 1.0)
+    crowded = confidence(TurnKind.ANSWER, 1.0, 1.0, probability=0.16)
+    assert crowded == pytest.approx(0.4) and crowded < sure
+    assert confidence(TurnKind.ANSWER, 1.0, 1.0, 0.0, probability=0.16) == pytest.approx(0.2)
+    assert confidence(TurnKind.REFUSAL, 0.9, 0, probability=0.9) <= 0.2

@@ -28,6 +28,7 @@ OLD_ANSWER = {
     "agent_exception": False,
     "query": "ship to spain",
     "top_relevance": 0.3512,
+    "probability": 0.42,
     "retrieved": [
         {"article_id": "shipping", "title": "Shipping times"},
         {"article_id": "returns", "title": "Returns"},
