@@ -64,7 +64,7 @@ def test_chunks_are_embedded_shortest_first_and_stored_with_their_own_vectors(
         build_vector_store(VectorConfig(), tmp_path / "index"),
         build_keyword_index(KeywordConfig(), tmp_path / "index"),
         ChunkingConfig(),
-        SearchConfig(),
+        SearchConfig(calibration_sample=0),  # only the chunks: no self-quiz after ingestion
     )
     try:
         report = kb.ingest_path(kb_copy)
