@@ -4,18 +4,15 @@ files unpublish, broken files keep their article, and the indexes follow (real K
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.db.database import open_database
 from bot.helpcenter.articles import ArticleContent, ArticleStatus, IndexState
 from bot.helpcenter.editor import EditorService
-from bot.settings import EditorConfig
 from retrieval.loader import load_kb
 from retrieval.types import IngestReport
-from tests.conftest import KB_FIXTURE, KBFactory
+from tests.conftest import KB_FIXTURE
 
 pytestmark = pytest.mark.anyio
 MAX_BYTES = 200_000
@@ -24,15 +21,6 @@ MAX_BYTES = 200_000
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture
-async def editor(tmp_path: Path, make_kb: KBFactory) -> AsyncIterator[EditorService]:
-    database = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
-    service = EditorService(database.articles, make_kb(tmp_path / "index"), EditorConfig())
-    yield service
-    await service.aclose()
-    await database.conversations.aclose()
 
 
 @pytest.fixture

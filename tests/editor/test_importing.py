@@ -4,18 +4,13 @@ oversized upload is refused after reading one byte over the limit, and nothing i
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from bot.db.database import open_database
 from bot.helpcenter.article_io import ImportLimits
 from bot.helpcenter.articles import ArticleStatus
 from bot.helpcenter.editor import EditorService
 from bot.helpcenter.importing import ImportReport, import_upload
-from bot.settings import EditorConfig
-from tests.conftest import KBFactory
 
 pytestmark = pytest.mark.anyio
 LIMITS = ImportLimits(
@@ -30,15 +25,6 @@ LIMITS = ImportLimits(
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture
-async def editor(tmp_path: Path, make_kb: KBFactory) -> AsyncIterator[EditorService]:
-    database = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
-    service = EditorService(database.articles, make_kb(tmp_path / "index"), EditorConfig())
-    yield service
-    await service.aclose()
-    await database.conversations.aclose()
 
 
 class Upload:
