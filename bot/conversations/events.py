@@ -123,6 +123,11 @@ class TurnEvent:
 HandoffMode = Literal["waiting", "offline"]
 
 
+def handoff_mode(offline: bool) -> HandoffMode:
+    """How a handed-off chat waits: for a person soon, or with nobody available now."""
+    return "offline" if offline else "waiting"
+
+
 @dataclass(frozen=True, slots=True)
 class Handoff:
     """The chat waits for a person (`offline`: none is available now).

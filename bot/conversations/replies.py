@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from bot.answering.responder import ReplyEvent, Responder, answer_key
 from bot.conversations.events import (
     Handoff,
-    HandoffMode,
     Token,
     TurnEvent,
     TurnEventType,
+    handoff_mode,
     tell_conversation,
 )
 from bot.conversations.models import HandoffMeta, Mode, Role, Turn
@@ -186,7 +186,7 @@ class ReplyService:
                         assert event.turn is not None
                         if event.type == "handoff":
                             meta = HandoffMeta.of(event.turn.meta)
-                            mode: HandoffMode = "offline" if meta.offline else "waiting"
+                            mode = handoff_mode(meta.offline)
                             await queue.put(
                                 Handoff(mode, event.text, locale=meta.locale, turn=event.turn)
                             )

@@ -7,10 +7,10 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 from bot.answering import messages
 from bot.answering.account_answers import greeting
+from bot.conversations.events import HandoffMode, handoff_mode
 from bot.conversations.models import Channel, Conversation, Customer, Mode, Role, Turn, TurnKind
 from bot.conversations.store import ConversationStore
 from bot.customers.identity import Check, verify
@@ -19,12 +19,10 @@ from bot.settings import IdentityConfig
 
 log = logging.getLogger(__name__)
 
-WaitMode = Literal["waiting", "offline"]
-
 
 @dataclass(frozen=True, slots=True)
 class SignedIdentity:
-    """An identity the host site's server signed (bot/identity.py), not yet checked."""
+    """An identity the host site's server signed (bot/customers/identity.py), not yet checked."""
 
     payload: str
     signature: str
@@ -74,7 +72,7 @@ class CustomerView:
 class PersonRequested:
     """Who answers after a request for a person: a person soon, or nobody now (offline)."""
 
-    mode: WaitMode
+    mode: HandoffMode
     wait_message: str
     ticket_id: str
 
@@ -187,7 +185,9 @@ class ConversationService:
             handed = await self._escalator.escalate(
                 conversation, self._escalator.explicit_request(), email=email
             )
-            return PersonRequested(_wait_mode(handed.offline), handed.notice.text, handed.ticket.id)
+            return PersonRequested(
+                handoff_mode(handed.offline), handed.notice.text, handed.ticket.id
+            )
         thanks = ""
         if email:
             ticket = await self._escalator.queue.update(ticket.id, customer_email=email)
@@ -196,7 +196,7 @@ class ConversationService:
             await self._store.append(
                 conversation.id, Role.SYSTEM, thanks, kind=TurnKind.EMAIL_SAVED
             )
-        return PersonRequested(_wait_mode(ticket.offline), thanks, ticket.id)
+        return PersonRequested(handoff_mode(ticket.offline), thanks, ticket.id)
 
     async def cancel_person(self, conversation: Conversation) -> Cancelled:
         """The customer no longer needs a person: the waiting request is cancelled and the bot
@@ -204,7 +204,3 @@ class ConversationService:
         notice = await self._escalator.cancel(conversation)
         current = await self._store.get(conversation.id)
         return Cancelled(current.mode, notice.text if notice is not None else "")
-
-
-def _wait_mode(offline: bool) -> WaitMode:
-    return "offline" if offline else "waiting"

@@ -16,6 +16,7 @@ from bot.answering.prompting import PromptBuilder
 from bot.conversations.events import (
     Handoff,
     HandoffCancelled,
+    handoff_mode,
     tell_ticket,
 )
 from bot.conversations.models import Conversation, HandoffMeta, Role, Turn, TurnKind
@@ -277,9 +278,7 @@ class Escalator:
                 feeling=None if feeling is None else feeling.feeling.value,
             ).as_json(),
         )
-        handoff = Handoff(
-            "offline" if offline else "waiting", notice_text, ticket_id=ticket.id, locale=locale
-        )
+        handoff = Handoff(handoff_mode(offline), notice_text, ticket_id=ticket.id, locale=locale)
         await tell_ticket(self._broadcaster, ticket, handoff)
         self.webhooks.fire(WebhookEvent.ESCALATION, ticket)
         return HandoffResult(ticket, offline, notice)
