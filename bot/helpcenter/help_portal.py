@@ -198,11 +198,12 @@ class HelpPortal:
 
     async def home(self, lang: str) -> Home:
         """The home page in the requested language (else the default)."""
-        locales = await self.locales()
+        published = await self.published()
+        locales = _locales(published)
         locale = chosen_locale(lang, locales)
-        popular, by_citations = await self.popular(locale)
-        categories = await self.categories(locale)
-        uncategorised = [a for a in await self.published() if a.locale == locale and not a.category]
+        popular, by_citations = await self._popular(published, locale)
+        categories = _categories(published, locale)
+        uncategorised = [a for a in published if a.locale == locale and not a.category]
         return Home(locale, locales, categories, popular, by_citations, uncategorised)
 
     async def find(self, words: str, lang: str) -> Search:
@@ -215,11 +216,11 @@ class HelpPortal:
 
     async def category_page(self, slug: str, lang: str) -> CategoryPage:
         """A category's page in the requested language (else the one it has articles in)."""
-        locale = chosen_locale(lang, await self.locales())
-        try:
-            found = await self.category(slug, locale)
-        except NotFound:
-            return CategoryPage(None, locale, await self.categories(locale))
+        published = await self.published()
+        locale = chosen_locale(lang, _locales(published))
+        found = _category(published, slug, locale)
+        if found is None:
+            return CategoryPage(None, locale, _categories(published, locale))
         return CategoryPage(found, found.articles[0].locale, [])
 
     async def article_page(self, article_id: str) -> ArticlePage:
@@ -268,24 +269,11 @@ class HelpPortal:
         """Locales with at least one published article, the default first."""
         return _locales(await self.published())
 
-    async def categories(self, locale: str) -> list[Category]:
-        """The categories that have published articles in `locale`, by name."""
-        return _categories(await self.published(), locale)
-
-    async def category(self, slug: str, locale: str) -> Category:
-        """One category's articles in `locale` (else in any locale); `NotFound` when it has
-        none published."""
-        listed = [a for a in await self.published() if a.category == slug]
-        if not listed:
-            raise NotFound(f"no published articles in category {slug!r}")
-        mine = [a for a in listed if a.locale == locale] or listed
-        return Category(slug, category_name(slug), tuple(mine))
-
-    async def popular(self, locale: str) -> tuple[list[Listed], bool]:
+    async def _popular(self, published: list[Listed], locale: str) -> tuple[list[Listed], bool]:
         """The articles the bot cited most in its answers of the last `POPULAR_DAYS` days
         (stored with every answer: a real measure of what customers ask about), and True; or,
         before anything was cited, the newest articles and False."""
-        published = [a for a in await self.published() if a.locale == locale]
+        published = [a for a in published if a.locale == locale]
         cited = await self._citations()
         ranked = sorted(
             (a for a in published if cited[a.id]), key=lambda a: (-cited[a.id], a.title)
@@ -379,7 +367,18 @@ def _locales(published: Iterable[Listed]) -> list[str]:
     return sorted(found, key=lambda locale: (locale != DEFAULT_LOCALE, locale))
 
 
+def _category(published: Iterable[Listed], slug: str, locale: str) -> Category | None:
+    """One category's published articles in `locale` (else in any locale); None when it has
+    none."""
+    listed = [a for a in published if a.category == slug]
+    if not listed:
+        return None
+    mine = [a for a in listed if a.locale == locale] or listed
+    return Category(slug, category_name(slug), tuple(mine))
+
+
 def _categories(published: Iterable[Listed], locale: str) -> list[Category]:
+    """The categories that have published articles in `locale`, by name."""
     by_slug: dict[str, list[Listed]] = {}
     for article in published:
         if article.locale == locale and article.category:
