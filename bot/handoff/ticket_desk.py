@@ -87,7 +87,9 @@ class TicketDesk:
         _, turn = await self._lifecycle.reply(
             ticket_id, agent.id, text, meta=meta, client_id=client_id
         )
-        await self.announce(turn.conversation_id, AgentMessage(turn, agent_name(agent)))
+        await tell_conversation(
+            self._broadcaster, turn.conversation_id, AgentMessage(turn, agent_name(agent))
+        )
         return turn
 
     async def resolve(self, ticket_id: str, agent: Agent) -> Ticket:
@@ -127,14 +129,10 @@ class TicketDesk:
             if target.status is TicketStatus.CLAIMED
             else Handoff("waiting", text or "")
         )
-        await self.announce(source.conversation_id, event)
+        await tell_conversation(self._broadcaster, source.conversation_id, event)
         for ticket in (source, target):
             await tell_queue(self._broadcaster, TicketChanged.of(ticket))
         return target
-
-    async def announce(self, conversation_id: str, event: LiveEvent) -> None:
-        """Send a live event to the conversation's listeners (logged, never raised, on failure)."""
-        await tell_conversation(self._broadcaster, conversation_id, event)
 
     async def _notice(self, ticket: Ticket, key: messages.Key, **values: object) -> str | None:
         """The notice in the conversation's notice language; None (the widget words it in the
