@@ -33,6 +33,7 @@ from bot.conversations.models import (
     TurnKind,
 )
 from bot.db.engine import ConstraintViolation, transaction
+from bot.db.escalation_tables import ACTIVE_STATUSES
 from bot.db.schema import conversations, escalation_tables, ticket_links
 from bot.db.sql_conversations import append_turn, change_mode, client_turn, turn_values
 from bot.db.sql_queue import SqlHandoffQueue
@@ -48,7 +49,6 @@ MODE_OF_STATUS = {
     TicketStatus.RETURNED: Mode.BOT,
     TicketStatus.CANCELLED: Mode.BOT,
 }
-_ACTIVE = (TicketStatus.OPEN.value, TicketStatus.CLAIMED.value)
 
 
 class SqlTicketLifecycle:
@@ -180,7 +180,7 @@ class SqlTicketLifecycle:
         if ticket_id is None:
             return None
         ticket = self._queue.lock_in(conn, ticket_id, write_locked=True)
-        return ticket if ticket.status.value in _ACTIVE else None
+        return ticket if ticket.status.value in ACTIVE_STATUSES else None
 
     def _possibly_same(self, ticket_id: str) -> list[Ticket]:
         with transaction(self._engine) as conn:
@@ -191,7 +191,7 @@ class SqlTicketLifecycle:
                 return []
             rows = conn.execute(
                 sa.select(tickets.id)
-                .where(tickets.status.in_(_ACTIVE), tickets.id != ticket.id, matches)
+                .where(tickets.status.in_(ACTIVE_STATUSES), tickets.id != ticket.id, matches)
                 .order_by(tickets.created_at, tickets.id)
             ).all()
             return [self._queue.get_in(conn, row.id) for row in rows]
@@ -208,7 +208,7 @@ class SqlTicketLifecycle:
             }
             source, target = locked[ticket_id], locked[into_id]
             for ticket in (source, target):
-                if ticket.status.value not in _ACTIVE:
+                if ticket.status.value not in ACTIVE_STATUSES:
                     raise InvalidTransition(
                         f"cannot merge: ticket {ticket.id} is {ticket.status.value}; "
                         "only open or claimed tickets can be merged"
@@ -330,7 +330,9 @@ def _merged_into(conn: Connection, conversation_id: str) -> str | None:
     row = conn.execute(
         sa.select(tickets.id)
         .join_from(escalation_tables.tickets, ticket_links, ticket_links.c.ticket_id == tickets.id)
-        .where(ticket_links.c.conversation_id == conversation_id, tickets.status.in_(_ACTIVE))
+        .where(
+            ticket_links.c.conversation_id == conversation_id, tickets.status.in_(ACTIVE_STATUSES)
+        )
         .limit(1)
     ).first()
     return None if row is None else str(row.id)
