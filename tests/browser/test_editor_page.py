@@ -56,11 +56,20 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"editor-{name}.png"), full_page=True)
 
 
-def log_in(page: Page, live: Live, name: str) -> None:
+def submit_login(page: Page, live: Live, name: str) -> None:
     page.goto(f"{live.url}/editor")
     page.get_by_label("Name").fill(name)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+
+
+def log_in(page: Page, live: Live, name: str) -> None:
+    """Sign an editor in and wait until the page is ready: articles loaded, focus in the filter.
+
+    Without the wait, a test's own focus or key press can land before the editor moves focus.
+    """
+    submit_login(page, live, name)
+    expect(page.locator("#filter-q")).to_be_focused()
 
 
 def open_article(page: Page, title: str) -> None:
@@ -144,7 +153,7 @@ def test_hostile_html_in_an_article_stays_inert(browser: Browser, accounts: Live
 
 
 def test_the_agent_role_is_refused(tab: Tab, accounts: Live) -> None:
-    log_in(tab.page, accounts, "alan")
+    submit_login(tab.page, accounts, "alan")
     refusal = tab.page.get_by_role("alert")
     expect(refusal).to_contain_text("Alan Agent has the agent role")
     expect(refusal).to_contain_text("editor role")
