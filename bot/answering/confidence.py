@@ -2,27 +2,27 @@
 the passages cover, answer type, and where the knowledge base is calibrated (issue 16) the
 chance that its best article is right.
 
-Refusing on it, measured 2026-12-05 and not wired: the gate's golden refusal precision falls
-under its floor. Two rules chosen without labels: (a) refuse when the calibrated chance is
-under 2/3, where a refusal beats an answer at the evals' cost of a wrong answer (3 handoffs,
-evals/run_all.py): it refuses every answer (the fits' highest chance is 0.57 golden, 0.33
-answers_iqa; simulated from a per-case dump); (b) refuse when even a fully grounded answer's
-confidence would be under `escalation.low_confidence` (0.3: the chat goes to a person anyway),
-run through the responder:
+Refusing on it (issue 16), measured 2026-12-05. Two rules chosen without labels: (a) refuse
+when the calibrated chance is under 2/3, where a refusal beats an answer at the evals' cost of
+a wrong answer (3 handoffs, evals/run_all.py): it refuses every answer (the fits' highest chance
+is 0.57 golden, 0.33 answers_iqa), so it is not used; (b) refuse when even a fully grounded
+answer's confidence would be under `answer.refusal_confidence` (0.3, the same as
+`escalation.low_confidence`: the chat goes to a person anyway), wired in the responder:
 
     before -> (b)                    golden (gate)          answers_iqa dev
-    refusal precision                0.78 -> 0.71 (< 0.75)  0.67 -> 0.60
+    refusal precision                0.78 -> 0.71           0.67 -> 0.60
     refusal recall                   0.64 -> 0.68           0.02 -> 0.53
     right answers (gold cited)       110 -> 108 of 185      37 -> 32 of 100
-    wrong answers shown              66 -> 61 of 235        160 -> 79 of 200
-      ... and not handed off         60 -> 60               80 -> 79
-    answerable handed to a person    0.18 -> 0.18           0.35 -> 0.36
+    wrong answers shown              66 -> 61 of 235        160 -> 80 of 200
+      ... and not handed off         60 -> 60               80 -> 80
+    answerable handed to a person    0.18 -> 0.18           0.35 -> 0.35
 
-Every answer (b) refuses was already handed to a person (its confidence is under the same
-threshold): it only replaces a wrong answer shown before the handoff with "we don't know" and
-links. `citation_accuracy` rises (0.62 -> 0.63 golden, 0.37 -> 0.44) only because it counts a
-refusal's suggested links. Reproduce: `supportbot eval gate`; `supportbot eval answers --docs
-<answers_iqa>/docs.jsonl --questions <answers_iqa>/questions.jsonl --json`.
+Every answer (b) refuses was handed to a person before (its confidence was under the same
+threshold): the customer now reads "we couldn't find that" and links instead of a likely wrong
+answer before the person comes. `citation_accuracy` rises (0.62 -> 0.63 golden, 0.37 -> 0.44)
+only because it counts a refusal's suggested links. Reproduce: `supportbot eval gate`;
+`supportbot eval answers --docs <answers_iqa>/docs.jsonl --questions
+<answers_iqa>/questions.jsonl --json`, with SUPPORTBOT_ANSWER__REFUSAL_CONFIDENCE=0 for before.
 """
 
 from __future__ import annotations

@@ -395,7 +395,14 @@ class Responder:
             coverage=round(covered.share, 4),
             signals={name: round(value, 4) for name, value in heard.items()},
         )
-        if top < self._config.refusal_relevance or covered.share < self._config.min_coverage:
+        # A fully grounded answer's confidence: under the floor, no answer from these articles
+        # would be trusted, so the customer gets the refusal instead of a likely wrong answer.
+        best = confidence(TurnKind.ANSWER, top, 1.0, covered.share, chance)
+        if (
+            top < self._config.refusal_relevance
+            or covered.share < self._config.min_coverage
+            or best < self._config.refusal_confidence
+        ):
             meta = replace(meta, missing=covered.missing)
             reply, suggested = self._refusal_with_suggestions(results, locale)
             yield reply
