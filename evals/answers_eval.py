@@ -14,6 +14,9 @@ measured, per case and in summary:
   class, and a bot turn of kind `refusal` or `fallback` is a predicted refusal;
 - escalation rate: questions that went to a person (a handoff at the question, or during
   its history) / questions; the same over answerable questions (`handoff_rate_answerable`);
+- wrong answers: answers without a right citation (unanswerable questions answered included)
+  and not handed to a person / questions (`wrong_answer_rate`), and the same whether or not a
+  person was called after the answer (`wrong_answer_shown_rate`: the customer read it);
 - calibration error (ECE, 10 bins): the answers' confidence against their being right;
 - latency p50/p95 of the final question, end to end through the responder.
 """
@@ -357,6 +360,7 @@ def summarise_answers(outcomes: Sequence[AnswerOutcome]) -> dict[str, float]:
         "wrong_answer_rate": _r(
             mean([1.0 if o.wrong_answer and not o.handoff else 0.0 for o in outcomes])
         ),
+        "wrong_answer_shown_rate": _r(mean([1.0 if o.wrong_answer else 0.0 for o in outcomes])),
         "p50_ms": round(percentile(ms, 50), 1),
         "p95_ms": round(percentile(ms, 95), 1),
     }

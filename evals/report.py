@@ -78,7 +78,8 @@ def _headline_rows(results: GoldenResults) -> list[tuple[str, object]]:
         ("refusal precision", answers.get("refusal_precision", "n/a")),
         ("refusal recall", answers.get("refusal_recall", "n/a")),
         ("escalation rate (answers eval)", answers["escalation_rate"]),
-        ("wrong answers sent", answers["wrong_answer_rate"]),
+        ("wrong answers sent (not handed off)", answers["wrong_answer_rate"]),
+        ("wrong answers shown (handed off or not)", answers["wrong_answer_shown_rate"]),
         ("escalation detector F1", results.escalation["f1"]),
         ("latency p50 / p95 ms", f"{answers['p50_ms']:g} / {answers['p95_ms']:g}"),
     ]

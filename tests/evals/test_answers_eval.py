@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -189,6 +190,11 @@ def test_summary_of_hand_made_outcomes() -> None:
     assert summary["escalation_rate"] == pytest.approx(0.4)
     # wrong answers not escalated: case 2 (no gold cited) and case 5 (answered unanswerable)
     assert summary["wrong_answer_rate"] == pytest.approx(0.4)
+    assert summary["wrong_answer_shown_rate"] == pytest.approx(0.4)  # neither was handed off
+    shown_then_handed_off = replace(outcomes[1], handoff=True)
+    after = summarise_answers([outcomes[0], shown_then_handed_off, *outcomes[2:]])
+    assert after["wrong_answer_rate"] == pytest.approx(0.2)
+    assert after["wrong_answer_shown_rate"] == pytest.approx(0.4)  # the customer still read it
     assert summary["p50_ms"] == 30.0
     assert summary["p95_ms"] == pytest.approx(48.0)
     assert outcomes[0].correct and not outcomes[1].correct and outcomes[3].correct
