@@ -123,6 +123,7 @@ class KnowledgeBase:
         return self.keywords.locales()
 
     def close(self) -> None:
-        """Close both indexes (the embedder needs no closing)."""
+        """Close the search and both indexes (the embedder needs no closing)."""
+        self.retriever.close()
         self.vectors.close()
         self.keywords.close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Literal
 
 from retrieval.config import SearchConfig
@@ -14,6 +16,7 @@ from retrieval.types import ScoredChunk, SearchResult
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
 PLAN_OVERFETCH = 2  # candidates fetched per one kept, when a plan filters them
+KEYWORD_THREADS = 4  # hybrid searches whose keyword half runs beside their dense half, at most
 
 
 def _best_per_article(hits: Sequence[ScoredChunk]) -> dict[str, list[ScoredChunk]]:
@@ -39,6 +42,10 @@ class Retriever:
         self._keywords = keywords
         self._config = config
         self.calibration: ScoreCalibration | None = None  # set by the KnowledgeBase
+        # A hybrid search's keyword half runs beside its embedding and vector search: each
+        # spends its time in native code (SQLite or PostgreSQL, ONNX Runtime, Chroma) with the
+        # GIL released, so a query costs about the slower half instead of both (issue 18).
+        self._beside = ThreadPoolExecutor(KEYWORD_THREADS, thread_name_prefix="keyword-search")
 
     def search(
         self,
@@ -61,11 +68,17 @@ class Retriever:
         # The stores' filters only test equality: a plan filters after the search, which asks
         # for more so that other plans' articles take none of the candidates' places.
         wanted = cfg.candidates if plan is None else cfg.candidates * PLAN_OVERFETCH
+        keyword_search = partial(self._keywords.search, query, wanted, filters)
+        beside: Future[list[ScoredChunk]] | None = None
+        if mode == "hybrid":
+            beside = self._beside.submit(keyword_search)
         if mode != "lexical":
             vector = self._embedder.embed_query(query)
             dense = self._vectors.query(vector, wanted, filters)
-        if mode != "dense":
-            lexical = self._keywords.search(query, wanted, filters)
+        if beside is not None:
+            lexical = beside.result()
+        elif mode == "lexical":
+            lexical = keyword_search()
         if plan is not None:
             dense = [hit for hit in dense if hit.chunk.for_plan(plan)][: cfg.candidates]
             lexical = [hit for hit in lexical if hit.chunk.for_plan(plan)][: cfg.candidates]
@@ -104,6 +117,10 @@ class Retriever:
                 )
             )
         return results
+
+    def close(self) -> None:
+        """Stop the keyword-search threads (searches already started finish first)."""
+        self._beside.shutdown()
 
     def _calibrate(self, cosine: float) -> float:
         low, high = self._config.relevance_floor, self._config.relevance_ceiling

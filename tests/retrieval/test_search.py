@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import pytest
 
 from retrieval.backends.langchain_retriever import SupportbotRetriever
+from retrieval.config import ChunkingConfig, KeywordConfig, SearchConfig, VectorConfig
+from retrieval.factory import build_keyword_index, build_vector_store
+from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
+
+PARAPHRASES = [
+    "i clicked the link to change my pasword but it says its expired",
+    "how many days do i have to send something back",
+    "my card keeps getting rejected when i try to pay",
+    "can i stop paying for the membership thing",
+    "lost my phone and can't get the 6 digit code to log in",
+    "where is my package",
+]
 
 
 @pytest.mark.parametrize(
@@ -71,3 +87,34 @@ def test_langchain_retriever_adapter(sample_kb: KnowledgeBase) -> None:
     assert len(docs) == 2
     assert docs[0].metadata["url"].startswith("https://help.brightcart.example/")
     assert 0 <= docs[0].metadata["relevance"] <= 1 and docs[0].page_content
+
+
+def test_searches_at_once_find_what_each_finds_alone(sample_kb: KnowledgeBase) -> None:
+    """Each hybrid search runs its keyword half on a shared pool beside its dense half: many
+    at once (more than the pool's threads) still get their own articles, in the same order."""
+
+    def ranked(question: str) -> list[tuple[str, float]]:
+        return [(r.article_id, r.relevance) for r in sample_kb.search(question, 5)]
+
+    alone = {question: ranked(question) for question in PARAPHRASES}
+    asked = PARAPHRASES * 3
+    with ThreadPoolExecutor(len(asked)) as customers:
+        together = list(customers.map(ranked, asked))
+    assert together == [alone[question] for question in asked]
+
+
+def test_closing_the_knowledge_base_stops_its_search_threads(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    kb = KnowledgeBase(
+        embedder,
+        build_vector_store(VectorConfig(), tmp_path),
+        build_keyword_index(KeywordConfig(), tmp_path),
+        ChunkingConfig(),
+        SearchConfig(),
+    )
+    before = set(threading.enumerate())  # other knowledge bases' threads stay
+    assert kb.search("where is my package") == []  # an empty index: no articles, no error
+    kb.close()
+    left = [t.name for t in set(threading.enumerate()) - before]
+    assert not [name for name in left if name.startswith("keyword-search")], left
