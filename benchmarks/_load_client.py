@@ -61,13 +61,16 @@ class Session:
         self.id: str = created["id"]
         self.token: str = created["token"]
         self.known_seq = 0
+        self.handed_off = False  # a handoff event came: a person answers from now on
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
         try:
             async for raw in self.socket:
-                self.events.put_nowait(json.loads(raw))
+                event = json.loads(raw)
+                self.handed_off = self.handed_off or event.get("type") == "handoff"
+                self.events.put_nowait(event)
         except NETWORK_ERRORS:
             pass
         # Whoever waits for an event learns that none will come.
@@ -120,8 +123,10 @@ class Session:
     async def ask_ws(self, text: str) -> tuple[str, float]:
         """{type: message} on the WebSocket; waits for this message's reply (or handoff) event.
 
-        A handoff that follows the reply is not waited for: the next message, always sent
-        over SSE, finds the conversation waiting.
+        A handoff that follows the reply is not waited for: the socket's reader notes it
+        (`handed_off`) and the visitor stops asking, as a customer then waits for the person.
+        Asking on would be answered only where the bot is sure (issue 17); anything else
+        waits for the person and would look like a lost reply here.
         """
         floor = self.known_seq
         started = time.perf_counter()
@@ -135,7 +140,7 @@ class Session:
                 return f"{kind}_{event.get('error_code') or event.get('code')}", 0.0
             if kind == "message" and seq > floor and event["turn"]["role"] == "customer":
                 mine = seq
-            elif mine and (kind == "handoff" or (kind == "reply" and seq > mine)):
+            elif kind == "handoff" or (mine and kind == "reply" and seq > mine):
                 return str(kind), (time.perf_counter() - started) * 1000
 
 
@@ -170,6 +175,9 @@ async def widget(
             async with open_session(client, ws_base) as session:
                 tally.conversations += 1
                 for over_ws in itertools.cycle((False, True)):
+                    if session.handed_off:  # after an answer: the visitor waits for a person
+                        tally.handoffs += 1
+                        break
                     if not budget.take():
                         return
                     ask = session.ask_ws if over_ws else session.ask_sse
