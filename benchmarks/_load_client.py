@@ -169,7 +169,10 @@ async def widget(
     think_s: float = 0.0,
 ) -> None:
     """One simulated visitor after another: ask until a handoff, then start a new chat;
-    `think_s` is the mean pause between an answer and the next question (uniform 0-2x)."""
+    `think_s` is the mean pause between an answer and the next question (uniform 0-2x), and
+    the first visitors arrive spread over the same span, not all in the first second."""
+    if think_s:
+        await asyncio.sleep(random.uniform(0, 2 * think_s))
     while budget.left > 0 and time.monotonic() < budget.deadline:
         try:
             async with open_session(client, ws_base) as session:
