@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 
 from retrieval.backends.langchain_retriever import SupportbotRetriever
-from retrieval.config import ChunkingConfig, KeywordConfig, SearchConfig, VectorConfig
-from retrieval.factory import build_keyword_index, build_vector_store
-from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
+from tests.conftest import KBFactory
 
 PARAPHRASES = [
     "i clicked the link to change my pasword but it says its expired",
@@ -104,15 +102,9 @@ def test_searches_at_once_find_what_each_finds_alone(sample_kb: KnowledgeBase) -
 
 
 def test_closing_the_knowledge_base_stops_its_search_threads(
-    embedder: Embedder, tmp_path: Path
+    make_kb: KBFactory, tmp_path: Path
 ) -> None:
-    kb = KnowledgeBase(
-        embedder,
-        build_vector_store(VectorConfig(), tmp_path),
-        build_keyword_index(KeywordConfig(), tmp_path),
-        ChunkingConfig(),
-        SearchConfig(),
-    )
+    kb = make_kb(tmp_path)
     before = set(threading.enumerate())  # other knowledge bases' threads stay
     assert kb.search("where is my package") == []  # an empty index: no articles, no error
     kb.close()
