@@ -17,6 +17,7 @@ Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
 PLAN_OVERFETCH = 2  # candidates fetched per one kept, when a plan filters them
 KEYWORD_THREADS = 4  # hybrid searches whose keyword half runs beside their dense half, at most
+KEYWORD_THREAD_PREFIX = "keyword-search"  # the name of those threads
 
 
 def _best_per_article(hits: Sequence[ScoredChunk]) -> dict[str, list[ScoredChunk]]:
@@ -45,7 +46,7 @@ class Retriever:
         # A hybrid search's keyword half runs beside its embedding and vector search: each
         # spends its time in native code (SQLite or PostgreSQL, ONNX Runtime, Chroma) with the
         # GIL released, so a query costs about the slower half instead of both (issue 18).
-        self._beside = ThreadPoolExecutor(KEYWORD_THREADS, thread_name_prefix="keyword-search")
+        self._beside = ThreadPoolExecutor(KEYWORD_THREADS, thread_name_prefix=KEYWORD_THREAD_PREFIX)
 
     def search(
         self,

@@ -10,6 +10,7 @@ import pytest
 
 from retrieval.backends.langchain_retriever import SupportbotRetriever
 from retrieval.knowledge_base import KnowledgeBase
+from retrieval.retriever import KEYWORD_THREAD_PREFIX
 from tests.conftest import KBFactory
 
 PARAPHRASES = [
@@ -100,4 +101,4 @@ def test_closing_the_knowledge_base_stops_its_search_threads(
     assert kb.search("where is my package") == []  # an empty index: no articles, no error
     kb.close()
     left = [t.name for t in set(threading.enumerate()) - before]
-    assert not [name for name in left if name.startswith("keyword-search")], left
+    assert not [name for name in left if name.startswith(KEYWORD_THREAD_PREFIX)], left
