@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Literal
@@ -15,7 +15,7 @@ from retrieval.types import ScoredChunk, SearchResult
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
-PLAN_OVERFETCH = 2  # candidates fetched per one kept, when a plan filters them
+PLAN_OVERFETCH = 2  # candidates fetched again per one kept, when a plan filtered some out
 KEYWORD_THREADS = 4  # hybrid searches whose keyword half runs beside their dense half, at most
 KEYWORD_THREAD_PREFIX = "keyword-search"  # the name of those threads
 
@@ -66,23 +66,21 @@ class Retriever:
         filters = {key: v for key, v in (("locale", locale), ("category", category)) if v}
         dense: list[ScoredChunk] = []
         lexical: list[ScoredChunk] = []
-        # The stores' filters only test equality: a plan filters after the search, which asks
-        # for more so that other plans' articles take none of the candidates' places.
-        wanted = cfg.candidates if plan is None else cfg.candidates * PLAN_OVERFETCH
-        keyword_search = partial(self._keywords.search, query, wanted, filters)
+        keyword_search = partial(
+            self._candidates,
+            lambda n: self._keywords.search(query, n, filters),
+            plan,
+        )
         beside: Future[list[ScoredChunk]] | None = None
         if mode == "hybrid":
             beside = self._beside.submit(keyword_search)
         if mode != "lexical":
             vector = self._embedder.embed_query(query)
-            dense = self._vectors.query(vector, wanted, filters)
+            dense = self._candidates(lambda n: self._vectors.query(vector, n, filters), plan)
         if beside is not None:
             lexical = beside.result()
         elif mode == "lexical":
             lexical = keyword_search()
-        if plan is not None:
-            dense = [hit for hit in dense if hit.chunk.for_plan(plan)][: cfg.candidates]
-            lexical = [hit for hit in lexical if hit.chunk.for_plan(plan)][: cfg.candidates]
         by_dense = _best_per_article(dense)
         by_lexical = _best_per_article(lexical)
         fused = weighted_rrf(
@@ -122,6 +120,23 @@ class Retriever:
     def close(self) -> None:
         """Stop the keyword-search threads (searches already started finish first)."""
         self._beside.shutdown()
+
+    def _candidates(
+        self, fetch: Callable[[int], list[ScoredChunk]], plan: str | None
+    ) -> list[ScoredChunk]:
+        """One index's candidates for `plan` (None: every article).
+
+        The stores' filters only test equality, so a plan filters after the fetch. When that
+        drops any hit, other plans' articles took candidates' places: the fetch is repeated
+        for more. A help center without plan-only articles never pays for the second one."""
+        wanted = self._config.candidates
+        hits = fetch(wanted)
+        if plan is None:
+            return hits
+        kept = [hit for hit in hits if hit.chunk.for_plan(plan)]
+        if len(kept) < len(hits):
+            kept = [hit for hit in fetch(wanted * PLAN_OVERFETCH) if hit.chunk.for_plan(plan)]
+        return kept[:wanted]
 
     def _calibrate(self, cosine: float) -> float:
         low, high = self._config.relevance_floor, self._config.relevance_ceiling

@@ -5,13 +5,17 @@ search ("" plan) only articles for everyone. Real embedder, Chroma and SQLite FT
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from retrieval.config import ChunkingConfig, KeywordConfig, SearchConfig, VectorConfig
 from retrieval.errors import ArticleFormatError
+from retrieval.factory import build_keyword_index, build_vector_store
+from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.loader import parse_markdown
-from tests.conftest import KBFactory
+from tests.conftest import KB_FIXTURE, KBFactory
 
 ARTICLES = {
     "plus-priority-line.md": (
@@ -90,3 +94,49 @@ def test_audience_must_list_plans(tmp_path: Path) -> None:
         parse_markdown(text, path)
     ok = parse_markdown("---\ntitle: T\naudience: Plus, Business\n---\nBody\n", path)
     assert ok.audience == ("business", "plus")
+
+
+def counted(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes each of the real indexes is asked for, in order (both indexes in one list)."""
+    asked: list[int] = []
+    for store, method in ((kb.keywords, "search"), (kb.vectors, "query")):
+        inner = getattr(store, method)
+
+        def fetch(what: Any, n: int, filters: Any = None, inner: Any = inner) -> Any:
+            asked.append(n)
+            return inner(what, n, filters)
+
+        monkeypatch.setattr(store, method, fetch)
+    return asked
+
+
+def test_plan_only_articles_filling_the_candidates_are_fetched_past(
+    embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = tmp_path / "index"
+    kb = KnowledgeBase(
+        embedder,
+        build_vector_store(VectorConfig(), index),
+        build_keyword_index(KeywordConfig(), index),
+        ChunkingConfig(),
+        SearchConfig(candidates=2),  # the two priority lines take both places
+    )
+    try:
+        assert kb.ingest_path(write_kb(tmp_path / "kb")).ok
+        asked = counted(kb, monkeypatch)
+        for mode in ("dense", "lexical"):
+            found = kb.search(QUESTIONS[0], 10, plan="", mode=mode)
+            assert [r.article_id for r in found] == ["phone-support"], mode
+        assert sorted(asked) == [2, 2, 4, 4]  # each index asked again, for twice as many
+    finally:
+        kb.close()
+
+
+def test_without_plan_only_articles_each_index_is_asked_once(
+    make_kb: KBFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = make_kb(tmp_path / "index")
+    assert kb.ingest_path(KB_FIXTURE).ok
+    asked = counted(kb, monkeypatch)
+    assert kb.search("where is my package", 5, plan="")
+    assert asked == [SearchConfig().candidates] * 2
