@@ -7,7 +7,9 @@ title, else the first sentence of a question's length, else the first few words)
 searched against every other article's stored vectors and against the source article's own
 text with that question held out. Whether the source article comes out on top, against the
 top cosine, is what an isotonic (monotone) fit learns: the chance that the best article is a
-right one, given its cosine, in this knowledge base.
+right one, given its cosine, in this knowledge base. An exact copy of the source (another id,
+the same body word for word) is no rival: it answers alike, and counting it as one would make
+a help center imported twice refuse every question.
 
 Measured on 2026-12-05 (embedded extractive stack; ECE over answered questions, 10 bins; no
 judged question or label used to fit or choose anything but the confidence formula):
@@ -32,7 +34,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from retrieval.interfaces import Embedder, VectorStore
@@ -47,6 +49,7 @@ WINDOW_WORDS = 12  # the pseudo-question of a text without sentence ends
 HELD_OUT_CHARS = 2000  # the embedder truncates long texts anyway
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 _MARKUP = re.compile(r"^\s*(#+|[-*>]|\d+\.)\s*", re.MULTILINE)
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,7 @@ class Probe:
     locale: str
     question: str
     held_out: str
+    copies: frozenset[str] = frozenset()  # other articles with the same body, word for word
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +106,16 @@ class ScoreCalibration:
 def probes(articles: Sequence[Article], limit: int = SAMPLE) -> list[Probe]:
     """Up to `limit` pseudo-questions, from a fixed pseudo-random sample of the articles."""
     ordered = sorted(articles, key=lambda a: hashlib.sha256(a.id.encode()).hexdigest())
+    same_body: dict[str, set[str]] = {}
+    for article in articles:
+        same_body.setdefault(_words(article.body), set()).add(article.id)
+    same_body.pop("", None)  # empty bodies are not copies of each other
     found = []
     for article in ordered:
         probe = _probe(article)
         if probe is not None:
-            found.append(probe)
+            copies = same_body.get(_words(article.body), set()) - {article.id}
+            found.append(replace(probe, copies=frozenset(copies)))
             if len(found) == limit:
                 break
     return found
@@ -144,7 +153,7 @@ def quiz(
         others = [
             hit.score
             for hit in vectors.query(question, NEIGHBOURS, {"locale": probe.locale})
-            if hit.chunk.article_id != probe.article_id
+            if hit.chunk.article_id != probe.article_id and hit.chunk.article_id not in probe.copies
         ]
         mine = _cosine(question, own)
         rival = max(others, default=-1.0)
@@ -180,6 +189,11 @@ def calibrate(
     """The calibration of the indexed `articles` from up to `limit` pseudo-questions; None
     when fewer than `minimum` articles give one."""
     return fit(embedder.model_id, quiz(probes(articles, limit), embedder, vectors), minimum)
+
+
+def _words(text: str) -> str:
+    """The text's words, lower case, one space apart (markup and spacing aside)."""
+    return " ".join(_WORD.findall(text.lower()))
 
 
 def _smoothed(block: Sequence[float]) -> float:

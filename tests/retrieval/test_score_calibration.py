@@ -36,7 +36,17 @@ def distinct() -> list[Article]:
 
 
 def duplicated() -> list[Article]:
-    """Every article twice, under two ids: the best article is a coin toss."""
+    """Every article twice, under two ids, the twins worded a little differently: the best
+    article is a coin toss."""
+    twins = [
+        Article(id=f"a{n + 100}", title=t, body=f"{b} Allow a few minutes.")
+        for n, (t, b) in enumerate(TOPICS)
+    ]
+    return distinct() + twins
+
+
+def copied() -> list[Article]:
+    """Every article twice, word for word (a help center imported twice)."""
     return [article(n + k * 100, t, b) for k in (0, 1) for n, (t, b) in enumerate(TOPICS)]
 
 
@@ -70,6 +80,15 @@ def test_near_duplicate_articles_make_the_same_cosine_less_sure(
     assert clear.samples == 10 and crowded.samples == 20
     for cosine in (0.3, 0.6, 0.9):
         assert crowded.probability(cosine) < 0.5 < clear.probability(cosine)
+
+
+def test_exact_copies_are_no_rivals(embedder: Embedder, tmp_path: Path) -> None:
+    found = probes(copied())
+    assert {p.article_id: p.copies for p in found}["a3"] == frozenset({"a103"})
+    twice = fitted(embedder, tmp_path / "copied", copied())
+    assert twice.samples == 20
+    for cosine in (0.6, 0.9):
+        assert twice.probability(cosine) > 0.5
 
 
 def test_ingestion_fits_saves_and_reloads_the_calibration(
