@@ -6,7 +6,7 @@ HuggingFaceEmbeddings (the same bundled all-MiniLM-L6-v2), on RecursiveCharacter
 alone (the Chroma one inside the ensemble) is timed and scored too, as the fastest LangChain
 option. Ours: KnowledgeBase hybrid (the app's default embedder backend). All three are scored
 by `evals.retrieval_eval.summarise`, so the metrics are computed identically, and queried
-interleaved so they see the same machine state.
+interleaved so they see the same machine state, in a rotating order.
 
     .venv/bin/python benchmarks/langchain_peer.py --dataset liveqa_med --limit 10
     .venv/bin/python benchmarks/langchain_peer.py --docs 300 --answers --min-timed 20
@@ -19,7 +19,7 @@ import os
 import tempfile
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -243,36 +243,36 @@ def run_dataset(name: str, data: Path, options: Options, embedder: Any) -> Outco
                 rank_peer(peer, [case], K, dense_only=True)
             peer.widened = 0
             passes = max(1, -(-min_timed // len(cases)))
-            ours: list[RankedCase] = []
-            theirs: list[RankedCase] = []
-            dense: list[RankedCase] = []
-            ours_cpu: list[float] = []
-            peer_cpu: list[float] = []
-            dense_cpu: list[float] = []
+            timed: dict[str, list[RankedCase]] = {"ours": [], "peer": [], "dense": []}
+            cpu_ms: dict[str, list[float]] = {"ours": [], "peer": [], "dense": []}
+            systems: list[tuple[str, Callable[[RetrievalCase], list[RankedCase]]]] = [
+                ("ours", lambda case: rank_cases(kb, [case], "hybrid", K)),
+                ("peer", lambda case: rank_peer(peer, [case], K)),
+                ("dense", lambda case: rank_peer(peer, [case], K, dense_only=True)),
+            ]
             emit(f"  querying: {len(cases)} questions x {passes} pass(es), interleaved ...")
-            for _ in range(passes):
-                for case in cases:  # interleaved so all see the same machine state
+            for turn in range(passes * len(cases)):
+                case = cases[turn % len(cases)]
+                # Interleaved so all see the same machine state, and each system goes first
+                # in a third of the turns: whichever runs right after another system's query
+                # finds the caches that query left.
+                shift = turn % len(systems)
+                for system, rank in systems[shift:] + systems[:shift]:
                     cpu = time.process_time()
-                    ours.extend(rank_cases(kb, [case], "hybrid", K))
-                    ours_cpu.append((time.process_time() - cpu) * 1e3)
-                    cpu = time.process_time()
-                    theirs.extend(rank_peer(peer, [case], K))
-                    peer_cpu.append((time.process_time() - cpu) * 1e3)
-                    cpu = time.process_time()
-                    dense.extend(rank_peer(peer, [case], K, dense_only=True))
-                    dense_cpu.append((time.process_time() - cpu) * 1e3)
+                    timed[system].extend(rank(case))
+                    cpu_ms[system].append((time.process_time() - cpu) * 1e3)
         finally:
             kb.close()
     return Outcome(
         name=name,
         docs=len(articles),
         questions=len(cases),
-        ours=summarise(ours),
-        peer=summarise(theirs),
-        dense=summarise(dense),
-        ours_cpu=latency_summary(ours_cpu),
-        peer_cpu=latency_summary(peer_cpu),
-        dense_cpu=latency_summary(dense_cpu),
+        ours=summarise(timed["ours"]),
+        peer=summarise(timed["peer"]),
+        dense=summarise(timed["dense"]),
+        ours_cpu=latency_summary(cpu_ms["ours"]),
+        peer_cpu=latency_summary(cpu_ms["peer"]),
+        dense_cpu=latency_summary(cpu_ms["dense"]),
         ours_ingest=ours_ingest,
         peer_ingest=peer_ingest,
         ours_answers=ours_answers,
