@@ -106,15 +106,16 @@ class ScoreCalibration:
 def probes(articles: Sequence[Article], limit: int = SAMPLE) -> list[Probe]:
     """Up to `limit` pseudo-questions, from a fixed pseudo-random sample of the articles."""
     ordered = sorted(articles, key=lambda a: hashlib.sha256(a.id.encode()).hexdigest())
+    body = {article.id: _words(article.body) for article in articles}
     same_body: dict[str, set[str]] = {}
-    for article in articles:
-        same_body.setdefault(_words(article.body), set()).add(article.id)
-    same_body.pop("", None)  # empty bodies are not copies of each other
+    for article_id, words in body.items():
+        if words:  # empty bodies are not copies of each other
+            same_body.setdefault(words, set()).add(article_id)
     found = []
     for article in ordered:
         probe = _probe(article)
         if probe is not None:
-            copies = same_body.get(_words(article.body), set()) - {article.id}
+            copies = same_body.get(body[article.id], set()) - {article.id}
             found.append(replace(probe, copies=frozenset(copies)))
             if len(found) == limit:
                 break
