@@ -33,6 +33,15 @@ END;
 """
 
 
+# FTS5's bm25 gives a term found in at least half the rows an IDF of 1e-6 (its log is <= 0), so
+# it cannot move a score; reading its long list of rows was most of a search's time (issue 18).
+_COMMON_SHARE = 0.5
+# Below this many rows every word is matched: the lists are short, and a match on common words
+# alone still counts by its rank when the fusion has few other candidates.
+_COMMON_FROM_ROWS = 1_000
+_FREQUENCIES_KEPT = 50_000  # terms whose row counts are remembered, at most
+
+
 def check_fts5() -> None:
     """Raise BackendUnavailable when this Python's SQLite lacks FTS5."""
     con = sqlite3.connect(":memory:")
@@ -55,6 +64,8 @@ class SqliteKeywordIndex:
         self._con = sqlite3.connect(str(path), check_same_thread=False)
         self._con.execute("PRAGMA journal_mode=WAL")
         self._lock = threading.Lock()
+        self._frequencies: dict[str, int] = {}  # term -> rows holding it ("": all rows)
+        self._data_version = -1
         try:
             self._con.executescript(_SCHEMA)
             columns = {row[1] for row in self._con.execute("PRAGMA table_info(chunk_rows)")}
@@ -71,6 +82,7 @@ class SqliteKeywordIndex:
         """Insert or replace chunks by id, in one transaction."""
         rows = [(*chunk_values(c), c.embed_text) for c in chunks]
         with self._lock, self._con:
+            self._frequencies.clear()
             self._con.executemany("DELETE FROM chunk_rows WHERE id = ?", [(c.id,) for c in chunks])
             self._con.executemany(
                 f"INSERT INTO chunk_rows ({', '.join(CHUNK_COLUMNS)}, tokens, content_hash, "
@@ -82,6 +94,7 @@ class SqliteKeywordIndex:
     def delete(self, ids: Sequence[str]) -> None:
         """Remove chunks by id."""
         with self._lock, self._con:
+            self._frequencies.clear()
             self._con.executemany("DELETE FROM chunk_rows WHERE id = ?", [(i,) for i in ids])
 
     def manifest(self) -> dict[str, Stamp]:
@@ -93,25 +106,60 @@ class SqliteKeywordIndex:
     def search(
         self, text: str, k: int, filters: Mapping[str, str] | None = None
     ) -> list[ScoredChunk]:
-        """BM25 (FTS5) over the words of `text` joined by OR; scores are positive."""
+        """BM25 (FTS5) over the words of `text` joined by OR; scores are positive.
+
+        In an index of 1,000 rows or more, words in at least half the rows are left out of the
+        match (they add nothing to a score), unless every word is; rows are read only for the
+        k best."""
         terms = content_terms(text)
         if not terms:
             return []
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         where, params = "", []
         for key in ("locale", "category"):
             if filters and key in filters:
-                where += f" AND r.{key} = ?"
+                where += f" AND f.{key} = ?"
                 params.append(filters[key])
+        # Filtered, the rows are read for their locale and category as the matches come (a
+        # CROSS JOIN keeps the match as the outer loop); otherwise only the k best are read.
+        within = " CROSS JOIN chunk_rows f ON f.rowid = chunk_fts.rowid" if where else ""
         sql = (
             f"SELECT {', '.join('r.' + c for c in CHUNK_COLUMNS)}, r.tokens, r.content_hash, "
-            "-bm25(chunk_fts) AS score FROM chunk_fts JOIN chunk_rows r "
-            f"ON r.rowid = chunk_fts.rowid WHERE chunk_fts MATCH ?{where} "
-            "ORDER BY bm25(chunk_fts) LIMIT ?"
+            "best.score FROM (SELECT chunk_fts.rowid AS rowid, -bm25(chunk_fts) AS score "
+            f"FROM chunk_fts{within} WHERE chunk_fts MATCH ?{where} ORDER BY bm25(chunk_fts) "
+            "LIMIT ?) AS best JOIN chunk_rows r ON r.rowid = best.rowid ORDER BY best.score DESC"
         )
         with self._lock:
+            match = " OR ".join(_quoted(t) for t in self._informative(terms))
             rows = self._con.execute(sql, [match, *params, k]).fetchall()
         return [scored_chunk(row) for row in rows]
+
+    def _informative(self, terms: list[str]) -> list[str]:
+        """`terms` without those in at least half the rows of a large index (all of them if
+        that is every one).
+
+        Row counts are remembered until the file changes (PRAGMA data_version tells of other
+        connections' commits; this one's writes clear them). Call with the lock held."""
+        (version,) = self._con.execute("PRAGMA data_version").fetchone()
+        if version != self._data_version or len(self._frequencies) > _FREQUENCIES_KEPT:
+            self._frequencies.clear()
+            self._data_version = version
+        rows = self._rows_holding("")
+        if rows < _COMMON_FROM_ROWS:
+            return terms
+        common = rows * _COMMON_SHARE
+        kept = [t for t in terms if self._rows_holding(t) < common]
+        return kept or terms
+
+    def _rows_holding(self, term: str) -> int:
+        """Rows whose text holds `term` ("": all rows), remembered."""
+        if term not in self._frequencies:
+            query = (
+                ("SELECT count(*) FROM chunk_fts WHERE chunk_fts MATCH ?", [_quoted(term)])
+                if term
+                else ("SELECT count(*) FROM chunk_rows", [])
+            )
+            self._frequencies[term] = self._con.execute(*query).fetchone()[0]
+        return self._frequencies[term]
 
     def locales(self) -> frozenset[str]:
         """Locales of the indexed chunks."""
@@ -122,6 +170,7 @@ class SqliteKeywordIndex:
     def reset(self) -> None:
         """Drop every chunk."""
         with self._lock, self._con:
+            self._frequencies.clear()
             self._con.execute("DELETE FROM chunk_rows")
             self._con.execute("INSERT INTO chunk_fts(chunk_fts) VALUES ('rebuild')")
 
@@ -129,3 +178,8 @@ class SqliteKeywordIndex:
         """Close the database connection."""
         with self._lock:
             self._con.close()
+
+
+def _quoted(term: str) -> str:
+    """`term` as an FTS5 string (a phrase of its tokens, never query syntax)."""
+    return '"' + term.replace('"', '""') + '"'
