@@ -274,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     query_embeddings=[qvecs[i]],
                     n_results=n,
                     where=where,
-                    include=["documents", "metadatas", "distances"],
+                    include=["distances"],  # as VectorStore.nearest asks
                 )
 
             vector_only = time_calls(
@@ -285,14 +285,16 @@ def main(argv: Sequence[str] | None = None) -> None:
                     "chromadb, one collection, where category": lambda i: raw(
                         {"category": queries[i][2]}
                     )(i),
-                    "ours, VectorStore.query, no filter": lambda i: kb.vectors.query(qvecs[i], n),
-                    "ours, VectorStore.query, locale=en": lambda i: kb.vectors.query(
+                    "ours, VectorStore.nearest, no filter": lambda i: kb.vectors.nearest(
+                        qvecs[i], n
+                    ),
+                    "ours, VectorStore.nearest, locale=en": lambda i: kb.vectors.nearest(
                         qvecs[i], n, {"locale": "en"}
                     ),
-                    "ours, VectorStore.query, locale=es": lambda i: kb.vectors.query(
+                    "ours, VectorStore.nearest, locale=es": lambda i: kb.vectors.nearest(
                         qvecs[i], n, {"locale": "es"}
                     ),
-                    "ours, VectorStore.query, category": lambda i: kb.vectors.query(
+                    "ours, VectorStore.nearest, category": lambda i: kb.vectors.nearest(
                         qvecs[i], n, {"category": queries[i][2]}
                     ),
                 },

@@ -8,7 +8,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from retrieval.types import Chunk, ScoredChunk, Stamp
+from retrieval.types import Chunk, Neighbour, ScoredChunk, Stamp
 
 Vectors = npt.NDArray[np.float32]
 
@@ -83,10 +83,11 @@ class VectorStore(Protocol):
         """Every stored chunk id with its content hash and source."""
         ...
 
-    def query(
+    def nearest(
         self, vector: Vectors, k: int, filters: Mapping[str, str] | None = None
-    ) -> list[ScoredChunk]:
-        """The k nearest chunks (cosine similarity, best first) matching every filter.
+    ) -> list[Neighbour]:
+        """The ids of the k nearest chunks (cosine similarity, best first) matching every
+        filter; their fields are read from the keyword index, which holds them all.
 
         Filter keys are `locale` and `category`.
         """
@@ -124,6 +125,10 @@ class KeywordIndex(Protocol):
         self, text: str, k: int, filters: Mapping[str, str] | None = None
     ) -> list[ScoredChunk]:
         """The k best chunks for free text (any punctuation is safe), best first."""
+        ...
+
+    def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        """The indexed chunks of these ids, by id (unknown ids are left out)."""
         ...
 
     def locales(self) -> frozenset[str]:

@@ -11,7 +11,7 @@ from retrieval.config import SearchConfig
 from retrieval.fusion import weighted_rrf
 from retrieval.interfaces import Embedder, KeywordIndex, VectorStore
 from retrieval.score_calibration import ScoreCalibration
-from retrieval.types import ScoredChunk, SearchResult
+from retrieval.types import Neighbour, ScoredChunk, SearchResult
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
@@ -76,7 +76,9 @@ class Retriever:
             beside = self._beside.submit(keyword_search)
         if mode != "lexical":
             vector = self._embedder.embed_query(query)
-            dense = self._candidates(lambda n: self._vectors.query(vector, n, filters), plan)
+            dense = self._candidates(
+                lambda n: self._hydrated(self._vectors.nearest(vector, n, filters)), plan
+            )
         if beside is not None:
             lexical = beside.result()
         elif mode == "lexical":
@@ -137,6 +139,16 @@ class Retriever:
         if len(kept) < len(hits):
             kept = [hit for hit in fetch(wanted * PLAN_OVERFETCH) if hit.chunk.for_plan(plan)]
         return kept[:wanted]
+
+    def _hydrated(self, neighbours: list[Neighbour]) -> list[ScoredChunk]:
+        """The neighbours' chunks, read from the keyword index (it holds every chunk's fields).
+
+        A chunk the vector store has and the keyword index has not yet (an ingestion under
+        way) is left out until it has."""
+        chunks = self._keywords.chunks([n.chunk_id for n in neighbours])
+        return [
+            ScoredChunk(chunks[n.chunk_id], n.score) for n in neighbours if n.chunk_id in chunks
+        ]
 
     def _calibrate(self, cosine: float) -> float:
         low, high = self._config.relevance_floor, self._config.relevance_ceiling

@@ -153,8 +153,8 @@ def quiz(
     for probe, question, own in zip(found, questions, held_out, strict=True):
         others = [
             hit.score
-            for hit in vectors.query(question, NEIGHBOURS, {"locale": probe.locale})
-            if hit.chunk.article_id != probe.article_id and hit.chunk.article_id not in probe.copies
+            for hit in vectors.nearest(question, NEIGHBOURS, {"locale": probe.locale})
+            if hit.article_id != probe.article_id and hit.article_id not in probe.copies
         ]
         mine = _cosine(question, own)
         rival = max(others, default=-1.0)

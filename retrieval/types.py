@@ -72,6 +72,19 @@ class ScoredChunk:
 
 
 @dataclass(frozen=True, slots=True)
+class Neighbour:
+    """A chunk a vector store found near a query: its id and cosine similarity."""
+
+    chunk_id: str
+    score: float
+
+    @property
+    def article_id(self) -> str:
+        """The article the chunk belongs to (chunk ids are `<article id>#<n>`)."""
+        return self.chunk_id.rpartition("#")[0]
+
+
+@dataclass(frozen=True, slots=True)
 class SearchResult:
     """One article found for a query: its best chunks and a relevance score in [0, 1]."""
 

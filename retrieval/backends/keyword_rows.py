@@ -27,7 +27,13 @@ def chunk_values(chunk: Chunk) -> tuple[Any, ...]:
     return (*(getattr(chunk, col) for col in CHUNK_COLUMNS), chunk.tokens, chunk.content_hash)
 
 
-def scored_chunk(row: Sequence[Any]) -> ScoredChunk:
-    """A search result row: CHUNK_COLUMNS, tokens, content_hash, then the score."""
+def stored_chunk(row: Sequence[Any]) -> Chunk:
+    """A stored row: CHUNK_COLUMNS, then tokens and content_hash."""
     fields = dict(zip(CHUNK_COLUMNS, row[: len(CHUNK_COLUMNS)], strict=True))
-    return ScoredChunk(Chunk(**fields, tokens=row[-3], content_hash=row[-2]), float(row[-1]))
+    n = len(CHUNK_COLUMNS)
+    return Chunk(**fields, tokens=row[n], content_hash=row[n + 1])
+
+
+def scored_chunk(row: Sequence[Any]) -> ScoredChunk:
+    """A search result row: a stored row, then the score."""
+    return ScoredChunk(stored_chunk(row), float(row[-1]))

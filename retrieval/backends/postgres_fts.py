@@ -27,7 +27,12 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
-from retrieval.backends.keyword_rows import CHUNK_COLUMNS, chunk_values, scored_chunk
+from retrieval.backends.keyword_rows import (
+    CHUNK_COLUMNS,
+    chunk_values,
+    scored_chunk,
+    stored_chunk,
+)
 from retrieval.errors import BackendUnavailable, RetrievalError
 from retrieval.stopwords import content_terms
 from retrieval.types import Chunk, ScoredChunk, Stamp
@@ -242,6 +247,14 @@ class PostgresKeywordIndex:
         params = {"words": " or ".join(terms), "configs": configs, "k": k, **filters}
         rows = self._run(lambda conn: conn.execute(query, params).fetchall())
         return [scored_chunk(row) for row in rows]
+
+    def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        """The indexed chunks of these ids, by id."""
+        query = sql.SQL("SELECT {}, tokens, content_hash FROM {} WHERE id = ANY(%s)").format(
+            sql.SQL(", ").join(sql.Identifier(c) for c in CHUNK_COLUMNS), self._table
+        )
+        rows = self._run(lambda conn: conn.execute(query, (list(ids),)).fetchall())
+        return {row[0]: stored_chunk(row) for row in rows}
 
     def locales(self) -> frozenset[str]:
         """Locales of the indexed chunks."""

@@ -7,7 +7,12 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from retrieval.backends.keyword_rows import CHUNK_COLUMNS, chunk_values, scored_chunk
+from retrieval.backends.keyword_rows import (
+    CHUNK_COLUMNS,
+    chunk_values,
+    scored_chunk,
+    stored_chunk,
+)
 from retrieval.errors import BackendUnavailable
 from retrieval.stopwords import content_terms
 from retrieval.types import Chunk, ScoredChunk, Stamp
@@ -160,6 +165,16 @@ class SqliteKeywordIndex:
             )
             self._frequencies[term] = self._con.execute(*query).fetchone()[0]
         return self._frequencies[term]
+
+    def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        """The indexed chunks of these ids, by id."""
+        sql = (
+            f"SELECT {', '.join(CHUNK_COLUMNS)}, tokens, content_hash FROM chunk_rows "
+            f"WHERE id IN ({', '.join('?' * len(ids))})"
+        )
+        with self._lock:
+            rows = self._con.execute(sql, list(ids)).fetchall()
+        return {row[0]: stored_chunk(row) for row in rows}
 
     def locales(self) -> frozenset[str]:
         """Locales of the indexed chunks."""

@@ -39,13 +39,13 @@ def test_queries_reuse_a_recent_listing_and_see_new_locales(
     texts = ["refunds take five days", "reembolsos tardan cinco días"]
     store.upsert([chunk("a#0", texts[0], "en")], embedder.embed_documents(texts[:1]))
     query = embedder.embed_query("how long do refunds take")
-    first = store.query(query, 5)
+    first = store.nearest(query, 5)
     before = client.listings
     for _ in range(20):
-        assert store.query(query, 5) == first
+        assert store.nearest(query, 5) == first
     assert client.listings == before  # within LISTING_TTL_S: no listing per query
     assert LISTING_TTL_S > 0
     store.upsert([chunk("b#0", texts[1], "es")], embedder.embed_documents(texts[1:]))
-    assert {h.chunk.id for h in store.query(query, 5)} == {"a#0", "b#0"}  # the new locale
-    assert [h.chunk.id for h in store.query(query, 5, {"locale": "es"})] == ["b#0"]
-    assert store.query(query, 5, {"locale": "fr"}) == []
+    assert {h.chunk_id for h in store.nearest(query, 5)} == {"a#0", "b#0"}  # the new locale
+    assert [h.chunk_id for h in store.nearest(query, 5, {"locale": "es"})] == ["b#0"]
+    assert store.nearest(query, 5, {"locale": "fr"}) == []

@@ -73,8 +73,8 @@ def test_chunks_are_embedded_shortest_first_and_stored_with_their_own_vectors(
         articles, _ = load_kb(kb_copy, ChunkingConfig().max_file_bytes)
         chunker = Chunker(ChunkingConfig())
         for chunk in (c for a in articles for c in chunker.split(a)):
-            hit = kb.vectors.query(embedder.embed_documents([chunk.embed_text])[0], 1)[0]
-            assert hit.chunk.id == chunk.id and hit.score > 0.999
+            hit = kb.vectors.nearest(embedder.embed_documents([chunk.embed_text])[0], 1)[0]
+            assert hit.chunk_id == chunk.id and hit.score > 0.999
     finally:
         kb.close()
 

@@ -145,6 +145,15 @@ def test_delete_ignores_unknown_ids(index: KeywordIndex) -> None:
     assert ids(index, "refund") == []
 
 
+def test_chunks_are_read_back_by_id(index: KeywordIndex) -> None:
+    index.upsert([REFUND, SPANISH, PASSWORD])
+    assert index.chunks(["reembolsos#0", "never-indexed#3", "refund-timing#0"]) == {
+        "reembolsos#0": SPANISH,
+        "refund-timing#0": REFUND,
+    }
+    assert index.chunks([]) == {}
+
+
 def test_manifest_and_locales(index: KeywordIndex) -> None:
     assert index.manifest() == {}
     assert index.locales() == frozenset()

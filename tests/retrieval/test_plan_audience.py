@@ -99,7 +99,7 @@ def test_audience_must_list_plans(tmp_path: Path) -> None:
 def counted(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The sizes each of the real indexes is asked for, in order (both indexes in one list)."""
     asked: list[int] = []
-    for store, method in ((kb.keywords, "search"), (kb.vectors, "query")):
+    for store, method in ((kb.keywords, "search"), (kb.vectors, "nearest")):
         inner = getattr(store, method)
 
         def fetch(what: Any, n: int, filters: Any = None, inner: Any = inner) -> Any:

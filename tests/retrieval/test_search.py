@@ -102,3 +102,15 @@ def test_closing_the_knowledge_base_stops_its_search_threads(
     kb.close()
     left = [t.name for t in set(threading.enumerate()) - before]
     assert not [name for name in left if name.startswith(KEYWORD_THREAD_PREFIX)], left
+
+
+def test_a_chunk_not_yet_in_the_keyword_index_is_left_out_of_dense_results(
+    make_kb: KBFactory, kb_copy: Path, tmp_path: Path
+) -> None:
+    """Dense hits are read from the keyword index; an ingestion stores vectors first."""
+    kb = make_kb(tmp_path / "index")
+    assert kb.ingest_path(kb_copy).ok
+    question = "i clicked the link to change my pasword but it says its expired"
+    assert kb.search(question, 3, mode="dense")[0].article_id == "reset-password"
+    kb.keywords.delete([i for i in kb.keywords.manifest() if i.startswith("reset-password#")])
+    assert "reset-password" not in [r.article_id for r in kb.search(question, 10, mode="dense")]
