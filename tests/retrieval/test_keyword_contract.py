@@ -145,6 +145,27 @@ def test_delete_ignores_unknown_ids(index: KeywordIndex) -> None:
     assert ids(index, "refund") == []
 
 
+def filler(start: int, count: int, text: str) -> list[Chunk]:
+    return [chunk(f"a{n}#0", f"{text} filler{n}") for n in range(start, start + count)]
+
+
+def test_a_word_in_half_a_large_index_is_left_out_unless_every_word_is(
+    index: KeywordIndex,
+) -> None:
+    index.upsert([*filler(0, 1_000, "insurance"), chunk("a5000#0", "a deductible explained")])
+    # "insurance" is in 1,000 of 1,001 rows: it cannot move a bm25 score, so it is not read.
+    assert ids(index, "insurance deductible", 2_000) == ["a5000#0"]
+    assert ids(index, "insurance deductible", 2_000, locale="en", category="billing") == ["a5000#0"]
+    assert ids(index, "insurance deductible", 2_000, locale="es") == []
+    assert len(ids(index, "insurance", 2_000)) == 1_000  # nothing else asked: matched after all
+
+
+def test_a_small_index_matches_every_word(index: KeywordIndex) -> None:
+    index.upsert([*filler(0, 10, "insurance"), chunk("a5000#0", "a deductible explained")])
+    assert ids(index, "insurance deductible")[0] == "a5000#0"
+    assert len(ids(index, "insurance deductible")) == 10  # k
+
+
 def test_chunks_are_read_back_by_id(index: KeywordIndex) -> None:
     index.upsert([REFUND, SPANISH, PASSWORD])
     assert index.chunks(["reembolsos#0", "never-indexed#3", "refund-timing#0"]) == {
