@@ -142,7 +142,8 @@ def instrument(services: Services, budget: Budget) -> None:
     for method in ("embed_query", "embed_documents"):
         budget.wrap(kb.embedder, method, "embed")
     budget.wrap(kb.keywords, "search", "lexical")
-    budget.wrap(kb.vectors, "query", "vector")
+    budget.wrap(kb.vectors, "nearest", "vector")
+    budget.wrap(kb.keywords, "chunks", "vector")  # the vector hits' fields, read by id
     budget.wrap(kb, "search", "fusion")  # what search spends outside the three above
     responder: Any = services.responder
     budget.wrap(responder._answerer, "compose", "compose")
