@@ -69,7 +69,10 @@ class SqliteKeywordIndex:
         self._con = sqlite3.connect(str(path), check_same_thread=False)
         self._con.execute("PRAGMA journal_mode=WAL")
         self._lock = threading.Lock()
-        self._frequencies: dict[str, int] = {}  # term -> rows holding it ("": all rows)
+        # Remembered until the file changes (see _refresh): rows holding each term ("": all
+        # rows), and the one locale of every row ("" when there are several or none).
+        self._frequencies: dict[str, int] = {}
+        self._sole_locale: str | None = None
         self._data_version = -1
         try:
             self._con.executescript(_SCHEMA)
@@ -87,7 +90,7 @@ class SqliteKeywordIndex:
         """Insert or replace chunks by id, in one transaction."""
         rows = [(*chunk_values(c), c.embed_text) for c in chunks]
         with self._lock, self._con:
-            self._frequencies.clear()
+            self._forget()
             self._con.executemany("DELETE FROM chunk_rows WHERE id = ?", [(c.id,) for c in chunks])
             self._con.executemany(
                 f"INSERT INTO chunk_rows ({', '.join(CHUNK_COLUMNS)}, tokens, content_hash, "
@@ -99,7 +102,7 @@ class SqliteKeywordIndex:
     def delete(self, ids: Sequence[str]) -> None:
         """Remove chunks by id."""
         with self._lock, self._con:
-            self._frequencies.clear()
+            self._forget()
             self._con.executemany("DELETE FROM chunk_rows WHERE id = ?", [(i,) for i in ids])
 
     def manifest(self) -> dict[str, Stamp]:
@@ -119,35 +122,52 @@ class SqliteKeywordIndex:
         terms = content_terms(text)
         if not terms:
             return []
-        where, params = "", []
-        for key in ("locale", "category"):
-            if filters and key in filters:
-                where += f" AND f.{key} = ?"
-                params.append(filters[key])
-        # Filtered, the rows are read for their locale and category as the matches come (a
-        # CROSS JOIN keeps the match as the outer loop); otherwise only the k best are read.
-        within = " CROSS JOIN chunk_rows f ON f.rowid = chunk_fts.rowid" if where else ""
-        sql = (
-            f"SELECT {', '.join('r.' + c for c in CHUNK_COLUMNS)}, r.tokens, r.content_hash, "
-            "best.score FROM (SELECT chunk_fts.rowid AS rowid, -bm25(chunk_fts) AS score "
-            f"FROM chunk_fts{within} WHERE chunk_fts MATCH ?{where} ORDER BY bm25(chunk_fts) "
-            "LIMIT ?) AS best JOIN chunk_rows r ON r.rowid = best.rowid ORDER BY best.score DESC"
-        )
         with self._lock:
+            self._refresh()
+            where, params = "", []
+            for key in ("locale", "category"):
+                value = (filters or {}).get(key)
+                if value is not None and not (key == "locale" and value == self._locale()):
+                    where += f" AND f.{key} = ?"
+                    params.append(value)
+            # Filtered, the rows are read for their locale and category as the matches come (a
+            # CROSS JOIN keeps the match as the outer loop); otherwise only the k best are read.
+            # A locale that every row has filters nothing, and is not tested.
+            within = " CROSS JOIN chunk_rows f ON f.rowid = chunk_fts.rowid" if where else ""
+            sql = (
+                f"SELECT {', '.join('r.' + c for c in CHUNK_COLUMNS)}, r.tokens, "
+                "r.content_hash, best.score FROM (SELECT chunk_fts.rowid AS rowid, "
+                f"-bm25(chunk_fts) AS score FROM chunk_fts{within} WHERE chunk_fts MATCH ?{where} "
+                "ORDER BY bm25(chunk_fts) LIMIT ?) AS best JOIN chunk_rows r "
+                "ON r.rowid = best.rowid ORDER BY best.score DESC"
+            )
             match = " OR ".join(_quoted(t) for t in self._informative(terms))
             rows = self._con.execute(sql, [match, *params, k]).fetchall()
         return [scored_chunk(row) for row in rows]
 
-    def _informative(self, terms: list[str]) -> list[str]:
-        """`terms` without those in at least half the rows of a large index (all of them if
-        that is every one).
-
-        Row counts are remembered until the file changes (PRAGMA data_version tells of other
-        connections' commits; this one's writes clear them). Call with the lock held."""
+    def _refresh(self) -> None:
+        """Forget what is remembered of the rows when another connection changed the file
+        (PRAGMA data_version; this connection's writes forget it themselves). Call with the
+        lock held."""
         (version,) = self._con.execute("PRAGMA data_version").fetchone()
         if version != self._data_version or len(self._frequencies) > _FREQUENCIES_KEPT:
-            self._frequencies.clear()
+            self._forget()
             self._data_version = version
+
+    def _forget(self) -> None:
+        self._frequencies.clear()
+        self._sole_locale = None
+
+    def _locale(self) -> str:
+        """The one locale of every row, "" when there are several or none (remembered)."""
+        if self._sole_locale is None:
+            found = self._con.execute("SELECT DISTINCT locale FROM chunk_rows LIMIT 2").fetchall()
+            self._sole_locale = str(found[0][0]) if len(found) == 1 else ""
+        return self._sole_locale
+
+    def _informative(self, terms: list[str]) -> list[str]:
+        """`terms` without those in at least half the rows of a large index (all of them if
+        that is every one). Call with the lock held, after _refresh."""
         rows = self._rows_holding("")
         if rows < _COMMON_FROM_ROWS:
             return terms
@@ -185,7 +205,7 @@ class SqliteKeywordIndex:
     def reset(self) -> None:
         """Drop every chunk."""
         with self._lock, self._con:
-            self._frequencies.clear()
+            self._forget()
             self._con.execute("DELETE FROM chunk_rows")
             self._con.execute("INSERT INTO chunk_fts(chunk_fts) VALUES ('rebuild')")
 
