@@ -7,14 +7,9 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 
 from retrieval.chunking import Chunker
 from retrieval.interfaces import Embedder, KeywordIndex, VectorStore
-from retrieval.types import Article, Chunk, IngestReport, Problem, Stamp
+from retrieval.types import Article, Chunk, IngestReport, Problem, Stamp, article_of
 
 Progress = Callable[[int, int], None]
-
-
-def article_of(chunk_id: str) -> str:
-    """The article id of a chunk id `<article id>#<n>`."""
-    return chunk_id.rpartition("#")[0]
 
 
 def _plan(

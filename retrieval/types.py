@@ -81,7 +81,7 @@ class Neighbour:
     @property
     def article_id(self) -> str:
         """The article the chunk belongs to (chunk ids are `<article id>#<n>`)."""
-        return self.chunk_id.rpartition("#")[0]
+        return article_of(self.chunk_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,3 +130,8 @@ class IngestReport:
     def ok(self) -> bool:
         """True when every source was ingested."""
         return not self.problems
+
+
+def article_of(chunk_id: str) -> str:
+    """The article id of a chunk id `<article id>#<n>`."""
+    return chunk_id.rpartition("#")[0]
