@@ -70,9 +70,9 @@ class SqliteKeywordIndex:
         self._con.execute("PRAGMA journal_mode=WAL")
         self._lock = threading.Lock()
         # Remembered until the file changes (see _refresh): rows holding each term ("": all
-        # rows), and the one locale of every row ("" when there are several or none).
+        # rows), and the rows' locales.
         self._frequencies: dict[str, int] = {}
-        self._sole_locale: str | None = None
+        self._locales: frozenset[str] | None = None
         self._data_version = -1
         try:
             self._con.executescript(_SCHEMA)
@@ -127,7 +127,7 @@ class SqliteKeywordIndex:
             where, params = "", []
             for key in ("locale", "category"):
                 value = (filters or {}).get(key)
-                if value is not None and not (key == "locale" and value == self._locale()):
+                if value is not None and not (key == "locale" and self._row_locales() == {value}):
                     where += f" AND f.{key} = ?"
                     params.append(value)
             # Filtered, the rows are read for their locale and category as the matches come (a
@@ -156,14 +156,14 @@ class SqliteKeywordIndex:
 
     def _forget(self) -> None:
         self._frequencies.clear()
-        self._sole_locale = None
+        self._locales = None
 
-    def _locale(self) -> str:
-        """The one locale of every row, "" when there are several or none (remembered)."""
-        if self._sole_locale is None:
-            found = self._con.execute("SELECT DISTINCT locale FROM chunk_rows LIMIT 2").fetchall()
-            self._sole_locale = str(found[0][0]) if len(found) == 1 else ""
-        return self._sole_locale
+    def _row_locales(self) -> frozenset[str]:
+        """Locales of the indexed chunks, remembered. Call with the lock held, after _refresh."""
+        if self._locales is None:
+            rows = self._con.execute("SELECT DISTINCT locale FROM chunk_rows").fetchall()
+            self._locales = frozenset(str(r[0]) for r in rows)
+        return self._locales
 
     def _informative(self, terms: list[str]) -> list[str]:
         """`terms` without those in at least half the rows of a large index (all of them if
@@ -199,8 +199,8 @@ class SqliteKeywordIndex:
     def locales(self) -> frozenset[str]:
         """Locales of the indexed chunks."""
         with self._lock:
-            rows = self._con.execute("SELECT DISTINCT locale FROM chunk_rows").fetchall()
-        return frozenset(str(r[0]) for r in rows)
+            self._refresh()
+            return self._row_locales()
 
     def reset(self) -> None:
         """Drop every chunk."""
