@@ -136,9 +136,16 @@ class _Builder:
 
     def __init__(self, passage: Passage) -> None:
         self.n = passage.n
-        self.common = frozenset(_LOWER_WORD.findall(passage.text))
-        self.names = frozenset(_NAME.findall(plain(passage.text)))
+        self.common: frozenset[str] = frozenset()
+        self.names: frozenset[str] = frozenset()
         self.units: list[Unit] = []
+
+    def read(self, chunk: str) -> None:
+        """Take the wording hints from the chunk about to be split: a unit's text then depends
+        on its own chunk only, as when ingestion prepares the units one chunk at a time (the
+        answer then reads their vectors instead of encoding them)."""
+        self.common = frozenset(_LOWER_WORD.findall(chunk))
+        self.names = frozenset(_NAME.findall(plain(chunk)))
 
     def add(self, text: str, section: str, context: str = "", faq: str = "") -> None:
         text = text.strip()
@@ -214,6 +221,7 @@ def units_of(passage: Passage) -> list[Unit]:
     does a bullet list with items too short to be sentences."""
     built = _Builder(passage)
     for section, text in passage.parts:
+        built.read(text)
         steps: list[str] = []
         bullets: list[str] = []
         lead = ""  # a line ending in ":" introduces the list after it

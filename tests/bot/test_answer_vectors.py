@@ -6,8 +6,9 @@ from pathlib import Path
 
 from bot.answering.answer_vectors import answer_texts, warm_answer_vectors
 from bot.answering.extractive import ExtractiveAnswerer
-from bot.answering.passages import AnswerRequest, passages_from
+from bot.answering.passages import AnswerRequest, Passage, passages_from
 from bot.answering.prompting import PromptBuilder
+from bot.answering.units import units_of
 from retrieval.backends.sqlite_vector_cache import SqliteVectorCache
 from retrieval.cached_embedder import CachedEmbedder
 from retrieval.chunking import Chunker
@@ -54,3 +55,19 @@ def test_grounding_sentences_are_prepared_only_for_a_language_model() -> None:
     units = set(answer_texts(articles[:3], chunker, grounding=False))
     both = set(answer_texts(articles[:3], chunker, grounding=True))
     assert units < both
+
+
+def test_a_units_wording_depends_on_its_own_chunk_only() -> None:
+    """Ingestion prepares units one chunk at a time; a passage of several chunks must give the
+    same texts, or its answer encodes them again (a list's wording once took hints from the
+    passage's other chunks)."""
+    articles, _ = load_kb(ROOT / "kb_content", ChunkingConfig().max_file_bytes)
+    chunker = Chunker(ChunkingConfig())
+
+    def passage(parts: tuple[tuple[str, str], ...]) -> Passage:
+        return Passage(1, "a", "A", "", parts[0][0], parts, 0.0, "a#0")
+
+    for article in articles:
+        chunks = [(c.section, c.text) for c in chunker.split(article)]
+        alone = [u.scored for part in chunks for u in units_of(passage((part,)))]
+        assert [u.scored for u in units_of(passage(tuple(chunks)))] == alone, article.id
