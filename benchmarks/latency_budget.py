@@ -13,7 +13,7 @@ proxies, no change to the code measured), each exclusive of the stages inside it
 - lexical: the keyword index, beside embed + vector (its time overlaps theirs)
 - vector: the vector store
 - fusion: the rest of the hybrid search (waiting for the keyword half when it is the slower
-  one, per-article grouping, weighted RRF, relevance)
+  one, per-article grouping, score fusion, relevance)
 - compose: the extractive answerer without its embedding
 - grounding: the grounding check without its embedding
 - escalation: the detectors (emotion scorer included) without their embedding

@@ -64,9 +64,13 @@ class SearchConfig(BaseModel):
     """Hybrid search and fusion parameters (tuned on the public dev splits)."""
 
     candidates: int = Field(default=40, ge=1, description="Chunks fetched from each index.")
-    rrf_k: int = Field(default=60, ge=1)
-    dense_weight: float = Field(default=1.0, ge=0)
-    lexical_weight: float = Field(default=0.5, ge=0)
+    dense_weight: float = Field(
+        default=0.65,
+        ge=0,
+        le=1,
+        description="Share of the dense score in the fused score of hybrid search; the keyword "
+        "score has the rest (each min-max normalised over its candidates).",
+    )
     chunks_per_article: int = Field(default=3, ge=1)
     relevance_floor: float = Field(
         default=0.15, description="Cosine similarity that maps to relevance 0."

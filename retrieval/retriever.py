@@ -8,7 +8,7 @@ from functools import partial
 from typing import Literal
 
 from retrieval.config import SearchConfig
-from retrieval.fusion import weighted_rrf
+from retrieval.fusion import convex_fusion
 from retrieval.interfaces import Embedder, KeywordIndex, VectorStore
 from retrieval.score_calibration import ScoreCalibration
 from retrieval.types import Neighbour, ScoredChunk, SearchResult
@@ -85,9 +85,11 @@ class Retriever:
             lexical = keyword_search()
         by_dense = _best_per_article(dense)
         by_lexical = _best_per_article(lexical)
-        fused = weighted_rrf(
-            [(list(by_dense), cfg.dense_weight), (list(by_lexical), cfg.lexical_weight)],
-            cfg.rrf_k,
+        fused = convex_fusion(
+            [
+                ({a: hits[0].score for a, hits in by_dense.items()}, cfg.dense_weight),
+                ({a: hits[0].score for a, hits in by_lexical.items()}, 1.0 - cfg.dense_weight),
+            ]
         )
         ranked = sorted(fused, key=lambda a: fused[a], reverse=True)[:k]
         # An article absent from the dense candidates is at most as similar as the last one.
@@ -97,8 +99,10 @@ class Retriever:
         for article_id in ranked:
             chunk_hits = _merge_chunks(by_dense.get(article_id, []), by_lexical.get(article_id, []))
             probability = None
+            found = by_lexical.get(article_id)
+            keyword_share = found[0].score / top_lexical if found else 0.0
             if mode == "lexical":
-                relevance = by_lexical[article_id][0].score / top_lexical
+                relevance = keyword_share
             else:
                 cosine = by_dense[article_id][0].score if article_id in by_dense else dense_floor
                 relevance = self._calibrate(cosine)
@@ -115,6 +119,7 @@ class Retriever:
                     relevance=relevance,
                     chunks=tuple(chunk_hits[: cfg.chunks_per_article]),
                     probability=probability,
+                    keyword_share=None if mode == "dense" else round(keyword_share, 4),
                 )
             )
         return results

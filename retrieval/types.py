@@ -98,6 +98,9 @@ class SearchResult:
     # The chance that this article, found best, is a right one: its dense cosine through the
     # knowledge base's own calibration (retrieval/score_calibration.py); None without one.
     probability: float | None = None
+    # The article's best keyword score over the best of all keyword hits: 1 for the keyword
+    # search's own first, 0 when it did not find the article; None when it did not run.
+    keyword_share: float | None = None
 
     @property
     def best(self) -> Chunk:

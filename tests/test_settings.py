@@ -19,11 +19,11 @@ def test_every_setting_is_documented() -> None:
 
 
 def test_env_nested_values(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SUPPORTBOT_SEARCH__LEXICAL_WEIGHT", "0.3")
+    monkeypatch.setenv("SUPPORTBOT_SEARCH__DENSE_WEIGHT", "0.3")
     monkeypatch.setenv("SUPPORTBOT_LLM__API_KEY", "sk-secret")
     monkeypatch.setenv("SUPPORTBOT_API__CORS_ORIGINS", '["https://shop.example"]')
     settings = Settings()
-    assert settings.search.lexical_weight == 0.3
+    assert settings.search.dense_weight == 0.3
     assert settings.api.cors_origins == ["https://shop.example"]
     assert "sk-secret" not in settings.model_dump_json()
     assert settings.database_url == "sqlite:///data/supportbot.db"

@@ -1,9 +1,10 @@
 """What the responder knows about a question's chances before it answers (issue 16).
 
 Cheap numbers from the search results it already has: how relevant the best articles are, how
-clearly the best one wins, and how much of the question they and the best one mention. Each
-turn records them in its meta (`signals`), so evaluations can ask which of them tells an answer
-that will cite a right article from one that will not (`python -m evals.train_answerability`).
+clearly the best one wins, how much of the question they and the best one mention, and how
+strongly the keyword search agrees on the best one. Each turn records them in its meta
+(`signals`), so evaluations can ask which of them tells an answer that will cite a right article
+from one that will not (`python -m evals.train_answerability`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ SIGNALS = (
     "cosine_gap",
     "coverage",
     "top_coverage",
+    "top_keyword",
     "focus_terms",
     "content_terms",
 )
@@ -43,6 +45,7 @@ def signals(query: str, results: Sequence[SearchResult], covered: Coverage) -> d
         "cosine_gap": cosine[0] - cosine[1],
         "coverage": covered.share,
         "top_coverage": top,
+        "top_keyword": (results[0].keyword_share or 0.0) if results else 0.0,
         "focus_terms": min(len(focus_terms(query)), MAX_TERMS) / MAX_TERMS,
         "content_terms": min(len(set(content_terms(query))), MAX_TERMS) / MAX_TERMS,
     }

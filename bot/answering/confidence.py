@@ -23,6 +23,20 @@ answer before the person comes. `citation_accuracy` rises (0.62 -> 0.63 golden, 
 only because it counts a refusal's suggested links. Reproduce: `supportbot eval gate`;
 `supportbot eval answers --docs <answers_iqa>/docs.jsonl --questions
 <answers_iqa>/questions.jsonl --json`, with SUPPORTBOT_ANSWER__REFUSAL_CONFIDENCE=0 for before.
+
+The keyword search's agreement (issue 16), measured 2026-12-05 together with convex score
+fusion (retrieval/fusion.py), which puts the article with the best cosine first more often than
+reciprocal-rank fusion did and so had raised the confidence of answers whose answer is gone.
+A best article that the keyword search ranks low or not at all now loses up to 30 %
+(`KEYWORD_WEIGHT`; 0.2 to 0.5 gave about the same figures):
+
+    old fusion -> convex -> convex + agreement    right answers        wrong answers
+    golden (210 questions)                        92 -> 92 -> 90       52 -> 53 -> 48
+    answers_iqa dev (200)                         32 -> 35 -> 33       80 -> 97 -> 63
+    LiveQA dev (23, all answerable)               19 -> 22 -> 21        4 ->  1 ->  1
+
+Answerable questions refused or handed over: 31 -> 35 golden, 35 -> 42 answers_iqa, 0 -> 1
+LiveQA. Reproduce as above, and the old fusion from git history (before this change).
 """
 
 from __future__ import annotations
@@ -35,6 +49,7 @@ RELEVANCE_WEIGHT = 0.6
 GROUNDING_WEIGHT = 0.4
 REFUSAL_CAP = 0.2
 COVERAGE_WEIGHT = 0.5  # an answer whose passages miss half the question loses a quarter
+KEYWORD_WEIGHT = 0.3  # a best article that the keyword search did not find loses 30 %
 
 
 def confidence(
@@ -43,10 +58,13 @@ def confidence(
     grounded_ratio: float,
     coverage: float = 1.0,
     probability: float | None = None,
+    keyword_share: float | None = None,
 ) -> float:
     """How sure the bot is that this turn serves the customer; `coverage` is the share of the
     question's focus words that the passages mention, `probability` the calibrated chance that
-    the best article is a right one (SearchResult.probability; None when uncalibrated)."""
+    the best article is a right one (SearchResult.probability; None when uncalibrated),
+    `keyword_share` how strongly the keyword search agrees on it (SearchResult.keyword_share;
+    None when only the dense search ran)."""
     if kind is TurnKind.SMALLTALK:
         return 1.0
     if kind is TurnKind.FALLBACK:
@@ -60,4 +78,9 @@ def confidence(
         # ones; either one low is enough to doubt the answer. Figures: score_calibration.py.
         score = math.sqrt(max(score, 0.0) * probability)
     score *= 1 - COVERAGE_WEIGHT * (1 - coverage)
+    if keyword_share is not None:
+        # The two searches agreeing on the best article is evidence of its own: the best
+        # article of a question whose answer is gone is often a near neighbour that only the
+        # dense search ranks first (figures in the module docstring).
+        score *= 1 - KEYWORD_WEIGHT * (1 - keyword_share)
     return round(min(1.0, max(0.0, score)), 4)

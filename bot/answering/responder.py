@@ -382,6 +382,7 @@ class Responder:
         results, note = await self._search(query, locale, kb, plan)
         top = results[0].relevance if results else 0.0
         chance = results[0].probability if results else None
+        agreed = results[0].keyword_share if results else None
         if self._page_help is not None and page:  # reorders only; refusals stay as they were
             results = await self._page_help.prefer(results, page, locale)
         covered = coverage(query, results)
@@ -397,7 +398,7 @@ class Responder:
         )
         # A fully grounded answer's confidence: under the floor, no answer from these articles
         # would be trusted, so the customer gets the refusal instead of a likely wrong answer.
-        best = confidence(TurnKind.ANSWER, top, 1.0, covered.share, chance)
+        best = confidence(TurnKind.ANSWER, top, 1.0, covered.share, chance, agreed)
         if (
             top < self._config.refusal_relevance
             or covered.share < self._config.min_coverage
@@ -457,7 +458,7 @@ class Responder:
             return
         citations = tuple(result.citations[n] for n in sorted(result.citations))
         score = confidence(
-            kind, top, grounded if kind is TurnKind.ANSWER else 0, covered.share, chance
+            kind, top, grounded if kind is TurnKind.ANSWER else 0, covered.share, chance, agreed
         )
         yield Draft(result.text, kind, citations, score, meta)
 

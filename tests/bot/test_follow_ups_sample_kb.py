@@ -59,16 +59,14 @@ def test_a_question_no_article_answers_well_enough_is_refused_with_suggestions(
     services: Services,
 ) -> None:
     """On topic enough to pass the relevance and coverage checks, but even a fully grounded
-    answer from these articles would be unsure: a refusal with reading suggestions, not the
-    same-day shipping cut-off presented as the answer (issue 16)."""
-    question = (  # from the golden unanswerable set (evals/datasets/unanswerable.jsonl)
-        "can I set up a subscription so the same coffee beans get delivered every month "
-        "automatically?"
-    )
+    answer from these articles would be unsure: a refusal with reading suggestions, not a
+    neighbouring article's delivery fact presented as the answer (issue 16)."""
+    # From the golden unanswerable set (evals/datasets/unanswerable.jsonl).
+    question = "can i add delivery instructions like my gate code so the driver can get in?"
     (turn,) = ask(services, question)
     config = services.settings.answer
     assert turn.meta["top_relevance"] >= config.refusal_relevance
     assert turn.meta["coverage"] >= config.min_coverage
     assert turn.kind == "refusal", turn.text
-    assert "couldn't find that" in turn.text and "1 pm" not in turn.text
+    assert "couldn't find that" in turn.text
     assert turn.citations and "These articles may help" in turn.text

@@ -99,3 +99,12 @@ def test_a_calibrated_knowledge_base_tempers_answer_confidence() -> None:
     assert crowded == pytest.approx(0.4) and crowded < sure
     assert confidence(TurnKind.ANSWER, 1.0, 1.0, 0.0, probability=0.16) == pytest.approx(0.2)
     assert confidence(TurnKind.REFUSAL, 0.9, 0, probability=0.9) <= 0.2
+
+
+def test_a_best_article_the_keyword_search_did_not_find_is_doubted() -> None:
+    """Issue 16: both searches agreeing on the best article is evidence; a dense-only best
+    article loses 30 %, and a dense-only search (no keyword share) loses nothing."""
+    agreed = confidence(TurnKind.ANSWER, 1.0, 1.0, keyword_share=1.0)
+    assert agreed == confidence(TurnKind.ANSWER, 1.0, 1.0) == 1.0
+    assert confidence(TurnKind.ANSWER, 1.0, 1.0, keyword_share=0.0) == pytest.approx(0.7)
+    assert confidence(TurnKind.ANSWER, 1.0, 1.0, keyword_share=0.5) == pytest.approx(0.85)

@@ -114,3 +114,16 @@ def test_a_chunk_not_yet_in_the_keyword_index_is_left_out_of_dense_results(
     assert kb.search(question, 3, mode="dense")[0].article_id == "reset-password"
     kb.keywords.delete([i for i in kb.keywords.manifest() if i.startswith("reset-password#")])
     assert "reset-password" not in [r.article_id for r in kb.search(question, 10, mode="dense")]
+
+
+def test_results_say_how_strongly_the_keyword_search_agrees(sample_kb: KnowledgeBase) -> None:
+    """keyword_share: 1 for the keyword search's own first, 0 for an article it did not find,
+    None when it did not run (dense mode)."""
+    question = "how long is the password reset link valid"
+    hybrid = sample_kb.search(question, 10)
+    lexical_first = sample_kb.search(question, 1, mode="lexical")[0].article_id
+    shares = {r.article_id: r.keyword_share for r in hybrid}
+    assert shares[lexical_first] == 1.0
+    assert all(s is not None and 0.0 <= s <= 1.0 for s in shares.values())
+    assert all(r.keyword_share is None for r in sample_kb.search(question, 5, mode="dense"))
+    assert sample_kb.search("zzqx unrelated flurb", 3)[0].keyword_share == 0.0
