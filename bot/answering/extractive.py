@@ -8,6 +8,13 @@ within a word budget. Steps are quoted only when the question asks how. A yes/no
 "Yes." or "No." first when the leading unit says so plainly (bot/answering/yes_no.py). Each
 source is cited once, after the last sentence taken from it. It cannot invent anything: every
 fact comes from an article.
+
+Units of the article ranked first get +0.05 (`_FIRST_ARTICLE`) when the dense search finds no
+other passage closer. Measured 2026-12-05 after convex fusion, right / wrong answers: golden
+90 / 48 -> 97 / 41; answers_iqa dev (33 / 63) and LiveQA dev (21 / 1) unchanged. Unconditional,
+it gave golden 98 / 40 but LiveQA 20 / 2, and "what's your return window?" led with "Normal
+return windows apply" from a gift-returns article ranked first on keywords alone. (With the
+reciprocal-rank fusion before, the bonus had cost answers_iqa two right answers.)
 """
 
 from __future__ import annotations
@@ -30,6 +37,10 @@ __all__ = ["ExtractiveAnswerer", "asks_how", "units_of"]
 _MAX_PASSAGES = 2
 _SCORE_MARGIN = 0.08
 _MIN_SCORE = 0.3
+# The article the search ranked first wins close calls: a help center repeats facts (an overview
+# restates the dedicated article's), and the dedicated one is the better citation (issue 16;
+# figures in the module docstring). Only where the dense search agrees it is the closest.
+_FIRST_ARTICLE = 0.05
 _DUPLICATE = 0.9
 _SAME_WORDS = 0.8  # share of the shorter unit's content words
 _MAX_SUPPORT = 2  # units after the leading one: "at most a little supporting context"
@@ -83,10 +94,11 @@ class ExtractiveAnswerer:
         terms = set(content_terms(request.query))
         relevance = {p.n: p.relevance for p in request.passages}
         how = asks_how(request.question) or asks_how(request.query)
+        first = _FIRST_ARTICLE if relevance.get(1, 0.0) >= max(relevance.values()) else 0.0
         number = bool(_ASKS_NUMBER.search(request.query))
         for i, unit in enumerate(units):
             overlap = len(terms & set(content_terms(unit.scored))) / len(terms) if terms else 0.0
-            scores[i] += 0.1 * overlap + 0.1 * relevance[unit.n]
+            scores[i] += 0.1 * overlap + 0.1 * relevance[unit.n] + first * (unit.n == 1)
             # The asked fact first: a number for "how long/what's the window", steps for
             # "how do I", a unit that stands on its own.
             if number:
