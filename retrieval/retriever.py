@@ -85,11 +85,10 @@ class Retriever:
             lexical = keyword_search()
         by_dense = _best_per_article(dense)
         by_lexical = _best_per_article(lexical)
+        best_dense = {a: hits[0].score for a, hits in by_dense.items()}
+        best_lexical = {a: hits[0].score for a, hits in by_lexical.items()}
         fused = convex_fusion(
-            [
-                ({a: hits[0].score for a, hits in by_dense.items()}, cfg.dense_weight),
-                ({a: hits[0].score for a, hits in by_lexical.items()}, 1.0 - cfg.dense_weight),
-            ]
+            [(best_dense, cfg.dense_weight), (best_lexical, 1.0 - cfg.dense_weight)]
         )
         ranked = sorted(fused, key=lambda a: fused[a], reverse=True)[:k]
         # An article absent from the dense candidates is at most as similar as the last one.
@@ -99,12 +98,11 @@ class Retriever:
         for article_id in ranked:
             chunk_hits = _merge_chunks(by_dense.get(article_id, []), by_lexical.get(article_id, []))
             probability = None
-            found = by_lexical.get(article_id)
-            keyword_share = found[0].score / top_lexical if found else 0.0
+            keyword_share = best_lexical.get(article_id, 0.0) / top_lexical
             if mode == "lexical":
                 relevance = keyword_share
             else:
-                cosine = by_dense[article_id][0].score if article_id in by_dense else dense_floor
+                cosine = best_dense.get(article_id, dense_floor)
                 relevance = self._calibrate(cosine)
                 if self.calibration is not None:
                     probability = round(self.calibration.probability(cosine), 4)
