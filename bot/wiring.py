@@ -21,7 +21,7 @@ from bot.customers.connector import Connector, FixedConnector, HttpConnector
 from bot.customers.demo_store import DEMO_ACCOUNTS
 from bot.db.database import Database, open_database
 from bot.errors import ConfigError
-from bot.handoff.escalator import Escalator, embed_examples
+from bot.handoff.escalator import Escalator, meaning_detectors
 from bot.handoff.staff import Staff
 from bot.handoff.ticket_desk import TicketDesk
 from bot.handoff.ticket_view import TicketView
@@ -51,7 +51,7 @@ from bot.runtime.staff_login import StaffLogin
 from bot.settings import LLMConfig, Settings
 from escalation.availability import parse_hours
 from escalation.config import EscalationConfig
-from escalation.detectors import HUMAN_REQUEST_EXAMPLES, MeaningDetectors
+from escalation.detectors import MeaningDetectors
 from escalation.emotion import DEFAULT_WEIGHTS as EMOTION_WEIGHTS
 from escalation.emotion import RETRAIN_HINT as EMOTION_RETRAIN_HINT
 from escalation.emotion import EmotionModel
@@ -400,13 +400,6 @@ def build_detectors(
     """Message-level detectors with their example sentences embedded once; the emotion scorer
     runs on ONNX Runtime with its export in `models` (torch without)."""
     topics = load_rules(Path(config.rules_path) if config.rules_path else None)
-    human, *topic_vectors = embed_examples(
-        embedder, [HUMAN_REQUEST_EXAMPLES, *(t.examples for t in topics)]
-    )
-    return MeaningDetectors(
-        config=config,
-        human_vectors=human,
-        topics=topics,
-        topic_vectors=topic_vectors,
-        emotion_model=EmotionModel.load(scorer=shipped_emotion_scorer(models)),
+    return meaning_detectors(
+        config, embedder, topics, EmotionModel.load(scorer=shipped_emotion_scorer(models))
     )

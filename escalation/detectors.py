@@ -35,17 +35,30 @@ HUMAN_REQUEST_EXAMPLES = (
     "ich möchte mit einem Menschen sprechen",
 )
 _HUMAN_WORDS = (
-    r"(human|person|people|agent|representative|rep|operator|someone|somebody|staff|"
-    r"real person|live (agent|chat|person)|persona|agente|alguien|humano|conseiller|mensch)"
+    r"(human|person|people|agent|representative|rep|operator|someone|somebody|staff|supervisor|"
+    r"manager|customer (service|support|care)( team)?|support team|live chat|"
+    r"persona|agente|asesor|representante|alguien|humano|"
+    r"conseiller|mensch|mitarbeiter)"
 )
+_REAL = r"((a|an|un|una|some|your)\s+)?((real|live|actual|de verdad)\s+)?"
 _HUMAN_REQUEST = re.compile(
-    r"\b(talk|speak|chat|connect|transfer|put|escalate|hablar|comunicar|parler|sprechen)\b.{0,25}"
-    rf"\b(to|with|me to|con|à|mit)\b.{{0,15}}\b{_HUMAN_WORDS}\b"
-    rf"|^\W*({_HUMAN_WORDS})(\s+(please|now|por favor))?\W*$"
-    r"|\b(not|no) (a |un )?(bot|robot|machine)\b"
+    r"\b(talk|speak|chat|connect|transfer|put|pass|escalate|discuss( this| it)?|hablar|"
+    r"comun[ií]ca\w*|p[aá]same|parler|sprechen)\b.{0,25}"
+    rf"\b(to|with|me to|con|à|mit|through to)\b.{{0,15}}\b{_HUMAN_WORDS}\b"
+    # "human", "real human please", "representative representative REPRESENTATIVE"
+    rf"|^\W*{_REAL}{_HUMAN_WORDS}(\W+{_HUMAN_WORDS}){{0,3}}\W*((please|now|por favor|thx)\W*)?$"
+    r"|\b(not|no) (a |un )?(bot|robot|machine)\b|\bjust a (bot|robot|machine)\b"
     # "get me a real person", "I want a human": asking for one, not mentioning one.
     r"|\b(get me|give me|find me|i want|i need|i demand)\s+(a|an)\s+(real\s+|live\s+|actual\s+)?"
-    r"(human|person|agent|representative|operator)\b",
+    r"(human|person|agent|representative|operator|supervisor|manager)\b"
+    r"|\b(quiero|necesito)\s+(un|una)\s+(humano|persona|agente)\b"
+    # A call back is a person: "can someone from your support team call me back?"
+    r"|\b(someone|somebody|a person|an agent|a human)\b.{0,30}\bcall me\b"
+    # "is there a person there?", "¿hay alguna persona ahí?", "¿me puede atender alguien?"
+    r"|\b(is there|are there|hay)\s+(a|an|any|some|alguna|alguien|una)?\s*(real |actual )?"
+    r"(human|person|people|persona|humano)s?\s+(there|here|ah[ií]|all[ií])\b"
+    r"|\batiend\w*\b.{0,15}\b(alguien|una persona)\b|\batender\b.{0,15}\balguien\b"
+    r"|\b(alguien|una persona)\b.{0,15}\batender\b",
     re.IGNORECASE,
 )
 _INSISTENCE = re.compile(
@@ -123,7 +136,8 @@ class MeaningDetectors:
     config: EscalationConfig
     human_vectors: Any
     topics: Sequence[Topic]
-    topic_vectors: Sequence[Any]
+    topic_vectors: Sequence[Any]  # per topic: its examples' vectors
+    unlike_vectors: Sequence[Any]  # per topic: its routine look-alikes' vectors (may be empty)
     emotion_model: EmotionModel | None
 
     def explicit_request(self, signals: Signals) -> Finding | None:
@@ -142,13 +156,17 @@ class MeaningDetectors:
     def sensitive(self, signals: Signals) -> Finding | None:
         """The message touches a sensitive topic from the rules file."""
         best: Finding | None = None
-        for topic, vectors in zip(self.topics, self.topic_vectors, strict=True):
+        for topic, vectors, unlike in zip(
+            self.topics, self.topic_vectors, self.unlike_vectors, strict=True
+        ):
             if topic.matches(signals.text):
                 score, how = 1.0, "matched a pattern"
             else:
                 score = _cosine_max(signals.vector, vectors)
                 if score < self.config.sensitive_similarity:
                     continue
+                if _cosine_max(signals.vector, unlike) >= score:
+                    continue  # nearer a routine question ("can I order without an account?")
                 how = f"similar to an example ({score:.2f})"
             finding = Finding(
                 Reason.SENSITIVE_TOPIC, score, f"sensitive topic {topic.id}: {how}", topic.priority

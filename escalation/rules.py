@@ -15,12 +15,14 @@ from escalation.types import Priority
 
 @dataclass(frozen=True, slots=True)
 class Topic:
-    """One sensitive topic: patterns and example sentences."""
+    """One sensitive topic: patterns, example sentences, and routine look-alikes (`unlike`):
+    a message nearer to one of those than to every example is not this topic by meaning."""
 
     id: str
     priority: Priority
     patterns: tuple[re.Pattern[str], ...]
     examples: tuple[str, ...]
+    unlike: tuple[str, ...] = ()
 
     def matches(self, text: str) -> bool:
         """True when a pattern matches the text."""
@@ -60,5 +62,8 @@ def load_rules(path: Path | None = None) -> list[Topic]:
         examples = tuple(str(e) for e in entry.get("examples") or [])
         if not patterns and not examples:
             raise RulesError(f"{where} ({entry['id']}): give patterns or examples")
-        topics.append(Topic(str(entry["id"]), priority, patterns, examples))
+        unlike = tuple(str(e) for e in entry.get("unlike") or [])
+        if unlike and not examples:
+            raise RulesError(f"{where} ({entry['id']}): 'unlike' needs 'examples' to compare with")
+        topics.append(Topic(str(entry["id"]), priority, patterns, examples, unlike))
     return topics

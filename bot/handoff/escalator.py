@@ -30,15 +30,18 @@ from bot.runtime.realtime import Broadcaster
 from escalation.availability import BusinessHours
 from escalation.config import EscalationConfig
 from escalation.detectors import (
+    HUMAN_REQUEST_EXAMPLES,
     MeaningDetectors,
     low_confidence,
     repeated_failure,
     system_error,
     weak_streak,
 )
+from escalation.emotion import EmotionModel
 from escalation.errors import InvalidTransition
 from escalation.interfaces import AgentStore, HandoffQueue
 from escalation.policy import assess
+from escalation.rules import Topic
 from escalation.summary import extractive_summary
 from escalation.types import (
     EscalationDecision,
@@ -327,6 +330,27 @@ class Escalator:
 async def notice_locale(store: ConversationStore, conversation: Conversation) -> str:
     """The language of the system notices posted in `conversation` (issue 17)."""
     return messages.notices_locale(conversation, await store.turns(conversation.id))
+
+
+def meaning_detectors(
+    config: EscalationConfig,
+    embedder: Embedder,
+    topics: Sequence[Topic],
+    emotion_model: EmotionModel | None = None,
+) -> MeaningDetectors:
+    """The message-level detectors with every example sentence embedded once, in one batch."""
+    human, *vectors = embed_examples(
+        embedder,
+        [HUMAN_REQUEST_EXAMPLES, *(t.examples for t in topics), *(t.unlike for t in topics)],
+    )
+    return MeaningDetectors(
+        config=config,
+        human_vectors=human,
+        topics=topics,
+        topic_vectors=vectors[: len(topics)],
+        unlike_vectors=vectors[len(topics) :],
+        emotion_model=emotion_model,
+    )
 
 
 def embed_examples(embedder: Embedder, groups: Sequence[Sequence[str]]) -> list[Any]:

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.handoff.escalator import embed_examples
+from bot.handoff.escalator import meaning_detectors
 from escalation.availability import parse_hours
 from escalation.config import EscalationConfig
 from escalation.detectors import (
-    HUMAN_REQUEST_EXAMPLES,
     MeaningDetectors,
     low_confidence,
     repeated_failure,
@@ -32,10 +31,7 @@ CONFIG = EscalationConfig()
 @pytest.fixture(scope="module")
 def detectors(embedder: Embedder) -> MeaningDetectors:
     topics = load_rules()
-    human, *topic_vectors = embed_examples(
-        embedder, [HUMAN_REQUEST_EXAMPLES, *(t.examples for t in topics)]
-    )
-    return MeaningDetectors(CONFIG, human, topics, topic_vectors, None)
+    return meaning_detectors(CONFIG, embedder, topics)
 
 
 def signals(embedder: Embedder, text: str, **extra: object) -> Signals:
@@ -56,6 +52,18 @@ def signals(embedder: Embedder, text: str, **extra: object) -> Signals:
         "i returned the blender 3 weeks ago and STILL no refund. this is ridiculous, get me a "
         "real person",
         "I want a human",
+        "real human please",
+        "representative representative REPRESENTATIVE",
+        "I need to speak with a supervisor",
+        "let me talk to customer service please",
+        "I'd prefer to discuss this with an actual person if that's possible",
+        "pass me to a real agent thx",
+        "is there a person there or is this just a bot?",
+        "can someone from your support team call me back please",
+        "¿hay alguna persona ahí?",
+        "¿me puede atender alguien de verdad?",
+        "comunícame con un asesor, por favor",
+        "no quiero hablar con un bot, quiero un humano",
     ],
 )
 def test_explicit_request_in_several_languages(
@@ -73,6 +81,11 @@ def test_explicit_request_in_several_languages(
         "how long does shipping to canada take?",
         "what is a household member on Plus?",
         "the agent who delivered it was rude, I want a refund",
+        "my travel agent booked me abroad for 3 months, can I pause Plus?",
+        "who do I talk to about a refund?",
+        "what are your customer service hours?",
+        "is there a human-readable version of my data export?",
+        "I talked to a person yesterday and they said it would ship today",
     ],
 )
 def test_no_explicit_request(detectors: MeaningDetectors, embedder: Embedder, text: str) -> None:
@@ -90,6 +103,18 @@ def test_no_explicit_request(detectors: MeaningDetectors, embedder: Embedder, te
         ("please close my account and delete everything", "close_account", Priority.NORMAL),
         ("me hackearon la cuenta", "account_compromise", Priority.URGENT),
         ("hay cargos en mi tarjeta que yo no hice", "account_compromise", Priority.URGENT),
+        (
+            "someone used my card on your site without my permission",
+            "account_compromise",
+            Priority.URGENT,
+        ),
+        (
+            "Under the CCPA I am requesting a list of every third party you shared my data with",
+            "legal_or_privacy_request",
+            Priority.HIGH,
+        ),
+        ("my husband died last month, how do I cancel his Plus?", "bereavement", Priority.HIGH),
+        ("how do I close my account?", "close_account", Priority.NORMAL),
     ],
 )
 def test_sensitive_topics(
@@ -106,6 +131,10 @@ def test_sensitive_topics(
         "how do I cancel an order I placed 10 minutes ago?",
         "where is my refund?",
         "is there a life hack for finding my order number",
+        # Routine questions in a sensitive topic's words (its `unlike` list, or the pattern).
+        "can i order without an account",
+        "how do i track my order",
+        "my stand mixer motor died after 14 months, is it under warranty?",
     ],
 )
 def test_not_sensitive(detectors: MeaningDetectors, embedder: Embedder, text: str) -> None:
@@ -175,6 +204,21 @@ def test_rules_file_errors_name_the_entry(tmp_path: Path) -> None:
     bad.write_text("topics:\n  - id: y\n    patterns: ['(unclosed']\n")
     with pytest.raises(RulesError, match="bad pattern"):
         load_rules(bad)
+    bad.write_text("topics:\n  - id: z\n    patterns: ['a']\n    unlike: ['b']\n")
+    with pytest.raises(RulesError, match="topic 1 \\(z\\): 'unlike' needs 'examples'"):
+        load_rules(bad)
+
+
+def test_a_routine_look_alike_is_not_the_topic(tmp_path: Path, embedder: Embedder) -> None:
+    """The same message matches by meaning without `unlike`, and not with it."""
+    rules = tmp_path / "rules.yaml"
+    topic = "topics:\n  - id: x\n    examples: ['there are orders on my account I never placed']\n"
+    message = signals(embedder, "can i order without an account")
+    config = CONFIG.model_copy(update={"sensitive_similarity": 0.5})
+    rules.write_text(topic)
+    assert meaning_detectors(config, embedder, load_rules(rules)).sensitive(message) is not None
+    rules.write_text(topic + "    unlike: ['can I place an order without an account']\n")
+    assert meaning_detectors(config, embedder, load_rules(rules)).sensitive(message) is None
 
 
 def test_business_hours() -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.handoff.escalator import embed_examples
+from bot.handoff.escalator import meaning_detectors
 from escalation.config import EscalationConfig
-from escalation.detectors import HUMAN_REQUEST_EXAMPLES, MeaningDetectors
+from escalation.detectors import MeaningDetectors
 from escalation.rules import load_rules
 from escalation.types import Priority, Reason, Signals
 from retrieval.interfaces import Embedder
@@ -37,10 +37,7 @@ ORDINARY = [
 @pytest.fixture(scope="module")
 def detectors(embedder: Embedder) -> MeaningDetectors:
     topics = load_rules()
-    human, *topic_vectors = embed_examples(
-        embedder, [HUMAN_REQUEST_EXAMPLES, *(t.examples for t in topics)]
-    )
-    return MeaningDetectors(EscalationConfig(), human, topics, topic_vectors, None)
+    return meaning_detectors(EscalationConfig(), embedder, topics)
 
 
 def test_the_list_is_varied() -> None:
