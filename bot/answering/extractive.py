@@ -57,8 +57,14 @@ _ASKS_NUMBER = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\d")
-# A unit that opens by pointing back ("These items ...") says little on its own.
-_ANAPHORA = re.compile(r"^(?:these|this|those|they|them|that|it|estos|estas|esto)\b", re.I)
+# A unit that points back says little on its own: "These items ..." costs 0.05, "pay with one
+# of these" 0.1 (the list it means is not in the answer).
+_OPENS_BACK = re.compile(r"^(?:these|this|those|they|them|that|it|estos|estas|esto)\b", re.I)
+_ONE_OF_THESE = re.compile(
+    r"\b(?:one|any|all|some|none|each|either|neither|both|uno|una|alguno|ninguno) "
+    r"(?:of|de) (?:these|those|them|estos|estas|ellos|ellas)\b",
+    re.IGNORECASE,
+)
 
 
 def asks_how(question: str) -> bool:
@@ -103,7 +109,8 @@ class ExtractiveAnswerer:
             # "how do I", a unit that stands on its own.
             if number:
                 scores[i] += 0.1 if _NUMBER.search(unit.text) else -0.1
-            scores[i] += 0.15 * (how and unit.steps) - 0.05 * bool(_ANAPHORA.match(unit.text))
+            scores[i] += 0.15 * (how and unit.steps) - 0.05 * bool(_OPENS_BACK.match(unit.text))
+            scores[i] -= 0.1 * bool(_ONE_OF_THESE.search(unit.text))
             if unit.faq and same_question(request.question, unit.faq):
                 scores[i] += 0.2
             elif not _answers_yes_no(request.question, unit.text):

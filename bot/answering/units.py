@@ -188,7 +188,12 @@ class _Builder:
             self.add(_short_list(texts, lead.rstrip(":") or heading, self.common), section)
             return
         about = set(content_terms(heading))
+        opening = lead.rstrip(":").strip()
         for text in texts:
+            if opening and text[:1].islower():
+                # "Plus pays for itself if you:" and "- place more than two orders a month": one
+                # sentence, not a fragment in lower case.
+                text = f"{opening} {text}"
             label = _LABEL.match(text)
             if not heading or about & set(content_terms(text)):
                 self.sentences(text, section)

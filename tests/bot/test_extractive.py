@@ -113,6 +113,16 @@ def test_yes_and_no_first(sample_kb: KnowledgeBase, embedder: Embedder) -> None:
     assert no.startswith("No. ") and "gift card" in no.lower().splitlines()[0], no
 
 
+def test_the_list_itself_not_a_sentence_pointing_at_it(
+    sample_kb: KnowledgeBase, embedder: Embedder
+) -> None:
+    # "If you're trying to pay with one of these, choose a different method." was closer to the
+    # question than the list of cards it points at.
+    text, _ = answer(sample_kb, embedder, "what payment methods do you take")
+    first = text.splitlines()[0]
+    assert "Visa" in first and "one of these" not in first, text
+
+
 def test_no_yes_or_no_when_unsure(sample_kb: KnowledgeBase, embedder: Embedder) -> None:
     # "Gift cards never expire." neither affirms nor negates "still good" in so many words.
     text, _ = answer(sample_kb, embedder, "is my gift card still good?")
@@ -169,3 +179,18 @@ def test_no_headings_pointers_or_questions_and_bullets_without_bold_headings() -
         "For Canada: Fast.",
     ]
     assert [u.steps for u in units] == [False, False, False, False, True]
+
+
+def test_list_items_that_finish_their_lead_sentence_are_read_with_it() -> None:
+    text = (
+        "Plus usually pays for itself if you:\n\n"
+        "- place more than one or two orders a month that are under $35\n"
+        "- often choose express shipping\n"
+        "- Members in Canada get the same benefits on orders shipped there\n"
+    )
+    assert [u.text for u in units_of(passage(("Is Plus worth it for me?", text)))] == [
+        "Plus usually pays for itself if you place more than one or two orders a month that are "
+        "under $35.",
+        "Plus usually pays for itself if you often choose express shipping.",
+        "Members in Canada get the same benefits on orders shipped there.",
+    ]
