@@ -115,6 +115,18 @@ def test_no_explicit_request(detectors: MeaningDetectors, embedder: Embedder, te
         ),
         ("my husband died last month, how do I cancel his Plus?", "bereavement", Priority.HIGH),
         ("how do I close my account?", "close_account", Priority.NORMAL),
+        (
+            "my email address was changed and I didn't do that",
+            "account_compromise",
+            Priority.URGENT,
+        ),
+        (
+            "a caller asked and I read him my verification code",
+            "account_compromise",
+            Priority.URGENT,
+        ),
+        ("my ex still knows my password", "account_compromise", Priority.URGENT),
+        ("the courier shouted slurs at me", "harassment", Priority.HIGH),
     ],
 )
 def test_sensitive_topics(
@@ -135,6 +147,8 @@ def test_sensitive_topics(
         "can i order without an account",
         "how do i track my order",
         "my stand mixer motor died after 14 months, is it under warranty?",
+        "I changed my address but I didn't get a confirmation",
+        "I read the verification code twice but it says invalid",
     ],
 )
 def test_not_sensitive(detectors: MeaningDetectors, embedder: Embedder, text: str) -> None:
