@@ -15,6 +15,12 @@ other passage closer. Measured 2026-12-05 after convex fusion, right / wrong ans
 it gave golden 98 / 40 but LiveQA 20 / 2, and "what's your return window?" led with "Normal
 return windows apply" from a gift-returns article ranked first on keywords alone. (With the
 reciprocal-rank fusion before, the bonus had cost answers_iqa two right answers.)
+
+A unit that decides a yes/no question gets +0.15 (`_DECIDES`). Measured 2026-12-05: golden and
+LiveQA dev answers unchanged, one answers_iqa answer cites another gold answer; "can I return a
+gift card?" says "No" again. Tried and not kept, the same day: matching the question's words by
+stem ("returned" for "return") changed 15 golden answers' wording, no count; a bonus for an
+article's opening sentence cost LiveQA a right answer and golden answer similarity 0.01.
 """
 
 from __future__ import annotations
@@ -41,6 +47,10 @@ _MIN_SCORE = 0.3
 # restates the dedicated article's), and the dedicated one is the better citation (issue 16;
 # figures in the module docstring). Only where the dense search agrees it is the closest.
 _FIRST_ARTICLE = 0.05
+# A unit that plainly says yes or no to a yes/no question (bot/answering/yes_no.py) answers it:
+# "can I return a gift card?" is decided by "Some items can't be returned: ..., Gift cards",
+# not by the closer "you can return a gift with the gift receipt".
+_DECIDES = 0.15
 _DUPLICATE = 0.9
 _SAME_WORDS = 0.8  # share of the shorter unit's content words
 _MAX_SUPPORT = 2  # units after the leading one: "at most a little supporting context"
@@ -111,6 +121,7 @@ class ExtractiveAnswerer:
                 scores[i] += 0.1 if _NUMBER.search(unit.text) else -0.1
             scores[i] += 0.15 * (how and unit.steps) - 0.05 * bool(_OPENS_BACK.match(unit.text))
             scores[i] -= 0.1 * bool(_ONE_OF_THESE.search(unit.text))
+            scores[i] += _DECIDES * bool(yes_or_no(request.question, unit.text))
             if unit.faq and same_question(request.question, unit.faq):
                 scores[i] += 0.2
             elif not _answers_yes_no(request.question, unit.text):

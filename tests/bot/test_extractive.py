@@ -107,10 +107,11 @@ def test_steps_when_the_question_asks_how(sample_kb: KnowledgeBase, embedder: Em
 def test_yes_and_no_first(sample_kb: KnowledgeBase, embedder: Embedder) -> None:
     yes, _ = answer(sample_kb, embedder, "do you ship to mexico?")
     assert yes.startswith("Yes. ") and "Mexico" in yes.splitlines()[0], yes
-    # "can I return a gift card?" ranks the gift-returns and return-policy articles first, and
-    # the extractive answer reads only the first two (a known miss since convex fusion).
-    no, _ = answer(sample_kb, embedder, "can gift cards be returned?")
-    assert no.startswith("No. ") and "gift card" in no.lower().splitlines()[0], no
+    for question in ("can gift cards be returned?", "can I return a gift card?"):
+        # The second ranks the gift-returns article first: its "you can return a gift" is
+        # closer to the question than the return policy's list that decides it.
+        no, _ = answer(sample_kb, embedder, question)
+        assert no.startswith("No. ") and "gift card" in no.lower().splitlines()[0], no
 
 
 def test_the_list_itself_not_a_sentence_pointing_at_it(
