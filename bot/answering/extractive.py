@@ -53,6 +53,7 @@ _FIRST_ARTICLE = 0.05
 _DECIDES = 0.15
 _DUPLICATE = 0.9
 _SAME_WORDS = 0.8  # share of the shorter unit's content words
+_OPENING_WORDS = 5  # units opening with this many same words repeat each other
 _MAX_SUPPORT = 2  # units after the leading one: "at most a little supporting context"
 _ASKS_HOW = re.compile(
     r"\bhow (?:do|can|to|should|would|does|did)\b|\bsteps?\b|\bwalk me through\b|"
@@ -143,7 +144,9 @@ class ExtractiveAnswerer:
         lead = ranked[0]
         if scores[lead] < 0:
             return ""  # only yes/no answers to other questions: better to say nothing
-        floor = max(float(scores[lead]) - _SCORE_MARGIN, _MIN_SCORE)
+        # Support is measured against the lead's fit, not its yes or no (which only it needs).
+        decided = _DECIDES * bool(yes_or_no(request.question, units[lead].text))
+        floor = max(float(scores[lead]) - decided - _SCORE_MARGIN, _MIN_SCORE)
         chosen = [lead]
         words = _words(units[lead])
         for i in ranked[1:]:
@@ -157,7 +160,8 @@ class ExtractiveAnswerer:
             if units[i].steps and any(units[j].steps for j in chosen):
                 continue  # one list of steps
             if float(np.max(vectors[chosen] @ vectors[i])) > _DUPLICATE or any(
-                _repeats(units[i].text, units[j].text) for j in chosen
+                _repeats(units[i].text, units[j].text) or _same_opening(units[i], units[j])
+                for j in chosen
             ):
                 continue
             chosen.append(i)
@@ -197,6 +201,17 @@ def _repeats(a: str, b: str) -> bool:
     """Two units that say the same thing in nearly the same words."""
     x, y = set(content_terms(a)), set(content_terms(b))
     return bool(x and y) and len(x & y) >= _SAME_WORDS * min(len(x), len(y))
+
+
+def _same_opening(a: Unit, b: Unit) -> bool:
+    """Two units that open with the same words (items of one list read with its lead: "Plus
+    pays for itself if you ..."): the second would read as a repetition."""
+    x, y = a.text.lower().split(), b.text.lower().split()
+    return (
+        len(x) > _OPENING_WORDS
+        and len(y) > _OPENING_WORDS
+        and x[:_OPENING_WORDS] == y[:_OPENING_WORDS]
+    )
 
 
 def _words(unit: Unit) -> int:

@@ -124,6 +124,21 @@ def test_the_list_itself_not_a_sentence_pointing_at_it(
     assert "Visa" in first and "one of these" not in first, text
 
 
+def test_a_lead_read_with_each_list_item_is_said_once(embedder: Embedder) -> None:
+    text = (
+        "Plus usually pays for itself if you:\n\n"
+        "- place more than one or two orders a month that are under $35\n"
+        "- return items from time to time, or want the extra 30 days to decide\n"
+        "- shop our seasonal sales and want first pick of the deals\n"
+    )
+    question = "is plus worth it for me?"
+    request = AnswerRequest(question, question, [passage(("Is Plus worth it?", text))], [], "en")
+    said = ExtractiveAnswerer(embedder, PromptBuilder("Brightcart", 3000), MAX_WORDS).compose(
+        request
+    )
+    assert said.count("Plus usually pays for itself") == 1, said
+
+
 def test_no_yes_or_no_when_unsure(sample_kb: KnowledgeBase, embedder: Embedder) -> None:
     # "Gift cards never expire." neither affirms nor negates "still good" in so many words.
     text, _ = answer(sample_kb, embedder, "is my gift card still good?")
