@@ -16,11 +16,13 @@ it gave golden 98 / 40 but LiveQA 20 / 2, and "what's your return window?" led w
 return windows apply" from a gift-returns article ranked first on keywords alone. (With the
 reciprocal-rank fusion before, the bonus had cost answers_iqa two right answers.)
 
-A unit that decides a yes/no question gets +0.15 (`_DECIDES`). Measured 2026-12-05: golden and
-LiveQA dev answers unchanged, one answers_iqa answer cites another gold answer; "can I return a
-gift card?" says "No" again. Tried and not kept, the same day: matching the question's words by
-stem ("returned" for "return") changed 15 golden answers' wording, no count; a bonus for an
-article's opening sentence cost LiveQA a right answer and golden answer similarity 0.01.
+A unit of a sentence's length that decides a yes/no question gets +0.15 (`_DECIDES`). Measured
+2026-12-05: golden, LiveQA dev and answers_iqa dev answers unchanged; "can I return a gift
+card?" says "No" again. Without the length cap, the gate's InsuranceQA sample lost a right
+answer to a wrong "No." read off a 90-word answer. Tried and not kept, the same day: matching
+the question's words by stem ("returned" for "return") changed 15 golden answers' wording, no
+count; a bonus for an article's opening sentence cost LiveQA a right answer and golden answer
+similarity 0.01.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ _FIRST_ARTICLE = 0.05
 # "can I return a gift card?" is decided by "Some items can't be returned: ..., Gift cards",
 # not by the closer "you can return a gift with the gift receipt".
 _DECIDES = 0.15
+_DECIDES_WORDS = 30
 _DUPLICATE = 0.9
 _SAME_WORDS = 0.8  # share of the shorter unit's content words
 _OPENING_WORDS = 5  # units opening with this many same words repeat each other
@@ -122,7 +125,7 @@ class ExtractiveAnswerer:
                 scores[i] += 0.1 if _NUMBER.search(unit.text) else -0.1
             scores[i] += 0.15 * (how and unit.steps) - 0.05 * bool(_OPENS_BACK.match(unit.text))
             scores[i] -= 0.1 * bool(_ONE_OF_THESE.search(unit.text))
-            scores[i] += _DECIDES * bool(yes_or_no(request.question, unit.text))
+            scores[i] += _DECIDES * _decides(request.question, unit)
             if unit.faq and same_question(request.question, unit.faq):
                 scores[i] += 0.2
             elif not _answers_yes_no(request.question, unit.text):
@@ -145,7 +148,7 @@ class ExtractiveAnswerer:
         if scores[lead] < 0:
             return ""  # only yes/no answers to other questions: better to say nothing
         # Support is measured against the lead's fit, not its yes or no (which only it needs).
-        decided = _DECIDES * bool(yes_or_no(request.question, units[lead].text))
+        decided = _DECIDES * _decides(request.question, units[lead])
         floor = max(float(scores[lead]) - decided - _SCORE_MARGIN, _MIN_SCORE)
         chosen = [lead]
         words = _words(units[lead])
@@ -201,6 +204,13 @@ def _repeats(a: str, b: str) -> bool:
     """Two units that say the same thing in nearly the same words."""
     x, y = set(content_terms(a)), set(content_terms(b))
     return bool(x and y) and len(x & y) >= _SAME_WORDS * min(len(x), len(y))
+
+
+def _decides(question: str, unit: Unit) -> bool:
+    """A sentence-sized unit that says yes or no to the yes/no `question`; a paragraph holds
+    every asked word and a "never" by chance ("do whole life insurance make sense?" got "No."
+    from an InsuranceQA answer of 90 words)."""
+    return len(unit.text.split()) <= _DECIDES_WORDS and bool(yes_or_no(question, unit.text))
 
 
 def _same_opening(a: Unit, b: Unit) -> bool:
