@@ -23,6 +23,14 @@ from retrieval.errors import BackendUnavailable, EmbeddingModelMismatch
 from retrieval.interfaces import Vectors
 from retrieval.types import Chunk, Neighbour, Stamp
 
+# Chroma's HNSW search is approximate, and which neighbours its default (ef 100) misses depends
+# on how the graph happened to be built: two ingestions of the same InsuranceQA dev answers, one
+# on idle cores and one on busy ones, found other rivals for 23 of 300 pseudo-questions, so the
+# score calibration and 11 of 200 answers differed (issue 16). At 400, 4 of 300 differed far
+# down the list, and the calibration and every answer were the same; the nearest answer agreed
+# with an exhaustive search for 99.7 % of queries instead of 98.3-99.0 %, for 0.1-0.5 ms more
+# per query at 4,859 vectors (benchmarks/RESULTS.md).
+SEARCH_EF = 400
 # A query over every locale uses a listing of our collections at most this old (another worker
 # may add a locale meanwhile: it is searched from the next listing on).
 LISTING_TTL_S = 5.0
@@ -85,7 +93,9 @@ class ChromaVectorStore:
         names = self._names
         for name in names:
             if name.startswith(self._prefix + "_") and name not in self._collections:
-                self._collections[name] = self._client.get_collection(name, embedding_function=None)
+                self._collections[name] = _searching_wide(
+                    self._client.get_collection(name, embedding_function=None)
+                )
         return [c for n, c in self._collections.items() if n in names]
 
     def _collection(self, locale: str, create: bool) -> Collection | None:
@@ -96,11 +106,13 @@ class ChromaVectorStore:
                 return self._collections.get(name)
             if not self._model:
                 raise EmbeddingModelMismatch("bind_model() must be called before writing")
-            self._collections[name] = self._client.get_or_create_collection(
-                name,
-                metadata=dict(self._model),
-                configuration={"hnsw": {"space": "cosine"}},
-                embedding_function=None,
+            self._collections[name] = _searching_wide(
+                self._client.get_or_create_collection(
+                    name,
+                    metadata=dict(self._model),
+                    configuration={"hnsw": {"space": "cosine", "ef_search": SEARCH_EF}},
+                    embedding_function=None,
+                )
             )
             self._listed_at = -float("inf")  # the next listing must see it
         return self._collections[name]
@@ -205,6 +217,14 @@ class ChromaVectorStore:
     def close(self) -> None:
         """Forget cached collection handles (the client owns no sockets to close)."""
         self._collections.clear()
+
+
+def _searching_wide(collection: Collection) -> Collection:
+    """`collection`, searching with SEARCH_EF (collections made before it searched with less)."""
+    hnsw = (collection.configuration or {}).get("hnsw") or {}
+    if hnsw.get("ef_search", SEARCH_EF) < SEARCH_EF:
+        collection.modify(configuration={"hnsw": {"ef_search": SEARCH_EF}})
+    return collection
 
 
 def _metadata(chunk: Chunk) -> dict[str, str | int]:
