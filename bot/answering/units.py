@@ -33,6 +33,7 @@ _LOWER_WORD = re.compile(r"(?<![\w.])[a-zà-ÿ][\w'-]*")
 # A bullet list whose items are all this short is one unit (the items are not sentences).
 _LIST_ITEM_WORDS = 8
 _NOT_A_NOUN = ("what", "when", "how", "it ", "qué", "cuándo", "cómo")
+_STEM = re.compile(r"(?:…|\.\.\.)$")  # a header that a cell completes: "You order on…"
 _JOINS = re.compile(r"(?:,|\band|\bor|\bwith|\by|\bo|\bcon)$", re.IGNORECASE)
 
 
@@ -88,6 +89,11 @@ def _row_sentence(header: list[str], row: list[str], common: frozenset[str]) -> 
     (_, first), rest = cells[0], cells[1:]
     if not rest:
         return f"{first}."
+    if len(header) == len(cells) == 2 and all(_STEM.search(h) for h in header):
+        # Headers that begin a sentence ("You order on…", "It ships on…") are its words:
+        # "You order on Saturday or Sunday, any time: it ships on Monday."
+        (said, cell), (asked, answer) = cells
+        return f"{said} {_lower_first(cell, common)}: {asked[:1].lower()}{asked[1:]} {answer}."
     if len(header) == 2:
         # "Return window for all customers: 30 days", but not "What it means for Received".
         label = rest[0][0]

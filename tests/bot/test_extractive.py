@@ -157,11 +157,13 @@ def test_table_rows_become_sentences() -> None:
         "| Canada | Standard | 5–10 business days | CA$14.99 | Order is over CA$75 |\n"
         "| Mexico | Standard | 7–14 business days | US$19.99 | — |"
     )
-    shown = [u.text for u in units_of(passage(("Returns", two), ("Shipping", many)))]
+    stems = "| You order on… | It ships on… |\n|---|---|\n| Saturday or Sunday, any time | Monday |"
+    shown = [u.text for u in units_of(passage(("Returns", two), ("Shipping", many), ("", stems)))]
     assert shown == [
         "Return window for all customers: 30 days from delivery.",
         "Canada, Standard: 5–10 business days, CA$14.99, free when order is over CA$75.",
         "Mexico, Standard: 7–14 business days, US$19.99.",
+        "You order on Saturday or Sunday, any time: it ships on Monday.",  # headers begin it
     ]
     assert "Destination: Canada" in units_of(passage(("Shipping", many)))[0].scored
     assert "|" not in " ".join(shown)
