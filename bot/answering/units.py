@@ -154,13 +154,16 @@ class _Builder:
         self.names = frozenset(_NAME.findall(plain(chunk)))
 
     def add(self, text: str, section: str, context: str = "", faq: str = "") -> None:
-        text = text.strip()
-        if not text:
+        written = text.strip()
+        if not written:
             return
+        text = written
         if not _STEP.match(text) and not text.endswith((".", "!", ")", "”", '"')):
             text += "."
+        # Scored as written: a passage that is one unpunctuated unit is then scored with the
+        # very text its chunk was indexed with, whose vector ingestion already has (issue 18).
         about = " ".join(p for p in (section, context) if p)
-        scored = f"{about}: {text}" if about else text
+        scored = f"{about}: {written}" if about else written
         self.units.append(Unit(text, scored, section, self.n, len(self.units), faq))
 
     def generic(self, label: str) -> bool:

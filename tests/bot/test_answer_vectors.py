@@ -12,10 +12,12 @@ from bot.answering.units import units_of
 from retrieval.backends.sqlite_vector_cache import SqliteVectorCache
 from retrieval.cached_embedder import CachedEmbedder
 from retrieval.chunking import Chunker
-from retrieval.config import ChunkingConfig
+from retrieval.config import ChunkingConfig, KeywordConfig, SearchConfig, VectorConfig
+from retrieval.factory import build_keyword_index, build_vector_store
 from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.loader import load_kb
+from retrieval.types import Article
 from tests.conftest import ROOT
 from tests.retrieval.test_cached_embedder import Counting
 
@@ -71,3 +73,36 @@ def test_a_units_wording_depends_on_its_own_chunk_only() -> None:
         chunks = [(c.section, c.text) for c in chunker.split(article)]
         alone = [u.scored for part in chunks for u in units_of(passage((part,)))]
         assert [u.scored for u in units_of(passage(tuple(chunks)))] == alone, article.id
+
+
+def test_a_chunk_that_is_one_unpunctuated_unit_is_not_encoded_again(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    """Answers from InsuranceQA-style text (one answer per article, no title, no punctuation) are
+    scored with the text their chunk was indexed with: ingestion encodes each once."""
+    answers = [
+        "most homeowner policy cover jewelry up to a limit you can schedule valuable item",
+        "term life insurance pay a death benefit only if you die during the term",
+    ]
+    articles = [Article(f"a{i}", "", text) for i, text in enumerate(answers)]
+    counting = Counting(embedder)
+    cached = CachedEmbedder(counting, persistent=SqliteVectorCache(tmp_path / "v.sqlite"))
+    kb = KnowledgeBase(
+        cached,
+        build_vector_store(VectorConfig(), tmp_path / "index"),
+        build_keyword_index(KeywordConfig(), tmp_path / "index"),
+        ChunkingConfig(),
+        SearchConfig(calibration_sample=0),
+    )
+    try:
+        kb.ingest(articles)
+        assert sorted(counting.documents) == sorted(answers)
+        assert (
+            warm_answer_vectors(cached, articles, Chunker(ChunkingConfig()), grounding=False) == 0
+        )
+        assert [u.text for u in units_of(passages_from(kb.search(answers[1], 1), 1)[0])] == [
+            answers[1] + "."  # shown as a sentence
+        ]
+    finally:
+        kb.close()
+        cached.close()
