@@ -40,7 +40,6 @@ from retrieval.config import (
     VectorConfig,
 )
 from retrieval.factory import build_embedder, build_keyword_index, build_vector_store
-from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.types import Article
 
@@ -149,20 +148,17 @@ def subset(articles: Sequence[Article], cases: Sequence[RetrievalCase], n: int) 
     return [a for a in articles if a.id in keep]
 
 
-def prepare_answers(embedder: Embedder, articles: Sequence[Article], folder: Path) -> int:
-    """What `supportbot ingest` does after indexing: encode the articles' answer units into a
-    fresh vector cache; how many texts were encoded."""
-    cached = CachedEmbedder(embedder, persistent=SqliteVectorCache(folder / "answers.sqlite"))
-    try:
-        return warm_answer_vectors(
-            cached,
-            articles,
-            Chunker(ChunkingConfig()),
-            grounding=False,
-            progress=progress("ours answer units"),
-        )
-    finally:
-        cached.close()
+def prepare_answers(cached: CachedEmbedder, articles: Sequence[Article]) -> int:
+    """What `supportbot ingest` does after indexing: encode the articles' answer units into the
+    vector cache that indexing filled (a unit that is its whole chunk is there already); how
+    many texts were encoded."""
+    return warm_answer_vectors(
+        cached,
+        articles,
+        Chunker(ChunkingConfig()),
+        grounding=False,
+        progress=progress("ours answer units"),
+    )
 
 
 @dataclass
@@ -213,8 +209,13 @@ def run_dataset(name: str, data: Path, options: Options, embedder: Any) -> Outco
     fetch, min_timed = options.fetch, options.min_timed
     emit(f"\n== {name}: {len(articles):,} docs, {len(cases)} questions")
     with tempfile.TemporaryDirectory(prefix="bench-peer-") as tmp:
+        # As `supportbot ingest`: indexing and the answer units share one persistent cache.
+        # Nothing is kept in memory (max_texts 0), so a repeated question is encoded again.
+        cached = CachedEmbedder(
+            embedder, max_texts=0, persistent=SqliteVectorCache(Path(tmp) / "answers.db")
+        )
         kb = KnowledgeBase(
-            embedder,
+            cached,
             build_vector_store(VectorConfig(), Path(tmp) / "ours"),
             build_keyword_index(KeywordConfig(), Path(tmp) / "ours"),
             ChunkingConfig(),
@@ -230,7 +231,7 @@ def run_dataset(name: str, data: Path, options: Options, embedder: Any) -> Outco
             encoded = 0
             if ours_answers is not None:
                 with ours_answers:
-                    encoded = prepare_answers(embedder, articles, Path(tmp))
+                    encoded = prepare_answers(cached, articles)
                 emit(f"  ours: {encoded:,} answer texts in {ours_answers.seconds:.1f}s")
             emit("  ingesting (peer) ...")
             peer_ingest = Stopwatch()
@@ -262,6 +263,7 @@ def run_dataset(name: str, data: Path, options: Options, embedder: Any) -> Outco
                     cpu_ms[system].append((time.process_time() - cpu) * 1e3)
         finally:
             kb.close()
+            cached.close()
     return Outcome(
         name=name,
         docs=len(articles),
