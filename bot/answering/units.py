@@ -92,8 +92,9 @@ def _row_sentence(header: list[str], row: list[str], common: frozenset[str]) -> 
     if len(header) == len(cells) == 2 and all(_STEM.search(h) for h in header):
         # Headers that begin a sentence ("You order on…", "It ships on…") are its words:
         # "You order on Saturday or Sunday, any time: it ships on Monday."
-        (said, cell), (asked, answer) = cells
-        return f"{said} {_lower_first(cell, common)}: {asked[:1].lower()}{asked[1:]} {answer}."
+        (opening, cell), (closing, answer) = cells
+        closing = closing[:1].lower() + closing[1:]
+        return f"{opening} {_lower_first(cell, common)}: {closing} {answer}."
     if len(header) == 2:
         # "Return window for all customers: 30 days", but not "What it means for Received".
         label = rest[0][0]
