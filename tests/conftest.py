@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -48,21 +49,30 @@ def embedder(embedder_data_dir: Path) -> Embedder:
     return build_embedder(EmbeddingConfig(), embedder_data_dir)
 
 
-KBFactory = Callable[[Path], KnowledgeBase]
+class KBFactory(Protocol):
+    """Makes a knowledge base in `index_dir`, with the session's embedder and default search
+    settings unless given others."""
+
+    def __call__(
+        self, index_dir: Path, embedder: Embedder | None = None, search: SearchConfig | None = None
+    ) -> KnowledgeBase: ...
 
 
 @pytest.fixture
 def make_kb(embedder: Embedder) -> Iterator[KBFactory]:
     """Builds knowledge bases in given folders (real Chroma + SQLite FTS5), closed after."""
     opened: list[KnowledgeBase] = []
+    session_embedder = embedder
 
-    def make(index_dir: Path) -> KnowledgeBase:
+    def make(
+        index_dir: Path, embedder: Embedder | None = None, search: SearchConfig | None = None
+    ) -> KnowledgeBase:
         kb = KnowledgeBase(
-            embedder,
+            embedder or session_embedder,
             build_vector_store(VectorConfig(), index_dir),
             build_keyword_index(KeywordConfig(), index_dir),
             ChunkingConfig(),
-            SearchConfig(),
+            search or SearchConfig(),
         )
         opened.append(kb)
         return kb

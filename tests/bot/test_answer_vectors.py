@@ -12,13 +12,12 @@ from bot.answering.units import units_of
 from retrieval.backends.sqlite_vector_cache import SqliteVectorCache
 from retrieval.cached_embedder import CachedEmbedder
 from retrieval.chunking import Chunker
-from retrieval.config import ChunkingConfig, KeywordConfig, SearchConfig, VectorConfig
-from retrieval.factory import build_keyword_index, build_vector_store
+from retrieval.config import ChunkingConfig, SearchConfig
 from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.loader import load_kb
 from retrieval.types import Article
-from tests.conftest import ROOT
+from tests.conftest import ROOT, KBFactory
 from tests.retrieval.test_cached_embedder import Counting
 
 QUESTIONS = (
@@ -76,7 +75,7 @@ def test_a_units_wording_depends_on_its_own_chunk_only() -> None:
 
 
 def test_a_chunk_that_is_one_unpunctuated_unit_is_not_encoded_again(
-    embedder: Embedder, tmp_path: Path
+    embedder: Embedder, make_kb: KBFactory, tmp_path: Path
 ) -> None:
     """Answers from InsuranceQA-style text (one answer per article, no title, no punctuation) are
     scored with the text their chunk was indexed with: ingestion encodes each once."""
@@ -87,13 +86,7 @@ def test_a_chunk_that_is_one_unpunctuated_unit_is_not_encoded_again(
     articles = [Article(f"a{i}", "", text) for i, text in enumerate(answers)]
     counting = Counting(embedder)
     cached = CachedEmbedder(counting, persistent=SqliteVectorCache(tmp_path / "v.sqlite"))
-    kb = KnowledgeBase(
-        cached,
-        build_vector_store(VectorConfig(), tmp_path / "index"),
-        build_keyword_index(KeywordConfig(), tmp_path / "index"),
-        ChunkingConfig(),
-        SearchConfig(calibration_sample=0),
-    )
+    kb = make_kb(tmp_path / "index", cached, SearchConfig(calibration_sample=0))
     try:
         kb.ingest(articles)
         assert sorted(counting.documents) == sorted(answers)
@@ -104,5 +97,4 @@ def test_a_chunk_that_is_one_unpunctuated_unit_is_not_encoded_again(
             answers[1] + "."  # shown as a sentence
         ]
     finally:
-        kb.close()
         cached.close()

@@ -9,11 +9,9 @@ import pytest
 
 from retrieval.backends.chroma_store import ChromaVectorStore, persistent_client
 from retrieval.chunking import Chunker
-from retrieval.config import ChunkingConfig, KeywordConfig, SearchConfig, VectorConfig
+from retrieval.config import ChunkingConfig, SearchConfig
 from retrieval.errors import EmbeddingModelMismatch
-from retrieval.factory import build_keyword_index, build_vector_store
 from retrieval.interfaces import Embedder, Vectors
-from retrieval.knowledge_base import KnowledgeBase
 from retrieval.loader import load_kb
 from retrieval.types import SearchResult
 from tests.conftest import KBFactory
@@ -56,27 +54,19 @@ class Recording:
 
 
 def test_chunks_are_embedded_shortest_first_and_stored_with_their_own_vectors(
-    kb_copy: Path, embedder: Embedder, tmp_path: Path
+    kb_copy: Path, embedder: Embedder, make_kb: KBFactory, tmp_path: Path
 ) -> None:
     recording = Recording(embedder)
-    kb = KnowledgeBase(
-        recording,
-        build_vector_store(VectorConfig(), tmp_path / "index"),
-        build_keyword_index(KeywordConfig(), tmp_path / "index"),
-        ChunkingConfig(),
-        SearchConfig(calibration_sample=0),  # only the chunks: no self-quiz after ingestion
-    )
-    try:
-        report = kb.ingest_path(kb_copy)
-        lengths = [len(t) for t in recording.documents]
-        assert len(lengths) == report.chunks and lengths == sorted(lengths)
-        articles, _ = load_kb(kb_copy, ChunkingConfig().max_file_bytes)
-        chunker = Chunker(ChunkingConfig())
-        for chunk in (c for a in articles for c in chunker.split(a)):
-            hit = kb.vectors.nearest(embedder.embed_documents([chunk.embed_text])[0], 1)[0]
-            assert hit.chunk_id == chunk.id and hit.score > 0.999
-    finally:
-        kb.close()
+    # Only the chunks: no self-quiz after ingestion.
+    kb = make_kb(tmp_path / "index", recording, SearchConfig(calibration_sample=0))
+    report = kb.ingest_path(kb_copy)
+    lengths = [len(t) for t in recording.documents]
+    assert len(lengths) == report.chunks and lengths == sorted(lengths)
+    articles, _ = load_kb(kb_copy, ChunkingConfig().max_file_bytes)
+    chunker = Chunker(ChunkingConfig())
+    for chunk in (c for a in articles for c in chunker.split(a)):
+        hit = kb.vectors.nearest(embedder.embed_documents([chunk.embed_text])[0], 1)[0]
+        assert hit.chunk_id == chunk.id and hit.score > 0.999
 
 
 def test_changed_article_replaces_only_its_chunks(

@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 
-from retrieval.config import ChunkingConfig, KeywordConfig, SearchConfig, VectorConfig
+from retrieval.config import SearchConfig
 from retrieval.errors import ArticleFormatError
-from retrieval.factory import build_keyword_index, build_vector_store
-from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.loader import parse_markdown
 from tests.conftest import KB_FIXTURE, KBFactory
@@ -111,25 +109,16 @@ def counted(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def test_plan_only_articles_filling_the_candidates_are_fetched_past(
-    embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_kb: KBFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    index = tmp_path / "index"
-    kb = KnowledgeBase(
-        embedder,
-        build_vector_store(VectorConfig(), index),
-        build_keyword_index(KeywordConfig(), index),
-        ChunkingConfig(),
-        SearchConfig(candidates=2),  # the two priority lines take both places
-    )
-    try:
-        assert kb.ingest_path(write_kb(tmp_path / "kb")).ok
-        asked = counted(kb, monkeypatch)
-        for mode in ("dense", "lexical"):
-            found = kb.search(QUESTIONS[0], 10, plan="", mode=mode)
-            assert [r.article_id for r in found] == ["phone-support"], mode
-        assert sorted(asked) == [2, 2, 4, 4]  # each index asked again, for twice as many
-    finally:
-        kb.close()
+    # The two priority lines take both places.
+    kb = make_kb(tmp_path / "index", search=SearchConfig(candidates=2))
+    assert kb.ingest_path(write_kb(tmp_path / "kb")).ok
+    asked = counted(kb, monkeypatch)
+    for mode in ("dense", "lexical"):
+        found = kb.search(QUESTIONS[0], 10, plan="", mode=mode)
+        assert [r.article_id for r in found] == ["phone-support"], mode
+    assert sorted(asked) == [2, 2, 4, 4]  # each index asked again, for twice as many
 
 
 def test_without_plan_only_articles_each_index_is_asked_once(
