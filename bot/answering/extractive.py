@@ -35,7 +35,7 @@ import numpy as np
 
 from bot.answering.passages import AnswerRequest
 from bot.answering.prompting import PromptBuilder
-from bot.answering.units import Unit, units_of
+from bot.answering.units import Unit, units_of, without_label
 from bot.answering.yes_no import same_question, yes_or_no
 from retrieval.interfaces import Embedder, Vectors
 from retrieval.stopwords import content_terms
@@ -173,7 +173,12 @@ class ExtractiveAnswerer:
         rest = sorted((units[i] for i in chosen[1:]), key=lambda u: (u.n != first.n, u.n, u.order))
         picked = [first, *rest]
         last = {u.n: k for k, u in enumerate(picked)}
-        shown = [{"text": u.text, "n": u.n, "cite": last[u.n] == k} for k, u in enumerate(picked)]
+        texts = [u.text for u in picked]
+        texts[1:] = [without_label(t, before) for t, before in zip(texts[1:], texts, strict=False)]
+        shown = [
+            {"text": text, "n": u.n, "cite": last[u.n] == k}
+            for k, (u, text) in enumerate(zip(picked, texts, strict=True))
+        ]
         answer = (
             ""
             if first.steps or _SAYS_YES_NO.match(first.text)

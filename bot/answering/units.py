@@ -14,6 +14,7 @@ from retrieval.stopwords import ENGLISH, SPANISH, content_terms
 
 _STEP = re.compile(r"^\s*\d+[.)]\s+")
 _BULLET = re.compile(r"^\s*[-*+]\s+")
+_OPTION = "   - "  # a step's option, nested under it as it is in the article
 _EMPHASIS = re.compile(r"\*\*([^*]+)\*\*|__([^_]+)__")
 _RULE = re.compile(r":?-{2,}:?")
 _AMOUNT = re.compile(r"^(?:[A-Z]{0,3}\$)?\d")
@@ -30,10 +31,11 @@ _LABEL = re.compile(r"^[^:,.]{1,40}:\s")  # "Mexico: import taxes ..." says what
 _YES_NO = re.compile(r"^(?:yes|no|sí)\b", re.IGNORECASE)
 _NAME = re.compile(r"(?<=[a-z,] )[A-Z][\w'-]*")  # capitalized inside a sentence: "to Mexico"
 _LOWER_WORD = re.compile(r"(?<![\w.])[a-zà-ÿ][\w'-]*")
-# A bullet list whose items are all this short is one unit (the items are not sentences).
+# A bullet list whose items are this short is one unit (the items are not sentences).
 _LIST_ITEM_WORDS = 8
 _NOT_A_NOUN = ("what", "when", "how", "it ", "qué", "cuándo", "cómo")
 _STEM = re.compile(r"(?:…|\.\.\.)$")  # a header that a cell completes: "You order on…"
+_TRAILING_JOIN = re.compile(r",?\s+(?:or|and|o|y)$", re.IGNORECASE)
 _JOINS = re.compile(r"(?:,|\band|\bor|\bwith|\by|\bo|\bcon)$", re.IGNORECASE)
 
 
@@ -59,6 +61,16 @@ class Unit:
 def plain(text: str) -> str:
     """Text without bold markup."""
     return _EMPHASIS.sub(lambda m: m.group(1) or m.group(2), text)
+
+
+def without_label(text: str, before: str) -> str:
+    """`text` without the label it shares with the sentence `before` ("Small appliances: ..."
+    twice in a row reads as a list pasted, not as an answer)."""
+    label = _LABEL.match(text)
+    if label is None or not before.startswith(label.group(0)):
+        return text
+    rest = text[label.end() :]
+    return rest[:1].upper() + rest[1:]
 
 
 def is_pointer(sentence: str) -> bool:
@@ -167,17 +179,33 @@ class _Builder:
         scored = f"{about}: {written}" if about else written
         self.units.append(Unit(text, scored, section, self.n, len(self.units), faq))
 
+    def inside(self, sentence: str) -> str:
+        """`sentence` to go on after a label: its first word in lower case unless a name."""
+        first = sentence.split(" ", 1)[0]
+        if first[1:].islower() and first.rstrip(",.;:") not in self.names:
+            return sentence[:1].lower() + sentence[1:]
+        return sentence
+
     def generic(self, label: str) -> bool:
         """A label of common words ("Price:"), not a name ("Mexico:")."""
         words = re.findall(r"[^\W\d_]+", label)
         return bool(words) and not any(w in self.names for w in words)
 
-    def sentences(self, line: str, section: str, faq: str = "") -> None:
+    def sentences(self, line: str, section: str, faq: str = "", item: bool = False) -> None:
         pieces = [plain(s) for s in split_sentences(line)]
         # A short FAQ answer ("No." / "Not at the moment.") keeps the sentence that explains it.
         short = len(pieces[0].split()) <= _MIN_WORDS if pieces else False
         if faq and len(pieces) > 1 and (short or _YES_NO.match(pieces[0])):
             pieces = [f"{pieces[0]} {pieces[1]}", *pieces[2:]]
+        label = _LABEL.match(pieces[0]) if item and pieces else None
+        if label:
+            # A list item's label is the subject of each of its sentences: "Small appliances:
+            # if opened, ... Unopened ones follow the normal return policy." (which alone read
+            # as the return policy).
+            pieces[1:] = [
+                f"{label.group(0)}{self.inside(p)}" if len(p.split()) >= _MIN_WORDS else p
+                for p in pieces[1:]
+            ]
         for sentence in pieces:
             if (
                 len(sentence.split()) >= _MIN_WORDS
@@ -192,28 +220,42 @@ class _Builder:
     def bullets(self, items: list[str], lead: str, section: str) -> None:
         texts = [plain(_BULLET.sub("", i)).strip() for i in items]
         heading = _heading(section)
-        if len(texts) > 1 and all(
-            len(t.split()) <= _LIST_ITEM_WORDS and not _LABEL.match(t) for t in texts
-        ):
+        if _names_things(texts):
             self.add(_short_list(texts, lead.rstrip(":") or heading, self.common), section)
             return
         about = set(content_terms(heading))
         opening = lead.rstrip(":").strip()
         for text in texts:
+            text = _TRAILING_JOIN.sub("", text)  # "Print it at home, or" (the next item follows)
             if opening and text[:1].islower():
                 # "Plus pays for itself if you:" and "- place more than two orders a month": one
                 # sentence, not a fragment in lower case.
                 text = f"{opening} {text}"
             label = _LABEL.match(text)
             if not heading or about & set(content_terms(text)):
-                self.sentences(text, section)
+                self.sentences(text, section, item=True)
             elif label and self.generic(label.group(0)) and len(heading.split()) <= _HEADING_WORDS:
                 # "Price: CA$14.99" under "Canada" says which price only with its heading.
-                self.sentences(f"{heading}, {text[:1].lower()}{text[1:]}", section)
+                self.sentences(f"{heading}, {self.inside(text)}", section, item=True)
             elif not label and len(text.split()) < _MIN_WORDS:
                 self.add(f"For {heading}: {text.rstrip('.')}.", section)
             else:
-                self.sentences(text, section)
+                self.sentences(text, section, item=True)
+
+
+def _options_of(step: str) -> bool:
+    """The step line `step` introduces options, or is one ("- Email and password")."""
+    return step.endswith(":") or step.startswith(_OPTION)
+
+
+def _names_things(items: list[str]) -> bool:
+    """A list whose items name things rather than say them ("Visa", "Gift cards"): none is
+    labelled, and all are short but at most one of three or more, which ends no sentence
+    ("Brightcart gift cards (also for the Plus fee)" among card names)."""
+    if len(items) < 2 or any(_LABEL.match(t) for t in items):
+        return False
+    long = [t for t in items if len(t.split()) > _LIST_ITEM_WORDS]
+    return not long or (len(long) == 1 and len(items) >= 3 and not long[0].endswith("."))
 
 
 def _lines(text: str, common: frozenset[str]) -> list[tuple[str, str]]:
@@ -232,12 +274,14 @@ def _lines(text: str, common: frozenset[str]) -> list[tuple[str, str]]:
 
 
 def units_of(passage: Passage) -> list[Unit]:
-    """Units of a passage in reading order; consecutive numbered steps form one unit, and so
-    does a bullet list with items too short to be sentences."""
+    """Units of a passage in reading order; consecutive numbered steps form one unit, with the
+    options a step lists (which are units of their own too), and so does a bullet list of
+    names rather than sentences."""
     built = _Builder(passage)
     for section, text in passage.parts:
         built.read(text)
         steps: list[str] = []
+        options: list[str] = []  # the steps' own lists, units on their own too
         bullets: list[str] = []
         lead = ""  # a line ending in ":" introduces the list after it
         faq = ""  # the FAQ question that the next line answers
@@ -248,9 +292,17 @@ def units_of(passage: Passage) -> list[Unit]:
                     bullets, lead = [], ""
                 steps.append(plain(line.strip()))
                 continue
+            option = plain(_BULLET.sub("", line)).strip() if _BULLET.match(line) else ""
+            if steps and option and _options_of(steps[-1]) and not _LABEL.match(option):
+                steps.append(f"{_OPTION}{option}")  # "2. Choose how to sign up:", "- Email"
+                options.append(line)
+                continue
             if steps:
                 built.add("\n".join(steps), section, lead)
                 steps, lead = [], ""
+            if options:
+                built.bullets(options, "", section)
+                options = []
             if _BULLET.match(line):
                 bullets.append(line.strip())
                 continue

@@ -212,3 +212,67 @@ def test_list_items_that_finish_their_lead_sentence_are_read_with_it() -> None:
         "Plus usually pays for itself if you often choose express shipping.",
         "Members in Canada get the same benefits on orders shipped there.",
     ]
+
+
+def test_a_list_of_names_with_one_longer_item_is_one_unit() -> None:
+    # Each card alone ("For Aceptamos: Visa.") answered "which payment methods?" with one card.
+    text = (
+        "- Visa\n- Mastercard\n- PayPal\n"
+        "- Tarjetas de regalo de Brightcart (también sirven para pagar la cuota de Plus)\n"
+    )
+    assert [u.text for u in units_of(passage(("Aceptamos", text)))] == [
+        "Aceptamos: Visa, Mastercard, PayPal, Tarjetas de regalo de Brightcart (también sirven "
+        "para pagar la cuota de Plus)."
+    ]
+    sentences = "- Visa\n- Mastercard\n- Gift cards pay for orders and for the Plus fee too.\n"
+    said = [u.text for u in units_of(passage(("We accept", sentences)))]
+    assert said[-1] == "Gift cards pay for orders and for the Plus fee too.", said  # a sentence
+
+
+def test_a_steps_own_options_stay_in_the_steps_and_are_units_too() -> None:
+    # "3. Enter your name and select Create account." alone answered "how do I create an account?"
+    text = (
+        "1. Go to the website and select **Create account**.\n"
+        "2. Choose how to sign up:\n"
+        "- **Email and password.** Your password must be at least 10 characters long.\n"
+        "- **Continue with Google** if you'd rather not create a password, or\n"
+        "3. Enter your name and select **Create account**.\n"
+    )
+    units = units_of(passage(("Create your account", text)))
+    assert [u.text for u in units] == [
+        "1. Go to the website and select Create account.\n2. Choose how to sign up:\n"
+        "   - Email and password. Your password must be at least 10 characters long.\n"
+        "   - Continue with Google if you'd rather not create a password, or\n"
+        "3. Enter your name and select Create account.",
+        "Your password must be at least 10 characters long.",
+        "Continue with Google if you'd rather not create a password.",
+    ]
+    assert [u.steps for u in units] == [True, False, False]
+    facts = "1. We process your refund.\n2. Then it takes:\n- **PayPal:** 3 to 5 business days\n"
+    assert [u.text for u in units_of(passage(("Refunds", facts)))][1:] == [
+        "Refunds, PayPal: 3 to 5 business days."  # labelled facts, not options: not in the steps
+    ]
+
+
+def test_each_sentence_of_a_labelled_item_keeps_its_label(embedder: Embedder) -> None:
+    text = (
+        "- **Small appliances:** if opened, they can be returned only if defective. Unopened "
+        "ones follow the normal return policy.\n"
+        "- **Print label** – print it at home and stick it on the box, or\n"
+        "- **QR code** – show the code at a UPS store and they'll print the label for you.\n"
+    )
+    units = units_of(passage(("Items with conditions", text)))  # a heading not a label's noun
+    assert [u.text for u in units] == [
+        "Small appliances: if opened, they can be returned only if defective.",
+        "Small appliances: unopened ones follow the normal return policy.",  # not the policy
+        "Print label – print it at home and stick it on the box.",
+        "QR code – show the code at a UPS store and they'll print the label for you.",
+    ]
+    question = "can I return a small appliance?"
+    request = AnswerRequest(
+        question, question, [passage(("Items with conditions", text))], [], "en"
+    )
+    said = ExtractiveAnswerer(embedder, PromptBuilder("Brightcart", 3000), MAX_WORDS).compose(
+        request
+    )
+    assert said.count("Small appliances") == 1, said  # the label is said once
