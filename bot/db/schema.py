@@ -144,6 +144,8 @@ article_versions = sa.Table(
     sa.Column("questions", sa.JSON, nullable=False),
     # Translations (migration 0013): the id of the original article, "" when none.
     sa.Column("translation_of", sa.String(128), nullable=False, server_default=""),
+    # Plan-aware articles (migration 0015): the plans it is for, [] = everyone.
+    sa.Column("audience", sa.JSON, nullable=False),
     sa.Column("author", sa.String(255), nullable=False),
     sa.Column("note", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", UtcDateTime, nullable=False),

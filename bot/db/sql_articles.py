@@ -31,6 +31,7 @@ _CONTENT = (
     "pages",
     "questions",
     "translation_of",
+    "audience",
 )
 _LIVE = (articles.c.id == article_versions.c.article_id) & (
     article_versions.c.version == articles.c.current_version
@@ -358,6 +359,7 @@ def _insert_version(
             pages=list(content.pages),
             questions=list(content.questions),
             translation_of=content.translation_of,
+            audience=list(content.audience),
             author=author,
             note=note,
             created_at=now,
@@ -400,6 +402,7 @@ def _content(row: RowMapping) -> ArticleContent:
         pages=tuple(row["pages"]),
         questions=tuple(row["questions"]),
         translation_of=row["translation_of"],
+        audience=tuple(row["audience"]),
     )
 
 

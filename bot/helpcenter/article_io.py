@@ -56,6 +56,7 @@ FRONT_MATTER_KEYS = (
     "pages",
     "questions",
     "translation_of",
+    "audience",
 )
 _SKIPPED_NAMES = {"readme.md", "readme.txt"}
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed: the same articles always give the same archive
@@ -139,6 +140,8 @@ def to_markdown(article: Article) -> str:
         meta |= {"pages": list(article.pages), "questions": list(article.questions)}
     if article.translation_of:
         meta["translation_of"] = article.translation_of
+    if article.audience:
+        meta["audience"] = list(article.audience)
     head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000)
     return f"---\n{head}---\n{article.body.strip()}\n"
 
@@ -284,6 +287,7 @@ def _checked(article: Article, max_chars: int) -> Article:
         pages=content.pages,
         questions=content.questions,
         translation_of=content.translation_of,
+        audience=content.audience,
     )
 
 

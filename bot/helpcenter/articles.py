@@ -38,6 +38,7 @@ class ArticleContent:
     pages: tuple[str, ...] = ()  # URL path globs of the host site (issue 21)
     questions: tuple[str, ...] = ()  # suggested on those pages
     translation_of: str = ""  # the id of the original this version translates (issue 20)
+    audience: tuple[str, ...] = ()  # the plans it is for, lower-case; () = everyone (issue 21)
 
 
 @dataclass(frozen=True, slots=True)

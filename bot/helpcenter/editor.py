@@ -47,6 +47,8 @@ MAX_PAGES = 20
 MAX_PAGE_CHARS = 300
 MAX_QUESTIONS = 10
 MAX_QUESTION_CHARS = 200
+MAX_PLANS = 20
+MAX_PLAN_CHARS = 50
 _POLL_S = 0.05
 # Articles indexed together in one worker-thread call (one embedding batch).
 INDEX_BATCH = 16
@@ -108,7 +110,14 @@ def check_content(content: ArticleContent, max_body_chars: int) -> ArticleConten
     pages = _bounded(content.pages, MAX_PAGES, MAX_PAGE_CHARS, "page patterns")
     questions = _bounded(content.questions, MAX_QUESTIONS, MAX_QUESTION_CHARS, "questions")
     original = content.translation_of.strip()
-    return ArticleContent(title, body, category, locale, tags, url, pages, questions, original)
+    plans = _bounded([p.lower() for p in content.audience], MAX_PLANS, MAX_PLAN_CHARS, "plans")
+    if any("," in p for p in plans):
+        raise InvalidInput(
+            "a plan name cannot contain a comma: give one plan per entry", "invalid_article"
+        )
+    return ArticleContent(
+        title, body, category, locale, tags, url, pages, questions, original, tuple(sorted(plans))
+    )
 
 
 def _bounded(values: Sequence[str], most: int, chars: int, what: str) -> tuple[str, ...]:
@@ -132,6 +141,7 @@ def content_of(article: Article) -> ArticleContent:
         article.pages,
         article.questions,
         article.translation_of,
+        article.audience,
     )
 
 
@@ -145,6 +155,8 @@ def content_hash(content: ArticleContent) -> str:
         # Without pages, questions or an original the hash is what it was before they
         # existed (issues 20 and 21).
         extra = []
+    if content.audience:  # only a restricted article's hash covers it: others keep theirs
+        extra.append(["audience", *content.audience])
     encoded = json.dumps([*fields, content.url, *extra], ensure_ascii=False)
     return hashlib.sha256(encoded.encode()).hexdigest()
 
@@ -163,6 +175,8 @@ def as_text(content: ArticleContent) -> str:
         head.append(f"questions: {' | '.join(content.questions)}")
     if content.translation_of:
         head.append(f"translation_of: {content.translation_of}")
+    if content.audience:
+        head.append(f"audience: {', '.join(content.audience)}")
     return "\n".join(head) + "\n\n" + content.body + "\n"
 
 
@@ -183,6 +197,7 @@ def as_article(
         pages=content.pages,
         questions=content.questions,
         translation_of=content.translation_of,
+        audience=content.audience,
     )
 
 

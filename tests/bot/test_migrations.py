@@ -346,3 +346,42 @@ def test_mail_stored_before_0014_keeps_its_listing_and_new_mail_keeps_attachment
     assert emails.record("<new@c>").attachments == (
         {"filename": "b.txt", "content_type": "text/plain", "size": 2, "over_limit": False},
     )
+
+
+def test_versions_before_0015_are_for_everyone_and_new_ones_keep_their_plans(
+    engine: Engine,
+) -> None:
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0014")
+    now = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO articles (id, status, current_version, published_version, created_at,"
+                " updated_at, updated_by, index_state)"
+                " VALUES ('old', 'draft', 1, NULL, :now, :now, 'ana', 'pending')"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO article_versions (article_id, version, title, body, tags, pages,"
+                " questions, author, created_at)"
+                " VALUES ('old', 1, 'Old', 'Body.', '[]', '[]', '[]', 'ana', :now)"
+            ),
+            {"now": now},
+        )
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+    store = SqlArticleStore(engine)
+    assert anyio.run(store.get, "old").content.audience == ()
+    plus = ArticleContent("Priority line", "Call us.", audience=("plus",))
+    assert anyio.run(lambda: store.create("plus-line", plus, author="ana")).content == plus
+
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0014")
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("article_versions")}
+    assert "audience" not in columns and "translation_of" in columns

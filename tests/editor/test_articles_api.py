@@ -166,6 +166,17 @@ def test_translation_of_round_trips_and_bad_links_are_refused(client: httpx.Clie
         assert reason in refused.json()["detail"]
 
 
+def test_an_articles_plans_round_trip_and_bad_ones_are_refused(client: httpx.Client) -> None:
+    created = create(client, "plus-line", audience=[" Plus ", "business", "plus"])
+    assert created["audience"] == ["business", "plus"]
+    assert client.get("/api/editor/articles/plus-line").json() == created
+    assert create(client, "for-everyone")["audience"] == []
+    refused = client.post(
+        "/api/editor/articles", json={"id": "bad-plan", "title": "t", "audience": ["a,b"]}
+    )
+    assert refused.status_code == 422 and "one plan per entry" in refused.json()["detail"]
+
+
 def test_unknown_ids_are_404_everywhere(client: httpx.Client) -> None:
     save = {"title": "t", "base_version": 1}
     for method, path, body in (

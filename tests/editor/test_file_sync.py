@@ -121,3 +121,25 @@ async def test_index_holds_exactly_the_published_articles(
     report = await sync(editor, kb_dir)  # the file did not change: the editor's choice stays
     assert report.ok and (await editor.get("return-policy")).status is ArticleStatus.UNPUBLISHED
     assert "return-policy" not in found(editor, "how many days do I have to return an item")
+
+
+async def test_a_plan_only_file_stays_for_its_plan_through_the_store(
+    editor: EditorService, kb_dir: Path
+) -> None:
+    # `supportbot ingest` indexes what the store publishes: the store lost `audience:` once,
+    # and the Plus priority line was cited to anonymous customers.
+    (kb_dir / "plus-line.md").write_text(
+        "---\ntitle: Plus priority phone line\naudience: [Plus]\n---\n"
+        "Plus members call the priority phone line at 1-800-555-0199.\n",
+        encoding="utf-8",
+    )
+    assert (await sync(editor, kb_dir)).ok
+    assert (await editor.get("plus-line")).content.audience == ("plus",)
+    query = "priority phone line number"
+    assert "plus-line" not in [r.article_id for r in editor._kb.search(query, 3, plan="")]
+    assert [r.article_id for r in editor._kb.search(query, 3, plan="plus")][0] == "plus-line"
+
+    shown = (kb_dir / "plus-line.md").read_text().replace("audience: [Plus]\n", "")
+    (kb_dir / "plus-line.md").write_text(shown, encoding="utf-8")
+    assert (await sync(editor, kb_dir)).updated == ["plus-line"]  # for everyone now
+    assert "plus-line" in [r.article_id for r in editor._kb.search(query, 3, plan="")]

@@ -33,6 +33,7 @@ class ContentIn(BaseModel):
     pages: list[str] = Field(default_factory=list, max_length=100)
     questions: list[str] = Field(default_factory=list, max_length=100)
     translation_of: str = Field(default="", max_length=128)
+    audience: list[str] = Field(default_factory=list, max_length=100)
 
     def content(self) -> ArticleContent:
         """As the domain type."""
@@ -46,6 +47,7 @@ class ContentIn(BaseModel):
             pages=tuple(self.pages),
             questions=tuple(self.questions),
             translation_of=self.translation_of,
+            audience=tuple(self.audience),
         )
 
 
@@ -90,6 +92,7 @@ class ContentOut(BaseModel):
     pages: list[str]
     questions: list[str]
     translation_of: str
+    audience: list[str]
 
     @classmethod
     def of(cls, saved: StoredArticle | ArticleVersion) -> Self:

@@ -15,6 +15,7 @@ export function formContent() {
     pages: $('f-pages').value.split(',').map((p) => p.trim()).filter(Boolean),
     questions: $('f-questions').value.split('\n').map((q) => q.trim()).filter(Boolean),
     translation_of: $('f-translation-of').value.trim(),
+    audience: $('f-audience').value.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean),
   };
 }
 
@@ -29,6 +30,7 @@ function contentOf(article) {
     pages: article.pages || [],
     questions: article.questions || [],
     translation_of: article.translation_of || '',
+    audience: article.audience || [],
   };
 }
 
@@ -44,7 +46,7 @@ export function confirmDiscard() {
 }
 
 export function fillForm(article) {
-  const content = article ? contentOf(article) : { title: '', body: '', category: '', locale: 'en', tags: [], url: '', pages: [], questions: [], translation_of: '' };
+  const content = article ? contentOf(article) : { title: '', body: '', category: '', locale: 'en', tags: [], url: '', pages: [], questions: [], translation_of: '', audience: [] };
   $('f-id').value = article ? article.id : '';
   $('f-id').readOnly = Boolean(article);
   $('f-title').value = content.title;
@@ -55,6 +57,7 @@ export function fillForm(article) {
   $('f-pages').value = content.pages.join(', ');
   $('f-questions').value = content.questions.join('\n');
   $('f-translation-of').value = content.translation_of;
+  $('f-audience').value = content.audience.join(', ');
   $('f-body').value = content.body;
 }
 
