@@ -50,6 +50,7 @@ from evals.metrics import (
 from retrieval.config import KeywordConfig, VectorConfig
 from retrieval.factory import onnx_models_dir
 from retrieval.interfaces import Embedder
+from retrieval.loader import load_kb
 
 REFUSAL_KINDS = frozenset({"refusal", "fallback"})
 # Handoff reasons that do not depend on the low-confidence threshold (trade-off curve).
@@ -217,7 +218,9 @@ def ingest_sources(services: Services, *, docs: Path | None, kb_dir: Path | None
     assert kb_dir is not None
     if not kb_dir.is_dir():
         raise DatasetError(f"{kb_dir}: no such KB folder")
-    report = services.kb.ingest_path(kb_dir)
+    # As `supportbot ingest` does: the articles' questions and pages are the editor store's.
+    articles, problems = load_kb(kb_dir, services.settings.chunking.max_file_bytes)
+    report = anyio.run(lambda: services.editor.sync_files(articles, problems))
     if report.problems:
         first = report.problems[0]
         raise DatasetError(f"{first.path}: {first.reason}")

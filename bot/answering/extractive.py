@@ -23,6 +23,17 @@ answer to a wrong "No." read off a 90-word answer. Tried and not kept, the same 
 the question's words by stem ("returned" for "return") changed 15 golden answers' wording, no
 count; a bonus for an article's opening sentence cost LiveQA a right answer and golden answer
 similarity 0.01.
+
+A question that an article declares (front matter `questions:`, which the widget suggests; found
+in the customer's words by bot/helpcenter/page_help.py) is answered from that article alone,
+and its opening paragraph gets +0.2 (`_OPENING`) unless the question asks how: a help article
+opens with its answer. Measured 2026-12-06 on the sample shop: its 11 declared questions all
+cite their article (two cited another before: "What is your return policy?" the non-returnable
+items, with "Unopened ones follow the normal return policy."; "Which payment methods do you
+accept?" the payment-declined article); "Why was my payment declined?" leads with the article's
+"If your payment is declined ..., it's usually something small: ..." instead of "This isn't a
+charge.". Golden, answers_iqa and LiveQA dev answers unchanged (none of their questions is a
+declared one).
 """
 
 from __future__ import annotations
@@ -35,7 +46,7 @@ import numpy as np
 
 from bot.answering.passages import AnswerRequest
 from bot.answering.prompting import PromptBuilder
-from bot.answering.units import Unit, units_of, without_label
+from bot.answering.units import Unit, opens_back, units_of, without_label
 from bot.answering.yes_no import same_question, yes_or_no
 from retrieval.interfaces import Embedder, Vectors
 from retrieval.stopwords import content_terms
@@ -54,6 +65,9 @@ _FIRST_ARTICLE = 0.05
 # not by the closer "you can return a gift with the gift receipt".
 _DECIDES = 0.15
 _DECIDES_WORDS = 30
+# An article that declares the very question asked (front matter `questions:`) says its answer
+# in its opening paragraph (before any heading), unless the question asks how.
+_OPENING = 0.2
 _DUPLICATE = 0.9
 _SAME_WORDS = 0.8  # share of the shorter unit's content words
 _OPENING_WORDS = 5  # units opening with this many same words repeat each other
@@ -73,7 +87,6 @@ _ASKS_NUMBER = re.compile(
 _NUMBER = re.compile(r"\d")
 # A unit that points back says little on its own: "These items ..." costs 0.05, "pay with one
 # of these" 0.1 (the list it means is not in the answer).
-_OPENS_BACK = re.compile(r"^(?:these|this|those|they|them|that|it|estos|estas|esto)\b", re.I)
 _ONE_OF_THESE = re.compile(
     r"\b(?:one|any|all|some|none|each|either|neither|both|uno|una|alguno|ninguno) "
     r"(?:of|de) (?:these|those|them|estos|estas|ellos|ellas)\b",
@@ -123,13 +136,16 @@ class ExtractiveAnswerer:
             # "how do I", a unit that stands on its own.
             if number:
                 scores[i] += 0.1 if _NUMBER.search(unit.text) else -0.1
-            scores[i] += 0.15 * (how and unit.steps) - 0.05 * bool(_OPENS_BACK.match(unit.text))
+            scores[i] += 0.15 * (how and unit.steps) - 0.05 * opens_back(unit.text)
             scores[i] -= 0.1 * bool(_ONE_OF_THESE.search(unit.text))
             scores[i] += _DECIDES * _decides(request.question, unit)
+            scores[i] += _OPENING * _opens_answer(request, unit, how)
             if unit.faq and same_question(request.question, unit.faq):
                 scores[i] += 0.2
             elif not _answers_yes_no(request.question, unit.text):
                 scores[i] = -1.0  # "No." to another question ("do you ship outside ...?")
+            if how and unit.option:
+                scores[i] = -1.0  # the steps that give it answer "how"
         sentences = [i for i, u in enumerate(units) if not u.steps]
         if not how and sentences and float(np.max(scores[sentences])) >= _MIN_SCORE:
             # A plain sentence answers: a list of steps is not pasted for "what"/"can I".
@@ -138,7 +154,8 @@ class ExtractiveAnswerer:
 
     def compose(self, request: AnswerRequest) -> str:
         """The whole answer (empty when no passage has a usable sentence)."""
-        units = [u for p in request.passages[:_MAX_PASSAGES] for u in units_of(p)]
+        read = request.passages[: 1 if request.declared else _MAX_PASSAGES]
+        units = [u for p in read for u in units_of(p)]
         if not units:
             return ""
         vectors, scores = self._scores(request, units)
@@ -147,9 +164,12 @@ class ExtractiveAnswerer:
         lead = ranked[0]
         if scores[lead] < 0:
             return ""  # only yes/no answers to other questions: better to say nothing
-        # Support is measured against the lead's fit, not its yes or no (which only it needs).
-        decided = _DECIDES * _decides(request.question, units[lead])
-        floor = max(float(scores[lead]) - decided - _SCORE_MARGIN, _MIN_SCORE)
+        # Support is measured against the lead's fit, not its yes or no or its place (which
+        # only it needs).
+        how = asks_how(request.question) or asks_how(request.query)
+        bonus = _DECIDES * _decides(request.question, units[lead])
+        bonus += _OPENING * _opens_answer(request, units[lead], how)
+        floor = max(float(scores[lead]) - bonus - _SCORE_MARGIN, _MIN_SCORE)
         chosen = [lead]
         words = _words(units[lead])
         for i in ranked[1:]:
@@ -203,6 +223,18 @@ def _answers_yes_no(question: str, text: str) -> bool:
         return True
     own = "Yes" if said.group(0).lower() in {"yes", "sí", "si"} else "No"
     return yes_or_no(question, text[said.end() :].lstrip(" ,.")) == own
+
+
+def _opens_answer(request: AnswerRequest, unit: Unit, how: bool) -> bool:
+    """`unit` opens the article that declares the question asked: not steps, not a pointer to
+    a list ("one of these reasons"), not for "how do I ...?"."""
+    return (
+        request.declared
+        and not how
+        and not unit.section
+        and not unit.steps
+        and not _ONE_OF_THESE.search(unit.text)
+    )
 
 
 def _repeats(a: str, b: str) -> bool:

@@ -57,6 +57,8 @@ class AnswerRequest:
     passages: Sequence[Passage]
     history: Sequence[tuple[Role, str]]
     locale: str
+    # Passage 1's article declares this very question (front matter `questions:`): the answer.
+    declared: bool = False
 
 
 def _position(chunk_id: str) -> int:

@@ -383,8 +383,12 @@ class Responder:
         top = results[0].relevance if results else 0.0
         chance = results[0].probability if results else None
         agreed = results[0].keyword_share if results else None
-        if self._page_help is not None and page:  # reorders only; refusals stay as they were
-            results = await self._page_help.prefer(results, page, locale)
+        declared = ""
+        if self._page_help is not None:  # reorders only; refusals stay as they were
+            if page:
+                results = await self._page_help.prefer(results, page, locale)
+            declared = await self._page_help.declared(question, locale)
+            results = sorted(results, key=lambda r: r.article_id != declared)
         covered = coverage(query, results)
         heard = signals(query, results, covered)  # for evaluations (issue 16)
         meta = replace(
@@ -425,6 +429,7 @@ class Responder:
                 (t.role, t.text) for t in with_agent_turns(earlier, self._config.history_turns)
             ],
             locale=locale,
+            declared=bool(results) and results[0].article_id == declared,
         )
         composer = Composer(request.passages, self._checker, verbatim=self._answerer.verbatim)
         if note:

@@ -1,12 +1,14 @@
 """Answer units of a passage: sentences in plain words, table rows and short lists as
 sentences, numbered steps whole. Pointers ("See the article on ..."), headings and questions
-are never units (issue #16: say the asked fact, not where to read about it).
+are never units (issue #16: say the asked fact, not where to read about it). A sentence too short
+to stand alone that points back ("This isn't a charge.") is read with the one before it, and
+each sentence of a labelled list item keeps its label ("Small appliances: unopened ones ...").
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.answering.grounding import split_sentences
 from bot.answering.passages import Passage
@@ -22,13 +24,17 @@ _POINTER = re.compile(
     r"^(?:see|read|visit|check out|learn more|more (?:on|in|about)|for (?:more|details|the full)"
     r"|consulta|lee|visita)\b"
     r"|\b(?:see|read|visit|check) (?:our|the|this) (?:article|guide|page|section|help)"
-    r"|\b(?:the|our|this) (?:article|guide) (?:on|about)\b|^(?:here's|this article|in this)\b",
+    r"|\b(?:the|our|this) (?:article|guide) (?:on|about)\b|^(?:here's|this article|in this)\b"
+    r"|^(?:here are|estas son las|estos son los|aquí tienes)\b",  # announcing what follows
     re.IGNORECASE,
 )
 _MIN_WORDS = 4
 _HEADING_WORDS = 2  # a heading this short ("Canada") names what a "Price: ..." bullet is about
 _LABEL = re.compile(r"^[^:,.]{1,40}:\s")  # "Mexico: import taxes ..." says what it is about
 _YES_NO = re.compile(r"^(?:yes|no|sí)\b", re.IGNORECASE)
+_OPENS_BACK = re.compile(r"^(?:these|this|those|they|them|that|it|estos|estas|esto)\b", re.I)
+# A sentence this short that points back ("This isn't a charge.") is read with the one before.
+_BACK_WORDS = 6
 _NAME = re.compile(r"(?<=[a-z,] )[A-Z][\w'-]*")  # capitalized inside a sentence: "to Mexico"
 _LOWER_WORD = re.compile(r"(?<![\w.])[a-zà-ÿ][\w'-]*")
 # A bullet list whose items are this short is one unit (the items are not sentences).
@@ -51,6 +57,7 @@ class Unit:
     # The FAQ question this unit answers; not scored with it, as a FAQ question is often near
     # a customer's question without being it ("do you ship outside ...?" vs "... to Mexico?").
     faq: str = ""
+    option: bool = False  # one of the options a list of steps gives, a unit of its own too
 
     @property
     def steps(self) -> bool:
@@ -61,6 +68,11 @@ class Unit:
 def plain(text: str) -> str:
     """Text without bold markup."""
     return _EMPHASIS.sub(lambda m: m.group(1) or m.group(2), text)
+
+
+def opens_back(text: str) -> bool:
+    """`text` opens by pointing back ("These items ...", "It ...")."""
+    return bool(_OPENS_BACK.match(text))
 
 
 def without_label(text: str, before: str) -> str:
@@ -197,6 +209,9 @@ class _Builder:
         short = len(pieces[0].split()) <= _MIN_WORDS if pieces else False
         if faq and len(pieces) > 1 and (short or _YES_NO.match(pieces[0])):
             pieces = [f"{pieces[0]} {pieces[1]}", *pieces[2:]]
+        for i in range(len(pieces) - 1, 0, -1):
+            if opens_back(pieces[i]) and len(pieces[i].split()) <= _BACK_WORDS:
+                pieces[i - 1 : i + 1] = [f"{pieces[i - 1]} {pieces[i]}"]
         label = _LABEL.match(pieces[0]) if item and pieces else None
         if label:
             # A list item's label is the subject of each of its sentences: "Small appliances:
@@ -301,7 +316,9 @@ def units_of(passage: Passage) -> list[Unit]:
                 built.add("\n".join(steps), section, lead)
                 steps, lead = [], ""
             if options:
+                start = len(built.units)
                 built.bullets(options, "", section)
+                built.units[start:] = [replace(u, option=True) for u in built.units[start:]]
                 options = []
             if _BULLET.match(line):
                 bullets.append(line.strip())

@@ -35,6 +35,8 @@ _HEDGE = re.compile(
 _OBJECT = re.compile(r"\b(?:to|in|with|for|from|via|by|on|at)\s+(?:the\s+|a\s+|an\s+)?(\w+)")
 _LIST = re.compile(r",|\band\b|\bor\b", re.IGNORECASE)
 # Words that name no particular thing: a subject made of these alone is what was asked about.
+# Question words that stopwords keep when contracted ("whats", "wheres").
+_ASKING = frozenset({"what", "where", "wher", "when", "why", "how", "who", "whos", "which"})
 _GENERIC = frozenset({"item", "order", "product", "thing", "brightcart", "customer", "member"})
 
 
@@ -78,6 +80,14 @@ def same_question(question: str, faq: str) -> bool:
     the customer's question too, which "do you ship outside ...?" does not for "... to Mexico?")."""
     asked = _stems(question)
     return bool(asked) and all(_has(asked, t) for t in _stems(faq))
+
+
+def asks_the_same(question: str, other: str) -> bool:
+    """The two questions have the same content words, question words aside ("whats the return
+    policy" and "What is your return policy?", not "... for opened items?")."""
+    a = [t for t in _stems(question) if t not in _ASKING]
+    b = [t for t in _stems(other) if t not in _ASKING]
+    return bool(a and b) and all(_has(a, t) for t in b) and all(_has(b, t) for t in a)
 
 
 def yes_or_no(question: str, sentence: str) -> Answer:

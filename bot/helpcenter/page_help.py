@@ -1,6 +1,7 @@
 """Page-aware help (issue 21): which articles and questions editors mapped to a page of the host
 site (front matter `pages:` globs and `questions:`), and the retrieval tie-breaker that prefers
-those articles when scores are close.
+those articles when scores are close. A question an article declares is answered from it
+wherever it is asked (issue 16): the widget suggests it as that article's question.
 
 A page is matched by its URL path (`/checkout/pay` for `https://shop.example/checkout/pay?x=1`)
 against each published article's globs (`fnmatch`, case-sensitive; `*` also crosses `/`).
@@ -14,6 +15,7 @@ from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
+from bot.answering.yes_no import asks_the_same
 from bot.helpcenter.interfaces import ArticleStore
 from bot.settings import PageHelpConfig
 from retrieval.types import SearchResult
@@ -78,6 +80,16 @@ def suggest(entries: Sequence[PageArticle], page: str, locale: str, limit: int) 
     return Suggestions(page_path(page), questions, links[:limit])
 
 
+def declaring(entries: Sequence[PageArticle], question: str, locale: str) -> str:
+    """The id of the article that declares `question` (the same content words) in the locale's
+    language, else in any; "" when none does."""
+    found = [a for a in entries if any(asks_the_same(question, q) for q in a.questions)]
+    language = _language(locale)
+    same = [a for a in found if _language(a.locale) == language]
+    chosen = same or found
+    return chosen[0].article_id if chosen else ""
+
+
 def prefer_page(
     results: Sequence[SearchResult], preferred: frozenset[str], margin: float
 ) -> list[SearchResult]:
@@ -99,7 +111,7 @@ class PageHelp:
         self._cached: tuple[float, list[PageArticle]] | None = None
 
     async def entries(self) -> list[PageArticle]:
-        """Every published article that has page globs, by article id."""
+        """Every published article that has page globs or questions, by article id."""
         now = time.monotonic()
         if self._cached is not None and now - self._cached[0] < self._config.cache_s:
             return self._cached[1]
@@ -114,7 +126,7 @@ class PageHelp:
                 v.content.questions,
             )
             for v in versions
-            if v.content.pages
+            if v.content.pages or v.content.questions
         ]
         self._cached = (now, entries)
         return entries
@@ -126,6 +138,10 @@ class PageHelp:
         if not found.questions:
             return found
         return replace(found, nudge_after_s=self._config.nudge_after_s)
+
+    async def declared(self, question: str, locale: str) -> str:
+        """The id of the published article that declares `question`, "" when none does."""
+        return declaring(await self.entries(), question, locale)
 
     async def prefer(
         self, results: Sequence[SearchResult], page: str, locale: str

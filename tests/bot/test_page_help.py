@@ -9,10 +9,18 @@ from pathlib import Path
 
 import pytest
 
+from bot.answering.yes_no import asks_the_same
 from bot.errors import InvalidInput
 from bot.helpcenter.articles import ArticleContent
 from bot.helpcenter.editor import check_content, content_hash
-from bot.helpcenter.page_help import PageArticle, mapped, page_path, prefer_page, suggest
+from bot.helpcenter.page_help import (
+    PageArticle,
+    declaring,
+    mapped,
+    page_path,
+    prefer_page,
+    suggest,
+)
 from bot.settings import Settings
 from retrieval.errors import ArticleFormatError
 from retrieval.loader import load_kb, parse_markdown
@@ -61,6 +69,21 @@ def test_suggestions_follow_the_page_and_the_language() -> None:
     assert [a.article_id for a in mapped(entries, "/checkout", "fr")] == ["declined", "metodos"]
     assert suggest(entries, "/", "en", 4).questions == ("How do I sign up?",)
     assert suggest(entries, "/about", "en", 4) == suggest([], "/about", "en", 4)
+
+
+def test_a_declared_question_is_found_in_the_customers_words() -> None:
+    entries = [CHECKOUT, METODOS, HOME]
+    for asked in ("why was my payment declined", "my payment was declined, why?"):
+        assert declaring(entries, asked, "en") == "declined", asked
+    assert declaring(entries, "¿qué métodos de pago aceptan?", "es") == "metodos"
+    assert declaring(entries, "how do i sign up", "en") == "account"
+    # More or other words ask something else.
+    for other in ("why was my payment declined twice?", "payment methods", "sign up for plus"):
+        assert declaring(entries, other, "en") == "", other
+    assert asks_the_same("whats the return policy", "What is your return policy?")
+    assert not asks_the_same(
+        "what is your return policy for opened items?", "What is your return policy?"
+    )
 
 
 def test_the_page_article_wins_only_close_calls() -> None:
