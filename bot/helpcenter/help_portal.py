@@ -4,7 +4,9 @@ and what each public page shows, gathered in one call (the routes only add URLs 
 
 Lists are read from the article store on every call (one query: a page always shows what is
 published now); only the popular list, which reads the conversations of a whole window, is
-cached for `POPULAR_TTL_S`.
+cached for `POPULAR_TTL_S`. Visitors are anonymous: an article for some plans only (`audience`)
+is in no list, search or sitemap, as the bot never cites it to them; its page still opens from
+the citation a verified customer on its plan was given.
 """
 
 from __future__ import annotations
@@ -260,8 +262,8 @@ class HelpPortal:
         return Sitemap(locales, published, alternates)
 
     async def published(self) -> list[Listed]:
-        """Every published article, newest first (by title within a day)."""
-        live = await self._articles.published_versions()
+        """Every published article for everyone, newest first (by title within a day)."""
+        live = [v for v in await self._articles.published_versions() if not v.content.audience]
         by_title = sorted(map(Listed.of, live), key=lambda a: (a.title.casefold(), a.id))
         return sorted(by_title, key=lambda a: a.updated, reverse=True)
 
@@ -344,7 +346,9 @@ class HelpPortal:
     async def _search(self, query: str, k: int, locale: str | None) -> Sequence[SearchResult]:
         """The retriever's results; none when the indexes fail (pages still render)."""
         try:
-            return await anyio.to_thread.run_sync(lambda: self._kb.search(query, k, locale=locale))
+            return await anyio.to_thread.run_sync(
+                lambda: self._kb.search(query, k, locale=locale, plan="")
+            )
         except RetrievalError:
             return []
 

@@ -204,6 +204,20 @@ def test_sitemap_lists_home_categories_and_articles_with_lastmod(
         assert re.fullmatch(r"\d{4}-\d\d-\d\d", urls[site.url + path] or ""), path
 
 
+def test_a_plan_only_article_is_unlisted_but_opens_from_a_citation(
+    site: Site, http: httpx.Client
+) -> None:
+    # kb_content's Plus priority line has `audience: [plus]`: visitors are anonymous.
+    plus = "/help/plus-priority-support"
+    found = http.get("/help/search", params={"q": "priority support phone line for plus members"})
+    assert found.status_code == 200 and plus not in links(found.text)
+    for page in ("/help", "/help/c/billing-plans"):
+        assert plus not in links(http.get(page).text), page
+    assert site.url + plus not in http.get("/help/sitemap.xml").text
+    opened = http.get(plus)  # the link a verified Plus customer was given
+    assert opened.status_code == 200 and "Priority support for Plus members" in opened.text
+
+
 def test_votes_are_stored_once_per_visitor_and_counted(site: Site, http: httpx.Client) -> None:
     path = "/help/track-your-order/vote"
     first = http.post(path, data={"helpful": "no"}, follow_redirects=False)
