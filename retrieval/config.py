@@ -71,7 +71,12 @@ class SearchConfig(BaseModel):
         description="Share of the dense score in the fused score of hybrid search; the keyword "
         "score has the rest (each min-max normalised over its candidates).",
     )
-    chunks_per_article: int = Field(default=3, ge=1)
+    chunks_per_article: int = Field(
+        default=4,
+        ge=1,
+        description="An article's chunks given to the answer, the two searches' best in turn "
+        "(a keyword hit on its steps beside the dense hits on its other sections).",
+    )
     relevance_floor: float = Field(
         default=0.15, description="Cosine similarity that maps to relevance 0."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
+from itertools import zip_longest
 from typing import Literal
 
 from retrieval.config import SearchConfig
@@ -159,6 +160,12 @@ class Retriever:
 
 
 def _merge_chunks(dense: list[ScoredChunk], lexical: list[ScoredChunk]) -> list[ScoredChunk]:
-    """An article's chunks, dense hits first (by similarity), then lexical-only ones."""
-    seen = {hit.chunk.id for hit in dense}
-    return dense + [hit for hit in lexical if hit.chunk.id not in seen]
+    """An article's chunks, the two searches' best in turn (dense first); each keeps the score
+    of the search that found it, the dense one where both did."""
+    merged: dict[str, ScoredChunk] = {}
+    for pair in zip_longest(dense, lexical):
+        for hit in pair:
+            if hit is not None and hit.chunk.id not in merged:
+                merged[hit.chunk.id] = hit
+    by_dense = {hit.chunk.id: hit for hit in dense}
+    return [by_dense.get(chunk_id, hit) for chunk_id, hit in merged.items()]

@@ -276,3 +276,13 @@ def test_each_sentence_of_a_labelled_item_keeps_its_label(embedder: Embedder) ->
         request
     )
     assert said.count("Small appliances") == 1, said  # the label is said once
+
+
+def test_a_how_question_gets_the_steps_the_keyword_search_found(
+    sample_kb: KnowledgeBase, embedder: Embedder
+) -> None:
+    # The dense search ranks the steps' chunk last of the article's six (its four short
+    # sections are closer to "password"); the keyword search ranks it second.
+    text, passages = answer(sample_kb, embedder, "how do i reset my password")
+    assert passages[0].article_id == "reset-password"
+    assert text.startswith("1. ") and "Forgot password?" in text, text
