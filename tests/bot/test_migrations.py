@@ -83,10 +83,25 @@ def test_migrate_is_idempotent(engine: Engine) -> None:
     assert current_revision(engine) == head_revision()
     tables = set(sa.inspect(engine).get_table_names())
     assert tables == {
-        "alembic_version", "customers", "conversations", "turns", "feedback",
-        "tickets", "ticket_notes", "agents", "agent_sessions", "webhook_deliveries",
-        "articles", "article_versions", "gap_links", "ticket_links", "help_votes",
-        "nps_answers", "announcements", "email_messages", "email_attachments",
+        "alembic_version",
+        "customers",
+        "conversations",
+        "turns",
+        "feedback",
+        "tickets",
+        "ticket_notes",
+        "agents",
+        "agent_sessions",
+        "webhook_deliveries",
+        "articles",
+        "article_versions",
+        "gap_links",
+        "ticket_links",
+        "help_votes",
+        "nps_answers",
+        "announcements",
+        "email_messages",
+        "email_attachments",
     }
 
 
@@ -274,29 +289,36 @@ def test_accounts_at_revision_0004_survive_the_takes_chats_migration(engine: Eng
     assert anyio.run(agents.online, 60) == []
 
 
-def test_versions_at_revision_0012_translate_nothing_after_0013(engine: Engine) -> None:
+def draft_at(engine: Engine, revision: str, article_id: str) -> Config:
+    """Migrate to `revision` (0012 or later) and write a draft in that revision's shape; the
+    alembic configuration, to migrate further."""
     config = alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0012")
+        command.upgrade(config, revision)
     now = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     with engine.begin() as conn:
         conn.execute(
             sa.text(
                 "INSERT INTO articles (id, status, current_version, published_version, created_at,"
                 " updated_at, updated_by, index_state)"
-                " VALUES ('hola', 'draft', 1, NULL, :now, :now, 'ana', 'pending')"
+                " VALUES (:id, 'draft', 1, NULL, :now, :now, 'ana', 'pending')"
             ),
-            {"now": now},
+            {"id": article_id, "now": now},
         )
         conn.execute(
             sa.text(
                 "INSERT INTO article_versions (article_id, version, title, body, tags, pages,"
                 " questions, author, created_at)"
-                " VALUES ('hola', 1, 'Hola', 'Cuerpo.', '[]', '[]', '[]', 'ana', :now)"
+                " VALUES (:id, 1, 'Title', 'Body.', '[]', '[]', '[]', 'ana', :now)"
             ),
-            {"now": now},
+            {"id": article_id, "now": now},
         )
+    return config
+
+
+def test_versions_at_revision_0012_translate_nothing_after_0013(engine: Engine) -> None:
+    config = draft_at(engine, "0012", "hola")
     migrate(engine)
     assert current_revision(engine) == head_revision()
     assert anyio.run(SqlArticleStore(engine).get, "hola").content.translation_of == ""
@@ -351,28 +373,7 @@ def test_mail_stored_before_0014_keeps_its_listing_and_new_mail_keeps_attachment
 def test_versions_before_0015_are_for_everyone_and_new_ones_keep_their_plans(
     engine: Engine,
 ) -> None:
-    config = alembic_config()
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0014")
-    now = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO articles (id, status, current_version, published_version, created_at,"
-                " updated_at, updated_by, index_state)"
-                " VALUES ('old', 'draft', 1, NULL, :now, :now, 'ana', 'pending')"
-            ),
-            {"now": now},
-        )
-        conn.execute(
-            sa.text(
-                "INSERT INTO article_versions (article_id, version, title, body, tags, pages,"
-                " questions, author, created_at)"
-                " VALUES ('old', 1, 'Old', 'Body.', '[]', '[]', '[]', 'ana', :now)"
-            ),
-            {"now": now},
-        )
+    config = draft_at(engine, "0014", "old")
     migrate(engine)
     assert current_revision(engine) == head_revision()
     store = SqlArticleStore(engine)
