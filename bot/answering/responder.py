@@ -376,7 +376,8 @@ class Responder:
         meta: AnswerMeta,
     ) -> AsyncIterator[str | Draft]:
         """The help center's answer (or refusal): text as approved, then the Draft; articles
-        mapped to the customer's `page` win close calls."""
+        mapped to the customer's `page` win close calls, and the article that declares the
+        question asked comes first."""
         company = self._config.company_name
         query = await self._standalone(question, earlier)
         results, note = await self._search(query, locale, kb, plan)
