@@ -1,6 +1,7 @@
 """The self-service help center (issue 20) on a live server with the shipped sample KB synced
 into the article store (real embedder, Chroma, SQLite, uvicorn): home, categories, article
-pages, search, sitemap, votes, withdrawn articles and hostile content."""
+pages, search, sitemap, votes, withdrawn articles and hostile content; and, on the same shop,
+the chat's answers to the questions its articles declare (issue 16)."""
 
 from __future__ import annotations
 
@@ -350,3 +351,30 @@ def test_an_unpublished_translation_is_never_linked(site: Site, http: httpx.Clie
     assert withdrawn.status_code == 200, withdrawn.text
     html = http.get("/help/gift-wrap").text
     assert links(switcher(html)) == ["/help?lang=es"] and "envolver-regalo" not in html
+
+
+def cited(reply: dict[str, object]) -> list[str]:
+    citations = reply["citations"]
+    assert isinstance(citations, list)
+    return [c["article_id"] for c in citations]
+
+
+def test_every_suggested_question_is_answered_from_its_article(http: httpx.Client) -> None:
+    # A question an article declares (front matter `questions:`, which the widget suggests) is
+    # answered from that article.
+    articles, _ = load_kb(ROOT / "kb_content", 10**7)
+    declared = [(q, a.id) for a in articles for q in a.questions]
+    assert len(declared) >= 10
+    for question, article_id in declared:
+        reply = Chat(http).ask(question)
+        assert reply["kind"] == "answer" and cited(reply) == [article_id], (question, reply)
+
+
+def test_the_same_question_in_a_customers_words(http: httpx.Client) -> None:
+    # The search ranks the non-returnable items article first ("... follow the normal return
+    # policy"); the return policy declares the question.
+    reply = Chat(http).ask("whats the return policy")
+    assert cited(reply) == ["return-policy"], reply
+    assert "Most items" in str(reply["text"]), reply
+    why = Chat(http).ask("why was my payment declined")
+    assert str(why["text"]).startswith("If your payment is declined"), why  # its opening
