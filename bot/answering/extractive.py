@@ -117,8 +117,11 @@ class ExtractiveAnswerer:
         """Every sentence comes from a passage."""
         return True
 
-    def _scores(self, request: AnswerRequest, units: list[Unit]) -> tuple[Vectors, Vectors]:
-        """Unit vectors, and how well each unit answers the question (-1: it must not)."""
+    def _scores(
+        self, request: AnswerRequest, units: list[Unit], how: bool
+    ) -> tuple[Vectors, Vectors]:
+        """Unit vectors, and how well each unit answers the question (-1: it must not); `how`:
+        the question asks for a procedure."""
         vectors = self._embedder.embed_documents([u.scored for u in units])
         # A follow-up is scored against its own words as much as against the rewritten query.
         scores = vectors @ self._embedder.embed_query(request.query)
@@ -126,7 +129,6 @@ class ExtractiveAnswerer:
             scores = (scores + vectors @ self._embedder.embed_query(request.question)) / 2
         terms = set(content_terms(request.query))
         relevance = {p.n: p.relevance for p in request.passages}
-        how = asks_how(request.question) or asks_how(request.query)
         first = _FIRST_ARTICLE if relevance.get(1, 0.0) >= max(relevance.values()) else 0.0
         number = bool(_ASKS_NUMBER.search(request.query))
         for i, unit in enumerate(units):
@@ -158,7 +160,8 @@ class ExtractiveAnswerer:
         units = [u for p in read for u in units_of(p)]
         if not units:
             return ""
-        vectors, scores = self._scores(request, units)
+        how = asks_how(request.question) or asks_how(request.query)
+        vectors, scores = self._scores(request, units, how)
         terms = set(content_terms(request.query))
         ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
         lead = ranked[0]
@@ -166,7 +169,6 @@ class ExtractiveAnswerer:
             return ""  # only yes/no answers to other questions: better to say nothing
         # Support is measured against the lead's fit, not its yes or no or its place (which
         # only it needs).
-        how = asks_how(request.question) or asks_how(request.query)
         bonus = _DECIDES * _decides(request.question, units[lead])
         bonus += _OPENING * _opens_answer(request, units[lead], how)
         floor = max(float(scores[lead]) - bonus - _SCORE_MARGIN, _MIN_SCORE)
