@@ -45,6 +45,9 @@ _TRAILING_JOIN = re.compile(r",?\s+(?:or|and|o|y)$", re.IGNORECASE)
 _JOINS = re.compile(r"(?:,|\band|\bor|\bwith|\by|\bo|\bcon)$", re.IGNORECASE)
 
 
+Row = tuple[int, str]  # a table row: which table of the passage (from 1), and its first cell
+
+
 @dataclass(frozen=True, slots=True)
 class Unit:
     """One quotable piece of passage `n`: `text` as shown, `scored` as compared."""
@@ -58,6 +61,8 @@ class Unit:
     # a customer's question without being it ("do you ship outside ...?" vs "... to Mexico?").
     faq: str = ""
     option: bool = False  # one of the options a list of steps gives, a unit of its own too
+    table: int = 0  # a row of the passage's table number `table` (from 1); 0: not a row
+    key: str = ""  # a table row's first cell: what the row is about ("Saturday")
 
     @property
     def steps(self) -> bool:
@@ -134,8 +139,8 @@ def _row_sentence(header: list[str], row: list[str], common: frozenset[str]) -> 
     return f"{first}, {rest[0][1]}: {', '.join([rest[1][1], *said])}."
 
 
-def _table(lines: list[str], common: frozenset[str]) -> list[tuple[str, str]]:
-    """Markdown table rows as (shown sentence, scored `Header: cell, ...`) pairs."""
+def _table(lines: list[str], common: frozenset[str]) -> list[tuple[str, str, str]]:
+    """Markdown table rows as (shown sentence, scored `Header: cell, ...`, first cell)."""
     cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines]
     rows = [r for r in cells if not all(_RULE.fullmatch(c) for c in r if c)]
     if len(rows) < 2:
@@ -146,7 +151,7 @@ def _table(lines: list[str], common: frozenset[str]) -> list[tuple[str, str]]:
         shown = _row_sentence(header, row, common)
         scored = ", ".join(f"{h}: {plain(c)}" for h, c in zip(header, row, strict=False) if c)
         if shown:
-            out.append((shown, scored))
+            out.append((shown, scored, plain(row[0])))
     return out
 
 
@@ -178,7 +183,9 @@ class _Builder:
         self.common = frozenset(_LOWER_WORD.findall(chunk))
         self.names = frozenset(_NAME.findall(plain(chunk)))
 
-    def add(self, text: str, section: str, context: str = "", faq: str = "") -> None:
+    def add(
+        self, text: str, section: str, context: str = "", faq: str = "", row: Row | None = None
+    ) -> None:
         written = text.strip()
         if not written:
             return
@@ -189,7 +196,10 @@ class _Builder:
         # very text its chunk was indexed with, whose vector ingestion already has (issue 18).
         about = " ".join(p for p in (section, context) if p)
         scored = f"{about}: {written}" if about else written
-        self.units.append(Unit(text, scored, section, self.n, len(self.units), faq))
+        table, key = row if row is not None else (0, "")
+        self.units.append(
+            Unit(text, scored, section, self.n, len(self.units), faq, table=table, key=key)
+        )
 
     def inside(self, sentence: str) -> str:
         """`sentence` to go on after a label: its first word in lower case unless a name."""
@@ -273,18 +283,22 @@ def _names_things(items: list[str]) -> bool:
     return not long or (len(long) == 1 and len(items) >= 3 and not long[0].endswith("."))
 
 
-def _lines(text: str, common: frozenset[str]) -> list[tuple[str, str]]:
-    """(line, scored) pairs of a chunk, markdown tables turned into one sentence per row."""
-    out: list[tuple[str, str]] = []
+def _lines(text: str, common: frozenset[str], tables: int) -> list[tuple[str, str, Row | None]]:
+    """(line, scored, row) of a chunk, markdown tables turned into one sentence per row; rows
+    are numbered after the passage's `tables` earlier tables."""
+    out: list[tuple[str, str, Row | None]] = []
     table: list[str] = []
     for line in [*text.splitlines(), ""]:
         if line.lstrip().startswith("|"):
             table.append(line)
             continue
         if table:
-            out.extend(_table(table, common))
+            tables += 1
+            out.extend(
+                (shown, scored, (tables, key)) for shown, scored, key in _table(table, common)
+            )
             table = []
-        out.append((line, ""))
+        out.append((line, "", None))
     return out
 
 
@@ -300,7 +314,8 @@ def units_of(passage: Passage) -> list[Unit]:
         bullets: list[str] = []
         lead = ""  # a line ending in ":" introduces the list after it
         faq = ""  # the FAQ question that the next line answers
-        for line, table_scored in [*_lines(text, built.common), ("", "")]:
+        tables = max((u.table for u in built.units), default=0)
+        for line, table_scored, row in [*_lines(text, built.common, tables), ("", "", None)]:
             if _STEP.match(line):
                 if bullets:
                     built.bullets(bullets, lead, section)
@@ -327,7 +342,7 @@ def units_of(passage: Passage) -> list[Unit]:
                 built.bullets(bullets, lead, section)
                 bullets, lead = [], ""
             if table_scored:
-                built.add(line, section, table_scored)
+                built.add(line, section, table_scored, row=row)
                 continue
             stripped = plain(line).strip()
             if stripped.endswith("?"):

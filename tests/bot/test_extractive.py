@@ -139,6 +139,16 @@ def test_a_lead_read_with_each_list_item_is_said_once(embedder: Embedder) -> Non
     assert said.count("Plus usually pays for itself") == 1, said
 
 
+def test_a_small_table_asked_about_as_a_whole_is_quoted_whole(
+    sample_kb: KnowledgeBase, embedder: Embedder
+) -> None:
+    text, _ = answer(sample_kb, embedder, "what are your hours")
+    days = [text.find(day) for day in ("Monday–Friday", "Saturday", "Sunday")]
+    assert -1 not in days and days == sorted(days), text  # every row, in the table's order
+    one, _ = answer(sample_kb, embedder, "what time is live chat open on saturday")
+    assert "Saturday" in one and "Monday" not in one, one  # a row asked about: that row
+
+
 def test_no_yes_or_no_when_unsure(sample_kb: KnowledgeBase, embedder: Embedder) -> None:
     # "Gift cards never expire." neither affirms nor negates "still good" in so many words.
     text, _ = answer(sample_kb, embedder, "is my gift card still good?")
@@ -166,6 +176,8 @@ def test_table_rows_become_sentences() -> None:
         "You order on Saturday or Sunday, any time: it ships on Monday.",  # headers begin it
     ]
     assert "Destination: Canada" in units_of(passage(("Shipping", many)))[0].scored
+    rows = [(u.table, u.key) for u in units_of(passage(("Returns", two), ("Shipping", many)))]
+    assert rows == [(1, "All customers"), (2, "Canada"), (2, "Mexico")]
     assert "|" not in " ".join(shown)
 
 
