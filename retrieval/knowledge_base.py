@@ -12,7 +12,7 @@ from retrieval.interfaces import Embedder, KeywordIndex, VectorStore
 from retrieval.loader import load_kb
 from retrieval.retriever import Mode, Retriever
 from retrieval.score_calibration import ScoreCalibration, calibrate
-from retrieval.types import Article, IngestReport, Problem, SearchResult
+from retrieval.types import Article, Chunk, IngestReport, Problem, SearchResult
 
 
 class KnowledgeBase:
@@ -121,6 +121,12 @@ class KnowledgeBase:
     def locales(self) -> frozenset[str]:
         """Locales that have at least one indexed chunk."""
         return self.keywords.locales()
+
+    def opening(self, article_id: str, chunks: int) -> list[Chunk]:
+        """The article's first `chunks` indexed chunks in reading order."""
+        ids = [f"{article_id}#{n}" for n in range(chunks)]
+        found = self.keywords.chunks(ids)
+        return [found[i] for i in ids if i in found]
 
     def close(self) -> None:
         """Close the search and both indexes (the embedder needs no closing)."""

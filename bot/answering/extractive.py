@@ -35,11 +35,14 @@ accept?" the payment-declined article); "Why was my payment declined?" leads wit
 charge.". Golden, answers_iqa and LiveQA dev answers unchanged (none of their questions is a
 declared one).
 
-A table row that leads, from a table of at most four rows (`_TABLE_ROWS`) none of whose rows the
-question names, brings its whole table in the table's order, within the word budget: "what are
-your hours" got only "Hours for Saturday: 9 am – 5 pm ET." (the row that scored best; the
-others were dropped as near duplicates of it). Measured 2026-12-06: golden, answers_iqa and
-LiveQA dev answers unchanged.
+A table row chosen from a table of at most four rows (`_TABLE_ROWS`), none of whose rows the
+question names, brings its whole table, in the table's order, right after the lead and before
+other support, within the word budget: "what are your hours" got only "Hours for Saturday:
+9 am – 5 pm ET." (the row that scored best; the others were dropped as near duplicates of it),
+and "What is your return policy?" now gives the windows for all customers, Plus members and
+holiday purchases (the responder hands it the article's opening chunks, OPENING_CHUNKS).
+Measured 2026-12-06: golden, answers_iqa and LiveQA dev answers unchanged (the dev sets have no
+tables; no golden question asks a declared one or a whole small table).
 """
 
 from __future__ import annotations
@@ -204,14 +207,15 @@ class ExtractiveAnswerer:
             if first.steps or _SAYS_YES_NO.match(first.text)
             else yes_or_no(request.question, first.text)
         )
-        rows = [] if answer else _whole_table(units, lead, terms)
-        if sum(_words(units[i]) for i in {*chosen, *rows}) > max(words, self._max_words):
-            rows = []
+        if not answer:
+            chosen = self._with_whole_table(units, chosen, terms)
+        # A whole table that the lead is a row of is quoted in its order.
+        head = [i for i in chosen if units[i].table == first.table] if first.table else [lead]
         rest = sorted(
-            (units[i] for i in chosen[1:] if i not in rows),
+            (units[i] for i in chosen if i not in head),
             key=lambda u: (u.n != first.n, u.n, u.order),
         )
-        picked = [*(units[i] for i in rows or [lead]), *rest]
+        picked = [*sorted((units[i] for i in head), key=lambda u: u.order), *rest]
         last = {u.n: k for k, u in enumerate(picked)}
         texts = [u.text for u in picked]
         texts[1:] = [without_label(t, before) for t, before in zip(texts[1:], texts, strict=False)]
@@ -222,6 +226,23 @@ class ExtractiveAnswerer:
         if answer:
             shown[0]["text"] = f"{answer}. {first.text}"
         return self._prompts.extractive(shown)
+
+    def _with_whole_table(self, units: list[Unit], chosen: list[int], terms: set[str]) -> list[int]:
+        """`chosen` with its first table row's whole table (`_whole_table`) after the lead when
+        the two fit the word budget; the other units chosen stay while they fit."""
+        row = next((i for i in chosen if units[i].table), None)
+        rows = _whole_table(units, row, terms) if row is not None else []
+        if not rows:
+            return chosen
+        out = list(dict.fromkeys([chosen[0], *rows]))
+        words = sum(_words(units[i]) for i in out)
+        if words > self._max_words:
+            return chosen
+        for i in chosen[1:]:
+            if i not in out and words + _words(units[i]) <= self._max_words:
+                out.append(i)
+                words += _words(units[i])
+        return out
 
     async def stream(self, request: AnswerRequest) -> AsyncIterator[str]:
         """The answer, one line at a time."""

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from bot.answering.passages import AnswerRequest
-from retrieval.types import SearchResult
+from retrieval.types import Chunk, SearchResult
 
 
 class Answerer(Protocol):
@@ -46,4 +46,8 @@ class ArticleSearch(Protocol):
 
     def locales(self) -> frozenset[str]:
         """Locales that have at least one article."""
+        ...
+
+    def opening(self, article_id: str, chunks: int) -> list[Chunk]:
+        """The article's first `chunks` chunks in reading order; [] when it is not indexed."""
         ...

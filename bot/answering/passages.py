@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from bot.conversations.models import Citation, Role
-from retrieval.types import SearchResult
+from retrieval.types import Chunk, ScoredChunk, SearchResult
 
 
 def help_url(article_id: str) -> str:
@@ -64,6 +64,17 @@ class AnswerRequest:
 def _position(chunk_id: str) -> int:
     tail = chunk_id.rpartition("#")[2]
     return int(tail) if tail.isdigit() else 0
+
+
+def with_opening(result: SearchResult, opening: Sequence[Chunk]) -> SearchResult:
+    """`result` with its article's `opening` chunks after its best one, as many chunks as it
+    had (or the best and the opening, if more): the passage then reads as the article opens."""
+    have = {c.chunk.id for c in result.chunks}
+    added = [ScoredChunk(c, 0.0) for c in opening if c.id not in have]
+    if not added or not result.chunks:
+        return result
+    chunks = (result.chunks[0], *added, *result.chunks[1:])
+    return replace(result, chunks=chunks[: max(len(result.chunks), 1 + len(added))])
 
 
 def passages_from(

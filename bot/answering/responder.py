@@ -29,7 +29,7 @@ from bot.answering.grounding import GroundingChecker
 from bot.answering.injection import instructions_only, looks_like_injection, without_injection
 from bot.answering.interfaces import Answerer, ArticleSearch
 from bot.answering.language import detect_language
-from bot.answering.passages import AnswerRequest, passages_from
+from bot.answering.passages import AnswerRequest, passages_from, with_opening
 from bot.answering.prompting import PromptBuilder
 from bot.answering.smalltalk import classify
 from bot.conversations.models import (
@@ -60,6 +60,9 @@ from retrieval.types import SearchResult
 DEFAULT_LOCALE = "en"
 LOCALES_TTL_S = 60.0
 SUGGESTIONS = 3  # articles a refusal suggests, at most
+# The chunks that open an article (its lede and first section) answer the question it declares:
+# "What is your return policy?" needs the return-window table, which the search ranks low.
+OPENING_CHUNKS = 2
 SUGGESTION_RELEVANCE = 0.2  # ... and only ones at least this close to the question
 
 
@@ -422,6 +425,9 @@ class Responder:
             yield reply
             yield Draft(reply, TurnKind.REFUSAL, (), confidence(TurnKind.REFUSAL, top, 0), meta)
             return
+        if declared and results[0].article_id == declared:
+            opening = await anyio.to_thread.run_sync(kb.opening, declared, OPENING_CHUNKS)
+            results[0] = with_opening(results[0], opening)
         request = AnswerRequest(
             question=question,
             query=query,

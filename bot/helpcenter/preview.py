@@ -20,7 +20,7 @@ from bot.answering.interfaces import ArticleSearch
 from bot.answering.responder import Draft, Responder
 from bot.helpcenter.editor import EditorService, retrieval_article
 from retrieval.knowledge_base import KnowledgeBase
-from retrieval.types import Article, SearchResult
+from retrieval.types import Article, Chunk, SearchResult
 
 # Other tries' drafts share the preview index; fetch this many more so they cannot crowd
 # ours out.
@@ -53,21 +53,26 @@ class DraftOverlay:
         """Locales of the live articles and of the drafts."""
         return self._live.locales() | self._preview.locales()
 
+    def opening(self, article_id: str, chunks: int) -> list[Chunk]:
+        """The draft's opening for the drafted article, the live one's for the others."""
+        if article_id != self._article_id:
+            return self._live.opening(article_id, chunks)
+        return [
+            _renamed_chunk(c, article_id) for c in self._preview.opening(self._preview_id, chunks)
+        ]
+
 
 def _renamed(result: SearchResult, article_id: str) -> SearchResult:
     """A preview hit under the real article id (citations link to the article itself)."""
     chunks = tuple(
-        replace(
-            scored,
-            chunk=replace(
-                scored.chunk,
-                id=f"{article_id}#{scored.chunk.id.rpartition('#')[2]}",
-                article_id=article_id,
-            ),
-        )
-        for scored in result.chunks
+        replace(scored, chunk=_renamed_chunk(scored.chunk, article_id)) for scored in result.chunks
     )
     return replace(result, article_id=article_id, chunks=chunks)
+
+
+def _renamed_chunk(chunk: Chunk, article_id: str) -> Chunk:
+    """A preview chunk under the real article id."""
+    return replace(chunk, id=f"{article_id}#{chunk.id.rpartition('#')[2]}", article_id=article_id)
 
 
 class TryIt:

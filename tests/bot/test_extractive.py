@@ -12,7 +12,7 @@ import pytest
 from bot.answering.composer import Composer
 from bot.answering.extractive import ExtractiveAnswerer, asks_how
 from bot.answering.grounding import GroundingChecker, split_sentences, strip_markers
-from bot.answering.passages import AnswerRequest, Passage, passages_from
+from bot.answering.passages import AnswerRequest, Passage, passages_from, with_opening
 from bot.answering.prompting import PromptBuilder
 from bot.answering.units import units_of
 from bot.settings import GroundingConfig
@@ -147,6 +147,21 @@ def test_a_small_table_asked_about_as_a_whole_is_quoted_whole(
     assert -1 not in days and days == sorted(days), text  # every row, in the table's order
     one, _ = answer(sample_kb, embedder, "what time is live chat open on saturday")
     assert "Saturday" in one and "Monday" not in one, one  # a row asked about: that row
+
+
+def test_a_declared_question_reads_its_article_as_it_opens(
+    sample_kb: KnowledgeBase, embedder: Embedder
+) -> None:
+    question = "What is your return policy?"
+    found = next(r for r in sample_kb.search(question, 4) if r.article_id == "return-policy")
+    opened = with_opening(found, sample_kb.opening("return-policy", 2))
+    ids = [c.chunk.id for c in opened.chunks]
+    assert ids[0] == found.best.id and len(ids) == len(found.chunks) == len(set(ids))
+    assert {"return-policy#0", "return-policy#1"} <= set(ids)
+    request = AnswerRequest(question, question, passages_from([opened], 1), [], "en", True)
+    answerer = ExtractiveAnswerer(embedder, PromptBuilder("Brightcart", 3000), MAX_WORDS)
+    text = answerer.compose(request)
+    assert text.startswith("Most items") and "30 days" in text and "60 days" in text, text
 
 
 def test_no_yes_or_no_when_unsure(sample_kb: KnowledgeBase, embedder: Embedder) -> None:

@@ -17,7 +17,7 @@ from bot.helpcenter.preview import DraftOverlay
 from bot.wiring import Services
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder
-from retrieval.types import SearchResult
+from retrieval.types import Chunk, SearchResult
 from tests.api.conftest import PASSWORD, api_settings, log_in, start
 from tests.fakes import search_result
 
@@ -177,6 +177,10 @@ class Listed:
     def locales(self) -> frozenset[str]:
         return frozenset(r.locale for r in self.results)
 
+    def opening(self, article_id: str, chunks: int) -> list[Chunk]:
+        found = [c.chunk for r in self.results if r.article_id == article_id for c in r.chunks]
+        return found[:chunks]
+
 
 def test_overlay_drops_the_live_copy_of_the_draft_and_merges_by_relevance() -> None:
     live = Listed(search_result("a", 0.9), search_result("b", 0.8), search_result("c", 0.4))
@@ -190,3 +194,6 @@ def test_overlay_drops_the_live_copy_of_the_draft_and_merges_by_relevance() -> N
     assert found[1].best.id == "b#0" and found[1].best.article_id == "b"  # its real id
     assert live.asked == [4]  # one more than k: the live copy of the draft is dropped
     assert overlay.locales() == {"en", "es"}
+    assert [c.id for c in overlay.opening("b", 2)] == ["b#0"]  # the draft's, under its real id
+    assert overlay.opening("b", 2)[0].locale == "es"
+    assert [c.id for c in overlay.opening("a", 2)] == ["a#0"]

@@ -127,3 +127,12 @@ def test_results_say_how_strongly_the_keyword_search_agrees(sample_kb: Knowledge
     assert all(s is not None and 0.0 <= s <= 1.0 for s in shares.values())
     assert all(r.keyword_share is None for r in sample_kb.search(question, 5, mode="dense"))
     assert sample_kb.search("zzqx unrelated flurb", 3)[0].keyword_share == 0.0
+
+
+def test_an_articles_opening_is_its_first_chunks_in_reading_order(
+    sample_kb: KnowledgeBase,
+) -> None:
+    opening = sample_kb.opening("return-policy", 2)
+    assert [c.id for c in opening] == ["return-policy#0", "return-policy#1"]
+    assert "30 days" in opening[1].text  # the return-window table follows the lede
+    assert sample_kb.opening("no-such-article", 2) == []
