@@ -196,6 +196,15 @@ def test_table_rows_become_sentences() -> None:
     assert "|" not in " ".join(shown)
 
 
+def test_a_labelled_item_is_a_unit_however_short() -> None:
+    text = "- **Live chat:** select the chat icon on any page.\n- **Phone:** 1-800-555-0142."
+    units = units_of(passage(("Contact > Live chat and phone", text)))
+    assert [u.text for u in units] == [
+        "Live chat: select the chat icon on any page.",
+        "Phone: 1-800-555-0142.",
+    ]
+
+
 def test_no_headings_pointers_or_questions_and_bullets_without_bold_headings() -> None:
     text = (
         "**Do you ship outside the US?**\nNot at the moment. We only ship to Canada and Mexico.\n\n"
