@@ -40,9 +40,11 @@ question names, brings its whole table, in the table's order, right after the le
 other support, within the word budget: "what are your hours" got only "Hours for Saturday:
 9 am – 5 pm ET." (the row that scored best; the others were dropped as near duplicates of it),
 and "What is your return policy?" now gives the windows for all customers, Plus members and
-holiday purchases (the responder hands it the article's opening chunks, OPENING_CHUNKS).
-Measured 2026-12-06: golden, answers_iqa and LiveQA dev answers unchanged (the dev sets have no
-tables; no golden question asks a declared one or a whole small table).
+holiday purchases (the responder hands it the article's opening chunks, OPENING_CHUNKS). A list
+of labelled items is a table in words: "how long do refunds take?" got the card row only, now
+the PayPal and store-credit ones too. Measured 2026-12-06: answers_iqa and LiveQA dev answers
+unchanged (no tables or labelled lists there); golden outcomes unchanged, 3 answers' wording
+(a $45 toaster gets both price bands of the damaged-items list, where it got the under-$20 one).
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ _DUPLICATE = 0.9
 _SAME_WORDS = 0.8  # share of the shorter unit's content words
 _OPENING_WORDS = 5  # units opening with this many same words repeat each other
 _MAX_SUPPORT = 2  # units after the leading one: "at most a little supporting context"
-_TABLE_ROWS = 4  # a table this small is the answer as a whole when no row of it is asked about
+_TABLE_ROWS = 4  # a table (or labelled list) this small is the answer as a whole when no row of
+# it is asked about
 _ASKS_HOW = re.compile(
     r"\bhow (?:do|can|to|should|would|does|did)\b|\bsteps?\b|\bwalk me through\b|"
     r"\bc[oó]mo\b|\bpasos?\b",
@@ -210,7 +213,7 @@ class ExtractiveAnswerer:
         if not answer:
             chosen = self._with_whole_table(units, chosen, terms)
         # A whole table that the lead is a row of is quoted in its order.
-        head = [i for i in chosen if units[i].table == first.table] if first.table else [lead]
+        head = [i for i in chosen if units[i].group == first.group] if first.group else [lead]
         rest = sorted(
             (units[i] for i in chosen if i not in head),
             key=lambda u: (u.n != first.n, u.n, u.order),
@@ -230,7 +233,7 @@ class ExtractiveAnswerer:
     def _with_whole_table(self, units: list[Unit], chosen: list[int], terms: set[str]) -> list[int]:
         """`chosen` with its first table row's whole table (`_whole_table`) after the lead when
         the two fit the word budget; the other units chosen stay while they fit."""
-        row = next((i for i in chosen if units[i].table), None)
+        row = next((i for i in chosen if units[i].group), None)
         rows = _whole_table(units, row, terms) if row is not None else []
         if not rows:
             return chosen
@@ -278,9 +281,9 @@ def _whole_table(units: list[Unit], lead: int, terms: set[str]) -> list[int]:
     question names none of its rows: "what are your hours" asks for every day's, not the
     Saturday row that happened to score best; [] otherwise."""
     unit = units[lead]
-    if not unit.table:
+    if not unit.group:
         return []
-    rows = [i for i, u in enumerate(units) if u.n == unit.n and u.table == unit.table]
+    rows = [i for i, u in enumerate(units) if u.n == unit.n and u.group == unit.group]
     if len(rows) > _TABLE_ROWS or any(terms & set(content_terms(units[i].key)) for i in rows):
         return []
     return rows

@@ -49,9 +49,6 @@ _TRAILING_JOIN = re.compile(r",?\s+(?:or|and|o|y)$", re.IGNORECASE)
 _JOINS = re.compile(r"(?:,|\band|\bor|\bwith|\by|\bo|\bcon)$", re.IGNORECASE)
 
 
-Row = tuple[int, str]  # a table row: which table of the passage (from 1), and its first cell
-
-
 @dataclass(frozen=True, slots=True)
 class Unit:
     """One quotable piece of passage `n`: `text` as shown, `scored` as compared."""
@@ -65,8 +62,10 @@ class Unit:
     # a customer's question without being it ("do you ship outside ...?" vs "... to Mexico?").
     faq: str = ""
     option: bool = False  # one of the options a list of steps gives, a unit of its own too
-    table: int = 0  # a row of the passage's table number `table` (from 1); 0: not a row
-    key: str = ""  # a table row's first cell: what the row is about ("Saturday")
+    # The rows of one table, or the items of one list of labelled items (a table in words:
+    # "PayPal: 3–5 business days"), share a group number (from 1); 0: neither.
+    group: int = 0
+    key: str = ""  # what the row or item is about: its first cell or label ("Saturday")
 
     @property
     def steps(self) -> bool:
@@ -179,6 +178,7 @@ class _Builder:
         self.common: frozenset[str] = frozenset()
         self.names: frozenset[str] = frozenset()
         self.units: list[Unit] = []
+        self.groups = 0  # the number of the last group of rows or labelled items begun
 
     def read(self, chunk: str) -> None:
         """Take the wording hints from the chunk about to be split: a unit's text then depends
@@ -187,9 +187,7 @@ class _Builder:
         self.common = frozenset(_LOWER_WORD.findall(chunk))
         self.names = frozenset(_NAME.findall(plain(chunk)))
 
-    def add(
-        self, text: str, section: str, context: str = "", faq: str = "", row: Row | None = None
-    ) -> None:
+    def add(self, text: str, section: str, context: str = "", faq: str = "", key: str = "") -> None:
         written = text.strip()
         if not written:
             return
@@ -200,9 +198,9 @@ class _Builder:
         # very text its chunk was indexed with, whose vector ingestion already has (issue 18).
         about = " ".join(p for p in (section, context) if p)
         scored = f"{about}: {written}" if about else written
-        table, key = row if row is not None else (0, "")
+        group = self.groups if key else 0
         self.units.append(
-            Unit(text, scored, section, self.n, len(self.units), faq, table=table, key=key)
+            Unit(text, scored, section, self.n, len(self.units), faq, group=group, key=key)
         )
 
     def inside(self, sentence: str) -> str:
@@ -256,22 +254,35 @@ class _Builder:
             return
         about = set(content_terms(heading))
         opening = lead.rstrip(":").strip()
-        for text in texts:
-            text = _TRAILING_JOIN.sub("", text)  # "Print it at home, or" (the next item follows)
-            if opening and text[:1].islower():
-                # "Plus pays for itself if you:" and "- place more than two orders a month": one
-                # sentence, not a fragment in lower case.
-                text = f"{opening} {text}"
-            label = _LABEL.match(text)
-            if not heading or about & set(content_terms(text)):
-                self.sentences(text, section, item=True)
-            elif label and self.generic(label.group(0)) and len(heading.split()) <= _HEADING_WORDS:
-                # "Price: CA$14.99" under "Canada" says which price only with its heading.
-                self.sentences(f"{heading}, {self.inside(text)}", section, item=True)
-            elif not label and len(text.split()) < _MIN_WORDS:
-                self.add(f"For {heading}: {text.rstrip('.')}.", section)
-            else:
-                self.sentences(text, section, item=True)
+        labels = [_LABEL.match(t) for t in texts]
+        table = len(texts) > 1 and all(labels)  # a table in words: "PayPal: 3–5 business days"
+        self.groups += table
+        for text, label in zip(texts, labels, strict=True):
+            start = len(self.units)
+            self._item(_TRAILING_JOIN.sub("", text), opening, heading, about, section)
+            if table and label is not None:
+                key = label.group(0).rstrip(": ")
+                self.units[start:] = [
+                    replace(u, group=self.groups, key=key) for u in self.units[start:]
+                ]
+
+    def _item(self, text: str, opening: str, heading: str, about: set[str], section: str) -> None:
+        """The units of one bullet item (`opening`: the list's lead ending in ":", `about`:
+        its heading's content words); a trailing "or" ("Print it at home, or") is gone."""
+        if opening and text[:1].islower():
+            # "Plus pays for itself if you:" and "- place more than two orders a month": one
+            # sentence, not a fragment in lower case.
+            text = f"{opening} {text}"
+        label = _LABEL.match(text)
+        if not heading or about & set(content_terms(text)):
+            self.sentences(text, section, item=True)
+        elif label and self.generic(label.group(0)) and len(heading.split()) <= _HEADING_WORDS:
+            # "Price: CA$14.99" under "Canada" says which price only with its heading.
+            self.sentences(f"{heading}, {self.inside(text)}", section, item=True)
+        elif not label and len(text.split()) < _MIN_WORDS:
+            self.add(f"For {heading}: {text.rstrip('.')}.", section)
+        else:
+            self.sentences(text, section, item=True)
 
 
 def _options_of(step: str) -> bool:
@@ -289,22 +300,19 @@ def _names_things(items: list[str]) -> bool:
     return not long or (len(long) == 1 and len(items) >= 3 and not long[0].endswith("."))
 
 
-def _lines(text: str, common: frozenset[str], tables: int) -> list[tuple[str, str, Row | None]]:
-    """(line, scored, row) of a chunk, markdown tables turned into one sentence per row; rows
-    are numbered after the passage's `tables` earlier tables."""
-    out: list[tuple[str, str, Row | None]] = []
+def _lines(text: str, common: frozenset[str]) -> list[tuple[str, str, str]]:
+    """(line, scored, first cell) of a chunk, markdown tables turned into one sentence per row
+    (the first row of each table comes with scored and cell; other lines with neither)."""
+    out: list[tuple[str, str, str]] = []
     table: list[str] = []
     for line in [*text.splitlines(), ""]:
         if line.lstrip().startswith("|"):
             table.append(line)
             continue
         if table:
-            tables += 1
-            out.extend(
-                (shown, scored, (tables, key)) for shown, scored, key in _table(table, common)
-            )
+            out.extend(_table(table, common))
             table = []
-        out.append((line, "", None))
+        out.append((line, "", ""))
     return out
 
 
@@ -320,8 +328,8 @@ def units_of(passage: Passage) -> list[Unit]:
         bullets: list[str] = []
         lead = ""  # a line ending in ":" introduces the list after it
         faq = ""  # the FAQ question that the next line answers
-        tables = max((u.table for u in built.units), default=0)
-        for line, table_scored, row in [*_lines(text, built.common, tables), ("", "", None)]:
+        in_table = False
+        for line, table_scored, key in [*_lines(text, built.common), ("", "", "")]:
             if _STEP.match(line):
                 if bullets:
                     built.bullets(bullets, lead, section)
@@ -348,8 +356,12 @@ def units_of(passage: Passage) -> list[Unit]:
                 built.bullets(bullets, lead, section)
                 bullets, lead = [], ""
             if table_scored:
-                built.add(line, section, table_scored, row=row)
+                if not in_table:
+                    built.groups += 1
+                in_table = True
+                built.add(line, section, table_scored, key=key)
                 continue
+            in_table = False
             stripped = plain(line).strip()
             if stripped.endswith("?"):
                 faq = stripped

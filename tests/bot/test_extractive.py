@@ -139,7 +139,7 @@ def test_a_lead_read_with_each_list_item_is_said_once(embedder: Embedder) -> Non
     assert said.count("Plus usually pays for itself") == 1, said
 
 
-def test_a_small_table_asked_about_as_a_whole_is_quoted_whole(
+def test_a_small_table_or_labelled_list_asked_about_as_a_whole_is_quoted_whole(
     sample_kb: KnowledgeBase, embedder: Embedder
 ) -> None:
     text, _ = answer(sample_kb, embedder, "what are your hours")
@@ -147,6 +147,9 @@ def test_a_small_table_asked_about_as_a_whole_is_quoted_whole(
     assert -1 not in days and days == sorted(days), text  # every row, in the table's order
     one, _ = answer(sample_kb, embedder, "what time is live chat open on saturday")
     assert "Saturday" in one and "Monday" not in one, one  # a row asked about: that row
+    # A list of labelled items is a table in words.
+    refunds, _ = answer(sample_kb, embedder, "how long do refunds take?")
+    assert all(m in refunds for m in ("Credit and debit cards:", "PayPal:", "Store credit:"))
 
 
 def test_a_declared_question_reads_its_article_as_it_opens(
@@ -191,7 +194,7 @@ def test_table_rows_become_sentences() -> None:
         "You order on Saturday or Sunday, any time: it ships on Monday.",  # headers begin it
     ]
     assert "Destination: Canada" in units_of(passage(("Shipping", many)))[0].scored
-    rows = [(u.table, u.key) for u in units_of(passage(("Returns", two), ("Shipping", many)))]
+    rows = [(u.group, u.key) for u in units_of(passage(("Returns", two), ("Shipping", many)))]
     assert rows == [(1, "All customers"), (2, "Canada"), (2, "Mexico")]
     assert "|" not in " ".join(shown)
 
@@ -203,6 +206,7 @@ def test_a_labelled_item_is_a_unit_however_short() -> None:
         "Live chat: select the chat icon on any page.",
         "Phone: 1-800-555-0142.",
     ]
+    assert [(u.group, u.key) for u in units] == [(1, "Live chat"), (1, "Phone")]
 
 
 def test_no_headings_pointers_or_questions_and_bullets_without_bold_headings() -> None:
