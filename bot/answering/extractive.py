@@ -213,7 +213,7 @@ class ExtractiveAnswerer:
         if not answer:
             chosen = self._with_whole_table(units, chosen, terms)
         # A whole table that the lead is a row of is quoted in its order.
-        head = [i for i in chosen if units[i].group == first.group] if first.group else [lead]
+        head = [i for i in chosen if _same_group(units[i], first)] if first.group else [lead]
         rest = sorted(
             (units[i] for i in chosen if i not in head),
             key=lambda u: (u.n != first.n, u.n, u.order),
@@ -276,6 +276,11 @@ def _opens_answer(request: AnswerRequest, unit: Unit, how: bool) -> bool:
     )
 
 
+def _same_group(a: Unit, b: Unit) -> bool:
+    """Rows of one table (or items of one labelled list): groups are numbered per passage."""
+    return a.n == b.n and a.group == b.group
+
+
 def _whole_table(units: list[Unit], lead: int, terms: set[str]) -> list[int]:
     """The rows of the lead's table in order, when it is a small table (`_TABLE_ROWS`) and the
     question names none of its rows: "what are your hours" asks for every day's, not the
@@ -283,7 +288,7 @@ def _whole_table(units: list[Unit], lead: int, terms: set[str]) -> list[int]:
     unit = units[lead]
     if not unit.group:
         return []
-    rows = [i for i, u in enumerate(units) if u.n == unit.n and u.group == unit.group]
+    rows = [i for i, u in enumerate(units) if _same_group(u, unit)]
     if len(rows) > _TABLE_ROWS or any(terms & set(content_terms(units[i].key)) for i in rows):
         return []
     return rows

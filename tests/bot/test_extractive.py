@@ -147,6 +147,9 @@ def test_a_small_table_or_labelled_list_asked_about_as_a_whole_is_quoted_whole(
     assert -1 not in days and days == sorted(days), text  # every row, in the table's order
     one, _ = answer(sample_kb, embedder, "what time is live chat open on saturday")
     assert "Saturday" in one and "Monday" not in one, one  # a row asked about: that row
+    # Tables are told apart by passage too: another article's row does not join this table.
+    ship, _ = answer(sample_kb, embedder, "when will my order ship")
+    assert ship.startswith("You order on"), ship
     # A list of labelled items is a table in words.
     refunds, _ = answer(sample_kb, embedder, "how long do refunds take?")
     assert all(m in refunds for m in ("Credit and debit cards:", "PayPal:", "Store credit:"))
