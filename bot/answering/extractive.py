@@ -45,6 +45,15 @@ of labelled items is a table in words: "how long do refunds take?" got the card 
 the PayPal and store-credit ones too. Measured 2026-12-06: answers_iqa and LiveQA dev answers
 unchanged (no tables or labelled lists there); golden outcomes unchanged, 3 answers' wording
 (a $45 toaster gets both price bands of the damaged-items list, where it got the under-$20 one).
+A row's first cell or label within 0.5 cosine of the question (`_NAMES_ROW`) names that row as
+its words would: "how long does shipping take" gets standard shipping's delivery time, not its
+price, free threshold and addresses too (distances measured: 0.58-0.59 for "when will my order
+ship/arrive" to "Delivery time", at most 0.47 between the questions above and their rows).
+
+Units of an example ("Example: ...", "## Examples") cost 0.1 (`_EXAMPLE`): the rule answers,
+the example illustrates it. Measured 2026-12-06: golden outcomes unchanged, answer similarity
+0.6045 -> 0.6049; "quiero cancelar plus ... me devuelven el dinero?" no longer opens with the
+example's "Cancelas el 10 de marzo ..."; LiveQA dev unchanged.
 """
 
 from __future__ import annotations
@@ -79,12 +88,14 @@ _DECIDES_WORDS = 30
 # An article that declares the very question asked (front matter `questions:`) says its answer
 # in its opening paragraph (before any heading), unless the question asks how.
 _OPENING = 0.2
+_EXAMPLE = 0.1  # an example illustrates the rule, which answers first
 _DUPLICATE = 0.9
 _SAME_WORDS = 0.8  # share of the shorter unit's content words
 _OPENING_WORDS = 5  # units opening with this many same words repeat each other
 _MAX_SUPPORT = 2  # units after the leading one: "at most a little supporting context"
 _TABLE_ROWS = 4  # a table (or labelled list) this small is the answer as a whole when no row of
-# it is asked about
+# it is asked about; a row's first cell or label this close to the question asks about that row
+_NAMES_ROW = 0.5
 _ASKS_HOW = re.compile(
     r"\bhow (?:do|can|to|should|would|does|did)\b|\bsteps?\b|\bwalk me through\b|"
     r"\bc[oó]mo\b|\bpasos?\b",
@@ -152,7 +163,7 @@ class ExtractiveAnswerer:
             if number:
                 scores[i] += 0.1 if _NUMBER.search(unit.text) else -0.1
             scores[i] += 0.15 * (how and unit.steps) - 0.05 * opens_back(unit.text)
-            scores[i] -= 0.1 * bool(_ONE_OF_THESE.search(unit.text))
+            scores[i] -= 0.1 * bool(_ONE_OF_THESE.search(unit.text)) + _EXAMPLE * unit.example
             scores[i] += _DECIDES * _decides(request.question, unit)
             scores[i] += _OPENING * _opens_answer(request, unit, how)
             if unit.faq and same_question(request.question, unit.faq):
@@ -211,7 +222,7 @@ class ExtractiveAnswerer:
             else yes_or_no(request.question, first.text)
         )
         if not answer:
-            chosen = self._with_whole_table(units, chosen, terms)
+            chosen = self._with_whole_table(units, chosen, request.query)
         # A whole table that the lead is a row of is quoted in its order.
         head = [i for i in chosen if _same_group(units[i], first)] if first.group else [lead]
         rest = sorted(
@@ -230,12 +241,15 @@ class ExtractiveAnswerer:
             shown[0]["text"] = f"{answer}. {first.text}"
         return self._prompts.extractive(shown)
 
-    def _with_whole_table(self, units: list[Unit], chosen: list[int], terms: set[str]) -> list[int]:
-        """`chosen` with its first table row's whole table (`_whole_table`) after the lead when
-        the two fit the word budget; the other units chosen stay while they fit."""
+    def _with_whole_table(self, units: list[Unit], chosen: list[int], query: str) -> list[int]:
+        """`chosen` with its first table row's whole table after the lead when the table is
+        small (`_TABLE_ROWS`), the question names none of its rows, and the two fit the word
+        budget; the other units chosen stay while they fit."""
         row = next((i for i in chosen if units[i].group), None)
-        rows = _whole_table(units, row, terms) if row is not None else []
-        if not rows:
+        if row is None:
+            return chosen
+        rows = [i for i, u in enumerate(units) if _same_group(u, units[row])]
+        if len(rows) > _TABLE_ROWS or self._names_a_row(query, [units[i].key for i in rows]):
             return chosen
         out = list(dict.fromkeys([chosen[0], *rows]))
         words = sum(_words(units[i]) for i in out)
@@ -246,6 +260,16 @@ class ExtractiveAnswerer:
                 out.append(i)
                 words += _words(units[i])
         return out
+
+    def _names_a_row(self, query: str, keys: list[str]) -> bool:
+        """The question names one of these rows ("... on saturday"), in its words or in others
+        ("when will my order ship" asks the "Delivery time" of a list of a method's facts):
+        "what are your hours" asks for every day's, not the Saturday row that scored best."""
+        terms = set(content_terms(query))
+        if any(terms & set(content_terms(key)) for key in keys):
+            return True
+        closeness = self._embedder.embed_documents(keys) @ self._embedder.embed_query(query)
+        return float(np.max(closeness)) >= _NAMES_ROW
 
     async def stream(self, request: AnswerRequest) -> AsyncIterator[str]:
         """The answer, one line at a time."""
@@ -279,19 +303,6 @@ def _opens_answer(request: AnswerRequest, unit: Unit, how: bool) -> bool:
 def _same_group(a: Unit, b: Unit) -> bool:
     """Rows of one table (or items of one labelled list): groups are numbered per passage."""
     return a.n == b.n and a.group == b.group
-
-
-def _whole_table(units: list[Unit], lead: int, terms: set[str]) -> list[int]:
-    """The rows of the lead's table in order, when it is a small table (`_TABLE_ROWS`) and the
-    question names none of its rows: "what are your hours" asks for every day's, not the
-    Saturday row that happened to score best; [] otherwise."""
-    unit = units[lead]
-    if not unit.group:
-        return []
-    rows = [i for i, u in enumerate(units) if _same_group(u, unit)]
-    if len(rows) > _TABLE_ROWS or any(terms & set(content_terms(units[i].key)) for i in rows):
-        return []
-    return rows
 
 
 def _repeats(a: str, b: str) -> bool:

@@ -35,6 +35,10 @@ _MIN_WORDS = 4
 _LABELLED_WORDS = 2  # a list item's label and its value
 _HEADING_WORDS = 2  # a heading this short ("Canada") names what a "Price: ..." bullet is about
 _LABEL = re.compile(r"^[^:,.]{1,40}:\s")  # "Mexico: import taxes ..." says what it is about
+# An example illustrates the rule around it: "Example: ...", "Holiday example: ...", "## Examples".
+_EXAMPLE = re.compile(
+    r"^(?:[\w-]+ )?(?:examples?|ejemplos?)\b(?::|$)|^(?:for example|por ejemplo)\b", re.I
+)
 _YES_NO = re.compile(r"^(?:yes|no|sí)\b", re.IGNORECASE)
 _OPENS_BACK = re.compile(r"^(?:these|this|those|they|them|that|it|estos|estas|esto)\b", re.I)
 # A sentence this short that points back ("This isn't a charge.") is read with the one before.
@@ -66,6 +70,7 @@ class Unit:
     # "PayPal: 3–5 business days"), share a group number (from 1); 0: neither.
     group: int = 0
     key: str = ""  # what the row or item is about: its first cell or label ("Saturday")
+    example: bool = False  # from an example ("Example: if your order ..."), not the rule itself
 
     @property
     def steps(self) -> bool:
@@ -199,8 +204,19 @@ class _Builder:
         about = " ".join(p for p in (section, context) if p)
         scored = f"{about}: {written}" if about else written
         group = self.groups if key else 0
+        example = bool(_EXAMPLE.match(_heading(section)))  # "## Examples"
         self.units.append(
-            Unit(text, scored, section, self.n, len(self.units), faq, group=group, key=key)
+            Unit(
+                text,
+                scored,
+                section,
+                self.n,
+                len(self.units),
+                faq,
+                group=group,
+                key=key,
+                example=example,
+            )
         )
 
     def inside(self, sentence: str) -> str:
@@ -217,6 +233,7 @@ class _Builder:
 
     def sentences(self, line: str, section: str, faq: str = "", item: bool = False) -> None:
         pieces = [plain(s) for s in split_sentences(line)]
+        start = len(self.units)
         # A short FAQ answer ("No." / "Not at the moment.") keeps the sentence that explains it.
         short = len(pieces[0].split()) <= _MIN_WORDS if pieces else False
         if faq and len(pieces) > 1 and (short or _YES_NO.match(pieces[0])):
@@ -245,6 +262,8 @@ class _Builder:
             ):
                 self.add(sentence, section, faq=faq)
             faq = ""
+        if pieces and _EXAMPLE.match(pieces[0]):  # every sentence of an example paragraph
+            self.units[start:] = [replace(u, example=True) for u in self.units[start:]]
 
     def bullets(self, items: list[str], lead: str, section: str) -> None:
         texts = [plain(_BULLET.sub("", i)).strip() for i in items]
