@@ -9,6 +9,12 @@ as mentioned when a passage word shares its stem or is a one-letter slip of it):
   which would quote Canada and Mexico prices): the honest answer is that the help center does
   not cover it. Conservative: only "and/what about ..." follow-ups whose every focus word is
   new to the conversation and to the articles.
+- `not_offered`: the missing focus words of a question whether the shop has something at all
+  ("do you have a student discount?", "is there an app for apple watch?"). A help center
+  that offers it names it; a same-topic article ("Promo codes give you a discount ...") is no
+  yes. Measured 2026-12-06 on the golden set: 2 more of its 50 unanswerable questions refused
+  (an Apple Watch app, a Brightcart credit card), no answerable one; the two answerable
+  questions of this form ("do you have a store in chicago ...") were refused before.
 """
 
 from __future__ import annotations
@@ -42,6 +48,14 @@ _FILLER_WORDS = frozenset(
     please thanks thank hello hey little""".split()
 )
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# "Do you have/offer/sell ...?", "is there ...?": asks whether the shop has it at all.
+_ASKS_IF_OFFERED = re.compile(
+    r"^(?:(?:hi|hey|hello|ok|okay|so|and)\W+)*(?:"
+    r"(?:do|does)\s+(?:you|u|y'all)\s+(?:guys\s+|all\s+|still\s+|even\s+)?"
+    r"(?:have|offer|sell|provide|carry|run)\b|(?:is|are)\s+there\b"
+    r"|¿?(?:tienen|ofrecen|venden|hay)\b)",
+    re.IGNORECASE,
+)
 
 
 def _plain(word: str) -> str:
@@ -157,6 +171,18 @@ def uncovered_focus(question: str, earlier: Sequence[str], passages: Sequence[st
         return []
     written = {w.lower(): w for w in _WORD.findall(question)}
     return [written.get(t, t) for t in missing]
+
+
+def not_offered(question: str, covered: Coverage) -> list[str]:
+    """The focus words, as the customer wrote them, of a question whether the shop has something
+    ("do you have a student discount?") that no found article mentions; [] for other
+    questions or when every one is mentioned (`covered` is `coverage(question, results)`)."""
+    asks = _ASKS_IF_OFFERED.search(question.strip())
+    if not covered.missing or asks is None:
+        return []
+    thing = question.strip()[asks.end() :]  # "do you sell" is not what was asked about
+    written = {_plain(w.lower()): w for w in _WORD.findall(thing)}
+    return [written[t] for t in covered.missing if t in written]
 
 
 def uncovered(question: str, earlier: Sequence[Turn], results: Sequence[SearchResult]) -> list[str]:

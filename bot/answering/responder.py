@@ -22,7 +22,7 @@ from bot.answering.agent_context import AgentContext, reply_text, with_agent_tur
 from bot.answering.answer_signals import signals
 from bot.answering.composer import Composer
 from bot.answering.confidence import confidence
-from bot.answering.coverage import coverage, refusal_text, uncovered
+from bot.answering.coverage import coverage, not_offered, refusal_text, uncovered
 from bot.answering.empathy import acknowledgement, read_feeling
 from bot.answering.followup import last_topic, needs_context, standalone_query
 from bot.answering.grounding import GroundingChecker
@@ -418,7 +418,8 @@ class Responder:
             score = confidence(TurnKind.REFUSAL, top, 0)
             yield Draft(reply, TurnKind.REFUSAL, suggested, score, meta)
             return
-        missing = uncovered(question, earlier, results)  # issue 16: "what about Spain?"
+        # Issue 16: "what about Spain?", "do you have a student discount?"
+        missing = uncovered(question, earlier, results) or not_offered(query, covered)
         if missing:
             meta = replace(meta, uncovered=tuple(missing))
             reply = refusal_text(missing, [r.title for r in results], locale, company)

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.answering.coverage import Coverage, coverage, refusal_text, uncovered_focus
+from bot.answering.coverage import (
+    Coverage,
+    coverage,
+    not_offered,
+    refusal_text,
+    uncovered_focus,
+)
 from bot.settings import Settings
 from retrieval.types import SearchResult
 from tests.fakes import search_result
@@ -151,3 +157,21 @@ def test_a_follow_up_about_the_same_subject_in_other_words_is_not_refused(
 ) -> None:
     """Only "and/what about X" follow-ups whose every focus word is new are refused."""
     assert uncovered_focus(question, [earlier], [passage]) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "missing", "refused"),
+    [
+        ("do you have a student discount?", ("student",), ["student"]),
+        ("Do you guys offer gift wrapping", ("wrapping",), ["wrapping"]),
+        ("is there an app for Apple Watch?", ("apple", "watch"), ["Apple", "Watch"]),
+        ("¿Tienen envíos a Canadá?", ("canada",), ["Canadá"]),
+        ("do you sell gift cards?", ("sell",), []),  # the asking verb is not the thing asked
+        ("how do I use a student discount?", ("student",), []),  # not whether it exists
+        ("do you have a student discount?", (), []),
+    ],
+)
+def test_asking_whether_the_shop_has_something_no_article_names(
+    question: str, missing: tuple[str, ...], refused: list[str]
+) -> None:
+    assert not_offered(question, Coverage(0.5, missing)) == refused

@@ -243,6 +243,20 @@ def test_a_follow_up_about_a_place_the_help_center_does_not_cover_is_refused(
         anyio.run(services.aclose)
 
 
+def test_asking_whether_the_shop_has_what_no_article_names_is_refused(
+    index_dir: Path, embedder: Embedder
+) -> None:
+    services = services_with(None, index_dir, embedder)
+    try:
+        spain = ask(services, "do you have free shipping to Spain?")[0]
+        canada = ask(services, "do you offer shipping to Canada?")[0]
+        assert spain.kind == "refusal" and spain.meta["uncovered"] == ["Spain"], spain.text
+        assert "couldn't find anything about Spain" in spain.text and not spain.citations
+        assert canada.kind == "answer" and canada.citations, canada.text
+    finally:
+        anyio.run(services.aclose)
+
+
 def test_agent_turns_reach_the_model_as_support_agent_lines(
     scripted: tuple[ScriptedLLM, Services],
 ) -> None:
