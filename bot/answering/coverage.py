@@ -176,7 +176,8 @@ def uncovered_focus(question: str, earlier: Sequence[str], passages: Sequence[st
 def not_offered(question: str, covered: Coverage) -> list[str]:
     """The focus words, as the customer wrote them, of a question whether the shop has something
     ("do you have a student discount?") that no found article mentions; [] for other
-    questions or when every one is mentioned (`covered` is `coverage(question, results)`)."""
+    questions or when every one is mentioned. `question` is the customer's own message (a
+    follow-up's search query repeats the earlier question), `covered` the search query's."""
     asks = _ASKS_IF_OFFERED.search(question.strip())
     if not covered.missing or asks is None:
         return []

@@ -46,6 +46,9 @@ def test_an_uncovered_subject_is_refused_not_answered_with_a_neighbour(
         (CANADA, "what about Mexico?", "7–14 business days"),
         (CANADA, "and how much does it cost?", "CA$14.99"),
         (PAYMENT, "what about PayPal?", "PayPal"),
+        # The search query repeats "is there a free trial", which asks whether the shop has
+        # something: the follow-up does not, and is answered.
+        ("is there a free trial for plus?", "and if i forget to cancel it?", "charged"),
     ],
 )
 def test_covered_follow_ups_are_answered(
