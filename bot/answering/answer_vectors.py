@@ -19,7 +19,8 @@ from retrieval.types import Article
 
 
 def answer_texts(articles: Iterable[Article], chunker: Chunker, grounding: bool) -> list[str]:
-    """The texts answers encode from these articles: each chunk's units as scored, and its
+    """The texts answers encode from these articles: each chunk's units as scored, the first
+    cells and labels of its tables (to tell whether a question names a row), and its
     sentences when a language model's answers are grounding-checked."""
     texts: list[str] = []
     for article in articles:
@@ -34,7 +35,9 @@ def answer_texts(articles: Iterable[Article], chunker: Chunker, grounding: bool)
                 relevance=0.0,
                 chunk_id=chunk.id,
             )
-            texts.extend(unit.scored for unit in units_of(passage))
+            units = units_of(passage)
+            texts.extend(unit.scored for unit in units)
+            texts.extend(dict.fromkeys(unit.key for unit in units if unit.key))
             if grounding:
                 texts.extend(split_sentences(passage.text))
     return texts
