@@ -178,10 +178,11 @@ def not_offered(question: str, covered: Coverage) -> list[str]:
     ("do you have a student discount?") that no found article mentions; [] for other
     questions or when every one is mentioned. `question` is the customer's own message (a
     follow-up's search query repeats the earlier question), `covered` the search query's."""
-    asks = _ASKS_IF_OFFERED.search(question.strip())
+    text = question.strip()
+    asks = _ASKS_IF_OFFERED.search(text)
     if not covered.missing or asks is None:
         return []
-    thing = question.strip()[asks.end() :]  # "do you sell" is not what was asked about
+    thing = text[asks.end() :]  # "do you sell" is not what was asked about
     written = {_plain(w.lower()): w for w in _WORD.findall(thing)}
     return [written[t] for t in covered.missing if t in written]
 

@@ -231,7 +231,7 @@ class ExtractiveAnswerer:
             else yes_or_no(request.question, first.text)
         )
         if not answer:
-            chosen = self._with_whole_table(units, vectors, chosen, request.query)
+            chosen = self._with_whole_table(units, vectors, chosen, request.query, terms)
         # A whole table that the lead is a row of is quoted in its order.
         head = [i for i in chosen if _same_group(units[i], first)] if first.group else [lead]
         rest = sorted(
@@ -251,18 +251,19 @@ class ExtractiveAnswerer:
         return self._prompts.extractive(shown)
 
     def _with_whole_table(
-        self, units: list[Unit], vectors: Vectors, chosen: list[int], query: str
+        self, units: list[Unit], vectors: Vectors, chosen: list[int], query: str, terms: set[str]
     ) -> list[int]:
         """`chosen` with its first table row's whole table after the lead when the table is
         small (`_TABLE_ROWS`), its rows say alike things (`_ALIKE`), the question names none of
-        them, and the two fit the word budget; the other units chosen stay while they fit."""
+        them (`terms`: its content words), and the two fit the word budget; the other units
+        chosen stay while they fit."""
         row = next((i for i in chosen if units[i].group), None)
         if row is None:
             return chosen
         rows = [i for i, u in enumerate(units) if _same_group(u, units[row])]
         if len(rows) > _TABLE_ROWS or float(np.min(vectors[rows] @ vectors[rows].T)) < _ALIKE:
             return chosen
-        if self._names_a_row(query, [units[i].key for i in rows]):
+        if self._names_a_row(query, terms, [units[i].key for i in rows]):
             return chosen
         out = list(dict.fromkeys([chosen[0], *rows]))
         words = sum(_words(units[i]) for i in out)
@@ -274,11 +275,11 @@ class ExtractiveAnswerer:
                 words += _words(units[i])
         return out
 
-    def _names_a_row(self, query: str, keys: list[str]) -> bool:
+    def _names_a_row(self, query: str, terms: set[str], keys: list[str]) -> bool:
         """The question names one of these rows ("... on saturday"), in its words or in others
         ("when will my order ship" asks the "Delivery time" of a list of a method's facts):
-        "what are your hours" asks for every day's, not the Saturday row that scored best."""
-        terms = set(content_terms(query))
+        "what are your hours" asks for every day's, not the Saturday row that scored best;
+        `terms` are the question's content words."""
         if any(terms & set(content_terms(key)) for key in keys):
             return True
         closeness = self._embedder.embed_documents(keys) @ self._embedder.embed_query(query)

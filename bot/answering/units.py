@@ -321,7 +321,7 @@ def _names_things(items: list[str]) -> bool:
 
 def _lines(text: str, common: frozenset[str]) -> list[tuple[str, str, str]]:
     """(line, scored, first cell) of a chunk, markdown tables turned into one sentence per row
-    (the first row of each table comes with scored and cell; other lines with neither)."""
+    (a table row comes with its scored text and first cell; other lines with neither)."""
     out: list[tuple[str, str, str]] = []
     table: list[str] = []
     for line in [*text.splitlines(), ""]:
