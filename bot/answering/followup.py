@@ -13,25 +13,41 @@ _CONNECTOR = re.compile(
     r"también|tambien|y si|qué pasa si|entonces)\b",
     re.IGNORECASE,
 )
-_ANAPHORA = re.compile(
-    r"\b(it|its|that|this|those|these|they|them|there|one|ones|the same|eso|esto|ese|esa|lo|la)\b",
+# "ok, and ...", "yeah my card expired": a reply to the bot's last answer, which it continues.
+_ACKNOWLEDGES = re.compile(
+    r"^(ok|okay|alright|all right|cool|yeah|yep|got it|i see|hmm|oh|ah|vale|bueno|ya)\b[\s,.!:;-]*",
     re.IGNORECASE,
 )
+_ANAPHORA = re.compile(
+    r"\b(it|its|that|this|those|these|they|them|there|one|ones|the same|he|she|him|her|his|"
+    r"hers|eso|esto|ese|esa|lo|la|él|ella)\b",
+    re.IGNORECASE,
+)
+# A question with a pronoun and at most this many content words leans on the earlier ones.
+_ANAPHORA_TERMS = 4
 
 
 def opens_with_connector(question: str) -> bool:
-    """The question opens like "and ...", "what about ...", "¿y ...?": it continues the last one."""
-    return bool(_CONNECTOR.match(question.strip().lstrip("¿¡").lstrip()))
+    """The question opens like "and ...", "what about ...", "¿y ...?" (after an "ok," or
+    "yeah"): it continues the last one."""
+    text = question.strip().lstrip("¿¡").lstrip()
+    return bool(_CONNECTOR.match(_ACKNOWLEDGES.sub("", text, count=1).lstrip("¿¡")))
+
+
+def acknowledges(question: str) -> bool:
+    """The message opens by taking in the bot's last answer ("ok did that but ...")."""
+    return bool(_ACKNOWLEDGES.match(question.strip().lstrip("¿¡").lstrip()))
 
 
 def needs_context(question: str) -> bool:
-    """True when the question leans on earlier turns (a connector, a pronoun, very few words)."""
+    """True when the question leans on earlier turns (a connector or an "ok", a pronoun, very
+    few words)."""
     terms = content_terms(question)
-    if opens_with_connector(question):
+    if opens_with_connector(question) or acknowledges(question):
         return True
     if len(terms) <= 1:
         return True
-    return bool(_ANAPHORA.search(question)) and len(terms) <= 3
+    return bool(_ANAPHORA.search(question)) and len(terms) <= _ANAPHORA_TERMS
 
 
 def last_topic(earlier: Sequence[Turn]) -> str:

@@ -248,12 +248,14 @@ class Responder:
             return
         if not general_question(turn.text):
             return  # a detail or their own case: for the person
-        # Read on its own: a detail must not become a follow-up of the earlier question,
-        # answered again with confidence; in the language the customer has been writing.
+        # Read on its own unless it leans on the chat ("and if it's broken?"): a detail must
+        # not become a follow-up of the earlier question, answered again with confidence; in
+        # the language the customer has been writing.
         said = (t.text for t in reversed(history) if t.role is Role.CUSTOMER)
         hint = next(filter(None, map(detect_language, said)), conversation.locale)
         who = restored(await self._store.identity(conversation.id))
-        answer = self._answer(turn.text, (), hint, self._kb, who)
+        earlier = [t for t in history if t.seq < turn.seq] if needs_context(turn.text) else []
+        answer = self._answer(turn.text, earlier, hint, self._kb, who)
         draft = [item async for item in answer if isinstance(item, Draft)][-1]
         if (
             draft.kind is not TurnKind.ANSWER

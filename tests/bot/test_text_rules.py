@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.answering.confidence import confidence
-from bot.answering.followup import last_topic, needs_context, standalone_query
+from bot.answering.followup import last_topic, needs_context, opens_with_connector, standalone_query
 from bot.answering.injection import looks_like_injection, without_injection
 from bot.answering.language import detect_language
 from bot.answering.smalltalk import classify
@@ -36,6 +36,12 @@ def test_follow_ups_take_the_previous_message() -> None:
     assert needs_context("and how much does it cost?")
     assert needs_context("what about mexico")
     assert not needs_context("how do I reset my password")
+    # An "ok" or "yeah" takes in the last answer; "she" and "it" point back at it.
+    assert opens_with_connector("ok, and if the first code doesn't work can i swap it?")
+    assert needs_context("yeah my card expired last month")
+    assert needs_context("would she be able to see what i order though?")
+    assert needs_context("how long is it locked for? i need to order today")
+    assert not needs_context("is it possible to return a blender after three weeks?")
     assert standalone_query("and how much is it?", earlier).startswith(earlier[0])
     assert standalone_query("how do I reset my password", earlier) == "how do I reset my password"
     assert standalone_query("and how much is it?", []) == "and how much is it?"

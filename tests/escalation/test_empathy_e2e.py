@@ -120,6 +120,13 @@ def test_while_waiting_the_bot_answers_what_it_can_and_the_request_stays(
         seen = next_event(agent_ws, "reply")  # the agent sees what the bot told the customer
         assert seen["turn"]["text"] == text
 
+    # A follow-up is read with the chat: on its own it names nothing the bot could answer.
+    followup = chat.send("ok and what do i do once it's expired?")
+    assert followup.status_code == 200, followup.text
+    reply = followup.json()["reply"]
+    assert reply is not None and str(reply["text"]).startswith("While you wait: "), reply
+    assert [c["title"] for c in reply["citations"]] == ["Reset your password"], reply
+
     # Something the bot cannot verify is left for the person: no guess, no refusal noise.
     unsure = chat.send("my parcel 88123 was left at the wrong door, can you check the photo?")
     assert unsure.status_code == 200 and unsure.json()["reply"] is None, unsure.text
