@@ -26,9 +26,10 @@ class EscalationConfig(BaseModel):
         default=0.6,
         ge=0,
         le=1,
-        description="An emotionally charged message scoring under this is acknowledged and "
-        "answered first (a weak answer still goes to a person, with the emotion among the "
-        "reasons); at or above it, it goes to a person before any answer. 0 = always before.",
+        description="An emotionally charged message scoring under this, or only annoyed in "
+        "words ('so annoying', no swearing, threat or shouting), is acknowledged and answered "
+        "first (a weak answer still goes to a person, with the emotion among the reasons); at "
+        "or above it, it goes to a person before any answer. 0 = always before.",
     )
     human_request_similarity: float = Field(default=0.6, ge=0, le=1)
     sensitive_similarity: float = Field(default=0.62, ge=0, le=1)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from escalation.config import EscalationConfig
-from escalation.emotion import EmotionModel
+from escalation.emotion import EmotionModel, cues
 from escalation.rules import Topic
 from escalation.types import Finding, Priority, Reason, Signals
 
@@ -187,7 +187,11 @@ class MeaningDetectors:
         if score < threshold:
             return None
         return Finding(
-            Reason.EMOTION, score, f"emotionally charged (score {score:.2f})", Priority.HIGH
+            Reason.EMOTION,
+            score,
+            f"emotionally charged (score {score:.2f})",
+            Priority.HIGH,
+            mild=cues(signals.text).only_annoyed,
         )
 
     def message_findings(self, signals: Signals) -> list[Finding]:

@@ -197,6 +197,18 @@ _DISTRESS = _phrases(
 )
 
 
+# Annoyance said in words ("so annoying", "kinda annoyed tbh"): charged, but mildly.
+_ANNOYED = _phrases(
+    r"annoy\w*",
+    r"frustrat\w*",
+    r"irritat\w*",
+    r"ugh+",
+    # Spanish
+    r"molest[oa]s?",
+    r"fastidi\w*",
+    r"qu[eé] lata",
+)
+
 # Softeners: signs that a message mentioning anger or annoyance is not itself charged.
 _LAUGHTER = re.compile(
     r"(?<!\w)(?:lol|lmao|rofl|ha(?:ha)+|he(?:he)+|jaja(?:ja)*|xd)(?!\w)|[:;]-?[)dp](?!\w)|[😂🤣😄😅🙂😊😀😁]",
@@ -240,6 +252,7 @@ class Cues:
     leave_threats: tuple[str, ...] = ()
     legal_threats: tuple[str, ...] = ()
     distress: tuple[str, ...] = ()
+    annoyed: tuple[str, ...] = ()
     laughter: tuple[str, ...] = ()
     gratitude: tuple[str, ...] = ()
     hedges: tuple[str, ...] = ()
@@ -261,6 +274,13 @@ class Cues:
     def strong(self) -> bool:
         """A threat to leave, a legal threat or a distress phrase: always worth a person."""
         return bool(self.leave_threats or self.legal_threats or self.distress)
+
+    @property
+    def only_annoyed(self) -> bool:
+        """Annoyance said in words and nothing louder: no profanity, threat, distress,
+        shouting or runs of "!!!"/"???"."""
+        loud = self.profanity or self.strong or self.shouting or self.repeated_punctuation
+        return bool(self.annoyed) and not loud
 
     def features(self) -> tuple[float, ...]:
         """Cue features in `CUE_FEATURES` order, each in [0, 1]."""
@@ -335,6 +355,7 @@ def cues(text: str) -> Cues:
         leave_threats=_matches(_LEAVE_THREAT, text),
         legal_threats=_matches(_LEGAL_THREAT, text),
         distress=_matches(_DISTRESS, text),
+        annoyed=_matches(_ANNOYED, text),
         laughter=_matches(_LAUGHTER, text),
         gratitude=_matches(_GRATITUDE, text),
         hedges=_matches(_HEDGE, text),

@@ -16,8 +16,9 @@ def assess(
     """Escalate when any detector fired; priority is the most urgent finding's.
 
     An explicit request from an emotionally charged customer is raised to high priority.
-    When emotion is the only finding and scores under `answer_first_below`, the decision keeps
-    the finding but does not escalate: the bot acknowledges the feeling and answers first.
+    When emotion is the only finding and scores under `answer_first_below`, or is mild
+    (annoyance in words only) while `answer_first_below` is set, the decision keeps the finding
+    but does not escalate: the bot acknowledges the feeling and answers first.
     """
     found = sorted(
         (f for f in findings if f is not None), key=lambda f: (f.priority.rank, -f.score)
@@ -26,7 +27,8 @@ def assess(
         return EscalationDecision(False, scores=scores or {})
     priority = found[0].priority
     reasons = {f.reason for f in found}
-    if reasons == {Reason.EMOTION} and found[0].score < answer_first_below:
+    mild = answer_first_below > 0 and all(f.mild for f in found)
+    if reasons == {Reason.EMOTION} and (found[0].score < answer_first_below or mild):
         return EscalationDecision(False, tuple(found), priority, scores or {})
     if {Reason.EXPLICIT_REQUEST, Reason.EMOTION} <= reasons and priority is Priority.NORMAL:
         priority = Priority.HIGH

@@ -75,6 +75,7 @@ class Finding:
     score: float
     detail: str
     priority: Priority = Priority.NORMAL
+    mild: bool = False  # the bot may answer first however high the score (annoyance in words)
 
 
 @dataclass(frozen=True, slots=True)

@@ -208,6 +208,12 @@ def test_moderate_emotion_alone_is_answered_first() -> None:
     asked = Finding(Reason.EXPLICIT_REQUEST, 1.0, "asked")
     assert assess([upset, asked], answer_first_below=0.6).escalate  # never delays a request
     assert assess([upset]).escalate
+    # Annoyance said in words only is answered first however high it scores ("so annoying"),
+    # unless the setting says every charged message goes to a person first.
+    annoyed = Finding(Reason.EMOTION, 0.95, "annoyed", Priority.HIGH, mild=True)
+    assert not assess([annoyed], answer_first_below=0.6).escalate
+    assert assess([annoyed]).escalate
+    assert assess([annoyed, asked], answer_first_below=0.6).escalate
 
 
 def test_rules_file_errors_name_the_entry(tmp_path: Path) -> None:

@@ -188,6 +188,22 @@ def test_softeners_are_detected() -> None:
     assert found.hedges == ("a bit",)
 
 
+@pytest.mark.parametrize(
+    ("text", "mild"),
+    [
+        ("your website keeps signing me out every few minutes, so annoying", True),
+        ("kinda annoyed tbh. anything you can do?", True),
+        ("ugh, the app crashed again", True),
+        ("stop sending me sale emails!!! so annoying", False),  # a run of "!!!"
+        ("THIS IS SO ANNOYING, FIX IT", False),  # shouting
+        ("so frustrating, I'm done with you guys", False),  # a threat to leave
+        ("the code says invalid. WTF", False),  # no annoyance word, and swearing
+    ],
+)
+def test_annoyance_said_in_words_only_is_mild(text: str, mild: bool) -> None:
+    assert cues(text).only_annoyed is mild
+
+
 def test_caps_ratio_counts_words_of_three_letters_or_more() -> None:
     found = cues("OK so WHERE is my parcel")  # only WHERE and parcel are long enough
     assert found.caps_words == 1
