@@ -96,13 +96,13 @@ class AnswerConfig(BaseModel):
         "else the bot refuses (they share a topic, not the answer).",
     )
     refusal_confidence: float = Field(
-        default=0.30,
+        default=0.33,
         ge=0,
         le=1,
-        description="Refuse (suggesting the closest articles) when even a fully grounded answer "
-        "from the found articles would have a confidence under this: it would reach a person as "
-        "unsure anyway (escalation.low_confidence), so the customer is not shown a likely wrong "
-        "answer first. 0 = off.",
+        description="Refuse (suggesting the closest articles, offering a person) when even a "
+        "fully grounded answer from the found articles would have a confidence under this: "
+        "such answers are more often wrong than right, so the customer is not shown a likely "
+        "wrong answer. 0 = off.",
     )
     max_message_chars: int = Field(default=4000, ge=1)
     extractive_max_words: int = Field(
