@@ -12,6 +12,7 @@ from retrieval.config import SearchConfig
 from retrieval.fusion import convex_fusion
 from retrieval.interfaces import Embedder, KeywordIndex, VectorStore
 from retrieval.score_calibration import ScoreCalibration
+from retrieval.stopwords import keyword_query
 from retrieval.types import Neighbour, ScoredChunk, SearchResult
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -69,7 +70,7 @@ class Retriever:
         lexical: list[ScoredChunk] = []
         keyword_search = partial(
             self._candidates,
-            lambda n: self._keywords.search(query, n, filters),
+            lambda n: self._keywords.search(keyword_query(query), n, filters),
             plan,
         )
         beside: Future[list[ScoredChunk]] | None = None

@@ -37,3 +37,14 @@ def content_terms(text: str) -> list[str]:
         if word not in ENGLISH and word not in SPANISH and (len(word) > 1 or word.isdigit()):
             seen.setdefault(word, None)
     return list(seen)
+
+
+# "How much is Plus?" asks its price in words that an article's "What Plus costs" does not use.
+_ASKS_PRICE = re.compile(r"\bhow much (?:is|are|does|do|will|would|for)\b", re.IGNORECASE)
+PRICE_WORDS = "cost price"
+
+
+def keyword_query(text: str) -> str:
+    """The text a keyword search reads: the question, plus the words an article states its
+    answer in where the question asks in others ("how much is ..." -> cost, price)."""
+    return f"{text} {PRICE_WORDS}" if _ASKS_PRICE.search(text) else text

@@ -11,6 +11,7 @@ import pytest
 from retrieval.backends.langchain_retriever import SupportbotRetriever
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.retriever import KEYWORD_THREAD_PREFIX
+from retrieval.stopwords import PRICE_WORDS, keyword_query
 from tests.conftest import KBFactory
 
 PARAPHRASES = [
@@ -127,6 +128,15 @@ def test_results_say_how_strongly_the_keyword_search_agrees(sample_kb: Knowledge
     assert all(s is not None and 0.0 <= s <= 1.0 for s in shares.values())
     assert all(r.keyword_share is None for r in sample_kb.search(question, 5, mode="dense"))
     assert sample_kb.search("zzqx unrelated flurb", 3)[0].keyword_share == 0.0
+
+
+def test_how_much_finds_the_section_that_says_what_it_costs(sample_kb: KnowledgeBase) -> None:
+    """"How much is Plus?" shares no word but "Plus" with "What Brightcart Plus costs"."""
+    assert keyword_query("how much is plus") == f"how much is plus {PRICE_WORDS}"
+    assert keyword_query("how much time do i have") == "how much time do i have"
+    overview = sample_kb.search("how much is plus", 1, plan="")[0]
+    assert overview.article_id == "brightcart-plus-overview"
+    assert "What Brightcart Plus costs" in [c.chunk.section for c in overview.chunks]
 
 
 def test_an_articles_opening_is_its_first_chunks_in_reading_order(
