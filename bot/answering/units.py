@@ -140,6 +140,10 @@ def _row_sentence(header: list[str], row: list[str], common: frozenset[str]) -> 
         return f"{subject}: {rest[0][1].rstrip('.')}."
     if len(rest) == 1:
         return f"{first}, {rest[0][1]}."
+    if _AMOUNT.match(rest[0][1]):
+        # Values side by side, each its column's ("Monthly: United States (USD) $9.99 per
+        # month, Canada (CAD) CA$12.99 per month."), not a second key.
+        return f"{first}: {', '.join(f'{h} {c}' if h else c for h, c in rest)}."
     said = [
         c if _AMOUNT.match(c) or not h else f"{h.lower()} {_lower_first(c, common)}"
         for h, c in rest[2:]

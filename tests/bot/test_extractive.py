@@ -186,12 +186,23 @@ def test_table_rows_become_sentences() -> None:
         "| Mexico | Standard | 7–14 business days | US$19.99 | — |"
     )
     stems = "| You order on… | It ships on… |\n|---|---|\n| Saturday or Sunday, any time | Monday |"
-    shown = [u.text for u in units_of(passage(("Returns", two), ("Shipping", many), ("", stems)))]
+    prices = (
+        "| Plan | United States (USD) | Canada (CAD) |\n|---|---|---|\n"
+        "| Monthly | $9.99 per month | CA$12.99 per month |"
+    )
+    shown = [
+        u.text
+        for u in units_of(
+            passage(("Returns", two), ("Shipping", many), ("", stems), ("Costs", prices))
+        )
+    ]
     assert shown == [
         "Return window for all customers: 30 days from delivery.",
         "Canada, Standard: 5–10 business days, CA$14.99, free when order is over CA$75.",
         "Mexico, Standard: 7–14 business days, US$19.99.",
         "You order on Saturday or Sunday, any time: it ships on Monday.",  # headers begin it
+        # Amounts side by side: each named by its column, none taken for a second key.
+        "Monthly: United States (USD) $9.99 per month, Canada (CAD) CA$12.99 per month.",
     ]
     assert "Destination: Canada" in units_of(passage(("Shipping", many)))[0].scored
     rows = [(u.group, u.key) for u in units_of(passage(("Returns", two), ("Shipping", many)))]
