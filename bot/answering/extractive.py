@@ -105,9 +105,10 @@ _NAMES_ROW = 0.5
 # each payment method's refund time. A method's facts (delivery time, price, where it goes: 0.43
 # to 0.53 apart) and a symptom-to-fix table (0.36-0.45) answer one row at a time.
 _ALIKE = 0.55
+# "cómo", or "como" opening a clause (customers drop the accent); not "como 2 semanas" (about).
 _ASKS_HOW = re.compile(
     r"\bhow (?:do|can|to|should|would|does|did)\b|\bsteps?\b|\bwalk me through\b|"
-    r"\bc[oó]mo\b|\bpasos?\b",
+    r"\bcómo\b|(?:^|[¿¡.,;:!?]\s*)como\b|\bpasos?\b",
     re.IGNORECASE,
 )
 _SAYS_YES_NO = re.compile(r"^(?:yes|no|not|sí|si)\b", re.IGNORECASE)

@@ -102,6 +102,9 @@ def test_steps_when_the_question_asks_how(sample_kb: KnowledgeBase, embedder: Em
     lines = text.splitlines()
     assert lines[0].startswith("1. ") and any(line.startswith("2. ") for line in lines), text
     assert asks_how("cómo cambio mi dirección?") and not asks_how("how long does it take?")
+    # Without its accent "como" still asks how where it opens a clause, not as "about".
+    assert asks_how("hola, como hago una devolucion?") and asks_how("¿como devuelvo un pedido?")
+    assert not asks_how("ya pasaron como 2 semanas, la puedo regresar?")
 
 
 def test_yes_and_no_first(sample_kb: KnowledgeBase, embedder: Embedder) -> None:
