@@ -9,11 +9,11 @@ from bot.conversations.models import Role, Turn
 from retrieval.stopwords import content_terms
 
 _CONNECTOR = re.compile(
-    r"^(and|also|but|so|what about|how about|what if|ok and|okay and|then|same for|y|pero|"
+    r"^(and|also|but|so|what about|how about|what if|then|same for|y|pero|"
     r"también|tambien|y si|qué pasa si|entonces)\b",
     re.IGNORECASE,
 )
-# "ok, and ...", "yeah my card expired": a reply to the bot's last answer, which it continues.
+# "ok, and ...", "yeah, ...": taking in the bot's last answer before the question.
 _ACKNOWLEDGES = re.compile(
     r"^(ok|okay|alright|all right|cool|yeah|yep|got it|i see|hmm|oh|ah|vale|bueno|ya)\b[\s,.!:;-]*",
     re.IGNORECASE,
@@ -23,6 +23,12 @@ _ANAPHORA = re.compile(
     r"hers|eso|esto|ese|esa|lo|la|él|ella)\b",
     re.IGNORECASE,
 )
+# "did that but ...", "tried it already": the customer reports on what the bot told them.
+_TRIED_IT = re.compile(
+    r"\b(?:did|done|tried|followed|hice|probé|probe) "
+    r"(?:that|it|this|those|them|all that|eso|esto)\b",
+    re.IGNORECASE,
+)
 # A question with a pronoun and at most this many content words leans on the earlier ones.
 _ANAPHORA_TERMS = 4
 
@@ -30,24 +36,26 @@ _ANAPHORA_TERMS = 4
 def opens_with_connector(question: str) -> bool:
     """The question opens like "and ...", "what about ...", "¿y ...?" (after an "ok," or
     "yeah"): it continues the last one."""
+    return bool(_CONNECTOR.match(_without_acknowledgement(question)))
+
+
+def _without_acknowledgement(question: str) -> str:
+    """The question without an opening "ok," or "yeah" (and "¿"): what it asks."""
     text = question.strip().lstrip("¿¡").lstrip()
-    return bool(_CONNECTOR.match(_ACKNOWLEDGES.sub("", text, count=1).lstrip("¿¡")))
-
-
-def acknowledges(question: str) -> bool:
-    """The message opens by taking in the bot's last answer ("ok did that but ...")."""
-    return bool(_ACKNOWLEDGES.match(question.strip().lstrip("¿¡").lstrip()))
+    return _ACKNOWLEDGES.sub("", text, count=1).lstrip("¿¡")
 
 
 def needs_context(question: str) -> bool:
-    """True when the question leans on earlier turns (a connector or an "ok", a pronoun, very
-    few words)."""
-    terms = content_terms(question)
-    if opens_with_connector(question) or acknowledges(question):
+    """True when the question leans on earlier turns (a connector, "did that", a pronoun, very
+    few words), after any "ok," or "yeah": "ok, how do I reset my password?" asks something
+    new."""
+    asked = _without_acknowledgement(question)
+    terms = content_terms(asked)
+    if opens_with_connector(asked) or _TRIED_IT.search(asked):
         return True
     if len(terms) <= 1:
         return True
-    return bool(_ANAPHORA.search(question)) and len(terms) <= _ANAPHORA_TERMS
+    return bool(_ANAPHORA.search(asked)) and len(terms) <= _ANAPHORA_TERMS
 
 
 def last_topic(earlier: Sequence[Turn]) -> str:

@@ -73,3 +73,20 @@ def test_a_question_no_article_answers_well_enough_is_refused_with_suggestions(
     assert turn.kind == "refusal", turn.text
     assert "couldn't find that" in turn.text
     assert turn.citations and "These articles may help" in turn.text
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "article"),
+    [
+        ("ok, how do i reset my password?", "reset-password"),
+        ("cool. how do i track my order?", "track-your-order"),
+        ("ok thanks. how do i change my email address?", "change-email-address"),
+    ],
+)
+def test_a_new_question_after_an_ok_is_not_read_as_a_follow_up(
+    services: Services, follow_up: str, article: str
+) -> None:
+    _, turn = ask(services, CANADA, follow_up)
+    assert turn.kind == "answer", turn.text
+    assert turn.meta["query"] == follow_up  # searched on its own words only
+    assert turn.citations[0].article_id == article, turn.text

@@ -36,9 +36,12 @@ def test_follow_ups_take_the_previous_message() -> None:
     assert needs_context("and how much does it cost?")
     assert needs_context("what about mexico")
     assert not needs_context("how do I reset my password")
-    # An "ok" or "yeah" takes in the last answer; "she" and "it" point back at it.
+    # "she" and "it" point back, and so does "did that"; an "ok," or "yeah" before the
+    # question is looked through: what follows it may ask something new.
     assert opens_with_connector("ok, and if the first code doesn't work can i swap it?")
-    assert needs_context("yeah my card expired last month")
+    assert needs_context("ok did that but the email never came. been like 5 min")
+    assert not needs_context("ok, how do i reset my password?")
+    assert not needs_context("cool. can i pay with paypal?")
     assert needs_context("would she be able to see what i order though?")
     assert needs_context("how long is it locked for? i need to order today")
     assert not needs_context("is it possible to return a blender after three weeks?")
