@@ -55,6 +55,7 @@ from bot.llm.interfaces import ChatModel
 from bot.settings import AnswerConfig, GroundingConfig
 from escalation.policy import assess
 from escalation.types import EscalationDecision, Reason
+from retrieval.stopwords import content_terms
 from retrieval.types import SearchResult
 
 DEFAULT_LOCALE = "en"
@@ -64,6 +65,21 @@ SUGGESTIONS = 3  # articles a refusal suggests, at most
 # "What is your return policy?" needs the return-window table, which the search ranks low.
 OPENING_CHUNKS = 2
 SUGGESTION_RELEVANCE = 0.2  # ... and only ones at least this close to the question
+# A message read as a follow-up is a new subject when it names one (this many content words),
+# its own words find an article this relevant, and the follow-up query's best is not among
+# their first NEW_SUBJECT_RANKS ("how long to Canada?", then "can i return this blender if it
+# arrived broken?"); "how long until i get it?" names nothing.
+NEW_SUBJECT_TERMS = 3
+NEW_SUBJECT_RELEVANCE = 0.6
+NEW_SUBJECT_RANKS = 3
+
+
+def _new_subject(own: Sequence[SearchResult], followed: Sequence[SearchResult]) -> bool:
+    """The message's own words find an article strongly, and not the one its follow-up
+    query finds first: it asks about something new, whatever its "it" or "ok"."""
+    if not own or not followed or own[0].relevance < NEW_SUBJECT_RELEVANCE:
+        return False
+    return followed[0].article_id not in {r.article_id for r in own[:NEW_SUBJECT_RANKS]}
 
 
 def answer_key(turn: Turn) -> str:
@@ -386,6 +402,10 @@ class Responder:
         company = self._config.company_name
         query = await self._standalone(question, earlier)
         results, note = await self._search(query, locale, kb, plan)
+        if query != question and len(content_terms(question)) >= NEW_SUBJECT_TERMS:
+            own, own_note = await self._search(question, locale, kb, plan)
+            if _new_subject(own, results):
+                query, results, note = question, own, own_note
         top = results[0].relevance if results else 0.0
         chance = results[0].probability if results else None
         agreed = results[0].keyword_share if results else None

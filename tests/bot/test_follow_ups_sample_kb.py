@@ -76,17 +76,28 @@ def test_a_question_no_article_answers_well_enough_is_refused_with_suggestions(
 
 
 @pytest.mark.parametrize(
-    ("follow_up", "article"),
+    ("first", "follow_up", "articles"),
     [
-        ("ok, how do i reset my password?", "reset-password"),
-        ("cool. how do i track my order?", "track-your-order"),
-        ("ok thanks. how do i change my email address?", "change-email-address"),
+        (CANADA, "ok, how do i reset my password?", {"reset-password"}),
+        (CANADA, "cool. how do i track my order?", {"track-your-order"}),
+        (CANADA, "ok thanks. how do i change my email address?", {"change-email-address"}),
+        # A pronoun of its own subject: found strongly by its own words, elsewhere.
+        (
+            "how do i reset my password",
+            "my order says delivered but it isn't here",
+            {"package-marked-delivered-not-received"},
+        ),
+        (
+            CANADA,
+            "can i return this blender if it arrived broken?",
+            {"return-policy", "non-returnable-items", "damaged-or-defective-items"},
+        ),
     ],
 )
-def test_a_new_question_after_an_ok_is_not_read_as_a_follow_up(
-    services: Services, follow_up: str, article: str
+def test_a_new_subject_is_not_read_as_a_follow_up(
+    services: Services, first: str, follow_up: str, articles: set[str]
 ) -> None:
-    _, turn = ask(services, CANADA, follow_up)
+    _, turn = ask(services, first, follow_up)
     assert turn.kind == "answer", turn.text
     assert turn.meta["query"] == follow_up  # searched on its own words only
-    assert turn.citations[0].article_id == article, turn.text
+    assert turn.citations[0].article_id in articles, turn.text
