@@ -70,7 +70,11 @@ def test_int8_is_close_and_has_its_own_model_id(
 ) -> None:
     assert int8_embedder.model_id == BUNDLED_MODEL_ID + INT8_SUFFIX
     ours, theirs = int8_embedder.embed_documents(TEXTS), torch_embedder.embed_documents(TEXTS)
-    assert (ours * theirs).sum(axis=1).min() > 0.9
+    # A scale per output channel keeps it close (one scale per matrix gave 0.93 at worst).
+    assert (ours * theirs).sum(axis=1).min() > 0.97
+    # Each text runs alone: its vector does not depend on the texts embedded with it.
+    alone = np.stack([int8_embedder.embed_query(text) for text in TEXTS])
+    assert np.allclose(ours, alone, atol=1e-6)
     # The detectors (the emotion scorer reads the text itself) still load with it.
     detectors = build_detectors(Settings().escalation, int8_embedder)
     assert detectors.emotion_model is not None
@@ -142,4 +146,4 @@ def test_two_workers_exporting_at_once_both_start(tmp_path: Path) -> None:
         assert worker.returncode == 0, err
         assert out.strip() == "(384,)"
     names = sorted(p.name for p in (tmp_path / "models").iterdir())
-    assert [n.rsplit("-", 1)[1] for n in names] == ["fp32.onnx", "int8.onnx"]
+    assert [n.rsplit("-", 1)[1] for n in names] == ["fp32.onnx", "int8pc.onnx"]
