@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from _common import Stopwatch, emit, latency_summary, machine, progress, ratio, table
 
@@ -383,6 +383,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="time our answer-unit preparation too (as `supportbot ingest` does)",
     )
     parser.add_argument(
+        "--backend",
+        choices=get_args(EmbeddingConfig.model_fields["backend"].annotation),
+        default=EmbeddingConfig().backend,
+        help="our embedder backend (SUPPORTBOT_EMBEDDING__BACKEND); the peer always runs torch",
+    )
+    parser.add_argument(
         "--min-timed",
         type=int,
         default=100,
@@ -396,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     names = DATASETS if args.dataset == "all" else (args.dataset,)
-    embedder = build_embedder(EmbeddingConfig())
+    embedder = build_embedder(EmbeddingConfig(backend=args.backend))
     emit(f"machine: {machine()}")
     options = Options(args.limit, args.docs, args.fetch, args.min_timed, args.answers)
     results = [run_dataset(n, args.data_dir, options, embedder) for n in names]
