@@ -182,7 +182,9 @@ class MeaningDetectors:
         """The message is emotionally charged (anger, distress, threats)."""
         if self.emotion_model is None:
             return None
-        score = self.emotion_model.emotion_score(signals.text)
+        score = signals.emotion
+        if score is None:
+            score = self.emotion_model.emotion_score(signals.text)
         threshold = self.config.emotion_threshold or self.emotion_model.threshold
         if score < threshold:
             return None

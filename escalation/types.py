@@ -65,6 +65,7 @@ class Signals:
     last_bot_kind: str = ""
     thumbs_down: bool = False
     system_error: bool = False
+    emotion: float | None = None  # EmotionModel.emotion_score of `text`, when already scored
 
 
 @dataclass(frozen=True, slots=True)

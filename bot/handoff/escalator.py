@@ -112,9 +112,12 @@ class Escalator:
         texts = [turn.text, *(t.text for t in earlier)]
         vectors = await anyio.to_thread.run_sync(self._embedder.embed_documents, texts)
         bots = [t for t in history if t.role is Role.BOT and t.seq < turn.seq]
+        model = self.detectors.emotion_model
         return Signals(
             text=turn.text,
             vector=vectors[0],
+            # Scored once: the emotion detector and the decision's scores both read it.
+            emotion=model.emotion_score(turn.text) if model is not None else None,
             previous_customer_texts=tuple(texts[1:]),
             previous_vectors=vectors[1:] if len(texts) > 1 else None,
             earlier_confidences=tuple(
@@ -161,10 +164,7 @@ class Escalator:
         return assess(findings, {"answer_confidence": answer.confidence or 0.0})
 
     def _scores(self, signals: Signals) -> dict[str, float]:
-        model = self.detectors.emotion_model
-        if model is None:
-            return {}
-        return {"emotion": round(model.emotion_score(signals.text), 4)}
+        return {} if signals.emotion is None else {"emotion": round(signals.emotion, 4)}
 
     def explicit_request(self) -> EscalationDecision:
         """The decision when the customer presses "talk to a person"."""

@@ -6,9 +6,13 @@ import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
+import anyio
 import pytest
 
+from bot.conversations.models import Role, Turn
 from bot.handoff.escalator import meaning_detectors
+from bot.settings import Settings
+from bot.wiring import build_detectors
 from escalation.availability import parse_hours
 from escalation.config import EscalationConfig
 from escalation.detectors import (
@@ -23,6 +27,7 @@ from escalation.policy import assess
 from escalation.rules import load_rules
 from escalation.summary import extractive_summary
 from escalation.types import Finding, Priority, Reason, Signals
+from evals.answers_eval import throwaway_services
 from retrieval.interfaces import Embedder
 
 CONFIG = EscalationConfig()
@@ -289,3 +294,32 @@ def test_extractive_summary_keeps_whole_sentences_and_says_what_was_tried() -> N
     )
     assert wants.startswith("Wants: “Hi, my blender") and "refund instead of" in wants
     assert why == "Escalated because: asked for a person"
+
+
+FURIOUS = "THIS IS THE THIRD TIME!!! I am beyond furious with you people"
+
+
+def test_the_emotion_detector_reads_a_score_already_taken(embedder: Embedder) -> None:
+    detectors = build_detectors(Settings().escalation, embedder)
+    calm = signals(embedder, "what are your opening hours?", emotion=0.99)
+    assert detectors.emotion(calm) is not None
+    assert detectors.emotion(signals(embedder, FURIOUS)) is not None
+    assert detectors.emotion(signals(embedder, FURIOUS, emotion=0.0)) is None
+
+
+def test_a_message_runs_the_emotion_model_once(
+    embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with throwaway_services(Settings(data_dir=tmp_path), embedder) as services:
+        model = services.escalator.detectors.emotion_model
+        assert model is not None
+        scored: list[str] = []
+        probability = model.probability
+        monkeypatch.setattr(
+            model, "probability", lambda text: scored.append(text) or probability(text)
+        )
+        turn = Turn(1, "c1", 1, Role.CUSTOMER, FURIOUS, dt.datetime.now(dt.UTC))
+        decision = anyio.run(services.escalator.check_message, turn, [])
+    assert scored == [turn.text]
+    assert decision.escalate and Reason.EMOTION in decision.reasons
+    assert decision.scores["emotion"] >= CONFIG.emotion_handoff
