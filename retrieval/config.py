@@ -25,7 +25,8 @@ class EmbeddingConfig(BaseModel):
         default=16,
         ge=1,
         description="Texts per model run; batches are cut from texts sorted by length, and "
-        "on CPU small ones cost the least (64: ~25% more CPU time per text).",
+        "on CPU small ones cost the least (64: ~25% more CPU time per text); onnx-int8 runs "
+        "each text alone.",
     )
     cache_dir: str = Field(
         default="",
