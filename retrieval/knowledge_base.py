@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from retrieval.loader import load_kb
 from retrieval.retriever import Mode, Retriever
 from retrieval.score_calibration import ScoreCalibration, calibrate
 from retrieval.types import Article, Chunk, IngestReport, Problem, SearchResult
+
+log = logging.getLogger(__name__)
 
 
 class KnowledgeBase:
@@ -39,6 +42,13 @@ class KnowledgeBase:
             saved = ScoreCalibration.load(calibration_file)
             if saved is not None and saved.model_id == embedder.model_id:
                 self.retriever.calibration = saved
+            elif calibration_file.exists():
+                log.warning(
+                    "the score calibration %s is unreadable, from an older release or from "
+                    "another model; answers' confidence uses relevance alone until "
+                    "`supportbot ingest` refits it",
+                    calibration_file,
+                )
 
     def ingest_path(
         self, root: Path, *, rebuild: bool = False, progress: Progress | None = None
