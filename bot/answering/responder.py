@@ -48,7 +48,7 @@ from bot.customers.connector import Connector
 from bot.customers.identity import Identity, restored
 from bot.errors import InvalidInput, LLMError
 from bot.handoff.escalator import Escalator
-from bot.handoff.waiting import general_question, wants_to_cancel
+from bot.handoff.waiting import declines_offer, general_question, wants_to_cancel
 from bot.helpcenter.announcements import Announcements, Audience
 from bot.helpcenter.page_help import PageHelp
 from bot.llm.interfaces import ChatModel
@@ -80,6 +80,13 @@ def _new_subject(own: Sequence[SearchResult], followed: Sequence[SearchResult]) 
     if not own or not followed or own[0].relevance < NEW_SUBJECT_RELEVANCE:
         return False
     return followed[0].article_id not in {r.article_id for r in own[:NEW_SUBJECT_RANKS]}
+
+
+def _offered_a_person(history: Sequence[Turn], turn: Turn) -> bool:
+    """The bot's last words before `turn` (system notices aside) were a refusal or a failure,
+    which end by asking whether the customer would like a person."""
+    said = [t for t in history if t.seq < turn.seq and t.role is not Role.SYSTEM]
+    return bool(said) and said[-1].kind in {TurnKind.REFUSAL, TurnKind.FALLBACK}
 
 
 def answer_key(turn: Turn) -> str:
@@ -257,7 +264,9 @@ class Responder:
         answer (agents see it too; the request stays). Anything else waits for the person."""
         if self._escalator is None:
             return
-        if wants_to_cancel(turn.text):
+        if wants_to_cancel(turn.text) or (
+            declines_offer(turn.text) and _offered_a_person(history, turn)
+        ):
             notice = await self._escalator.cancel(conversation)
             if notice is not None:
                 yield ReplyEvent("notice", text=notice.text, turn=notice)

@@ -27,6 +27,15 @@ _CANCEL = re.compile(
     r")(?!\w)",
     re.IGNORECASE,
 )
+# "No thanks" to the bot's "Would you like me to connect you with a person?" (a refusal's):
+# the whole message, so "no, I want a person" never counts.
+_DECLINES = re.compile(
+    r"(?:no|nope|nah|not now|not right now|no gracias|ahora no)"
+    r"(?:\W+(?:thanks|thank you|thx|ty|gracias|i'?m (?:good|fine|ok|okay)|all good"
+    r"|(?:it'?s|that'?s) (?:ok|okay|fine|alright)|estoy bien|est[aá] bien))*",
+    re.IGNORECASE,
+)
+_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 _QUESTION = re.compile(r"\?\s*$")
 _ASKS = re.compile(
     r"\?|^\W*(?:how|what|when|where|which|who|why|can|could|do|does|is|are|will|would|should|"
@@ -45,6 +54,13 @@ def wants_to_cancel(text: str) -> bool:
     if _QUESTION.search(cleaned) or len(cleaned.split()) > MAX_WORDS:
         return False
     return bool(_CANCEL.search(cleaned))
+
+
+def declines_offer(text: str) -> bool:
+    """The whole message turns down an offer ("no thanks", "nope, I'm good", "no gracias");
+    a question ("no?") never does."""
+    cleaned = text.replace("\u2019", "'").strip()
+    return not _QUESTION.search(cleaned) and bool(_DECLINES.fullmatch(_EDGES.sub("", cleaned)))
 
 
 def general_question(text: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answering.empathy import Feeling, Reading, acknowledgement, read_feeling
-from bot.handoff.waiting import general_question, wants_to_cancel
+from bot.handoff.waiting import declines_offer, general_question, wants_to_cancel
 
 APOLOGIES = ("sorry", "apolog", "siento", "lo lamento", "disculp", "perdón")
 
@@ -110,6 +110,28 @@ def test_cancel_phrases(text: str) -> None:
 )
 def test_not_cancel_phrases(text: str) -> None:
     assert not wants_to_cancel(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "declines"),
+    [
+        ("no", True),
+        ("No thanks!", True),
+        ("no, thank you", True),
+        ("nope, I’m good", True),
+        ("nah that's fine", True),
+        ("not now, thanks", True),
+        ("no gracias", True),
+        ("ahora no, estoy bien", True),
+        ("no, I want a person", False),
+        ("no thanks, I'll wait for the agent to tell me about my refund", False),
+        ("no?", False),
+        ("not sure", False),
+        ("yes please", False),
+    ],
+)
+def test_turning_down_the_offer_of_a_person(text: str, declines: bool) -> None:
+    assert declines_offer(text) is declines
 
 
 @pytest.mark.parametrize(

@@ -169,6 +169,28 @@ def test_the_customer_takes_the_request_back(site: Site, client: httpx.Client) -
     assert again["kind"] == "answer" and "30 minutos" in str(again["text"])
 
 
+def test_no_thanks_to_the_offer_of_a_person_takes_the_request_back(
+    client: httpx.Client,
+) -> None:
+    """A refusal asks "Would you like me to connect you with a person?" and the chat goes to
+    the queue at once; "no thanks" answers that question."""
+    ana = AgentSession(client, "ana")
+    declined, insisted = Chat(client, locale="en"), Chat(client, locale="en")
+    for chat in (declined, insisted):
+        response = chat.send("do you offer gift wrapping?")
+        assert response.json()["reply"]["kind"] == "refusal", response.text
+        assert "Would you like me to connect you" in response.json()["reply"]["text"]
+        assert response.json()["mode"] == "waiting"
+    body = declined.send("no thanks").json()
+    assert body["mode"] == "bot", body
+    assert body["reply"]["kind"] == "handoff_cancelled"
+    assert ana.ticket_of(declined.id, "cancelled")
+    # The whole message must decline: "no, I want a person" keeps the request.
+    kept = insisted.send("no, I want a person").json()
+    assert kept["mode"] == "waiting" and kept["reply"] is None, kept
+    assert ana.ticket_of(insisted.id, "open")
+
+
 def test_the_widget_button_cancels_and_a_claimed_chat_stays_with_the_agent(
     client: httpx.Client,
 ) -> None:
