@@ -18,7 +18,12 @@ class EscalationConfig(BaseModel):
     weak_confidence: float = Field(
         default=0.55, ge=0, le=1, description="An answer under this is weak."
     )
-    weak_streak: int = Field(default=2, ge=1, description="Weak answers in a row that escalate.")
+    weak_streak: int = Field(
+        default=2,
+        ge=1,
+        description="Weak answers in a row, each citing an article the next one cites, that "
+        "escalate (unrelated questions each answered a little unsure are no streak).",
+    )
     emotion_threshold: float = Field(
         default=0.0, ge=0, le=1, description="0 = the trained model's threshold."
     )

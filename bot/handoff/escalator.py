@@ -73,6 +73,24 @@ class HandoffResult:
     notice: Turn
 
 
+def _same_subject(answer: Turn, history: Sequence[Turn]) -> tuple[float, ...]:
+    """The confidences of the answers just before `answer` that each cite an article it cites,
+    oldest first: a weak streak is the bot failing the customer on one subject, not two
+    unrelated questions each answered a little unsure (issue 16)."""
+    cited = {c.article_id for c in answer.citations}
+    answers = [
+        t
+        for t in history
+        if t.role is Role.BOT and t.kind is TurnKind.ANSWER and t.seq < answer.seq
+    ]
+    run: list[float] = []
+    for turn in reversed(answers):
+        if not cited & {c.article_id for c in turn.citations}:
+            break
+        run.append(turn.confidence or 0.0)
+    return tuple(reversed(run))
+
+
 class Escalator:
     """Decides when a person must take over, and performs the handoff."""
 
@@ -120,9 +138,6 @@ class Escalator:
             emotion=model.emotion_score(turn.text) if model is not None else None,
             previous_customer_texts=tuple(texts[1:]),
             previous_vectors=vectors[1:] if len(texts) > 1 else None,
-            earlier_confidences=tuple(
-                t.confidence or 0.0 for t in bots if t.kind is TurnKind.ANSWER
-            ),
             last_bot_kind=bots[-1].kind.value if bots else "",
             **extra,
         )
@@ -144,16 +159,11 @@ class Escalator:
         """After answering: low confidence, weak answers in a row, system error."""
         if not self.config.enabled:
             return EscalationDecision(False)
-        earlier = tuple(
-            t.confidence or 0.0
-            for t in history
-            if t.role is Role.BOT and t.kind is TurnKind.ANSWER and t.seq < answer.seq
-        )
         scored = answer.kind in (TurnKind.ANSWER, TurnKind.REFUSAL)
         signals = Signals(
             text=customer_turn.text,
             confidence=answer.confidence if scored else None,
-            earlier_confidences=earlier,
+            earlier_confidences=_same_subject(answer, history),
             system_error=answer.kind is TurnKind.FALLBACK,
         )
         findings = [

@@ -9,7 +9,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from bot.conversations.models import Role, Turn
+from bot.conversations.models import Citation, Role, Turn, TurnKind
 from bot.handoff.escalator import meaning_detectors
 from bot.settings import Settings
 from bot.wiring import build_detectors
@@ -323,3 +323,27 @@ def test_a_message_runs_the_emotion_model_once(
     assert scored == [turn.text]
     assert decision.escalate and Reason.EMOTION in decision.reasons
     assert decision.scores["emotion"] >= CONFIG.emotion_handoff
+
+
+def test_a_weak_streak_is_about_one_subject(embedder: Embedder, tmp_path: Path) -> None:
+    """Two unrelated questions each answered a little unsure are served; two unsure answers
+    from one article are the bot failing the customer on it."""
+    now = dt.datetime.now(dt.UTC)
+
+    def answer(seq: int, article_id: str) -> Turn:
+        cited = (Citation(1, article_id, article_id.title(), f"/help/{article_id}"),)
+        return Turn(seq, "c1", seq, Role.BOT, "...", now, cited, 0.45, TurnKind.ANSWER)
+
+    def customer(seq: int) -> Turn:
+        return Turn(seq, "c1", seq, Role.CUSTOMER, "a question", now)
+
+    with throwaway_services(Settings(data_dir=tmp_path), embedder) as services:
+        check = services.escalator.check_answer
+        paypal = [customer(1), answer(2, "payment-methods"), customer(3)]
+        unrelated = anyio.run(check, customer(3), answer(4, "gift-cards"), paypal)
+        again = anyio.run(check, customer(3), answer(4, "payment-methods"), paypal)
+        refused = [*paypal[:2], customer(3), replace(answer(4, "x"), kind=TurnKind.REFUSAL)]
+        after_refusal = anyio.run(check, customer(5), answer(6, "payment-methods"), refused)
+    assert not unrelated.escalate
+    assert again.escalate and again.reasons == (Reason.WEAK_STREAK,)
+    assert after_refusal.escalate  # a refusal between does not break the streak
