@@ -89,6 +89,13 @@ def _offered_a_person(history: Sequence[Turn], turn: Turn) -> bool:
     return bool(said) and said[-1].kind in {TurnKind.REFUSAL, TurnKind.FALLBACK}
 
 
+def _writing_language(history: Sequence[Turn], page_locale: str) -> str:
+    """The language of the customer's latest message that tells one, else the page's locale:
+    "¿y a Canadá?" after a Spanish question is Spanish, though too short to tell alone."""
+    said = (t.text for t in reversed(history) if t.role is Role.CUSTOMER)
+    return next(filter(None, map(detect_language, said)), page_locale)
+
+
 def answer_key(turn: Turn) -> str:
     """The client id of the bot turn answering this customer turn: one answer per message,
     whichever worker, resend or recovery stores it first."""
@@ -214,18 +221,17 @@ class Responder:
             return
         deferred = decision.findings  # a feeling acknowledged and answered first
         earlier = [t for t in history if t.seq < turn.seq]
+        writing = _writing_language(history, conversation.locale)
         empathy = ""
         if feeling is not None:  # issue 17: one sentence for how they feel, then the answer
-            empathy = acknowledgement(feeling, self._locale(turn.text, conversation.locale))
+            empathy = acknowledgement(feeling, self._locale(turn.text, writing))
             empathy += "\n\n"
             yield ReplyEvent("token", text=empathy)
         draft: Draft | None = None
         who = restored(await self._store.identity(conversation_id))
         plan = who.plan if who is not None else None  # verified plans only
         audience = Audience(conversation.locale, conversation.page_url, plan)
-        answer = self._answer(
-            turn.text, earlier, conversation.locale, self._kb, who, audience=audience
-        )
+        answer = self._answer(turn.text, earlier, writing, self._kb, who, audience=audience)
         async for item in answer:
             if isinstance(item, Draft):
                 draft = item
@@ -276,8 +282,7 @@ class Responder:
         # Read on its own unless it leans on the chat ("and if it's broken?"): a detail must
         # not become a follow-up of the earlier question, answered again with confidence; in
         # the language the customer has been writing.
-        said = (t.text for t in reversed(history) if t.role is Role.CUSTOMER)
-        hint = next(filter(None, map(detect_language, said)), conversation.locale)
+        hint = _writing_language(history, conversation.locale)
         who = restored(await self._store.identity(conversation.id))
         earlier = [t for t in history if t.seq < turn.seq] if needs_context(turn.text) else []
         answer = self._answer(turn.text, earlier, hint, self._kb, who)

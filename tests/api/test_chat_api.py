@@ -50,6 +50,16 @@ def test_spanish_question_is_answered_from_spanish_articles(client: httpx.Client
     assert "30 minutos" in str(reply["text"])
 
 
+def test_a_short_message_is_answered_in_the_language_the_customer_writes(
+    client: httpx.Client,
+) -> None:
+    chat = Chat(client)  # no page locale: the customer's own words tell the language
+    first = chat.ask("hola, ¿cuánto tiempo es válido el enlace para restablecer la contraseña?")
+    assert "30 minutos" in str(first["text"])
+    thanks = chat.ask("gracias")  # one word tells nothing alone: Spanish, as the chat
+    assert str(thanks["text"]).startswith("¡De nada!"), thanks
+
+
 def test_prompt_injection_is_refused_and_leaks_nothing(client: httpx.Client) -> None:
     chat = Chat(client)
     for attack in (

@@ -72,6 +72,9 @@ def test_follow_ups_take_the_topic_of_the_last_answer() -> None:
     ("text", "lang"),
     [
         ("¿cómo devuelvo un pedido?", "es"),
+        ("hola, ¿cuánto cuesta el envío a México?", "es"),
+        ("¿y a Canadá?", "es"),  # "¿" is Spanish; "y" and "a" alone would not tell
+        ("quanto custa o envio para o Brasil?", "pt"),
         ("how do I return my order", "en"),
         ("où est mon colis", "fr"),
         ("ok", None),
