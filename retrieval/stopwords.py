@@ -16,7 +16,8 @@ ENGLISH = frozenset(
     until up very was wasn't we we'd we'll we're we've were weren't what what's when when's
     where where's which while who who's whom why why's with won't would wouldn't you you'd
     you'll you're you've your yours yourself yourselves be im ive dont cant wont pls please hi
-    hello hey thanks thank just also get got still would like want need know""".split()
+    hello hey thanks thank just also get got still would like want need know will shall might
+    must""".split()
 )
 
 SPANISH = frozenset(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.conversations.models import Role, Turn
+from bot.conversations.models import Citation, Role, Turn
 from retrieval.stopwords import content_terms
 
 _CONNECTOR = re.compile(
@@ -58,28 +58,40 @@ def needs_context(question: str) -> bool:
     return bool(_ANAPHORA.search(asked)) and len(terms) <= _ANAPHORA_TERMS
 
 
-def last_topic(earlier: Sequence[Turn]) -> str:
-    """The title of the article the bot's latest answer cited first ("" when it cited none).
+def last_cited(earlier: Sequence[Turn]) -> Citation | None:
+    """The article the bot's latest answer cited first (None when it cited none, or a person
+    answered since: the bot's topic is stale then).
 
     A follow-up usually continues that topic, which the customer's own words may not name
     ("how long to Canada?" answered from the shipping article, then "and the cost?").
     """
     for turn in reversed(earlier):
         if turn.role is Role.BOT:
-            return turn.citations[0].title if turn.citations else ""
-        if turn.role is Role.AGENT:  # a person answered since: the bot's topic is stale
-            return ""
-    return ""
+            return turn.citations[0] if turn.citations else None
+        if turn.role is Role.AGENT:
+            return None
+    return None
+
+
+def last_topic(earlier: Sequence[Turn]) -> str:
+    """The title of `last_cited` ("" without one)."""
+    cited = last_cited(earlier)
+    return cited.title if cited is not None else ""
 
 
 def standalone_query(
     question: str, earlier_customer_messages: Sequence[str], topic: str = ""
 ) -> str:
-    """The question, prefixed with the latest earlier customer message and the topic of the
-    bot's last answer when it needs context."""
+    """The question, read `with_context` when it needs context."""
     if earlier_customer_messages and needs_context(question):
-        prefix = earlier_customer_messages[-1]
-        if topic and not set(content_terms(topic)) <= set(content_terms(prefix)):
-            prefix = f"{prefix} {topic}"
-        return f"{prefix} {question}"
+        return with_context(question, earlier_customer_messages, topic)
     return question
+
+
+def with_context(question: str, earlier_customer_messages: Sequence[str], topic: str = "") -> str:
+    """The question prefixed with the latest earlier customer message and the topic of the
+    bot's last answer."""
+    prefix = earlier_customer_messages[-1]
+    if topic and not set(content_terms(topic)) <= set(content_terms(prefix)):
+        prefix = f"{prefix} {topic}"
+    return f"{prefix} {question}"

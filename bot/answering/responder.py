@@ -24,7 +24,13 @@ from bot.answering.composer import Composer
 from bot.answering.confidence import confidence
 from bot.answering.coverage import coverage, not_offered, refusal_text, uncovered
 from bot.answering.empathy import acknowledgement, read_feeling
-from bot.answering.followup import last_topic, needs_context, standalone_query
+from bot.answering.followup import (
+    last_cited,
+    last_topic,
+    needs_context,
+    standalone_query,
+    with_context,
+)
 from bot.answering.grounding import GroundingChecker
 from bot.answering.injection import instructions_only, looks_like_injection, without_injection
 from bot.answering.interfaces import Answerer, ArticleSearch
@@ -94,6 +100,15 @@ def _writing_language(history: Sequence[Turn], page_locale: str) -> str:
     "¿y a Canadá?" after a Spanish question is Spanish, though too short to tell alone."""
     said = (t.text for t in reversed(history) if t.role is Role.CUSTOMER)
     return next(filter(None, map(detect_language, said)), page_locale)
+
+
+def _still_on(article_id: str, question: str, read: Sequence[SearchResult]) -> bool:
+    """A short message read with the chat ("will I get a refund?" after "how do I cancel
+    Plus?") still finds first the article the bot last answered from, which names everything
+    the message does: it asks about that, not whatever its few words find alone (issue 16)."""
+    return (
+        bool(read) and read[0].article_id == article_id and coverage(question, read[:1]).share == 1
+    )
 
 
 def answer_key(turn: Turn) -> str:
@@ -420,6 +435,18 @@ class Responder:
             own, own_note = await self._search(question, locale, kb, plan)
             if _new_subject(own, results):
                 query, results, note = question, own, own_note
+        elif query == question and len(content_terms(question)) < NEW_SUBJECT_TERMS:
+            cited = last_cited(earlier)
+            said = [t.text for t in earlier if t.role is Role.CUSTOMER]
+            if (
+                cited is not None
+                and said
+                and (not results or results[0].article_id != cited.article_id)
+            ):
+                context = with_context(question, said, cited.title)
+                read, read_note = await self._search(context, locale, kb, plan)
+                if _still_on(cited.article_id, question, read):
+                    query, results, note = context, read, read_note
         top = results[0].relevance if results else 0.0
         chance = results[0].probability if results else None
         agreed = results[0].keyword_share if results else None

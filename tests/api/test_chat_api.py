@@ -60,6 +60,22 @@ def test_a_short_message_is_answered_in_the_language_the_customer_writes(
     assert str(thanks["text"]).startswith("¡De nada!"), thanks
 
 
+def test_a_short_question_stays_on_the_subject_of_the_chat(client: httpx.Client) -> None:
+    """Alone, "will I get a refund?" finds the refund-timing article; after a question about
+    cancelling Plus it asks about the membership's refunds (issue 16)."""
+    chat = Chat(client)
+    first = chat.ask("how do I cancel my plus membership")
+    assert first["citations"][0]["article_id"] == "cancel-membership"  # type: ignore[index]
+    refund = chat.ask("will I get a refund?")
+    assert refund["citations"][0]["article_id"] == "cancel-membership", refund  # type: ignore[index]
+    assert "no partial refunds" in str(refund["text"]).lower()
+    alone = Chat(client).ask("will I get a refund?")
+    assert alone["citations"][0]["article_id"] == "refund-timing"  # type: ignore[index]
+    # A short question about something else is read on its own.
+    other = chat.ask("how do I reset my password?")
+    assert other["citations"][0]["article_id"] == "reset-password"  # type: ignore[index]
+
+
 def test_prompt_injection_is_refused_and_leaks_nothing(client: httpx.Client) -> None:
     chat = Chat(client)
     for attack in (
