@@ -140,14 +140,18 @@ class AgentContext:
 
     def find(self, question: str, earlier: Sequence[Turn]) -> AgentStatement | None:
         """The most relevant earlier agent message for `question`, if it is relevant enough
-        (the latest wins a tie: agents correct themselves)."""
+        (the latest wins a tie: agents correct themselves); one that states the kind of fact
+        asked for (a reference, a date, an amount) wins over one that does not (a hand-back
+        note "refunded, no return needed" over the message with the refund's reference)."""
         said = [t for t in earlier if t.role is Role.AGENT and t.text.strip()][-MAX_AGENT_TURNS:]
         if not said:
             return None
         vector = self._embedder.embed_query(question)
         asked = set(content_terms(question))
         recall = RECALL_BONUS if _RECALL.search(question) else 0.0
+        wanted = [_HAS[kind] for kind, asks in _ASKS.items() if asks.search(question)]
         best: AgentStatement | None = None
+        best_rank = (False, 0.0)
         for turn in said:
             sentences = [s for s in split_sentences(turn.text) if not s.rstrip().endswith("?")]
             if not sentences:
@@ -170,7 +174,9 @@ class AgentContext:
             if not exception and score < MIN_SCORE:
                 continue
             score = max(score, max(granted) + linked) if exception else score
-            if best is None or score >= best.score:
+            rank = (any(fact.search(text) for fact in wanted), score)
+            if best is None or rank >= best_rank:
+                best_rank = rank
                 name = AgentTurnMeta.of(turn.meta).agent_name
                 quote = _quote(sentences, per_sentence)
                 note = turn.kind is TurnKind.HANDBACK_NOTE

@@ -143,6 +143,19 @@ def test_a_hand_back_note_is_attributed_as_a_note(context: AgentContext) -> None
     )
 
 
+def test_the_message_with_the_asked_fact_wins_over_a_note_without_it(
+    context: AgentContext,
+) -> None:
+    note = Turn(
+        6, "c1", 6, Role.AGENT, "refunded, no return needed", NOW, kind=TurnKind.HANDBACK_NOTE
+    )
+    found = context.find("what was my refund reference again?", [*CHAT, note])
+    assert found is not None and found.turn_id == 3 and "RF-20931" in found.quote
+    # Asked for no fact the message holds, the note (later, as relevant) still answers.
+    found = context.find("was my refund done?", [*CHAT, note])
+    assert found is not None and found.turn_id == 6
+
+
 @pytest.mark.parametrize(
     ("text", "says_something"),
     [
