@@ -247,7 +247,9 @@ def call(site: Site, method: str, template: str, caller: str) -> int:
                 if token:
                     ws.send_json({"type": "auth", "token": token})
                 ws.send_json({"type": "ping"})
-                assert ws.receive_json() == {"type": "pong"}
+                while (got := ws.receive_json()) == {"type": "ready"}:
+                    pass  # the agent socket's "the queue is followed", before or after
+                assert got == {"type": "pong"}
                 return ACCEPTED
         except WebSocketDisconnect as exc:
             return exc.code

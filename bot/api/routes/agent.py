@@ -210,7 +210,9 @@ async def agent_events(websocket: WebSocket) -> None:
     """Queue changes, plus every event of the conversations the agent watches.
 
     Send `{"type": "auth", "token": "<session token>"}` first (closes with 4401 without a
-    valid session), then `{"type": "watch", "conversation_id": "..."}` to follow a conversation.
+    valid session); `{"type": "ready"}` comes back once the queue is followed (load the queue
+    then: a ticket created before it is not sent). Then `{"type": "watch", "conversation_id":
+    "..."}` follows a conversation.
     `{"type": "ping"}` is the console's heartbeat (answered with a pong, or 4401 once the
     session has ended).
     """
@@ -261,6 +263,8 @@ async def _follow(
 ) -> None:
     try:
         async with services.broadcaster.subscribe(channel) as events:
+            if conversation_id is None:  # the queue: the console is live from here
+                await websocket.send_json({"type": "ready"})
             async for event in events:
                 await websocket.send_json(
                     {**event, "conversation_id": conversation_id} if conversation_id else event

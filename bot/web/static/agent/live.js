@@ -31,18 +31,14 @@ export function connect() {
     if (state.ws !== ws) return;
     // The session token goes in the first message, never in the URL (URLs reach access logs).
     ws.send(JSON.stringify({ type: 'auth', token: state.token }));
-    state.reconnectDelay = FIRST_DELAY_MS;
-    setConnection('online', 'Live');
     watchRelevant();
     state.pingTimer = setInterval(() => send({ type: 'ping' }), PING_MS);
-    // Catch up on whatever happened while we were away.
-    scheduleQueueRefresh(0);
-    if (state.selectedId) scheduleDetailRefresh(0);
   });
   ws.addEventListener('message', (event) => {
     if (state.ws !== ws) return;
     const data = parseEvent(event.data);
-    if (data) onEvent(data);
+    if (data && data.type === 'ready') onReady();
+    else if (data) onEvent(data);
   });
   ws.addEventListener('close', (event) => {
     if (state.ws !== ws) return;
@@ -58,6 +54,15 @@ export function connect() {
     setConnection('offline', `Reconnecting in ${Math.round(delay / 1000)} s…`);
     state.reconnectTimer = setTimeout(connect, delay);
   });
+}
+
+/** The server follows the queue for us now: live from here, after catching up on whatever
+ * happened before (a ticket created while the socket was opening is in this load). */
+function onReady() {
+  state.reconnectDelay = FIRST_DELAY_MS;
+  setConnection('online', 'Live');
+  scheduleQueueRefresh(0);
+  if (state.selectedId) scheduleDetailRefresh(0);
 }
 
 export function closeSocket() {
