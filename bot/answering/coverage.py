@@ -194,11 +194,9 @@ def uncovered(question: str, earlier: Sequence[Turn], results: Sequence[SearchRe
 
 _REFUSAL = {
     "en": "I'm sorry, I couldn't find anything about {terms} in the {company} help center "
-    "(I checked: {titles}), so I don't want to guess from a related article. Would you like me "
-    "to connect you with a person from our support team?",
+    "(I checked: {titles}), so I don't want to guess from a related article.",
     "es": "Lo siento, no encontré nada sobre {terms} en el centro de ayuda de {company} "
-    "(revisé: {titles}) y no quiero adivinar a partir de un artículo parecido. ¿Quieres que te "
-    "ponga en contacto con una persona de nuestro equipo?",
+    "(revisé: {titles}) y no quiero adivinar a partir de un artículo parecido.",
 }
 
 

@@ -15,6 +15,7 @@ Key = Literal[
     "goodbye",
     "refusal",
     "llm_failure",
+    "offer_person",
     "other_language",
     "injection",
     "handoff",
@@ -41,9 +42,9 @@ _EN: dict[Key, str] = {
     "thanks": "You're welcome! Is there anything else I can help you with?",
     "goodbye": "Thanks for chatting with {company}. Have a great day!",
     "refusal": "I'm sorry, I couldn't find that in the {company} help center, so I don't want to "
-    "guess. Would you like me to connect you with a person from our support team?",
-    "llm_failure": "I'm sorry, something went wrong on our side while I was preparing your answer. "
-    "Would you like me to connect you with a person from our support team?",
+    "guess.",
+    "llm_failure": "I'm sorry, something went wrong on our side while I was preparing your answer.",
+    "offer_person": "Would you like me to connect you with a person from our support team?",
     "other_language": "",
     "handoff": "I'm connecting you with a person from our support team. The typical wait is "
     "{minutes}. You can keep writing here: they will see this whole conversation.",
@@ -80,9 +81,9 @@ _ES: dict[Key, str] = {
     "thanks": "¡De nada! ¿Hay algo más en lo que pueda ayudarte?",
     "goodbye": "Gracias por escribir a {company}. ¡Que tengas un buen día!",
     "refusal": "Lo siento, no encontré eso en el centro de ayuda de {company} y no quiero "
-    "adivinar. ¿Quieres que te ponga en contacto con una persona de nuestro equipo?",
-    "llm_failure": "Lo siento, algo falló de nuestro lado al preparar tu respuesta. ¿Quieres que "
-    "te ponga en contacto con una persona de nuestro equipo?",
+    "adivinar.",
+    "llm_failure": "Lo siento, algo falló de nuestro lado al preparar tu respuesta.",
+    "offer_person": "¿Quieres que te ponga en contacto con una persona de nuestro equipo?",
     "other_language": "Esta información solo está disponible en inglés:",
     "handoff": "Te estoy pasando con una persona de nuestro equipo. La espera habitual es de "
     "{minutes}. Puedes seguir escribiendo: verán toda la conversación.",

@@ -54,7 +54,12 @@ from bot.customers.connector import Connector
 from bot.customers.identity import Identity, restored
 from bot.errors import InvalidInput, LLMError
 from bot.handoff.escalator import Escalator
-from bot.handoff.waiting import declines_offer, general_question, wants_to_cancel
+from bot.handoff.waiting import (
+    accepts_offer,
+    declines_offer,
+    general_question,
+    wants_to_cancel,
+)
 from bot.helpcenter.announcements import Announcements, Audience
 from bot.helpcenter.page_help import PageHelp
 from bot.llm.interfaces import ChatModel
@@ -90,9 +95,15 @@ def _new_subject(own: Sequence[SearchResult], followed: Sequence[SearchResult]) 
 
 def _offered_a_person(history: Sequence[Turn], turn: Turn) -> bool:
     """The bot's last words before `turn` (system notices aside) were a refusal or a failure,
-    which end by asking whether the customer would like a person."""
+    which either hand the chat to a person or ask whether the customer would like one."""
     said = [t for t in history if t.seq < turn.seq and t.role is not Role.SYSTEM]
     return bool(said) and said[-1].kind in {TurnKind.REFUSAL, TurnKind.FALLBACK}
+
+
+def _asked_if_person(history: Sequence[Turn], turn: Turn) -> bool:
+    """The last turn before `turn` is the bot asking whether the customer would like a person."""
+    before = [t for t in history if t.seq < turn.seq]
+    return bool(before) and AnswerMeta.of(before[-1].meta or {}).offered_person
 
 
 def _writing_language(history: Sequence[Turn], page_locale: str) -> str:
@@ -224,6 +235,15 @@ class Responder:
             return
         if conversation.mode is not Mode.BOT:
             return
+        if (
+            self._escalator is not None
+            and accepts_offer(turn.text)
+            and _asked_if_person(history, turn)
+        ):
+            decision = self._escalator.explicit_request("the customer said yes to a person")
+            handed = await self._escalator.escalate(conversation, decision)
+            yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
+            return
         instructions = instructions_only(turn.text)
         decision = EscalationDecision(False)
         if self._escalator is not None and not instructions:
@@ -253,6 +273,14 @@ class Responder:
             else:
                 yield ReplyEvent("token", text=item)
         assert draft is not None
+        if self._offers_person(draft):
+            offer = "\n\n" + messages.text(
+                "offer_person", draft.meta.locale, self._config.company_name
+            )
+            yield ReplyEvent("token", text=offer)
+            draft = replace(
+                draft, text=draft.text + offer, meta=replace(draft.meta, offered_person=True)
+            )
         if feeling is not None:
             draft = replace(
                 draft,
@@ -276,6 +304,18 @@ class Responder:
                 decision = assess([*decision.findings, *deferred], dict(decision.scores))
                 handed = await self._escalator.escalate(conversation, decision)
                 yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
+
+    def _offers_person(self, draft: Draft) -> bool:
+        """A refusal or failure asks whether the customer would like a person when handoffs
+        are on but this one does not hand the chat over by itself (a handoff notice says so)."""
+        escalator = self._escalator
+        return (
+            escalator is not None
+            and escalator.config.enabled
+            and draft.kind in (TurnKind.REFUSAL, TurnKind.FALLBACK)
+            and not draft.meta.injection
+            and not escalator.hands_off(draft.kind, draft.confidence)
+        )
 
     async def _while_waiting(
         self, conversation: Conversation, turn: Turn, history: Sequence[Turn]

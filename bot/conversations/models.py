@@ -149,6 +149,7 @@ class AnswerMeta:
     dropped: tuple[str, ...] | None = None  # sentences the grounding check removed
     feeling: str | None = None  # the feeling acknowledged first (issue 17)
     while_waiting: bool = False  # answered while the customer waited for a person
+    offered_person: bool = False  # ended by asking whether the customer would like a person
 
     @classmethod
     def of(cls, meta: Mapping[str, Any]) -> AnswerMeta:
@@ -206,6 +207,7 @@ _READ: dict[str, Callable[[Any], Any]] = {
     "dropped": _strings,
     "feeling": str,
     "while_waiting": bool,
+    "offered_person": bool,
 }
 
 

@@ -159,28 +159,39 @@ class Escalator:
         """After answering: low confidence, weak answers in a row, system error."""
         if not self.config.enabled:
             return EscalationDecision(False)
-        scored = answer.kind in (TurnKind.ANSWER, TurnKind.REFUSAL)
-        signals = Signals(
-            text=customer_turn.text,
-            confidence=answer.confidence if scored else None,
-            earlier_confidences=_same_subject(answer, history),
-            system_error=answer.kind is TurnKind.FALLBACK,
+        findings = self._answer_findings(
+            answer.kind, answer.confidence, _same_subject(answer, history), customer_turn.text
         )
-        findings = [
+        return assess(findings, {"answer_confidence": answer.confidence or 0.0})
+
+    def hands_off(self, kind: TurnKind, confidence: float | None) -> bool:
+        """Whether an answer of this kind and confidence sends the chat to a person by itself,
+        before any earlier answer is counted: a refusal under `low_confidence`, a failure."""
+        return self.config.enabled and any(self._answer_findings(kind, confidence, (), ""))
+
+    def _answer_findings(
+        self, kind: TurnKind, confidence: float | None, earlier: tuple[float, ...], text: str
+    ) -> list[Finding | None]:
+        signals = Signals(
+            text=text,
+            confidence=confidence if kind in (TurnKind.ANSWER, TurnKind.REFUSAL) else None,
+            earlier_confidences=earlier,
+            system_error=kind is TurnKind.FALLBACK,
+        )
+        return [
             low_confidence(signals, self.config),
-            weak_streak(signals, self.config) if answer.kind is TurnKind.ANSWER else None,
+            weak_streak(signals, self.config) if kind is TurnKind.ANSWER else None,
             system_error(signals),
         ]
-        return assess(findings, {"answer_confidence": answer.confidence or 0.0})
 
     def _scores(self, signals: Signals) -> dict[str, float]:
         return {} if signals.emotion is None else {"emotion": round(signals.emotion, 4)}
 
-    def explicit_request(self) -> EscalationDecision:
-        """The decision when the customer presses "talk to a person"."""
-        return assess(
-            [Finding(Reason.EXPLICIT_REQUEST, 1.0, "the customer pressed 'talk to a person'")]
-        )
+    def explicit_request(
+        self, detail: str = "the customer pressed 'talk to a person'"
+    ) -> EscalationDecision:
+        """The decision when the customer asks for a person (by default: presses the button)."""
+        return assess([Finding(Reason.EXPLICIT_REQUEST, 1.0, detail)])
 
     def thumbs_down(self) -> EscalationDecision:
         """The decision after a thumbs-down on a bot answer."""

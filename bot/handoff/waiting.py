@@ -35,6 +35,14 @@ _DECLINES = re.compile(
     r"|(?:it'?s|that'?s) (?:ok|okay|fine|alright)|estoy bien|est[aá] bien))*",
     re.IGNORECASE,
 )
+# "Yes" to the same question, when no handoff followed it: the whole message, so "yes, but
+# how do I ..." is a question of its own.
+_ACCEPTS = re.compile(
+    r"(?:yes|yeah|yep|yup|sure|ok|okay|please|please do|go ahead|s[ií]|claro|vale|por favor)"
+    r"(?:\W+(?:please|please do|thanks|thank you|go ahead|that would be great|por favor|"
+    r"gracias))*",
+    re.IGNORECASE,
+)
 _EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 _QUESTION = re.compile(r"\?\s*$")
 _ASKS = re.compile(
@@ -59,8 +67,18 @@ def wants_to_cancel(text: str) -> bool:
 def declines_offer(text: str) -> bool:
     """The whole message turns down an offer ("no thanks", "nope, I'm good", "no gracias");
     a question ("no?") never does."""
+    return _whole_answer(_DECLINES, text)
+
+
+def accepts_offer(text: str) -> bool:
+    """The whole message takes up an offer ("yes please", "sure", "sí, por favor")."""
+    return _whole_answer(_ACCEPTS, text)
+
+
+def _whole_answer(answer: re.Pattern[str], text: str) -> bool:
+    """The whole message, punctuation aside, is `answer`; a question never is."""
     cleaned = text.replace("\u2019", "'").strip()
-    return not _QUESTION.search(cleaned) and bool(_DECLINES.fullmatch(_EDGES.sub("", cleaned)))
+    return not _QUESTION.search(cleaned) and bool(answer.fullmatch(_EDGES.sub("", cleaned)))
 
 
 def general_question(text: str) -> bool:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from bot.answering.empathy import Feeling, Reading, acknowledgement, read_feeling
-from bot.handoff.waiting import declines_offer, general_question, wants_to_cancel
+from bot.handoff.waiting import (
+    accepts_offer,
+    declines_offer,
+    general_question,
+    wants_to_cancel,
+)
 
 APOLOGIES = ("sorry", "apolog", "siento", "lo lamento", "disculp", "perdón")
 
@@ -132,6 +137,26 @@ def test_not_cancel_phrases(text: str) -> None:
 )
 def test_turning_down_the_offer_of_a_person(text: str, declines: bool) -> None:
     assert declines_offer(text) is declines
+
+
+@pytest.mark.parametrize(
+    ("text", "accepts"),
+    [
+        ("yes", True),
+        ("Yes please!", True),
+        ("sure, thanks", True),
+        ("ok go ahead", True),
+        ("yeah that would be great", True),
+        ("sí, por favor", True),
+        ("claro", True),
+        ("yes?", False),
+        ("yes, how long do refunds take", False),
+        ("no thanks", False),
+        ("ok so where is my order", False),
+    ],
+)
+def test_taking_up_the_offer_of_a_person(text: str, accepts: bool) -> None:
+    assert accepts_offer(text) is accepts
 
 
 @pytest.mark.parametrize(

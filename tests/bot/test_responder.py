@@ -8,10 +8,12 @@ from pathlib import Path
 import anyio
 import pytest
 
+from bot.answering.responder import ReplyEvent
 from bot.conversations.models import Channel, Customer, Role, Turn
 from bot.errors import InvalidInput, LLMTimeout
 from bot.settings import Settings
 from bot.wiring import Services, build_services
+from escalation.config import EscalationConfig
 from retrieval.interfaces import Embedder
 from tests.conftest import KB_FIXTURE
 from tests.fakes import ScriptedLLM
@@ -83,15 +85,87 @@ def test_an_answer_that_loses_its_substance_is_replaced_by_the_extractive_one(
     assert turn.kind == "answer"
 
 
-def test_llm_failure_gives_an_apology_and_a_human_offer(
+def events_of(services: Services, *messages: str) -> list[list[ReplyEvent]]:
+    """Each message's reply events, in one conversation."""
+
+    async def run() -> list[list[ReplyEvent]]:
+        conversation, _ = await services.store.create_conversation(
+            Customer(id=""), channel=Channel.API, locale="en"
+        )
+        return [
+            [event async for event in services.responder.reply(conversation.id, message)]
+            for message in messages
+        ]
+
+    return anyio.run(run)
+
+
+def test_llm_failure_gives_an_apology_and_a_person(
     scripted: tuple[ScriptedLLM, Services],
 ) -> None:
     model, services = scripted
     model._replies.append(LLMTimeout("the LLM did not answer in time"))
-    (turn,) = ask(services, "when will my refund reach my card?")
-    assert turn.kind == "fallback" and turn.confidence == 0
-    assert "something went wrong" in turn.text and "person" in turn.text
-    assert "did not answer in time" in turn.meta["error"]
+    ((_, *_, done, handoff),) = events_of(services, "when will my refund reach my card?")
+    turn = done.turn
+    assert turn is not None and turn.kind == "fallback" and turn.confidence == 0
+    assert "something went wrong" in turn.text and "did not answer in time" in turn.meta["error"]
+    # A failure hands the chat over at once: the notice says so, nothing asks "would you like".
+    assert "Would you like" not in turn.text and handoff.type == "handoff"
+
+
+OFF_TOPIC = "what is the capital of France?"
+OFFER = "Would you like me to connect you with a person from our support team?"
+
+
+def test_a_refusal_that_hands_the_chat_over_does_not_ask_first(
+    scripted: tuple[ScriptedLLM, Services],
+) -> None:
+    _, services = scripted
+    ((*_, done, handoff),) = events_of(services, OFF_TOPIC)
+    assert done.turn is not None and done.turn.kind == "refusal", done
+    assert "Would you like" not in done.turn.text and "offered_person" not in done.turn.meta
+    assert handoff.type == "handoff"
+
+
+@pytest.fixture(scope="module")
+def asks_first(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Services]:
+    """Handoffs on, but no answer's confidence hands the chat over by itself."""
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("asks"), escalation=EscalationConfig(low_confidence=0)
+    )
+    services = build_services(settings, embedder=embedder)
+    services.kb.ingest_path(KB_FIXTURE)
+    yield services
+    anyio.run(services.aclose)
+
+
+def test_a_refusal_without_a_handoff_asks_and_yes_hands_the_chat_over(
+    asks_first: Services,
+) -> None:
+    refused, accepted = events_of(asks_first, OFF_TOPIC, "yes please")
+    done = refused[-1].turn
+    assert done is not None and done.kind == "refusal" and done.text.endswith(OFFER), done
+    assert done.meta["offered_person"] is True
+    assert "".join(e.text for e in refused if e.type == "token") == done.text  # as streamed
+    assert [e.type for e in accepted] == ["customer_turn", "handoff"]
+    conversation_id = done.conversation_id
+    ticket = anyio.run(asks_first.escalator.queue.active_for, conversation_id)
+    assert ticket is not None and ticket.reasons == ("explicit_request",)
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        (OFF_TOPIC, "no thanks"),  # declined: answered as small talk, no person
+        ("how long is the password reset link valid?", "yes"),  # nobody asked
+        (OFF_TOPIC, "sure, and how long do refunds take?"),  # a question of its own
+    ],
+)
+def test_only_a_plain_yes_to_the_offer_hands_the_chat_over(
+    asks_first: Services, first: str, then: str
+) -> None:
+    _, reply = events_of(asks_first, first, then)
+    assert "handoff" not in [e.type for e in reply] and reply[-1].type == "done", reply
 
 
 def test_follow_up_is_rewritten_by_the_model_when_there_is_one(

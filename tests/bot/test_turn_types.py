@@ -44,13 +44,15 @@ OLD_ANSWER = {
     "dropped": ["Ships free (unsupported)"],
     "feeling": "anger",
     "while_waiting": True,
+    "offered_person": True,
 }
 
 
 def test_an_old_answer_meta_parses_and_is_stored_the_same() -> None:
     meta = AnswerMeta.of(OLD_ANSWER)
     assert set(OLD_ANSWER) == {spec.name for spec in fields(AnswerMeta)}  # every field read
-    assert meta.injection and meta.while_waiting and meta.agent_exception is False
+    assert meta.injection and meta.while_waiting and meta.offered_person
+    assert meta.agent_exception is False
     assert meta.retrieved == (
         RetrievedArticle("shipping", "Shipping times"),
         RetrievedArticle("returns", "Returns"),

@@ -169,18 +169,19 @@ def test_the_customer_takes_the_request_back(site: Site, client: httpx.Client) -
     assert again["kind"] == "answer" and "30 minutos" in str(again["text"])
 
 
-def test_no_thanks_to_the_offer_of_a_person_takes_the_request_back(
+def test_no_thanks_to_the_handoff_after_a_refusal_takes_the_request_back(
     client: httpx.Client,
 ) -> None:
-    """A refusal asks "Would you like me to connect you with a person?" and the chat goes to
-    the queue at once; "no thanks" answers that question."""
+    """A refusal hands the chat to a person at once (the notice says so; the refusal does not
+    ask "would you like ..." as well); "no thanks" right after turns the person down."""
     ana = AgentSession(client, "ana")
     declined, insisted = Chat(client, locale="en"), Chat(client, locale="en")
     for chat in (declined, insisted):
         response = chat.send("do you offer gift wrapping?")
         assert response.json()["reply"]["kind"] == "refusal", response.text
-        assert "Would you like me to connect you" in response.json()["reply"]["text"]
+        assert "Would you like" not in response.json()["reply"]["text"]
         assert response.json()["mode"] == "waiting"
+        assert history(client, chat)["turns"][-1]["kind"] == "handoff"
     body = declined.send("no thanks").json()
     assert body["mode"] == "bot", body
     assert body["reply"]["kind"] == "handoff_cancelled"
