@@ -29,6 +29,17 @@ _TRIED_IT = re.compile(
     r"(?:that|it|this|those|them|all that|eso|esto)\b",
     re.IGNORECASE,
 )
+# A pronoun that stands for a thing or person (not "this blender", not "one of"): said before
+# the message names anything, it can only mean something earlier in the chat.
+_PRONOUN = re.compile(
+    r"\b(it|its|they|them|their|he|she|him|her|eso|esto|él|ella)\b", re.IGNORECASE
+)
+# "is it possible", "it's been a week": an "it" that stands for nothing.
+_DUMMY_IT = re.compile(
+    r"\bit(?:'s| is| was| has)?\s+(?:possible|ok|okay|true|normal|safe|worth|necessary|"
+    r"required|been|too late)\b|\bis it\b",
+    re.IGNORECASE,
+)
 # A question with a pronoun and at most this many content words leans on the earlier ones.
 _ANAPHORA_TERMS = 4
 
@@ -56,6 +67,15 @@ def needs_context(question: str) -> bool:
     if len(terms) <= 1:
         return True
     return bool(_ANAPHORA.search(asked)) and len(terms) <= _ANAPHORA_TERMS
+
+
+def refers_back(question: str) -> bool:
+    """The message says "it"/"they" before it names anything ("what if it already left the
+    warehouse?"), so its subject is the chat's, whatever else it names; "my order says
+    delivered but it isn't here" names its own."""
+    asked = _DUMMY_IT.sub(" ", _without_acknowledgement(question).replace("\u2019", "'"))
+    pronoun = _PRONOUN.search(asked)
+    return pronoun is not None and not content_terms(asked[: pronoun.start()])
 
 
 def last_cited(earlier: Sequence[Turn]) -> Citation | None:

@@ -28,6 +28,7 @@ from bot.answering.followup import (
     last_cited,
     last_topic,
     needs_context,
+    refers_back,
     standalone_query,
     with_context,
 )
@@ -471,7 +472,11 @@ class Responder:
         company = self._config.company_name
         query = await self._standalone(question, earlier)
         results, note = await self._search(query, locale, kb, plan)
-        if query != question and len(content_terms(question)) >= NEW_SUBJECT_TERMS:
+        if (
+            query != question
+            and len(content_terms(question)) >= NEW_SUBJECT_TERMS
+            and not refers_back(question)
+        ):
             own, own_note = await self._search(question, locale, kb, plan)
             if _new_subject(own, results):
                 query, results, note = question, own, own_note

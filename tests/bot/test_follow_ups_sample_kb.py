@@ -101,3 +101,13 @@ def test_a_new_subject_is_not_read_as_a_follow_up(
     assert turn.kind == "answer", turn.text
     assert turn.meta["query"] == follow_up  # searched on its own words only
     assert turn.citations[0].article_id in articles, turn.text
+
+
+def test_a_follow_up_that_says_it_before_naming_anything_stays_on_the_chats_subject(
+    services: Services,
+) -> None:
+    """"warehouse" alone finds the cut-off-times article strongly, but "it" is the order."""
+    first = "can i change the delivery address after my order shipped?"
+    _, turn = ask(services, first, "what if it already left the warehouse?")
+    assert turn.kind == "answer" and turn.meta["query"].startswith(first), turn.meta
+    assert turn.citations[0].article_id == "change-address-after-shipping", turn.text

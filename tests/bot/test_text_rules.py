@@ -7,7 +7,13 @@ import datetime as dt
 import pytest
 
 from bot.answering.confidence import confidence
-from bot.answering.followup import last_topic, needs_context, opens_with_connector, standalone_query
+from bot.answering.followup import (
+    last_topic,
+    needs_context,
+    opens_with_connector,
+    refers_back,
+    standalone_query,
+)
 from bot.answering.injection import looks_like_injection, without_injection
 from bot.answering.language import detect_language
 from bot.answering.smalltalk import classify
@@ -48,6 +54,22 @@ def test_follow_ups_take_the_previous_message() -> None:
     assert standalone_query("and how much is it?", earlier).startswith(earlier[0])
     assert standalone_query("how do I reset my password", earlier) == "how do I reset my password"
     assert standalone_query("and how much is it?", []) == "and how much is it?"
+
+
+@pytest.mark.parametrize(
+    ("text", "back"),
+    [
+        ("what if it already left the warehouse?", True),
+        ("ok and if they lose it?", True),
+        ("would she be able to see what i order though?", True),
+        ("my order says delivered but it isn't here", False),  # "it" is the order
+        ("can i return this blender if it arrived broken?", False),
+        ("is it possible to pay later?", False),  # an "it" that stands for nothing
+        ("it's been 2 weeks and nothing", False),
+    ],
+)
+def test_a_pronoun_before_anything_named_refers_back_to_the_chat(text: str, back: bool) -> None:
+    assert refers_back(text) is back
 
 
 def test_follow_ups_take_the_topic_of_the_last_answer() -> None:
