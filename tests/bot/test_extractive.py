@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 from bot.answering.composer import Composer
-from bot.answering.extractive import ExtractiveAnswerer, asks_how
+from bot.answering.extractive import ExtractiveAnswerer, asks_how, wants_to
 from bot.answering.grounding import GroundingChecker, split_sentences, strip_markers
 from bot.answering.passages import AnswerRequest, Passage, passages_from, with_opening
 from bot.answering.prompting import PromptBuilder
@@ -105,6 +105,19 @@ def test_steps_when_the_question_asks_how(sample_kb: KnowledgeBase, embedder: Em
     # Without its accent "como" still asks how where it opens a clause, not as "about".
     assert asks_how("hola, como hago una devolucion?") and asks_how("¿como devuelvo un pedido?")
     assert not asks_how("ya pasaron como 2 semanas, la puedo regresar?")
+
+
+def test_saying_what_you_want_to_do_gets_the_steps(
+    sample_kb: KnowledgeBase, embedder: Embedder
+) -> None:
+    """"I want to cancel my order" got "You'll get a cancellation email right away." """
+    text, _ = answer(sample_kb, embedder, "i want to cancel my order")
+    assert text.startswith("1. ") and "Cancel order" in text, text
+    assert wants_to("I need to change my shipping address") and wants_to("quiero cancelar plus")
+    # Wanting to know, or a question of its own, asks that instead.
+    assert not wants_to("i want to know how long refunds take")
+    assert not wants_to("quiero cancelar plus, pagué el año completo. ¿me devuelven el dinero?")
+    assert not wants_to("i want a refund")
 
 
 def test_yes_and_no_first(sample_kb: KnowledgeBase, embedder: Embedder) -> None:
