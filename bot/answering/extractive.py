@@ -67,6 +67,13 @@ cancellation email right away." Measured 2026-12-06: golden right / wrong 119 / 
 before it gets the reset steps); answers_iqa and LiveQA dev unchanged. Read in the follow-up's
 search query too (the earlier messages), it gave five golden follow-ups steps they did not ask
 for ("¿y tengo que pagar el envío de la devolución?" got the return steps): the message only.
+
+A question that asks how, when the passages read hold no steps, also scores the first steps of
+the passages ranked lower (only the steps): "how do i return something?" got "Some items can't
+be returned ..." from the return policy, the steps being in the start-a-return article ranked
+fourth. Measured 2026-12-06: golden, answers_iqa and LiveQA dev answers unchanged, word for
+word (adding the whole later passage instead brought a refund-timing sentence into one golden
+answer).
 """
 
 from __future__ import annotations
@@ -221,6 +228,11 @@ class ExtractiveAnswerer:
         if not units:
             return ""
         how = asks_how(request.question) or asks_how(request.query) or wants_to(request.question)
+        if how and not request.declared and not any(u.steps for u in units):
+            # "how do i return something?": the steps are in a passage ranked lower.
+            later = (u for p in request.passages[_MAX_PASSAGES:] for u in units_of(p))
+            steps = next((u for u in later if u.steps), None)
+            units += [] if steps is None else [steps]
         vectors, scores = self._scores(request, units, how)
         terms = set(content_terms(request.query))
         ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
