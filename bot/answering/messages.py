@@ -16,6 +16,7 @@ Key = Literal[
     "refusal",
     "llm_failure",
     "offer_person",
+    "offer_declined",
     "other_language",
     "injection",
     "handoff",
@@ -45,6 +46,7 @@ _EN: dict[Key, str] = {
     "guess.",
     "llm_failure": "I'm sorry, something went wrong on our side while I was preparing your answer.",
     "offer_person": "Would you like me to connect you with a person from our support team?",
+    "offer_declined": "OK. I'm still here if you need anything else.",
     "other_language": "",
     "handoff": "I'm connecting you with a person from our support team. The typical wait is "
     "{minutes}. You can keep writing here: they will see this whole conversation.",
@@ -84,6 +86,7 @@ _ES: dict[Key, str] = {
     "adivinar.",
     "llm_failure": "Lo siento, algo falló de nuestro lado al preparar tu respuesta.",
     "offer_person": "¿Quieres que te ponga en contacto con una persona de nuestro equipo?",
+    "offer_declined": "De acuerdo. Sigo aquí si necesitas algo más.",
     "other_language": "Esta información solo está disponible en inglés:",
     "handoff": "Te estoy pasando con una persona de nuestro equipo. La espera habitual es de "
     "{minutes}. Puedes seguir escribiendo: verán toda la conversación.",

@@ -236,15 +236,27 @@ class Responder:
             return
         if conversation.mode is not Mode.BOT:
             return
-        if (
-            self._escalator is not None
-            and accepts_offer(turn.text)
-            and _asked_if_person(history, turn)
-        ):
-            decision = self._escalator.explicit_request("the customer said yes to a person")
-            handed = await self._escalator.escalate(conversation, decision)
-            yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
-            return
+        if self._escalator is not None and _asked_if_person(history, turn):
+            if accepts_offer(turn.text):
+                decision = self._escalator.explicit_request("the customer said yes to a person")
+                handed = await self._escalator.escalate(conversation, decision)
+                yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
+                return
+            if declines_offer(turn.text):  # not a question to search the help center for
+                locale = self._locale(turn.text, _writing_language(history, conversation.locale))
+                text = messages.text("offer_declined", locale, self._config.company_name)
+                stored = await self._store.append(
+                    conversation_id,
+                    Role.BOT,
+                    text,
+                    confidence=1.0,
+                    kind=TurnKind.SMALLTALK,
+                    meta=AnswerMeta(locale).as_json(),
+                    client_id=key,
+                )
+                yield ReplyEvent("token", text=text)
+                yield ReplyEvent("done", turn=stored)
+                return
         instructions = instructions_only(turn.text)
         decision = EscalationDecision(False)
         if self._escalator is not None and not instructions:

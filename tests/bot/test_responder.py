@@ -156,7 +156,7 @@ def test_a_refusal_without_a_handoff_asks_and_yes_hands_the_chat_over(
 @pytest.mark.parametrize(
     ("first", "then"),
     [
-        (OFF_TOPIC, "no thanks"),  # declined: answered as small talk, no person
+        (OFF_TOPIC, "no thanks"),  # declined (below)
         ("how long is the password reset link valid?", "yes"),  # nobody asked
         (OFF_TOPIC, "sure, and how long do refunds take?"),  # a question of its own
     ],
@@ -356,3 +356,11 @@ def test_agent_turns_reach_the_model_as_support_agent_lines(
     assert "from_agent_turn" not in turn.meta
     prompt = model.calls[-1][1]["content"]
     assert "Support agent: Hi Ann, I'm checking order 1234 now." in prompt
+
+
+def test_no_thanks_to_the_offer_is_acknowledged_not_searched(asks_first: Services) -> None:
+    """It was read as a follow-up of the refused question and answered from an article."""
+    _, declined = events_of(asks_first, "do you price match?", "no thanks")
+    done = declined[-1].turn
+    assert done is not None and done.kind == "smalltalk" and not done.citations, declined
+    assert done.text == "OK. I'm still here if you need anything else."
