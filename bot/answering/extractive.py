@@ -58,7 +58,10 @@ tables 0.36-0.45.
 Units of an example ("Example: ...", "## Examples") cost 0.1 (`_EXAMPLE`): the rule answers,
 the example illustrates it. Measured 2026-12-06: golden outcomes unchanged, answer similarity
 0.6045 -> 0.6049; "quiero cancelar plus ... me devuelven el dinero?" no longer opens with the
-example's "Cancelas el 10 de marzo ..."; LiveQA dev unchanged.
+example's "Cancelas el 10 de marzo ..."; LiveQA dev unchanged. A unit that names a rule
+without stating it ("Normal return windows apply", `_RULE_ELSEWHERE`) costs 0.1 like a pointer:
+"what is your return window?" led with it (#16's example, reworded). Measured 2026-12-06:
+golden, answers_iqa and LiveQA dev answers unchanged word for word.
 
 A message that says what the customer wants to do ("I want to cancel my order", "quiero
 cancelar mi pedido") and asks nothing else asks how (`wants_to`): it got "You'll get a
@@ -155,6 +158,13 @@ _ONE_OF_THESE = re.compile(
     re.IGNORECASE,
 )
 
+# "Normal return windows apply": a rule named, not stated (unlike "The usual return conditions
+# still apply: items must be unused ..."); what it refers to answers, if it was found.
+_RULE_ELSEWHERE = re.compile(
+    r"\b(?:normal|usual|standard|regular) [\w ]{0,25}?\b(?:still )?appl(?:y|ies)\b(?!\s*:)",
+    re.IGNORECASE,
+)
+
 
 def asks_how(question: str) -> bool:
     """The question asks for a procedure (numbered steps may be quoted)."""
@@ -206,7 +216,8 @@ class ExtractiveAnswerer:
             if number:
                 scores[i] += 0.1 if _NUMBER.search(unit.text) else -0.1
             scores[i] += 0.15 * (how and unit.steps) - 0.05 * opens_back(unit.text)
-            scores[i] -= 0.1 * bool(_ONE_OF_THESE.search(unit.text)) + _EXAMPLE * unit.example
+            points = _ONE_OF_THESE.search(unit.text) or _RULE_ELSEWHERE.search(unit.text)
+            scores[i] -= 0.1 * bool(points) + _EXAMPLE * unit.example
             scores[i] += _DECIDES * _decides(request.question, unit)
             scores[i] += _OPENING * _opens_answer(request, unit, how)
             if unit.faq and same_question(request.question, unit.faq):

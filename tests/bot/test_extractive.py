@@ -45,10 +45,13 @@ def words(text: str) -> int:
     return len(strip_markers(text)[0].split())
 
 
+@pytest.mark.parametrize("question", ["what's your return window?", "what is your return window?"])
 def test_the_return_window_leads_with_the_30_days(
-    sample_kb: KnowledgeBase, embedder: Embedder
+    sample_kb: KnowledgeBase, embedder: Embedder, question: str
 ) -> None:
-    text, _ = answer(sample_kb, embedder, "what's your return window?")
+    # The gift-returns article's "Normal return windows apply" names the rule without stating
+    # it, and was the closest sentence to the second wording.
+    text, _ = answer(sample_kb, embedder, question)
     first = text.splitlines()[0]
     assert "30 days" in first, text
     assert not first.startswith("Normal return windows"), text
@@ -120,7 +123,7 @@ def test_a_how_question_gets_steps_from_a_passage_ranked_lower(
 def test_saying_what_you_want_to_do_gets_the_steps(
     sample_kb: KnowledgeBase, embedder: Embedder
 ) -> None:
-    """"I want to cancel my order" got "You'll get a cancellation email right away." """
+    """ "I want to cancel my order" got "You'll get a cancellation email right away." """
     text, _ = answer(sample_kb, embedder, "i want to cancel my order")
     assert text.startswith("1. ") and "Cancel order" in text, text
     assert wants_to("I need to change my shipping address") and wants_to("quiero cancelar plus")
