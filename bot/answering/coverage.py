@@ -52,8 +52,8 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _ASKS_IF_OFFERED = re.compile(
     r"^(?:(?:hi|hey|hello|ok|okay|so|and)\W+)*(?:"
     r"(?:do|does)\s+(?:you|u|y'all)\s+(?:guys\s+|all\s+|still\s+|even\s+)?"
-    r"(?:have|offer|sell|provide|carry|run)\b|(?:is|are)\s+there\b"
-    r"|¿?(?:tienen|ofrecen|venden|hay)\b)",
+    r"(?:have|offer|sell|provide|carry|run|do)\b|(?:is|are)\s+there\b"
+    r"|¿?(?:tienen|ofrecen|venden|hacen|hay)\b)",
     re.IGNORECASE,
 )
 

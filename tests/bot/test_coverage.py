@@ -166,6 +166,8 @@ def test_a_follow_up_about_the_same_subject_in_other_words_is_not_refused(
         ("Do you guys offer gift wrapping", ("wrapping",), ["wrapping"]),
         ("is there an app for Apple Watch?", ("apple", "watch"), ["Apple", "Watch"]),
         ("¿Tienen envíos a Canadá?", ("canada",), ["Canadá"]),
+        ("do you do gift wrapping?", ("wrapping",), ["wrapping"]),
+        ("¿hacen envoltorio de regalo?", ("envoltorio",), ["envoltorio"]),
         ("do you sell gift cards?", ("sell",), []),  # the asking verb is not the thing asked
         ("how do I use a student discount?", ("student",), []),  # not whether it exists
         ("do you have a student discount?", (), []),
