@@ -108,15 +108,6 @@ def informative(text: str) -> bool:
     )
 
 
-def _fact_bonus(question: str, text: str, linked: bool) -> float:
-    """A bonus when the question asks for a kind of fact (reference, date, amount) the agent's
-    message states, and the question is linked to the message (shared words or a recall cue)."""
-    if not linked:
-        return 0.0
-    asked = any(_ASKS[k].search(question) and _HAS[k].search(text) for k in _ASKS)
-    return FACT_BONUS if asked else 0.0
-
-
 def _quote(sentences: Sequence[str], scores: Sequence[float]) -> str:
     """The message, or its best sentences in reading order when it is long."""
     if sum(len(s.split()) for s in sentences) <= MAX_QUOTE_WORDS:
@@ -166,7 +157,10 @@ class AgentContext:
             linked += recall
             # A single short sentence can resemble any question: it counts half.
             score = max(whole, (whole + max(per_sentence)) / 2) + linked
-            score += _fact_bonus(question, text, bool(shared) or bool(recall))
+            # It states the kind of fact asked for (a reference, date or amount): a bonus when
+            # the question is linked to it (shared words or a recall cue).
+            states = any(fact.search(text) for fact in wanted)
+            score += FACT_BONUS if states and (shared or recall) else 0.0
             granted = [
                 x for s, x in zip(sentences, per_sentence, strict=True) if grants_exception(s)
             ]
@@ -174,7 +168,7 @@ class AgentContext:
             if not exception and score < MIN_SCORE:
                 continue
             score = max(score, max(granted) + linked) if exception else score
-            rank = (any(fact.search(text) for fact in wanted), score)
+            rank = (states, score)
             if best is None or rank >= best_rank:
                 best_rank = rank
                 name = AgentTurnMeta.of(turn.meta).agent_name
