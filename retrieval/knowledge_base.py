@@ -46,7 +46,8 @@ class KnowledgeBase:
                 log.warning(
                     "the score calibration %s is unreadable, from an older release or from "
                     "another model; answers' confidence uses relevance alone until "
-                    "`supportbot ingest` refits it",
+                    "`supportbot ingest` refits it (after a change of embedding model: "
+                    "`supportbot ingest --rebuild`)",
                     calibration_file,
                 )
 

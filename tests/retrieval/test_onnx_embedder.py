@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bot.settings import Settings
-from bot.wiring import build_detectors, build_knowledge_base
+from bot.wiring import build_detectors
 from retrieval.backends.onnx_embedder import INT8_SUFFIX, OnnxEmbedder
 from retrieval.backends.st_embedder import (
     BUNDLED_MODEL_ID,
@@ -21,7 +21,6 @@ from retrieval.backends.st_embedder import (
 from retrieval.config import EmbeddingConfig
 from retrieval.factory import build_embedder
 from retrieval.interfaces import Embedder
-from retrieval.knowledge_base import KnowledgeBase
 from tests.conftest import ROOT
 from tests.waiting import WAIT_S
 
@@ -39,66 +38,55 @@ def torch_embedder() -> Embedder:
 
 
 @pytest.fixture(scope="module")
-def int8_embedder(embedder_data_dir: Path) -> Embedder:
-    return build_embedder(EmbeddingConfig(backend="onnx-int8"), embedder_data_dir)
+def fp32_embedder(embedder_data_dir: Path) -> Embedder:
+    return build_embedder(EmbeddingConfig(backend="onnx"), embedder_data_dir)
 
 
-def test_default_backend_is_onnx_with_the_torch_vectors(
-    embedder: Embedder, torch_embedder: Embedder
+def test_onnx_backend_has_the_torch_vectors(
+    fp32_embedder: Embedder, torch_embedder: Embedder
 ) -> None:
-    assert isinstance(embedder, OnnxEmbedder)
+    assert isinstance(fp32_embedder, OnnxEmbedder)
     assert isinstance(torch_embedder, SentenceTransformerEmbedder)
-    assert embedder.model_id == torch_embedder.model_id == BUNDLED_MODEL_ID
-    assert embedder.dimension == torch_embedder.dimension == 384
-    ours, theirs = embedder.embed_documents(TEXTS), torch_embedder.embed_documents(TEXTS)
+    assert fp32_embedder.model_id == torch_embedder.model_id == BUNDLED_MODEL_ID
+    assert fp32_embedder.dimension == torch_embedder.dimension == 384
+    ours, theirs = fp32_embedder.embed_documents(TEXTS), torch_embedder.embed_documents(TEXTS)
     assert ours.shape == (len(TEXTS), 384) and ours.dtype == np.float32
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     assert (ours * theirs).sum(axis=1).min() > 1 - 1e-4
-    query = embedder.embed_query(TEXTS[1])
+    query = fp32_embedder.embed_query(TEXTS[1])
     assert query.shape == (384,) and float(query @ theirs[1]) > 1 - 1e-4
 
 
-def test_rows_follow_the_input_order_whatever_the_batching(embedder: Embedder) -> None:
+def test_rows_follow_the_input_order_whatever_the_batching(fp32_embedder: Embedder) -> None:
     # Batches (16 texts) are cut from the texts sorted by token count; each row is its text's.
     texts = [f"{text} (case {i})" for i in range(6) for text in TEXTS]
-    alone = np.stack([embedder.embed_documents([t])[0] for t in texts])
-    assert np.allclose(embedder.embed_documents(texts), alone, atol=1e-5)
+    alone = np.stack([fp32_embedder.embed_documents([t])[0] for t in texts])
+    assert np.allclose(fp32_embedder.embed_documents(texts), alone, atol=1e-5)
 
 
-def test_int8_is_close_and_has_its_own_model_id(
-    int8_embedder: Embedder, torch_embedder: Embedder
+def test_default_backend_is_int8_close_to_torch_with_its_own_model_id(
+    embedder: Embedder, torch_embedder: Embedder
 ) -> None:
-    assert int8_embedder.model_id == BUNDLED_MODEL_ID + INT8_SUFFIX
-    ours, theirs = int8_embedder.embed_documents(TEXTS), torch_embedder.embed_documents(TEXTS)
+    assert isinstance(embedder, OnnxEmbedder)
+    assert embedder.model_id == BUNDLED_MODEL_ID + INT8_SUFFIX
+    ours, theirs = embedder.embed_documents(TEXTS), torch_embedder.embed_documents(TEXTS)
     # A scale per output channel keeps it close (one scale per matrix gave 0.93 at worst).
     assert (ours * theirs).sum(axis=1).min() > 0.97
     # Each text runs alone: its vector does not depend on the texts embedded with it.
-    alone = np.stack([int8_embedder.embed_query(text) for text in TEXTS])
+    alone = np.stack([embedder.embed_query(text) for text in TEXTS])
     assert np.allclose(ours, alone, atol=1e-6)
     # The detectors (the emotion scorer reads the text itself) still load with it.
-    detectors = build_detectors(Settings().escalation, int8_embedder)
+    detectors = build_detectors(Settings().escalation, embedder)
     assert detectors.emotion_model is not None
 
 
-def test_int8_search_finds_the_gold_article(
-    int8_embedder: Embedder, tmp_path: Path, kb_copy: Path
-) -> None:
-    settings = Settings(data_dir=tmp_path)
-    kb: KnowledgeBase = build_knowledge_base(settings, int8_embedder)
-    try:
-        kb.ingest_path(kb_copy)
-        assert kb.search("reset link expired", 1, mode="dense")[0].article_id == "reset-password"
-    finally:
-        kb.close()
-
-
 def test_setting_selects_the_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SUPPORTBOT_EMBEDDING__BACKEND", "onnx-int8")
-    assert Settings().embedding.backend == "onnx-int8"
+    monkeypatch.setenv("SUPPORTBOT_EMBEDDING__BACKEND", "onnx")
+    assert Settings().embedding.backend == "onnx"
     monkeypatch.setenv("SUPPORTBOT_EMBEDDING__BACKEND", "torch")
     assert Settings().embedding.backend == "torch"
     monkeypatch.delenv("SUPPORTBOT_EMBEDDING__BACKEND")
-    assert Settings().embedding.backend == "onnx"
+    assert Settings().embedding.backend == "onnx-int8"
 
 
 def test_a_corrupt_or_missing_export_is_rebuilt(
