@@ -53,13 +53,16 @@ def cached_export(model_dir: Path, cache_dir: Path, quantized: bool) -> Path:
     return int8
 
 
-def open_session(export: Callable[[], Path], reset: Callable[[], None] | None = None) -> Any:
+def open_session(
+    export: Callable[[], Path], reset: Callable[[], None] | None = None, *, threads: int = 0
+) -> Any:
     """An ONNX Runtime session on the file `export()` finds in the cache or makes; a cached
     file that will not load is deleted (with whatever `reset` deletes: the files it was made
-    from) and made again, once."""
+    from) and made again, once. `threads` per run (0: onnxruntime's choice, every core)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
     # Idle threads sleep instead of spinning: with other work on the cores (the server's other
     # requests, other workers) spinning burnt CPU for nothing; measured with the machine busy,
     # 15% more passages per CPU-second and query p50 31 -> 20 ms (issue 18).

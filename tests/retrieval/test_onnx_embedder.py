@@ -72,9 +72,11 @@ def test_default_backend_is_int8_close_to_torch_with_its_own_model_id(
     ours, theirs = embedder.embed_documents(TEXTS), torch_embedder.embed_documents(TEXTS)
     # A scale per output channel keeps it close (one scale per matrix gave 0.93 at worst).
     assert (ours * theirs).sum(axis=1).min() > 0.97
-    # Each text runs alone: its vector does not depend on the texts embedded with it.
+    # Each text runs alone, on one thread, the texts of a call shared among the cores: its
+    # vector does not depend on the texts embedded with it.
     alone = np.stack([embedder.embed_query(text) for text in TEXTS])
     assert np.allclose(ours, alone, atol=1e-6)
+    assert embedder._session.get_session_options().intra_op_num_threads == 1
     # The detectors (the emotion scorer reads the text itself) still load with it.
     detectors = build_detectors(Settings().escalation, embedder)
     assert detectors.emotion_model is not None
