@@ -108,14 +108,12 @@ def _can_name_subject(term: str) -> bool:
     return len(term) >= MIN_TERM_CHARS and term.isalpha()
 
 
-def focus_terms(question: str, company: str = "") -> list[str]:
-    """The question's content words that can name a subject (4+ letters, no facet words, not
-    the `company`'s name: every article of its help center is about it)."""
-    named = set(content_terms(company))
+def focus_terms(question: str) -> list[str]:
+    """The question's content words that can name a subject (4+ letters, no facet words)."""
     return [
         t
         for t in dict.fromkeys(content_terms(question))
-        if not _asks_aside(t) and _can_name_subject(t) and t not in named
+        if not _asks_aside(t) and _can_name_subject(t)
     ]
 
 
@@ -127,10 +125,8 @@ class Coverage:
     missing: tuple[str, ...]
 
 
-def coverage(question: str, results: Sequence[SearchResult], company: str = "") -> Coverage:
-    """The share of the question's focus words that the results mention (1.0 without any;
-    the `company`'s name is none: "¿dónde mando mi currículum para trabajar en Brightcart?"
-    was half covered by any article naming the shop).
+def coverage(question: str, results: Sequence[SearchResult]) -> Coverage:
+    """The share of the question's focus words that the results mention (1.0 without any).
 
     Same-topic articles that do not hold the answer usually miss the words that make the
     question specific ("gift *wrapping*", "*expired* reset link"): on the golden set the share
@@ -139,7 +135,7 @@ def coverage(question: str, results: Sequence[SearchResult], company: str = "") 
     Weighting each word by how far the question's embedding moves without it was tried: AUC
     0.87, but no better where the responder operates, for a dozen more embeddings a question.
     """
-    terms = focus_terms(question, company)
+    terms = focus_terms(question)
     if not terms:
         return Coverage(1.0, ())
     found = _words(_texts(results))

@@ -125,18 +125,6 @@ def test_same_topic_without_the_specific_words_covers_too_little() -> None:
     assert covered.share < Settings().answer.min_coverage
 
 
-def test_the_company_name_is_no_subject_of_the_question() -> None:
-    """Every article of the shop's help center is about the shop: naming it covers nothing
-    ("¿dónde puedo mandar mi currículum para trabajar en Brightcart?" was answered "Caduca a
-    los 30 minutos." from the password article, which names Brightcart)."""
-    question = "can I mail my resume to Brightcart?"
-    result = search_result(
-        "reset-password", title="Reset your Brightcart password", text="We mail you a link."
-    )
-    assert coverage(question, [result]) == Coverage(pytest.approx(2 / 3), ("resume",))
-    assert coverage(question, [result], "Brightcart") == Coverage(0.5, ("resume",))
-
-
 def test_one_missing_word_of_several_is_not_enough_to_refuse() -> None:
     """A known limit: "bitcoin" alone is missing, two of three words are covered."""
     covered = coverage("can I pay for a gift card with bitcoin?", [GIFT_CARDS])
