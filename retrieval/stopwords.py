@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 ENGLISH = frozenset(
     """a about above after again against all am an and any are aren't as at be because been
@@ -25,17 +26,28 @@ SPANISH = frozenset(
     durante e el ella ellas ellos en entre era es esa esas ese eso esos esta estas este esto
     estos fue ha hay la las le les lo los mas me mi mis mucho muy nada ni no nos o os otra otro
     para pero poco por porque que quien se sea ser si sin sobre su sus tambien te tengo ti tu
-    tus un una uno unos y ya yo hola gracias""".split()
+    tus un una uno unos y ya yo hola gracias puedo puedes puede pueden podria quiero quieres
+    quiere necesito necesita""".split()
 )
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 
 
+def without_accents(word: str) -> str:
+    """`word` without its accents ("Canadá" and "Canada" are one word to a customer)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
 def content_terms(text: str) -> list[str]:
-    """Lowercased words of `text` without stop words, first occurrence order, no repeats."""
+    """Lowercased words of `text` without stop words, first occurrence order, no repeats (a
+    Spanish stop word with or without its accents: "dónde", "donde")."""
     seen: dict[str, None] = {}
     for word in _WORD.findall(text.lower()):
-        if word not in ENGLISH and word not in SPANISH and (len(word) > 1 or word.isdigit()):
+        if (
+            word not in ENGLISH
+            and without_accents(word) not in SPANISH
+            and (len(word) > 1 or word.isdigit())
+        ):
             seen.setdefault(word, None)
     return list(seen)
 

@@ -20,13 +20,12 @@ as mentioned when a passage word shares its stem or is a one-letter slip of it):
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.answering.followup import opens_with_connector
 from bot.conversations.models import Turn
-from retrieval.stopwords import content_terms
+from retrieval.stopwords import content_terms, without_accents
 from retrieval.types import SearchResult
 
 MAX_FOCUS_TERMS = 3
@@ -58,11 +57,6 @@ _ASKS_IF_OFFERED = re.compile(
 )
 
 
-def _plain(word: str) -> str:
-    """The word without accents ("Canadá" and "Canada" are one word to a customer)."""
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-
-
 def _same_word(a: str, b: str) -> bool:
     """True when `a` and `b` share a stem (a common prefix of 4+ letters that leaves at most a
     short suffix on the shorter word), or one is a typo of the other."""
@@ -90,12 +84,12 @@ def _one_slip(a: str, b: str) -> bool:
 
 
 def _mentioned(term: str, words: set[str]) -> bool:
-    plain = _plain(term)
+    plain = without_accents(term)
     return plain in words or any(_same_word(plain, w) for w in words)
 
 
 def _words(texts: Iterable[str]) -> set[str]:
-    return {_plain(w) for text in texts for w in _WORD.findall(text.lower())}
+    return {without_accents(w) for text in texts for w in _WORD.findall(text.lower())}
 
 
 def _asks_aside(term: str) -> bool:
@@ -183,7 +177,7 @@ def not_offered(question: str, covered: Coverage) -> list[str]:
     if not covered.missing or asks is None:
         return []
     thing = text[asks.end() :]  # "do you sell" is not what was asked about
-    written = {_plain(w.lower()): w for w in _WORD.findall(thing)}
+    written = {without_accents(w.lower()): w for w in _WORD.findall(thing)}
     return [written[t] for t in covered.missing if t in written]
 
 

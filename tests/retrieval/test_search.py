@@ -11,7 +11,7 @@ import pytest
 from retrieval.backends.langchain_retriever import SupportbotRetriever
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.retriever import KEYWORD_THREAD_PREFIX
-from retrieval.stopwords import PRICE_WORDS, keyword_query
+from retrieval.stopwords import PRICE_WORDS, content_terms, keyword_query
 from tests.conftest import KBFactory
 
 PARAPHRASES = [
@@ -158,3 +158,16 @@ def test_an_articles_opening_is_its_first_chunks_in_reading_order(
     assert [c.id for c in opening] == ["return-policy#0", "return-policy#1"]
     assert "30 days" in opening[1].text  # the return-window table follows the lede
     assert sample_kb.opening("no-such-article", 2) == []
+
+
+def test_spanish_stop_words_count_with_or_without_accents() -> None:
+    """Customers write "dónde" and "donde": neither is what a question is about."""
+    assert content_terms("¿Dónde puedo ver mi pedido?") == ["ver", "pedido"]
+    assert content_terms("donde puedo ver mi pedido") == ["ver", "pedido"]
+    assert content_terms("¿Qué métodos de pago aceptan? ¿Cómo cambio mi contraseña?") == [
+        "métodos",
+        "pago",
+        "aceptan",
+        "cambio",
+        "contraseña",
+    ]
