@@ -124,7 +124,9 @@ class ChromaVectorStore:
             if meta.get("embedding_model") not in (None, model_id):
                 raise EmbeddingModelMismatch(
                     f"the index was built with {meta.get('embedding_model')!r} but the "
-                    f"configured model is {model_id!r}; re-ingest with --rebuild"
+                    f"configured model is {model_id!r}; re-ingest with --rebuild, or set "
+                    "SUPPORTBOT_EMBEDDING__BACKEND (and MODEL_PATH) to what the index was "
+                    "built with (onnx before 2026-12-06, when onnx-int8 became the default)"
                 )
         self._model = {"embedding_model": model_id, "dimension": dimension}
 

@@ -47,8 +47,9 @@ class OnnxEmbedder:
         # 2 cores: 1.1x the passages/CPU-s of batched int8 for 200-token chunks, 0.7x for
         # sentences, still 1.7x and 1.0x fp32 batched. One text's matrices are too small to
         # gain from being split over the cores, so each run has one thread and the texts of a
-        # call are shared among the cores instead: 1.5x the sentences and 1.2x the chunks per
-        # CPU-second, and 1.3x and 1.1x per second (2 cores, 2026-12-06).
+        # call are shared among the cores instead: 1.35x the sentences and 1.1x the chunks per
+        # CPU-second, 1.26x and 1.12x per second (2 cores, 2026-12-06; one thread in all, no
+        # sharing: 1.49x and 1.2x per CPU-second, no faster in wall time).
         self._batch_size = 1 if quantized else batch_size
         self._workers = _usable_cores() if quantized else 1
         self._session = _open(folder, cache_dir, quantized)
