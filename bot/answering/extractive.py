@@ -61,7 +61,9 @@ the example illustrates it. Measured 2026-12-06: golden outcomes unchanged, answ
 example's "Cancelas el 10 de marzo ..."; LiveQA dev unchanged. A unit that names a rule
 without stating it ("Normal return windows apply", `_RULE_ELSEWHERE`) costs 0.1 like a pointer:
 "what is your return window?" led with it (#16's example, reworded). Measured 2026-12-06:
-golden, answers_iqa and LiveQA dev answers unchanged word for word.
+golden, answers_iqa and LiveQA dev answers unchanged word for word. Such a unit is never
+support either: with int8 vectors "what's your return window?" got it after the 30 days
+(dev answers again unchanged word for word).
 
 A message that says what the customer wants to do ("I want to cancel my order", "quiero
 cancelar mi pedido") and asks nothing else asks how (`wants_to`): it got "You'll get a
@@ -166,6 +168,12 @@ _RULE_ELSEWHERE = re.compile(
 )
 
 
+def _points_elsewhere(text: str) -> bool:
+    """`text` refers to what it does not say ("one of these", "normal return windows apply"):
+    it costs as the lead and is never support (it adds nothing to the answer before it)."""
+    return bool(_ONE_OF_THESE.search(text) or _RULE_ELSEWHERE.search(text))
+
+
 def asks_how(question: str) -> bool:
     """The question asks for a procedure (numbered steps may be quoted)."""
     return bool(_ASKS_HOW.search(question))
@@ -216,8 +224,7 @@ class ExtractiveAnswerer:
             if number:
                 scores[i] += 0.1 if _NUMBER.search(unit.text) else -0.1
             scores[i] += 0.15 * (how and unit.steps) - 0.05 * opens_back(unit.text)
-            points = _ONE_OF_THESE.search(unit.text) or _RULE_ELSEWHERE.search(unit.text)
-            scores[i] -= 0.1 * bool(points) + _EXAMPLE * unit.example
+            scores[i] -= 0.1 * _points_elsewhere(unit.text) + _EXAMPLE * unit.example
             scores[i] += _DECIDES * _decides(request.question, unit)
             scores[i] += _OPENING * _opens_answer(request, unit, how)
             if unit.faq and same_question(request.question, unit.faq):
@@ -262,6 +269,8 @@ class ExtractiveAnswerer:
                 break
             size = _words(units[i])
             if words + size > self._max_words or _SAYS_YES_NO.match(units[i].text):
+                continue
+            if _points_elsewhere(units[i].text):
                 continue
             if not terms & set(content_terms(units[i].text)):
                 continue  # context that names nothing asked about

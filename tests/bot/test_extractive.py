@@ -50,11 +50,12 @@ def test_the_return_window_leads_with_the_30_days(
     sample_kb: KnowledgeBase, embedder: Embedder, question: str
 ) -> None:
     # The gift-returns article's "Normal return windows apply" names the rule without stating
-    # it, and was the closest sentence to the second wording.
+    # it, and was the closest sentence to the second wording; then it followed the 30 days as
+    # support (with int8 vectors), adding nothing.
     text, _ = answer(sample_kb, embedder, question)
     first = text.splitlines()[0]
     assert "30 days" in first, text
-    assert not first.startswith("Normal return windows"), text
+    assert "Normal return windows" not in text, text
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
