@@ -93,6 +93,7 @@ from bot.answering.passages import AnswerRequest
 from bot.answering.prompting import PromptBuilder
 from bot.answering.units import Unit, opens_back, units_of, without_label
 from bot.answering.yes_no import same_question, yes_or_no
+from bot.conversations.models import Role
 from retrieval.interfaces import Embedder, Vectors
 from retrieval.stopwords import content_terms
 
@@ -166,6 +167,16 @@ _RULE_ELSEWHERE = re.compile(
     r"\b(?:normal|usual|standard|regular) [\w ]{0,25}?\b(?:still )?appl(?:y|ies)\b(?!\s*:)",
     re.IGNORECASE,
 )
+
+
+def _asked_how(request: AnswerRequest) -> bool:
+    """The message asks how, or follows up a customer message that did. Not the follow-up's
+    whole search query: it holds the last answer's title too, and "How to start a return"
+    asks nothing ("what about if i have plus?" after the return window got the steps)."""
+    if asks_how(request.question) or wants_to(request.question):
+        return True
+    earlier = [text for role, text in request.history if role is Role.CUSTOMER]
+    return request.query != request.question and bool(earlier) and asks_how(earlier[-1])
 
 
 def _points_elsewhere(text: str) -> bool:
@@ -245,7 +256,7 @@ class ExtractiveAnswerer:
         units = [u for p in read for u in units_of(p)]
         if not units:
             return ""
-        how = asks_how(request.question) or asks_how(request.query) or wants_to(request.question)
+        how = _asked_how(request)
         if how and not request.declared and not any(u.steps for u in units):
             # "how do i return something?": the steps are in a passage ranked lower.
             later = (u for p in request.passages[_MAX_PASSAGES:] for u in units_of(p))

@@ -11,10 +11,12 @@ import pytest
 
 from bot.answering.composer import Composer
 from bot.answering.extractive import ExtractiveAnswerer, asks_how, wants_to
+from bot.answering.followup import with_context
 from bot.answering.grounding import GroundingChecker, split_sentences, strip_markers
 from bot.answering.passages import AnswerRequest, Passage, passages_from, with_opening
 from bot.answering.prompting import PromptBuilder
 from bot.answering.units import units_of
+from bot.conversations.models import Role
 from bot.settings import GroundingConfig
 from retrieval.interfaces import Embedder
 from retrieval.knowledge_base import KnowledgeBase
@@ -394,3 +396,24 @@ def test_a_how_question_gets_the_steps_the_keyword_search_found(
     text, passages = answer(sample_kb, embedder, "how do i reset my password")
     assert passages[0].article_id == "reset-password"
     assert text.startswith("1. ") and "Forgot password?" in text, text
+
+
+def test_a_follow_up_asks_how_only_when_a_customer_message_did(
+    sample_kb: KnowledgeBase, embedder: Embedder
+) -> None:
+    """A follow-up's search query holds the last answer's title: "How to start a return"
+    asks nothing, so "what about if i have plus?" after the return window gets the window."""
+    earlier = "what's your return window?"
+    question = "what about if i have plus?"
+    query = with_context(question, [earlier], "How to start a return")
+    passages = passages_from(sample_kb.search(query, 4, locale="en"), 4)
+    answerer = ExtractiveAnswerer(embedder, PromptBuilder("Brightcart", 3000), MAX_WORDS)
+    history = [(Role.CUSTOMER, earlier), (Role.BOT, "Check that you're within the window ...")]
+    text = answerer.compose(AnswerRequest(question, query, passages, history, "en"))
+    assert "60 days" in text and "1. " not in text, text
+    # A follow-up of a how question still gets the steps.
+    how = "how do i return something?"
+    query = with_context("and for a gift?", [how], "How to start a return")
+    passages = passages_from(sample_kb.search(query, 4, locale="en"), 4)
+    request = AnswerRequest("and for a gift?", query, passages, [(Role.CUSTOMER, how)], "en")
+    assert "1. " in answerer.compose(request)
