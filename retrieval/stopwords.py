@@ -35,6 +35,8 @@ _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 
 def without_accents(word: str) -> str:
     """`word` without its accents ("Canadá" and "Canada" are one word to a customer)."""
+    if word.isascii():  # most words: nothing to strip (content_terms reads every word)
+        return word
     return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 

@@ -51,7 +51,8 @@ class OnnxEmbedder:
         # CPU-second, 1.26x and 1.12x per second (2 cores, 2026-12-06; one thread in all, no
         # sharing: 1.49x and 1.2x per CPU-second, no faster in wall time).
         self._batch_size = 1 if quantized else batch_size
-        self._workers = _usable_cores() if quantized else 1
+        workers = _usable_cores() if quantized else 1
+        self._pool = ThreadPoolExecutor(workers) if workers > 1 else None
         self._session = _open(folder, cache_dir, quantized)
         name = BUNDLED_MODEL_ID if not model_path else folder.name
         # int8 vectors differ a little: an index built with one must not be queried with the other.
@@ -85,13 +86,10 @@ class OnnxEmbedder:
         def pooled(rows: list[int]) -> Vectors:
             return self._pooled([encodings[i].ids for i in rows])
 
-        if self._workers > 1 and len(batches) > 1:
-            with ThreadPoolExecutor(min(self._workers, len(batches))) as pool:
-                for rows, vectors in zip(batches, pool.map(pooled, batches), strict=True):
-                    out[rows] = vectors
-        else:
-            for rows in batches:
-                out[rows] = pooled(rows)
+        pool = self._pool if len(batches) > 1 else None
+        runs = pool.map(pooled, batches) if pool is not None else map(pooled, batches)
+        for rows, vectors in zip(batches, runs, strict=True):
+            out[rows] = vectors
         return out
 
     def embed_query(self, text: str) -> Vectors:
