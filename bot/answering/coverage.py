@@ -44,7 +44,7 @@ _FILLER_WORDS = frozenset(
     """says said saying come came comes coming goes going gone got gets getting want wants
     wanted need needs needed tried trying seriously totally literally basically actually
     kinda sorta gonna wanna stuff guys today tonight yesterday week weeks lol wtf omg ugh
-    please thanks thank hello hey little""".split()
+    finally please thanks thank hello hey little""".split()
 )
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # "Do you have/offer/sell ...?", "is there ...?": asks whether the shop has it at all.
@@ -102,12 +102,14 @@ def _can_name_subject(term: str) -> bool:
     return len(term) >= MIN_TERM_CHARS and term.isalpha()
 
 
-def focus_terms(question: str) -> list[str]:
-    """The question's content words that can name a subject (4+ letters, no facet words)."""
+def focus_terms(question: str, company: str = "") -> list[str]:
+    """The question's content words that can name a subject (4+ letters, no facet words, not
+    the `company`'s name: every article of its help center is about it)."""
+    named = set(content_terms(company))
     return [
         t
         for t in dict.fromkeys(content_terms(question))
-        if not _asks_aside(t) and _can_name_subject(t)
+        if not _asks_aside(t) and _can_name_subject(t) and t not in named
     ]
 
 
@@ -119,8 +121,10 @@ class Coverage:
     missing: tuple[str, ...]
 
 
-def coverage(question: str, results: Sequence[SearchResult]) -> Coverage:
-    """The share of the question's focus words that the results mention (1.0 without any).
+def coverage(question: str, results: Sequence[SearchResult], company: str = "") -> Coverage:
+    """The share of the question's focus words that the results mention (1.0 without any;
+    the `company`'s name is none: "¿dónde mando mi currículum para trabajar en Brightcart?"
+    was half covered by any article naming the shop).
 
     Same-topic articles that do not hold the answer usually miss the words that make the
     question specific ("gift *wrapping*", "*expired* reset link"): on the golden set the share
@@ -129,7 +133,7 @@ def coverage(question: str, results: Sequence[SearchResult]) -> Coverage:
     Weighting each word by how far the question's embedding moves without it was tried: AUC
     0.87, but no better where the responder operates, for a dozen more embeddings a question.
     """
-    terms = focus_terms(question)
+    terms = focus_terms(question, company)
     if not terms:
         return Coverage(1.0, ())
     found = _words(_texts(results))

@@ -513,7 +513,7 @@ class Responder:
                 results = await self._page_help.prefer(results, page, locale)
             declared = await self._page_help.declared(question, locale)
             results = sorted(results, key=lambda r: r.article_id != declared)
-        covered = coverage(query, results)
+        covered = coverage(query, results, company)
         heard = signals(query, results, covered)  # for evaluations (issue 16)
         meta = replace(
             meta,

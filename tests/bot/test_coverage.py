@@ -17,9 +17,8 @@ from bot.settings import Settings
 from retrieval.types import SearchResult
 from tests.fakes import search_result
 
-SHIPPING = (
-    Path(__file__).parents[2] / "kb_content" / "orders-shipping" / "shipping-options-times-costs.md"
-).read_text(encoding="utf-8")
+KB = Path(__file__).parents[2] / "kb_content"
+SHIPPING = (KB / "orders-shipping" / "shipping-options-times-costs.md").read_text(encoding="utf-8")
 EARLIER = ["how long does shipping to Canada take?"]
 
 
@@ -123,6 +122,32 @@ def test_same_topic_without_the_specific_words_covers_too_little() -> None:
     covered = coverage("do you offer gift wrapping?", [GIFT_CARDS])
     assert covered.share == pytest.approx(1 / 3) and covered.missing == ("offer", "wrapping")
     assert covered.share < Settings().answer.min_coverage
+
+
+def test_the_company_name_is_no_subject_of_the_question() -> None:
+    """Every article of the shop's help center is about the shop: naming it covers nothing
+    ("¿dónde puedo mandar mi currículum para trabajar en Brightcart?" was answered "Caduca a
+    los 30 minutos." from the password article, which names Brightcart)."""
+    question = "can I mail my resume to Brightcart?"
+    result = search_result(
+        "reset-password", title="Reset your Brightcart password", text="We mail you a link."
+    )
+    assert coverage(question, [result]) == Coverage(pytest.approx(2 / 3), ("resume",))
+    assert coverage(question, [result], "Brightcart") == Coverage(0.5, ("resume",))
+
+
+def test_chat_filler_and_the_company_name_leave_the_subject_covered() -> None:
+    """A chatty question keeps the share of its subject words: without the shop's name it
+    must not fall under the refusal line for its filler ("finally", "lol")."""
+    question = (
+        "moving from my old yahoo address to gmail finally lol. how do i get brightcart to "
+        "send stuff to the new one"
+    )
+    article = (KB / "account-login" / "change-email-address.md").read_text(encoding="utf-8")
+    result = search_result("change-email-address", text=article)
+    covered = coverage(question, [result], "Brightcart")
+    assert covered == Coverage(pytest.approx(2 / 5), ("moving", "yahoo", "gmail"))
+    assert covered.share >= Settings().answer.min_coverage
 
 
 def test_one_missing_word_of_several_is_not_enough_to_refuse() -> None:
