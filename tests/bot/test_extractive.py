@@ -417,3 +417,11 @@ def test_a_follow_up_asks_how_only_when_a_customer_message_did(
     passages = passages_from(sample_kb.search(query, 4, locale="en"), 4)
     request = AnswerRequest("and for a gift?", query, passages, [(Role.CUSTOMER, how)], "en")
     assert "1. " in answerer.compose(request)
+    # ... unless it asks something of its own: how long the reset link lasts is no steps.
+    how = "olvidé mi contraseña, ¿cómo la cambio?"
+    follow_up = "¿y cuánto tiempo tengo para usar el enlace?"
+    query = with_context(follow_up, [how], "Cómo restablecer tu contraseña")
+    passages = passages_from(sample_kb.search(query, 4, locale="es"), 4)
+    request = AnswerRequest(follow_up, query, passages, [(Role.CUSTOMER, how)], "es")
+    text = answerer.compose(request)
+    assert text.startswith("Caduca a los 30 minutos.") and "1. " not in text, text
