@@ -16,7 +16,7 @@ from bot.cli.announce import add_announce_command
 from bot.cli.content import add_gaps_and_articles_commands, add_ingest_command
 from bot.cli.eval import add_eval_commands
 from bot.cli.mail import add_mail_command
-from bot.cli.output import echo
+from bot.cli.output import configure_logging, echo
 from bot.conversations.models import Turn
 from bot.errors import BotError
 from bot.settings import Settings
@@ -306,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
+    configure_logging()
     try:
         settings = Settings()
     except ValidationError as exc:

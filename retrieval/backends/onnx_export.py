@@ -90,7 +90,7 @@ def _write(target: Path, build: Callable[[Path], None], verb: str) -> None:
         ) from exc
     os.close(fd)
     tmp = Path(name)
-    log.warning("%s a model to %s (once, a few seconds)", verb, target)
+    log.info("%s a model to %s (once, a few seconds)", verb, target)
     started = time.perf_counter()
     try:
         build(tmp)
@@ -103,7 +103,7 @@ def _write(target: Path, build: Callable[[Path], None], verb: str) -> None:
         ) from exc
     finally:
         tmp.unlink(missing_ok=True)
-    log.warning("wrote %s in %.1f s", target.name, time.perf_counter() - started)
+    log.info("wrote %s in %.1f s", target.name, time.perf_counter() - started)
 
 
 def cached_model_export(

@@ -114,7 +114,9 @@ def test_a_corrupt_or_missing_export_is_rebuilt(
 
 
 def test_two_workers_exporting_at_once_both_start(tmp_path: Path) -> None:
+    """... and say what they export as the console's progress (logging set up as the CLI's)."""
     script = (
+        "from bot.cli.output import configure_logging; configure_logging(); "
         "import sys; from pathlib import Path; from retrieval.config import EmbeddingConfig; "
         "from retrieval.factory import build_embedder; "
         "e = build_embedder(EmbeddingConfig(backend='onnx-int8'), Path(sys.argv[1])); "
@@ -131,9 +133,14 @@ def test_two_workers_exporting_at_once_both_start(tmp_path: Path) -> None:
         )
         for _ in range(2)
     ]
+    said = []
     for worker in workers:
         out, err = worker.communicate(timeout=WAIT_S)
         assert worker.returncode == 0, err
         assert out.strip() == "(384,)"
+        said += err.splitlines()
+    progress = [line.split(" a model", 1)[0] for line in said if " a model to " in line]
+    assert set(progress) == {"exporting", "quantising"}, said  # one worker or both
+    assert not [line for line in said if "WARNING" in line or "onnx_export" in line], said
     names = sorted(p.name for p in (tmp_path / "models").iterdir())
     assert [n.rsplit("-", 1)[1] for n in names] == ["fp32.onnx", "int8pc.onnx"]
