@@ -48,12 +48,11 @@ _FILLER_WORDS = frozenset(
 )
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # "Do you have/offer/sell ...?", "is there ...?": asks whether the shop has it at all.
-_ASKS_IF_OFFERED = re.compile(
+_ASKS_IF_OFFERED = (
     r"^(?:(?:hi|hey|hello|ok|okay|so|and)\W+)*(?:"
-    r"(?:do|does)\s+(?:you|u|y'all)\s+(?:guys\s+|all\s+|still\s+|even\s+)?"
+    r"(?:do|does)\s+(?:you|u|y'all{company})\s+(?:guys\s+|all\s+|still\s+|even\s+)?"
     r"(?:have|offer|sell|provide|carry|run|do)\b|(?:is|are)\s+there\b"
-    r"|¿?(?:tienen|ofrecen|venden|hacen|hay)\b)",
-    re.IGNORECASE,
+    r"|¿?(?:tienen|ofrecen|venden|hacen|hay)\b)"
 )
 
 
@@ -171,13 +170,15 @@ def uncovered_focus(question: str, earlier: Sequence[str], passages: Sequence[st
     return [written.get(t, t) for t in missing]
 
 
-def not_offered(question: str, covered: Coverage) -> list[str]:
+def not_offered(question: str, covered: Coverage, company: str = "") -> list[str]:
     """The focus words, as the customer wrote them, of a question whether the shop has something
-    ("do you have a student discount?") that no found article mentions; [] for other
-    questions or when every one is mentioned. `question` is the customer's own message (a
-    follow-up's search query repeats the earlier question), `covered` the search query's."""
+    ("do you have a student discount?", "does Brightcart have a careers page?" for the
+    `company` Brightcart) that no found article mentions; [] for other questions or when every
+    one is mentioned. `question` is the customer's own message (a follow-up's search query
+    repeats the earlier question), `covered` the search query's."""
     text = question.strip()
-    asks = _ASKS_IF_OFFERED.search(text)
+    named = f"|{re.escape(company)}" if company else ""
+    asks = re.search(_ASKS_IF_OFFERED.format(company=named), text, re.IGNORECASE)
     if not covered.missing or asks is None:
         return []
     thing = text[asks.end() :]  # "do you sell" is not what was asked about

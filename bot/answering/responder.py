@@ -539,7 +539,7 @@ class Responder:
             yield Draft(reply, TurnKind.REFUSAL, suggested, score, meta)
             return
         # Issue 16: "what about Spain?", "do you have a student discount?"
-        missing = uncovered(question, earlier, results) or not_offered(question, covered)
+        missing = uncovered(question, earlier, results) or not_offered(question, covered, company)
         if missing:
             meta = replace(meta, uncovered=tuple(missing))
             reply = refusal_text(missing, [r.title for r in results], locale, company)

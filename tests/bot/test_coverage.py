@@ -196,9 +196,12 @@ def test_a_follow_up_about_the_same_subject_in_other_words_is_not_refused(
         ("do you sell gift cards?", ("sell",), []),  # the asking verb is not the thing asked
         ("how do I use a student discount?", ("student",), []),  # not whether it exists
         ("do you have a student discount?", (), []),
+        ("does Brightcart have a careers page?", ("careers",), ["careers"]),  # the shop, named
+        ("does brightcart sell cars", ("cars",), ["cars"]),
+        ("do i have to pay customs?", ("customs",), []),  # must I, not do you have
     ],
 )
 def test_asking_whether_the_shop_has_something_no_article_names(
     question: str, missing: tuple[str, ...], refused: list[str]
 ) -> None:
-    assert not_offered(question, Coverage(0.5, missing)) == refused
+    assert not_offered(question, Coverage(0.5, missing), "Brightcart") == refused

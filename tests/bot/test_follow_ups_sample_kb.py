@@ -1,5 +1,6 @@
-"""Follow-ups on the shipped help center (kb_content/): a subject it does not cover is refused
-honestly, covered ones are answered (issue 16). Real embedder, Chroma and SQLite."""
+"""Follow-ups (and questions about the shop itself) on the shipped help center (kb_content/): a
+subject it does not cover is refused honestly, covered ones are answered (issue 16). Real
+embedder, Chroma and SQLite."""
 
 from __future__ import annotations
 
@@ -106,8 +107,24 @@ def test_a_new_subject_is_not_read_as_a_follow_up(
 def test_a_follow_up_that_says_it_before_naming_anything_stays_on_the_chats_subject(
     services: Services,
 ) -> None:
-    """"warehouse" alone finds the cut-off-times article strongly, but "it" is the order."""
+    """ "warehouse" alone finds the cut-off-times article strongly, but "it" is the order."""
     first = "can i change the delivery address after my order shipped?"
     _, turn = ask(services, first, "what if it already left the warehouse?")
     assert turn.kind == "answer" and turn.meta["query"].startswith(first), turn.meta
     assert turn.citations[0].article_id == "change-address-after-shipping", turn.text
+
+
+@pytest.mark.parametrize(
+    ("question", "uncovered"),
+    [
+        # Every article names the shop, so naming it covers none of the question.
+        ("¿dónde puedo mandar mi currículum para trabajar en Brightcart?", None),
+        ("does Brightcart have a careers page?", ["careers"]),
+    ],
+)
+def test_a_question_about_the_shop_that_no_article_covers_is_refused(
+    services: Services, question: str, uncovered: list[str] | None
+) -> None:
+    (turn,) = ask(services, question)
+    assert turn.kind == "refusal", turn.text
+    assert turn.meta.get("uncovered") == uncovered
