@@ -78,6 +78,13 @@ own: "¿y cuánto tiempo tengo para usar el enlace?" after "¿cómo la cambio?" 
 now "Caduca a los 30 minutos." Measured 2026-12-06: that golden answer's wording alone changed
 (answer similarity 0.6029 -> 0.6045); answers_iqa and LiveQA dev have no follow-ups.
 
+A message that says what the customer already did ("already checked with the neighbours and
+the mailroom", bot/answering/followup.py `already_done`) is read with the chat, and units naming
+what they did cost 0.2 (`_DONE`): it got "Ask neighbours and anyone else in your household
+whether they took it in." (found using the sample shop over HTTP), now that most such packages
+turn up within a day or two. Measured 2026-12-06: golden answers unchanged word for word (its
+one such message is a dialogue's history); answers_iqa and LiveQA dev have none.
+
 A question that asks how, when the passages read hold no steps, also scores the first steps of
 the passages ranked lower (only the steps): "how do i return something?" got "Some items can't
 be returned ..." from the return policy, the steps being in the start-a-return article ranked
@@ -94,6 +101,7 @@ from collections.abc import AsyncIterator
 import anyio
 import numpy as np
 
+from bot.answering.followup import already_done
 from bot.answering.passages import AnswerRequest
 from bot.answering.prompting import PromptBuilder
 from bot.answering.units import Unit, opens_back, units_of, without_label
@@ -120,6 +128,7 @@ _DECIDES_WORDS = 30
 # in its opening paragraph (before any heading), unless the question asks how.
 _OPENING = 0.2
 _EXAMPLE = 0.1  # an example illustrates the rule, which answers first
+_DONE = 0.2  # a unit naming what the customer says they already did (followup.already_done)
 _DUPLICATE = 0.9
 _SAME_WORDS = 0.8  # share of the shorter unit's content words
 _OPENING_WORDS = 5  # units opening with this many same words repeat each other
@@ -243,6 +252,8 @@ class ExtractiveAnswerer:
         relevance = {p.n: p.relevance for p in request.passages}
         first = _FIRST_ARTICLE if relevance.get(1, 0.0) >= max(relevance.values()) else 0.0
         number = bool(_ASKS_NUMBER.search(request.query))
+        said = [t for role, t in request.history if role is Role.CUSTOMER]
+        done = already_done([*said, request.question])
         for i, unit in enumerate(units):
             overlap = len(terms & set(content_terms(unit.scored))) / len(terms) if terms else 0.0
             scores[i] += 0.1 * overlap + 0.1 * relevance[unit.n] + first * (unit.n == 1)
@@ -252,6 +263,8 @@ class ExtractiveAnswerer:
                 scores[i] += 0.1 if _NUMBER.search(unit.text) else -0.1
             scores[i] += 0.15 * (how and unit.steps) - 0.05 * opens_back(unit.text)
             scores[i] -= 0.1 * _points_elsewhere(unit.text) + _EXAMPLE * unit.example
+            if done & set(content_terms(unit.text)):
+                scores[i] -= _DONE  # "Ask neighbours" to one who says they did
             scores[i] += _DECIDES * _decides(request.question, unit)
             scores[i] += _OPENING * _opens_answer(request, unit, how)
             if unit.faq and same_question(request.question, unit.faq):

@@ -29,6 +29,18 @@ _TRIED_IT = re.compile(
     r"(?:that|it|this|those|them|all that|eso|esto)\b",
     re.IGNORECASE,
 )
+# "I already checked with the neighbours", "ya revisé la carpeta de spam": the customer reports
+# a step they took about the chat's problem (until the clause ends: "but", "so", "still"); not
+# "I already returned the item" or "ya recibí el reembolso", which say where things stand.
+_ALREADY_DID = re.compile(
+    r"(?:^|[.!?,;]\s*|\b(?:i|we)(?:'ve|\s+have)?\s+|\bive\s+)already\s+"
+    r"(?:checked|tried|looked|asked|cleared|restarted|reinstalled|updated|searched|waited|"
+    r"contacted|called|emailed|reset|followed|did|done)\b(?P<en>[^.?!,;]*)"
+    r"|\bya\s+(?:revisé|revise|probé|probe|intenté|intente|busqué|busque|pregunté|pregunte|"
+    r"esperé|espere|reinicié|reinicie|borré|borre|actualicé|actualice)\b(?P<es>[^.?!,;]*)",
+    re.IGNORECASE,
+)
+_CLAUSE_END = re.compile(r"\b(?:but|so|still|pero|así que|todavía|sigue)\b", re.IGNORECASE)
 # A pronoun that stands for a thing or person (not "this blender", not "one of"): said before
 # the message names anything, it can only mean something earlier in the chat.
 _PRONOUN = re.compile(
@@ -57,16 +69,27 @@ def _without_acknowledgement(question: str) -> str:
 
 
 def needs_context(question: str) -> bool:
-    """True when the question leans on earlier turns (a connector, "did that", a pronoun, very
-    few words), after any "ok," or "yeah": "ok, how do I reset my password?" asks something
-    new."""
+    """True when the question leans on earlier turns (a connector, "did that", "already checked
+    ...", a pronoun, very few words), after any "ok," or "yeah": "ok, how do I reset my
+    password?" asks something new."""
     asked = _without_acknowledgement(question)
     terms = content_terms(asked)
-    if opens_with_connector(asked) or _TRIED_IT.search(asked):
+    if opens_with_connector(asked) or _TRIED_IT.search(asked) or _ALREADY_DID.search(asked):
         return True
     if len(terms) <= 1:
         return True
     return bool(_ANAPHORA.search(asked)) and len(terms) <= _ANAPHORA_TERMS
+
+
+def already_done(messages: Sequence[str]) -> set[str]:
+    """The content words of what the messages say the customer already did ("already checked
+    with the neighbours and the mailroom": {"neighbours", "mailroom"})."""
+    done: set[str] = set()
+    for text in messages:
+        for match in _ALREADY_DID.finditer(text):
+            what = match.group("en") or match.group("es") or ""
+            done.update(content_terms(_CLAUSE_END.split(what, maxsplit=1)[0]))
+    return done
 
 
 def refers_back(question: str) -> bool:

@@ -128,3 +128,14 @@ def test_a_question_about_the_shop_that_no_article_covers_is_refused(
     (turn,) = ask(services, question)
     assert turn.kind == "refusal", turn.text
     assert turn.meta.get("uncovered") == uncovered
+
+
+def test_what_the_customer_already_did_is_not_suggested_again(services: Services) -> None:
+    first, turn = ask(
+        services,
+        "my package says delivered but it's not here",
+        "i already checked with the neighbours and the mailroom",
+    )
+    assert "neighbours" in first.text  # the first answer suggests asking them
+    assert turn.kind == "answer" and "neighbours" not in turn.text.lower(), turn.text
+    assert "mailroom" not in turn.text.lower(), turn.text

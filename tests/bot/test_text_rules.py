@@ -8,6 +8,7 @@ import pytest
 
 from bot.answering.confidence import confidence
 from bot.answering.followup import (
+    already_done,
     last_topic,
     needs_context,
     opens_with_connector,
@@ -54,6 +55,25 @@ def test_follow_ups_take_the_previous_message() -> None:
     assert standalone_query("and how much is it?", earlier).startswith(earlier[0])
     assert standalone_query("how do I reset my password", earlier) == "how do I reset my password"
     assert standalone_query("and how much is it?", []) == "and how much is it?"
+
+
+@pytest.mark.parametrize(
+    ("message", "done"),
+    [
+        ("already checked with the neighbours and the mailroom", {"neighbours", "mailroom"}),
+        ("I have already tried restarting the app but it still crashes", {"restarting", "app"}),
+        ("ok, already cleared my cache. still nothing", {"cache"}),
+        ("ya revisé la carpeta de spam y nada", {"carpeta", "spam"}),
+        ("my order already shipped to my old apartment", set()),  # the order did, not I
+        ("we already have one", set()),
+        ("you already refunded me the difference once", set()),
+        ("I already returned the item, when do I get my money?", set()),  # where things stand
+    ],
+)
+def test_what_the_customer_already_did_is_read_with_the_chat(message: str, done: set[str]) -> None:
+    assert already_done([message]) == done
+    if done:
+        assert needs_context(message)
 
 
 @pytest.mark.parametrize(
