@@ -85,6 +85,12 @@ whether they took it in." (found using the sample shop over HTTP), now that most
 turn up within a day or two. Measured 2026-12-06: golden answers unchanged word for word (its
 one such message is a dialogue's history); answers_iqa and LiveQA dev have none.
 
+A leading sentence that introduces steps ("... work through these steps.", "Try these in order,
+...") brings the first list of steps after it in its article, whatever the question asked
+(`_POINTS_TO_STEPS`): "the app keeps crashing" got the introduction alone. Measured 2026-12-06:
+one golden answer gained its steps (qb-041), no outcome changed; answers_iqa and LiveQA dev
+answers unchanged word for word.
+
 A question that asks how, when the passages read hold no steps, also scores the first steps of
 the passages ranked lower (only the steps): "how do i return something?" got "Some items can't
 be returned ..." from the return policy, the steps being in the start-a-return article ranked
@@ -182,6 +188,12 @@ _ONE_OF_THESE = re.compile(
     re.IGNORECASE,
 )
 
+# "... work through these steps.": an introduction to the article's steps, which come with it.
+_POINTS_TO_STEPS = re.compile(
+    r"\b(?:try|follow|work through|sigue|prueba) (?:these|the following|estos|estas)\b(?!\s*:)|"
+    r"\b(?:these|the following|estos|los siguientes) (?:steps|checks|fixes|pasos)\b(?!\s*:)",
+    re.IGNORECASE,
+)
 # "Normal return windows apply": a rule named, not stated (unlike "The usual return conditions
 # still apply: items must be unused ..."); what it refers to answers, if it was found.
 _RULE_ELSEWHERE = re.compile(
@@ -323,6 +335,7 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(i)
             words += size
+        chosen = self._with_its_steps(units, chosen, how)
         first = units[lead]
         answer = (
             ""
@@ -348,6 +361,21 @@ class ExtractiveAnswerer:
         if answer:
             shown[0]["text"] = f"{answer}. {first.text}"
         return self._prompts.extractive(shown)
+
+    @staticmethod
+    def _with_its_steps(units: list[Unit], chosen: list[int], how: bool) -> list[int]:
+        """`chosen` with the steps that its leading unit introduces ("... work through these
+        steps."), the first list of steps after it in its passage, in place of other steps."""
+        lead = units[chosen[0]]
+        if how or not _POINTS_TO_STEPS.search(lead.text):
+            return chosen
+        steps = next(
+            (i for i, u in enumerate(units) if u.steps and u.n == lead.n and u.order > lead.order),
+            None,
+        )
+        if steps is None:
+            return chosen
+        return [chosen[0], steps, *(i for i in chosen[1:] if not units[i].steps)]
 
     def _with_whole_table(
         self, units: list[Unit], vectors: Vectors, chosen: list[int], query: str, terms: set[str]

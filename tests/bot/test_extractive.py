@@ -398,6 +398,22 @@ def test_a_how_question_gets_the_steps_the_keyword_search_found(
     assert text.startswith("1. ") and "Forgot password?" in text, text
 
 
+@pytest.mark.parametrize(
+    ("question", "intro", "step"),
+    [
+        ("the app keeps crashing", "work through these steps.", "Update the app."),
+        ("the site wont load", "Try these in order", "Hard refresh the page."),
+    ],
+)
+def test_a_sentence_that_introduces_steps_brings_them(
+    sample_kb: KnowledgeBase, embedder: Embedder, question: str, intro: str, step: str
+) -> None:
+    """ "... work through these steps." alone pointed at steps the answer did not have."""
+    text, _ = answer(sample_kb, embedder, question)
+    assert intro in text and f"1. {step}" in text, text
+    assert text.index(intro) < text.index("1. "), text
+
+
 def test_a_follow_up_asks_how_only_when_a_customer_message_did(
     sample_kb: KnowledgeBase, embedder: Embedder
 ) -> None:
