@@ -341,8 +341,8 @@ def _lines(text: str, common: frozenset[str]) -> list[tuple[str, str, str]]:
 
 def units_of(passage: Passage) -> list[Unit]:
     """Units of a passage in reading order; consecutive numbered steps form one unit, with the
-    options a step lists (which are units of their own too), and so does a bullet list of
-    names rather than sentences."""
+    options a step lists and the bullets between two steps (which are units of their own too),
+    and so does a bullet list of names rather than sentences."""
     built = _Builder(passage)
     for section, text in passage.parts:
         built.read(text)
@@ -351,12 +351,18 @@ def units_of(passage: Passage) -> list[Unit]:
         bullets: list[str] = []
         lead = ""  # a line ending in ":" introduces the list after it
         faq = ""  # the FAQ question that the next line answers
+        # Bullets after a step: its own details if another step follows them ("1. Hard refresh
+        # the page.", "- Windows: ...", "- Mac: ...", "2. ..."; chunks keep no indentation).
+        pending: list[str] = []
         in_table = False
         for line, table_scored, key in [*_lines(text, built.common), ("", "", "")]:
             if _STEP.match(line):
                 if bullets:
                     built.bullets(bullets, lead, section)
                     bullets, lead = [], ""
+                steps.extend(_OPTION + plain(_BULLET.sub("", b)).strip() for b in pending)
+                options.extend(pending)
+                pending = []
                 steps.append(plain(line.strip()))
                 continue
             option = plain(_BULLET.sub("", line)).strip() if _BULLET.match(line) else ""
@@ -364,6 +370,11 @@ def units_of(passage: Passage) -> list[Unit]:
                 steps.append(f"{_OPTION}{option}")  # "2. Choose how to sign up:", "- Email"
                 options.append(line)
                 continue
+            if steps and option:
+                pending.append(line)
+                continue
+            bullets += [b.strip() for b in pending]
+            pending = []
             if steps:
                 built.add("\n".join(steps), section, lead)
                 steps, lead = [], ""

@@ -364,6 +364,29 @@ def test_a_steps_own_options_stay_in_the_steps_and_are_units_too() -> None:
     ]
 
 
+def test_a_steps_own_details_keep_the_list_whole() -> None:
+    """Chunks keep no indentation: bullets between two steps are the first one's details
+    ("the site wont load" got "1. Hard refresh the page." and none of the other four)."""
+    text = (
+        "Try these in order.\n"
+        "1. **Hard refresh the page.**\n"
+        "- Windows: press **Ctrl + F5**.\n"
+        "- Mac: press **Cmd + Shift + R**.\n"
+        "2. **Open a private window** and go to brightcart.example.\n"
+        "3. **Restart your browser.**\n"
+        "- If nothing helps, write to support with your browser version.\n"
+    )
+    units = units_of(passage(("Fix it step by step", text)))
+    steps = [u.text for u in units if u.steps]
+    assert steps == [
+        "1. Hard refresh the page.\n   - Windows: press Ctrl + F5.\n"
+        "   - Mac: press Cmd + Shift + R.\n"
+        "2. Open a private window and go to brightcart.example.\n3. Restart your browser."
+    ]
+    # Bullets after the last step are a list of their own, as before.
+    assert units[-1].text.startswith("If nothing helps") and not units[-1].steps, units
+
+
 def test_each_sentence_of_a_labelled_item_keeps_its_label(embedder: Embedder) -> None:
     text = (
         "- **Small appliances:** if opened, they can be returned only if defective. Unopened "
