@@ -176,10 +176,12 @@ def not_offered(question: str, covered: Coverage, company: str = "") -> list[str
     `company` Brightcart) that no found article mentions; [] for other questions or when every
     one is mentioned. `question` is the customer's own message (a follow-up's search query
     repeats the earlier question), `covered` the search query's."""
+    if not covered.missing:
+        return []
     text = question.strip()
     named = f"|{re.escape(company)}" if company else ""
     asks = re.search(_ASKS_IF_OFFERED.format(company=named), text, re.IGNORECASE)
-    if not covered.missing or asks is None:
+    if asks is None:
         return []
     thing = text[asks.end() :]  # "do you sell" is not what was asked about
     written = {without_accents(w.lower()): w for w in _WORD.findall(thing)}

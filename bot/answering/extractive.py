@@ -161,16 +161,12 @@ _WANTS_TO = re.compile(
     r"\b(?:quiero|necesito) (?!saber\b)\w+(?:ar|er|ir)\b",
     re.IGNORECASE,
 )
-_ASKS_SOMETHING = re.compile(
-    r"\?|\b(?:how|what|when|where|which|why|who|qu[eé]|cu[aá]ndo|d[oó]nde|cu[aá]l|por qu[eé])\b",
-    re.IGNORECASE,
-)
+_QUESTION_WORDS = r"when|where|which|why|who|cu[aá]ndo|d[oó]nde|cu[aá]l|por qu[eé]"
+_ASKS_SOMETHING = re.compile(rf"\?|\b(?:how|what|qu[eé]|{_QUESTION_WORDS})\b", re.IGNORECASE)
 # A question word of the message's own ("when", "¿dónde?"); "what about" and "what if" only
 # carry the last question on.
 _ASKS_OWN = re.compile(
-    r"\b(?:what(?! about\b| if\b)|when|where|which|why|who|qu[eé](?! tal\b| pasa si\b)|"
-    r"cu[aá]ndo|d[oó]nde|cu[aá]l|por qu[eé])\b",
-    re.IGNORECASE,
+    rf"\b(?:what(?! about\b| if\b)|qu[eé](?! tal\b| pasa si\b)|{_QUESTION_WORDS})\b", re.IGNORECASE
 )
 _SAYS_YES_NO = re.compile(r"^(?:yes|no|not|sí|si)\b", re.IGNORECASE)
 _ASKS_NUMBER = re.compile(
@@ -212,8 +208,13 @@ def _asked_how(request: AnswerRequest) -> bool:
         return True
     if _ASKS_OWN.search(request.question) or _ASKS_NUMBER.search(request.question):
         return False
-    earlier = [text for role, text in request.history if role is Role.CUSTOMER]
+    earlier = _customer_said(request)
     return request.query != request.question and bool(earlier) and asks_how(earlier[-1])
+
+
+def _customer_said(request: AnswerRequest) -> list[str]:
+    """The customer's earlier messages in the request's history, oldest first."""
+    return [text for role, text in request.history if role is Role.CUSTOMER]
 
 
 def _points_elsewhere(text: str) -> bool:
@@ -264,8 +265,7 @@ class ExtractiveAnswerer:
         relevance = {p.n: p.relevance for p in request.passages}
         first = _FIRST_ARTICLE if relevance.get(1, 0.0) >= max(relevance.values()) else 0.0
         number = bool(_ASKS_NUMBER.search(request.query))
-        said = [t for role, t in request.history if role is Role.CUSTOMER]
-        done = already_done([*said, request.question])
+        done = already_done([*_customer_said(request), request.question])
         for i, unit in enumerate(units):
             overlap = len(terms & set(content_terms(unit.scored))) / len(terms) if terms else 0.0
             scores[i] += 0.1 * overlap + 0.1 * relevance[unit.n] + first * (unit.n == 1)
@@ -275,7 +275,7 @@ class ExtractiveAnswerer:
                 scores[i] += 0.1 if _NUMBER.search(unit.text) else -0.1
             scores[i] += 0.15 * (how and unit.steps) - 0.05 * opens_back(unit.text)
             scores[i] -= 0.1 * _points_elsewhere(unit.text) + _EXAMPLE * unit.example
-            if done & set(content_terms(unit.text)):
+            if done and done & set(content_terms(unit.text)):
                 scores[i] -= _DONE  # "Ask neighbours" to one who says they did
             scores[i] += _DECIDES * _decides(request.question, unit)
             scores[i] += _OPENING * _opens_answer(request, unit, how)

@@ -308,6 +308,11 @@ class _Builder:
             self.sentences(text, section, item=True)
 
 
+def _item(line: str) -> str:
+    """A bullet line's text, without the bullet and markup."""
+    return plain(_BULLET.sub("", line)).strip()
+
+
 def _options_of(step: str) -> bool:
     """The step line `step` introduces options, or is one ("- Email and password")."""
     return step.endswith(":") or step.startswith(_OPTION)
@@ -360,12 +365,12 @@ def units_of(passage: Passage) -> list[Unit]:
                 if bullets:
                     built.bullets(bullets, lead, section)
                     bullets, lead = [], ""
-                steps.extend(_OPTION + plain(_BULLET.sub("", b)).strip() for b in pending)
+                steps.extend(_OPTION + _item(b) for b in pending)
                 options.extend(pending)
                 pending = []
                 steps.append(plain(line.strip()))
                 continue
-            option = plain(_BULLET.sub("", line)).strip() if _BULLET.match(line) else ""
+            option = _item(line) if _BULLET.match(line) else ""
             if steps and option and _options_of(steps[-1]) and not _LABEL.match(option):
                 steps.append(f"{_OPTION}{option}")  # "2. Choose how to sign up:", "- Email"
                 options.append(line)
