@@ -91,6 +91,14 @@ A leading sentence that introduces steps ("... work through these steps.", "Try 
 one golden answer gained its steps (qb-041), no outcome changed; answers_iqa and LiveQA dev
 answers unchanged word for word.
 
+A follow-up read with the chat favours units naming what it adds (`_OWN`, +0.1, a lead-only
+bonus like the others): "what about if i have plus?" after the return window is about Plus.
+Measured 2026-12-07 together with the follow-up's topic taken from the section quoted
+(bot/answering/followup.py `topic_of`): golden citation accuracy 0.7459 -> 0.7514 (dialogues
+0.84 -> 0.88: dl-003 now cites the return policy's Plus window), wrong answers 0.1319 -> 0.1234
+(one more handed over), answer similarity 0.6047 -> 0.6103 (0.6054 with the section alone);
+answers_iqa and LiveQA dev have no follow-ups.
+
 A question that asks how, when the passages read hold no steps, also scores the first steps of
 the passages ranked lower (only the steps): "how do i return something?" got "Some items can't
 be returned ..." from the return policy, the steps being in the start-a-return article ranked
@@ -135,6 +143,7 @@ _DECIDES_WORDS = 30
 _OPENING = 0.2
 _EXAMPLE = 0.1  # an example illustrates the rule, which answers first
 _DONE = 0.2  # a unit naming what the customer says they already did (followup.already_done)
+_OWN = 0.1  # a follow-up's unit naming what the follow-up itself adds ("what about Plus?")
 _DUPLICATE = 0.9
 _SAME_WORDS = 0.8  # share of the shorter unit's content words
 _OPENING_WORDS = 5  # units opening with this many same words repeat each other
@@ -217,6 +226,20 @@ def _customer_said(request: AnswerRequest) -> list[str]:
     return [text for role, text in request.history if role is Role.CUSTOMER]
 
 
+def _own_terms(request: AnswerRequest) -> set[str]:
+    """What a follow-up read with the chat adds to it: its content words that the customer's
+    earlier messages lack ("plus" in "what about if i have plus?"); none for a question read
+    alone."""
+    if request.question == request.query:
+        return set()
+    earlier = {term for text in _customer_said(request) for term in content_terms(text)}
+    return set(content_terms(request.question)) - earlier
+
+
+def _names_any(unit: Unit, terms: set[str]) -> bool:
+    return bool(terms) and not terms.isdisjoint(content_terms(unit.scored))
+
+
 def _points_elsewhere(text: str) -> bool:
     """`text` refers to what it does not say ("one of these", "normal return windows apply"):
     it costs as the lead and is never support (it adds nothing to the answer before it)."""
@@ -266,6 +289,7 @@ class ExtractiveAnswerer:
         first = _FIRST_ARTICLE if relevance.get(1, 0.0) >= max(relevance.values()) else 0.0
         number = bool(_ASKS_NUMBER.search(request.query))
         done = already_done([*_customer_said(request), request.question])
+        own = _own_terms(request)
         for i, unit in enumerate(units):
             overlap = len(terms & set(content_terms(unit.scored))) / len(terms) if terms else 0.0
             scores[i] += 0.1 * overlap + 0.1 * relevance[unit.n] + first * (unit.n == 1)
@@ -277,6 +301,7 @@ class ExtractiveAnswerer:
             scores[i] -= 0.1 * _points_elsewhere(unit.text) + _EXAMPLE * unit.example
             if done and done & set(content_terms(unit.text)):
                 scores[i] -= _DONE  # "Ask neighbours" to one who says they did
+            scores[i] += _OWN * _names_any(unit, own)
             scores[i] += _DECIDES * _decides(request.question, unit)
             scores[i] += _OPENING * _opens_answer(request, unit, how)
             if unit.faq and same_question(request.question, unit.faq):
@@ -313,6 +338,7 @@ class ExtractiveAnswerer:
         # only it needs).
         bonus = _DECIDES * _decides(request.question, units[lead])
         bonus += _OPENING * _opens_answer(request, units[lead], how)
+        bonus += _OWN * _names_any(units[lead], _own_terms(request))
         floor = max(float(scores[lead]) - bonus - _SCORE_MARGIN, _MIN_SCORE)
         chosen = [lead]
         words = _words(units[lead])

@@ -117,9 +117,18 @@ def last_cited(earlier: Sequence[Turn]) -> Citation | None:
 
 
 def last_topic(earlier: Sequence[Turn]) -> str:
-    """The title of `last_cited` ("" without one)."""
+    """The `topic_of` `last_cited` ("" without one)."""
     cited = last_cited(earlier)
-    return cited.title if cited is not None else ""
+    return topic_of(cited) if cited is not None else ""
+
+
+def topic_of(cited: Citation) -> str:
+    """What a cited passage is about: its deepest section heading, else its article's title.
+    A guide's title does not name the fact quoted from it: "how long do i have to return
+    something" answered from "Create your account and place your first order" under "Step 7:
+    After delivery", then "what about if i have plus?" read with that title found the
+    suspended-Plus article, and with the heading the return policy's Plus window."""
+    return cited.section.rsplit(" > ", 1)[-1] if cited.section else cited.title
 
 
 def standalone_query(

@@ -30,6 +30,7 @@ from bot.answering.followup import (
     needs_context,
     refers_back,
     standalone_query,
+    topic_of,
     with_context,
 )
 from bot.answering.grounding import GroundingChecker
@@ -500,7 +501,7 @@ class Responder:
                 and said
                 and (not results or results[0].article_id != cited.article_id)
             ):
-                context = with_context(question, said, cited.title)
+                context = with_context(question, said, topic_of(cited))
                 read, read_note = await self._search(context, locale, kb, plan)
                 if _still_on(cited.article_id, question, read):
                     query, results, note = context, read, read_note

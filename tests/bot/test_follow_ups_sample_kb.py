@@ -59,6 +59,18 @@ def test_covered_follow_ups_are_answered(
     assert turn.kind == "answer" and expected in turn.text
 
 
+def test_a_follow_up_takes_the_section_quoted_not_a_guides_title(services: Services) -> None:
+    """The return window quoted from the getting-started guide: "what about if i have plus?"
+    read with the guide's title got the suspended-Plus article's "60-day returns don't apply"
+    (a golden dialogue, dl-003)."""
+    first, plus = ask(
+        services, "how long do i have to return something", "what about if i have plus?"
+    )
+    assert "30 days" in first.text and first.citations[0].title not in plus.meta["query"]
+    assert plus.kind == "answer" and plus.citations[0].article_id == "return-policy"
+    assert "60 days" in plus.text, plus.text
+
+
 def test_a_question_no_article_answers_well_enough_is_refused_with_suggestions(
     services: Services,
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -108,6 +109,9 @@ def test_follow_ups_take_the_topic_of_the_last_answer() -> None:
     assert standalone_query("and mexico?", ["shipping to canada"], "Shipping") == (
         "shipping to canada and mexico?"
     )
+    # A passage under a heading is about its heading, not its article's title.
+    quoted = replace(cited, section="Step 7: After delivery > Returns")
+    assert last_topic([earlier[0], replace(earlier[1], citations=(quoted,))]) == "Returns"
 
 
 @pytest.mark.parametrize(
