@@ -87,8 +87,8 @@ class PromptBuilder:
     def rewrite_messages(
         self, question: str, earlier: Sequence[str], topic: str = ""
     ) -> list[Message]:
-        """A prompt asking for a standalone search query (`topic`: the title of the article
-        the bot's last answer cited)."""
+        """A prompt asking for a standalone search query (`topic`: what the bot's last answer
+        was about, bot/answering/followup.py `last_topic`)."""
         content = self.render("rewrite.j2", question=question, earlier=earlier, topic=topic)
         return [{"role": "user", "content": content}]
 
