@@ -99,6 +99,19 @@ Measured 2026-12-07 together with the follow-up's topic taken from the section q
 (one more handed over), answer similarity 0.6047 -> 0.6103 (0.6054 with the section alone);
 answers_iqa and LiveQA dev have no follow-ups.
 
+A problem report that asks nothing ("ok did that but the email never came") gets the steps under
+a heading that names it (cosine at least 0.7, `_NAMES_PROBLEM`; "The email didn't arrive" scores
+0.86), as a question that asks how would: it got "Reset emails usually arrive within a minute or
+two ..." and no steps. Nor does such a report inherit "how" from the message before
+(`followup.tried_it`): after "how do i reset my password" it got another article's reset steps.
+"No me llega el correo" scores 0.73 for "no me llega el correo para restablecer la contraseña":
+its steps follow, but the English embedder still leads with the article's password advice.
+Measured 2026-12-07: golden outcomes unchanged, one answer (qa-043) is the four steps now (answer
+similarity 0.6103 -> 0.6133); answers_iqa and LiveQA dev answers unchanged (no headings there).
+At 0.65, "not getting any notifications from the app ..." got the app-problems article's steps
+for notifications instead of its gold article's status sentence; with questions too, "¿y tengo
+que pagar el envío de la devolución?" got the return steps.
+
 A question that asks how, when the passages read hold no steps, also scores the first steps of
 the passages ranked lower (only the steps): "how do i return something?" got "Some items can't
 be returned ..." from the return policy, the steps being in the start-a-return article ranked
@@ -115,7 +128,7 @@ from collections.abc import AsyncIterator
 import anyio
 import numpy as np
 
-from bot.answering.followup import already_done
+from bot.answering.followup import already_done, tried_it
 from bot.answering.passages import AnswerRequest
 from bot.answering.prompting import PromptBuilder
 from bot.answering.units import Unit, opens_back, units_of, without_label
@@ -144,6 +157,8 @@ _OPENING = 0.2
 _EXAMPLE = 0.1  # an example illustrates the rule, which answers first
 _DONE = 0.2  # a unit naming what the customer says they already did (followup.already_done)
 _OWN = 0.1  # a follow-up's unit naming what the follow-up itself adds ("what about Plus?")
+_HOW_STEPS = 0.15  # steps, for a question that asks how (or a problem their heading names)
+_NAMES_PROBLEM = 0.7  # a heading this close to a problem report names it
 _DUPLICATE = 0.9
 _SAME_WORDS = 0.8  # share of the shorter unit's content words
 _OPENING_WORDS = 5  # units opening with this many same words repeat each other
@@ -217,6 +232,8 @@ def _asked_how(request: AnswerRequest) -> bool:
         return True
     if _ASKS_OWN.search(request.question) or _ASKS_NUMBER.search(request.question):
         return False
+    if tried_it(request.question):
+        return False  # "did that but the email never came": the steps did not help
     earlier = _customer_said(request)
     return request.query != request.question and bool(earlier) and asks_how(earlier[-1])
 
@@ -297,7 +314,7 @@ class ExtractiveAnswerer:
             # "how do I", a unit that stands on its own.
             if number:
                 scores[i] += 0.1 if _NUMBER.search(unit.text) else -0.1
-            scores[i] += 0.15 * (how and unit.steps) - 0.05 * opens_back(unit.text)
+            scores[i] += _HOW_STEPS * (how and unit.steps) - 0.05 * opens_back(unit.text)
             scores[i] -= 0.1 * _points_elsewhere(unit.text) + _EXAMPLE * unit.example
             if done and done & set(content_terms(unit.text)):
                 scores[i] -= _DONE  # "Ask neighbours" to one who says they did
@@ -310,11 +327,23 @@ class ExtractiveAnswerer:
                 scores[i] = -1.0  # "No." to another question ("do you ship outside ...?")
             if how and unit.option:
                 scores[i] = -1.0  # the steps that give it answer "how"
+        named = set() if how else self._steps_named(request.question, units)
+        scores[list(named)] += _HOW_STEPS
         sentences = [i for i, u in enumerate(units) if not u.steps]
         if not how and sentences and float(np.max(scores[sentences])) >= _MIN_SCORE:
             # A plain sentence answers: a list of steps is not pasted for "what"/"can I".
-            scores[[i for i, u in enumerate(units) if u.steps]] = -1.0
+            scores[[i for i, u in enumerate(units) if u.steps and i not in named]] = -1.0
         return vectors, scores
+
+    def _steps_named(self, message: str, units: list[Unit]) -> set[int]:
+        """The steps under a heading that a problem report (no question asked) names: "the
+        email never came" and "The email didn't arrive" (cosine 0.86)."""
+        steps = [i for i, u in enumerate(units) if u.steps and u.section]
+        if not steps or _ASKS_SOMETHING.search(message):
+            return set()
+        headings = [units[i].section.rsplit(" > ", 1)[-1] for i in steps]
+        fit = self._embedder.embed_documents(headings) @ self._embedder.embed_query(message)
+        return {i for i, close in zip(steps, fit, strict=True) if close >= _NAMES_PROBLEM}
 
     def compose(self, request: AnswerRequest) -> str:
         """The whole answer (empty when no passage has a usable sentence)."""

@@ -81,6 +81,12 @@ def needs_context(question: str) -> bool:
     return bool(_ANAPHORA.search(asked)) and len(terms) <= _ANAPHORA_TERMS
 
 
+def tried_it(message: str) -> bool:
+    """The customer reports on something they did ("did that but ...", "already tried ..."),
+    rather than asking for it."""
+    return bool(_TRIED_IT.search(message) or _ALREADY_DID.search(message))
+
+
 def already_done(messages: Sequence[str]) -> set[str]:
     """The content words of what the messages say the customer already did ("already checked
     with the neighbours and the mailroom": {"neighbours", "mailroom"})."""

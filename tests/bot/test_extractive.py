@@ -469,3 +469,19 @@ def test_a_follow_up_asks_how_only_when_a_customer_message_did(
     request = AnswerRequest(follow_up, query, passages, [(Role.CUSTOMER, how)], "es")
     text = answerer.compose(request)
     assert text.startswith("Caduca a los 30 minutos.") and "1. " not in text, text
+
+
+def test_a_problem_report_gets_the_steps_under_the_heading_that_names_it(
+    sample_kb: KnowledgeBase, embedder: Embedder
+) -> None:
+    """ "ok did that but the email never came" after the reset steps got "Reset emails usually
+    arrive within a minute or two ..." without the steps of "The email didn't arrive"."""
+    earlier = "how do i reset my password"
+    question = "ok did that but the email never came"
+    query = with_context(question, [earlier], "Request a reset link")
+    passages = passages_from(sample_kb.search(query, 4, locale="en"), 4)
+    answerer = ExtractiveAnswerer(embedder, PromptBuilder("Brightcart", 3000), MAX_WORDS)
+    history = [(Role.CUSTOMER, earlier), (Role.BOT, "1. Go to brightcart.example ...")]
+    text = answerer.compose(AnswerRequest(question, query, passages, history, "en"))
+    assert text.startswith("1. Wait 10 minutes."), text
+    assert "2. Check your spam" in text

@@ -15,6 +15,7 @@ from bot.answering.followup import (
     opens_with_connector,
     refers_back,
     standalone_query,
+    tried_it,
 )
 from bot.answering.injection import looks_like_injection, without_injection
 from bot.answering.language import detect_language
@@ -91,6 +92,20 @@ def test_what_the_customer_already_did_is_read_with_the_chat(message: str, done:
 )
 def test_a_pronoun_before_anything_named_refers_back_to_the_chat(text: str, back: bool) -> None:
     assert refers_back(text) is back
+
+
+@pytest.mark.parametrize(
+    ("text", "tried"),
+    [
+        ("ok did that but the email never came", True),
+        ("i already tried restarting the app", True),
+        ("ya revisé la carpeta de spam", True),
+        ("how do i reset it?", False),
+        ("I already returned the item", False),  # where things stand, not a step taken
+    ],
+)
+def test_a_report_on_what_the_customer_did_is_told_apart(text: str, tried: bool) -> None:
+    assert tried_it(text) is tried
 
 
 def test_follow_ups_take_the_topic_of_the_last_answer() -> None:
