@@ -84,6 +84,11 @@ what they did cost 0.2 (`_DONE`): it got "Ask neighbours and anyone else in your
 whether they took it in." (found using the sample shop over HTTP), now that most such packages
 turn up within a day or two. Measured 2026-12-06: golden answers unchanged word for word (its
 one such message is a dialogue's history); answers_iqa and LiveQA dev have none.
+Such units are no support either: "i already checked with the neighbours" got the neighbours
+sentence after its lead. And after "did that, still crashing" (`did_as_told`) the units of the
+bot's last answer, which the customer followed, are not said again: it got the same steps word
+for word, now the article's last resorts (the mobile browser, the status page). Measured
+2026-12-07 (both found over HTTP): golden answers unchanged word for word.
 
 A leading sentence that introduces steps ("... work through these steps.", "Try these in order,
 ...") brings the first list of steps after it in its article, whatever the question asked
@@ -128,7 +133,7 @@ from collections.abc import AsyncIterator
 import anyio
 import numpy as np
 
-from bot.answering.followup import already_done, tried_it
+from bot.answering.followup import already_done, did_as_told, tried_it
 from bot.answering.passages import AnswerRequest
 from bot.answering.prompting import PromptBuilder
 from bot.answering.units import Unit, opens_back, units_of, without_label
@@ -159,6 +164,12 @@ _DONE = 0.2  # a unit naming what the customer says they already did (followup.a
 _OWN = 0.1  # a follow-up's unit naming what the follow-up itself adds ("what about Plus?")
 _HOW_STEPS = 0.15  # steps, for a question that asks how (or a problem their heading names)
 _NAMES_PROBLEM = 0.7  # a heading this close to a problem report names it
+# A heading that names a problem ("The email didn't arrive", "Code still not working?"), not a
+# task ("Apply a promo code", 0.77 from "my promo code isnt working").
+_TROUBLE = re.compile(
+    r"n't\b|\b(?:not|no|never|cannot|trouble|problems?|errors?|fail(?:s|ed)?|stuck|missing)\b",
+    re.IGNORECASE,
+)
 _DUPLICATE = 0.9
 _SAME_WORDS = 0.8  # share of the shorter unit's content words
 _OPENING_WORDS = 5  # units opening with this many same words repeat each other
@@ -243,6 +254,33 @@ def _customer_said(request: AnswerRequest) -> list[str]:
     return [text for role, text in request.history if role is Role.CUSTOMER]
 
 
+def _done(request: AnswerRequest, units: list[Unit]) -> set[int]:
+    """The units naming what the customer says they already did (followup.already_done)."""
+    words = already_done([*_customer_said(request), request.question])
+    return {i for i, unit in enumerate(units) if not words.isdisjoint(content_terms(unit.text))}
+
+
+def _told(request: AnswerRequest, units: list[Unit]) -> set[int]:
+    """After "did that, still crashing" (followup.did_as_told): the units of the bot's last
+    answer, which the customer followed."""
+    if not did_as_told(request.question):
+        return set()
+    told = set(content_terms(_last_answer(request)))
+    return {i for i, unit in enumerate(units) if told and _said_in(unit, told)}
+
+
+def _said_in(unit: Unit, terms: set[str]) -> bool:
+    """`unit` says nearly nothing that `terms` lack, its heading aside ("Step-by-step fixes,
+    iPhone: swipe up ...", said as a bullet of step 2)."""
+    own = set(content_terms(unit.text)) - set(content_terms(unit.section))
+    return bool(own) and len(own & terms) >= _SAME_WORDS * len(own)
+
+
+def _last_answer(request: AnswerRequest) -> str:
+    """The bot's last message in the request's history ("" if none)."""
+    return next((text for role, text in reversed(request.history) if role is Role.BOT), "")
+
+
 def _own_terms(request: AnswerRequest) -> set[str]:
     """What a follow-up read with the chat adds to it: its content words that the customer's
     earlier messages lack ("plus" in "what about if i have plus?"); none for a question read
@@ -292,10 +330,11 @@ class ExtractiveAnswerer:
         return True
 
     def _scores(
-        self, request: AnswerRequest, units: list[Unit], how: bool
+        self, request: AnswerRequest, units: list[Unit], how: bool, done: set[int], told: set[int]
     ) -> tuple[Vectors, Vectors]:
         """Unit vectors, and how well each unit answers the question (-1: it must not); `how`:
-        the question asks for a procedure."""
+        the question asks for a procedure; `done`: units naming what the customer did, `told`:
+        the ones they followed."""
         vectors = self._embedder.embed_documents([u.scored for u in units])
         # A follow-up is scored against its own words as much as against the rewritten query.
         scores = vectors @ self._embedder.embed_query(request.query)
@@ -305,7 +344,6 @@ class ExtractiveAnswerer:
         relevance = {p.n: p.relevance for p in request.passages}
         first = _FIRST_ARTICLE if relevance.get(1, 0.0) >= max(relevance.values()) else 0.0
         number = bool(_ASKS_NUMBER.search(request.query))
-        done = already_done([*_customer_said(request), request.question])
         own = _own_terms(request)
         for i, unit in enumerate(units):
             overlap = len(terms & set(content_terms(unit.scored))) / len(terms) if terms else 0.0
@@ -316,8 +354,7 @@ class ExtractiveAnswerer:
                 scores[i] += 0.1 if _NUMBER.search(unit.text) else -0.1
             scores[i] += _HOW_STEPS * (how and unit.steps) - 0.05 * opens_back(unit.text)
             scores[i] -= 0.1 * _points_elsewhere(unit.text) + _EXAMPLE * unit.example
-            if done and done & set(content_terms(unit.text)):
-                scores[i] -= _DONE  # "Ask neighbours" to one who says they did
+            scores[i] -= _DONE * (i in done)  # "Ask neighbours" to one who says they did
             scores[i] += _OWN * _names_any(unit, own)
             scores[i] += _DECIDES * _decides(request.question, unit)
             scores[i] += _OPENING * _opens_answer(request, unit, how)
@@ -333,16 +370,18 @@ class ExtractiveAnswerer:
         if not how and sentences and float(np.max(scores[sentences])) >= _MIN_SCORE:
             # A plain sentence answers: a list of steps is not pasted for "what"/"can I".
             scores[[i for i, u in enumerate(units) if u.steps and i not in named]] = -1.0
+        scores[list(told)] = -1.0  # the customer followed them
         return vectors, scores
 
     def _steps_named(self, message: str, units: list[Unit]) -> set[int]:
         """The steps under a heading that a problem report (no question asked) names: "the
         email never came" and "The email didn't arrive" (cosine 0.86)."""
-        steps = [i for i, u in enumerate(units) if u.steps and u.section]
+        headings = {i: u.section.rsplit(" > ", 1)[-1] for i, u in enumerate(units) if u.steps}
+        steps = [i for i, heading in headings.items() if _TROUBLE.search(heading)]
         if not steps or _ASKS_SOMETHING.search(message):
             return set()
-        headings = [units[i].section.rsplit(" > ", 1)[-1] for i in steps]
-        fit = self._embedder.embed_documents(headings) @ self._embedder.embed_query(message)
+        fit = self._embedder.embed_documents([headings[i] for i in steps])
+        fit = fit @ self._embedder.embed_query(message)
         return {i for i, close in zip(steps, fit, strict=True) if close >= _NAMES_PROBLEM}
 
     def compose(self, request: AnswerRequest) -> str:
@@ -357,7 +396,8 @@ class ExtractiveAnswerer:
             later = (u for p in request.passages[_MAX_PASSAGES:] for u in units_of(p))
             steps = next((u for u in later if u.steps), None)
             units += [] if steps is None else [steps]
-        vectors, scores = self._scores(request, units, how)
+        done, told = _done(request, units), _told(request, units)
+        vectors, scores = self._scores(request, units, how, done, told)
         terms = set(content_terms(request.query))
         ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
         lead = ranked[0]
@@ -383,6 +423,8 @@ class ExtractiveAnswerer:
                 continue  # context that names nothing asked about
             if units[i].steps and any(units[j].steps for j in chosen):
                 continue  # one list of steps
+            if i in done or i in told:
+                continue
             if float(np.max(vectors[chosen] @ vectors[i])) > _DUPLICATE or any(
                 _repeats(units[i].text, units[j].text) or _same_opening(units[i], units[j])
                 for j in chosen

@@ -81,10 +81,15 @@ def needs_context(question: str) -> bool:
     return bool(_ANAPHORA.search(asked)) and len(terms) <= _ANAPHORA_TERMS
 
 
+def did_as_told(message: str) -> bool:
+    """The customer says they did what the bot told them ("did that but ...", "tried it")."""
+    return bool(_TRIED_IT.search(message))
+
+
 def tried_it(message: str) -> bool:
     """The customer reports on something they did ("did that but ...", "already tried ..."),
     rather than asking for it."""
-    return bool(_TRIED_IT.search(message) or _ALREADY_DID.search(message))
+    return did_as_told(message) or bool(_ALREADY_DID.search(message))
 
 
 def already_done(messages: Sequence[str]) -> set[str]:
