@@ -63,7 +63,10 @@ without stating it ("Normal return windows apply", `_RULE_ELSEWHERE`) costs 0.1 
 "what is your return window?" led with it (#16's example, reworded). Measured 2026-12-06:
 golden, answers_iqa and LiveQA dev answers unchanged word for word. Such a unit is never
 support either: with int8 vectors "what's your return window?" got it after the 30 days
-(dev answers again unchanged word for word).
+(dev answers again unchanged word for word). Nor does it lead while another unit scores at least
+`_MIN_SCORE`: "what's the return window", with the gift-returns article ranked first, got it
+even at its -0.2 (the pointer's and the number question's). Measured 2026-12-07 (found over
+HTTP): golden answers unchanged word for word.
 
 A message that says what the customer wants to do ("I want to cancel my order", "quiero
 cancelar mi pedido") and asks nothing else asks how (`wants_to`): it got "You'll get a
@@ -371,6 +374,10 @@ class ExtractiveAnswerer:
             # A plain sentence answers: a list of steps is not pasted for "what"/"can I".
             scores[[i for i, u in enumerate(units) if u.steps and i not in named]] = -1.0
         scores[list(told)] = -1.0  # the customer followed them
+        pointers = [i for i, u in enumerate(units) if _RULE_ELSEWHERE.search(u.text)]
+        others = [i for i in range(len(units)) if i not in pointers]
+        if pointers and others and float(np.max(scores[others])) >= _MIN_SCORE:
+            scores[pointers] = -1.0  # "Normal return windows apply" says no window
         return vectors, scores
 
     def _steps_named(self, message: str, units: list[Unit]) -> set[int]:

@@ -47,7 +47,15 @@ def words(text: str) -> int:
     return len(strip_markers(text)[0].split())
 
 
-@pytest.mark.parametrize("question", ["what's your return window?", "what is your return window?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what's your return window?",
+        "what is your return window?",
+        # With the gift-returns article ranked first it led even at its -0.2 (found over HTTP).
+        "what's the return window",
+    ],
+)
 def test_the_return_window_leads_with_the_30_days(
     sample_kb: KnowledgeBase, embedder: Embedder, question: str
 ) -> None:
