@@ -87,6 +87,12 @@ def _mentioned(term: str, words: set[str]) -> bool:
     return plain in words or any(_same_word(plain, w) for w in words)
 
 
+def names_all(terms: Sequence[str], text: str) -> bool:
+    """`text` mentions every one of `terms` (by stem or a one-letter slip), and there are some."""
+    words = _words([text])
+    return bool(terms) and all(_mentioned(term, words) for term in terms)
+
+
 def _words(texts: Iterable[str]) -> set[str]:
     return {without_accents(w) for text in texts for w in _WORD.findall(text.lower())}
 

@@ -9,6 +9,7 @@ import pytest
 from bot.answering.coverage import (
     Coverage,
     coverage,
+    names_all,
     not_offered,
     refusal_text,
     uncovered_focus,
@@ -70,6 +71,13 @@ def test_a_word_counts_as_mentioned_when_it_shares_a_stem() -> None:
     passages = ["You can return most items. Mexican addresses get standard shipping."]
     assert uncovered_focus("what about returns?", EARLIER, passages) == []
     assert uncovered_focus("and for mexico?", EARLIER, passages) == []
+
+
+def test_a_text_names_all_terms_only_when_it_mentions_each() -> None:
+    assert names_all(["turn", "two", "step", "verification"], "how to turn on two step verify")
+    assert names_all(["contraseña"], "no recuerdo mi contrasena")  # accents aside
+    assert not names_all(["close", "account"], "delete my old card from my account")
+    assert not names_all([], "anything")
 
 
 def test_the_refusal_names_the_subject_and_what_was_checked() -> None:

@@ -493,3 +493,13 @@ def test_a_problem_report_gets_the_steps_under_the_heading_that_names_it(
     text = answerer.compose(AnswerRequest(question, query, passages, history, "en"))
     assert text.startswith("1. Wait 10 minutes."), text
     assert "2. Check your spam" in text
+
+
+def test_how_gets_the_steps_under_the_heading_that_names_the_task(
+    sample_kb: KnowledgeBase, embedder: Embedder
+) -> None:
+    """The short "how two-step verification works" steps were closer than the six under
+    "Turn on two-step verification"."""
+    text, _ = answer(sample_kb, embedder, "how do i turn on two step verification")
+    assert "Select Two-step verification and then Turn on." in text, text
+    assert "Enter your email address and password as usual" not in text
