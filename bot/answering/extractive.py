@@ -80,6 +80,9 @@ A follow-up inherits "how" from the customer's last message only when it asks no
 own: "¿y cuánto tiempo tengo para usar el enlace?" after "¿cómo la cambio?" got the reset steps,
 now "Caduca a los 30 minutos." Measured 2026-12-06: that golden answer's wording alone changed
 (answer similarity 0.6029 -> 0.6045); answers_iqa and LiveQA dev have no follow-ups.
+A yes/no question asks something of its own too: "does he need his own account?" after the steps
+to add a household member got those steps again (found over HTTP, 2026-12-07; golden: one
+answer's support changed, qa-042, similarity 0.6133 -> 0.614).
 
 A message that says what the customer already did ("already checked with the neighbours and
 the mailroom", bot/answering/followup.py `already_done`) is read with the chat, and units naming
@@ -148,7 +151,7 @@ from bot.answering.followup import already_done, did_as_told, tried_it
 from bot.answering.passages import AnswerRequest
 from bot.answering.prompting import PromptBuilder
 from bot.answering.units import Unit, opens_back, units_of, without_label
-from bot.answering.yes_no import same_question, yes_or_no
+from bot.answering.yes_no import asks_yes_no, same_question, yes_or_no
 from bot.conversations.models import Role
 from retrieval.interfaces import Embedder, Vectors
 from retrieval.stopwords import content_terms
@@ -248,17 +251,18 @@ _RULE_ELSEWHERE = re.compile(
 def _asked_how(request: AnswerRequest) -> bool:
     """The message asks how, or follows up a customer message that did without asking
     something of its own ("and for a gift?", not "¿y cuánto tiempo tengo para usar el
-    enlace?"). Not the follow-up's whole search query: it holds the last answer's title too,
-    and "How to start a return" asks nothing ("what about if i have plus?" after the return
-    window got the steps)."""
-    if asks_how(request.question) or wants_to(request.question):
+    enlace?" nor "does he need his own account?"). Not the follow-up's whole search query: it
+    holds the last answer's title too, and "How to start a return" asks nothing ("what about if
+    i have plus?" after the return window got the steps)."""
+    question = request.question
+    if asks_how(question) or wants_to(question):
         return True
-    if _ASKS_OWN.search(request.question) or _ASKS_NUMBER.search(request.question):
+    if _ASKS_OWN.search(question) or _ASKS_NUMBER.search(question) or asks_yes_no(question):
         return False
-    if tried_it(request.question):
+    if tried_it(question):
         return False  # "did that but the email never came": the steps did not help
     earlier = _customer_said(request)
-    return request.query != request.question and bool(earlier) and asks_how(earlier[-1])
+    return request.query != question and bool(earlier) and asks_how(earlier[-1])
 
 
 def _customer_said(request: AnswerRequest) -> list[str]:

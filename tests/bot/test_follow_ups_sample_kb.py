@@ -79,6 +79,17 @@ def test_what_the_customer_says_they_did_is_not_told_again(services: Services) -
     assert "status.brightcart.example" in again.text
 
 
+def test_a_yes_no_follow_up_of_a_how_question_is_not_given_the_steps_again(
+    services: Services,
+) -> None:
+    """A yes/no question asks something of its own: "does he need his own account?" after the
+    steps to add a household member got those steps again."""
+    first, turn = ask(services, "how do i add my husband to plus", "does he need his own account?")
+    assert "1. Sign in and go to Account > Plus." in first.text
+    assert turn.kind == "answer" and "1. Sign in" not in turn.text, turn.text
+    assert "They need their own Brightcart account" in turn.text
+
+
 def test_a_question_no_article_answers_well_enough_is_refused_with_suggestions(
     services: Services,
 ) -> None:
