@@ -293,8 +293,14 @@ def _said_in(unit: Unit, terms: set[str]) -> bool:
 
 
 def _last_answer(request: AnswerRequest) -> str:
-    """The bot's last message in the request's history ("" if none)."""
-    return next((text for role, text in reversed(request.history) if role is Role.BOT), "")
+    """The bot's last message in the request's history ("" if none, or a person spoke since:
+    "did that" then means what the person said)."""
+    for role, text in reversed(request.history):
+        if role is Role.AGENT:
+            return ""
+        if role is Role.BOT:
+            return text
+    return ""
 
 
 def _names_task(request: AnswerRequest, unit: Unit) -> bool:

@@ -503,3 +503,25 @@ def test_how_gets_the_steps_under_the_heading_that_names_the_task(
     text, _ = answer(sample_kb, embedder, "how do i turn on two step verification")
     assert "Select Two-step verification and then Turn on." in text, text
     assert "Enter your email address and password as usual" not in text
+
+
+def test_did_that_means_the_last_answer_unless_a_person_spoke_since(
+    sample_kb: KnowledgeBase, embedder: Embedder
+) -> None:
+    """What the customer says they did is the bot's last answer only while it is the last
+    thing said to them: after an agent's message, "did that" is about the agent's advice."""
+    earlier, question = "the app keeps crashing", "did that, still crashing"
+    answerer = ExtractiveAnswerer(embedder, PromptBuilder("Brightcart", 3000), MAX_WORDS)
+    steps = answerer.compose(AnswerRequest(earlier, earlier, crash_passages(sample_kb), [], "en"))
+    assert "1. Update the app." in steps
+    query = with_context(question, [earlier], "Step-by-step fixes")
+    told = [(Role.CUSTOMER, earlier), (Role.BOT, steps)]
+    again = answerer.compose(AnswerRequest(question, query, crash_passages(sample_kb), told, "en"))
+    assert "Update the app" not in again, again
+    agent = [*told, (Role.AGENT, "Please sign out and sign in again.")]
+    after = answerer.compose(AnswerRequest(question, query, crash_passages(sample_kb), agent, "en"))
+    assert "Update the app" in after, after
+
+
+def crash_passages(kb: KnowledgeBase) -> list[Passage]:
+    return passages_from(kb.search("the app keeps crashing", 4, locale="en"), 4)
