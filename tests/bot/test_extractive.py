@@ -445,37 +445,54 @@ def test_a_sentence_that_introduces_steps_brings_them(
     assert text.index(intro) < text.index("1. "), text
 
 
+def follow_up(
+    kb: KnowledgeBase,
+    embedder: Embedder,
+    question: str,
+    earlier: str,
+    topic: str,
+    said: str = "",
+    locale: str = "en",
+) -> str:
+    """The answer to `question` read with the customer's `earlier` message and the last
+    answer's `topic` (`said`: that answer, where the test needs it)."""
+    query = with_context(question, [earlier], topic)
+    passages = passages_from(kb.search(query, 4, locale=locale), 4)
+    history = [(Role.CUSTOMER, earlier), *([(Role.BOT, said)] if said else [])]
+    answerer = ExtractiveAnswerer(embedder, PromptBuilder("Brightcart", 3000), MAX_WORDS)
+    return answerer.compose(AnswerRequest(question, query, passages, history, locale))
+
+
 def test_a_follow_up_asks_how_only_when_a_customer_message_did(
     sample_kb: KnowledgeBase, embedder: Embedder
 ) -> None:
     """A follow-up's search query holds the last answer's title: "How to start a return"
     asks nothing, so "what about if i have plus?" after the return window gets the window."""
-    earlier = "what's your return window?"
-    question = "what about if i have plus?"
-    query = with_context(question, [earlier], "How to start a return")
-    passages = passages_from(sample_kb.search(query, 4, locale="en"), 4)
-    answerer = ExtractiveAnswerer(embedder, PromptBuilder("Brightcart", 3000), MAX_WORDS)
-    history = [(Role.CUSTOMER, earlier), (Role.BOT, "Check that you're within the window ...")]
-    text = answerer.compose(AnswerRequest(question, query, passages, history, "en"))
+    returns = "How to start a return"
+    text = follow_up(
+        sample_kb,
+        embedder,
+        "what about if i have plus?",
+        "what's your return window?",
+        returns,
+        said="Check that you're within the window ...",
+    )
     assert "60 days" in text and "1. " not in text, text
     # A follow-up of a how question still gets the steps.
     how = "how do i return something?"
-    query = with_context("and for a rug?", [how], "How to start a return")
-    passages = passages_from(sample_kb.search(query, 4, locale="en"), 4)
-    request = AnswerRequest("and for a rug?", query, passages, [(Role.CUSTOMER, how)], "en")
-    assert "1. " in answerer.compose(request)
+    assert "1. " in follow_up(sample_kb, embedder, "and for a rug?", how, returns)
     # What the follow-up adds leads: "a gift" is returned through the gift-returns article.
-    query = with_context("and for a gift?", [how], "How to start a return")
-    passages = passages_from(sample_kb.search(query, 4, locale="en"), 4)
-    request = AnswerRequest("and for a gift?", query, passages, [(Role.CUSTOMER, how)], "en")
-    assert answerer.compose(request).startswith("To return a gift, contact us")
+    text = follow_up(sample_kb, embedder, "and for a gift?", how, returns)
+    assert text.startswith("To return a gift, contact us"), text
     # ... unless it asks something of its own: how long the reset link lasts is no steps.
-    how = "olvidé mi contraseña, ¿cómo la cambio?"
-    follow_up = "¿y cuánto tiempo tengo para usar el enlace?"
-    query = with_context(follow_up, [how], "Cómo restablecer tu contraseña")
-    passages = passages_from(sample_kb.search(query, 4, locale="es"), 4)
-    request = AnswerRequest(follow_up, query, passages, [(Role.CUSTOMER, how)], "es")
-    text = answerer.compose(request)
+    text = follow_up(
+        sample_kb,
+        embedder,
+        "¿y cuánto tiempo tengo para usar el enlace?",
+        "olvidé mi contraseña, ¿cómo la cambio?",
+        "Cómo restablecer tu contraseña",
+        locale="es",
+    )
     assert text.startswith("Caduca a los 30 minutos.") and "1. " not in text, text
 
 
@@ -484,13 +501,14 @@ def test_a_problem_report_gets_the_steps_under_the_heading_that_names_it(
 ) -> None:
     """ "ok did that but the email never came" after the reset steps got "Reset emails usually
     arrive within a minute or two ..." without the steps of "The email didn't arrive"."""
-    earlier = "how do i reset my password"
-    question = "ok did that but the email never came"
-    query = with_context(question, [earlier], "Request a reset link")
-    passages = passages_from(sample_kb.search(query, 4, locale="en"), 4)
-    answerer = ExtractiveAnswerer(embedder, PromptBuilder("Brightcart", 3000), MAX_WORDS)
-    history = [(Role.CUSTOMER, earlier), (Role.BOT, "1. Go to brightcart.example ...")]
-    text = answerer.compose(AnswerRequest(question, query, passages, history, "en"))
+    text = follow_up(
+        sample_kb,
+        embedder,
+        "ok did that but the email never came",
+        "how do i reset my password",
+        "Request a reset link",
+        said="1. Go to brightcart.example ...",
+    )
     assert text.startswith("1. Wait 10 minutes."), text
     assert "2. Check your spam" in text
 
