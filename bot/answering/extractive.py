@@ -150,7 +150,7 @@ from bot.answering.coverage import names_all
 from bot.answering.followup import already_done, did_as_told, tried_it
 from bot.answering.passages import AnswerRequest
 from bot.answering.prompting import PromptBuilder
-from bot.answering.units import Unit, opens_back, units_of, without_label
+from bot.answering.units import Unit, heading_of, opens_back, units_of, without_label
 from bot.answering.yes_no import asks_yes_no, same_question, yes_or_no
 from bot.conversations.models import Role
 from retrieval.interfaces import Embedder, Vectors
@@ -306,7 +306,7 @@ def _last_answer(request: AnswerRequest) -> str:
 def _names_task(request: AnswerRequest, unit: Unit) -> bool:
     """The question names every word (two at least) of the heading over `unit`: "how do i turn
     on two step verification" and "Turn on two-step verification"."""
-    heading = content_terms(unit.section.rsplit(" > ", 1)[-1])
+    heading = content_terms(heading_of(unit.section))
     return len(heading) >= 2 and names_all(heading, request.question)
 
 
@@ -413,7 +413,7 @@ class ExtractiveAnswerer:
     def _steps_named(self, message: str, units: list[Unit]) -> set[int]:
         """The steps under a heading that a problem report (no question asked) names: "the
         email never came" and "The email didn't arrive" (cosine 0.86)."""
-        headings = {i: u.section.rsplit(" > ", 1)[-1] for i, u in enumerate(units) if u.steps}
+        headings = {i: heading_of(u.section) for i, u in enumerate(units) if u.steps}
         steps = [i for i, heading in headings.items() if _TROUBLE.search(heading)]
         if not steps or _ASKS_SOMETHING.search(message):
             return set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.answering.units import heading_of
 from bot.conversations.models import Citation, Role, Turn
 from retrieval.stopwords import content_terms
 
@@ -139,7 +140,7 @@ def topic_of(cited: Citation) -> str:
     something" answered from "Create your account and place your first order" under "Step 7:
     After delivery", then "what about if i have plus?" read with that title found the
     suspended-Plus article, and with the heading the return policy's Plus window."""
-    return cited.section.rsplit(" > ", 1)[-1] if cited.section else cited.title
+    return heading_of(cited.section) if cited.section else cited.title
 
 
 def standalone_query(

@@ -103,7 +103,9 @@ def is_pointer(sentence: str) -> bool:
     return bool(_POINTER.search(sentence.strip()))
 
 
-def _heading(section: str) -> str:
+def heading_of(section: str) -> str:
+    """The deepest heading of a section path ("Step 3: Check out > Shipping options" -> the
+    last)."""
     return section.rpartition(" > ")[2].strip()
 
 
@@ -208,7 +210,7 @@ class _Builder:
         about = " ".join(p for p in (section, context) if p)
         scored = f"{about}: {written}" if about else written
         group = self.groups if key else 0
-        example = bool(_EXAMPLE.match(_heading(section)))  # "## Examples"
+        example = bool(_EXAMPLE.match(heading_of(section)))  # "## Examples"
         self.units.append(
             Unit(
                 text,
@@ -271,7 +273,7 @@ class _Builder:
 
     def bullets(self, items: list[str], lead: str, section: str) -> None:
         texts = [plain(_BULLET.sub("", i)).strip() for i in items]
-        heading = _heading(section)
+        heading = heading_of(section)
         if _names_things(texts):
             self.add(_short_list(texts, lead.rstrip(":") or heading, self.common), section)
             return
