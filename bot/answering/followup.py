@@ -75,7 +75,7 @@ def needs_context(question: str) -> bool:
     password?" asks something new."""
     asked = _without_acknowledgement(question)
     terms = content_terms(asked)
-    if opens_with_connector(asked) or _TRIED_IT.search(asked) or _ALREADY_DID.search(asked):
+    if opens_with_connector(asked) or tried_it(asked):
         return True
     if len(terms) <= 1:
         return True
