@@ -130,6 +130,19 @@ its short text) over the six steps under "Turn on two-step verification" (0.84).
 2026-12-07 (found over HTTP): golden answers unchanged word for word (at +0.15 that answer
 stayed); answers_iqa and LiveQA dev have no headings.
 
+A report that something does not work, asking nothing ("requested my data 3 weeks ago and the
+download link in the email doesnt work anymore"), wants the fix as "how do I ...?" does: it got
+"Other privacy requests are answered within 30 days.", now the export steps (`_reports_problem`).
+Not a question without its question mark ("... can i send them back" kept "Final sale items
+can't be returned"), nor a message saying what the customer tried ("tried 3 times already" got
+the reset steps again). Measured 2026-12-07: golden outcomes unchanged (qa-038, "not getting
+any notifications from the app ...", now gets the two steps its reference answer gives, from
+the app-problems article's "Not getting notifications?", which the golden set now counts as
+gold beside the mobile-app article), answer similarity 0.614 -> 0.6214; answers_iqa and LiveQA
+dev answers unchanged word for word. Leading steps come after the sentence that introduces
+them, where that was chosen too ("Try these in order, checking the site after each step." came
+after the steps).
+
 A question that asks how, when the passages read hold no steps, also scores the first steps of
 the passages ranked lower (only the steps): "how do i return something?" got "Some items can't
 be returned ..." from the return policy, the steps being in the start-a-return article ranked
@@ -150,7 +163,13 @@ from bot.answering.coverage import names_all
 from bot.answering.followup import already_done, did_as_told, tried_it
 from bot.answering.passages import AnswerRequest
 from bot.answering.prompting import PromptBuilder
-from bot.answering.units import Unit, heading_of, opens_back, units_of, without_label
+from bot.answering.units import (
+    Unit,
+    heading_of,
+    opens_back,
+    units_of,
+    without_label,
+)
 from bot.answering.yes_no import asks_yes_no, same_question, yes_or_no
 from bot.conversations.models import Role
 from retrieval.interfaces import Embedder, Vectors
@@ -179,10 +198,12 @@ _OWN = 0.1  # a follow-up's unit naming what the follow-up itself adds ("what ab
 _HOW_STEPS = 0.15  # steps, for a question that asks how (or a problem their heading names)
 _NAMES_PROBLEM = 0.7  # a heading this close to a problem report names it
 _NAMES_TASK = 0.25  # steps under a heading that names the task asked ("Turn on two-step ...")
-# A heading that names a problem ("The email didn't arrive", "Code still not working?"), not a
-# task ("Apply a promo code", 0.77 from "my promo code isnt working").
+# A heading or message that names a problem ("The email didn't arrive", "Code still not
+# working?", "the link doesnt work"), not a task ("Apply a promo code", 0.77 from "my promo code
+# isnt working").
 _TROUBLE = re.compile(
-    r"n't\b|\b(?:not|no|never|cannot|trouble|problems?|errors?|fail(?:s|ed)?|stuck|missing)\b",
+    r"n't\b|\b(?:wont|cant|doesnt|isnt|dont|didnt|not|no|never|cannot|trouble|problems?|errors?|"
+    r"fail(?:s|ed)?|stuck|missing)\b",
     re.IGNORECASE,
 )
 _DUPLICATE = 0.9
@@ -218,6 +239,12 @@ _ASKS_SOMETHING = re.compile(rf"\?|\b(?:how|what|qu[eé]|{_QUESTION_WORDS})\b", 
 _ASKS_OWN = re.compile(
     rf"\b(?:what(?! about\b| if\b)|qu[eé](?! tal\b| pasa si\b)|{_QUESTION_WORDS})\b", re.IGNORECASE
 )
+# "can i", "is there" anywhere in a message: a question, question mark or not.
+_ASKS_MODAL = re.compile(
+    r"\b(?:can|could|do|does|did|is|are|will|would|should|am)\s+(?:i|you|u|we|it|they|there)\b",
+    re.IGNORECASE,
+)
+_TRYING = re.compile(r"\btr(?:y|ied|ying)\b", re.IGNORECASE)  # "tried 3 times already"
 _SAYS_YES_NO = re.compile(r"^(?:yes|no|not|sí|si)\b", re.IGNORECASE)
 _ASKS_NUMBER = re.compile(
     r"\bhow (?:long|much|many|soon|late|early|fast)\b|\bwhat time\b|"
@@ -261,6 +288,8 @@ def _asked_how(request: AnswerRequest) -> bool:
         return False
     if tried_it(question):
         return False  # "did that but the email never came": the steps did not help
+    if _reports_problem(question):
+        return True  # "the download link doesn't work anymore": the fix is wanted
     earlier = _customer_said(request)
     return request.query != question and bool(earlier) and asks_how(earlier[-1])
 
@@ -330,6 +359,19 @@ def _points_elsewhere(text: str) -> bool:
     return bool(_ONE_OF_THESE.search(text) or _RULE_ELSEWHERE.search(text))
 
 
+def _reports_problem(message: str) -> bool:
+    """The message reports that something does not work and asks nothing ("the download link
+    in the email doesnt work anymore"): it wants the fix, as "how do I ...?" does. Not a
+    question without its question mark ("... can i send them back"), nor what the customer
+    tried ("tried 3 times already": the steps did not help)."""
+    return (
+        bool(_TROUBLE.search(message))
+        and not _ASKS_SOMETHING.search(message)
+        and not _ASKS_MODAL.search(message)
+        and not _TRYING.search(message)
+    )
+
+
 def asks_how(question: str) -> bool:
     """The question asks for a procedure (numbered steps may be quoted)."""
     return bool(_ASKS_HOW.search(question))
@@ -393,7 +435,7 @@ class ExtractiveAnswerer:
                 scores[i] = -1.0  # "No." to another question ("do you ship outside ...?")
             if how and unit.option:
                 scores[i] = -1.0  # the steps that give it answer "how"
-        named = set() if how else self._steps_named(request.question, units)
+        named = self._steps_named(request.question, units)
         scores[list(named)] += _HOW_STEPS
         if how:
             scores[[i for i, u in enumerate(units) if u.steps and _names_task(request, u)]] += (
@@ -478,8 +520,10 @@ class ExtractiveAnswerer:
         )
         if not answer:
             chosen = self._with_whole_table(units, vectors, chosen, request.query, terms)
-        # A whole table that the lead is a row of is quoted in its order.
+        # A whole table that the lead is a row of is quoted in its order, and leading steps
+        # after the sentence that introduces them ("Try these in order, ...").
         head = [i for i in chosen if _same_group(units[i], first)] if first.group else [lead]
+        head += [i for i in chosen if _introduces(units[i], first)]
         rest = sorted(
             (units[i] for i in chosen if i not in head),
             key=lambda u: (u.n != first.n, u.n, u.order),
@@ -572,6 +616,16 @@ def _opens_answer(request: AnswerRequest, unit: Unit, how: bool) -> bool:
         and not unit.section
         and not unit.steps
         and not _ONE_OF_THESE.search(unit.text)
+    )
+
+
+def _introduces(unit: Unit, steps: Unit) -> bool:
+    """`unit` introduces the list of `steps`: it points to steps, before them in their passage."""
+    return (
+        steps.steps
+        and unit.n == steps.n
+        and unit.order < steps.order
+        and bool(_POINTS_TO_STEPS.search(unit.text))
     )
 
 

@@ -513,6 +513,45 @@ def test_a_problem_report_gets_the_steps_under_the_heading_that_names_it(
     assert "2. Check your spam" in text
 
 
+@pytest.mark.parametrize(
+    ("report", "first_step"),
+    [
+        (
+            "the download link for my data doesnt work anymore",
+            "1. Sign in and go to Settings > Privacy > Download my data.",
+        ),
+        (
+            "notifications from the app dont show up",
+            "1. In your phone's settings, allow notifications for Brightcart.",
+        ),
+    ],
+)
+def test_a_problem_report_gets_the_fix(
+    sample_kb: KnowledgeBase, embedder: Embedder, report: str, first_step: str
+) -> None:
+    """A report that asks nothing wants the fix: the expired data link got "Other privacy
+    requests are answered within 30 days." and the notifications "Follow order status from
+    Received to Delivered."."""
+    text, _ = answer(sample_kb, embedder, report)
+    assert text.startswith(first_step), text
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "bought towels marked final sale and i dont like the color. can i send them back",
+        "trying to reset my pw and no email comes. tried 3 times already",
+    ],
+)
+def test_a_question_or_what_was_tried_is_no_problem_report(
+    sample_kb: KnowledgeBase, embedder: Embedder, message: str
+) -> None:
+    """A question without its question mark asks its own question, and a customer who tried
+    already did the steps."""
+    text, _ = answer(sample_kb, embedder, message)
+    assert not text.startswith("1."), text
+
+
 def test_how_gets_the_steps_under_the_heading_that_names_the_task(
     sample_kb: KnowledgeBase, embedder: Embedder
 ) -> None:
