@@ -133,9 +133,10 @@ class KnowledgeBase:
         """Locales that have at least one indexed chunk."""
         return self.keywords.locales()
 
-    def opening(self, article_id: str, chunks: int) -> list[Chunk]:
-        """The article's first `chunks` indexed chunks in reading order."""
-        ids = [f"{article_id}#{n}" for n in range(chunks)]
+    def chunks_of(self, article_id: str, start: int, count: int) -> list[Chunk]:
+        """The article's indexed chunks from number `start`, up to `count` of them, in reading
+        order."""
+        ids = [f"{article_id}#{n}" for n in range(start, start + count)]
         found = self.keywords.chunks(ids)
         return [found[i] for i in ids if i in found]
 

@@ -141,7 +141,9 @@ the app-problems article's "Not getting notifications?", which the golden set no
 gold beside the mobile-app article), answer similarity 0.614 -> 0.6214; answers_iqa and LiveQA
 dev answers unchanged word for word. Leading steps come after the sentence that introduces
 them, where that was chosen too ("Try these in order, checking the site after each step." came
-after the steps).
+after the steps). A list of steps that a chunk boundary cut is quoted to its end
+(`units.continued`; the responder reads the chunk that carries it on): "the site wont load" got
+four of the five website fixes.
 
 A question that asks how, when the passages read hold no steps, also scores the first steps of
 the passages ranked lower (only the steps): "how do i return something?" got "Some items can't
@@ -165,6 +167,7 @@ from bot.answering.passages import AnswerRequest
 from bot.answering.prompting import PromptBuilder
 from bot.answering.units import (
     Unit,
+    continued,
     heading_of,
     opens_back,
     units_of,
@@ -512,6 +515,7 @@ class ExtractiveAnswerer:
             chosen.append(i)
             words += size
         chosen = self._with_its_steps(units, chosen, how)
+        units = [continued(units, i) if i in chosen else u for i, u in enumerate(units)]
         first = units[lead]
         answer = (
             ""

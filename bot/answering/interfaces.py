@@ -48,6 +48,7 @@ class ArticleSearch(Protocol):
         """Locales that have at least one article."""
         ...
 
-    def opening(self, article_id: str, chunks: int) -> list[Chunk]:
-        """The article's first `chunks` chunks in reading order; [] when it is not indexed."""
+    def chunks_of(self, article_id: str, start: int, count: int) -> list[Chunk]:
+        """The article's chunks from number `start`, up to `count` of them, in reading order;
+        [] when it is not indexed."""
         ...

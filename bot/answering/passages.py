@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from bot.conversations.models import Citation, Role
 from retrieval.types import Chunk, ScoredChunk, SearchResult
+
+_STEP_NUMBER = re.compile(r"^\s*(\d+)[.)]\s+", re.MULTILINE)
+_LAST_LINE_IN_LIST = re.compile(r"(?:^|\n)\s*(?:\d+[.)]|[-*])\s[^\n]*\s*$")
 
 
 def help_url(article_id: str) -> str:
@@ -75,6 +79,44 @@ def with_opening(result: SearchResult, opening: Sequence[Chunk]) -> SearchResult
         return result
     chunks = (result.chunks[0], *added, *result.chunks[1:])
     return replace(result, chunks=chunks[: max(len(result.chunks), 1 + len(added))])
+
+
+def cut_steps(result: SearchResult) -> list[int]:
+    """Numbers of the chunks that follow `result`'s chunks ending inside a numbered list (a
+    chunk boundary in a long list of steps), where `result` lacks them."""
+    have = {_position(c.chunk.id) for c in result.chunks}
+    after = [_position(c.chunk.id) + 1 for c in result.chunks if _ends_in_steps(c.chunk.text)]
+    return [n for n in after if n not in have]
+
+
+def with_rest_of_steps(result: SearchResult, found: Mapping[str, Chunk]) -> SearchResult:
+    """`result` with the `found` chunks that carry on its numbered lists ("5. Restart your
+    browser" after a chunk ending at step 4, in the same section)."""
+    have = {c.chunk.id for c in result.chunks}
+    added = [
+        ScoredChunk(rest, 0.0)
+        for scored in result.chunks
+        if (rest := found.get(_next_id(scored.chunk.id))) is not None
+        and rest.id not in have
+        and rest.section == scored.chunk.section
+        and carries_on(scored.chunk.text, rest.text)
+    ]
+    return replace(result, chunks=(*result.chunks, *added)) if added else result
+
+
+def carries_on(steps: str, after: str) -> bool:
+    """`after` opens with the step that follows the last numbered step of `steps`."""
+    numbers = _STEP_NUMBER.findall(steps)
+    first = _STEP_NUMBER.match(after)
+    return bool(numbers) and first is not None and int(first.group(1)) == int(numbers[-1]) + 1
+
+
+def _ends_in_steps(text: str) -> bool:
+    return bool(_STEP_NUMBER.search(text)) and bool(_LAST_LINE_IN_LIST.search(text))
+
+
+def _next_id(chunk_id: str) -> str:
+    return f"{chunk_id.rpartition('#')[0]}#{_position(chunk_id) + 1}"
 
 
 def passages_from(

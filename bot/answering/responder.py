@@ -37,7 +37,13 @@ from bot.answering.grounding import GroundingChecker
 from bot.answering.injection import instructions_only, looks_like_injection, without_injection
 from bot.answering.interfaces import Answerer, ArticleSearch
 from bot.answering.language import detect_language
-from bot.answering.passages import AnswerRequest, passages_from, with_opening
+from bot.answering.passages import (
+    AnswerRequest,
+    cut_steps,
+    passages_from,
+    with_opening,
+    with_rest_of_steps,
+)
 from bot.answering.prompting import PromptBuilder
 from bot.answering.smalltalk import classify
 from bot.conversations.models import (
@@ -149,6 +155,16 @@ class Draft:
     citations: tuple[Citation, ...]
     confidence: float
     meta: AnswerMeta
+
+
+def _steps_read_on(kb: ArticleSearch, results: Sequence[SearchResult]) -> list[SearchResult]:
+    """`results` with the chunks that carry on a list of steps their chunks end in: a chunk
+    boundary in a long list cut "5. Restart your browser" off the four steps before it."""
+    out = []
+    for result in results:
+        found = {c.id: c for n in cut_steps(result) for c in kb.chunks_of(result.article_id, n, 1)}
+        out.append(with_rest_of_steps(result, found) if found else result)
+    return out
 
 
 class Responder:
@@ -548,8 +564,11 @@ class Responder:
             yield Draft(reply, TurnKind.REFUSAL, (), confidence(TurnKind.REFUSAL, top, 0), meta)
             return
         if declared and results[0].article_id == declared:
-            opening = await anyio.to_thread.run_sync(kb.opening, declared, OPENING_CHUNKS)
+            opening = await anyio.to_thread.run_sync(kb.chunks_of, declared, 0, OPENING_CHUNKS)
             results[0] = with_opening(results[0], opening)
+        read = results[: self._config.passages]
+        if any(cut_steps(r) for r in read):
+            results = await anyio.to_thread.run_sync(_steps_read_on, kb, read)
         request = AnswerRequest(
             question=question,
             query=query,

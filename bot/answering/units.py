@@ -11,10 +11,11 @@ answer similarity 0.603 -> 0.605, no other golden, LiveQA or answers_iqa dev ans
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot.answering.grounding import split_sentences
-from bot.answering.passages import Passage
+from bot.answering.passages import Passage, carries_on
 from retrieval.stopwords import ENGLISH, SPANISH, content_terms
 
 _STEP = re.compile(r"^\s*\d+[.)]\s+")
@@ -76,6 +77,20 @@ class Unit:
     def steps(self) -> bool:
         """A numbered list of steps (quoted whole, on its own lines)."""
         return bool(_STEP.match(self.text))
+
+
+def continued(units: Sequence[Unit], i: int) -> Unit:
+    """`units[i]`, with the rest of its numbered list where a chunk boundary cut it off: the
+    next steps of its passage and section, when they number on ("5. Restart your browser" after
+    steps 1 to 4)."""
+    unit = units[i]
+    if not unit.steps:
+        return unit
+    after = (u for u in units[i + 1 :] if u.n == unit.n and u.steps and not u.option)
+    rest = next(after, None)
+    if rest is None or rest.section != unit.section or not carries_on(unit.text, rest.text):
+        return unit
+    return replace(unit, text=f"{unit.text}\n{rest.text}")
 
 
 def plain(text: str) -> str:

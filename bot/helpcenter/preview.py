@@ -53,13 +53,12 @@ class DraftOverlay:
         """Locales of the live articles and of the drafts."""
         return self._live.locales() | self._preview.locales()
 
-    def opening(self, article_id: str, chunks: int) -> list[Chunk]:
-        """The draft's opening for the drafted article, the live one's for the others."""
+    def chunks_of(self, article_id: str, start: int, count: int) -> list[Chunk]:
+        """The draft's chunks for the drafted article, the live one's for the others."""
         if article_id != self._article_id:
-            return self._live.opening(article_id, chunks)
-        return [
-            _renamed_chunk(c, article_id) for c in self._preview.opening(self._preview_id, chunks)
-        ]
+            return self._live.chunks_of(article_id, start, count)
+        found = self._preview.chunks_of(self._preview_id, start, count)
+        return [_renamed_chunk(c, article_id) for c in found]
 
 
 def _renamed(result: SearchResult, article_id: str) -> SearchResult:

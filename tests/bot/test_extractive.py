@@ -15,7 +15,7 @@ from bot.answering.followup import with_context
 from bot.answering.grounding import GroundingChecker, split_sentences, strip_markers
 from bot.answering.passages import AnswerRequest, Passage, passages_from, with_opening
 from bot.answering.prompting import PromptBuilder
-from bot.answering.units import units_of
+from bot.answering.units import continued, plain, units_of
 from bot.conversations.models import Role
 from bot.settings import GroundingConfig
 from retrieval.interfaces import Embedder
@@ -197,7 +197,7 @@ def test_a_declared_question_reads_its_article_as_it_opens(
 ) -> None:
     question = "What is your return policy?"
     found = next(r for r in sample_kb.search(question, 4) if r.article_id == "return-policy")
-    opened = with_opening(found, sample_kb.opening("return-policy", 2))
+    opened = with_opening(found, sample_kb.chunks_of("return-policy", 0, 2))
     ids = [c.chunk.id for c in opened.chunks]
     assert ids[0] == found.best.id and len(ids) == len(found.chunks) == len(set(ids))
     assert {"return-policy#0", "return-policy#1"} <= set(ids)
@@ -393,6 +393,24 @@ def test_a_steps_own_details_keep_the_list_whole() -> None:
     ]
     # Bullets after the last step are a list of their own, as before.
     assert units[-1].text.startswith("If nothing helps") and not units[-1].steps, units
+
+
+@pytest.mark.parametrize(
+    ("second", "section", "carried_on"),
+    [
+        ("3. **Restart your browser.**", "Fix it step by step", True),
+        ("1. **Open Settings.**", "Fix it step by step", False),  # another list
+        ("3. **Restart your phone.**", "On your phone", False),  # another section's
+    ],
+)
+def test_steps_cut_off_by_a_chunk_boundary_are_read_on(
+    second: str, section: str, carried_on: bool
+) -> None:
+    first = "1. **Hard refresh the page.**\n2. **Open a private window.**"
+    units = units_of(passage(("Fix it step by step", first), (section, second)))
+    lead = continued(units, 0)
+    assert lead.text.endswith(plain(second)) is carried_on, lead.text
+    assert lead.text.startswith("1. Hard refresh the page.\n2. Open a private window.")
 
 
 def test_each_sentence_of_a_labelled_item_keeps_its_label(embedder: Embedder) -> None:

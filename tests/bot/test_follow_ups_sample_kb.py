@@ -1,6 +1,7 @@
 """Follow-ups (and questions about the shop itself) on the shipped help center (kb_content/): a
-subject it does not cover is refused honestly, covered ones are answered (issue 16). Real
-embedder, Chroma and SQLite."""
+subject it does not cover is refused honestly, covered ones are answered (issue 16); and the
+article text the responder reads beyond what the search found. Real embedder, Chroma and
+SQLite."""
 
 from __future__ import annotations
 
@@ -176,3 +177,11 @@ def test_what_the_customer_already_did_is_not_suggested_again(
     assert "neighbours" in first.text  # the first answer suggests asking them
     assert turn.kind == "answer" and "neighbours" not in turn.text.lower(), turn.text
     assert "mailroom" not in turn.text.lower(), turn.text
+
+
+def test_a_list_of_steps_cut_by_a_chunk_boundary_is_quoted_to_its_end(services: Services) -> None:
+    """The chunker cut the website fixes after step 4: "5. Restart your browser" was lost."""
+    (turn,) = ask(services, "the site wont load")
+    assert turn.text.startswith("Try these in order"), turn.text
+    assert "4. Disable browser extensions" in turn.text, turn.text
+    assert "5. Restart your browser" in turn.text, turn.text

@@ -177,9 +177,9 @@ class Listed:
     def locales(self) -> frozenset[str]:
         return frozenset(r.locale for r in self.results)
 
-    def opening(self, article_id: str, chunks: int) -> list[Chunk]:
+    def chunks_of(self, article_id: str, start: int, count: int) -> list[Chunk]:
         found = [c.chunk for r in self.results if r.article_id == article_id for c in r.chunks]
-        return found[:chunks]
+        return found[start : start + count]
 
 
 def test_overlay_drops_the_live_copy_of_the_draft_and_merges_by_relevance() -> None:
@@ -194,6 +194,6 @@ def test_overlay_drops_the_live_copy_of_the_draft_and_merges_by_relevance() -> N
     assert found[1].best.id == "b#0" and found[1].best.article_id == "b"  # its real id
     assert live.asked == [4]  # one more than k: the live copy of the draft is dropped
     assert overlay.locales() == {"en", "es"}
-    assert [c.id for c in overlay.opening("b", 2)] == ["b#0"]  # the draft's, under its real id
-    assert overlay.opening("b", 2)[0].locale == "es"
-    assert [c.id for c in overlay.opening("a", 2)] == ["a#0"]
+    assert [c.id for c in overlay.chunks_of("b", 0, 2)] == ["b#0"]  # the draft's, under its real id
+    assert overlay.chunks_of("b", 0, 2)[0].locale == "es"
+    assert [c.id for c in overlay.chunks_of("a", 0, 2)] == ["a#0"]

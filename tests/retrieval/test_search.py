@@ -151,13 +151,14 @@ def test_how_much_finds_the_section_that_says_what_it_costs(sample_kb: Knowledge
     assert "What Brightcart Plus costs" in [c.chunk.section for c in overview.chunks]
 
 
-def test_an_articles_opening_is_its_first_chunks_in_reading_order(
+def test_an_articles_chunks_are_read_by_number_in_reading_order(
     sample_kb: KnowledgeBase,
 ) -> None:
-    opening = sample_kb.opening("return-policy", 2)
+    opening = sample_kb.chunks_of("return-policy", 0, 2)
     assert [c.id for c in opening] == ["return-policy#0", "return-policy#1"]
     assert "30 days" in opening[1].text  # the return-window table follows the lede
-    assert sample_kb.opening("no-such-article", 2) == []
+    assert [c.id for c in sample_kb.chunks_of("return-policy", 1, 1)] == ["return-policy#1"]
+    assert sample_kb.chunks_of("no-such-article", 0, 2) == []
 
 
 def test_spanish_stop_words_count_with_or_without_accents() -> None:
