@@ -257,10 +257,10 @@ _ASKS_NUMBER = re.compile(
 )
 _NUMBER = re.compile(r"\d")
 # A unit that points back says little on its own: "These items ..." costs 0.05, "pay with one
-# of these" 0.1 (the list it means is not in the answer).
+# of these" and "if none of the above helps" 0.1 (what they mean is not in the answer).
 _ONE_OF_THESE = re.compile(
     r"\b(?:one|any|all|some|none|each|either|neither|both|uno|una|alguno|ninguno) "
-    r"(?:of|de) (?:these|those|them|estos|estas|ellos|ellas)\b",
+    r"(?:of|de) (?:these|those|them|the above|estos|estas|ellos|ellas)\b",
     re.IGNORECASE,
 )
 

@@ -164,6 +164,16 @@ def test_the_list_itself_not_a_sentence_pointing_at_it(
     assert "Visa" in first and "one of these" not in first, text
 
 
+def test_a_sentence_pointing_at_what_the_answer_lacks_is_no_support(
+    sample_kb: KnowledgeBase, embedder: Embedder
+) -> None:
+    """ "If none of the above helps, try another card ..." followed the accepted cards: "the
+    above" are the payment-declined article's fixes, which the answer does not hold."""
+    text, _ = answer(sample_kb, embedder, "can i pay with apple pay")
+    assert text.startswith("Yes. We accept:") and "Apple Pay" in text, text
+    assert "none of the above" not in text, text
+
+
 def test_a_lead_read_with_each_list_item_is_said_once(embedder: Embedder) -> None:
     text = (
         "Plus usually pays for itself if you:\n\n"
