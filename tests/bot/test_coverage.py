@@ -9,6 +9,7 @@ import pytest
 from bot.answering.coverage import (
     Coverage,
     coverage,
+    focus_terms,
     names_all,
     not_offered,
     refusal_text,
@@ -156,6 +157,24 @@ def test_chat_filler_and_the_company_name_leave_the_subject_covered() -> None:
     covered = coverage(question, [result], "Brightcart")
     assert covered == Coverage(pytest.approx(2 / 5), ("moving", "yahoo", "gmail"))
     assert covered.share >= Settings().answer.min_coverage
+
+
+def test_request_words_and_a_typo_beside_its_word_are_no_more_subjects() -> None:
+    """A medical question (LiveQA dev) was refused for "provide" and "specifically", with
+    "alloweable" and "allowable" counted as two missing words."""
+    question = (
+        "Glimepiride Storage & Alloweable Excursion Data. Can you please provide Glimepiride "
+        "storage & allowable temperature excursion data, specifically for pharmacy storage"
+    )
+    assert focus_terms(question) == [
+        "glimepiride",
+        "storage",
+        "alloweable",
+        "excursion",
+        "data",
+        "temperature",
+        "pharmacy",
+    ]
 
 
 def test_one_missing_word_of_several_is_not_enough_to_refuse() -> None:
