@@ -202,11 +202,11 @@ _HOW_STEPS = 0.15  # steps, for a question that asks how (or a problem their hea
 _NAMES_PROBLEM = 0.7  # a heading this close to a problem report names it
 _NAMES_TASK = 0.25  # steps under a heading that names the task asked ("Turn on two-step ...")
 # A heading or message that names a problem ("The email didn't arrive", "Code still not
-# working?", "the link doesnt work"), not a task ("Apply a promo code", 0.77 from "my promo code
-# isnt working").
+# working?", "the link doesnt work", "forgot my password"), not a task ("Apply a promo code",
+# 0.77 from "my promo code isnt working").
 _TROUBLE = re.compile(
     r"n't\b|\b(?:wont|cant|doesnt|isnt|dont|didnt|not|no|never|cannot|trouble|problems?|errors?|"
-    r"fail(?:s|ed)?|stuck|missing)\b",
+    r"fail(?:s|ed)?|stuck|missing|forgot(?:ten)?|olvid[eé])\b",
     re.IGNORECASE,
 )
 _DUPLICATE = 0.9

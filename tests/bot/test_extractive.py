@@ -552,6 +552,7 @@ def test_a_problem_report_gets_the_steps_under_the_heading_that_names_it(
             "notifications from the app dont show up",
             "1. In your phone's settings, allow notifications for Brightcart.",
         ),
+        ("forgot my password lol", "1. Go to brightcart.example (or open the Brightcart app)"),
     ],
 )
 def test_a_problem_report_gets_the_fix(
