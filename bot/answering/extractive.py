@@ -128,7 +128,10 @@ names get +0.25 (`_NAMES_TASK`): "how do i turn on two step verification" got "1
 address and password as usual. 2. Enter a short verification code ..." (how it works, 1.02 with
 its short text) over the six steps under "Turn on two-step verification" (0.84). Measured
 2026-12-07 (found over HTTP): golden answers unchanged word for word (at +0.15 that answer
-stayed); answers_iqa and LiveQA dev have no headings.
+stayed); answers_iqa and LiveQA dev have no headings. A particle the question turns round is no
+match ("on" and "off" are stop words): "how do i turn off two step verification" got the steps
+to turn it on, now "You can turn 2SV off at any time in Settings > Security > ..." (golden
+answers unchanged word for word).
 
 A report that something does not work, asking nothing ("requested my data 3 weeks ago and the
 download link in the email doesnt work anymore"), wants the fix as "how do I ...?" does: it got
@@ -247,6 +250,9 @@ _ASKS_MODAL = re.compile(
     r"\b(?:can|could|do|does|did|is|are|will|would|should|am)\s+(?:i|you|u|we|it|they|there)\b",
     re.IGNORECASE,
 )
+# Particles that undo each other's task ("turn on" / "turn off"); stop words to the search.
+_OPPOSITES = (("on", "off"), ("off", "on"), ("in", "out"), ("out", "in"), ("up", "down"))
+_WORD = re.compile(r"\w+")
 _TRYING = re.compile(r"\btr(?:y|ied|ying)\b", re.IGNORECASE)  # "tried 3 times already"
 _SAYS_YES_NO = re.compile(r"^(?:yes|no|not|sí|si)\b", re.IGNORECASE)
 _ASKS_NUMBER = re.compile(
@@ -337,9 +343,15 @@ def _last_answer(request: AnswerRequest) -> str:
 
 def _names_task(request: AnswerRequest, unit: Unit) -> bool:
     """The question names every word (two at least) of the heading over `unit`: "how do i turn
-    on two step verification" and "Turn on two-step verification"."""
-    heading = content_terms(heading_of(unit.section))
-    return len(heading) >= 2 and names_all(heading, request.question)
+    on two step verification" and "Turn on two-step verification"; not "... turn off ...", whose
+    particle (a stop word) undoes the task."""
+    section = heading_of(unit.section)
+    heading = content_terms(section)
+    if not (len(heading) >= 2 and names_all(heading, request.question)):
+        return False
+    said = set(_WORD.findall(section.lower()))
+    asked = set(_WORD.findall(request.question.lower()))
+    return not any(a in said and b in asked for a, b in _OPPOSITES)
 
 
 def _own_terms(request: AnswerRequest) -> set[str]:

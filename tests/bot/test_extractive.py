@@ -589,6 +589,11 @@ def test_how_gets_the_steps_under_the_heading_that_names_the_task(
     text, _ = answer(sample_kb, embedder, "how do i turn on two step verification")
     assert "Select Two-step verification and then Turn on." in text, text
     assert "Enter your email address and password as usual" not in text
+    # "Turn on" is no heading of "turn off" ("on" and "off" are stop words): it got the steps
+    # to turn it on.
+    text, _ = answer(sample_kb, embedder, "how do i turn off two step verification")
+    assert text.startswith("You can turn 2SV off at any time"), text
+    assert "Turn on" not in text, text
 
 
 def test_did_that_means_the_last_answer_unless_a_person_spoke_since(
