@@ -55,6 +55,7 @@ _DUMMY_IT = re.compile(
 )
 # A question with a pronoun and at most this many content words leans on the earlier ones.
 _ANAPHORA_TERMS = 4
+_CHAIN = 3  # earlier messages a follow-up is read with, at most
 
 
 def opens_with_connector(question: str) -> bool:
@@ -153,9 +154,14 @@ def standalone_query(
 
 
 def with_context(question: str, earlier_customer_messages: Sequence[str], topic: str = "") -> str:
-    """The question prefixed with the latest earlier customer message and the topic of the
-    bot's last answer."""
-    prefix = earlier_customer_messages[-1]
+    """The question prefixed with the customer's messages since their last one that stood on
+    its own, and the topic of the bot's last answer: a follow-up of a follow-up keeps what the
+    first one asked ("do you ship to canada", "how much does it cost?", "and how long?" is about
+    Canada; "... canada take", "and to mexico?", "which one costs less?" about both)."""
+    earlier = list(earlier_customer_messages)
+    alone = [n for n, message in enumerate(earlier) if not needs_context(message)]
+    start = max(alone[-1] if alone else len(earlier) - 1, len(earlier) - _CHAIN)
+    prefix = " ".join(earlier[start:])
     if topic and not set(content_terms(topic)) <= set(content_terms(prefix)):
         prefix = f"{prefix} {topic}"
     return f"{prefix} {question}"

@@ -179,6 +179,12 @@ def test_what_the_customer_already_did_is_not_suggested_again(
     assert "mailroom" not in turn.text.lower(), turn.text
 
 
+def test_a_follow_up_of_a_follow_up_keeps_what_the_first_asked(services: Services) -> None:
+    """ "and how long?" after "how much does it cost?" got Canada's price again."""
+    *_, turn = ask(services, "do you ship to canada", "how much does it cost?", "and how long?")
+    assert turn.kind == "answer" and turn.text.startswith("Canada, delivery time: 5–10"), turn.text
+
+
 def test_a_list_of_steps_cut_by_a_chunk_boundary_is_quoted_to_its_end(services: Services) -> None:
     """The chunker cut the website fixes after step 4: "5. Restart your browser" was lost."""
     (turn,) = ask(services, "the site wont load")

@@ -124,6 +124,15 @@ def test_follow_ups_take_the_topic_of_the_last_answer() -> None:
     assert standalone_query("and mexico?", ["shipping to canada"], "Shipping") == (
         "shipping to canada and mexico?"
     )
+    # A follow-up of a follow-up is read with what the first one asked ("and how long?" got
+    # Canada's price again, read with "how much does it cost?" alone).
+    chain = ["do you ship to canada", "how much does it cost?"]
+    assert standalone_query("and how long?", chain) == (
+        "do you ship to canada how much does it cost? and how long?"
+    )
+    assert standalone_query("and how long?", ["where is my order", *chain]) == (
+        "do you ship to canada how much does it cost? and how long?"
+    )
     # A passage under a heading is about its heading, not its article's title.
     quoted = replace(cited, section="Step 7: After delivery > Returns")
     assert last_topic([earlier[0], replace(earlier[1], citations=(quoted,))]) == "Returns"
