@@ -58,7 +58,11 @@ tables 0.36-0.45.
 Units of an example ("Example: ...", "## Examples") cost 0.1 (`_EXAMPLE`): the rule answers,
 the example illustrates it. Measured 2026-12-06: golden outcomes unchanged, answer similarity
 0.6045 -> 0.6049; "quiero cancelar plus ... me devuelven el dinero?" no longer opens with the
-example's "Cancelas el 10 de marzo ..."; LiveQA dev unchanged. A unit that names a rule
+example's "Cancelas el 10 de marzo ..."; LiveQA dev unchanged. Nor does an example lead while a
+rule scores at least `_MIN_SCORE`: "can i get a refund on plus" opened with "If you'd placed an
+order with free Plus shipping on March 5, you'd keep Plus ... with no refund." (found
+2026-12-07; golden outcomes unchanged, answer similarity 0.6222 -> 0.6232: qa-016 gets the
+refund rule before its example). A unit that names a rule
 without stating it ("Normal return windows apply", `_RULE_ELSEWHERE`) costs 0.1 like a pointer:
 "what is your return window?" led with it (#16's example, reworded). Measured 2026-12-06:
 golden, answers_iqa and LiveQA dev answers unchanged word for word. Such a unit is never
@@ -497,6 +501,10 @@ class ExtractiveAnswerer:
         lead = ranked[0]
         if scores[lead] < 0:
             return ""  # only yes/no answers to other questions: better to say nothing
+        rule = next((i for i in ranked if not units[i].example), lead)
+        if rule != lead and scores[rule] >= _MIN_SCORE:
+            lead = rule  # the rule answers; its example may follow as support
+            ranked = [lead, *(i for i in ranked if i != lead)]
         # Support is measured against the lead's fit, not its yes or no or its place (which
         # only it needs).
         bonus = _DECIDES * _decides(request.question, units[lead])

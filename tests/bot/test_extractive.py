@@ -287,6 +287,14 @@ def test_an_example_is_marked_as_one() -> None:
     assert [u.example for u in units] == [False, True, True]
 
 
+def test_the_rule_leads_before_its_example(sample_kb: KnowledgeBase, embedder: Embedder) -> None:
+    """ "can i get a refund on plus" opened with the example's "If you'd placed an order with
+    free Plus shipping on March 5, you'd keep Plus until next February 28 instead ..."."""
+    text, _ = answer(sample_kb, embedder, "can i get a refund on plus")
+    assert not text.startswith(("Example", "If you'd placed")), text
+    assert "you get a full refund if you cancel within 14 days" in text, text
+
+
 def test_a_labelled_item_is_a_unit_however_short() -> None:
     text = "- **Live chat:** select the chat icon on any page.\n- **Phone:** 1-800-555-0142."
     units = units_of(passage(("Contact > Live chat and phone", text)))
