@@ -24,6 +24,14 @@ the question's words by stem ("returned" for "return") changed 15 golden answers
 count; a bonus for an article's opening sentence cost LiveQA a right answer and golden answer
 similarity 0.01.
 
+A unit that opens with yes or no is kept for a question only when its first 30 words say the
+same to it (`_answers_yes_no`): "no Disability Insurance do not normally have a cash value ..."
+was dropped for an "if" sixty words on, and the answer came from another article. Measured
+2026-12-07: answers_iqa dev right 20 -> 21, one answer-gone question answered (its "yes you can
+use HSA funds to pay for long-term care insurance ..." is right: near-duplicate answers survive,
+see the set's README), wrong answers 25 -> 25, refusal recall 0.83 -> 0.82; golden and LiveQA
+dev answers unchanged word for word.
+
 A question that an article declares (front matter `questions:`, which the widget suggests; found
 in the customer's words by bot/helpcenter/page_help.py) is answered from that article alone,
 and its opening paragraph gets +0.2 (`_OPENING`) unless the question asks how: a help article
@@ -623,12 +631,16 @@ class ExtractiveAnswerer:
 
 def _answers_yes_no(question: str, text: str) -> bool:
     """A unit that opens with yes or no ("Yes, we ship to PO boxes") may answer only the
-    question it was written for: the rest of it must say the same to this question."""
+    question it was written for: what follows it must say the same to this question. Only its
+    first words are read (`_DECIDES_WORDS`): an "if" sixty words on in an unpunctuated answer
+    ("no Disability Insurance do not normally have a cash value ... if ...") hedges something
+    else."""
     said = _SAYS_YES_NO.match(text)
     if not said:
         return True
     own = "Yes" if said.group(0).lower() in {"yes", "sí", "si"} else "No"
-    return yes_or_no(question, text[said.end() :].lstrip(" ,.")) == own
+    opening = text[said.end() :].lstrip(" ,.").split()[:_DECIDES_WORDS]
+    return yes_or_no(question, " ".join(opening)) == own
 
 
 def _opens_answer(request: AnswerRequest, unit: Unit, how: bool) -> bool:

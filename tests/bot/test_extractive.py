@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import anyio
 import pytest
@@ -453,6 +454,27 @@ def test_each_sentence_of_a_labelled_item_keeps_its_label(embedder: Embedder) ->
         request
     )
     assert said.count("Small appliances") == 1, said  # the label is said once
+
+
+def test_a_long_answer_opening_with_no_answers_its_own_question(embedder: Embedder) -> None:
+    """An InsuranceQA answer (dev set, unpunctuated) opens with the "no" asked for; a hedge
+    ("if") far into it made it a "No" to another question, and the answer came from elsewhere."""
+    text = (
+        "no Disability Insurance do not normally have a cash value the only way get cash from a "
+        "basic disability policy be become disabled and have the policy pay you cash however "
+        "you may have the option purchase a rider if you want cash value in your policy"
+    )
+    other = "Life insurance builds cash value over the years you pay premiums into the policy."
+    question = "do Disability Insurance have a cash value"
+    read = [passage(("", text)), replace(passage(("", other)), n=2, article_id="b")]
+    answerer = ExtractiveAnswerer(embedder, PromptBuilder("Brightcart", 3000), MAX_WORDS)
+    said = answerer.compose(AnswerRequest(question, question, read, [], "en"))
+    assert said.startswith("no Disability Insurance do not normally have"), said
+    # A FAQ's "No" to another question still answers nothing here.
+    faq = "Not at the moment. We only ship to Canada and Mexico."
+    ship = [passage(("Shipping > FAQ", faq))]
+    asked = "do you ship to Mexico?"
+    assert not answerer.compose(AnswerRequest(asked, asked, ship, [], "en")).startswith("Not")
 
 
 def test_a_how_question_gets_the_steps_the_keyword_search_found(
