@@ -157,12 +157,15 @@ class Draft:
     meta: AnswerMeta
 
 
-def _steps_read_on(kb: ArticleSearch, results: Sequence[SearchResult]) -> list[SearchResult]:
-    """`results` with the chunks that carry on a list of steps their chunks end in: a chunk
-    boundary in a long list cut "5. Restart your browser" off the four steps before it."""
+def _steps_read_on(
+    kb: ArticleSearch, results: Sequence[SearchResult], cuts: Sequence[Sequence[int]]
+) -> list[SearchResult]:
+    """`results` with the chunks that carry on a list of steps their chunks end in (`cuts`:
+    each result's `cut_steps`): a chunk boundary in a long list cut "5. Restart your browser"
+    off the four steps before it."""
     out = []
-    for result in results:
-        found = {c.id: c for n in cut_steps(result) for c in kb.chunks_of(result.article_id, n, 1)}
+    for result, cut in zip(results, cuts, strict=True):
+        found = {c.id: c for n in cut for c in kb.chunks_of(result.article_id, n, 1)}
         out.append(with_rest_of_steps(result, found) if found else result)
     return out
 
@@ -567,8 +570,9 @@ class Responder:
             opening = await anyio.to_thread.run_sync(kb.chunks_of, declared, 0, OPENING_CHUNKS)
             results[0] = with_opening(results[0], opening)
         read = results[: self._config.passages]
-        if any(cut_steps(r) for r in read):
-            results = await anyio.to_thread.run_sync(_steps_read_on, kb, read)
+        cuts = [cut_steps(r) for r in read]
+        if any(cuts):
+            results = await anyio.to_thread.run_sync(_steps_read_on, kb, read, cuts)
         request = AnswerRequest(
             question=question,
             query=query,
