@@ -27,6 +27,7 @@ from typing import Any, get_args
 from _common import Stopwatch, emit, latency_summary, machine, progress, ratio, table
 
 from bot.answering.answer_vectors import warm_answer_vectors
+from bot.settings import AnswerConfig
 from evals.cases import RetrievalCase, load_docs, load_retrieval_cases
 from evals.retrieval_eval import RankedCase, query_text, rank_cases, summarise
 from retrieval.backends.sqlite_vector_cache import SqliteVectorCache
@@ -157,6 +158,7 @@ def prepare_answers(cached: CachedEmbedder, articles: Sequence[Article]) -> int:
         articles,
         Chunker(ChunkingConfig()),
         grounding=False,
+        company=AnswerConfig().company_name,
         progress=progress("ours answer units"),
     )
 

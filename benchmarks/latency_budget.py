@@ -230,7 +230,11 @@ def main() -> int:
             if not args.cold and isinstance(services.kb.embedder, CachedEmbedder):
                 started = time.perf_counter()
                 encoded = warm_answer_vectors(
-                    services.kb.embedder, articles, Chunker(settings.chunking), grounding=False
+                    services.kb.embedder,
+                    articles,
+                    Chunker(settings.chunking),
+                    grounding=False,
+                    company=settings.answer.company_name,
                 )
                 elapsed = time.perf_counter() - started
                 emit(f"prepared {encoded:,} sentence vectors in {elapsed:.1f}s")

@@ -18,10 +18,13 @@ from retrieval.chunking import Chunker
 from retrieval.types import Article
 
 
-def answer_texts(articles: Iterable[Article], chunker: Chunker, grounding: bool) -> list[str]:
-    """The texts answers encode from these articles: each chunk's units as scored, the first
-    cells and labels of its tables (to tell whether a question names a row), and its
-    sentences when a language model's answers are grounding-checked."""
+def answer_texts(
+    articles: Iterable[Article], chunker: Chunker, grounding: bool, company: str
+) -> list[str]:
+    """The texts answers encode from these articles: each chunk's units as scored (without the
+    `company`'s name, as the answerer scores them), the first cells and labels of its tables
+    (to tell whether a question names a row), and its sentences when a language model's
+    answers are grounding-checked."""
     texts: list[str] = []
     for article in articles:
         for chunk in chunker.split(article):
@@ -35,7 +38,7 @@ def answer_texts(articles: Iterable[Article], chunker: Chunker, grounding: bool)
                 relevance=0.0,
                 chunk_id=chunk.id,
             )
-            units = units_of(passage)
+            units = units_of(passage, company)
             texts.extend(unit.scored for unit in units)
             texts.extend(dict.fromkeys(unit.key for unit in units if unit.key))
             if grounding:
@@ -49,8 +52,10 @@ def warm_answer_vectors(
     chunker: Chunker,
     *,
     grounding: bool,
+    company: str,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Encode into the persistent cache what answers from `articles` will need and it lacks;
-    how many texts were encoded."""
-    return embedder.warm(answer_texts(articles, chunker, grounding), progress)
+    """Encode into the persistent cache what answers from `articles` will need and it lacks
+    (`company`: the name answers are given, settings.answer.company_name); how many texts were
+    encoded."""
+    return embedder.warm(answer_texts(articles, chunker, grounding, company), progress)

@@ -493,13 +493,17 @@ class ExtractiveAnswerer:
     def compose(self, request: AnswerRequest) -> str:
         """The whole answer (empty when no passage has a usable sentence)."""
         read = request.passages[: 1 if request.declared else _MAX_PASSAGES]
-        units = [u for p in read for u in units_of(p)]
+        units = [u for p in read for u in units_of(p, self._prompts.company)]
         if not units:
             return ""
         how = _asked_how(request)
         if how and not request.declared and not any(u.steps for u in units):
             # "how do i return something?": the steps are in a passage ranked lower.
-            later = (u for p in request.passages[_MAX_PASSAGES:] for u in units_of(p))
+            later = (
+                u
+                for p in request.passages[_MAX_PASSAGES:]
+                for u in units_of(p, self._prompts.company)
+            )
             steps = next((u for u in later if u.steps), None)
             units += [] if steps is None else [steps]
         done, told = _done(request, units), _told(request, units)

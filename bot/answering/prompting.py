@@ -48,6 +48,11 @@ class PromptBuilder:
         self._company = company
         self._budget = budget
 
+    @property
+    def company(self) -> str:
+        """The company's name, as answers say it."""
+        return self._company
+
     def render(self, name: str, **context: Any) -> str:
         """One template rendered with `context`."""
         return self._env.get_template(name).render(**context).strip()

@@ -115,6 +115,7 @@ def _warm_answers(
             published,
             Chunker(settings.chunking),
             grounding=settings.llm.backend != "extractive",
+            company=settings.answer.company_name,
             progress=progress,
         )
     finally:

@@ -36,8 +36,9 @@ def test_after_warming_an_answer_encodes_nothing_but_its_question(
     chunker = Chunker(ChunkingConfig())
     warming = Counting(embedder)
     cache = CachedEmbedder(warming, persistent=SqliteVectorCache(tmp_path / "v.sqlite"))
-    encoded = warm_answer_vectors(cache, articles, chunker, grounding=False)
-    assert encoded == len(set(answer_texts(articles, chunker, grounding=False))) > 300
+    encoded = warm_answer_vectors(cache, articles, chunker, grounding=False, company="Brightcart")
+    texts = answer_texts(articles, chunker, grounding=False, company="Brightcart")
+    assert encoded == len(set(texts)) > 300
     # A restarted server: a new cache over the same file.
     answering = Counting(embedder)
     served = CachedEmbedder(answering, persistent=SqliteVectorCache(tmp_path / "v.sqlite"))
@@ -53,8 +54,8 @@ def test_after_warming_an_answer_encodes_nothing_but_its_question(
 def test_grounding_sentences_are_prepared_only_for_a_language_model() -> None:
     articles, _ = load_kb(ROOT / "kb_content", ChunkingConfig().max_file_bytes)
     chunker = Chunker(ChunkingConfig())
-    units = set(answer_texts(articles[:3], chunker, grounding=False))
-    both = set(answer_texts(articles[:3], chunker, grounding=True))
+    units = set(answer_texts(articles[:3], chunker, grounding=False, company="Brightcart"))
+    both = set(answer_texts(articles[:3], chunker, grounding=True, company="Brightcart"))
     assert units < both
 
 
@@ -91,7 +92,10 @@ def test_a_chunk_that_is_one_unpunctuated_unit_is_not_encoded_again(
         kb.ingest(articles)
         assert sorted(counting.documents) == sorted(answers)
         assert (
-            warm_answer_vectors(cached, articles, Chunker(ChunkingConfig()), grounding=False) == 0
+            warm_answer_vectors(
+                cached, articles, Chunker(ChunkingConfig()), grounding=False, company="Brightcart"
+            )
+            == 0
         )
         assert [u.text for u in units_of(passages_from(kb.search(answers[1], 1), 1)[0])] == [
             answers[1] + "."  # shown as a sentence
