@@ -31,8 +31,9 @@ class EscalationConfig(BaseModel):
         default=0.6,
         ge=0,
         le=1,
-        description="An emotionally charged message scoring under this, or only annoyed in "
-        "words ('so annoying', no swearing, threat or shouting), is acknowledged and answered "
+        description="An emotionally charged message scoring under this, only annoyed in "
+        "words ('so annoying', no swearing, threat or shouting), or saying no feeling at all "
+        "('the item i got is broken'), is acknowledged and answered "
         "first (a weak answer still goes to a person, with the emotion among the reasons); at "
         "or above it, it goes to a person before any answer. 0 = always before.",
     )

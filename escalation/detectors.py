@@ -193,7 +193,7 @@ class MeaningDetectors:
             score,
             f"emotionally charged (score {score:.2f})",
             Priority.HIGH,
-            mild=cues(signals.text).only_annoyed,
+            mild=cues(signals.text).mild,
         )
 
     def message_findings(self, signals: Signals) -> list[Finding]:

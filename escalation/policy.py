@@ -17,7 +17,8 @@ def assess(
 
     An explicit request from an emotionally charged customer is raised to high priority.
     When emotion is the only finding and scores under `answer_first_below`, or is mild
-    (annoyance in words only) while `answer_first_below` is set, the decision keeps the finding
+    (annoyance in words only, or no feeling said; `Cues.mild`) while `answer_first_below` is
+    set, the decision keeps the finding
     but does not escalate: the bot acknowledges the feeling and answers first.
     """
     found = sorted(

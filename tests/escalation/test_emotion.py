@@ -204,6 +204,22 @@ def test_annoyance_said_in_words_only_is_mild(text: str, mild: bool) -> None:
     assert cues(text).only_annoyed is mild
 
 
+@pytest.mark.parametrize(
+    ("text", "mild"),
+    [
+        ("the glass mixing bowls came smashed to pieces, box was totally crushed. what now", True),
+        ("the item i got is broken", True),
+        ("i am so angry, third time my package is lost", False),  # a feeling said
+        ("this is ridiculous, where is my money", False),  # a verdict on the company
+        ("where is my refund???", False),  # a run of "???"
+        ("pleeease just tell me where my parcel is", False),  # a stretched word
+        ("estoy muy enojada, mi pedido no llega", False),
+    ],
+)
+def test_a_report_saying_no_feeling_is_mild(text: str, mild: bool) -> None:
+    assert cues(text).mild is mild
+
+
 def test_caps_ratio_counts_words_of_three_letters_or_more() -> None:
     found = cues("OK so WHERE is my parcel")  # only WHERE and parcel are long enough
     assert found.caps_words == 1
