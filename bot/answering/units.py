@@ -16,6 +16,16 @@ pay for Plus monthly or yearly:"), as a list's items are. Measured 2026-12-07: g
 unchanged; qa-012 ("how much is plus if i live in canada?") leads with the prices, qa-011 with
 the price and the trial before what Plus bundles; answer similarity 0.6232 -> 0.6229. answers_iqa
 and LiveQA dev answers unchanged.
+
+A list item titled by a sentence in bold ("**The code from my authenticator app is rejected.**
+Make sure the time on your phone is set automatically; ...") is read with the sentence after its
+title: alone, the title answered "the codes from my authenticator app keep getting rejected" by
+saying the problem back. A title that asks ("**Need to return something?**") is no unit, as a
+FAQ question is not. Measured 2026-12-07: golden qc-018 ("I paused plus ... want to unpause it
+early") now cites its gold article, wrong answers 0.1234 -> 0.1191 (0.1191 with every weak
+answer handed over), answer similarity 0.6229 -> 0.6209 (dl-016 gets "Cancel Brightcart Plus.
+If you have an active Plus membership, ..." as support where it had the 14-day grace period);
+answers_iqa and LiveQA dev have no bold.
 """
 
 from __future__ import annotations
@@ -45,6 +55,9 @@ _POINTER = re.compile(
 _MIN_WORDS = 4
 _LABELLED_WORDS = 2  # a list item's label and its value
 _HEADING_WORDS = 2  # a heading this short ("Canada") names what a "Price: ..." bullet is about
+# An item titled by a sentence in bold ("**The code from my app is rejected.** Make sure ..."):
+# the title says what the next sentence is about (a symptom its fix, a rule its reason).
+_TITLED = re.compile(r"^\*\*[^*]+\.\*\*\s+\S")
 _LABEL = re.compile(r"^[^:,.]{1,40}:\s")  # "Mexico: import taxes ..." says what it is about
 # An example illustrates the rule around it: "Example: ...", "Holiday example: ...", "## Examples".
 _EXAMPLE = re.compile(
@@ -271,12 +284,16 @@ class _Builder:
         words = re.findall(r"[^\W\d_]+", label)
         return bool(words) and not any(w in self.names for w in words)
 
-    def sentences(self, line: str, section: str, faq: str = "", item: bool = False) -> None:
+    def sentences(
+        self, line: str, section: str, faq: str = "", item: bool = False, titled: bool = False
+    ) -> None:
+        """Units of the sentences of `line`; `titled`: it opens with a title in bold, read with
+        the sentence after it."""
         pieces = [plain(s) for s in split_sentences(line)]
         start = len(self.units)
         # A short FAQ answer ("No." / "Not at the moment.") keeps the sentence that explains it.
         short = len(pieces[0].split()) <= _MIN_WORDS if pieces else False
-        if faq and len(pieces) > 1 and (short or _YES_NO.match(pieces[0])):
+        if len(pieces) > 1 and (titled or (faq and (short or _YES_NO.match(pieces[0])))):
             pieces = [f"{pieces[0]} {pieces[1]}", *pieces[2:]]
         for i in range(len(pieces) - 1, 0, -1):
             if opens_back(pieces[i]) and len(pieces[i].split()) <= _BACK_WORDS:
@@ -306,6 +323,7 @@ class _Builder:
             self.units[start:] = [replace(u, example=True) for u in self.units[start:]]
 
     def bullets(self, items: list[str], lead: str, section: str) -> None:
+        titled = [bool(_TITLED.match(_BULLET.sub("", i))) for i in items]
         texts = [plain(_BULLET.sub("", i)).strip() for i in items]
         heading = heading_of(section)
         if _names_things(texts):
@@ -316,32 +334,35 @@ class _Builder:
         labels = [_LABEL.match(t) for t in texts]
         table = len(texts) > 1 and all(labels)  # a table in words: "PayPal: 3–5 business days"
         self.groups += table
-        for text, label in zip(texts, labels, strict=True):
+        for text, label, title in zip(texts, labels, titled, strict=True):
             start = len(self.units)
-            self._item(_TRAILING_JOIN.sub("", text), opening, heading, about, section)
+            self._item(_TRAILING_JOIN.sub("", text), opening, heading, about, section, title)
             if table and label is not None:
                 key = label.group(0).rstrip(": ")
                 self.units[start:] = [
                     replace(u, group=self.groups, key=key) for u in self.units[start:]
                 ]
 
-    def _item(self, text: str, opening: str, heading: str, about: set[str], section: str) -> None:
+    def _item(
+        self, text: str, opening: str, heading: str, about: set[str], section: str, titled: bool
+    ) -> None:
         """The units of one bullet item (`opening`: the list's lead ending in ":", `about`:
-        its heading's content words); a trailing "or" ("Print it at home, or") is gone."""
+        its heading's content words, `titled`: it opens with a sentence in bold); a trailing
+        "or" ("Print it at home, or") is gone."""
         if opening and text[:1].islower():
             # "Plus pays for itself if you:" and "- place more than two orders a month": one
             # sentence, not a fragment in lower case.
             text = f"{opening} {text}"
         label = _LABEL.match(text)
         if not heading or about & set(content_terms(text)):
-            self.sentences(text, section, item=True)
+            self.sentences(text, section, item=True, titled=titled)
         elif label and self.generic(label.group(0)) and len(heading.split()) <= _HEADING_WORDS:
             # "Price: CA$14.99" under "Canada" says which price only with its heading.
             self.sentences(f"{heading}, {self.inside(text)}", section, item=True)
         elif not label and len(text.split()) < _MIN_WORDS:
             self.add(f"For {heading}: {text.rstrip('.')}.", section)
         else:
-            self.sentences(text, section, item=True)
+            self.sentences(text, section, item=True, titled=titled)
 
 
 def _item(line: str) -> str:

@@ -374,6 +374,21 @@ def test_list_items_that_finish_their_lead_sentence_are_read_with_it() -> None:
     ]
 
 
+def test_an_item_titled_in_bold_is_read_with_the_sentence_after_its_title() -> None:
+    text = (
+        "- **The code from my app is rejected.** Make sure the time on your phone is set "
+        "automatically. Codes depend on an accurate clock.\n"
+        "- **Need to return something?** Start a return from Orders within 30 days."
+    )
+    units = units_of(passage(("Troubleshooting", text)))
+    assert [u.text for u in units] == [
+        # Alone, the title only said the customer's problem back to them.
+        "The code from my app is rejected. Make sure the time on your phone is set automatically.",
+        "Codes depend on an accurate clock.",
+        "Start a return from Orders within 30 days.",  # a question is no title to quote
+    ]
+
+
 def test_a_list_of_names_with_one_longer_item_is_one_unit() -> None:
     # Each card alone ("For Aceptamos: Visa.") answered "which payment methods?" with one card.
     text = (
@@ -404,7 +419,7 @@ def test_a_steps_own_options_stay_in_the_steps_and_are_units_too() -> None:
         "   - Email and password. Your password must be at least 10 characters long.\n"
         "   - Continue with Google if you'd rather not create a password, or\n"
         "3. Enter your name and select Create account.",
-        "Your password must be at least 10 characters long.",
+        "Email and password. Your password must be at least 10 characters long.",  # its title
         "Continue with Google if you'd rather not create a password.",
     ]
     assert [u.steps for u in units] == [True, False, False]
@@ -606,6 +621,8 @@ def test_a_problem_report_gets_the_steps_under_the_heading_that_names_it(
             "1. In your phone's settings, allow notifications for Brightcart.",
         ),
         ("forgot my password lol", "1. Go to brightcart.example (or open the Brightcart app)"),
+        # It got the article's "Sorry your item didn't arrive in good shape." alone.
+        ("the item i got is broken", "1. Go to Orders and select the order."),
     ],
 )
 def test_a_problem_report_gets_the_fix(
