@@ -154,11 +154,13 @@ the reset steps again). Measured 2026-12-07: golden outcomes unchanged (qa-038, 
 any notifications from the app ...", now gets the two steps its reference answer gives, from
 the app-problems article's "Not getting notifications?", which the golden set now counts as
 gold beside the mobile-app article), answer similarity 0.614 -> 0.6214; answers_iqa and LiveQA
-dev answers unchanged word for word. Leading steps come after the sentence that introduces
-them, where that was chosen too ("Try these in order, checking the site after each step." came
-after the steps). A list of steps that a chunk boundary cut is quoted to its end
-(`units.continued`; the responder reads the chunk that carries it on): "the site wont load" got
-four of the five website fixes.
+dev answers unchanged word for word. An item that arrived broken, damaged, cracked, ... is a
+problem too: "the item i got is broken" got "Sorry your item didn't arrive in good shape." alone,
+now the steps to report it (2026-12-07: golden, answers_iqa and LiveQA dev answers unchanged).
+Leading steps come after the sentence that introduces them, where that was chosen too ("Try
+these in order, checking the site after each step." came after the steps). A list of steps
+that a chunk boundary cut is quoted to its end (`units.continued`; the responder reads the chunk
+that carries it on): "the site wont load" got four of the five website fixes.
 
 A question that asks how, when the passages read hold no steps, also scores the first steps of
 the passages ranked lower (only the steps): "how do i return something?" got "Some items can't
@@ -221,7 +223,9 @@ _NAMES_TASK = 0.25  # steps under a heading that names the task asked ("Turn on 
 # 0.77 from "my promo code isnt working").
 _TROUBLE = re.compile(
     r"n't\b|\b(?:wont|cant|doesnt|isnt|dont|didnt|not|no|never|cannot|trouble|problems?|errors?|"
-    r"fail(?:s|ed)?|stuck|missing|forgot(?:ten)?|olvid[eé])\b",
+    r"fail(?:s|ed)?|stuck|missing|forgot(?:ten)?|olvid[eé]|broken|damaged|defective|faulty|"
+    r"smashed|crushed|cracked|shattered|leak(?:s|ed|ing)?|spoiled|dented|torn|rot[oa]s?|"
+    r"dañad[oa]s?|defectuos[oa]s?)\b",
     re.IGNORECASE,
 )
 _DUPLICATE = 0.9
