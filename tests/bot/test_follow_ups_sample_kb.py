@@ -109,6 +109,28 @@ def test_a_question_no_article_answers_well_enough_is_refused_with_suggestions(
 
 
 @pytest.mark.parametrize(
+    ("message", "article"),
+    [
+        (
+            "bought a dutch oven, it arrived last week and now its $20 cheaper on your site. "
+            "anything you can do?",
+            "price-adjustments",
+        ),
+        (
+            "ordered a blue dutch oven and got a red frying pan. how do i fix this",
+            "wrong-item-received",
+        ),
+    ],
+)
+def test_naming_the_product_bought_does_not_refuse_the_question(
+    services: Services, message: str, article: str
+) -> None:
+    """The help center never names the shop's products; both were refused for it."""
+    [turn] = ask(services, message)
+    assert turn.kind == "answer" and turn.citations[0].article_id == article, turn.text
+
+
+@pytest.mark.parametrize(
     ("first", "follow_up", "articles"),
     [
         (CANADA, "ok, how do i reset my password?", {"reset-password"}),
