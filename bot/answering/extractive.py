@@ -84,9 +84,14 @@ A message that says what the customer wants to do ("I want to cancel my order", 
 cancelar mi pedido") and asks nothing else asks how (`wants_to`): it got "You'll get a
 cancellation email right away." Measured 2026-12-06: golden right / wrong 119 / 28 -> 120 / 27
 ("ok did that but the email never came" is right now that "i need to reset my password"
-before it gets the reset steps); answers_iqa and LiveQA dev unchanged. Read in the follow-up's
-search query too (the earlier messages), it gave five golden follow-ups steps they did not ask
-for ("¿y tengo que pagar el envío de la devolución?" got the return steps): the message only.
+before it gets the reset steps); answers_iqa and LiveQA dev unchanged. So does a message asking
+the bot to do it ("cancel my order", "can you unsubscribe me?", "please change my email
+address", `_ASKS_TO_DO`): they got "You'll get a cancellation email right away.", "Unsubscribing
+only stops marketing." and "We send a notice to your old address ..."; now the steps (found
+2026-12-07; golden, answers_iqa and LiveQA dev answers unchanged word for word). Read in the
+follow-up's search query too (the earlier messages), it gave five golden follow-ups steps they
+did not ask for ("¿y tengo que pagar el envío de la devolución?" got the return steps): the
+message only.
 
 A follow-up inherits "how" from the customer's last message only when it asks nothing of its
 own: "¿y cuánto tiempo tengo para usar el enlace?" after "¿cómo la cambio?" got the reset steps,
@@ -254,6 +259,18 @@ _WANTS_TO = re.compile(
     r"\b(?:quiero|necesito) (?!saber\b)\w+(?:ar|er|ir)\b",
     re.IGNORECASE,
 )
+# "cancel my order", "can you unsubscribe me?", "borra mi tarjeta": asked to do what the
+# customer can do themselves, the bot gives the steps, as for "I want to cancel my order".
+_ASKS_TO_DO = re.compile(
+    r"^(?:(?:hi|hey|hello|ok|okay|so|pls|plz|please|por favor)\W+)*"
+    r"(?:(?:can|could|would|will) (?:you|u) (?:please |pls )?|(?:puedes|pueden|podrías) )?"
+    r"(?:cancel|delete|remove|unsubscribe|stop|change|update|close|reset|add|pause|unpause|"
+    r"switch|turn (?:on|off)|track|return|resend|edit|unlock|reactivate|download|"
+    r"opt (?:me )?out|take me off|cancela|cancelen|cancelar|borra|borren|borrar|elimina|"
+    r"eliminen|eliminar|quita|quiten|quitar|cambia|cambien|cambiar|actualiza|actualizar|"
+    r"cierra|cierren|cerrar|pausa|pausar)\b",
+    re.IGNORECASE,
+)
 _QUESTION_WORDS = r"when|where|which|why|who|cu[aá]ndo|d[oó]nde|cu[aá]l|por qu[eé]"
 _ASKS_SOMETHING = re.compile(rf"\?|\b(?:how|what|qu[eé]|{_QUESTION_WORDS})\b", re.IGNORECASE)
 # A question word of the message's own ("when", "¿dónde?"); "what about" and "what if" only
@@ -409,7 +426,10 @@ def asks_how(question: str) -> bool:
 
 
 def wants_to(message: str) -> bool:
-    """The message says what the customer wants to do, and asks nothing else: how to."""
+    """The message says what the customer wants to do, and asks nothing else, or asks the bot
+    to do it ("cancel my order", "can you unsubscribe me?"): how to."""
+    if _ASKS_TO_DO.match(message.strip()):
+        return not _ASKS_OWN.search(message)
     return bool(_WANTS_TO.search(message)) and not _ASKS_SOMETHING.search(message)
 
 

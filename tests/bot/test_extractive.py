@@ -145,6 +145,31 @@ def test_saying_what_you_want_to_do_gets_the_steps(
     assert not wants_to("i want a refund")
 
 
+@pytest.mark.parametrize(
+    ("request_", "first_step"),
+    [
+        # It got "You'll get a cancellation email right away." and "Unsubscribing only stops
+        # marketing.": asked to do it, the bot says how.
+        ("cancel my order", "1. Go to Orders and find the order."),
+        ("can you cancel my order?", "1. Go to Orders and find the order."),
+        ("unsubscribe me from your emails", "1. Open any Brightcart marketing email."),
+        ("please change my email address", "1. Sign in and go to Settings > Account > Email."),
+        ("pause my plus", "1. Go to Account > Plus."),
+    ],
+)
+def test_asking_the_bot_to_do_it_gets_the_steps(
+    sample_kb: KnowledgeBase, embedder: Embedder, request_: str, first_step: str
+) -> None:
+    text, _ = answer(sample_kb, embedder, request_)
+    assert text.startswith(first_step), text
+
+
+def test_a_request_with_a_question_of_its_own_asks_that() -> None:
+    assert wants_to("borra mi tarjeta") and wants_to("hi, could you please reset my password")
+    assert not wants_to("cancel my order? when will the refund arrive")
+    assert not wants_to("cancellation fees, are there any?")  # no request to do
+
+
 def test_yes_and_no_first(sample_kb: KnowledgeBase, embedder: Embedder) -> None:
     yes, _ = answer(sample_kb, embedder, "do you ship to mexico?")
     assert yes.startswith("Yes. ") and "Mexico" in yes.splitlines()[0], yes
