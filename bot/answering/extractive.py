@@ -167,6 +167,12 @@ these in order, checking the site after each step." came after the steps). A lis
 that a chunk boundary cut is quoted to its end (`units.continued`; the responder reads the chunk
 that carries it on): "the site wont load" got four of the five website fixes.
 
+A question asking a number ("how long", "what hours") favours units that say one (+0.1, others
+-0.1); "Closed" says one too: "what are your hours on sunday" gave Saturday's hours alone, and
+"Hours for Sunday: Closed." now follows them (2026-12-07: golden, answers_iqa and LiveQA dev
+answers unchanged word for word; "free" as well moved two golden answers, one to a wrong
+article, so it is not one).
+
 A question that asks how, when the passages read hold no steps, also scores the first steps of
 the passages ranked lower (only the steps): "how do i return something?" got "Some items can't
 be returned ..." from the return policy, the steps being in the start-a-return article ranked
@@ -294,7 +300,8 @@ _ASKS_NUMBER = re.compile(
     r"plazo|precio)",
     re.IGNORECASE,
 )
-_NUMBER = re.compile(r"\d")
+# A number, or the word that says there are no hours ("Sunday: Closed").
+_NUMBER = re.compile(r"\d|\b(?:closed|cerrado)\b", re.IGNORECASE)
 # A unit that points back says little on its own: "These items ..." costs 0.05, "pay with one
 # of these" and "if none of the above helps" 0.1 (what they mean is not in the answer).
 _ONE_OF_THESE = re.compile(

@@ -11,11 +11,13 @@ A unit is scored with what it is about (its headings, the line introducing its t
 without the company's name: every article of its help center is about the company, and
 MiniLM reads "What Brightcart Plus costs" as far from "how much does plus cost" (cosine 0.42;
 "What Plus costs" 0.78). "how much does plus cost" got "Without Plus, US standard shipping ...
-costs $5.99"; now the plan prices. A table's rows are about the line introducing it ("You can
-pay for Plus monthly or yearly:"), as a list's items are. Measured 2026-12-07: golden outcomes
-unchanged; qa-012 ("how much is plus if i live in canada?") leads with the prices, qa-011 with
-the price and the trial before what Plus bundles; answer similarity 0.6232 -> 0.6229. answers_iqa
-and LiveQA dev answers unchanged.
+costs $5.99"; now the plan prices. Measured 2026-12-07: golden outcomes unchanged; qa-012 ("how
+much is plus if i live in canada?") leads with the prices, qa-011 with the price and the trial
+before what Plus bundles; answer similarity 0.6232 -> 0.6229. answers_iqa and LiveQA dev
+answers unchanged. Scoring a table's rows with the line introducing it too ("You can pay for
+Plus monthly or yearly:") was tried and undone: it diluted "Live chat ... are available at the
+same times (Eastern Time):" rows, and "what are your hours on sunday" lost the hours table to
+the shipping cut-off times (golden answers unchanged either way).
 
 A list item titled by a sentence in bold ("**The code from my authenticator app is rejected.**
 Make sure the time on your phone is set automatically; ...") is read with the sentence after its
@@ -456,7 +458,7 @@ def units_of(passage: Passage, company: str = "") -> list[Unit]:
                 if not in_table:
                     built.groups += 1
                 in_table = True
-                built.add(line, section, f"{lead} {table_scored}".lstrip(), key=key)
+                built.add(line, section, table_scored, key=key)
                 continue
             in_table = False
             stripped = plain(line).strip()
