@@ -1,7 +1,8 @@
 """One sentence that acknowledges how the customer feels, in their language (issue 17).
 
 `read_feeling` tells which feeling a message shows (anger or frustration, sadness or
-disappointment, worry or fear, urgency) from its words, and whether the customer says the
+disappointment, worry or fear, urgency) from its words (escalation.emotion.FEELING_WORDS, which
+the emotion detector reads too), and whether the customer says the
 mistake was their own; `acknowledgement` words it. A customer's own mistake never gets an
 apology ("sorry we messed up" would be false): it gets reassurance instead.
 """
@@ -12,7 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from escalation.emotion import cues
+from escalation.emotion import FEELING_WORDS, cues
 
 
 class Feeling(StrEnum):
@@ -32,104 +33,7 @@ class Reading:
     own_mistake: bool = False
 
 
-def _words(*patterns: str) -> re.Pattern[str]:
-    # "not worried" / "no estoy preocupado" acknowledge nothing.
-    negated = r"(?<!\bnot )(?<!\bnot so )(?<!n't )(?<!\bno )(?<!\bno estoy )"
-    return re.compile(negated + r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", re.IGNORECASE)
-
-
-_LEXICON: dict[Feeling, re.Pattern[str]] = {
-    Feeling.ANGER: _words(
-        r"angry",
-        r"furious",
-        r"mad",
-        r"livid",
-        r"frustrat\w*",
-        r"annoy\w*",
-        r"ridiculous",
-        r"unacceptable",
-        r"outrageous",
-        r"useless",
-        r"terrible",
-        r"awful",
-        r"worst",
-        r"fed up",
-        r"sick (?:and tired|of)",
-        r"(?:is|this is) a joke",
-        r"(?:third|fourth|fifth|3rd|4th|5th) time",
-        r"enfadad[oa]s?",
-        r"enojad[oa]s?",
-        r"furios[oa]s?",
-        r"hart[oa]s?",
-        r"indignante",
-        r"inaceptable",
-        r"rid[ií]cul[oa]",
-        r"verg[uü]enza",
-        r"p[eé]sim[oa]",
-        r"frustrad[oa]s?",
-        r"frustrante",
-        r"molest[oa]s?",
-        r"una broma",
-        r"(?:qu[eé]|me da|me da mucha|much[ao]) rabia",
-        r"(?:qu[eé] )?fastidi\w*",
-        r"(?:tercera|cuarta|quinta) vez",
-    ),
-    Feeling.SADNESS: _words(
-        r"disappoint\w*",
-        r"sad",
-        r"upset",
-        r"heartbroken",
-        r"devastated",
-        r"let down",
-        r"ruin(?:ed|s)?",
-        r"in tears",
-        r"crying",
-        r"decepcionad[oa]s?",
-        r"decepci[oó]n",
-        r"triste",
-        r"(?:qu[eé]|una) pena",
-        r"llorando",
-        r"arruin\w*",
-        r"desilusionad[oa]s?",
-    ),
-    Feeling.WORRY: _words(
-        r"worr(?:y|ied|ying)",
-        r"scared",
-        r"afraid",
-        r"nervous",
-        r"anxious",
-        r"panic\w*",
-        r"concerned",
-        r"fraud\w*",
-        r"hacked",
-        r"stolen",
-        r"preocup\w*",
-        r"miedo",
-        r"nervios[oa]s?",
-        r"asustad[oa]s?",
-        r"p[aá]nico",
-        r"angustiad[oa]s?",
-        r"fraude",
-        r"me (?:han )?(?:robado|hackeado)",
-        r"me robaron",
-    ),
-    Feeling.URGENCY: _words(
-        r"urgent(?:ly)?",
-        r"asap",
-        r"as soon as possible",
-        r"right now",
-        r"immediately",
-        r"emergency",
-        r"urgente",
-        r"me urge",
-        r"cuanto antes",
-        r"lo antes posible",
-        r"ya mismo",
-        r"inmediatamente",
-        r"hoy mismo",
-        r"emergencia",
-    ),
-}
+_LEXICON: dict[Feeling, re.Pattern[str]] = {Feeling(k): p for k, p in FEELING_WORDS.items()}
 
 _OWN_MISTAKE = re.compile(
     r"(?<!\w)(?:"

@@ -27,6 +27,8 @@ APOLOGIES = ("sorry", "apolog", "siento", "lo lamento", "disculp", "perdón")
         ("qué pena, el regalo llegó roto y era para el cumple de mi hija", Feeling.SADNESS),
         ("I'm worried someone used my card, there are charges I don't know", Feeling.WORRY),
         ("me preocupa que me hayan hackeado la cuenta", Feeling.WORRY),
+        ("the tracking link says no information found. is this some kind of scam??", Feeling.WORRY),
+        ("worst store ever, I hate this", Feeling.ANGER),
         ("I need this urgently, the wedding is on saturday", Feeling.URGENCY),
         ("es urgente, necesito cambiar la dirección hoy mismo", Feeling.URGENCY),
     ],
