@@ -7,7 +7,7 @@ A labelled item is a unit however short ("Phone: 1-800-555-0142."; measured 2026
 your phone number, and are you guys open on the 4th of july?" now gets the number, golden
 answer similarity 0.603 -> 0.605, no other golden, LiveQA or answers_iqa dev answer changed).
 
-A unit is scored with what it is about (its headings, the line introducing its table or list),
+A unit is scored with what it is about (its headings, the line introducing its list),
 without the company's name: every article of its help center is about the company, and
 MiniLM reads "What Brightcart Plus costs" as far from "how much does plus cost" (cosine 0.42;
 "What Plus costs" 0.78). "how much does plus cost" got "Without Plus, US standard shipping ...
