@@ -97,8 +97,11 @@ _PUNCT_RUN = re.compile(r"[!?¡¿]{2,}")
 _STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
 
 
-def _phrases(*patterns: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", re.IGNORECASE)
+def _phrases(*patterns: str, negatable: bool = False) -> re.Pattern[str]:
+    """Any of `patterns` as a whole phrase; `negatable`: not after "not" or "no" ("not
+    worried" / "no estoy preocupado" say no feeling)."""
+    unless = r"(?<!\bnot )(?<!\bnot so )(?<!n't )(?<!\bno )(?<!\bno estoy )" if negatable else ""
+    return re.compile(unless + r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", re.IGNORECASE)
 
 
 _PROFANITY = _phrases(
@@ -229,14 +232,8 @@ _ANNOYED = _phrases(
 # a message saying none (nor annoyance, nor anything louder) is a report that the model reads as
 # charged for what happened ("smashed to pieces", "broken", "lost"): GoEmotions' Reddit
 # comments rarely describe a parcel.
-def _feeling_words(*patterns: str) -> re.Pattern[str]:
-    # "not worried" / "no estoy preocupado" acknowledge nothing.
-    negated = r"(?<!\bnot )(?<!\bnot so )(?<!n't )(?<!\bno )(?<!\bno estoy )"
-    return re.compile(negated + r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", re.IGNORECASE)
-
-
 FEELING_WORDS: dict[str, re.Pattern[str]] = {
-    "anger": _feeling_words(
+    "anger": _phrases(
         r"angry",
         r"furious",
         r"mad",
@@ -288,8 +285,9 @@ FEELING_WORDS: dict[str, re.Pattern[str]] = {
         r"(?:qu[eé]|me da|me da mucha|much[ao]) rabia",
         r"(?:qu[eé] )?fastidi\w*",
         r"(?:tercera|cuarta|quinta) vez",
+        negatable=True,
     ),
-    "sadness": _feeling_words(
+    "sadness": _phrases(
         r"disappoint\w*",
         r"sad",
         r"unhappy",
@@ -307,8 +305,9 @@ FEELING_WORDS: dict[str, re.Pattern[str]] = {
         r"llorando",
         r"arruin\w*",
         r"desilusionad[oa]s?",
+        negatable=True,
     ),
-    "worry": _feeling_words(
+    "worry": _phrases(
         r"worr(?:y|ied|ying)",
         r"scared",
         r"afraid",
@@ -331,8 +330,9 @@ FEELING_WORDS: dict[str, re.Pattern[str]] = {
         r"fraude",
         r"me (?:han )?(?:robado|hackeado)",
         r"me robaron",
+        negatable=True,
     ),
-    "urgency": _feeling_words(
+    "urgency": _phrases(
         r"urgent(?:ly)?",
         r"asap",
         r"as soon as possible",
@@ -347,6 +347,7 @@ FEELING_WORDS: dict[str, re.Pattern[str]] = {
         r"inmediatamente",
         r"hoy mismo",
         r"emergencia",
+        negatable=True,
     ),
 }
 
