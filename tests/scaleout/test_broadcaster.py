@@ -171,6 +171,27 @@ async def test_redis_down_is_a_clear_error() -> None:
         await broadcaster.aclose()
 
 
+async def test_redis_lost_while_subscribing_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The reader failing every waiting subscription while a SUBSCRIBE was on its way (Redis
+    restarting) raised KeyError, and the customer's live socket closed without a word."""
+    broadcaster = RedisBroadcaster(UNREACHABLE)
+
+    async def lost_meanwhile(*channels: str) -> None:
+        broadcaster._fail_waiting(BackendUnavailable("Redis lost"))
+        raise redis.exceptions.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(broadcaster._pubsub, "subscribe", lost_meanwhile)
+    try:
+        with pytest.raises(BackendUnavailable, match="SUPPORTBOT_REDIS__URL"):
+            async with broadcaster.subscribe("c"):
+                pass
+        assert not broadcaster._confirmations
+    finally:
+        await broadcaster.aclose()
+
+
 async def test_settings_pick_the_broadcaster() -> None:
     assert isinstance(build_broadcaster(Settings()), MemoryBroadcaster)
     settings = Settings(

@@ -141,8 +141,13 @@ class RedisBroadcaster:
                 else:
                     await self._pubsub.unsubscribe(name)
             except RedisError:
-                if ready is not None:
-                    self._confirmations[name].remove(ready)
+                # The reader may have failed every waiting subscription meanwhile (Redis lost
+                # while this SUBSCRIBE was on its way) and cleared them: this error says it.
+                waiting = self._confirmations.get(name, deque())
+                if ready is not None and ready in waiting:
+                    waiting.remove(ready)
+                elif ready is not None and ready.done():
+                    ready.exception()  # retrieved: the error raised here supersedes it
                 raise
             if self._reader is None:
                 self._reader = asyncio.create_task(self._read(), name="redis-broadcaster")
