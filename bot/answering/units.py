@@ -42,6 +42,11 @@ from retrieval.stopwords import ENGLISH, SPANISH, content_terms
 
 _STEP = re.compile(r"^\s*\d+[.)]\s+")
 _BULLET = re.compile(r"^\s*[-*+]\s+")
+# Lines that start a block of their own; any other line carries on the one before it.
+_BLOCK = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#|\||>|```)")
+_ALONE = re.compile(r"^\s*(?:#|\||```)")  # a heading, a table row, a fence: never carried on
+_BOLD_LINE = re.compile(r"^\*\*[^*]+\*\*$")  # a title in bold, alone on its line
+_ENDS_SENTENCE = re.compile(r"[.!?:;][*_\"')\]]*$")
 _OPTION = "   - "  # a step's option, nested under it as it is in the article
 _EMPHASIS = re.compile(r"\*\*([^*]+)\*\*|__([^_]+)__")
 _RULE = re.compile(r":?-{2,}:?")
@@ -387,12 +392,36 @@ def _names_things(items: list[str]) -> bool:
     return not long or (len(long) == 1 and len(items) >= 3 and not long[0].endswith("."))
 
 
+def _unwrapped(text: str) -> list[str]:
+    """The lines of `text` with each sentence that an editor wrapped on one line: "someone else
+    may have\naccess to your account." was quoted as "someone else may have.", and a list
+    item's wrapped line is still the item. A line that ends a sentence (or an FAQ question, or
+    a list's lead) or a paragraph (two trailing spaces, as the chunker joins paragraphs), a
+    heading, a table row and a title in bold keep their lines."""
+    out: list[str] = []
+    for line in text.splitlines():
+        last = out[-1].strip() if out else ""
+        if (
+            line.strip()
+            and last
+            and not out[-1].endswith("  ")  # a hard break: the chunker's paragraph end
+            and not _BLOCK.match(line)
+            and not _ALONE.match(last)
+            and not _ENDS_SENTENCE.search(last)
+            and not any(_BOLD_LINE.match(x) for x in (last, line.strip()))
+        ):
+            out[-1] = f"{out[-1].rstrip()} {line.strip()}"
+        else:
+            out.append(line)
+    return out
+
+
 def _lines(text: str, common: frozenset[str]) -> list[tuple[str, str, str]]:
     """(line, scored, first cell) of a chunk, markdown tables turned into one sentence per row
     (a table row comes with its scored text and first cell; other lines with neither)."""
     out: list[tuple[str, str, str]] = []
     table: list[str] = []
-    for line in [*text.splitlines(), ""]:
+    for line in [*_unwrapped(text), ""]:
         if line.lstrip().startswith("|"):
             table.append(line)
             continue

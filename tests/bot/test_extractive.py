@@ -455,6 +455,27 @@ def test_a_steps_own_options_stay_in_the_steps_and_are_units_too() -> None:
     ]
 
 
+def test_soft_wrapped_lines_are_one_paragraph() -> None:
+    """An editor's wrapped sentence is one sentence ("someone else may have" was quoted alone);
+    the chunker's paragraph ends (two trailing spaces) and an FAQ question still end a line."""
+    text = (
+        "If you see orders you didn't place, someone else may have\n"
+        "access to your account.  \n"
+        "Then act right away, before the\n"
+        "orders ship.\n"
+        "**Can I undo it?**\n"
+        "Yes, within 14 days.\n"
+        "- Sign out everywhere from Settings, which signs out\n"
+        "every device."
+    )
+    assert [u.text for u in units_of(passage(("Hacked", text)))] == [
+        "If you see orders you didn't place, someone else may have access to your account.",
+        "Then act right away, before the orders ship.",
+        "Yes, within 14 days.",
+        "Sign out everywhere from Settings, which signs out every device.",
+    ]
+
+
 def test_a_steps_own_details_keep_the_list_whole() -> None:
     """Chunks keep no indentation: bullets between two steps are the first one's details
     ("the site wont load" got "1. Hard refresh the page." and none of the other four)."""
