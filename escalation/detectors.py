@@ -169,7 +169,11 @@ class MeaningDetectors:
                     continue  # nearer a routine question ("can I order without an account?")
                 how = f"similar to an example ({score:.2f})"
             finding = Finding(
-                Reason.SENSITIVE_TOPIC, score, f"sensitive topic {topic.id}: {how}", topic.priority
+                Reason.SENSITIVE_TOPIC,
+                score,
+                f"sensitive topic {topic.id}: {how}",
+                topic.priority,
+                answer_first=topic.answer_first,
             )
             if best is None or (finding.priority.rank, -finding.score) < (
                 best.priority.rank,

@@ -16,13 +16,15 @@ from escalation.types import Priority
 @dataclass(frozen=True, slots=True)
 class Topic:
     """One sensitive topic: patterns, example sentences, and routine look-alikes (`unlike`):
-    a message nearer to one of those than to every example is not this topic by meaning."""
+    a message nearer to one of those than to every example is not this topic by meaning;
+    `answer_first`: the help center's self-help is given while the person comes."""
 
     id: str
     priority: Priority
     patterns: tuple[re.Pattern[str], ...]
     examples: tuple[str, ...]
     unlike: tuple[str, ...] = ()
+    answer_first: bool = False
 
     def matches(self, text: str) -> bool:
         """True when a pattern matches the text."""
@@ -65,5 +67,8 @@ def load_rules(path: Path | None = None) -> list[Topic]:
         unlike = tuple(str(e) for e in entry.get("unlike") or [])
         if unlike and not examples:
             raise RulesError(f"{where} ({entry['id']}): 'unlike' needs 'examples' to compare with")
-        topics.append(Topic(str(entry["id"]), priority, patterns, examples, unlike))
+        answer_first = entry.get("answer_first", False)
+        if not isinstance(answer_first, bool):
+            raise RulesError(f"{where} ({entry['id']}): answer_first must be true or false")
+        topics.append(Topic(str(entry["id"]), priority, patterns, examples, unlike, answer_first))
     return topics

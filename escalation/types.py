@@ -77,6 +77,7 @@ class Finding:
     detail: str
     priority: Priority = Priority.NORMAL
     mild: bool = False  # the bot may answer first however high the score (annoyance in words)
+    answer_first: bool = False  # a topic whose self-help the bot gives while the person comes
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,16 @@ class EscalationDecision:
     def reasons(self) -> tuple[Reason, ...]:
         """The reasons of the findings, strongest first."""
         return tuple(f.reason for f in self.findings)
+
+    @property
+    def answers_first(self) -> bool:
+        """The bot answers from the help center before the person comes: a topic whose
+        self-help cannot wait (a hacked account), with nothing else found but a feeling."""
+        return (
+            self.escalate
+            and any(f.answer_first for f in self.findings)
+            and all(f.answer_first or f.reason is Reason.EMOTION for f in self.findings)
+        )
 
 
 @dataclass(frozen=True, slots=True)

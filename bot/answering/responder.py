@@ -283,11 +283,11 @@ class Responder:
             decision = await self._escalator.check_message(turn, history)
         charged = Reason.EMOTION in decision.reasons
         feeling = None if instructions else read_feeling(turn.text, charged=charged)
-        if self._escalator is not None and decision.escalate:
+        if self._escalator is not None and decision.escalate and not decision.answers_first:
             handed = await self._escalator.escalate(conversation, decision, feeling=feeling)
             yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
             return
-        deferred = decision.findings  # a feeling acknowledged and answered first
+        before = decision  # a feeling acknowledged, or self-help given, before the person
         earlier = [t for t in history if t.seq < turn.seq]
         writing = _writing_language(history, conversation.locale)
         empathy = ""
@@ -306,7 +306,7 @@ class Responder:
             else:
                 yield ReplyEvent("token", text=item)
         assert draft is not None
-        if self._offers_person(draft):
+        if self._offers_person(draft) and not before.answers_first:
             offer = "\n\n" + messages.text(
                 "offer_person", draft.meta.locale, self._config.company_name
             )
@@ -331,10 +331,15 @@ class Responder:
             client_id=key,
         )
         yield ReplyEvent("done", turn=stored)
-        if self._escalator is not None and not draft.meta.injection:
+        if self._escalator is None:
+            return
+        if before.answers_first:
+            handed = await self._escalator.escalate(conversation, before)
+            yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
+        elif not draft.meta.injection:
             decision = await self._escalator.check_answer(turn, stored, history)
             if decision.escalate:
-                decision = assess([*decision.findings, *deferred], dict(decision.scores))
+                decision = assess([*decision.findings, *before.findings], dict(decision.scores))
                 handed = await self._escalator.escalate(conversation, decision)
                 yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
 

@@ -232,6 +232,41 @@ def test_rules_file_errors_name_the_entry(tmp_path: Path) -> None:
     bad.write_text("topics:\n  - id: z\n    patterns: ['a']\n    unlike: ['b']\n")
     with pytest.raises(RulesError, match="topic 1 \\(z\\): 'unlike' needs 'examples'"):
         load_rules(bad)
+    bad.write_text("topics:\n  - id: w\n    patterns: ['a']\n    answer_first: sometimes\n")
+    with pytest.raises(RulesError, match="topic 1 \\(w\\): answer_first must be true or false"):
+        load_rules(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "answers_first"),
+    [
+        # Self-help that cannot wait for the person: sign out everywhere, how to close.
+        ("someone hacked my account and ordered a TV", True),
+        ("please close my account and delete everything", True),
+        # Nothing from the help center before the person: safety, grief, the law, money.
+        ("the kettle caught fire on my counter", False),
+        ("my husband died last month, how do I cancel his Plus?", False),
+        ("I'm filing a chargeback with my bank", False),
+    ],
+)
+def test_which_sensitive_topics_get_self_help_first(
+    detectors: MeaningDetectors, embedder: Embedder, text: str, answers_first: bool
+) -> None:
+    finding = detectors.sensitive(signals(embedder, text))
+    assert finding is not None
+    assert assess([finding]).answers_first is answers_first
+
+
+def test_self_help_first_only_beside_a_feeling() -> None:
+    hacked = Finding(
+        Reason.SENSITIVE_TOPIC, 1.0, "account_compromise", Priority.URGENT, answer_first=True
+    )
+    upset = Finding(Reason.EMOTION, 0.9, "upset", Priority.HIGH)
+    asked = Finding(Reason.EXPLICIT_REQUEST, 1.0, "asked")
+    assert assess([hacked, upset]).answers_first
+    assert not assess([hacked, asked]).answers_first  # they asked for a person, not an article
+    assert not assess([upset]).answers_first
+    assert not assess([None]).answers_first
 
 
 def test_a_routine_look_alike_is_not_the_topic(tmp_path: Path, embedder: Embedder) -> None:
