@@ -81,6 +81,21 @@ def with_opening(result: SearchResult, opening: Sequence[Chunk]) -> SearchResult
     return replace(result, chunks=chunks[: max(len(result.chunks), 1 + len(added))])
 
 
+def article_result(chunks: Sequence[Chunk]) -> SearchResult:
+    """An article as a search result read from its own `chunks` (at least one), fully relevant:
+    the article that declares the customer's question, which the search did not find."""
+    first = chunks[0]
+    return SearchResult(
+        first.article_id,
+        first.title,
+        first.url,
+        first.locale,
+        first.category,
+        1.0,
+        tuple(ScoredChunk(c, 1.0) for c in chunks),
+    )
+
+
 def cut_steps(result: SearchResult) -> list[int]:
     """Numbers of the chunks that follow `result`'s chunks ending inside a numbered list (a
     chunk boundary in a long list of steps), where `result` lacks them."""

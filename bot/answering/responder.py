@@ -22,7 +22,7 @@ from bot.answering.agent_context import AgentContext, reply_text, with_agent_tur
 from bot.answering.answer_signals import signals
 from bot.answering.composer import Composer
 from bot.answering.confidence import confidence
-from bot.answering.coverage import coverage, not_offered, refusal_text, uncovered
+from bot.answering.coverage import Coverage, coverage, not_offered, refusal_text, uncovered
 from bot.answering.empathy import acknowledgement, read_feeling
 from bot.answering.followup import (
     last_cited,
@@ -39,6 +39,7 @@ from bot.answering.interfaces import Answerer, ArticleSearch
 from bot.answering.language import detect_language
 from bot.answering.passages import (
     AnswerRequest,
+    article_result,
     cut_steps,
     passages_from,
     with_opening,
@@ -533,11 +534,18 @@ class Responder:
         chance = results[0].probability if results else None
         agreed = results[0].keyword_share if results else None
         declared = ""
-        if self._page_help is not None:  # reorders only; refusals stay as they were
+        if self._page_help is not None:
             if page:
                 results = await self._page_help.prefer(results, page, locale)
             declared = await self._page_help.declared(question, locale)
+            if declared and all(r.article_id != declared for r in results):
+                its = await anyio.to_thread.run_sync(kb.chunks_of, declared, 0, OPENING_CHUNKS)
+                visible = [c for c in its if c.for_plan(plan or "")]
+                results = [article_result(visible), *results] if visible else results
             results = sorted(results, key=lambda r: r.article_id != declared)
+        # An editor declared this very question on the first article: it answers, whatever
+        # the search's scores (kb_content/README.md, `questions`).
+        vouched = bool(declared) and bool(results) and results[0].article_id == declared
         covered = coverage(query, results, company)
         heard = signals(query, results, covered)  # for evaluations (issue 16)
         meta = replace(
@@ -551,6 +559,8 @@ class Responder:
         )
         # A fully grounded answer's confidence: under the floor, no answer from these articles
         # would be trusted, so the customer gets the refusal instead of a likely wrong answer.
+        if vouched:
+            top, chance, agreed, covered = 1.0, None, None, Coverage(1.0, ())
         best = confidence(TurnKind.ANSWER, top, 1.0, covered.share, chance, agreed)
         if (
             top < self._config.refusal_relevance
@@ -565,13 +575,13 @@ class Responder:
             return
         # Issue 16: "what about Spain?", "do you have a student discount?"
         missing = uncovered(question, earlier, results) or not_offered(question, covered, company)
-        if missing:
+        if missing and not vouched:
             meta = replace(meta, uncovered=tuple(missing))
             reply = refusal_text(missing, [r.title for r in results], locale, company)
             yield reply
             yield Draft(reply, TurnKind.REFUSAL, (), confidence(TurnKind.REFUSAL, top, 0), meta)
             return
-        if declared and results[0].article_id == declared:
+        if vouched:
             opening = await anyio.to_thread.run_sync(kb.chunks_of, declared, 0, OPENING_CHUNKS)
             results[0] = with_opening(results[0], opening)
         read = results[: self._config.passages]
@@ -586,7 +596,7 @@ class Responder:
                 (t.role, t.text) for t in with_agent_turns(earlier, self._config.history_turns)
             ],
             locale=locale,
-            declared=bool(results) and results[0].article_id == declared,
+            declared=vouched,
         )
         composer = Composer(request.passages, self._checker, verbatim=self._answerer.verbatim)
         if note:

@@ -37,6 +37,15 @@ ARTICLES = {
         "Aceptamos tarjetas Visa, Mastercard y PayPal.",
     ),
     "gift-cards": ("title: Gift cards", "Gift cards never expire."),
+    # Declared questions in words the article never uses: only the declaration connects them.
+    "points": (
+        'title: Points\nquestions: ["Do you have a rewards program?"]',
+        "You earn one point per dollar spent, and 100 points take $5 off an order.",
+    ),
+    "member-perks": (
+        'title: Member perks\naudience: [plus]\nquestions: ["What extras come with it?"]',
+        "Members get free express shipping on every order.",
+    ),
 }
 
 
@@ -138,3 +147,44 @@ def test_retrieval_prefers_the_page_article_only_in_a_close_call(services: Servi
     # A promo-code article mapped to /cart does not beat a clearly better match.
     cart = anyio.run(services.page_help.prefer, results, "http://shop.test/cart", "en")
     assert cart[0].article_id == "payment-declined"
+
+
+def ask(client: TestClient, text: str) -> dict[str, object]:
+    created = client.post("/api/conversations", json={"channel": "widget"})
+    assert created.status_code == 201, created.text
+    chat = created.json()
+    sent = client.post(
+        f"/api/conversations/{chat['id']}/messages",
+        json={"text": text},
+        headers={"Authorization": f"Bearer {chat['token']}"},
+    )
+    assert sent.status_code == 200, sent.text
+    reply: dict[str, object] = sent.json()["reply"]
+    return reply
+
+
+def cited(reply: dict[str, object]) -> list[str]:
+    citations = reply["citations"]
+    assert isinstance(citations, list)
+    return [c["article_id"] for c in citations]
+
+
+def test_a_declared_question_is_answered_from_its_article_however_the_search_scores(
+    client: TestClient,
+) -> None:
+    """The editor's declaration is the evidence (kb_content/README.md, `questions`): "rewards"
+    and "program" are in no article, which alone gets the honest "couldn't find"."""
+    reply = ask(client, "do you have a rewards program")
+    assert reply["kind"] == "answer" and cited(reply) == ["points"], reply
+    assert "100 points take $5 off" in str(reply["text"])
+    assert float(str(reply["confidence"])) >= 0.9
+    undeclared = ask(client, "do you have a rewards card")
+    assert undeclared["kind"] == "refusal", undeclared
+
+
+def test_a_declared_question_never_shows_an_article_the_customer_may_not_see(
+    client: TestClient,
+) -> None:
+    reply = ask(client, "what extras come with it?")  # anonymous: not on the Plus plan
+    assert "member-perks" not in cited(reply)
+    assert "express shipping" not in str(reply["text"])
