@@ -18,7 +18,8 @@ from bot.answering.passages import Passage
 from bot.conversations.models import Citation
 
 # Sentence ends, but never between a sentence and its citation marker ("... once. [1]").
-_BOUNDARY = re.compile(r"(?<=[.!?])(?<!\b\d\.)(?<!\b\d\d\.)\s+(?=\S)(?!\[\d)|\n+")
+# Captured: a sentence that starts a new line after a list item starts a new paragraph.
+_BOUNDARY = re.compile(r"((?<=[.!?])(?<!\b\d\.)(?<!\b\d\d\.)\s+(?=\S)(?!\[\d)|\n+)")
 _FINISHED = re.compile(r"[.!?:)\]*]\s*$")
 _LIST_ITEM = re.compile(r"^\s*(\d+[.)]|[-*])\s+")
 
@@ -62,6 +63,8 @@ class Composer:
         self._evidence = evidence
         self._numbers: dict[int, int] = {}
         self.result = Composition()
+        self._new_line = False  # the next sentence starts a line of its own
+        self._after_item = False  # the last sentence shown is (in) a list item
 
     async def feed(self, pieces: AsyncIterator[str]) -> AsyncIterator[str]:
         """Shown text for each complete, supported sentence of the stream."""
@@ -69,8 +72,9 @@ class Composer:
         async for piece in pieces:
             buffer += piece
             *complete, buffer = _BOUNDARY.split(buffer)
-            for sentence in complete:
+            for sentence, boundary in zip(complete[::2], complete[1::2], strict=True):
                 shown = await self._accept(sentence)
+                self._new_line = "\n" in boundary
                 if shown:
                     yield shown
         if buffer.strip():
@@ -114,7 +118,9 @@ class Composer:
                 citation = source.citation()
                 self.result.citations[shown_n] = replace(citation, n=shown_n)
             text = f"{sentence} [{shown_n}]"
-        separator = "\n" if _LIST_ITEM.match(sentence) else " "
+        item = bool(_LIST_ITEM.match(sentence))
+        separator = "\n" if item else "\n\n" if self._after_item and self._new_line else " "
+        self._after_item = item or (self._after_item and not self._new_line)
         if not self.result.parts:
             separator = ""
         self.result.parts.append(separator + text)

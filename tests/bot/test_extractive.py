@@ -112,6 +112,24 @@ def test_the_composer_cites_each_source_once(sample_kb: KnowledgeBase, embedder:
     assert composer.result.grounded_ratio == 1.0 and "30 days" in shown_text
 
 
+def test_a_sentence_after_a_list_starts_a_paragraph(embedder: Embedder) -> None:
+    """"If you can still sign in, ..." after three steps was shown as part of step 3."""
+    steps = "1. Reset your password.\n2. Sign out everywhere. It signs out every device."
+    source = passage(("Secure your account", f"{steps}\nIf you can still sign in, change it."))
+    composer = Composer([source], GroundingChecker(embedder, GroundingConfig()), verbatim=True)
+
+    async def shown() -> str:
+        async def pieces() -> AsyncIterator[str]:
+            yield f"{steps}\nIf you can still sign in, change it. [1]\n"
+
+        return "".join([piece async for piece in composer.feed(pieces())])
+
+    assert anyio.run(shown) == (
+        "1. Reset your password.\n2. Sign out everywhere. It signs out every device.\n\n"
+        "If you can still sign in, change it. [1]"
+    )
+
+
 def test_steps_when_the_question_asks_how(sample_kb: KnowledgeBase, embedder: Embedder) -> None:
     text, _ = answer(sample_kb, embedder, "how do I start a return?")
     lines = text.splitlines()
