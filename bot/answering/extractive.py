@@ -236,7 +236,7 @@ _TROUBLE = re.compile(
     r"n't\b|\b(?:wont|cant|doesnt|isnt|dont|didnt|not|no|never|cannot|trouble|problems?|errors?|"
     r"fail(?:s|ed)?|stuck|missing|forgot(?:ten)?|olvid[eé]|broken|damaged|defective|faulty|"
     r"smashed|crushed|cracked|shattered|leak(?:s|ed|ing)?|spoiled|dented|torn|rot[oa]s?|"
-    r"dañad[oa]s?|defectuos[oa]s?)\b",
+    r"dañad[oa]s?|defectuos[oa]s?|hacked|compromised|stolen|hackead[oa]s?|robad[oa]s?)\b",
     re.IGNORECASE,
 )
 _DUPLICATE = 0.9

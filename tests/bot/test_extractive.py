@@ -688,6 +688,8 @@ def test_a_problem_report_gets_the_steps_under_the_heading_that_names_it(
         ("forgot my password lol", "1. Go to brightcart.example (or open the Brightcart app)"),
         # It got the article's "Sorry your item didn't arrive in good shape." alone.
         ("the item i got is broken", "1. Go to Orders and select the order."),
+        # It got "If someone has changed the email on your account ..., contact support".
+        ("my account was hacked", "1. Go to the sign-in page and select Forgot password?."),
     ],
 )
 def test_a_problem_report_gets_the_fix(
