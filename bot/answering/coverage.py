@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.answering.followup import opens_with_connector
-from bot.answering.items import item_words
+from bot.answering.items import DAMAGE_WORDS, item_words
 from bot.conversations.models import Turn
 from retrieval.stopwords import content_terms, without_accents
 from retrieval.types import SearchResult
@@ -51,6 +51,7 @@ _FILLER_WORDS = frozenset(
     someone""".split()
 )
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_DAMAGE = frozenset(without_accents(w) for w in DAMAGE_WORDS)
 # "Do you have/offer/sell ...?", "is there ...?": asks whether the shop has it at all.
 _ASKS_IF_OFFERED = (
     r"^(?:(?:hi|hey|hello|ok|okay|so|and)\W+)*(?:"
@@ -154,6 +155,8 @@ def coverage(question: str, results: Sequence[SearchResult], company: str = "") 
     if not terms:
         return Coverage(1.0, ())
     found = _words(_texts(results))
+    if found & _DAMAGE:  # "came cracked" is what "arrived damaged" says
+        found |= _DAMAGE
     missing = tuple(t for t in terms if not _mentioned(t, found))
     return Coverage(1 - len(missing) / len(terms), missing)
 

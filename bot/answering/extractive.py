@@ -191,6 +191,7 @@ import numpy as np
 
 from bot.answering.coverage import names_all
 from bot.answering.followup import already_done, did_as_told, tried_it
+from bot.answering.items import DAMAGE_WORDS
 from bot.answering.passages import AnswerRequest
 from bot.answering.prompting import PromptBuilder
 from bot.answering.units import (
@@ -234,9 +235,8 @@ _NAMES_TASK = 0.25  # steps under a heading that names the task asked ("Turn on 
 # 0.77 from "my promo code isnt working").
 _TROUBLE = re.compile(
     r"n't\b|\b(?:wont|cant|doesnt|isnt|dont|didnt|not|no|never|cannot|trouble|problems?|errors?|"
-    r"fail(?:s|ed)?|stuck|missing|forgot(?:ten)?|olvid[eé]|broken|damaged|defective|faulty|"
-    r"smashed|crushed|cracked|shattered|leak(?:s|ed|ing)?|spoiled|dented|torn|rot[oa]s?|"
-    r"dañad[oa]s?|defectuos[oa]s?|hacked|compromised|stolen|hackead[oa]s?|robad[oa]s?)\b",
+    r"fail(?:s|ed)?|stuck|missing|forgot(?:ten)?|olvid[eé]|leak(?:s|ed)?|spoiled|hacked|"
+    rf"compromised|stolen|hackead[oa]s?|robad[oa]s?|{'|'.join(DAMAGE_WORDS)})\b",
     re.IGNORECASE,
 )
 _DUPLICATE = 0.9

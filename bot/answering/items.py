@@ -8,7 +8,8 @@ What names the item is read from where it stands, not from what it is (an embedd
 kettle from bitcoin no better than chance): after a verb of buying, receiving or returning and
 an article ("bought a dutch oven", "return the engraved cutting board", "compré una olla"), or
 before a verb of arrival or a state of damage ("the glass mixing bowls came smashed", "my mug
-is cracked").
+is cracked"). The damage words (`DAMAGE_WORDS`) are one subject to coverage: "my $15 spatula
+set came broken" is answered by the article on items that arrived damaged (measured below).
 
 Measured 2026-12-07 with coverage leaving item words out: golden qa-027 ("bought a dutch oven
 ... now its $20 cheaper") and qb-039 ("ordered a blue dutch oven and got a red frying pan") are
@@ -19,6 +20,12 @@ precision 0.6429 -> 0.6716, wrong answers 0.1191 -> 0.1234; answers_iqa and Live
 unchanged. Searching with the item's words as "item" ("my item came broken") was tried and
 not kept: golden lost two right answers and gained a wrong one ("got the shipping email"
 became "got the item"), whether the better of the two searches or the generic one was taken.
+
+Measured 2026-12-07 with the damage words one subject to coverage: golden qb-004 ("my $15
+spatula set came broken. do i seriously have to mail it back?", now "Items under $20: no, keep
+or dispose of the item ...") and qb-013 ("the glass mixing bowls came smashed to pieces") are
+answered from the damaged-items article where they were refused; nothing else moved, and
+answers_iqa and LiveQA dev answers are unchanged word for word.
 """
 
 from __future__ import annotations
@@ -26,6 +33,13 @@ from __future__ import annotations
 import re
 
 _MAX_WORDS = 4  # "the engraved cutting board", "a set of wine glasses"
+# An item in bad shape, in the customer's words or the help center's: "came cracked" is the
+# "arrived damaged" of the damaged-items article (coverage), and a problem to fix (extractive).
+DAMAGE_WORDS = (
+    "broken damaged cracked smashed crushed shattered defective faulty dented torn leaking "
+    "roto rota rotos rotas dañado dañada dañados dañadas defectuoso defectuosa defectuosos "
+    "defectuosas"
+).split()
 _HANDLED = (
     r"(?:bought|ordered|got|received|return|returning|returned|"
     r"swap|swapping|exchange|exchanging|replace|replacing|send back|sent back|mail back|"
@@ -35,8 +49,7 @@ _ARTICLE = r"(?:a|an|the|my|our|this|that|these|those|some|una?|el|la|los|las|mi
 # "came broken", "arrived smashed", "is cracked", "llegó roto".
 _ARRIVED = (
     r"(?:came|arrived|showed up|got here|was delivered|were delivered|llegó|llegaron|vino|"
-    r"(?:is|was|are|were|está|están|llegó) (?:broken|damaged|cracked|smashed|crushed|"
-    r"shattered|defective|faulty|dented|torn|leaking|roto|rota|rotos|rotas|dañad[oa]s?))"
+    rf"(?:is|was|are|were|está|están|llegó) (?:{'|'.join(DAMAGE_WORDS)}))"
 )
 _WORD = r"[^\W\d_][\w'-]*"
 _NOT_ITEM = frozenset(

@@ -186,6 +186,16 @@ def test_the_customers_own_item_is_no_subject_of_the_question() -> None:
     assert "warranty" in focus_terms(asked) and "blender" in focus_terms(asked)
 
 
+def test_any_word_for_damage_covers_another() -> None:
+    """The help center says "damaged"; "my $15 spatula set came broken" was refused for it."""
+    damaged = search_result("damaged", text="Report items that arrived damaged within 7 days.")
+    assert coverage("the spatula set came broken, what now", [damaged]).share == 1.0
+    spanish = search_result("danados", text="Reporta los productos dañados en 7 días.")
+    assert coverage("la taza está rota", [spanish]).share == 1.0
+    undamaged = search_result("late", text="Report packages that arrived late.")
+    assert coverage("the spatula set came broken", [undamaged]).missing == ("broken",)
+
+
 def test_one_missing_word_of_several_is_not_enough_to_refuse() -> None:
     """A known limit: "bitcoin" alone is missing, two of three words are covered."""
     covered = coverage("can I pay for a gift card with bitcoin?", [GIFT_CARDS])
