@@ -48,7 +48,7 @@ _FILLER_WORDS = frozenset(
     kinda sorta gonna wanna stuff guys today tonight yesterday week weeks lol wtf omg ugh
     finally please thanks thank hello hey little provide specifically particular particularly
     exactly kindly regarding concerning possible possibly wondering wonder tell explain anyone
-    someone""".split()
+    someone even already anymore honestly obviously apparently keeps bunch""".split()
 )
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _DAMAGE = frozenset(without_accents(w) for w in DAMAGE_WORDS)

@@ -159,6 +159,13 @@ def test_chat_filler_and_the_company_name_leave_the_subject_covered() -> None:
     assert covered.share >= Settings().answer.min_coverage
 
 
+def test_how_the_customer_says_it_is_no_subject() -> None:
+    """Discourse and degree adverbs, "keeps" and "a bunch of" tell how, never what: "had a
+    bunch of stuff in my cart last week and now its empty??" was refused for "bunch"."""
+    terms = focus_terms("the app keeps crashing, honestly i even reinstalled it already")
+    assert terms == ["crashing", "reinstalled"]
+
+
 def test_request_words_and_a_typo_beside_its_word_are_no_more_subjects() -> None:
     """A medical question (LiveQA dev) was refused for "provide" and "specifically", with
     "alloweable" and "allowable" counted as two missing words."""
