@@ -32,6 +32,10 @@ _ONLY = re.compile(
 _HEDGE = re.compile(
     r"\b(?:if|unless|except|as long as|provided|depend\w*|may|might)\b", re.IGNORECASE
 )
+# A negation said of part of a kind ("Some items can't be returned: ... opened personal-care
+# items") denies only the kinds it lists ("can gift cards be returned?": no), not the whole
+# kind ("can I return opened items?": most can).
+_PARTIAL = re.compile(r"\b(?:some|certain|a few|few|many|most|several|a couple)\b", re.IGNORECASE)
 _OBJECT = re.compile(r"\b(?:to|in|with|for|from|via|by|on|at)\s+(?:the\s+|a\s+|an\s+)?(\w+)")
 _LIST = re.compile(r",|\band\b|\bor\b", re.IGNORECASE)
 # Words that name no particular thing: a subject made of these alone is what was asked about.
@@ -103,11 +107,11 @@ def yes_or_no(question: str, sentence: str) -> Answer:
     if negation:
         scope = _stems(sentence[negation.end() :])
         asked_in_scope = any(_has(scope, t) for t in asked)
-        if (
-            not missing
-            and asked_in_scope
-            and _subject_is_asked(sentence[: negation.start()], asked)
-        ):
+        subject = sentence[: negation.start()]
+        if _PARTIAL.search(subject):  # only a kind the sentence lists is denied
+            _, colon, listed = sentence.partition(":")
+            subject = listed if colon and content_terms(listed) else ""
+        if not missing and asked_in_scope and subject and _subject_is_asked(subject, asked):
             return "No"
         return ""
     if _ONLY.search(sentence):

@@ -53,6 +53,12 @@ def test_yes_when_the_sentence_affirms_with_the_asked_terms(question: str, sente
     [
         ("can I return a gift card?", "Gift cards can't be returned for a refund."),
         ("can I return gift cards?", "Items you can't return: perishable food, gift cards."),
+        # Some of a kind, the asked one listed by name.
+        (
+            "can gift cards be returned?",
+            "Some items can't be returned for hygiene, safety or legal reasons: Perishable "
+            "food, Opened personal-care items, Gift cards.",
+        ),
         ("do you ship to PO boxes?", "We don't ship to PO boxes."),
         ("do you ship to Europe?", "We ship to the United States, Canada and Mexico only."),
         (
@@ -84,6 +90,12 @@ def test_no_when_the_sentence_negates_what_is_asked(question: str, sentence: str
         ("can I pay with bitcoin?", "We accept Visa, Mastercard and PayPal."),
         # "Only" about a word that is not the asked place.
         ("do you deliver to mexico?", "We ship to the United States, Canada and Mexico only."),
+        # A negation about part of the kind asked: most opened items can be returned.
+        (
+            "can i return opened items",
+            "Some items can't be returned for hygiene, safety or legal reasons: Perishable "
+            "food, Opened personal-care items, Gift cards.",
+        ),
         # A negative question: yes and no would be ambiguous.
         ("can't I return food?", "Perishable food can't be returned."),
         # Not a yes/no question.
