@@ -76,7 +76,7 @@ from bot.settings import AnswerConfig, GroundingConfig
 from escalation.policy import assess
 from escalation.types import EscalationDecision, Reason
 from retrieval.stopwords import content_terms
-from retrieval.types import SearchResult
+from retrieval.types import Chunk, SearchResult
 
 DEFAULT_LOCALE = "en"
 LOCALES_TTL_S = 60.0
@@ -534,14 +534,16 @@ class Responder:
         chance = results[0].probability if results else None
         agreed = results[0].keyword_share if results else None
         declared = ""
+        opening: list[Chunk] = []  # the declaring article's, as far as the customer may see
         if self._page_help is not None:
             if page:
                 results = await self._page_help.prefer(results, page, locale)
             declared = await self._page_help.declared(question, locale)
-            if declared and all(r.article_id != declared for r in results):
+            if declared:
                 its = await anyio.to_thread.run_sync(kb.chunks_of, declared, 0, OPENING_CHUNKS)
-                visible = [c for c in its if c.for_plan(plan or "")]
-                results = [article_result(visible), *results] if visible else results
+                opening = [c for c in its if c.for_plan(plan or "")]
+            if opening and all(r.article_id != declared for r in results):
+                results = [article_result(opening), *results]
             results = sorted(results, key=lambda r: r.article_id != declared)
         # An editor declared this very question on the first article: it answers, whatever
         # the search's scores (kb_content/README.md, `questions`).
@@ -582,7 +584,6 @@ class Responder:
             yield Draft(reply, TurnKind.REFUSAL, (), confidence(TurnKind.REFUSAL, top, 0), meta)
             return
         if vouched:
-            opening = await anyio.to_thread.run_sync(kb.chunks_of, declared, 0, OPENING_CHUNKS)
             results[0] = with_opening(results[0], opening)
         read = results[: self._config.passages]
         cuts = [cut_steps(r) for r in read]
