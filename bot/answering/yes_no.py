@@ -32,6 +32,16 @@ _ONLY = re.compile(
 _HEDGE = re.compile(
     r"\b(?:if|unless|except|as long as|provided|depend\w*|may|might)\b", re.IGNORECASE
 )
+# Conditions in other words: an order amount ("free on orders over $25", "$35 or more") or a
+# kind of customer ("for Plus members", "With Plus, ..."); a condition the question states
+# itself is no hedge ("is shipping free for plus members?": "always free for Plus members").
+_AMOUNT = re.compile(
+    r"\b(?:over|above|under|below|at least|of)\s+(?:US|CA)?\$\s?\d|\$\d[\d.,]*\s*(?:\+|or more)",
+    re.IGNORECASE,
+)
+_MEMBERS = re.compile(
+    r"\bfor\s+(?:\w+\s+){0,2}members?\b|^\W*with\s+\w+(?:\s+\w+)?\s*,", re.IGNORECASE
+)
 # A negation said of part of a kind ("Some items can't be returned: ... opened personal-care
 # items") denies only the kinds it lists ("can gift cards be returned?": no), not the whole
 # kind ("can I return opened items?": most can).
@@ -94,9 +104,22 @@ def asks_the_same(question: str, other: str) -> bool:
     return bool(a and b) and all(_has(a, t) for t in b) and all(_has(b, t) for t in a)
 
 
+def _conditional(question: str, sentence: str) -> bool:
+    """`sentence` sets a condition that `question` does not state."""
+    if _HEDGE.search(sentence):
+        return True
+    if _AMOUNT.search(sentence) and not re.search(r"\d", question):
+        return True
+    asked = _stems(question) + ["member"]
+    return any(
+        not all(_has(asked, t) or t in _GENERIC for t in _stems(m.group(0)))
+        for m in _MEMBERS.finditer(sentence)
+    )
+
+
 def yes_or_no(question: str, sentence: str) -> Answer:
     """Yes or no when `sentence` plainly affirms or negates the yes/no `question`, else ""."""
-    if not asks_yes_no(question) or _NEGATION.search(question) or _HEDGE.search(sentence):
+    if not asks_yes_no(question) or _NEGATION.search(question) or _conditional(question, sentence):
         return ""
     asked = _stems(question)
     said = _stems(sentence)

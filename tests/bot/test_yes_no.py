@@ -42,6 +42,11 @@ def test_other_questions(question: str) -> None:
         ("do you ship to mexico?", "Brightcart ships to the United States, Canada and Mexico."),
         ("can I pay with PayPal?", "We accept: Visa, Mastercard, PayPal and Apple Pay."),
         ("can I return an unopened kettle?", "Unopened kettles can be returned within 30 days."),
+        # The condition is the question's own.
+        (
+            "is standard shipping free with plus?",
+            "With Plus, standard shipping is free on every order.",
+        ),
     ],
 )
 def test_yes_when_the_sentence_affirms_with_the_asked_terms(question: str, sentence: str) -> None:
@@ -85,6 +90,10 @@ def test_no_when_the_sentence_negates_what_is_asked(question: str, sentence: str
             "can I change my address after ordering?",
             "If it's been less than 1 hour, you can change the address after ordering.",
         ),
+        # A condition in other words: an order amount, a kind of customer.
+        ("is shipping free", "Express shipping, free: for Plus members on orders over $25."),
+        ("is standard shipping free?", "Free: on orders of $35 or more."),
+        ("is standard shipping free?", "With Plus, standard shipping is free on every order."),
         # The sentence does not mention what was asked.
         ("do you ship to Europe?", "Brightcart ships to the United States, Canada and Mexico."),
         ("can I pay with bitcoin?", "We accept Visa, Mastercard and PayPal."),
