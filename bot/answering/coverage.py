@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from bot.answering.followup import opens_with_connector
 from bot.answering.items import DAMAGE_WORDS, item_words
+from bot.answering.yes_no import asks_yes_no, yes_or_no
 from bot.conversations.models import Turn
 from retrieval.stopwords import content_terms, without_accents
 from retrieval.types import SearchResult
@@ -51,6 +52,7 @@ _FILLER_WORDS = frozenset(
     someone even already anymore honestly obviously apparently keeps bunch""".split()
 )
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _DAMAGE = frozenset(without_accents(w) for w in DAMAGE_WORDS)
 # "Do you have/offer/sell ...?", "is there ...?": asks whether the shop has it at all.
 _ASKS_IF_OFFERED = (
@@ -158,7 +160,21 @@ def coverage(question: str, results: Sequence[SearchResult], company: str = "") 
     if found & _DAMAGE:  # "came cracked" is what "arrived damaged" says
         found |= _DAMAGE
     missing = tuple(t for t in terms if not _mentioned(t, found))
+    if missing and _says_no(question, results):
+        return Coverage(1.0, ())
     return Coverage(1 - len(missing) / len(terms), missing)
+
+
+def _says_no(question: str, results: Sequence[SearchResult]) -> bool:
+    """A sentence of the results says no to the yes/no `question`: a closed list ("We only
+    ship to addresses in these three countries") answers "do you ship to Spain?" without
+    naming Spain."""
+    if not asks_yes_no(question):
+        return False
+    sentences = (
+        s for c in results for chunk in c.chunks for s in _SENTENCE.split(chunk.chunk.text)
+    )
+    return any(yes_or_no(question, s) == "No" for s in sentences)
 
 
 def _texts(results: Sequence[SearchResult]) -> list[str]:

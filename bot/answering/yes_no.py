@@ -89,6 +89,14 @@ def _subject_is_asked(subject: str, asked: list[str]) -> bool:
     return any(all(_has(asked, s) or s in _GENERIC for s in _stems(member)) for member in members)
 
 
+def _before_asked(sentence: str, asked: list[str]) -> str:
+    """The words of `sentence` before its first asked word (its subject, roughly)."""
+    for word in re.finditer(r"\w+", sentence):
+        if _has(asked, _stem(word.group(0).lower())):
+            return sentence[: word.start()]
+    return sentence
+
+
 def same_question(question: str, faq: str) -> bool:
     """Every content word of the FAQ question `faq` is in `question` (so its bare "No." answers
     the customer's question too, which "do you ship outside ...?" does not for "... to Mexico?")."""
@@ -140,8 +148,10 @@ def yes_or_no(question: str, sentence: str) -> Answer:
     if _ONLY.search(sentence):
         # "We ship to the US, Canada and Mexico only" answers "do you ship to Europe?" with
         # no: the one term left out is what the question puts in the restricted place.
+        # What the restriction is said of must be what was asked: "Perishable pantry items
+        # ship Monday to Wednesday only" says nothing of "do you ship on sundays?".
         objects = {_stem(m.lower()) for m in _OBJECT.findall(question)}
         if len(missing) == 1 and missing[0] in objects and len(asked) > 1:
-            return "No"
+            return "No" if _subject_is_asked(_before_asked(sentence, asked), asked) else ""
         return ""
     return "Yes" if not missing else ""

@@ -203,6 +203,20 @@ def test_any_word_for_damage_covers_another() -> None:
     assert coverage("the spatula set came broken", [undamaged]).missing == ("broken",)
 
 
+def test_a_closed_list_that_says_no_covers_what_it_leaves_out() -> None:
+    """ "We only ship to addresses in these three countries" answers "do you ship to Spain?"
+    (refused for "spain" before); a narrower restriction answers nothing."""
+    faq = search_result(
+        "shipping",
+        text="**Do you ship outside the US, Canada and Mexico?**\nNot at the moment. We only "
+        "ship to addresses in these three countries.",
+    )
+    assert coverage("do you ship to spain?", [faq]) == Coverage(1.0, ())
+    perishables = search_result("pantry", text="Perishable pantry items ship to Spain only.")
+    assert coverage("do you ship to germany?", [perishables]).missing == ("germany",)
+    assert coverage("what does shipping to germany cost?", [faq]).missing == ("germany",)
+
+
 def test_one_missing_word_of_several_is_not_enough_to_refuse() -> None:
     """A known limit: "bitcoin" alone is missing, two of three words are covered."""
     covered = coverage("can I pay for a gift card with bitcoin?", [GIFT_CARDS])

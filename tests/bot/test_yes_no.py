@@ -97,6 +97,11 @@ def test_no_when_the_sentence_negates_what_is_asked(question: str, sentence: str
         # The sentence does not mention what was asked.
         ("do you ship to Europe?", "Brightcart ships to the United States, Canada and Mexico."),
         ("can I pay with bitcoin?", "We accept Visa, Mastercard and PayPal."),
+        # "Only" said of something narrower than what was asked.
+        (
+            "do you ship on sundays?",
+            "Perishable pantry items ship Monday to Wednesday only.",
+        ),
         # "Only" about a word that is not the asked place.
         ("do you deliver to mexico?", "We ship to the United States, Canada and Mexico only."),
         # A negation about part of the kind asked: most opened items can be returned.
