@@ -250,6 +250,8 @@ class Responder:
         if answered is not None:  # a resent message that was already answered
             yield ReplyEvent("token", text=answered.text)
             yield ReplyEvent("done", turn=answered)
+            async for event in self._finish_handoff(conversation, turn, answered, history):
+                yield event
             return
         if conversation.mode is Mode.WAITING:
             async for event in self._while_waiting(conversation, turn, history):
@@ -279,9 +281,7 @@ class Responder:
                 yield ReplyEvent("done", turn=stored)
                 return
         instructions = instructions_only(turn.text)
-        decision = EscalationDecision(False)
-        if self._escalator is not None and not instructions:
-            decision = await self._escalator.check_message(turn, history)
+        decision = await self._message_check(turn, history)
         charged = Reason.EMOTION in decision.reasons
         feeling = None if instructions else read_feeling(turn.text, charged=charged)
         if self._escalator is not None and decision.escalate and not decision.answers_first:
@@ -321,6 +321,9 @@ class Responder:
                 text=empathy + draft.text,
                 meta=replace(draft.meta, feeling=feeling.feeling.value),
             )
+        after = await self._handoff_after(turn, draft, history, before)
+        if after.escalate:  # stored with the answer: a stop before the handoff is finished later
+            draft = replace(draft, meta=replace(draft.meta, hands_over=True))
         stored = await self._store.append(
             conversation_id,
             Role.BOT,
@@ -332,17 +335,55 @@ class Responder:
             client_id=key,
         )
         yield ReplyEvent("done", turn=stored)
-        if self._escalator is None:
-            return
-        if before.answers_first:
-            handed = await self._escalator.escalate(conversation, before)
+        if self._escalator is not None and after.escalate:
+            handed = await self._escalator.escalate(conversation, after)
             yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
-        elif not draft.meta.injection:
-            decision = await self._escalator.check_answer(turn, stored, history)
-            if decision.escalate:
-                decision = assess([*decision.findings, *before.findings], dict(decision.scores))
-                handed = await self._escalator.escalate(conversation, decision)
-                yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
+
+    async def _message_check(self, turn: Turn, history: Sequence[Turn]) -> EscalationDecision:
+        """What the customer's message alone asks for: a person now, a feeling acknowledged, or
+        self-help first (none for instructions to the bot, which are not the customer's own)."""
+        if self._escalator is None or instructions_only(turn.text):
+            return EscalationDecision(False)
+        return await self._escalator.check_message(turn, history)
+
+    async def _handoff_after(
+        self,
+        turn: Turn,
+        answer: Draft | Turn,
+        history: Sequence[Turn],
+        before: EscalationDecision,
+    ) -> EscalationDecision:
+        """Whether a person takes the chat after `answer` to `turn` (`history`: the turns before
+        the answer): the self-help given first (`before`), or the answer's own checks (low
+        confidence, a weak streak)."""
+        if self._escalator is None or before.answers_first:
+            return before
+        meta = answer.meta if isinstance(answer, Draft) else AnswerMeta.of(answer.meta)
+        if meta.injection:
+            return EscalationDecision(False)
+        decision = await self._escalator.check_answer(
+            turn, answer.kind, answer.confidence, answer.citations, history
+        )
+        if not decision.escalate:
+            return decision
+        return assess([*decision.findings, *before.findings], dict(decision.scores))
+
+    async def _finish_handoff(
+        self, conversation: Conversation, turn: Turn, answer: Turn, history: Sequence[Turn]
+    ) -> AsyncIterator[ReplyEvent]:
+        """The handoff due after `answer` that a stop cut off (issue 15), once: its decision is
+        made again from the same message and answer."""
+        later = [t for t in history if t.seq > answer.seq]
+        due = AnswerMeta.of(answer.meta).hands_over
+        if self._escalator is None or not due or conversation.mode is not Mode.BOT or later:
+            return
+        asked = [t for t in history if t.seq <= turn.seq]
+        decision = await self._message_check(turn, asked)
+        if not decision.escalate or decision.answers_first:
+            decision = await self._handoff_after(turn, answer, asked, decision)
+        if decision.escalate:
+            handed = await self._escalator.escalate(conversation, decision)
+            yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
 
     def _offers_person(self, draft: Draft) -> bool:
         """A refusal or failure asks whether the customer would like a person when handoffs

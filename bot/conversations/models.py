@@ -150,6 +150,7 @@ class AnswerMeta:
     feeling: str | None = None  # the feeling acknowledged first (issue 17)
     while_waiting: bool = False  # answered while the customer waited for a person
     offered_person: bool = False  # ended by asking whether the customer would like a person
+    hands_over: bool = False  # a person takes the chat after it (finished at start after a stop)
 
     @classmethod
     def of(cls, meta: Mapping[str, Any]) -> AnswerMeta:
@@ -208,6 +209,7 @@ _READ: dict[str, Callable[[Any], Any]] = {
     "feeling": str,
     "while_waiting": bool,
     "offered_person": bool,
+    "hands_over": bool,
 }
 
 

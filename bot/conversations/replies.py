@@ -18,7 +18,7 @@ from bot.conversations.events import (
     handoff_mode,
     tell_conversation,
 )
-from bot.conversations.models import HandoffMeta, Mode, Role, Turn
+from bot.conversations.models import AnswerMeta, HandoffMeta, Mode, Role, Turn
 from bot.conversations.store import ConversationStore
 from bot.errors import BotError
 from bot.runtime.ratelimit import RateLimiter
@@ -129,8 +129,9 @@ class ReplyService:
 
     async def answer_unanswered(self, *, on_answer: OnAnswer | None = None) -> int:
         """At start: answer (or hand to a person) each customer message of the last
-        `recovery_window_s` that a stop left without a reply (issue 15); how many this worker
-        answered (none with a window of 0).
+        `recovery_window_s` that a stop left without a reply, or whose answer a stop left
+        without the handoff due after it (issue 15); how many this worker answered or handed
+        over (none with a window of 0).
 
         Several workers may start at once: each message is claimed by one of them, and a resend
         racing with the recovery stores one answer (the answer's key is the message's).
@@ -146,15 +147,20 @@ class ReplyService:
                 if not await store.claim(turn.conversation_id):
                     continue  # another worker is answering in this conversation
                 later = await store.turns(turn.conversation_id, after_seq=turn.seq)
-                if any(t.client_id == answer_key(turn) or t.role in HANDLED for t in later):
+                if any(t.role in HANDLED for t in later) or any(
+                    t.client_id == answer_key(turn) and not AnswerMeta.of(t.meta).hands_over
+                    for t in later
+                ):
                     continue  # answered, or handed to a person, since the listing
+                done = False
                 async for outcome in outcomes(self.resume(turn, on_answer=on_answer)):
                     if isinstance(outcome, Exception):
                         log.warning(
                             "could not answer message %d after a restart: %s", turn.id, outcome
                         )
                     elif outcome.type in ("reply", "handoff"):
-                        answered += 1
+                        done = True
+                answered += done
         except BotError as exc:
             log.error("answering the messages left without a reply stopped: %s", exc)
         if answered:

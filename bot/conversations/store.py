@@ -101,9 +101,10 @@ class ConversationStore(Protocol):
 
     async def unanswered(self, since: dt.datetime, limit: int) -> builtins.list[Turn]:
         """Customer turns stored at or after `since` that nothing answered (a reply lost in a
-        crash): no bot turn under their key (`reply-to:<turn id>`) and no agent or system turn
-        after them, in a conversation in bot mode untouched since its last turn (not claimed,
-        its mode not changed since). Oldest first, at most `limit`."""
+        crash): no bot turn under their key (`reply-to:<turn id>`), or one whose handoff was
+        due (`AnswerMeta.hands_over`), and no agent or system turn after them, in a
+        conversation in bot mode untouched since its last turn (not claimed, its mode not
+        changed since). Oldest first, at most `limit`."""
         ...
 
     async def claim(self, conversation_id: str) -> bool:

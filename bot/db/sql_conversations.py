@@ -330,7 +330,13 @@ class SqlConversationStore:
                         ~sa.exists().where(
                             later.c.conversation_id == asked.c.conversation_id,
                             sa.or_(
-                                later.c.client_id == key,
+                                # Its answer, unless a handoff was due after it.
+                                sa.and_(
+                                    later.c.client_id == key,
+                                    sa.func.coalesce(
+                                        later.c.meta["hands_over"].as_boolean(), sa.false()
+                                    ).is_(sa.false()),
+                                ),
                                 sa.and_(
                                     later.c.seq > asked.c.seq,
                                     later.c.role.in_([Role.AGENT.value, Role.SYSTEM.value]),

@@ -19,7 +19,7 @@ from bot.conversations.events import (
     handoff_mode,
     tell_ticket,
 )
-from bot.conversations.models import Conversation, HandoffMeta, Role, Turn, TurnKind
+from bot.conversations.models import Citation, Conversation, HandoffMeta, Role, Turn, TurnKind
 from bot.conversations.store import ConversationStore
 from bot.errors import LLMError
 from bot.handoff.interfaces import TicketLifecycle
@@ -73,16 +73,13 @@ class HandoffResult:
     notice: Turn
 
 
-def _same_subject(answer: Turn, history: Sequence[Turn]) -> tuple[float, ...]:
-    """The confidences of the answers just before `answer` that each cite an article it cites,
-    oldest first: a weak streak is the bot failing the customer on one subject, not two
-    unrelated questions each answered a little unsure (issue 16)."""
-    cited = {c.article_id for c in answer.citations}
-    answers = [
-        t
-        for t in history
-        if t.role is Role.BOT and t.kind is TurnKind.ANSWER and t.seq < answer.seq
-    ]
+def _same_subject(citations: Sequence[Citation], history: Sequence[Turn]) -> tuple[float, ...]:
+    """The confidences of the answers in `history` (the turns before an answer citing
+    `citations`) that each cite an article it cites, the last ones in a row, oldest first: a
+    weak streak is the bot failing the customer on one subject, not two unrelated questions
+    each answered a little unsure (issue 16)."""
+    cited = {c.article_id for c in citations}
+    answers = [t for t in history if t.role is Role.BOT and t.kind is TurnKind.ANSWER]
     run: list[float] = []
     for turn in reversed(answers):
         if not cited & {c.article_id for c in turn.citations}:
@@ -154,15 +151,21 @@ class Escalator:
         )
 
     async def check_answer(
-        self, customer_turn: Turn, answer: Turn, history: Sequence[Turn]
+        self,
+        customer_turn: Turn,
+        kind: TurnKind,
+        confidence: float | None,
+        citations: Sequence[Citation],
+        history: Sequence[Turn],
     ) -> EscalationDecision:
-        """After answering: low confidence, weak answers in a row, system error."""
+        """For the answer to `customer_turn` (of `kind`, `confidence`, citing `citations`;
+        `history`: the turns before it): low confidence, weak answers in a row, system error."""
         if not self.config.enabled:
             return EscalationDecision(False)
         findings = self._answer_findings(
-            answer.kind, answer.confidence, _same_subject(answer, history), customer_turn.text
+            kind, confidence, _same_subject(citations, history), customer_turn.text
         )
-        return assess(findings, {"answer_confidence": answer.confidence or 0.0})
+        return assess(findings, {"answer_confidence": confidence or 0.0})
 
     def hands_off(self, kind: TurnKind, confidence: float | None) -> bool:
         """Whether an answer of this kind and confidence sends the chat to a person by itself,

@@ -13,9 +13,10 @@ import anyio
 import httpx
 import pytest
 
+from bot.answering.responder import answer_key
 from bot.api.app import create_app
 from bot.api.metrics import Metrics
-from bot.conversations.models import Channel, Customer, Mode, Role, Turn
+from bot.conversations.models import AnswerMeta, Channel, Customer, Mode, Role, Turn, TurnKind
 from bot.wiring import Services, build_services
 from retrieval.interfaces import Embedder
 from tests.api.conftest import api_settings
@@ -129,3 +130,59 @@ def test_a_window_of_zero_turns_the_recovery_off(embedder: Embedder, tmp_path: P
         assert anyio.run(run) == (0, 1)
     finally:
         anyio.run(services.aclose)
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_a_handoff_cut_off_after_its_answer_is_finished_once_at_start(
+    backend: str, embedder: Embedder, tmp_path: Path
+) -> None:
+    """A stop between a stored answer and the handoff due after it (`hands_over`) left the
+    customer with a weak answer and no person; an answer with no handoff due is left alone."""
+    with database(backend, tmp_path) as url:
+        settings = api_settings(tmp_path, storage={"url": url}, escalation={"business_hours": ""})
+        services = build_services(settings, embedder=embedder)
+        store = services.store
+
+        async def crash_after_answering(hands_over: bool) -> Turn:
+            conversation, _ = await store.create_conversation(
+                Customer(id=""), channel=Channel.WIDGET, locale="en"
+            )
+            asked = await store.append(conversation.id, Role.CUSTOMER, "is the warranty void?")
+            await store.append(
+                conversation.id,
+                Role.BOT,
+                "Warranty terms are in the product manual.",
+                confidence=0.1 if hands_over else 0.9,
+                kind=TurnKind.ANSWER,
+                meta=AnswerMeta("en", hands_over=hands_over).as_json(),
+                client_id=answer_key(asked),
+            )
+            return asked
+
+        async def two_workers_start_at_once() -> tuple[list[int], list[list[Turn]], list[Mode]]:
+            cut, whole = await crash_after_answering(True), await crash_after_answering(False)
+            taken = await asyncio.gather(
+                services.replies.answer_unanswered(), services.replies.answer_unanswered()
+            )
+            ids = (cut.conversation_id, whole.conversation_id)
+            return (
+                list(taken),
+                [await store.turns(i) for i in ids],
+                [(await store.get(i)).mode for i in ids],
+            )
+
+        try:
+            taken, (cut, whole), modes = anyio.run(two_workers_start_at_once)
+            assert sorted(taken) == [0, 1]
+            assert [(t.role, t.kind) for t in cut] == [
+                (Role.CUSTOMER, TurnKind.MESSAGE),
+                (Role.BOT, TurnKind.ANSWER),
+                (Role.SYSTEM, TurnKind.HANDOFF),
+            ]
+            assert [t.role for t in whole] == [Role.CUSTOMER, Role.BOT]
+            assert modes == [Mode.WAITING, Mode.BOT]
+            assert anyio.run(services.replies.answer_unanswered) == 0  # finished, once
+        finally:
+            anyio.run(services.aclose)

@@ -45,13 +45,14 @@ OLD_ANSWER = {
     "feeling": "anger",
     "while_waiting": True,
     "offered_person": True,
+    "hands_over": True,
 }
 
 
 def test_an_old_answer_meta_parses_and_is_stored_the_same() -> None:
     meta = AnswerMeta.of(OLD_ANSWER)
     assert set(OLD_ANSWER) == {spec.name for spec in fields(AnswerMeta)}  # every field read
-    assert meta.injection and meta.while_waiting and meta.offered_person
+    assert meta.injection and meta.while_waiting and meta.offered_person and meta.hands_over
     assert meta.agent_exception is False
     assert meta.retrieved == (
         RetrievedArticle("shipping", "Shipping times"),

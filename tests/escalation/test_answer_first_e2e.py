@@ -8,9 +8,11 @@ import shutil
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
+from bot.conversations.models import AnswerMeta, Role
 from escalation.types import AgentRole
 from retrieval.interfaces import Embedder
 from tests.api.conftest import Chat
@@ -51,7 +53,9 @@ def client(site: Site) -> Iterator[httpx.Client]:
         yield http
 
 
-def test_a_hacked_account_gets_the_self_help_then_a_person(client: httpx.Client) -> None:
+def test_a_hacked_account_gets_the_self_help_then_a_person(
+    site: Site, client: httpx.Client
+) -> None:
     chat = Chat(client)
     response = chat.send("someone hacked my account and there are orders i didn't make")
     assert response.status_code == 200, response.text
@@ -72,6 +76,9 @@ def test_a_hacked_account_gets_the_self_help_then_a_person(client: httpx.Client)
     assert ticket["priority"] == "urgent" and "sensitive_topic" in ticket["reasons"]
     said = [t["text"] for t in ana.get(f"/tickets/{ticket['id']}")["context"]["transcript"]]
     assert reply["text"] in said
+    # Stored with the answer: a stop before the handoff would have it finished at start.
+    (stored,) = [t for t in anyio.run(site.services.store.turns, chat.id) if t.role is Role.BOT]
+    assert AnswerMeta.of(stored.meta).hands_over
 
 
 def test_a_topic_without_self_help_goes_straight_to_a_person(client: httpx.Client) -> None:

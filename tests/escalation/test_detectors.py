@@ -26,7 +26,7 @@ from escalation.errors import EscalationError, RulesError
 from escalation.policy import assess
 from escalation.rules import load_rules
 from escalation.summary import extractive_summary
-from escalation.types import Finding, Priority, Reason, Signals
+from escalation.types import EscalationDecision, Finding, Priority, Reason, Signals
 from evals.answers_eval import throwaway_services
 from retrieval.interfaces import Embedder
 
@@ -391,12 +391,16 @@ def test_a_weak_streak_is_about_one_subject(embedder: Embedder, tmp_path: Path) 
         return Turn(seq, "c1", seq, Role.CUSTOMER, "a question", now)
 
     with throwaway_services(Settings(data_dir=tmp_path), embedder) as services:
-        check = services.escalator.check_answer
+
+        def check(asked: Turn, answer: Turn, history: list[Turn]) -> EscalationDecision:
+            facts = (answer.kind, answer.confidence, answer.citations, history)
+            return anyio.run(services.escalator.check_answer, asked, *facts)
+
         paypal = [customer(1), answer(2, "payment-methods"), customer(3)]
-        unrelated = anyio.run(check, customer(3), answer(4, "gift-cards"), paypal)
-        again = anyio.run(check, customer(3), answer(4, "payment-methods"), paypal)
+        unrelated = check(customer(3), answer(4, "gift-cards"), paypal)
+        again = check(customer(3), answer(4, "payment-methods"), paypal)
         refused = [*paypal[:2], customer(3), replace(answer(4, "x"), kind=TurnKind.REFUSAL)]
-        after_refusal = anyio.run(check, customer(5), answer(6, "payment-methods"), refused)
+        after_refusal = check(customer(5), answer(6, "payment-methods"), refused)
     assert not unrelated.escalate
     assert again.escalate and again.reasons == (Reason.WEAK_STREAK,)
     assert after_refusal.escalate  # a refusal between does not break the streak
