@@ -42,6 +42,11 @@ _AMOUNT = re.compile(
 _MEMBERS = re.compile(
     r"\bfor\s+(?:\w+\s+){0,2}members?\b|^\W*with\s+\w+(?:\s+\w+)?\s*,", re.IGNORECASE
 )
+# A leading clause of time sets a condition too: "Once an order has shipped, we can't change
+# its address" is no "No." to "can i change my shipping address?".
+_WHEN = re.compile(
+    r"^\W*(?:(?:but|and)\s+)?(?:once|when|whenever|after|until|while)\b[^,;:]*,", re.IGNORECASE
+)
 # A negation said of part of a kind ("Some items can't be returned: ... opened personal-care
 # items") denies only the kinds it lists ("can gift cards be returned?": no), not the whole
 # kind ("can I return opened items?": most can).
@@ -114,7 +119,7 @@ def asks_the_same(question: str, other: str) -> bool:
 
 def _conditional(question: str, sentence: str) -> bool:
     """`sentence` sets a condition that `question` does not state."""
-    if _HEDGE.search(sentence):
+    if _HEDGE.search(sentence) or _WHEN.search(sentence):
         return True
     if _AMOUNT.search(sentence) and not re.search(r"\d", question):
         return True

@@ -90,7 +90,12 @@ def test_no_when_the_sentence_negates_what_is_asked(question: str, sentence: str
             "can I change my address after ordering?",
             "If it's been less than 1 hour, you can change the address after ordering.",
         ),
-        # A condition in other words: an order amount, a kind of customer.
+        # A condition in other words: a leading clause of time, an order amount, a kind of
+        # customer.
+        (
+            "can i change my shipping address?",
+            "Once an order has shipped, we can't change its delivery address.",
+        ),
         ("is shipping free", "Express shipping, free: for Plus members on orders over $25."),
         ("is standard shipping free?", "Free: on orders of $35 or more."),
         ("is standard shipping free?", "With Plus, standard shipping is free on every order."),
