@@ -54,6 +54,15 @@ class Answered:
     mode: Mode
 
 
+def _left_to_finish(turn: Turn, later: list[Turn]) -> bool:
+    """`turn` has no answer among the `later` turns, or its answer is the last turn and a
+    person was due after it (`AnswerMeta.hands_over`): a chat that went on is left as it is."""
+    answer = next((t for t in later if t.client_id == answer_key(turn)), None)
+    if answer is None:
+        return True
+    return AnswerMeta.of(answer.meta).hands_over and answer.seq == later[-1].seq
+
+
 class ReplyService:
     """Answers customer messages through the responder and shows the reply live."""
 
@@ -147,10 +156,7 @@ class ReplyService:
                 if not await store.claim(turn.conversation_id):
                     continue  # another worker is answering in this conversation
                 later = await store.turns(turn.conversation_id, after_seq=turn.seq)
-                if any(t.role in HANDLED for t in later) or any(
-                    t.client_id == answer_key(turn) and not AnswerMeta.of(t.meta).hands_over
-                    for t in later
-                ):
+                if any(t.role in HANDLED for t in later) or not _left_to_finish(turn, later):
                     continue  # answered, or handed to a person, since the listing
                 done = False
                 async for outcome in outcomes(self.resume(turn, on_answer=on_answer)):

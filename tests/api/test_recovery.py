@@ -139,34 +139,43 @@ def test_a_handoff_cut_off_after_its_answer_is_finished_once_at_start(
     backend: str, embedder: Embedder, tmp_path: Path
 ) -> None:
     """A stop between a stored answer and the handoff due after it (`hands_over`) left the
-    customer with a weak answer and no person; an answer with no handoff due is left alone."""
+    customer with a weak answer and no person; an answer with no handoff due, or a chat that
+    went on since, is left alone."""
     with database(backend, tmp_path) as url:
         settings = api_settings(tmp_path, storage={"url": url}, escalation={"business_hours": ""})
         services = build_services(settings, embedder=embedder)
         store = services.store
 
-        async def crash_after_answering(hands_over: bool) -> Turn:
+        async def crash_after_answering(hands_over: bool, went_on: bool = False) -> Turn:
             conversation, _ = await store.create_conversation(
                 Customer(id=""), channel=Channel.WIDGET, locale="en"
             )
-            asked = await store.append(conversation.id, Role.CUSTOMER, "is the warranty void?")
-            await store.append(
-                conversation.id,
-                Role.BOT,
-                "Warranty terms are in the product manual.",
-                confidence=0.1 if hands_over else 0.9,
-                kind=TurnKind.ANSWER,
-                meta=AnswerMeta("en", hands_over=hands_over).as_json(),
-                client_id=answer_key(asked),
-            )
-            return asked
+            first = None
+            for text in ("is the warranty void?", "ok thanks")[: 1 + went_on]:
+                asked = await store.append(conversation.id, Role.CUSTOMER, text)
+                await store.append(
+                    conversation.id,
+                    Role.BOT,
+                    "Warranty terms are in the product manual.",
+                    confidence=0.1 if hands_over else 0.9,
+                    kind=TurnKind.ANSWER,
+                    meta=AnswerMeta("en", hands_over=hands_over and first is None).as_json(),
+                    client_id=answer_key(asked),
+                )
+                first = first or asked
+            assert first is not None
+            return first
 
         async def two_workers_start_at_once() -> tuple[list[int], list[list[Turn]], list[Mode]]:
-            cut, whole = await crash_after_answering(True), await crash_after_answering(False)
+            chats = [
+                await crash_after_answering(True),
+                await crash_after_answering(False),
+                await crash_after_answering(True, went_on=True),
+            ]
             taken = await asyncio.gather(
                 services.replies.answer_unanswered(), services.replies.answer_unanswered()
             )
-            ids = (cut.conversation_id, whole.conversation_id)
+            ids = [t.conversation_id for t in chats]
             return (
                 list(taken),
                 [await store.turns(i) for i in ids],
@@ -174,7 +183,7 @@ def test_a_handoff_cut_off_after_its_answer_is_finished_once_at_start(
             )
 
         try:
-            taken, (cut, whole), modes = anyio.run(two_workers_start_at_once)
+            taken, (cut, whole, went_on), modes = anyio.run(two_workers_start_at_once)
             assert sorted(taken) == [0, 1]
             assert [(t.role, t.kind) for t in cut] == [
                 (Role.CUSTOMER, TurnKind.MESSAGE),
@@ -182,7 +191,8 @@ def test_a_handoff_cut_off_after_its_answer_is_finished_once_at_start(
                 (Role.SYSTEM, TurnKind.HANDOFF),
             ]
             assert [t.role for t in whole] == [Role.CUSTOMER, Role.BOT]
-            assert modes == [Mode.WAITING, Mode.BOT]
+            assert [t.role for t in went_on] == [Role.CUSTOMER, Role.BOT] * 2
+            assert modes == [Mode.WAITING, Mode.BOT, Mode.BOT]
             assert anyio.run(services.replies.answer_unanswered) == 0  # finished, once
         finally:
             anyio.run(services.aclose)
