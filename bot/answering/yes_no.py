@@ -94,12 +94,13 @@ def _subject_is_asked(subject: str, asked: list[str]) -> bool:
     return any(all(_has(asked, s) or s in _GENERIC for s in _stems(member)) for member in members)
 
 
-def _before_asked(sentence: str, asked: list[str]) -> str:
-    """The words of `sentence` before its first asked word (its subject, roughly)."""
-    for word in re.finditer(r"\w+", sentence):
+def _before_asked(text: str, asked: list[str]) -> str:
+    """The words of `text` before its first asked word, in that word's sentence (its subject,
+    roughly: "We only" of "Not at the moment. We only ship to ...")."""
+    for word in re.finditer(r"\w+", text):
         if _has(asked, _stem(word.group(0).lower())):
-            return sentence[: word.start()]
-    return sentence
+            return re.split(r"[.!?;:]\s", text[: word.start()])[-1]
+    return text
 
 
 def same_question(question: str, faq: str) -> bool:

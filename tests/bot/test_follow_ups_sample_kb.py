@@ -213,3 +213,30 @@ def test_a_list_of_steps_cut_by_a_chunk_boundary_is_quoted_to_its_end(services: 
     assert turn.text.startswith("Try these in order"), turn.text
     assert "4. Disable browser extensions" in turn.text, turn.text
     assert "5. Restart your browser" in turn.text, turn.text
+
+
+def test_a_closed_list_answers_a_place_it_leaves_out(services: Services) -> None:
+    """ "Spain" is in no article, but the FAQ's "We only ship to addresses in these three
+    countries" answers it: refused before."""
+    (turn,) = ask(services, "do you ship to spain?")
+    assert turn.kind == "answer", turn.text
+    assert turn.citations[0].article_id == "shipping-options-times-costs"
+    assert "We only ship to addresses in these three countries" in turn.text
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("is shipping free", "Express shipping, free: for Plus members"),
+        ("is standard shipping free?", "Without Plus, US standard shipping"),
+        ("can i change my shipping address", "Once an order has shipped"),
+        ("do you ship on sundays", ""),
+    ],
+)
+def test_a_fact_true_only_under_a_condition_gets_no_yes_or_no(
+    services: Services, question: str, lead: str
+) -> None:
+    """Each got "Yes." or "No." from a sentence true only for some orders or customers."""
+    (turn,) = ask(services, question)
+    assert turn.kind == "answer" and turn.text.startswith(lead), turn.text
+    assert not turn.text.startswith(("Yes", "No")), turn.text
