@@ -51,7 +51,11 @@ _WHEN = re.compile(
 # items") denies only the kinds it lists ("can gift cards be returned?": no), not the whole
 # kind ("can I return opened items?": most can).
 _PARTIAL = re.compile(r"\b(?:some|certain|a few|few|many|most|several|a couple)\b", re.IGNORECASE)
-_OBJECT = re.compile(r"\b(?:to|in|with|for|from|via|by|on|at)\s+(?:the\s+|a\s+|an\s+)?(\w+)")
+_PREPOSITIONS = frozenset({"to", "in", "with", "for", "from", "via", "by", "on", "at"})
+_PREPOSITION = rf"\b({'|'.join(sorted(_PREPOSITIONS))})\b"
+_OBJECT = re.compile(_PREPOSITION + r"\s+(?:the\s+|a\s+|an\s+)?(\w+)")
+# Words that put the asked place outside any list ("do you ship internationally?").
+_ELSEWHERE = re.compile(r"\b(internationally|abroad|overseas|worldwide|globally)\b", re.IGNORECASE)
 _LIST = re.compile(r",|\band\b|\bor\b", re.IGNORECASE)
 # Words that name no particular thing: a subject made of these alone is what was asked about.
 # Question words that stopwords keep when contracted ("whats", "wheres").
@@ -101,6 +105,21 @@ def _before_asked(text: str, asked: list[str]) -> str:
         if _has(asked, _stem(word.group(0).lower())):
             return re.split(r"[.!?;:]\s", text[: word.start()])[-1]
     return text
+
+
+def _restricted(sentence: str, asked: list[str]) -> set[str]:
+    """The prepositions whose objects the "only" of `sentence` restricts: any, when it
+    restricts an asked verb ("We only ship to ..."), else the one before it ("to" of "We ship
+    to the US, Canada and Mexico only", "with" of "... to PO boxes with standard shipping
+    only", which restricts no place)."""
+    only = _ONLY.search(sentence)
+    if only is None:
+        return set()
+    after = re.match(r"\W*(\w+)", sentence[only.end() :])
+    if after and _has(asked, _stem(after.group(1).lower())):
+        return set(_PREPOSITIONS)
+    before = re.findall(_PREPOSITION, sentence[: only.start()], re.IGNORECASE)
+    return {before[-1].lower()} if before else set()
 
 
 def same_question(question: str, faq: str) -> bool:
@@ -156,8 +175,10 @@ def yes_or_no(question: str, sentence: str) -> Answer:
         # no: the one term left out is what the question puts in the restricted place.
         # What the restriction is said of must be what was asked: "Perishable pantry items
         # ship Monday to Wednesday only" says nothing of "do you ship on sundays?".
-        objects = {_stem(m.lower()) for m in _OBJECT.findall(question)}
-        if len(missing) == 1 and missing[0] in objects and len(asked) > 1:
+        places = [*_OBJECT.findall(question), *(("to", w) for w in _ELSEWHERE.findall(question))]
+        objects = {_stem(word.lower()): p.lower() for p, word in places}
+        restricted = _restricted(sentence, asked)
+        if len(missing) == 1 and objects.get(missing[0], "") in restricted and len(asked) > 1:
             return "No" if _subject_is_asked(_before_asked(sentence, asked), asked) else ""
         return ""
     return "Yes" if not missing else ""

@@ -215,10 +215,11 @@ def test_a_list_of_steps_cut_by_a_chunk_boundary_is_quoted_to_its_end(services: 
     assert "5. Restart your browser" in turn.text, turn.text
 
 
-def test_a_closed_list_answers_a_place_it_leaves_out(services: Services) -> None:
+@pytest.mark.parametrize("question", ["do you ship to spain?", "do you ship internationally"])
+def test_a_closed_list_answers_a_place_it_leaves_out(services: Services, question: str) -> None:
     """ "Spain" is in no article, but the FAQ's "We only ship to addresses in these three
-    countries" answers it: refused before."""
-    (turn,) = ask(services, "do you ship to spain?")
+    countries" answers it: both were refused before."""
+    (turn,) = ask(services, question)
     assert turn.kind == "answer", turn.text
     assert turn.citations[0].article_id == "shipping-options-times-costs"
     assert "We only ship to addresses in these three countries" in turn.text

@@ -67,6 +67,7 @@ def test_yes_when_the_sentence_affirms_with_the_asked_terms(question: str, sente
         ("do you ship to PO boxes?", "We don't ship to PO boxes."),
         ("do you ship to Europe?", "We ship to the United States, Canada and Mexico only."),
         ("do you ship to Spain?", "Sorry. We only ship to addresses in these countries."),
+        ("do you ship internationally?", "Sorry. We only ship to addresses in these countries."),
         (
             "is express shipping available to Mexico?",
             "Express shipping is not available to Mexico.",
@@ -107,6 +108,11 @@ def test_no_when_the_sentence_negates_what_is_asked(question: str, sentence: str
         (
             "do you ship on sundays?",
             "Perishable pantry items ship Monday to Wednesday only.",
+        ),
+        # "Only" of something else than the place ("with standard shipping only").
+        (
+            "do you deliver to canada?",
+            "We deliver to PO boxes and to APO/FPO/DPO addresses with standard shipping only.",
         ),
         # "Only" about a word that is not the asked place.
         ("do you deliver to mexico?", "We ship to the United States, Canada and Mexico only."),
