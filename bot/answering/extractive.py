@@ -239,6 +239,8 @@ _TROUBLE = re.compile(
     rf"compromised|stolen|hackead[oa]s?|robad[oa]s?|{'|'.join(DAMAGE_WORDS)})\b",
     re.IGNORECASE,
 )
+_AFTERTHOUGHT_WORDS = 6  # a sentence this short adds to the one before it ...
+_AFTERTHOUGHT = 0.15  # ... which leads instead when it scores this close
 _DUPLICATE = 0.9
 _SAME_WORDS = 0.8  # share of the shorter unit's content words
 _OPENING_WORDS = 5  # units opening with this many same words repeat each other
@@ -548,6 +550,12 @@ class ExtractiveAnswerer:
         if rule != lead and scores[rule] >= _MIN_SCORE:
             lead = rule  # the rule answers; its example may follow as support
             ranked = [lead, *(i for i in ranked if i != lead)]
+        before = _said_before(units, lead)
+        if before is not None and scores[before] >= max(scores[lead] - _AFTERTHOUGHT, _MIN_SCORE):
+            # "You don't pay anything upfront." says little without the sentence it follows
+            # ("For all other returns, a $6.95 return shipping fee is deducted ..."), which leads.
+            lead = before
+            ranked = [lead, *(i for i in ranked if i != lead)]
         # Support is measured against the lead's fit, not its yes or no or its place (which
         # only it needs).
         bonus = _DECIDES * _decides(request.question, units[lead])
@@ -662,6 +670,25 @@ class ExtractiveAnswerer:
         answer = await anyio.to_thread.run_sync(self.compose, request)
         for line in answer.splitlines(keepends=True):
             yield line
+
+
+def _said_before(units: list[Unit], i: int) -> int | None:
+    """The sentence just before a short one (`_AFTERTHOUGHT_WORDS` words at most) in its
+    section: the fact that it adds to; None for a longer one, steps or a first sentence."""
+    unit = units[i]
+    if unit.steps or unit.group or len(unit.text.split()) > _AFTERTHOUGHT_WORDS:
+        return None
+    return next(
+        (
+            k
+            for k, u in enumerate(units)
+            if u.n == unit.n
+            and u.section == unit.section
+            and u.order == unit.order - 1
+            and not u.steps
+        ),
+        None,
+    )
 
 
 def _answers_yes_no(question: str, text: str) -> bool:

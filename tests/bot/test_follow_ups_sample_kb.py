@@ -241,3 +241,12 @@ def test_a_fact_true_only_under_a_condition_gets_no_yes_or_no(
     (turn,) = ask(services, question)
     assert turn.kind == "answer" and turn.text.startswith(lead), turn.text
     assert not turn.text.startswith(("Yes", "No")), turn.text
+
+
+def test_a_short_sentence_is_read_after_the_fact_it_adds_to(services: Services) -> None:
+    """ "do i pay for return shipping?" got only "You don't pay anything upfront.": the fee it
+    adds to ("... a $6.95 return shipping fee is deducted from your refund") was left out."""
+    (turn,) = ask(services, "do i pay for return shipping?")
+    assert turn.kind == "answer", turn.text
+    assert turn.text.startswith("For all other returns, a $6.95 return shipping fee"), turn.text
+    assert "You don't pay anything upfront." in turn.text
