@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.answering.followup import opens_with_connector
+from bot.answering.grounding import split_sentences
 from bot.answering.items import DAMAGE_WORDS, item_words
 from bot.answering.yes_no import asks_yes_no, yes_or_no
 from bot.conversations.models import Turn
@@ -52,7 +53,6 @@ _FILLER_WORDS = frozenset(
     someone even already anymore honestly obviously apparently keeps bunch""".split()
 )
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _DAMAGE = frozenset(without_accents(w) for w in DAMAGE_WORDS)
 # "Do you have/offer/sell ...?", "is there ...?": asks whether the shop has it at all.
 _ASKS_IF_OFFERED = (
@@ -171,10 +171,8 @@ def _says_no(question: str, results: Sequence[SearchResult]) -> bool:
     naming Spain."""
     if not asks_yes_no(question):
         return False
-    sentences = (
-        s for c in results for chunk in c.chunks for s in _SENTENCE.split(chunk.chunk.text)
-    )
-    return any(yes_or_no(question, s) == "No" for s in sentences)
+    texts = (c.chunk.text for r in results for c in r.chunks)
+    return any(yes_or_no(question, s) == "No" for t in texts for s in split_sentences(t))
 
 
 def _texts(results: Sequence[SearchResult]) -> list[str]:

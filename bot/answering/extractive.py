@@ -676,19 +676,11 @@ def _said_before(units: list[Unit], i: int) -> int | None:
     """The sentence just before a short one (`_AFTERTHOUGHT_WORDS` words at most) in its
     section: the fact that it adds to; None for a longer one, steps or a first sentence."""
     unit = units[i]
-    if unit.steps or unit.group or len(unit.text.split()) > _AFTERTHOUGHT_WORDS:
+    if i == 0 or unit.steps or unit.group or len(unit.text.split()) > _AFTERTHOUGHT_WORDS:
         return None
-    return next(
-        (
-            k
-            for k, u in enumerate(units)
-            if u.n == unit.n
-            and u.section == unit.section
-            and u.order == unit.order - 1
-            and not u.steps
-        ),
-        None,
-    )
+    last = units[i - 1]  # units are in reading order, passage by passage
+    same = last.n == unit.n and last.section == unit.section and last.order == unit.order - 1
+    return i - 1 if same and not last.steps else None
 
 
 def _answers_yes_no(question: str, text: str) -> bool:
