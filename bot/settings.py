@@ -96,7 +96,7 @@ class AnswerConfig(BaseModel):
         "else the bot refuses (they share a topic, not the answer).",
     )
     refusal_confidence: float = Field(
-        default=0.37,
+        default=0.39,
         ge=0,
         le=1,
         description="Refuse (suggesting the closest articles, offering a person) when even a "

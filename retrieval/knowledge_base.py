@@ -88,7 +88,7 @@ class KnowledgeBase:
     def recalibrate(self, articles: Sequence[Article]) -> None:
         """Refit the score calibration on the indexed `articles` (the whole knowledge base) and
         save it beside the index; an edit of a few articles leaves the last fit in place."""
-        fitted = calibrate(articles, self.embedder, self.vectors, self._sample)
+        fitted = calibrate(articles, self._chunker.split, self.embedder, self.vectors, self._sample)
         self.retriever.calibration = fitted
         if self._calibration_file is not None:
             if fitted is None:
