@@ -241,6 +241,10 @@ _TROUBLE = re.compile(
 )
 _AFTERTHOUGHT_WORDS = 6  # a sentence this short adds to the one before it ...
 _AFTERTHOUGHT = 0.15  # ... which leads instead when it scores this close
+# ... and so does one of up to `_IT_WORDS` that names a thing only as "it" or "them" ("New
+# members can try it free for 30 days." after the sentence naming Brightcart Plus).
+_IT = re.compile(r"\b(?:it|them)\b", re.IGNORECASE)
+_IT_WORDS = 10
 _DUPLICATE = 0.9
 _SAME_WORDS = 0.8  # share of the shorter unit's content words
 _OPENING_WORDS = 5  # units opening with this many same words repeat each other
@@ -673,10 +677,13 @@ class ExtractiveAnswerer:
 
 
 def _said_before(units: list[Unit], i: int) -> int | None:
-    """The sentence just before a short one (`_AFTERTHOUGHT_WORDS` words at most) in its
-    section: the fact that it adds to; None for a longer one, steps or a first sentence."""
+    """The sentence just before a short one (`_AFTERTHOUGHT_WORDS` words at most, or
+    `_IT_WORDS` saying "it") in its section: the fact that it adds to; None for a longer one,
+    steps or a first sentence."""
     unit = units[i]
-    if i == 0 or unit.steps or unit.group or len(unit.text.split()) > _AFTERTHOUGHT_WORDS:
+    size = len(unit.text.split())
+    short = size <= _AFTERTHOUGHT_WORDS or (size <= _IT_WORDS and bool(_IT.search(unit.text)))
+    if i == 0 or unit.steps or unit.group or not short:
         return None
     last = units[i - 1]  # units are in reading order, passage by passage
     same = last.n == unit.n and last.section == unit.section and last.order == unit.order - 1

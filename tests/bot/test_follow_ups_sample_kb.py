@@ -250,3 +250,12 @@ def test_a_short_sentence_is_read_after_the_fact_it_adds_to(services: Services) 
     assert turn.kind == "answer", turn.text
     assert turn.text.startswith("For all other returns, a $6.95 return shipping fee"), turn.text
     assert "You don't pay anything upfront." in turn.text
+
+
+def test_a_sentence_about_it_is_read_after_what_it_names(services: Services) -> None:
+    """ "whats the minimum for free shipping?" opened with "New members can try it free for 30
+    days.": "it" is Brightcart Plus, named in the sentence before, which now leads."""
+    (turn,) = ask(services, "whats the minimum for free shipping? i have like $31 in my cart rn")
+    assert turn.kind == "answer", turn.text
+    assert not turn.text.startswith("New members can try it"), turn.text
+    assert turn.text.index("Brightcart Plus gives you") < turn.text.index("New members"), turn.text
