@@ -131,6 +131,12 @@ def test_no_explicit_request(detectors: MeaningDetectors, embedder: Embedder, te
             Priority.URGENT,
         ),
         ("my ex still knows my password", "account_compromise", Priority.URGENT),
+        (
+            "someone changed the email on my account and now the reset link goes to them",
+            "account_compromise",
+            Priority.URGENT,
+        ),
+        ("somebody changed my password and I can't get in", "account_compromise", Priority.URGENT),
         ("the courier shouted slurs at me", "harassment", Priority.HIGH),
     ],
 )
@@ -154,6 +160,9 @@ def test_sensitive_topics(
         "my stand mixer motor died after 14 months, is it under warranty?",
         "I changed my address but I didn't get a confirmation",
         "I read the verification code twice but it says invalid",
+        "I changed the email on my account, when does the old one stop working?",
+        "can someone else reset my password for me if I give them my email?",
+        "can someone help me? I changed my email and can't sign in",
     ],
 )
 def test_not_sensitive(detectors: MeaningDetectors, embedder: Embedder, text: str) -> None:
