@@ -23,8 +23,7 @@ from pathlib import Path
 from _common import emit, load, machine, table
 
 from bot.settings import Settings
-from evals.answers_eval import AnswerOutcome, evaluate_answers
-from evals.metrics import expected_calibration_error
+from evals.answers_eval import AnswerOutcome, answer_calibration_error, evaluate_answers
 from evals.run_all import ANSWERABLE, DATASETS, DIALOGUES, KB_DIR, UNANSWERABLE
 from retrieval.factory import build_embedder
 
@@ -35,7 +34,6 @@ BACKENDS = ("onnx", "onnx-int8")
 SETS = ("golden", "answers_iqa", "liveqa_med")
 DEFAULT_DATA = Path("/work/shared/evaldata")
 DRAWS = 2000
-BINS = 10
 
 
 def outcomes(settings: Settings, name: str, data: Path) -> list[AnswerOutcome]:
@@ -54,13 +52,6 @@ def outcomes(settings: Settings, name: str, data: Path) -> list[AnswerOutcome]:
 
 def answered(rows: Sequence[AnswerOutcome]) -> list[AnswerOutcome]:
     return [o for o in rows if o.kind == "answer" and o.confidence is not None]
-
-
-def ece(rows: Sequence[AnswerOutcome]) -> float:
-    said = answered(rows)
-    return expected_calibration_error(
-        [o.confidence or 0.0 for o in said], [o.correct for o in said], bins=BINS
-    )
 
 
 def brier(rows: Sequence[AnswerOutcome]) -> float:
@@ -82,7 +73,10 @@ def bootstrap(fp32: Sequence[AnswerOutcome], int8: Sequence[AnswerOutcome]) -> t
     diffs = []
     for _ in range(DRAWS):
         pick = [draw.randrange(n) for _ in range(n)]
-        diffs.append(ece([int8[k] for k in pick]) - ece([fp32[k] for k in pick]))
+        diffs.append(
+            answer_calibration_error([int8[k] for k in pick])
+            - answer_calibration_error([fp32[k] for k in pick])
+        )
     diffs.sort()
     return diffs[int(0.025 * DRAWS)], diffs[int(0.975 * DRAWS) - 1]
 
@@ -112,14 +106,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         shift = sum((b.confidence or 0.0) - (a.confidence or 0.0) for a, b in both)
         low, high = bootstrap(fp32, int8)
         for backend, run in runs.items():
-            rows.append([f"{name} {backend}", counts(run), ece(run), brier(run), ""])
+            rows.append(
+                [f"{name} {backend}", counts(run), answer_calibration_error(run), brier(run), ""]
+            )
         rows.append(
             [
                 f"{name} int8 - fp32",
                 f"both answered {len(both)}: right {sum(a.correct for a, _ in both)}"
                 f" -> {sum(b.correct for _, b in both)},"
                 f" confidence {shift / max(len(both), 1):+.4f}",
-                f"{ece(int8) - ece(fp32):+.4f}",
+                f"{answer_calibration_error(int8) - answer_calibration_error(fp32):+.4f}",
                 f"{brier(int8) - brier(fp32):+.4f}",
                 f"[{low:+.4f}, {high:+.4f}]",
             ]
