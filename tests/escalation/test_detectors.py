@@ -137,6 +137,7 @@ def test_no_explicit_request(detectors: MeaningDetectors, embedder: Embedder, te
             Priority.URGENT,
         ),
         ("somebody changed my password and I can't get in", "account_compromise", Priority.URGENT),
+        ("I think someone got my password, what do I do", "account_compromise", Priority.URGENT),
         ("the courier shouted slurs at me", "harassment", Priority.HIGH),
     ],
 )
@@ -163,6 +164,8 @@ def test_sensitive_topics(
         "I changed the email on my account, when does the old one stop working?",
         "can someone else reset my password for me if I give them my email?",
         "can someone help me? I changed my email and can't sign in",
+        "can someone help me? I changed my password and the app still asks for the old one",
+        "can someone tell me why I changed my password and still get logged out",
     ],
 )
 def test_not_sensitive(detectors: MeaningDetectors, embedder: Embedder, text: str) -> None:
