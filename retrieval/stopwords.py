@@ -20,6 +20,11 @@ ENGLISH = frozenset(
     hello hey thanks thank just also get got still would like want need know will shall might
     must""".split()
 )
+# Contractions as customers type them, without the apostrophe ("didnt", "whats"), less those
+# that are words of their own ("well", "ill", "shed", "id").
+CONTRACTIONS = frozenset(w.replace("'", "") for w in ENGLISH if "'" in w) - frozenset(
+    "well ill hell shell shed id wed hed".split()
+)
 
 SPANISH = frozenset(
     """a al algo algunas algunos ante antes como con contra cual cuando de del desde donde

@@ -184,6 +184,14 @@ def test_request_words_and_a_typo_beside_its_word_are_no_more_subjects() -> None
     ]
 
 
+def test_a_contraction_without_its_apostrophe_is_no_subject() -> None:
+    """Golden qc-056 ("... i didnt buy it from you ...") was refused for "didnt"; "well" and
+    "id" are words of their own."""
+    question = "can i leave a review for a pan my friend has? i didnt buy it, whats the rule"
+    assert focus_terms(question) == ["leave", "review", "friend", "rule"]
+    assert focus_terms("where is my order id, the well printed one") == ["order", "well", "printed"]
+
+
 def test_the_customers_own_item_is_no_subject_of_the_question() -> None:
     """No help center lists the shop's products: "dutch oven" missing from the price-adjustment
     article refused "bought a dutch oven, ... now its $20 cheaper on your site"."""
