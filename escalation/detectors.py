@@ -174,6 +174,7 @@ class MeaningDetectors:
                 f"sensitive topic {topic.id}: {how}",
                 topic.priority,
                 answer_first=topic.answer_first,
+                self_help=topic.self_help,
             )
             if best is None or (finding.priority.rank, -finding.score) < (
                 best.priority.rank,

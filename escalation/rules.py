@@ -17,7 +17,8 @@ from escalation.types import Priority
 class Topic:
     """One sensitive topic: patterns, example sentences, and routine look-alikes (`unlike`):
     a message nearer to one of those than to every example is not this topic by meaning;
-    `answer_first`: the help center's self-help is given while the person comes."""
+    `answer_first`: the help center's self-help is given while the person comes, and
+    `self_help`: the question it answers when the customer's own words find nothing."""
 
     id: str
     priority: Priority
@@ -25,6 +26,7 @@ class Topic:
     examples: tuple[str, ...]
     unlike: tuple[str, ...] = ()
     answer_first: bool = False
+    self_help: str = ""
 
     def matches(self, text: str) -> bool:
         """True when a pattern matches the text."""
@@ -70,5 +72,12 @@ def load_rules(path: Path | None = None) -> list[Topic]:
         answer_first = entry.get("answer_first", False)
         if not isinstance(answer_first, bool):
             raise RulesError(f"{where} ({entry['id']}): answer_first must be true or false")
-        topics.append(Topic(str(entry["id"]), priority, patterns, examples, unlike, answer_first))
+        self_help = entry.get("self_help", "")
+        if not isinstance(self_help, str) or (self_help and not answer_first):
+            raise RulesError(
+                f"{where} ({entry['id']}): self_help must be a question, with answer_first: true"
+            )
+        topics.append(
+            Topic(str(entry["id"]), priority, patterns, examples, unlike, answer_first, self_help)
+        )
     return topics

@@ -78,6 +78,7 @@ class Finding:
     priority: Priority = Priority.NORMAL
     mild: bool = False  # the bot may answer first however high the score (annoyance in words)
     answer_first: bool = False  # a topic whose self-help the bot gives while the person comes
+    self_help: str = ""  # the question of that self-help when the customer's words find none
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,14 @@ class EscalationDecision:
             and any(f.answer_first for f in self.findings)
             and all(f.answer_first or f.reason is Reason.EMOTION for f in self.findings)
         )
+
+    @property
+    def self_help(self) -> str:
+        """The question whose answer is the self-help where the customer's own words find none
+        ("" when the bot does not answer first, or the topic names none)."""
+        if not self.answers_first:
+            return ""
+        return next((f.self_help for f in self.findings if f.self_help), "")
 
 
 @dataclass(frozen=True, slots=True)

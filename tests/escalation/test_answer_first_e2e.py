@@ -81,6 +81,27 @@ def test_a_hacked_account_gets_the_self_help_then_a_person(
     assert AnswerMeta.of(stored.meta).hands_over
 
 
+def test_words_that_find_no_article_get_the_topics_own_self_help(
+    site: Site, client: httpx.Client
+) -> None:
+    """ "my ex still knows my password" finds no article of its own (a refusal, before the
+    rules named the topic's `self_help` question): the steps to secure the account come
+    first all the same, then the person."""
+    chat = Chat(client)
+    response = chat.send("my ex still knows my password and logged in")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    reply = body["reply"]
+    assert reply is not None and reply["kind"] == "answer", body
+    assert [c["article_id"] for c in reply["citations"]] == ["hacked-account"]
+    assert "Sign out everywhere" in reply["text"] or "Forgot password?" in reply["text"]
+    assert body["mode"] == "waiting"
+    (stored,) = [t for t in anyio.run(site.services.store.turns, chat.id) if t.role is Role.BOT]
+    assert AnswerMeta.of(stored.meta).query == (
+        "How do I secure my account if it's been compromised?"
+    )
+
+
 def test_a_topic_without_self_help_goes_straight_to_a_person(client: httpx.Client) -> None:
     chat = Chat(client)
     response = chat.send("the kettle caught fire on my counter")

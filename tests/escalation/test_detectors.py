@@ -247,6 +247,9 @@ def test_rules_file_errors_name_the_entry(tmp_path: Path) -> None:
     bad.write_text("topics:\n  - id: w\n    patterns: ['a']\n    answer_first: sometimes\n")
     with pytest.raises(RulesError, match="topic 1 \\(w\\): answer_first must be true or false"):
         load_rules(bad)
+    bad.write_text("topics:\n  - id: v\n    patterns: ['a']\n    self_help: How do I?\n")
+    with pytest.raises(RulesError, match="topic 1 \\(v\\): self_help must be a question, with"):
+        load_rules(bad)
 
 
 @pytest.mark.parametrize(
