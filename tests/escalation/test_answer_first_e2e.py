@@ -53,18 +53,27 @@ def client(site: Site) -> Iterator[httpx.Client]:
         yield http
 
 
+def self_help_then_person(chat: Chat, text: str) -> dict[str, Any]:
+    """The bot's answer to `text`, which cites the hacked-account article, with the chat
+    waiting for a person."""
+    response = chat.send(text)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    reply: dict[str, Any] = body["reply"]
+    assert reply is not None and reply["kind"] == "answer", body
+    assert [c["article_id"] for c in reply["citations"]] == ["hacked-account"]
+    assert body["mode"] == "waiting"
+    return reply
+
+
 def test_a_hacked_account_gets_the_self_help_then_a_person(
     site: Site, client: httpx.Client
 ) -> None:
     chat = Chat(client)
-    response = chat.send("someone hacked my account and there are orders i didn't make")
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    reply = body["reply"]
-    assert reply is not None and reply["kind"] == "answer", body
+    reply = self_help_then_person(
+        chat, "someone hacked my account and there are orders i didn't make"
+    )
     assert "Sign out everywhere" in reply["text"]
-    assert [c["article_id"] for c in reply["citations"]] == ["hacked-account"]
-    assert body["mode"] == "waiting"
     turns = history(client, chat)["turns"]
     assert [(t["role"], t["kind"]) for t in turns[-2:]] == [
         ("bot", "answer"),
@@ -84,18 +93,12 @@ def test_a_hacked_account_gets_the_self_help_then_a_person(
 def test_words_that_find_no_article_get_the_topics_own_self_help(
     site: Site, client: httpx.Client
 ) -> None:
-    """ "my ex still knows my password" finds no article of its own (a refusal, before the
-    rules named the topic's `self_help` question): the steps to secure the account come
-    first all the same, then the person."""
+    """A message that finds no article of its own ("my ex still knows my password" got a
+    refusal before the rules named the topic's `self_help` question) gets the steps to secure
+    the account all the same, then the person."""
     chat = Chat(client)
-    response = chat.send("my ex still knows my password and logged in")
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    reply = body["reply"]
-    assert reply is not None and reply["kind"] == "answer", body
-    assert [c["article_id"] for c in reply["citations"]] == ["hacked-account"]
+    reply = self_help_then_person(chat, "my ex still knows my password and logged in")
     assert "Sign out everywhere" in reply["text"] or "Forgot password?" in reply["text"]
-    assert body["mode"] == "waiting"
     (stored,) = [t for t in anyio.run(site.services.store.turns, chat.id) if t.role is Role.BOT]
     assert AnswerMeta.of(stored.meta).query == (
         "How do I secure my account if it's been compromised?"
