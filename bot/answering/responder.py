@@ -171,6 +171,21 @@ def _steps_read_on(
     return out
 
 
+async def _unless_refused(
+    answer: AsyncIterator[str | Draft], instead: AsyncIterator[str | Draft]
+) -> AsyncIterator[str | Draft]:
+    """`answer`, or where it refuses, `instead`: a sensitive topic's own self-help question
+    ("my ex still knows my password and logged in" finds no article of its own, but securing
+    the account cannot wait for the person). Not streamed: `answer` is read whole before it is
+    known to be a refusal, and `instead` runs only then."""
+    items = [item async for item in answer]
+    last = items[-1]
+    if isinstance(last, Draft) and last.kind is TurnKind.REFUSAL:
+        items = [item async for item in instead]
+    for item in items:
+        yield item
+
+
 class Responder:
     """Orchestrates follow-up rewriting, retrieval, generation, grounding and storage."""
 
@@ -302,7 +317,10 @@ class Responder:
         audience = Audience(conversation.locale, conversation.page_url, plan)
         answer = self._answer(turn.text, earlier, writing, self._kb, who, audience=audience)
         if before.self_help:
-            answer = self._or_self_help(answer, before.self_help, earlier, writing, who, audience)
+            self_help = self._answer(
+                before.self_help, earlier, writing, self._kb, who, audience=audience
+            )
+            answer = _unless_refused(answer, self_help)
         async for item in answer:
             if isinstance(item, Draft):
                 draft = item
@@ -340,31 +358,6 @@ class Responder:
         if self._escalator is not None and after.escalate:
             handed = await self._escalator.escalate(conversation, after)
             yield ReplyEvent("handoff", text=handed.notice.text, turn=handed.notice)
-
-    async def _or_self_help(
-        self,
-        answer: AsyncIterator[str | Draft],
-        question: str,
-        earlier: Sequence[Turn],
-        writing: str | None,
-        who: Identity | None,
-        audience: Audience,
-    ) -> AsyncIterator[str | Draft]:
-        """`answer`, or where it refuses, the help center's answer to a sensitive topic's own
-        self-help `question`: "my ex still knows my password and logged in" finds no article
-        of its own, but securing the account cannot wait for the person. Not streamed: the
-        answer is read whole before it is known to be a refusal."""
-        items = [item async for item in answer]
-        last = items[-1]
-        if isinstance(last, Draft) and last.kind is TurnKind.REFUSAL:
-            items = [
-                item
-                async for item in self._answer(
-                    question, earlier, writing, self._kb, who, audience=audience
-                )
-            ]
-        for item in items:
-            yield item
 
     async def _message_check(self, turn: Turn, history: Sequence[Turn]) -> EscalationDecision:
         """What the customer's message alone asks for: a person now, a feeling acknowledged, or
