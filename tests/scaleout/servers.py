@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -203,6 +204,16 @@ class RedisProcess:
         if self._server is not None:
             stop(self._server)
             self._server = None
+
+    def freeze(self) -> None:
+        """Pause the server: its connections stay open and nothing answers (a dead peer)."""
+        assert self._server is not None, "start the server first"
+        self._server.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """Let a frozen server go on."""
+        assert self._server is not None, "start the server first"
+        self._server.process.send_signal(signal.SIGCONT)
 
 
 @contextlib.contextmanager

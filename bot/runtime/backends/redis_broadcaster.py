@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from bot.db.engine import display_url
@@ -18,10 +20,14 @@ from bot.runtime.realtime import Delivery, Event, LocalFanout, decode, drain, en
 
 log = logging.getLogger(__name__)
 
-# An idle subscriber connection is PINGed this often, so a silently dropped TCP connection
-# (load balancer, NAT timeout) is noticed and re-established instead of hanging forever.
+# An idle subscriber connection is PINGed this often, and taken for lost when the PONG does
+# not come within as long, so a silently dropped TCP connection (load balancer, NAT timeout)
+# ends its subscriptions instead of hanging them forever.
 HEALTH_CHECK_S = 30.0
-RECONNECT_MAX_S = 5.0
+# The subscriber connection never reconnects inside redis-py: its reconnect would run a second
+# handshake on the socket the reader is reading (two coroutines reading one socket, issue 15's
+# outage test). Connecting happens only under the command lock, in SUBSCRIBE.
+NO_RETRY = Retry(NoBackoff(), 0, supported_errors=())
 
 
 class RedisBroadcaster:
@@ -34,14 +40,15 @@ class RedisBroadcaster:
     SUBSCRIBE (and waits for Redis to confirm it, so no event published afterwards is missed),
     the last one to leave sends UNSUBSCRIBE, and a single reader task decodes each message
     once and fans it out to the local asyncio queues (`LocalFanout`, drop-oldest when a slow
-    listener's queue is full). PUBLISH goes through the same connection pool. A session thus
+    listener's queue is full). PUBLISH goes through a pool of its own. A session thus
     costs one queue; the worker holds one subscriber connection plus a few pooled ones.
 
     Redis keeps per-connection order, so events of a channel arrive in publish order. Delivery
     is at most once, like the in-memory broadcaster: events published while Redis is
     unreachable are lost. When the connection drops, every local subscription ends with
     BackendUnavailable (its listener tells its client, which re-reads the history when it
-    subscribes again); the reader reconnects and resubscribes on its own.
+    subscribes again), the connection is dropped and the reader ends; the next SUBSCRIBE
+    connects afresh and starts a new reader.
     """
 
     def __init__(
@@ -59,11 +66,14 @@ class RedisBroadcaster:
             socket_keepalive=True,
             health_check_interval=HEALTH_CHECK_S,
         )
+        self._subscriber: Redis = Redis.from_url(
+            url, socket_connect_timeout=timeout_s, socket_keepalive=True, retry=NO_RETRY
+        )
         self._where = display_url(url)
         self._prefix = prefix
         self._timeout_s = timeout_s
         self._fanout = LocalFanout(queue_size)
-        self._pubsub = self._redis.pubsub()
+        self._pubsub = self._subscriber.pubsub()
         self._reader: asyncio.Task[None] | None = None
         # SUBSCRIBE/UNSUBSCRIBE are sent in call order; a channel's confirmations come back
         # in the same order and complete these futures one by one.
@@ -116,6 +126,7 @@ class RedisBroadcaster:
         self._fanout.clear()
         self._ready.clear()
         await self._pubsub.aclose()
+        await self._subscriber.aclose()
         await self._redis.aclose()
 
     async def _leave(self, channel: str, queue: asyncio.Queue[Delivery]) -> None:
@@ -153,22 +164,32 @@ class RedisBroadcaster:
                 self._reader = asyncio.create_task(self._read(), name="redis-broadcaster")
 
     async def _read(self) -> None:
-        delay = 0.1
-        while True:
-            try:
+        """Deliver messages until the connection is lost; then end every subscription."""
+        pinged = False
+        try:
+            while True:
+                connection = self._pubsub.connection
+                if connection is None or not connection.is_connected:
+                    raise ConnectionError("the connection was closed")  # get_message would connect
                 message = await self._pubsub.get_message(timeout=HEALTH_CHECK_S)
-            except RedisError as exc:
-                log.warning("live events: Redis at %s lost (%s); retrying", self._where, exc)
+                if message is not None:
+                    pinged = False
+                    self._dispatch(message)
+                elif pinged:
+                    raise TimeoutError(f"no answer to PING within {HEALTH_CHECK_S:g} s")
+                else:
+                    async with self._commands:
+                        await self._pubsub.ping()
+                    pinged = True
+        except (RedisError, OSError) as exc:
+            log.warning("live events: Redis at %s lost (%s)", self._where, exc)
+            async with self._commands:
                 self._fail_waiting(self._unavailable("subscribe to live events", exc))
                 # Events published from now on are lost: end the subscriptions, so listeners
                 # say so instead of going silent, and re-read when they subscribe again.
                 self._fanout.fail(self._unavailable("deliver live events", exc))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RECONNECT_MAX_S)
-                continue
-            delay = 0.1
-            if message is not None:
-                self._dispatch(message)
+                await self._pubsub.aclose()  # reusable: the next SUBSCRIBE connects afresh
+                self._reader = None
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         if not isinstance(message.get("channel"), bytes):
