@@ -37,6 +37,7 @@ from bot.answering.grounding import GroundingChecker
 from bot.answering.injection import instructions_only, looks_like_injection, without_injection
 from bot.answering.interfaces import Answerer, ArticleSearch
 from bot.answering.language import detect_language
+from bot.answering.markup import without_markup
 from bot.answering.passages import (
     AnswerRequest,
     article_result,
@@ -489,8 +490,16 @@ class Responder:
         is the verified customer (None: anonymous); an active announcement for `audience` that
         matches the question comes first, and articles mapped to its page win close calls
         (issue 21); `staff` previews see every plan's articles."""
+        question = without_markup(question)
         locale = self._locale(question, locale_hint or (who.locale if who else None))
         company = self._config.company_name
+        if not question:  # nothing but markup: a probe, or code pasted without a question
+            reply = messages.text("injection", locale, company)
+            yield reply
+            yield Draft(
+                reply, TurnKind.REFUSAL, (), 0.0, replace(AnswerMeta(locale), injection=True)
+            )
+            return
         small = classify(question)
         if small is not None:
             if small == "greeting" and who is not None and who.name:

@@ -96,12 +96,29 @@ def test_prompt_injection_is_refused_and_leaks_nothing(client: httpx.Client) -> 
     assert pasted["citations"][0]["article_id"] == "refund-timing"  # type: ignore[index]
 
 
-def test_html_in_a_message_is_stored_as_text(client: httpx.Client) -> None:
+def test_html_in_a_message_is_stored_as_text_and_the_bot_reads_the_words(
+    client: httpx.Client,
+) -> None:
+    """Stored whole; answered from the words around the markup ("script" and "alert" no
+    subject of the question: such a question was refused as not covered)."""
     chat = Chat(client)
-    payload = "<img src=x onerror=alert(1)> <script>alert('x')</script> where is my refund?"
-    assert chat.send(payload).status_code == 200
+    payload = (
+        "<img src=x onerror=alert(1)> <script>alert('x')</script> "
+        "how long do refunds take to reach my card?"
+    )
+    sent = chat.send(payload)
+    assert sent.status_code == 200, sent.text
+    reply = sent.json()["reply"]
+    assert reply["kind"] == "answer", reply
+    assert reply["citations"][0]["article_id"] == "refund-timing"
     history = client.get(f"/api/conversations/{chat.id}", headers=chat.headers).json()
     assert history["turns"][0]["text"] == payload
+
+
+def test_a_message_of_markup_only_gets_what_the_bot_can_help_with(client: httpx.Client) -> None:
+    reply = Chat(client).ask("<script>alert(document.cookie)</script>")
+    assert reply["kind"] == "refusal"
+    assert str(reply["text"]).startswith("I can only help with questions about")
 
 
 def test_history_and_idempotent_resend(client: httpx.Client) -> None:
