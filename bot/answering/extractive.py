@@ -427,10 +427,15 @@ def _reports_problem(message: str) -> bool:
     tried ("tried 3 times already": the steps did not help)."""
     return (
         bool(_TROUBLE.search(message))
-        and not _ASKS_SOMETHING.search(message)
-        and not _ASKS_MODAL.search(message)
+        and not asks_something(message)
         and not _TRYING.search(message)
     )
+
+
+def asks_something(message: str) -> bool:
+    """The message asks a question: a question mark, a question word, or "can i", "is there"
+    and the like anywhere ("... can i send them back")."""
+    return bool(_ASKS_SOMETHING.search(message) or _ASKS_MODAL.search(message))
 
 
 def asks_how(question: str) -> bool:

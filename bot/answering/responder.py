@@ -24,6 +24,7 @@ from bot.answering.composer import Composer
 from bot.answering.confidence import confidence
 from bot.answering.coverage import Coverage, coverage, not_offered, refusal_text, uncovered
 from bot.answering.empathy import acknowledgement, read_feeling
+from bot.answering.extractive import asks_something
 from bot.answering.followup import (
     last_cited,
     last_topic,
@@ -321,7 +322,10 @@ class Responder:
             self_help = self._answer(
                 before.self_help, earlier, writing, self._kb, who, audience=audience
             )
-            answer = _unless_refused(answer, self_help)
+            # Told what happened and asked nothing: the self-help is the answer ("a caller
+            # asked and I read him my verification code" found the two-step article's SMS line).
+            told = not asks_something(turn.text)
+            answer = self_help if told else _unless_refused(answer, self_help)
         async for item in answer:
             if isinstance(item, Draft):
                 draft = item

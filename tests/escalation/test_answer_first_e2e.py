@@ -105,6 +105,17 @@ def test_words_that_find_no_article_get_the_topics_own_self_help(
     )
 
 
+def test_telling_what_happened_without_a_question_gets_the_topics_self_help(
+    site: Site, client: httpx.Client
+) -> None:
+    """A customer who tells what happened and asks nothing needs the steps to secure the
+    account: "a caller asked and I read him my verification code" was answered from the
+    two-step article ("SMS. We text a code ...")."""
+    chat = Chat(client)
+    reply = self_help_then_person(chat, "a caller asked and I read him my verification code")
+    assert "Sign out everywhere" in reply["text"] or "Forgot password?" in reply["text"]
+
+
 def test_a_topic_without_self_help_goes_straight_to_a_person(client: httpx.Client) -> None:
     chat = Chat(client)
     response = chat.send("the kettle caught fire on my counter")
