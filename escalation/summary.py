@@ -1,8 +1,9 @@
 """The extractive handoff summary: what the customer asks, what was tried, what they want.
 
 Issue 17, item 5: agents read it at a glance, so every line is made of the customer's whole
-sentences (never cut mid-sentence) and says the request, what the bot answered from and what
-the customer said did not work, and what the customer wants.
+sentences (never cut mid-sentence) and says the request, the customer's last message where it is
+another one, what the bot answered from and what the customer said did not work, and what the
+customer wants.
 """
 
 from __future__ import annotations
@@ -105,6 +106,10 @@ def extractive_summary(
         said[0] if said else "",
     )
     lines = [f"Request: {_lead(request) or '(no message)'}"]
+    last = said[-1] if said else ""
+    if last != request and not _asks_only_for_a_person(" ".join(sentences(last))):
+        # A later question is often the one the bot could not answer ("what about spain?").
+        lines.append(f"Last message: {_lead(last)}")
     tried = []
     if tried_titles:
         tried.append("the bot answered from " + _quote(tried_titles))

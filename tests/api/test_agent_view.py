@@ -49,8 +49,9 @@ def test_the_agent_sees_the_request_in_whole_sentences_and_the_name_the_customer
     with httpx.Client(base_url=live.url, timeout=60) as client:
         detail = escalated(client, live.url)
 
-    request, tried, wants, why = detail["ticket"]["summary"].splitlines()
+    request, last, tried, wants, why = detail["ticket"]["summary"].splitlines()
     assert request == "Request: How many days do I have to return an item?"
+    assert last.startswith("Last message: Hi, I'm Dana. My blender from order #48213")
     assert tried.startswith("Tried: the bot answered from “Return policy”")
     assert "the customer said “The return form didn't work for me.”" in tried
     assert wants == (

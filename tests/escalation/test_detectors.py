@@ -346,6 +346,16 @@ def test_extractive_summary_keeps_whole_sentences_and_says_what_was_tried() -> N
     assert why == "Escalated because: asked for a person"
 
 
+def test_extractive_summary_names_a_later_question_the_chat_escalated_on() -> None:
+    summary = extractive_summary(
+        ["how long is shipping", "what's your return window?", "what about spain?"],
+        ["Shipping options, delivery times and costs", "How to start a return"],
+        ["low_confidence"],
+    )
+    lines = summary.splitlines()
+    assert lines[:2] == ["Request: how long is shipping", "Last message: what about spain?"]
+
+
 FURIOUS = "THIS IS THE THIRD TIME!!! I am beyond furious with you people"
 
 
