@@ -299,6 +299,10 @@ _ASKS_MODAL = re.compile(
 _OPPOSITES = (("on", "off"), ("off", "on"), ("in", "out"), ("out", "in"), ("up", "down"))
 _WORD = re.compile(r"\w+")
 _TRYING = re.compile(r"\btr(?:y|ied|ying)\b", re.IGNORECASE)  # "tried 3 times already"
+_WHAT_TO_DO = re.compile(
+    r"\bwhat (?:do|should|can) (?:i|we) do\b|\bwhat now\b|\bqu[eé] (?:hago|debo hacer)\b",
+    re.IGNORECASE,
+)
 _SAYS_YES_NO = re.compile(r"^(?:yes|no|not|sí|si)\b", re.IGNORECASE)
 _ASKS_NUMBER = re.compile(
     r"\bhow (?:long|much|many|soon|late|early|fast)\b|\bwhat time\b|"
@@ -430,6 +434,11 @@ def _reports_problem(message: str) -> bool:
         and not asks_something(message)
         and not _TRYING.search(message)
     )
+
+
+def asks_what_to_do(message: str) -> bool:
+    """The message asks only for the next step ("what do i do", "what now", "¿qué hago?")."""
+    return bool(_WHAT_TO_DO.search(message))
 
 
 def asks_something(message: str) -> bool:

@@ -24,7 +24,7 @@ from bot.answering.composer import Composer
 from bot.answering.confidence import confidence
 from bot.answering.coverage import Coverage, coverage, not_offered, refusal_text, uncovered
 from bot.answering.empathy import acknowledgement, read_feeling
-from bot.answering.extractive import asks_something
+from bot.answering.extractive import asks_something, asks_what_to_do
 from bot.answering.followup import (
     last_cited,
     last_topic,
@@ -322,9 +322,11 @@ class Responder:
             self_help = self._answer(
                 before.self_help, earlier, writing, self._kb, who, audience=audience
             )
-            # Told what happened and asked nothing: the self-help is the answer ("a caller
-            # asked and I read him my verification code" found the two-step article's SMS line).
-            told = not asks_something(turn.text)
+            # Told what happened and asked nothing, or only what to do: the self-help is the
+            # answer ("a caller asked and I read him my verification code" found the two-step
+            # article's SMS line; "someone changed the email on my account ... what do i do"
+            # the reset-password article).
+            told = not asks_something(turn.text) or asks_what_to_do(turn.text)
             answer = self_help if told else _unless_refused(answer, self_help)
         async for item in answer:
             if isinstance(item, Draft):
