@@ -1,4 +1,4 @@
-"""Recognises messages that are only small talk (greetings, thanks, goodbyes)."""
+"""Recognises messages that are only small talk (greetings, "how are you?", thanks, goodbyes)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ SmallTalk = Literal["greeting", "thanks", "goodbye"]
 
 _PATTERNS: dict[SmallTalk, re.Pattern[str]] = {
     "greeting": re.compile(
-        r"^(hi+|hello|hey+|hiya|yo|good (morning|afternoon|evening)|howdy|hola|buenas( tardes| "
-        r"noches)?|buenos d[ií]as|hi there|hello there)( there)?( (team|bot|all))?$"
+        r"^((hi+|hello|hey+|hiya|yo|good (morning|afternoon|evening)|howdy|hola|buenas( tardes| "
+        r"noches)?|buenos d[ií]as|hi there|hello there)( there)?( (team|bot|all))?)?"
+        r"( ?(how are (you|u)( doing)?( today)?|how'?s it going|how do you do|qu[eé] tal|"
+        r"c[oó]mo est[aá]s))?$"
     ),
     "thanks": re.compile(
         r"^((ok(ay)?|great|perfect|cool|awesome|got it|perfecto|vale|genial),? )?"

@@ -34,7 +34,11 @@ from bot.conversations.models import Citation, Role, Turn, TurnKind
         ("ok thanks", "thanks"),
         ("¡Muchas gracias!", "thanks"),
         ("bye", "goodbye"),
+        ("how are you?", "greeting"),  # was refused and handed to a person
+        ("hey, how are you doing today?", "greeting"),
+        ("hola, ¿qué tal?", "greeting"),
         ("hi, my order is late", None),
+        ("how are you shipping this?", None),
         ("thanks but where is my refund", None),
     ],
 )
