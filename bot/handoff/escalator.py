@@ -334,7 +334,13 @@ class Escalator:
         return notice
 
     async def _summary(self, turns: Sequence[Turn], reasons: Sequence[str]) -> str:
-        said = [t.text for t in turns if t.role is Role.CUSTOMER]
+        # Small talk ("hi", "how are you?") is no request: a greeting led the summary.
+        chatted = {
+            turns[i - 1].seq
+            for i, t in enumerate(turns)
+            if i and t.role is Role.BOT and t.kind is TurnKind.SMALLTALK
+        }
+        said = [t.text for t in turns if t.role is Role.CUSTOMER and t.seq not in chatted]
         tried = [c.title for t in turns if t.role is Role.BOT for c in t.citations]
         fallback = extractive_summary(said, tried, reasons)
         if self._summarizer is None or Reason.SYSTEM_ERROR.value in reasons:

@@ -28,6 +28,7 @@ def site(
 def escalated(client: httpx.Client, url: str) -> dict[str, Any]:
     """Dana asks about returns, says what went wrong and asks for a person; the detail."""
     chat = Chat(client, locale="en")
+    assert chat.ask("hi, how are you?")["kind"] == "smalltalk"  # no request of the summary
     answer = chat.ask("How many days do I have to return an item?")
     assert answer["citations"], answer
     chat.send(
