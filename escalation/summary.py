@@ -96,18 +96,20 @@ def _asks_only_for_a_person(sentence: str) -> bool:
     return not re.search(r"\b(refund|replace|cancel|exchange|order|money|return)\b", rest, re.I)
 
 
+def _only_a_person(message: str) -> bool:
+    """The whole message asks for a person and nothing else."""
+    return _asks_only_for_a_person(" ".join(sentences(message)))
+
+
 def extractive_summary(
     customer_messages: Sequence[str], tried_titles: Sequence[str], reasons: Sequence[str]
 ) -> str:
     """Request, what was tried, what the customer wants, why it was escalated; needs no model."""
     said = [message for message in customer_messages if message.strip()]
-    request = next(
-        (m for m in said if not _asks_only_for_a_person(" ".join(sentences(m)))),
-        said[0] if said else "",
-    )
+    request = next((m for m in said if not _only_a_person(m)), said[0] if said else "")
     lines = [f"Request: {_lead(request) or '(no message)'}"]
     last = said[-1] if said else ""
-    if last != request and not _asks_only_for_a_person(" ".join(sentences(last))):
+    if last != request and not _only_a_person(last):
         # A later question is often the one the bot could not answer ("what about spain?").
         lines.append(f"Last message: {_lead(last)}")
     tried = []

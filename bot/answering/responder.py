@@ -499,13 +499,6 @@ class Responder:
         question = without_markup(question)
         locale = self._locale(question, locale_hint or (who.locale if who else None))
         company = self._config.company_name
-        if not question:  # nothing but markup: a probe, or code pasted without a question
-            reply = messages.text("injection", locale, company)
-            yield reply
-            yield Draft(
-                reply, TurnKind.REFUSAL, (), 0.0, replace(AnswerMeta(locale), injection=True)
-            )
-            return
         small = classify(question)
         if small is not None:
             if small == "greeting" and who is not None and who.name:
@@ -516,9 +509,10 @@ class Responder:
             yield Draft(reply, TurnKind.SMALLTALK, (), 1.0, AnswerMeta(locale))
             return
         meta = AnswerMeta(locale)
-        if looks_like_injection(question):
+        probe = not question  # nothing but markup: a probe, or code pasted without a question
+        if probe or looks_like_injection(question):
             meta = replace(meta, injection=True)
-            if instructions_only(question):
+            if probe or instructions_only(question):
                 reply = messages.text("injection", locale, company)
                 yield reply
                 yield Draft(reply, TurnKind.REFUSAL, (), 0.0, meta)
