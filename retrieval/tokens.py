@@ -52,11 +52,24 @@ def install_bpe_cache() -> Path:
                 f"bpe-openai's {name} data does not match tiktoken's expected sha256; "
                 "reinstall bpe-openai"
             )
-        tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(raw)
-        tmp.replace(target)
+        _write_atomically(target, raw)
     os.environ["TIKTOKEN_CACHE_DIR"] = str(cache_dir)
     return cache_dir
+
+
+def _write_atomically(target: Path, raw: bytes) -> None:
+    """Write through a temporary file of this writer's own and rename it over `target`:
+    processes starting together (a server's workers, an eval beside a server) never read a
+    half-written file or rename one another's."""
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(raw)
+        os.chmod(name, 0o644)  # mkstemp makes it private; other users' processes read it too
+        os.replace(name, target)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
 
 
 @cache
