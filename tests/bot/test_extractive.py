@@ -113,7 +113,7 @@ def test_the_composer_cites_each_source_once(sample_kb: KnowledgeBase, embedder:
 
 
 def test_a_sentence_after_a_list_starts_a_paragraph(embedder: Embedder) -> None:
-    """"If you can still sign in, ..." after three steps was shown as part of step 3."""
+    """ "If you can still sign in, ..." after three steps was shown as part of step 3."""
     steps = "1. Reset your password.\n2. Sign out everywhere. It signs out every device."
     source = passage(("Secure your account", f"{steps}\nIf you can still sign in, change it."))
     composer = Composer([source], GroundingChecker(embedder, GroundingConfig()), verbatim=True)
@@ -138,6 +138,18 @@ def test_steps_when_the_question_asks_how(sample_kb: KnowledgeBase, embedder: Em
     # Without its accent "como" still asks how where it opens a clause, not as "about".
     assert asks_how("hola, como hago una devolucion?") and asks_how("¿como devuelvo un pedido?")
     assert not asks_how("ya pasaron como 2 semanas, la puedo regresar?")
+
+
+@pytest.mark.parametrize(
+    "question", ["how do I sign out of all devices?", "i want to log out everywhere"]
+)
+def test_the_asked_task_leads_not_its_opposite(
+    sample_kb: KnowledgeBase, embedder: Embedder, question: str
+) -> None:
+    # "You'll need to sign in again on your own devices." was closer to the question than
+    # the sentence that signs out (1.03 against 0.84) and led alone.
+    text, _ = answer(sample_kb, embedder, question)
+    assert text.startswith("Go to Settings > Security > Sign out everywhere."), text
 
 
 def test_a_how_question_gets_steps_from_a_passage_ranked_lower(
