@@ -13,6 +13,7 @@ Key = Literal[
     "greeting",
     "thanks",
     "goodbye",
+    "off_topic",
     "refusal",
     "llm_failure",
     "offer_person",
@@ -42,6 +43,8 @@ _EN: dict[Key, str] = {
     "returns, billing or your account.",
     "thanks": "You're welcome! Is there anything else I can help you with?",
     "goodbye": "Thanks for chatting with {company}. Have a great day!",
+    "off_topic": "I can only help with questions about {company}: orders, shipping, returns, "
+    "billing and your account. What can I help you with?",
     "refusal": "I'm sorry, I couldn't find that in the {company} help center, so I don't want to "
     "guess.",
     "llm_failure": "I'm sorry, something went wrong on our side while I was preparing your answer.",
@@ -82,6 +85,8 @@ _ES: dict[Key, str] = {
     "envíos, devoluciones, pagos o tu cuenta.",
     "thanks": "¡De nada! ¿Hay algo más en lo que pueda ayudarte?",
     "goodbye": "Gracias por escribir a {company}. ¡Que tengas un buen día!",
+    "off_topic": "Solo puedo ayudarte con preguntas sobre {company}: pedidos, envíos, "
+    "devoluciones, pagos y tu cuenta. ¿En qué puedo ayudarte?",
     "refusal": "Lo siento, no encontré eso en el centro de ayuda de {company} y no quiero "
     "adivinar.",
     "llm_failure": "Lo siento, algo falló de nuestro lado al preparar tu respuesta.",

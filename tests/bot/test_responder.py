@@ -368,3 +368,12 @@ def test_no_thanks_to_the_offer_is_acknowledged_not_searched(asks_first: Service
     done = declined[-1].turn
     assert done is not None and done.kind == "smalltalk" and not done.citations, declined
     assert done.text == "OK. I'm still here if you need anything else."
+
+
+def test_a_sum_to_work_out_says_what_the_bot_is_for(scripted: tuple[ScriptedLLM, Services]) -> None:
+    """ "what's 2+2" was answered from the two-step verification article ("2SV")."""
+    model, services = scripted
+    ((*_, done),) = events_of(services, "what's 2+2")
+    assert done.type == "done" and done.turn is not None and done.turn.kind == "smalltalk"
+    assert done.turn.text.startswith("I can only help with questions about"), done.turn.text
+    assert not done.turn.citations and not model.calls

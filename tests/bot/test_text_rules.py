@@ -37,6 +37,11 @@ from bot.conversations.models import Citation, Role, Turn, TurnKind
         ("how are you?", "greeting"),  # was refused and handed to a person
         ("hey, how are you doing today?", "greeting"),
         ("hola, ¿qué tal?", "greeting"),
+        ("what's 2+2", "off_topic"),  # was answered from the two-step verification article
+        ("What is 15% of 80?", "off_topic"),
+        ("¿cuánto es 3 por 4?", "off_topic"),
+        ("2-3 days?", None),
+        ("order 12345", None),
         ("hi, my order is late", None),
         ("how are you shipping this?", None),
         ("thanks but where is my refund", None),
