@@ -47,11 +47,14 @@ async def outcomes(queue: asyncio.Queue[Outcome]) -> AsyncIterator[Shown | Failu
 @dataclass(frozen=True, slots=True)
 class Answered:
     """A finished reply: the stored customer message, the bot's reply or the notice that
-    replaced it (None while a person answers), and who answers the conversation now."""
+    replaced it (None while a person answers), who answers the conversation now, and the
+    handoff notice when the message handed the chat to a person (the wait, or that nobody is
+    free and an email address is welcome)."""
 
     message: Turn
     reply: Turn | None
     mode: Mode
+    handoff: Turn | None = None
 
 
 def _left_to_finish(turn: Turn, later: list[Turn]) -> bool:
@@ -121,6 +124,7 @@ class ReplyService:
         )
         message: Turn | None = None
         reply: Turn | None = None
+        handoff: Turn | None = None
         async for outcome in outcomes(queue):
             if isinstance(outcome, Exception):
                 raise outcome
@@ -128,9 +132,11 @@ class ReplyService:
                 message = outcome.turn
             elif isinstance(outcome, TurnEvent):  # the reply, or a notice instead
                 reply = outcome.turn
+            elif isinstance(outcome, Handoff):
+                handoff = outcome.turn
         assert message is not None  # the responder stores the message first
         current = await self._store.get(conversation_id)
-        return Answered(message, reply, current.mode)
+        return Answered(message, reply, current.mode, handoff)
 
     def resume(self, turn: Turn, *, on_answer: OnAnswer | None = None) -> asyncio.Queue[Outcome]:
         """Answer a stored customer turn left without a reply (by a crash), as `start` does."""

@@ -38,6 +38,23 @@ def test_unanswerable_question_is_refused_and_handed_to_a_person(client: httpx.C
     assert reply["kind"] == "refusal" and reply["citations"] == []
     assert float(reply["confidence"]) <= 0.2
     assert body["mode"] == "waiting"  # the handoff notice follows the refusal
+    assert body["handoff"]["kind"] == "handoff" and body["handoff"]["role"] == "system"
+    assert body["handoff"]["seq"] == reply["seq"] + 1
+
+
+def test_asking_for_a_person_gets_the_handoff_notice_in_the_response(
+    client: httpx.Client,
+) -> None:
+    """The notice was stored but the response said only reply: null and mode: waiting."""
+    chat = Chat(client)
+    body = chat.send("I want to talk to a human").json()
+    assert body["reply"] is None and body["mode"] == "waiting"
+    notice = body["handoff"]
+    assert notice["kind"] == "handoff" and notice["text"], body
+    turns = chat.client.get(f"/api/conversations/{chat.id}", headers=chat.headers).json()["turns"]
+    assert turns[-1]["id"] == notice["id"] and turns[-1]["text"] == notice["text"]
+    answered = Chat(client).send("how long is the password reset link valid?").json()
+    assert answered["handoff"] is None
 
 
 def test_small_talk_needs_no_retrieval(client: httpx.Client) -> None:

@@ -159,6 +159,12 @@ class ReplyOut(BaseModel):
     message: TurnOut
     reply: TurnOut | None
     mode: str
+    handoff: TurnOut | None = Field(
+        default=None,
+        description="The notice telling the customer that a person will take the chat (the "
+        "typical wait, or that nobody is free now and an email address is welcome), when this "
+        "message handed the chat over; after the reply when the bot answered first.",
+    )
 
 
 class ConversationOut(BaseModel):
