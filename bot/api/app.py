@@ -14,6 +14,7 @@ from bot.api import errors
 from bot.api.body_limit import BodyLimit
 from bot.api.log_redaction import install_log_redaction
 from bot.api.metrics import Metrics
+from bot.api.plain_text import PlainTextBodies
 from bot.api.routes import (
     agent,
     analytics,
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             return settings.editor.max_import_bytes + 65_536
         return editor_limit if path.startswith("/api/editor/") else settings.api.max_body_bytes
 
+    app.add_middleware(PlainTextBodies)  # inside BodyLimit, which bounds what it reads
     # Inside the timing middleware: its task group would wrap our 413 in an ExceptionGroup.
     app.add_middleware(BodyLimit, limit_for=body_limit)
 

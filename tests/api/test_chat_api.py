@@ -248,6 +248,37 @@ def test_malformed_json_and_huge_bodies(client: httpx.Client) -> None:
     assert huge.status_code == 413 and huge.json()["error_code"] == "payload_too_large"
 
 
+@pytest.mark.parametrize("text", [r"hi \ud800 there", r"a\u0000b", r"\udc00"])
+def test_text_that_is_not_text_is_refused_and_stores_nothing(
+    server: LiveServer, client: httpx.Client, text: str
+) -> None:
+    """An unpaired surrogate failed with 500 "the reply failed on our side" after the bot had
+    started on it; PostgreSQL refuses a NUL in any text column."""
+    chat = Chat(client)
+    headers = {**chat.headers, "Content-Type": "application/json"}
+    body = ('{"text": "' + text + '"}').encode()
+    response = client.post(f"/api/conversations/{chat.id}/messages", content=body, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["error_code"] == "invalid_text"
+    assert response.json()["detail"].startswith("body.text holds a character that is not text")
+    login = client.post(
+        "/api/agent/login",
+        content=('{"name": "' + text + '", "password": "x"}').encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert login.status_code == 422 and login.json()["error_code"] == "invalid_text"
+    ws_url = server.url.replace("http", "ws") + f"/ws/conversations/{chat.id}?token={chat.token}"
+    with connect(ws_url, open_timeout=10) as ws:
+        ws.send('{"type": "message", "text": "' + text + '"}')
+        event = json.loads(ws.recv(timeout=30))
+        assert event["type"] == "error" and event["error_code"] == "invalid_text", event
+        ws.send(json.dumps({"type": "ping"}))  # the socket stays open
+        assert json.loads(ws.recv(timeout=10)) == {"type": "pong"}
+    turns = client.get(f"/api/conversations/{chat.id}", headers=chat.headers).json()["turns"]
+    assert turns == []
+    assert chat.ask("how long do refunds take?")["kind"] == "answer"  # the chat goes on
+
+
 def test_auth_failures(client: httpx.Client) -> None:
     mine, theirs = Chat(client), Chat(client)
     url = f"/api/conversations/{theirs.id}"

@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from bot.api.deps import ConversationDep, MetricsDep, ServicesDep, limit_ip
 from bot.api.errors import close_live, describe, error_event
 from bot.api.metrics import Metrics
+from bot.api.plain_text import not_text_at, not_text_detail
 from bot.api.schemas.chat import (
     CancelOut,
     ConversationCreated,
@@ -201,6 +202,10 @@ async def _handle_client(
                 "detail": "send {type: message, text}",
             }
         )
+        return
+    bad = not_text_at(data, "message")
+    if bad is not None:
+        await websocket.send_json(error_event(InvalidInput(not_text_detail(bad), "invalid_text")))
         return
     try:
         message = MessageIn(text=str(data.get("text", "")), client_id=data.get("client_id"))
