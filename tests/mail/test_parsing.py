@@ -116,6 +116,12 @@ def test_encoded_headers_charsets_and_html_only_bodies() -> None:
     assert html_to_text("<p>a</p><blockquote>quoted</blockquote><p>b &amp; c</p>") == "a\n\nb & c"
 
 
+def test_nul_characters_are_removed_and_noted() -> None:
+    """PostgreSQL refuses a NUL in a text column: the message would never be stored."""
+    mail = parse_email(raw(f"{BASE}\nContent-Type: text/plain; charset=utf-8", "Where\x00 is it?"))
+    assert mail.text == "Where is it?" and mail.notes == ("NUL characters: removed",)
+
+
 def test_garbage_never_raises() -> None:
     for garbage in (b"", b"\x00\xff\xfe", b"Content-Type: multipart/mixed\r\n\r\n--", b"::::"):
         mail = parse_email(garbage)

@@ -216,6 +216,9 @@ def _body(part: Message, notes: list[str]) -> str:
     text = payload.decode(charset, errors="replace")
     if "\ufffd" in text:
         notes.append(f"bytes not valid in {charset}: replaced")
+    if "\x00" in text:  # no database stores it in text (PostgreSQL refuses the row)
+        notes.append("NUL characters: removed")
+        text = text.replace("\x00", "")
     return text
 
 
