@@ -208,6 +208,9 @@ def test_yes_and_no_first(sample_kb: KnowledgeBase, embedder: Embedder) -> None:
         # closer to the question than the return policy's list that decides it.
         no, _ = answer(sample_kb, embedder, question)
         assert no.startswith("No. ") and "gift card" in no.lower().splitlines()[0], no
+    # "You aren't charged for a cancelled order" denies a charge: it gave "No." to cancelling.
+    can, _ = answer(sample_kb, embedder, "can I cancel my order?")
+    assert not can.startswith("No"), can
 
 
 def test_the_list_itself_not_a_sentence_pointing_at_it(

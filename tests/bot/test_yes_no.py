@@ -65,6 +65,7 @@ def test_yes_when_the_sentence_affirms_with_the_asked_terms(question: str, sente
             "food, Opened personal-care items, Gift cards.",
         ),
         ("do you ship to PO boxes?", "We don't ship to PO boxes."),
+        ("can I return perishable items?", "Perishable items are not eligible for return."),
         ("do you ship to Europe?", "We ship to the United States, Canada and Mexico only."),
         ("do you ship to Spain?", "Sorry. We only ship to addresses in these countries."),
         ("do you ship internationally?", "Sorry. We only ship to addresses in these countries."),
@@ -121,6 +122,13 @@ def test_no_when_the_sentence_negates_what_is_asked(question: str, sentence: str
             "can i return opened items",
             "Some items can't be returned for hygiene, safety or legal reasons: Perishable "
             "food, Opened personal-care items, Gift cards.",
+        ),
+        # The negation denies something else than what was asked (a charge, not cancelling):
+        # "can I cancel my order?" got "No." before "You can change or cancel an order ...".
+        (
+            "can I cancel my order?",
+            "You aren't charged for a cancelled order: your card is only charged when an order "
+            "ships.",
         ),
         # A negative question: yes and no would be ambiguous.
         ("can't I return food?", "Perishable food can't be returned."),
