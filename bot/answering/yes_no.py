@@ -98,14 +98,16 @@ def _subject_is_asked(subject: str, asked: list[str]) -> bool:
     return any(all(_has(asked, s) or s in _GENERIC for s in _stems(member)) for member in members)
 
 
-def _denies_asked(subject: str, scope: list[str], asked: list[str]) -> bool:
+def _denies_asked(subject: str, negated: str, asked: list[str]) -> bool:
     """The negation is said of what was asked: its subject names an asked word ("Gift cards
-    can't be returned"), or the word it negates is one ("You can't cancel an order once ...").
-    "You aren't charged for a cancelled order" denies a charge, not "can I cancel my order?",
-    which got "No." before the sentence saying that it can be cancelled. Measured 2026-12-07:
-    golden and answers_iqa dev outcomes unchanged (one golden answer's support sentence)."""
+    can't be returned"), or what it negates does, up to a preposition or a stop ("You can't
+    cancel an order once ...", "There are no partial refunds"). "You aren't charged for a
+    cancelled order" denies a charge, not "can I cancel my order?", which got "No." before the
+    sentence saying that it can be cancelled. Measured 2026-12-07: golden and answers_iqa dev
+    outcomes unchanged (one golden answer's support sentence)."""
     names = any(_has(asked, s) for s in _stems(subject))
-    return names or (bool(scope) and _has(asked, scope[0]))
+    phrase = re.split(rf"[,.;:!?]|{_PREPOSITION}", negated, maxsplit=1, flags=re.IGNORECASE)[0]
+    return names or any(_has(asked, s) for s in _stems(phrase))
 
 
 def _before_asked(text: str, asked: list[str]) -> str:
@@ -182,7 +184,7 @@ def yes_or_no(question: str, sentence: str) -> Answer:
             and asked_in_scope
             and subject
             and _subject_is_asked(subject, asked)
-            and _denies_asked(subject, scope, asked)
+            and _denies_asked(subject, sentence[negation.end() :], asked)
         ):
             return "No"
         return ""

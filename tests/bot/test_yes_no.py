@@ -66,6 +66,7 @@ def test_yes_when_the_sentence_affirms_with_the_asked_terms(question: str, sente
         ),
         ("do you ship to PO boxes?", "We don't ship to PO boxes."),
         ("can I return perishable items?", "Perishable items are not eligible for return."),
+        ("will I get a refund?", "There are no partial refunds for unused months."),
         ("do you ship to Europe?", "We ship to the United States, Canada and Mexico only."),
         ("do you ship to Spain?", "Sorry. We only ship to addresses in these countries."),
         ("do you ship internationally?", "Sorry. We only ship to addresses in these countries."),
