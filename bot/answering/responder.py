@@ -104,6 +104,14 @@ def _new_subject(own: Sequence[SearchResult], followed: Sequence[SearchResult]) 
     return followed[0].article_id not in {r.article_id for r in own[:NEW_SUBJECT_RANKS]}
 
 
+def _handoff_notice(turn: Turn, history: Sequence[Turn]) -> Turn | None:
+    """The handoff notice stored right after `turn` (a customer message handed to a person,
+    or the answer after which the chat was), which a resend of the message gets again."""
+    later = [t for t in history if t.seq > turn.seq]
+    first = later[0] if later else None
+    return first if first is not None and first.kind is TurnKind.HANDOFF else None
+
+
 def _offered_a_person(history: Sequence[Turn], turn: Turn) -> bool:
     """The bot's last words before `turn` (system notices aside) were a refusal or a failure,
     which either hand the chat to a person or ask whether the customer would like one."""
@@ -267,8 +275,16 @@ class Responder:
         if answered is not None:  # a resent message that was already answered
             yield ReplyEvent("token", text=answered.text)
             yield ReplyEvent("done", turn=answered)
+            notice = _handoff_notice(answered, history)
+            if notice is not None:
+                yield ReplyEvent("handoff", text=notice.text, turn=notice)
+                return
             async for event in self._finish_handoff(conversation, turn, answered, history):
                 yield event
+            return
+        notice = _handoff_notice(turn, history)
+        if notice is not None:  # a resent message that was handed to a person
+            yield ReplyEvent("handoff", text=notice.text, turn=notice)
             return
         if conversation.mode is Mode.WAITING:
             async for event in self._while_waiting(conversation, turn, history):

@@ -148,6 +148,20 @@ def test_history_and_idempotent_resend(client: httpx.Client) -> None:
     assert [t["role"] for t in turns] == ["customer", "bot"]
 
 
+@pytest.mark.parametrize("text", ["I want to talk to a human", "do you sell used cars?"])
+def test_a_resent_message_that_was_handed_off_gets_the_same_notice(
+    client: httpx.Client, text: str
+) -> None:
+    """A client retrying after a lost response got reply and handoff null: only mode said it."""
+    chat = Chat(client)
+    first = chat.send(text, client_id="m-1").json()
+    again = chat.send(text, client_id="m-1").json()
+    assert first["handoff"] is not None and again["handoff"] == first["handoff"], again
+    assert again["reply"] == first["reply"] and again["mode"] == "waiting"
+    turns = client.get(f"/api/conversations/{chat.id}", headers=chat.headers).json()["turns"]
+    assert [t["kind"] for t in turns].count("handoff") == 1
+
+
 def test_sse_stream_sends_message_tokens_then_reply(client: httpx.Client) -> None:
     chat = Chat(client)
     events: list[tuple[str, dict[str, Any]]] = []
