@@ -32,6 +32,19 @@ def test_follow_up_uses_the_earlier_question(client: httpx.Client) -> None:
     assert reply["citations"][0]["article_id"] == "shipping-times"  # type: ignore[index]
 
 
+def test_yes_no_first_and_an_uncovered_follow_up_refused_over_http(client: httpx.Client) -> None:
+    """Issue 16 through the server: a yes/no question is answered yes or no first, and "what
+    about Spain?" after a shipping question gets the honest "not covered", not Canada's
+    prices."""
+    chat = Chat(client)
+    canada = chat.ask("do you ship to canada?")
+    assert canada["kind"] == "answer" and str(canada["text"]).startswith("Yes. "), canada
+    spain = chat.ask("what about Spain?")
+    assert spain["kind"] == "refusal" and spain["citations"] == [], spain
+    assert "couldn't find anything about Spain" in str(spain["text"])
+    assert "$" not in str(spain["text"])
+
+
 def test_unanswerable_question_is_refused_and_handed_to_a_person(client: httpx.Client) -> None:
     body = Chat(client).send("do you sell used cars?").json()
     reply = body["reply"]
