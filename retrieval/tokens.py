@@ -18,6 +18,7 @@ from pathlib import Path
 import tiktoken
 
 from retrieval.errors import RetrievalError
+from retrieval.files import move_into_place, temporary_beside
 
 # The URLs and sha256 digests tiktoken_ext.openai_public uses for these encodings.
 _BLOBS = {
@@ -58,18 +59,13 @@ def install_bpe_cache() -> Path:
 
 
 def _write_atomically(target: Path, raw: bytes) -> None:
-    """Write through a temporary file of this writer's own and rename it over `target`:
-    processes starting together (a server's workers, an eval beside a server) never read a
-    half-written file or rename one another's."""
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
+    """Write `raw` to `target` through a temporary file of this writer's own."""
+    written = temporary_beside(target)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(raw)
-        os.chmod(name, 0o644)  # mkstemp makes it private; other users' processes read it too
-        os.replace(name, target)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
+        written.write_bytes(raw)
+        move_into_place(written, target)
+    finally:
+        written.unlink(missing_ok=True)
 
 
 @cache

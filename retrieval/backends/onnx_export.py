@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.errors import RetrievalError
+from retrieval.files import move_into_place, temporary_beside
 
 log = logging.getLogger(__name__)
 
@@ -82,20 +83,17 @@ def _write(target: Path, build: Callable[[Path], None], verb: str) -> None:
     """Build `target` through a temporary file in its folder, then rename it into place."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".onnx", dir=target.parent)
+        tmp = temporary_beside(target, ".onnx")
     except OSError as exc:
         raise RetrievalError(
             f"cannot write the ONNX model cache in {target.parent} ({exc}); make the data "
             "folder (or embedding.cache_dir) writable, or set embedding.backend = torch"
         ) from exc
-    os.close(fd)
-    tmp = Path(name)
     log.info("%s a model to %s (once, a few seconds)", verb, target)
     started = time.perf_counter()
     try:
         build(tmp)
-        tmp.chmod(0o644)  # mkstemp makes it private; other users' workers read it too
-        os.replace(tmp, target)
+        move_into_place(tmp, target)
     except Exception as exc:
         raise RetrievalError(
             f"{verb} a model to {target} failed ({exc}); "
