@@ -419,14 +419,14 @@ def _phrasal(text: str) -> set[tuple[str, str]]:
     }
 
 
-def _does_task(question: str, text: str) -> int:
-    """1 when `text` does the question's phrasal task ("how do I sign out of all devices?" and
-    "Sign out everywhere"), -1 when it does only its opposite ("You'll need to sign in again"),
-    0 otherwise. Measured 2026-12-07: "how do I sign out of all devices?" led with "You'll need
-    to sign in again on your own devices." (1.03 against 0.84 for "Go to Settings > Security >
-    Sign out everywhere."). Only for questions that ask how: "it still wants the old one when
-    I log in" tells a story. Golden and LiveQA dev outcomes unchanged."""
-    asked = _phrasal(question)
+def _does_task(asked: set[tuple[str, str]], text: str) -> int:
+    """1 when `text` does the question's phrasal task (`asked`: the question's `_phrasal`
+    pairs, "sign out" of "how do I sign out of all devices?", as "Sign out everywhere" does),
+    -1 when it does only its opposite ("You'll need to sign in again"), 0 otherwise.
+    Measured 2026-12-07: "how do I sign out of all devices?" led with "You'll need to sign in
+    again on your own devices." (1.03 against 0.84 for "Go to Settings > Security > Sign out
+    everywhere."). Only for questions that ask how: "it still wants the old one when I log
+    in" tells a story. Golden and LiveQA dev outcomes unchanged."""
     if not asked:
         return 0
     said = _phrasal(text)
@@ -526,6 +526,7 @@ class ExtractiveAnswerer:
         first = _FIRST_ARTICLE if relevance.get(1, 0.0) >= max(relevance.values()) else 0.0
         number = bool(_ASKS_NUMBER.search(request.query))
         own = _own_terms(request)
+        tasks = _phrasal(request.question) if how else set()
         for i, unit in enumerate(units):
             overlap = len(terms & set(content_terms(unit.scored))) / len(terms) if terms else 0.0
             scores[i] += 0.1 * overlap + 0.1 * relevance[unit.n] + first * (unit.n == 1)
@@ -537,7 +538,7 @@ class ExtractiveAnswerer:
             scores[i] -= 0.1 * _points_elsewhere(unit.text) + _EXAMPLE * unit.example
             scores[i] -= _DONE * (i in done)  # "Ask neighbours" to one who says they did
             scores[i] += _OWN * _names_any(unit, own)
-            scores[i] += _TASK * how * _does_task(request.question, unit.text)
+            scores[i] += _TASK * _does_task(tasks, unit.text)
             scores[i] += _DECIDES * _decides(request.question, unit)
             scores[i] += _OPENING * _opens_answer(request, unit, how)
             if unit.faq and same_question(request.question, unit.faq):

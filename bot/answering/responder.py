@@ -107,9 +107,8 @@ def _new_subject(own: Sequence[SearchResult], followed: Sequence[SearchResult]) 
 def _handoff_notice(turn: Turn, history: Sequence[Turn]) -> Turn | None:
     """The handoff notice stored right after `turn` (a customer message handed to a person,
     or the answer after which the chat was), which a resend of the message gets again."""
-    later = [t for t in history if t.seq > turn.seq]
-    first = later[0] if later else None
-    return first if first is not None and first.kind is TurnKind.HANDOFF else None
+    after = next((t for t in history if t.seq > turn.seq), None)
+    return after if after is not None and after.kind is TurnKind.HANDOFF else None
 
 
 def _offered_a_person(history: Sequence[Turn], turn: Turn) -> bool:

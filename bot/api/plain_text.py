@@ -62,7 +62,7 @@ class PlainTextBodies:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                await self._app(scope, _replay([], message, receive), send)
+                await self._app(scope, _replay(message, receive), send)
                 return
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
@@ -76,7 +76,7 @@ class PlainTextBodies:
             await error_body("invalid_text", not_text_detail(path), 422)(scope, receive, send)
             return
         whole: Message = {"type": "http.request", "body": body, "more_body": False}
-        await self._app(scope, _replay([whole], None, receive), send)
+        await self._app(scope, _replay(whole, receive), send)
 
 
 def _is_json(scope: Scope) -> bool:
@@ -86,13 +86,11 @@ def _is_json(scope: Scope) -> bool:
     return False
 
 
-def _replay(messages: list[Message], last: Message | None, receive: Receive) -> Receive:
-    """A `receive` that gives `messages` (then `last`, when set) before reading on."""
-    pending = [*messages, *([last] if last is not None else [])]
+def _replay(first: Message, receive: Receive) -> Receive:
+    """A `receive` that gives `first` once, then reads on."""
+    pending = [first]
 
     async def replayed() -> Message:
-        if pending:
-            return pending.pop(0)
-        return await receive()
+        return pending.pop() if pending else await receive()
 
     return replayed
